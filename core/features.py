@@ -1,0 +1,333 @@
+"""Features per modality, combined for the model, with a dense view, cached on disk.
+
+``build_features`` turns the modality columns of a table into:
+
+* one block per modality (``image`` pixels, ``text`` TF-IDF or sentence embeddings,
+  ``tabular`` standardized / one-hot columns), see ``core.feature_blocks``;
+* ``model_X``, what classifiers train on. With one modality it is that block unchanged. With
+  several, the blocks are put side by side after scaling each so that its rows have a norm of
+  about 1: image rows are L2-normalized, text rows already are (TF-IDF and MiniLM both
+  normalize), and the standardized tabular block is divided by sqrt(its width) (its expected
+  squared row norm is then 1). So no modality dominates distances or a linear model just
+  because it has more columns;
+* ``dense``, at most ``config.dense_dim`` wide, for strategies that need distances (k-means,
+  core-set) and the pool map: ``model_X`` itself when dense and narrow enough, else PCA
+  (dense) or truncated SVD (sparse).
+
+Everything is saved under ``cache_dir/features-<fingerprint[:16]>/`` (``.npy`` for dense,
+``.npz`` for sparse, ``meta.json``), written to a temporary folder and renamed into place,
+and loaded back memory-mapped, so reopening a 60,000-image project costs no decoding.
+No pickles are written or read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from core import feature_blocks
+from core.errors import DataError
+from core.progress import Progress
+from core.spec import DatasetSpec, FeatureConfig
+
+FEATURES_VERSION = 1
+"""Bumped whenever the way features are computed changes, so old caches are not reused."""
+
+_HASH_FULL_LIMIT = 256 * 1024 * 1024
+_HASH_SAMPLE_ROWS = 4096
+
+
+@dataclass
+class FeatureSet:
+    """The features of every sample, one row per row of the imported table."""
+
+    model_X: np.ndarray | sp.csr_matrix
+    dense: np.ndarray
+    blocks: dict[str, np.ndarray | sp.csr_matrix]
+    image_shape: tuple[int, int, int] | None
+    fingerprint: str
+    names: dict[str, int]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.model_X.shape[0])
+
+
+# ----------------------------------------------------------------------------- fingerprint
+
+
+def _used_columns(spec: DatasetSpec) -> list[str]:
+    cols: list[str] = []
+    if spec.image_column:
+        cols.append(spec.image_column)
+    cols.extend(spec.text_columns)
+    cols.extend(spec.feature_columns)
+    return cols
+
+
+def _check_columns(frame: pd.DataFrame, spec: DatasetSpec) -> None:
+    if not spec.modalities:
+        raise DataError(
+            "There is nothing to learn from: no feature columns, text or image column; pass "
+            "--text-column/--image-column/--feature-columns."
+        )
+    missing = [c for c in _used_columns(spec) if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"Column(s) {', '.join(repr(c) for c in missing)} are not in the table (it has "
+            f"{', '.join(map(str, list(frame.columns)[:20]))}). Check the column names you passed."
+        )
+    if len(frame) == 0:
+        raise DataError("The table has no rows; there is nothing to build features from.")
+
+
+def _hash_array(h: "hashlib._Hash", arr: np.ndarray) -> None:
+    arr = np.asarray(arr)
+    h.update(f"array:{arr.shape}:{arr.dtype.str}".encode())
+    if arr.nbytes <= _HASH_FULL_LIMIT:
+        h.update(np.ascontiguousarray(arr).data)
+        return
+    # Huge arrays: an evenly spaced sample of rows plus the last one (shape is hashed above).
+    idx = np.unique(np.linspace(0, len(arr) - 1, _HASH_SAMPLE_ROWS).astype(np.int64))
+    h.update(np.ascontiguousarray(arr[idx]).data)
+
+
+def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig,
+                        image_array: np.ndarray | None = None) -> str:
+    """sha256 of what the features depend on: used columns' content, image array, roles, config.
+
+    Image files are identified by their reference (path), not their bytes: re-reading 10,000
+    JPEGs to check a cache would cost as much as decoding them.
+    """
+    h = hashlib.sha256()
+    roles = {
+        "version": FEATURES_VERSION,
+        "image_column": spec.image_column,
+        "text_columns": list(spec.text_columns),
+        "feature_columns": list(spec.feature_columns),
+        "config": config.to_dict(),
+        "n_rows": len(frame),
+    }
+    h.update(json.dumps(roles, sort_keys=True).encode())
+    for col in _used_columns(spec):
+        if col not in frame.columns:
+            continue
+        s = frame[col]
+        h.update(f"column:{col}:{s.dtype}".encode())
+        h.update(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes())
+    if image_array is not None and spec.image_column:
+        _hash_array(h, image_array)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def build_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig, *,
+                   image_root: str | None = None, image_array: np.ndarray | None = None,
+                   cache_dir: str | Path | None = None,
+                   progress: Progress | None = None) -> FeatureSet:
+    """Features for every row of ``frame``, loaded from ``cache_dir`` when already built."""
+    progress = progress if progress is not None else Progress()
+    _check_columns(frame, spec)
+    progress.update(0.0, "fingerprinting the data")
+    fingerprint = feature_fingerprint(frame, spec, config, image_array)
+    if cache_dir is not None:
+        cached = load_cached_features(cache_dir, fingerprint)
+        if cached is not None:
+            progress.update(1.0, "features loaded from the cache")
+            return cached
+    fs = _compute_features(frame, spec, config, fingerprint, image_root, image_array,
+                           progress.sub(0.0, 0.95))
+    if cache_dir is not None:
+        progress.update(0.95, "saving features")
+        _save(fs, Path(cache_dir))
+        loaded = load_cached_features(cache_dir, fingerprint)
+        if loaded is not None:
+            fs = loaded  # memory-mapped: the in-RAM copies can be freed
+    progress.update(1.0, "features ready")
+    return fs
+
+
+def _compute_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig,
+                      fingerprint: str, image_root: str | None, image_array: np.ndarray | None,
+                      progress: Progress) -> FeatureSet:
+    blocks: dict[str, np.ndarray | sp.csr_matrix] = {}
+    image_shape = None
+    if spec.feature_columns:
+        progress.update(0.02, "encoding tabular columns")
+        blocks["tabular"] = feature_blocks.tabular_block(frame, tuple(spec.feature_columns))
+    if spec.text_columns:
+        progress.update(0.05, "reading text")
+        texts = feature_blocks.joined_texts(frame, tuple(spec.text_columns))
+        if config.text == "tfidf":
+            progress.update(0.07, "computing TF-IDF")
+            blocks["text"] = feature_blocks.tfidf_block(texts, config.tfidf_max_features)
+        elif config.text == "minilm":
+            from core.text_embeddings import embed_texts
+
+            blocks["text"] = embed_texts(texts, progress=progress.sub(0.07, 0.5))
+        else:
+            raise DataError(f"Unknown text features '{config.text}'; use tfidf or minilm.")
+    if spec.image_column:
+        progress.update(0.5, "decoding images")
+        refs = frame[spec.image_column].astype(str).tolist()
+        mode = feature_blocks.image_mode(refs, image_root, image_array, config.image_mode)
+        blocks["image"], image_shape = feature_blocks.image_block(
+            refs, image_root, image_array, size=config.image_size, mode=mode,
+            progress=progress.sub(0.5, 0.85))
+    progress.update(0.85, "combining modalities")
+    model_X = combine_blocks(blocks)
+    progress.update(0.88, "computing the dense view")
+    dense = dense_view(model_X, config.dense_dim)
+    names = {name: int(b.shape[1]) for name, b in blocks.items()}
+    return FeatureSet(model_X=model_X, dense=dense, blocks=blocks, image_shape=image_shape,
+                      fingerprint=fingerprint, names=names)
+
+
+def _l2_rows(X: np.ndarray) -> np.ndarray:
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64)).astype(np.float32)
+    norms[norms == 0] = 1.0
+    return X / norms[:, None]
+
+
+def combine_blocks(blocks: dict[str, np.ndarray | sp.csr_matrix]) -> np.ndarray | sp.csr_matrix:
+    """One matrix for the model: the only block as is, or the blocks scaled and side by side."""
+    if len(blocks) == 1:
+        return next(iter(blocks.values()))
+    parts = []
+    for name in ("image", "text", "tabular"):
+        if name not in blocks:
+            continue
+        b = blocks[name]
+        if name == "image":
+            b = _l2_rows(np.asarray(b, dtype=np.float32))
+        elif name == "tabular":
+            b = np.asarray(b, dtype=np.float32) / np.float32(np.sqrt(max(b.shape[1], 1)))
+        parts.append(b)
+    if any(sp.issparse(p) for p in parts):
+        return sp.hstack([sp.csr_matrix(p) for p in parts], format="csr", dtype=np.float32)
+    return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
+
+
+def dense_view(X: np.ndarray | sp.csr_matrix, dense_dim: int) -> np.ndarray:
+    """At most ``dense_dim`` float32 columns that keep most of the variance of ``X``."""
+    n, d = X.shape
+    if not sp.issparse(X) and d <= dense_dim:
+        return X
+    if sp.issparse(X) and d <= dense_dim:
+        return np.asarray(X.toarray(), dtype=np.float32)
+    k = max(1, min(dense_dim, n - 1, d - 1))
+    if sp.issparse(X):
+        from sklearn.decomposition import TruncatedSVD
+
+        svd = TruncatedSVD(n_components=k, algorithm="randomized", random_state=0)
+        return np.ascontiguousarray(svd.fit_transform(X), dtype=np.float32)
+    from sklearn.decomposition import PCA
+
+    # Few columns (e.g. 784 pixels): the exact covariance route is fastest and deterministic.
+    solver = "covariance_eigh" if d <= 4096 else "randomized"
+    pca = PCA(n_components=k, svd_solver=solver, random_state=0)
+    return np.ascontiguousarray(pca.fit_transform(X), dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def _cache_folder(cache_dir: str | Path, fingerprint: str) -> Path:
+    return Path(cache_dir) / f"features-{fingerprint[:16]}"
+
+
+def _write_matrix(folder: Path, stem: str, X: np.ndarray | sp.csr_matrix) -> dict[str, str]:
+    if sp.issparse(X):
+        sp.save_npz(folder / f"{stem}.npz", sp.csr_matrix(X, dtype=np.float32), compressed=False)
+        return {"file": f"{stem}.npz", "kind": "sparse"}
+    np.save(folder / f"{stem}.npy", np.ascontiguousarray(X, dtype=np.float32), allow_pickle=False)
+    return {"file": f"{stem}.npy", "kind": "dense"}
+
+
+def _save(fs: FeatureSet, cache_dir: Path) -> Path:
+    """Write ``fs`` atomically; a matrix shared by several fields is stored once."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    final = _cache_folder(cache_dir, fs.fingerprint)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-features-", dir=cache_dir))
+    try:
+        written: dict[int, dict[str, str]] = {}
+
+        def entry(stem: str, X: np.ndarray | sp.csr_matrix) -> dict[str, str]:
+            if id(X) not in written:
+                written[id(X)] = _write_matrix(tmp, stem, X)
+            return written[id(X)]
+
+        blocks = {name: entry(f"block_{name}", b) for name, b in fs.blocks.items()}
+        meta = {
+            "version": FEATURES_VERSION,
+            "fingerprint": fs.fingerprint,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "n_samples": fs.n_samples,
+            "blocks": blocks,
+            "model_X": entry("model_X", fs.model_X),
+            "dense": entry("dense", fs.dense),
+            "image_shape": list(fs.image_shape) if fs.image_shape else None,
+            "names": fs.names,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not (final / "meta.json").exists():  # not "someone else already wrote it"
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _read_matrix(folder: Path, entry: dict[str, str]) -> np.ndarray | sp.csr_matrix:
+    path = folder / entry["file"]
+    if entry["kind"] == "sparse":
+        return sp.csr_matrix(sp.load_npz(path), dtype=np.float32)
+    return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
+def load_cached_features(cache_dir: str | Path, fingerprint: str) -> FeatureSet | None:
+    """The cached features with this fingerprint, memory-mapped, or None if not (validly) cached."""
+    folder = _cache_folder(cache_dir, fingerprint)
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("fingerprint") != fingerprint or meta.get("version") != FEATURES_VERSION:
+            return None
+        loaded: dict[str, np.ndarray | sp.csr_matrix] = {}
+
+        def get(entry: dict[str, str]) -> np.ndarray | sp.csr_matrix:
+            if entry["file"] not in loaded:
+                loaded[entry["file"]] = _read_matrix(folder, entry)
+            return loaded[entry["file"]]
+
+        blocks = {name: get(e) for name, e in meta["blocks"].items()}
+        fs = FeatureSet(
+            model_X=get(meta["model_X"]),
+            dense=get(meta["dense"]),
+            blocks=blocks,
+            image_shape=tuple(meta["image_shape"]) if meta.get("image_shape") else None,
+            fingerprint=fingerprint,
+            names={k: int(v) for k, v in meta["names"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged cache is rebuilt, never trusted
+    if fs.model_X.shape[0] != meta.get("n_samples") or fs.dense.shape[0] != fs.model_X.shape[0]:
+        return None
+    return fs
