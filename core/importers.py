@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
-from core.sniff import check_field_counts, decode_text, sniff_dialect
+from core.sniff import (
+    ARRAY_REF_PREFIX, IMAGE_EXTENSIONS, check_field_counts, decode_text, detect_image_column,
+    sniff_dialect,
+)
 from core.spec import ImportedTable
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-ARRAY_REF_PREFIX = "@array:"
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "image_folder", "metadata", "npz")
 _EXTENSION_FORMATS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
@@ -87,22 +88,6 @@ def read_table(
             f"{p.name}: image column '{column}' ({how}); paths are relative to {table.image_root}"
         )
     return table
-
-
-def detect_image_column(frame: pd.DataFrame) -> str | None:
-    """The first column whose non-empty values are image paths or ``@array:`` references."""
-    for name in frame.columns:
-        col = frame[name]
-        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
-            continue
-        values = col.dropna().astype(str).head(200)
-        if values.empty:
-            continue
-        lower = values.str.strip().str.lower()
-        hits = lower.str.endswith(IMAGE_EXTENSIONS) | lower.str.startswith(ARRAY_REF_PREFIX)
-        if hits.mean() >= 0.9:
-            return str(name)
-    return None
 
 
 def _clean_column_names(columns: pd.Index) -> list[str]:
@@ -332,3 +317,13 @@ def _read_npz(p: Path) -> ImportedTable:
         decisions.append(f"{p.name}: ignored arrays {', '.join(ignored)}")
     table.frame = frame
     return table
+
+
+# The rest of the import API lives in smaller modules; callers import it all from here.
+from core.import_checks import imported_labels, sample_ids, validate_table  # noqa: E402
+from core.import_spec import infer_spec  # noqa: E402
+
+__all__ = [
+    "read_table", "detect_image_column", "infer_spec", "sample_ids", "validate_table",
+    "imported_labels", "IMAGE_EXTENSIONS", "ARRAY_REF_PREFIX", "FORMATS",
+]

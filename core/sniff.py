@@ -10,8 +10,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from core.errors import DataError
 
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+ARRAY_REF_PREFIX = "@array:"
 DELIMITERS = (",", "\t", ";", "|")
 DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _SAMPLE_ROWS = 200
@@ -221,3 +225,19 @@ def check_field_counts(path: Path, text: str, dialect: Dialect) -> tuple[int, in
             "unclosed quote on that line or the lines before it, fix it and import again."
         ) from exc
     return expected or 0, short
+
+
+def detect_image_column(frame: pd.DataFrame) -> str | None:
+    """The first column whose non-empty values are image paths or ``@array:`` references."""
+    for name in frame.columns:
+        col = frame[name]
+        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
+            continue
+        values = col.dropna().astype(str).head(200)
+        if values.empty:
+            continue
+        lower = values.str.strip().str.lower()
+        hits = lower.str.endswith(IMAGE_EXTENSIONS) | lower.str.startswith(ARRAY_REF_PREFIX)
+        if hits.mean() >= 0.9:
+            return str(name)
+    return None
