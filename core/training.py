@@ -1,0 +1,265 @@
+"""Fitting per-task models and turning them into strategy inputs (plain data in and out).
+
+Used by the labeling loop, the simulator and the benchmarks, so they train and score the same
+way. Every fit works on a fresh estimator (a clone); the caller swaps it in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.errors import ModelError
+from core.models import make_model, model_info
+from core.strategy_api import QueryContext, TaskOutput
+
+PREDICT_CHUNK = 65536
+
+
+def _rows(X: Any, idx: np.ndarray) -> Any:
+    if isinstance(X, Mapping):
+        return {k: _rows(v, idx) for k, v in X.items()}
+    return X[idx]
+
+
+def _n_rows(X: Any) -> int:
+    if isinstance(X, Mapping):
+        return _n_rows(next(iter(v for k, v in X.items() if not k.startswith("__"))))
+    return X.shape[0]
+
+
+def _dense_if_needed(name: str, X: Any) -> Any:
+    if model_info(name).dense_only and sp.issparse(X):
+        return X.toarray()
+    return X
+
+
+@dataclass
+class FittedTask:
+    """A fitted estimator for one task with probabilities aligned to the task's classes."""
+
+    estimator: Any
+    classes: tuple[str, ...]
+    multilabel: bool
+    model_name: str
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        n = _n_rows(X)
+        out = np.zeros((n, len(self.classes)), dtype=np.float32)
+        cols = self._column_map()
+        for start in range(0, n, PREDICT_CHUNK):
+            stop = min(n, start + PREDICT_CHUNK)
+            Xc = _dense_if_needed(self.model_name, _rows(X, np.arange(start, stop)))
+            p = np.asarray(self.estimator.predict_proba(Xc), dtype=np.float32)
+            if p.ndim == 1:
+                p = p[:, None]
+            out[start:stop][:, cols] = p
+        return out
+
+    def _column_map(self) -> np.ndarray:
+        if self.multilabel:
+            return np.arange(len(self.classes))
+        est_classes = [str(c) for c in getattr(self.estimator, "classes_", self.classes)]
+        pos = {c: i for i, c in enumerate(self.classes)}
+        return np.array([pos[c] for c in est_classes], dtype=np.int64)
+
+    def sample_proba(self, X: Any, n_samples: int) -> np.ndarray | None:
+        fn = getattr(self.estimator, "predict_proba_samples", None)
+        if fn is None:
+            return None
+        s = np.asarray(fn(_dense_if_needed(self.model_name, X), n_samples), dtype=np.float32)
+        out = np.zeros((s.shape[0], s.shape[1], len(self.classes)), dtype=np.float32)
+        out[:, :, self._column_map()] = s
+        return out
+
+    def embed(self, X: Any) -> np.ndarray | None:
+        fn = getattr(self.estimator, "embed", None)
+        return None if fn is None else np.asarray(fn(_dense_if_needed(self.model_name, X)), np.float32)
+
+
+def label_matrix(values: Sequence[Any], classes: Sequence[str]) -> np.ndarray:
+    """Multi-label values (lists of class names) as a binary (n, C) matrix."""
+    pos = {c: i for i, c in enumerate(classes)}
+    Y = np.zeros((len(values), len(classes)), dtype=np.int64)
+    for r, v in enumerate(values):
+        for c in (v if isinstance(v, (list, tuple)) else [v]):
+            if c in pos:
+                Y[r, pos[c]] = 1
+    return Y
+
+
+def can_fit(y: Sequence[Any], multilabel: bool) -> bool:
+    """A task can be modelled once two different classes (or label sets) are labeled."""
+    if multilabel:
+        return len(y) >= 2 and len({tuple(sorted(v)) for v in y}) >= 2
+    return len(set(y)) >= 2
+
+
+def fit_task_model(
+    model_name: str,
+    params: Mapping[str, Any] | None,
+    X: Any,
+    y: Sequence[Any],
+    classes: Sequence[str],
+    multilabel: bool = False,
+    previous: FittedTask | None = None,
+) -> FittedTask:
+    """Fit a fresh estimator on (X, y). ``previous`` allows models that support it to warm-start."""
+    classes = tuple(str(c) for c in classes)
+    if not can_fit(y, multilabel):
+        raise ModelError(
+            "A model needs at least two different classes labeled; so far only "
+            f"{sorted({str(v) for v in y}) if not multilabel else 'one label set'} is labeled."
+        )
+    est = make_model(model_name, params, multilabel=multilabel)
+    X = _dense_if_needed(model_name, X)
+    target: Any = label_matrix(y, classes) if multilabel else np.asarray([str(v) for v in y], dtype=object)
+    fit_kwargs: dict[str, Any] = {}
+    if previous is not None and previous.classes == classes and hasattr(est, "warm_start_from"):
+        est.warm_start_from(previous.estimator)
+    try:
+        est.fit(X, target, **fit_kwargs)
+    except (ValueError, TypeError, np.linalg.LinAlgError) as exc:
+        raise ModelError(f"Model '{model_name}' could not be fitted: {exc}") from exc
+    return FittedTask(est, classes, multilabel, model_name)
+
+
+def cv_metrics(
+    model_name: str,
+    params: Mapping[str, Any] | None,
+    X: Any,
+    y: Sequence[Any],
+    classes: Sequence[str],
+    multilabel: bool = False,
+    max_folds: int = 5,
+    seed: int = 0,
+) -> tuple[float | None, float | None]:
+    """Cross-validated accuracy and macro-F1 on the labeled set (None when too few labels)."""
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n = len(y)
+    if n < 4 or not can_fit(y, multilabel):
+        return None, None
+    if multilabel:
+        folds = min(max_folds, n // 2)
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+        splits = list(splitter.split(np.zeros(n)))
+    else:
+        ys = np.asarray([str(v) for v in y], dtype=object)
+        _, counts = np.unique(ys, return_counts=True)
+        folds = min(max_folds, int(counts.min()))
+        if folds >= 2:
+            splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), ys))
+        else:
+            folds = min(max_folds, n // 2)
+            splits = list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
+    y_list = list(y)
+    truth: list[Any] = []
+    pred: list[Any] = []
+    for tr, te in splits:
+        ytr = [y_list[i] for i in tr]
+        if not can_fit(ytr, multilabel):
+            continue
+        fitted = fit_task_model(model_name, params, _rows(X, tr), ytr, classes, multilabel)
+        p = fitted.predict_proba(_rows(X, te))
+        if multilabel:
+            pred.extend((p >= 0.5).astype(int))
+            truth.extend(label_matrix([y_list[i] for i in te], fitted.classes))
+        else:
+            pred.extend(np.asarray(fitted.classes, dtype=object)[p.argmax(axis=1)])
+            truth.extend(str(y_list[i]) for i in te)
+    if not truth:
+        return None, None
+    if multilabel:
+        T, P = np.asarray(truth), np.asarray(pred)
+        return float(accuracy_score(T, P)), float(f1_score(T, P, average="macro", zero_division=0))
+    return (
+        float(accuracy_score(truth, pred)),
+        float(f1_score(truth, pred, average="macro", zero_division=0)),
+    )
+
+
+def task_outputs(
+    fitted: Mapping[str, FittedTask],
+    X_pool: Any,
+    requires: frozenset[str] | set[str],
+    *,
+    model_name: str,
+    params: Mapping[str, Any] | None = None,
+    X_train: Any = None,
+    y_train_by_task: Mapping[str, Sequence[Any]] | None = None,
+    rng: np.random.Generator | None = None,
+    n_committee: int = 5,
+    n_mc_samples: int = 20,
+    proba: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, TaskOutput]:
+    """Pool-wide outputs per task; committee and MC samples only when a strategy requires them.
+
+    ``proba`` passes already computed pool probabilities so they are not recomputed.
+    """
+    outs: dict[str, TaskOutput] = {}
+    rng = rng or np.random.default_rng(0)
+    for task, f in fitted.items():
+        p = proba[task] if proba is not None and task in proba else f.predict_proba(X_pool)
+        mc = f.sample_proba(X_pool, n_mc_samples) if "mc_samples" in requires else None
+        committee = None
+        if "committee" in requires:
+            committee_fn = getattr(f.estimator, "committee_proba", None)
+            if committee_fn is not None:
+                committee = np.asarray(committee_fn(X_pool), dtype=np.float32)
+            elif X_train is not None and y_train_by_task is not None and not f.multilabel:
+                from core.committee import committee_outputs
+
+                committee = committee_outputs(
+                    lambda: make_model(model_name, params),
+                    _dense_if_needed(model_name, X_train),
+                    np.asarray([str(v) for v in y_train_by_task[task]], dtype=object),
+                    _dense_if_needed(model_name, X_pool),
+                    classes=f.classes,
+                    n_members=n_committee,
+                    rng=rng,
+                )
+        outs[task] = TaskOutput(
+            proba=p, multilabel=f.multilabel, classes=f.classes, mc_samples=mc, committee=committee
+        )
+    return outs
+
+
+def build_context(
+    n_pool: int,
+    candidates: np.ndarray,
+    labeled: np.ndarray,
+    features_dense: np.ndarray | None,
+    outputs: Mapping[str, TaskOutput],
+    rng: np.random.Generator,
+    embeddings: np.ndarray | None = None,
+    aggregate: str = "mean",
+    task_weights: Mapping[str, float] | None = None,
+) -> QueryContext:
+    return QueryContext(
+        n_pool=n_pool,
+        candidates=np.asarray(candidates, dtype=np.int64),
+        rng=rng,
+        labeled=np.asarray(labeled, dtype=np.int64),
+        features=features_dense,
+        embeddings=embeddings,
+        tasks=dict(outputs),
+        aggregate=aggregate,
+        task_weights=task_weights,
+    )
+
+
+def prediction_summary(p: np.ndarray, classes: Sequence[str], multilabel: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted label (object array; lists for multi-label) and confidence per row."""
+    classes_arr = np.asarray(classes, dtype=object)
+    if multilabel:
+        labels = np.empty(p.shape[0], dtype=object)
+        on = p >= 0.5
+        for i in range(p.shape[0]):
+            labels[i] = [str(c) for c in classes_arr[on[i]]]
+        conf = np.maximum(p, 1 - p).mean(axis=1) if p.shape[1] else np.ones(p.shape[0])
+        return labels, conf.astype(np.float32)
+    return classes_arr[p.argmax(axis=1)], p.max(axis=1).astype(np.float32)
