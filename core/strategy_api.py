@@ -135,11 +135,15 @@ class Strategy:
     params: tuple[Param, ...] = ()
     requires: frozenset[str] = frozenset()
     source: str = "builtin"
+    #: Inputs used when available but not required (e.g. cluster uses probabilities when a
+    #: model exists and falls back to centroid distance otherwise). The loop fills these when
+    #: it can; validation does not demand them.
+    optional: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.kind not in ("score", "batch"):
             raise StrategyError(f"Strategy '{self.name}': kind must be 'score' or 'batch'.")
-        unknown = set(self.requires) - REQUIREMENTS
+        unknown = (set(self.requires) | set(self.optional)) - REQUIREMENTS
         if unknown:
             raise StrategyError(
                 f"Strategy '{self.name}' requires unknown inputs {sorted(unknown)}; "

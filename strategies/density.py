@@ -1,0 +1,152 @@
+"""Information density (Settles & Craven 2008): uncertainty x representativeness ** beta.
+
+Representativeness of x is its mean similarity sim(x, x') = 1 / (1 + distance(x, x')) to
+other pool samples (modAL's convention; distance is cosine or euclidean). Three ways to get it,
+none of which builds an N x N matrix:
+
+* ``exact``: mean similarity to every pool sample (the textbook definition, equal to modAL's
+  ``information_density``); computed in row blocks, O(N) memory but O(N^2) time, for small pools.
+* ``knn``: mean similarity to the k nearest neighbours among a reference set (the pool, or a
+  seeded random subsample of ``reference_size`` pool samples at large N).
+* ``centroids``: mean similarity to k-means centroids weighted by cluster size, which
+  approximates the exact mean.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.errors import StrategyError
+from core.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from strategies import uncertainty
+
+BASES = ("entropy", "least_confidence", "margin")
+MODES = ("knn", "centroids", "exact")
+METRICS = ("cosine", "euclidean")
+
+
+def base_uncertainty(ctx: QueryContext, base: str) -> np.ndarray:
+    """Aggregated uncertainty per candidate, non-negative (margin becomes 1 - gap)."""
+    fns = {
+        "entropy": uncertainty.entropy_scores,
+        "least_confidence": uncertainty.least_confidence_scores,
+        "margin": lambda p, ml: 1.0 + uncertainty.margin_scores(p, ml),
+    }
+    if base not in fns:
+        raise StrategyError(f"Unknown base uncertainty '{base}'; use one of {list(BASES)}.")
+    fn = fns[base]
+
+    def one(out: TaskOutput, cand: np.ndarray):
+        if out.proba is None:
+            return None
+        return fn(np.asarray(out.proba[cand], dtype=np.float64), out.multilabel)
+
+    return aggregate_task_scores(ctx, one)
+
+
+def _prepare(X: np.ndarray, metric: str, dtype) -> tuple[np.ndarray, np.ndarray | None]:
+    """Unit rows for cosine (zero rows stay zero, as in scikit-learn), or (X, squared norms)."""
+    if metric == "cosine":
+        norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64)).astype(dtype)
+        norms[norms == 0] = 1.0
+        return (X / norms[:, None]).astype(dtype, copy=False), None
+    if metric == "euclidean":
+        return X, np.einsum("ij,ij->i", X, X, dtype=np.float64).astype(dtype)
+    raise StrategyError(f"Unknown metric '{metric}'; use one of {list(METRICS)}.")
+
+
+def _block_distances(A, a_norms, B, b_norms, metric: str) -> np.ndarray:
+    g = A @ B.T
+    if metric == "cosine":
+        np.subtract(1.0, g, out=g)
+        np.clip(g, 0.0, 2.0, out=g)
+        return g
+    g *= -2.0
+    g += a_norms[:, None]
+    g += b_norms[None, :]
+    np.maximum(g, 0.0, out=g)
+    np.sqrt(g, out=g)
+    return g
+
+
+def exact_density(X: np.ndarray, rows: np.ndarray, metric: str = "cosine",
+                  block: int = 1024) -> np.ndarray:
+    """Mean of 1/(1+distance) from each of ``rows`` to every row of X (self included)."""
+    X = np.asarray(X, dtype=np.float64)
+    Xp, norms = _prepare(X, metric, np.float64)
+    out = np.empty(len(rows))
+    for s in range(0, len(rows), block):
+        r = rows[s:s + block]
+        d = _block_distances(Xp[r], None if norms is None else norms[r], Xp, norms, metric)
+        if metric == "euclidean":
+            d[np.arange(len(r)), r] = 0.0  # exact zero self-distance, as scikit-learn does
+        d += 1.0
+        np.reciprocal(d, out=d)
+        out[s:s + block] = d.mean(axis=1)
+    return out
+
+
+def knn_density(X: np.ndarray, rows: np.ndarray, k: int, reference_size: int,
+                rng: np.random.Generator, metric: str = "cosine", block: int = 4096) -> np.ndarray:
+    """Mean similarity of each of ``rows`` to its k nearest reference samples (self excluded)."""
+    n = X.shape[0]
+    ref = np.arange(n) if n <= reference_size else np.sort(rng.choice(n, reference_size, replace=False))
+    col_of = np.full(n, -1, dtype=np.int64)
+    col_of[ref] = np.arange(len(ref))
+    R = np.asarray(X[ref], dtype=np.float32)
+    Rp, r_norms = _prepare(R, metric, np.float32)
+    k = max(1, min(int(k), len(ref) - 1 if len(ref) > 1 else 1))
+    out = np.empty(len(rows))
+    for s in range(0, len(rows), block):
+        r = rows[s:s + block]
+        Ap, a_norms = _prepare(np.asarray(X[r], dtype=np.float32), metric, np.float32)
+        d = _block_distances(Ap, a_norms, Rp, r_norms, metric)
+        own = col_of[r]
+        has = own >= 0
+        d[np.flatnonzero(has), own[has]] = np.inf
+        near = np.partition(d, k - 1, axis=1)[:, :k]
+        out[s:s + block] = (1.0 / (1.0 + near.astype(np.float64))).mean(axis=1)
+    return out
+
+
+def centroid_density(X: np.ndarray, rows: np.ndarray, n_centroids: int,
+                     rng: np.random.Generator, metric: str = "cosine",
+                     block: int = 16384) -> np.ndarray:
+    """Cluster-size-weighted mean similarity of each of ``rows`` to k-means centroids."""
+    from sklearn.cluster import MiniBatchKMeans
+
+    n = X.shape[0]
+    sample = np.arange(n) if n <= 20000 else np.sort(rng.choice(n, 20000, replace=False))
+    S, _ = _prepare(np.asarray(X[sample], dtype=np.float32), metric, np.float32)
+    k = max(1, min(int(n_centroids), len(sample)))
+    km = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=int(rng.integers(2**31 - 1)),
+                         batch_size=2048)
+    labels = km.fit_predict(S)
+    w = np.bincount(labels, minlength=k).astype(np.float64)
+    w /= w.sum()
+    C = km.cluster_centers_.astype(np.float32)
+    Cp, c_norms = _prepare(C, metric, np.float32)
+    out = np.empty(len(rows))
+    for s in range(0, len(rows), block):
+        r = rows[s:s + block]
+        Ap, a_norms = _prepare(np.asarray(X[r], dtype=np.float32), metric, np.float32)
+        d = _block_distances(Ap, a_norms, Cp, c_norms, metric).astype(np.float64)
+        out[s:s + block] = (1.0 / (1.0 + d)) @ w
+    return out
+
+
+def density_weighted(ctx: QueryContext, base: str = "entropy", beta: float = 1.0,
+                     mode: str = "knn", metric: str = "cosine", k: int = 10,
+                     reference_size: int = 1000, n_centroids: int = 50) -> np.ndarray:
+    """Uncertainty times representativeness ** beta, per candidate."""
+    u = base_uncertainty(ctx, base)
+    X = ctx.representation()
+    rows = np.asarray(ctx.candidates, dtype=np.int64)
+    if mode == "exact":
+        rep = exact_density(X, rows, metric)
+    elif mode == "knn":
+        rep = knn_density(X, rows, k, reference_size, ctx.rng, metric)
+    elif mode == "centroids":
+        rep = centroid_density(X, rows, n_centroids, ctx.rng, metric)
+    else:
+        raise StrategyError(f"Unknown density mode '{mode}'; use one of {list(MODES)}.")
+    return u * np.power(rep, beta)
