@@ -141,7 +141,15 @@ def _read_delimited(
             "with a header row naming the columns)."
         )
     dialect = sniff_dialect(text, default_delim)
-    expected, short = check_field_counts(p, text, dialect)
+    try:
+        expected, short = check_field_counts(p, text, dialect)
+    except DataError:
+        if default_delim is not None or "\t" in text:
+            raise
+        # A sniffed delimiter that splits rows unevenly in a tab-free file: free text, one column.
+        dialect = sniff_dialect(text, "\t")
+        expected, short = check_field_counts(p, text, dialect)
+        decisions.append(f"{p.name}: rows split unevenly on the sniffed delimiter; read as one column of text")
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=dialect.delimiter, quoting=dialect.quoting,

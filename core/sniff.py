@@ -88,29 +88,33 @@ class Dialect:
 
 
 def sniff_delimiter(text: str, default: str | None) -> tuple[str, str]:
-    """Pick the delimiter from a sample; return (delimiter, reason)."""
-    sample = "\n".join(text.splitlines()[:_SAMPLE_ROWS])
+    """Pick the delimiter from a sample; return (delimiter, reason).
+
+    A candidate must split (nearly) every sample row into the same number of fields (> 1);
+    otherwise the file is read as one column of text.
+    """
     if default is not None:
         return default, "from the file extension"
+    lines = [ln for ln in text.splitlines()[:_SAMPLE_ROWS] if ln.strip()]
     try:
-        d = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
-        return d, "sniffed"
+        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
-        pass
-    # Fall back to the candidate that appears the same number of times on most lines.
-    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
+        sniffed = None
     best, best_score = None, 0.0
-    for d in DELIMITERS:
-        counts = [ln.count(d) for ln in lines]
-        if not counts or max(counts) == 0:
+    for d in ([sniffed] if sniffed else []) + [d for d in DELIMITERS if d != sniffed]:
+        quoting = csv.QUOTE_NONE if d == "\t" else csv.QUOTE_MINIMAL
+        counts = [len(r) for r in csv.reader(lines, delimiter=d, quoting=quoting)]
+        if not counts:
             continue
         mode = max(set(counts), key=counts.count)
-        score = counts.count(mode) / len(counts) * (1 if mode else 0)
-        if score > best_score:
+        score = counts.count(mode) / len(counts) if mode > 1 else 0.0
+        if score >= 0.9 and (d == sniffed or score > best_score):
+            if d == sniffed:
+                return d, "sniffed"
             best, best_score = d, score
     if best is None:
-        return "\t", "no delimiter found, read as a single column"
-    return best, "sniffed (by consistent counts per line)"
+        return "\t", "no delimiter splits the rows evenly; read as a single column"
+    return best, "sniffed (same number of fields on every line)"
 
 
 def choose_quoting(text: str, delimiter: str) -> tuple[int, str | None]:
@@ -176,7 +180,7 @@ def sniff_header(text: str, delimiter: str, quoting: int) -> tuple[bool, str]:
         return True, "the first row differs in kind from the rows below"
     if data_votes > header_votes:
         return False, "the first row's values repeat in the rows below"
-    if all(len(c) <= 40 for c in cells):
+    if all(len(c) <= 40 and len(c.split()) <= 4 for c in cells):
         return True, "the first row holds short names"
     return False, "the first row looks like data"
 

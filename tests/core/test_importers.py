@@ -252,3 +252,12 @@ def test_load_image_converts_mode(tmp_path):
     _write_images(tmp_path, ["a.png"])
     img = load_image("a.png", str(tmp_path), mode="L", size=3)
     assert img.mode == "L" and img.size == (3, 3)
+
+
+def test_single_column_text_without_header(tmp_path):
+    p = tmp_path / "notes"
+    p.write_text("Hello, world, how are you today\nI am fine, thanks\nWhat about you\nGood, good, very good\n")
+    table = read_table(p)
+    assert list(table.frame.columns) == ["col0"]
+    assert table.frame["col0"].tolist()[0] == "Hello, world, how are you today"
+    assert len(table.frame) == 4
