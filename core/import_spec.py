@@ -49,7 +49,9 @@ def sort_classes(values: set[str]) -> tuple[str, ...]:
 
 
 def split_labels(value: Any, separator: str) -> list[str]:
-    """The labels in one multi-label cell ("a|b" -> ["a", "b"]); [] for an empty cell."""
+    """The labels in one multi-label cell ("a|b" or a JSON list -> ["a", "b"]); [] if empty."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [s for s in (label_str(v) for v in value) if s is not None]
     s = label_str(value)
     if s is None:
         return []

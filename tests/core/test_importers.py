@@ -144,6 +144,15 @@ def test_jsonl(tmp_path):
     assert any("multi-label" in d for d in decisions)
 
 
+def test_jsonl_list_values_are_multilabel(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text("\n".join(json.dumps({"text": t, "tags": ["x", "y"][: i % 2 + 1]}) for i, t in enumerate(TEXTS)))
+    table = read_table(p)
+    spec, _ = infer_spec(table, tasks=["tags=tags"], multilabel=["tags"])
+    assert spec.tasks[0].classes == ("x", "y")
+    assert imported_labels(table, spec)[:2] == [(0, "tags", ["x"]), (1, "tags", ["x", "y"])]
+
+
 def test_image_folder_with_class_subfolders(tmp_path):
     _write_images(tmp_path / "imgs" / "cat", ["a.png", "b.jpg"])
     _write_images(tmp_path / "imgs" / "dog", ["c.png"])
