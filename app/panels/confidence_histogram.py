@@ -1,0 +1,120 @@
+"""Histogram of the model's confidence over the pool (how sure is it, where is the doubt).
+
+Public API (GUI thread, plain numpy data):
+
+    ConfidenceHistogram.set_predictions(predictions: dict[str, tuple[np.ndarray, np.ndarray]],
+                                        labeled: np.ndarray | None = None) -> None
+        # project.predictions(): task -> (labels (N,), confidence (N,)); ``labeled`` are pool
+        # indices with a label, left out so the histogram shows what is still to label.
+    ConfidenceHistogram.set_confidence(confidence: np.ndarray) -> None   # one task, direct
+
+Bins are 0.05 wide over [0, 1]. With several tasks a selector picks the task.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.panels._plot_style import make_plot_widget
+
+BINS = np.linspace(0.0, 1.0, 21)
+
+
+class ConfidenceHistogram(QWidget):
+    """Counts of pool samples per confidence bin of the current model."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("confidence_histogram")
+        self._predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._labeled: np.ndarray | None = None
+        self._counts = np.zeros(len(BINS) - 1, dtype=np.int64)
+
+        self.task_combo = QComboBox()
+        self.task_combo.currentTextChanged.connect(self._on_task_combo_changed)
+        self._task_row = QWidget()
+        row = QHBoxLayout(self._task_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Confidence for"))
+        row.addWidget(self.task_combo, 1)
+        self._task_row.setVisible(False)
+
+        self.plot = make_plot_widget(x_label="confidence of the predicted class",
+                                     y_label="samples")
+        self.plot.getPlotItem().setMouseEnabled(x=False, y=False)
+        centers = (BINS[:-1] + BINS[1:]) / 2
+        self.bars = pg.BarGraphItem(x=centers, height=np.zeros_like(centers),
+                                    width=(BINS[1] - BINS[0]) * 0.92,
+                                    brush=pg.mkBrush("#56B4E9"), pen=pg.mkPen("#0072B2"))
+        self.plot.addItem(self.bars)
+        self.plot.getPlotItem().setXRange(0, 1, padding=0.02)
+        self.summary = QLabel("No model yet: the histogram fills after the first retrain.")
+        self.summary.setObjectName("hint")
+        self.summary.setWordWrap(True)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(self._task_row)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.summary)
+
+    # ------------------------------------------------------------------ slots
+    def set_predictions(
+        self,
+        predictions: dict[str, tuple[np.ndarray, np.ndarray]],
+        labeled: np.ndarray | None = None,
+    ) -> None:
+        self._predictions = dict(predictions)
+        self._labeled = None if labeled is None else np.asarray(labeled, dtype=np.int64)
+        tasks = list(self._predictions)
+        have = [self.task_combo.itemText(i) for i in range(self.task_combo.count())]
+        if have != tasks:
+            current = self.task_combo.currentText()
+            self.task_combo.blockSignals(True)
+            self.task_combo.clear()
+            self.task_combo.addItems(tasks)
+            if current in tasks:
+                self.task_combo.setCurrentText(current)
+            self.task_combo.blockSignals(False)
+        self._task_row.setVisible(len(tasks) > 1)
+        self._refresh()
+
+    def set_confidence(self, confidence: np.ndarray) -> None:
+        self._draw(np.asarray(confidence, dtype=float))
+
+    def counts(self) -> np.ndarray:
+        """The bar heights drawn (for tests)."""
+        return self._counts.copy()
+
+    # --------------------------------------------------------------- helpers
+    def _on_task_combo_changed(self, _task: str) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        conf = self._predictions.get(self.task_combo.currentText(), (None, None))[1]
+        if conf is None:
+            self._draw(np.empty(0))
+            return
+        conf = np.asarray(conf, dtype=float)
+        if self._labeled is not None and len(self._labeled):
+            mask = np.ones(len(conf), dtype=bool)
+            lab = self._labeled[(self._labeled >= 0) & (self._labeled < len(conf))]
+            mask[lab] = False
+            conf = conf[mask]
+        self._draw(conf)
+
+    def _draw(self, conf: np.ndarray) -> None:
+        conf = conf[np.isfinite(conf)]
+        self._counts, _ = np.histogram(np.clip(conf, 0.0, 1.0), bins=BINS)
+        self.bars.setOpts(height=self._counts.astype(float))
+        top = float(self._counts.max()) if len(conf) else 1.0
+        self.plot.getPlotItem().setYRange(0, max(1.0, top * 1.08), padding=0)
+        if len(conf):
+            low = int((conf < 0.6).sum())
+            self.summary.setText(
+                f"{len(conf):,} unlabeled samples · median confidence {np.median(conf):.2f} · "
+                f"{low:,} below 0.6"
+            )
+        else:
+            self.summary.setText("No model yet: the histogram fills after the first retrain.")

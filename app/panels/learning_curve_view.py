@@ -1,0 +1,158 @@
+"""Live learning curve: accuracy and macro-F1 against the number of labels, one point per retrain.
+
+Public API (GUI thread; plain data, see CurvePoint in core/project.py):
+
+    LearningCurveView.set_points(points: Sequence[CurvePoint]) -> None   # replace all (on open)
+    LearningCurveView.add_point(point: CurvePoint) -> None               # after a retrain
+
+Cross-validated estimates are solid lines, audit estimates (on uniformly random audit picks,
+unbiased by the strategy) are dashed; a legend says which is which. With several tasks a
+selector shows the overall curve or one task's (``CurvePoint.per_task``). The curves are
+created once and updated with ``setData``.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.panels._plot_style import make_plot_widget
+
+ALL_TASKS = "All tasks"
+#: (key in CurvePoint / per_task, legend name, colour, dashed)
+SERIES = (
+    ("cv_accuracy", "Accuracy (cross-validated)", "#0072B2", False),
+    ("cv_macro_f1", "Macro-F1 (cross-validated)", "#E69F00", False),
+    ("audit_accuracy", "Accuracy (audit picks)", "#009E73", True),
+)
+
+
+def _value(point: Any, key: str, task: str) -> float:
+    if task != ALL_TASKS:
+        v = (getattr(point, "per_task", None) or {}).get(task, {}).get(key)
+    else:
+        v = getattr(point, key, None)
+    return float("nan") if v is None else float(v)
+
+
+class LearningCurveView(QWidget):
+    """Accuracy / macro-F1 vs labels; solid = cross-validated, dashed = audit."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("learning_curve_view")
+        self._points: list[Any] = []
+
+        self.task_combo = QComboBox()
+        self.task_combo.addItem(ALL_TASKS)
+        self.task_combo.currentTextChanged.connect(self._on_task_combo_changed)
+        self._task_row = QWidget()
+        row = QHBoxLayout(self._task_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Curve for"))
+        row.addWidget(self.task_combo, 1)
+        self._task_row.setVisible(False)
+
+        self.plot = make_plot_widget(x_label="labels", y_label="score")
+        item = self.plot.getPlotItem()
+        item.setYRange(0, 1.02, padding=0)
+        item.setLimits(yMin=-0.05, yMax=1.1, xMin=0)
+        item.getViewBox().setMouseEnabled(x=True, y=False)
+        self.legend = item.addLegend(offset=(-8, -8), labelTextColor="#333333",
+                                     brush=pg.mkBrush(255, 255, 255, 220),
+                                     pen=pg.mkPen("#cccccc"))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for key, name, color, dashed in SERIES:
+            pen = pg.mkPen(color, width=2,
+                           style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+            curve = item.plot(
+                [], [], pen=pen, name=name, symbol="o" if not dashed else "t",
+                symbolSize=6, symbolBrush=color, symbolPen=color,
+            )
+            self.curves[key] = curve
+        self.empty_hint = QLabel(
+            "No retrain yet. A point is added each time the model retrains "
+            "(every few labels, or with Retrain now)."
+        )
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setObjectName("hint")
+        self.latest = QLabel("")
+        self.latest.setObjectName("hint")
+        self.latest.setWordWrap(True)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(self._task_row)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.empty_hint)
+        lay.addWidget(self.latest)
+        self._refresh()
+
+    # ------------------------------------------------------------------ slots
+    def set_points(self, points: Sequence[Any]) -> None:
+        """Replace the whole curve (on opening a project)."""
+        self._points = sorted(points, key=lambda p: (p.n_labels, p.version))
+        self._sync_tasks()
+        self._refresh()
+
+    def add_point(self, point: Any) -> None:
+        """Append the point of a finished retrain (replaces one of the same model version)."""
+        self._points = [p for p in self._points if p.version != point.version] + [point]
+        self._points.sort(key=lambda p: (p.n_labels, p.version))
+        self._sync_tasks()
+        self._refresh()
+
+    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (x, y) drawn for a series key such as 'cv_accuracy' (retrains without an
+        estimate of that kind are left out)."""
+        x, y = self.curves[key].getData()
+        if x is None:
+            return np.empty(0), np.empty(0)
+        return np.asarray(x), np.asarray(y)
+
+    # --------------------------------------------------------------- helpers
+    def _sync_tasks(self) -> None:
+        tasks: list[str] = []
+        for p in self._points:
+            for t in (getattr(p, "per_task", None) or {}):
+                if t not in tasks:
+                    tasks.append(t)
+        have = [self.task_combo.itemText(i) for i in range(1, self.task_combo.count())]
+        if have != tasks:
+            current = self.task_combo.currentText()
+            self.task_combo.blockSignals(True)
+            self.task_combo.clear()
+            self.task_combo.addItems([ALL_TASKS, *tasks])
+            if current in tasks:
+                self.task_combo.setCurrentText(current)
+            self.task_combo.blockSignals(False)
+        self._task_row.setVisible(len(tasks) > 1)
+
+    def _on_task_combo_changed(self, _task: str) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        task = self.task_combo.currentText() or ALL_TASKS
+        x = np.array([p.n_labels for p in self._points], dtype=float)
+        for key, _name, _color, _dashed in SERIES:
+            y = np.array([_value(p, key, task) for p in self._points], dtype=float)
+            keep = ~np.isnan(y)   # a retrain without an estimate leaves no gap in the line
+            self.curves[key].setData(x[keep], y[keep])
+        self.empty_hint.setVisible(not self._points)
+        if self._points:
+            last = self._points[-1]
+            parts = [f"Model v{last.version} on {last.n_labels:,} labels"]
+            for key, label in (("cv_accuracy", "accuracy"), ("cv_macro_f1", "macro-F1")):
+                v = _value(last, key, task)
+                if not np.isnan(v):
+                    parts.append(f"{label} {v:.3f}")
+            a = _value(last, "audit_accuracy", task)
+            if not np.isnan(a):
+                parts.append(f"audit accuracy {a:.3f} on {getattr(last, 'audit_n', 0)} picks")
+            self.latest.setText(" · ".join(parts))
+            self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.05), padding=0)
+        else:
+            self.latest.setText("")

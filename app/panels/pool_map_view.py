@@ -1,0 +1,230 @@
+"""Pool map: a 2-D projection of the whole pool, coloured by predicted class.
+
+Public API (GUI thread, plain numpy data):
+
+    PoolMapView.set_projection(xy: np.ndarray) -> None            # (N, 2), project.pool_projection()
+    PoolMapView.set_predictions(predictions: dict[str, tuple[np.ndarray, np.ndarray]],
+                                classes: dict[str, Sequence[str]] | None = None) -> None
+                                # project.predictions(): task -> (labels (N,) object, confidence (N,))
+    PoolMapView.set_labeled(indices: np.ndarray) -> None           # pool indices with a label
+    PoolMapView.set_queue(indices: np.ndarray) -> None             # the current queue (highlighted)
+    PoolMapView.set_current(index: int | None) -> None             # the sample on screen
+    signal sample_requested(int idx)                               # a point was clicked
+
+Drawn with one ScatterPlotItem for the pool (arrays of positions and per-class brushes, fast
+for 60k points), one for the labeled samples (larger, outlined) and one for the queue (red
+rings). With several tasks a selector picks which task colours the map.
+"""
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.panels._plot_style import ACCENT, UNKNOWN, class_brushes, class_color, make_plot_widget
+
+MAX_LEGEND = 12
+
+
+def _label_key(v: object) -> str | None:
+    """A predicted label as one string (multi-label: the first label; None if missing)."""
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return str(v[0]) if len(v) else "(none)"
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    return str(v)
+
+
+class PoolMapView(QWidget):
+    """Scatter of the pool's 2-D projection; click a point to open that sample."""
+
+    sample_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pool_map_view")
+        self._xy = np.empty((0, 2), dtype=np.float32)
+        self._predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._classes: dict[str, list[str]] = {}
+        self._labeled = np.empty(0, dtype=np.int64)
+        self._queue = np.empty(0, dtype=np.int64)
+        self._current: int | None = None
+        self._class_index = np.empty(0, dtype=np.int64)   # per point, -1 = no prediction
+
+        self.task_combo = QComboBox()
+        self.task_combo.currentTextChanged.connect(self._on_task_combo_changed)
+        self._task_row = QWidget()
+        row = QHBoxLayout(self._task_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Colour by"))
+        row.addWidget(self.task_combo, 1)
+        self._task_row.setVisible(False)
+
+        self.plot = make_plot_widget()
+        item = self.plot.getPlotItem()
+        item.showGrid(x=False, y=False)
+        item.hideAxis("left")
+        item.hideAxis("bottom")
+        item.setAspectLocked(False)
+        self.points = pg.ScatterPlotItem(size=4, pen=None, pxMode=True, hoverable=False)
+        self.points.setZValue(0)
+        self.labeled_points = pg.ScatterPlotItem(
+            size=8, pen=pg.mkPen("#222222", width=1.2), pxMode=True)
+        self.labeled_points.setZValue(1)
+        self.queue_points = pg.ScatterPlotItem(
+            size=13, pen=pg.mkPen(ACCENT, width=2), brush=None, pxMode=True)
+        self.queue_points.setZValue(2)
+        self.current_point = pg.ScatterPlotItem(
+            size=20, symbol="+", pen=pg.mkPen(ACCENT, width=2.5), brush=QBrush(QColor(ACCENT)),
+            pxMode=True)
+        self.current_point.setZValue(3)
+        for it in (self.points, self.labeled_points, self.queue_points, self.current_point):
+            item.addItem(it)
+        self.points.sigClicked.connect(self._on_points_clicked)
+        self.labeled_points.sigClicked.connect(self._on_points_clicked)
+        self.queue_points.sigClicked.connect(self._on_points_clicked)
+        self.legend = QLabel()       # below the plot, so it never hides points
+        self.legend.setObjectName("legend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+
+        self.hint = QLabel("Click a point to open that sample. "
+                           "Outlined: labeled · red ring: in the queue.")
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(self._task_row)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.legend)
+        lay.addWidget(self.hint)
+
+    # ------------------------------------------------------------------ slots
+    def set_projection(self, xy: np.ndarray) -> None:
+        """The (N, 2) coordinates of the pool; resets predictions that no longer fit."""
+        xy = np.asarray(xy, dtype=np.float32)
+        if xy.ndim != 2 or xy.shape[1] != 2:
+            raise ValueError(f"pool projection must have shape (N, 2), got {xy.shape}")
+        self._xy = xy
+        self._recolor()
+        self._draw_overlays()
+        self.plot.getPlotItem().autoRange()
+
+    def set_predictions(
+        self,
+        predictions: dict[str, tuple[np.ndarray, np.ndarray]],
+        classes: dict[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Predicted labels (and confidence) per task, row i = pool sample i."""
+        self._predictions = dict(predictions)
+        self._classes = {t: list(c) for t, c in (classes or {}).items()}
+        tasks = list(self._predictions) or list(self._classes)
+        have = [self.task_combo.itemText(i) for i in range(self.task_combo.count())]
+        if have != tasks:
+            current = self.task_combo.currentText()
+            self.task_combo.blockSignals(True)
+            self.task_combo.clear()
+            self.task_combo.addItems(tasks)
+            if current in tasks:
+                self.task_combo.setCurrentText(current)
+            self.task_combo.blockSignals(False)
+        self._task_row.setVisible(len(tasks) > 1)
+        self._recolor()
+        self._draw_overlays()
+
+    def set_labeled(self, indices: np.ndarray) -> None:
+        self._labeled = np.asarray(indices, dtype=np.int64)
+        self._draw_overlays()
+
+    def set_queue(self, indices: np.ndarray) -> None:
+        self._queue = np.asarray(indices, dtype=np.int64)
+        self._draw_overlays()
+
+    def set_current(self, index: int | None) -> None:
+        self._current = None if index is None else int(index)
+        self._draw_overlays()
+
+    def shown_task(self) -> str:
+        return self.task_combo.currentText()
+
+    def class_of_points(self) -> np.ndarray:
+        """Per pool point, the index of its predicted class in the legend (-1 = none)."""
+        return self._class_index.copy()
+
+    # --------------------------------------------------------------- helpers
+    def _on_task_combo_changed(self, _task: str) -> None:
+        self._recolor()
+        self._draw_overlays()
+
+    def _classes_for(self, task: str, labels: np.ndarray | None) -> list[str]:
+        names = list(self._classes.get(task, []))
+        if labels is not None:
+            seen = set(names)
+            extra = sorted({k for k in (_label_key(v) for v in labels) if k is not None} - seen)
+            names += extra
+        return names
+
+    def _point_classes(self, n: int) -> tuple[np.ndarray, list[str]]:
+        task = self.task_combo.currentText()
+        labels = self._predictions.get(task, (None, None))[0]
+        if labels is None or len(labels) != n:
+            return np.full(n, -1, dtype=np.int64), self._classes_for(task, None)
+        names = self._classes_for(task, labels)
+        lookup = {c: i for i, c in enumerate(names)}
+        keys = [_label_key(v) for v in labels]
+        idx = np.fromiter((lookup.get(k, -1) if k is not None else -1 for k in keys),
+                          dtype=np.int64, count=n)
+        return idx, names
+
+    def _recolor(self) -> None:
+        n = len(self._xy)
+        self._class_index, names = self._point_classes(n)
+        palette = np.array(class_brushes(len(names), alpha=170) + [QBrush(QColor(UNKNOWN))],
+                           dtype=object)
+        brushes = palette[self._class_index]          # -1 picks the trailing grey brush
+        self.points.setData(
+            x=self._xy[:, 0], y=self._xy[:, 1], brush=brushes,
+            data=np.arange(n), size=4 if n > 5000 else 6, pen=None,
+        )
+        entries = [(class_color(i).name(), html.escape(name))
+                   for i, name in enumerate(names[:MAX_LEGEND])]
+        if len(names) > MAX_LEGEND:
+            entries.append((UNKNOWN, f"… {len(names) - MAX_LEGEND} more"))
+        if n and (self._class_index < 0).any():
+            entries.append((UNKNOWN, "no prediction yet"))
+        self.legend.setText("&nbsp;&nbsp; ".join(
+            f'<span style="color:{c}; font-size:14px">&#9679;</span>&nbsp;{t}' for c, t in entries))
+        self.legend.setVisible(bool(entries))
+
+    def _valid(self, idx: np.ndarray) -> np.ndarray:
+        n = len(self._xy)
+        return idx[(idx >= 0) & (idx < n)]
+
+    def _draw_overlays(self) -> None:
+        lab = self._valid(self._labeled)
+        if len(lab):
+            palette = np.array(class_brushes(max(1, self._class_index.max() + 1))
+                               + [QBrush(QColor(UNKNOWN))], dtype=object)
+            cls = self._class_index[lab] if len(self._class_index) == len(self._xy) else -np.ones(len(lab), int)
+            self.labeled_points.setData(x=self._xy[lab, 0], y=self._xy[lab, 1],
+                                        brush=palette[cls], data=lab)
+        else:
+            self.labeled_points.setData([], [])
+        q = self._valid(self._queue)
+        self.queue_points.setData(x=self._xy[q, 0], y=self._xy[q, 1], data=q)
+        if self._current is not None and 0 <= self._current < len(self._xy):
+            c = self._current
+            self.current_point.setData(x=[self._xy[c, 0]], y=[self._xy[c, 1]], data=[c])
+        else:
+            self.current_point.setData([], [])
+
+    def _on_points_clicked(self, _item: pg.ScatterPlotItem, points, _ev=None) -> None:
+        if len(points):
+            self.sample_requested.emit(int(points[0].data()))
