@@ -1,0 +1,548 @@
+"""A project folder: the store (source of truth), the imported samples, derived features.
+
+``Project`` is the Python API a data scientist uses and what the CLI and GUI call. Writes go
+to the store and are committed before a method returns. Models are derived data kept in memory
+(and rebuilt on demand), never unpickled from disk.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from core.errors import ActiveLabError, LabelError, ProjectError
+from core.loop import (
+    CurvePoint, ModelState, Prediction, QueueItem, RetrainResult, Snapshot, make_queue,
+    retrain_and_query,
+)
+from core.progress import NULL_PROGRESS, Progress
+from core.settings import Settings
+from core.spec import DatasetSpec, FeatureConfig, TaskSpec
+from core.store import STORE_NAME, LabelEvent, LabelStore, LabelState
+from core.training import prediction_summary
+
+IMAGES_NPY = "images.npy"
+CACHE_DIR = "cache"
+
+__all__ = [
+    "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
+]
+
+
+@dataclass(frozen=True)
+class Sample:
+    idx: int
+    id: str
+    fields: dict[str, Any]
+    texts: dict[str, str]
+    image_ref: str | None
+    tabular: dict[str, Any]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return None if math.isnan(f) else f
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if v is pd.NA or v is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return v if isinstance(v, (str, int, bool, list, dict)) else str(v)
+
+
+class Project:
+    """An activelab project folder. Create with ``Project.create``, open with ``Project.open``."""
+
+    def __init__(self, path: Path, store: LabelStore) -> None:
+        self.path = path
+        self.store = store
+        self.spec = DatasetSpec.from_dict(store.get_setting("spec"))
+        self.feature_config = FeatureConfig.from_dict(store.get_setting("feature_config", {}))
+        self._settings = Settings.from_dict(store.get_setting("settings", {}))
+        self.ids: list[str] = store.sample_ids()
+        self._index = {sid: i for i, sid in enumerate(self.ids)}
+        self._features = None
+        self._image_array = None
+        self._state: ModelState | None = None
+        self._projection: np.ndarray | None = None
+        self.decisions: list[str] = list(store.get_setting("decisions", []))
+
+    # ---------------------------------------------------------------- creation and opening
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        data: str | Path,
+        format: str | None = None,
+        encoding: str | None = None,
+        id_column: str | None = None,
+        text_columns: Sequence[str] = (),
+        image_column: str | None = None,
+        feature_columns: Sequence[str] | None = None,
+        tasks: Sequence[str] = (),
+        multilabel: Sequence[str] = (),
+        import_labels: bool = False,
+        model: str = "logistic_regression",
+        model_params: Mapping[str, Any] | None = None,
+        strategy: str = "entropy",
+        feature_config: FeatureConfig | None = None,
+        settings: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> "Project":
+        """Import ``data`` into a new project folder; atomic: on error nothing is left behind."""
+        from core.features import build_features
+        from core.importers import (
+            imported_labels, infer_spec, read_table, sample_ids, validate_table,
+        )
+        from core.models import model_info
+        from core.registry import get_strategy
+
+        progress = progress or NULL_PROGRESS
+        final = Path(path).expanduser().resolve()
+        if final.exists() and (not final.is_dir() or any(final.iterdir())):
+            raise ProjectError(
+                f"{final} already exists and is not empty. Choose a new folder for the project, "
+                "or open the existing one with 'activelab status'."
+            )
+        model_info(model)
+        get_strategy(strategy)
+        progress.update(0.0, f"reading {data}")
+        table = read_table(data, format=format, encoding=encoding, image_column=image_column)
+        spec, decisions = infer_spec(
+            table, id_column=id_column, text_columns=text_columns, image_column=image_column,
+            feature_columns=feature_columns, tasks=tasks, multilabel=multilabel,
+        )
+        decisions = list(table.decisions) + list(decisions)
+        progress.update(0.1, "checking the data")
+        validate_table(table, spec)
+        ids = sample_ids(table, spec)
+        labels = imported_labels(table, spec) if import_labels else []
+        fc = feature_config or FeatureConfig()
+        s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
+        if settings:
+            s = s.updated(**settings)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.creating-", dir=final.parent))
+        try:
+            store = LabelStore(tmp / STORE_NAME, create=True)
+            frame = table.frame
+            columns = list(frame.columns)
+            rows = (
+                (i, ids[i], {c: _plain(v) for c, v in zip(columns, rec)})
+                for i, rec in enumerate(frame.itertuples(index=False, name=None))
+            )
+            store.add_samples(rows)
+            if table.image_array is not None:
+                np.save(tmp / IMAGES_NPY, np.ascontiguousarray(table.image_array), allow_pickle=False)
+            image_root = str(Path(table.image_root).resolve()) if table.image_root else None
+            store.set_setting("spec", spec.to_dict())
+            store.set_setting("feature_config", fc.to_dict())
+            store.set_setting("settings", s.to_dict())
+            store.set_setting("source", {
+                "data": str(Path(data).expanduser().resolve()), "format": table.format,
+                "image_root": image_root,
+                "image_root_rel": os.path.relpath(image_root, final) if image_root else None,
+            })
+            store.set_setting("decisions", decisions)
+            if labels:
+                events = [
+                    {"kind": "label", "sample_id": ids[row], "task": task, "value": value,
+                     "annotator": "import"}
+                    for row, task, value in labels
+                ]
+                store.append_group(events)
+            progress.update(0.2, "building features")
+            build_features(
+                frame, spec, fc, image_root=image_root, image_array=table.image_array,
+                cache_dir=tmp / CACHE_DIR, progress=progress.sub(0.2, 1.0),
+            )
+            store.close()
+            if final.exists():
+                final.rmdir()
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        proj = cls.open(final)
+        proj.decisions = decisions
+        return proj
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Project":
+        p = Path(path).expanduser().resolve()
+        if not p.is_dir():
+            raise ProjectError(
+                f"{p} is not a project folder. Create one with 'activelab new {p} --data FILE'."
+            )
+        store = LabelStore(p / STORE_NAME)
+        try:
+            return cls(p, store)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProjectError(
+                f"The project store {p / STORE_NAME} is missing its settings ({exc}); it is "
+                "damaged. Restore it from a copy."
+            ) from exc
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---------------------------------------------------------------- data access
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.ids)
+
+    @property
+    def model_version(self) -> int:
+        curve = self.store.curve()
+        return curve[-1]["version"] if curve else 0
+
+    def index_of(self, sample_id: str) -> int:
+        try:
+            return self._index[str(sample_id)]
+        except KeyError:
+            raise LabelError(
+                f"No sample with id '{sample_id}' in project {self.path}. "
+                "Use an id printed by 'activelab query' or present in the imported data."
+            ) from None
+
+    def sample(self, idx: int) -> Sample:
+        data = self.store.sample_data(idx)
+        spec = self.spec
+        texts = {c: "" if data.get(c) is None else str(data.get(c)) for c in spec.text_columns}
+        image_ref = data.get(spec.image_column) if spec.image_column else None
+        tabular = {c: data.get(c) for c in spec.feature_columns}
+        return Sample(idx, self.ids[idx], data, texts, image_ref, tabular)
+
+    def image_root(self) -> str | None:
+        src = self.store.get_setting("source", {})
+        rel, absolute = src.get("image_root_rel"), src.get("image_root")
+        if rel:
+            cand = (self.path / rel).resolve()
+            if cand.exists():
+                return str(cand)
+        return absolute
+
+    def image_array(self) -> np.ndarray | None:
+        if self._image_array is None and (self.path / IMAGES_NPY).exists():
+            self._image_array = np.load(self.path / IMAGES_NPY, mmap_mode="r", allow_pickle=False)
+        return self._image_array
+
+    def image(self, idx: int, size: int | None = None):
+        from core.images import load_image
+
+        ref = self.sample(idx).image_ref
+        if ref is None:
+            raise ActiveLabError(f"Sample '{self.ids[idx]}' has no image.")
+        return load_image(ref, self.image_root(), self.image_array(), size=size)
+
+    def frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.store.all_sample_data())
+
+    @property
+    def features(self):
+        """The feature set (built once, cached on disk, memory-mapped)."""
+        if self._features is None:
+            from core.features import build_features
+
+            self._features = build_features(
+                self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
+                image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
+            )
+        return self._features
+
+    # ---------------------------------------------------------------- labels
+    def _state_now(self) -> LabelState:
+        return self.store.state()
+
+    def labels(self) -> dict[str, dict[int, Any]]:
+        st = self._state_now()
+        return {
+            t.name: {self._index[sid]: v for sid, v in st.labels.get(t.name, {}).items()}
+            for t in self.spec.tasks
+        }
+
+    def labeled_count(self) -> int:
+        st = self._state_now()
+        return len({sid for per in st.labels.values() for sid in per})
+
+    def class_counts(self) -> dict[str, dict[str, int]]:
+        st = self._state_now()
+        out: dict[str, dict[str, int]] = {}
+        for t in self.spec.tasks:
+            counts = {c: 0 for c in t.classes}
+            for v in st.labels.get(t.name, {}).values():
+                for c in (v if isinstance(v, list) else [v]):
+                    counts[c] = counts.get(c, 0) + 1
+            out[t.name] = counts
+        return out
+
+    def history(self, limit: int = 50) -> list[LabelEvent]:
+        return list(reversed(self.store.events()))[:limit]
+
+    def curve(self) -> list[CurvePoint]:
+        return [CurvePoint(**d) for d in self.store.curve()]
+
+    def _check_value(self, task: TaskSpec, value: Any) -> Any:
+        if task.multilabel:
+            vals = value if isinstance(value, (list, tuple)) else [
+                v for v in str(value).split(task.separator) if v != ""
+            ]
+            vals = [str(v) for v in vals]
+            bad = [v for v in vals if v not in task.classes]
+        else:
+            if isinstance(value, (list, tuple)):
+                raise LabelError(f"Task '{task.name}' is single-label; give one class, not {value}.")
+            vals = str(value)
+            bad = [] if vals in task.classes else [vals]
+        if bad:
+            raise LabelError(
+                f"'{', '.join(bad)}' is not a class of task '{task.name}'. Its classes: "
+                f"{', '.join(task.classes)}. Add a class with 'activelab add-class "
+                f"{self.path} {task.name} NAME' if it is new."
+            )
+        return vals
+
+    def _task(self, name: str | None) -> TaskSpec:
+        if name is None:
+            if len(self.spec.tasks) == 1:
+                return self.spec.tasks[0]
+            raise LabelError(
+                f"This project has several tasks ({', '.join(t.name for t in self.spec.tasks)}); "
+                "say which one with --task NAME."
+            )
+        try:
+            return self.spec.task(name)
+        except KeyError:
+            raise LabelError(
+                f"No task named '{name}'. Tasks: {', '.join(t.name for t in self.spec.tasks)}."
+            ) from None
+
+    def _provenance(self, sample_id: str) -> dict[str, Any]:
+        entry = self.store.queue_entry(sample_id)
+        if entry is None:
+            return {}
+        return {k: entry.get(k) for k in ("strategy", "score", "rank", "model_version", "audit")} | {
+            "_predictions": entry.get("predictions") or {}
+        }
+
+    def label_sample(
+        self, sample_id: str, values: Mapping[str, Any], *, annotator: str | None = None,
+        seconds: float | None = None,
+    ) -> list[LabelEvent]:
+        """Label one sample for one or several tasks in one durable transaction."""
+        self.index_of(sample_id)
+        prov = self._provenance(str(sample_id))
+        preds = prov.pop("_predictions", {})
+        events = []
+        for task_name, value in values.items():
+            task = self._task(task_name)
+            v = self._check_value(task, value)
+            pred = preds.get(task.name) or {}
+            score = prov.get("score")
+            events.append({
+                "kind": "label", "sample_id": str(sample_id), "task": task.name, "value": v,
+                "annotator": annotator or self._settings.annotator, "seconds": seconds,
+                **{k: prov.get(k) for k in ("strategy", "rank", "model_version", "audit")},
+                "score": None if score is None or (isinstance(score, float) and math.isnan(score)) else score,
+                "predicted": pred.get("label"), "confidence": pred.get("confidence"),
+            })
+        if not events:
+            raise LabelError("No label given.")
+        return self.store.append_group(events)
+
+    def label(self, sample_id: str, value: Any, *, task: str | None = None,
+              annotator: str | None = None, seconds: float | None = None) -> LabelEvent:
+        t = self._task(task)
+        return self.label_sample(sample_id, {t.name: value}, annotator=annotator, seconds=seconds)[0]
+
+    def skip(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent:
+        self.index_of(sample_id)
+        return self.store.append_group([{"kind": "skip", "sample_id": str(sample_id),
+                                         "annotator": annotator or self._settings.annotator}])[0]
+
+    def flag(self, sample_id: str, *, annotator: str | None = None, note: str | None = None) -> LabelEvent:
+        self.index_of(sample_id)
+        return self.store.append_group([{"kind": "flag", "sample_id": str(sample_id), "value": note,
+                                         "annotator": annotator or self._settings.annotator}])[0]
+
+    def undo(self) -> LabelEvent | None:
+        """Undo the latest label/skip/flag action (an event; nothing is deleted)."""
+        st = self._state_now()
+        if not st.undo_stack:
+            return None
+        grp = st.undo_stack[-1]
+        target = next(e for e in self.store.events(grp - 1) if e.group == grp)
+        self.store.append_group([{"kind": "undo", "target_seq": grp, "sample_id": target.sample_id,
+                                  "annotator": self._settings.annotator}])
+        return target
+
+    def redo(self) -> LabelEvent | None:
+        st = self._state_now()
+        if not st.redo_stack:
+            return None
+        grp = st.redo_stack[-1]
+        target = next(e for e in self.store.events(grp - 1) if e.group == grp)
+        self.store.append_group([{"kind": "redo", "target_seq": grp, "sample_id": target.sample_id,
+                                  "annotator": self._settings.annotator}])
+        return target
+
+    def add_class(self, task: str, name: str) -> TaskSpec:
+        t = self._task(task)
+        name = str(name).strip()
+        if not name:
+            raise LabelError("A class name cannot be empty.")
+        if name in t.classes:
+            return t
+        new = TaskSpec(t.name, t.classes + (name,), t.multilabel, t.column, t.separator)
+        self.spec = DatasetSpec(
+            self.spec.id_column, self.spec.text_columns, self.spec.image_column,
+            self.spec.feature_columns, tuple(new if x.name == t.name else x for x in self.spec.tasks),
+        )
+        self.store.set_setting("spec", self.spec.to_dict())
+        return new
+
+    def update_settings(self, **changes: Any) -> Settings:
+        new = self._settings.updated(**changes)
+        if "model" in changes:
+            from core.models import model_info
+
+            model_info(new.model)
+        if "strategy" in changes or "strategy_params" in changes:
+            from core.registry import get_strategy
+
+            get_strategy(new.strategy).resolve_params(new.strategy_params)
+        self.store.set_setting("settings", new.to_dict())
+        self._settings = new
+        return new
+
+    # ---------------------------------------------------------------- model and queue
+    def training_snapshot(self) -> Snapshot:
+        st = self._state_now()
+        labeled: dict[str, tuple[np.ndarray, list[Any]]] = {}
+        any_label: set[str] = set()
+        for t in self.spec.tasks:
+            per = st.labels.get(t.name, {})
+            if per:
+                sids = list(per)
+                labeled[t.name] = (np.array([self._index[s] for s in sids], dtype=np.int64),
+                                   [per[s] for s in sids])
+                any_label.update(sids)
+        excluded = any_label | st.skipped
+        mask = np.ones(self.n_samples, dtype=bool)
+        if excluded:
+            mask[[self._index[s] for s in excluded]] = False
+        audits = tuple(
+            (task, ev.predicted, ev.value)
+            for (task, _sid), ev in st.provenance.items()
+            if ev.audit and ev.predicted is not None
+        )
+        return Snapshot(
+            spec=self.spec, settings=self._settings, features=self.features, ids=tuple(self.ids),
+            labeled=labeled, candidates=np.flatnonzero(mask).astype(np.int64),
+            audit_records=audits, event_seq=st.last_seq, version=self.model_version + 1,
+            n_labels=len(any_label), previous=self._state,
+        )
+
+    def install(self, result: RetrainResult) -> CurvePoint | None:
+        """Swap in a worker's result: the model, a new curve point, the persisted queue."""
+        if result.state is not None:
+            self._state = result.state
+            self._projection = None
+        if result.curve_point is not None:
+            self.store.add_curve_point(result.curve_point.to_dict())
+        self.store.save_queue([it.to_dict() for it in result.queue], result.event_seq)
+        return result.curve_point
+
+    def retrain(self, progress: Progress | None = None) -> CurvePoint | None:
+        """Retrain now (synchronously) and prepare a new queue."""
+        result = retrain_and_query(self.training_snapshot(), progress or NULL_PROGRESS)
+        return self.install(result)
+
+    def _queue_items(self) -> list[QueueItem]:
+        items, _ = self.store.load_queue()
+        st = self._state_now()
+        done = {sid for per in st.labels.values() for sid in per} | st.skipped
+        out = []
+        for it in items:
+            if it["id"] in done or it["id"] not in self._index:
+                continue
+            preds = {t: Prediction(p["label"], p["confidence"]) for t, p in it["predictions"].items()}
+            out.append(QueueItem(
+                self._index[it["id"]], it["id"], it["strategy"] or "",
+                float("nan") if it["score"] is None else it["score"], it["rank"] or 0,
+                it["percentile"], it["audit"], preds, it["model_version"] or 0, it["reason"] or "",
+            ))
+        return out
+
+    def queue(self) -> list[QueueItem]:
+        """The prepared queue, minus samples labeled or skipped since it was made."""
+        return self._queue_items()
+
+    def query(self, n: int | None = None, strategy: str | None = None) -> list[QueueItem]:
+        """The next samples to label (synchronous; retrains first when labels changed)."""
+        n = self._settings.batch_size if n is None else int(n)
+        items, seq = self.store.load_queue()
+        last = self.store.last_seq()
+        if strategy is None and seq == last and len(items) >= n and self._queue_items():
+            return self._queue_items()[:n]
+        snap = self.training_snapshot()
+        if self._state is None or seq != last or snap.version - 1 == 0:
+            result = retrain_and_query(snap)
+            if result.curve_point is None and self.model_version and self._state is None:
+                pass
+            self.install(result)
+            snap = self.training_snapshot()
+        queue = make_queue(snap, self._state, n=n, strategy=strategy)
+        self.store.save_queue([it.to_dict() for it in queue], snap.event_seq)
+        return queue
+
+    def model_state(self) -> ModelState | None:
+        return self._state
+
+    def predictions(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Predicted label and confidence per task for every pool sample (trains if needed)."""
+        if self._state is None:
+            self.retrain()
+        if self._state is None:
+            return {}
+        out = {}
+        for task, p in self._state.proba.items():
+            t = self.spec.task(task)
+            out[task] = prediction_summary(p, t.classes, t.multilabel)
+        return out
+
+    def pool_projection(self) -> np.ndarray:
+        """A 2-D PCA of the pool (model embeddings when the model provides them)."""
+        if self._projection is None:
+            from core.projection import project_2d
+
+            emb = self._state.embeddings if self._state is not None else None
+            self._projection = project_2d(emb if emb is not None else self.features.dense)
+        return self._projection
