@@ -1,0 +1,299 @@
+"""Label buttons, one row per task, driven by keyboard or mouse.
+
+Keys (window-wide): 1-9 and 0 pick a class of the active task (the filter box narrows a task
+with more than ten classes); Tab / Shift+Tab move between tasks; Enter submits when every task
+has a label (a single single-label task submits on the key itself); multi-label tasks toggle.
+Space skips, F flags, Ctrl+Z undoes, Ctrl+Shift+Z redoes. The panel only emits requests; the
+controller commits them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
+    QWidget,
+)
+
+KEYS = "1234567890"
+PER_ROW = 10
+
+
+class TaskRow(QFrame):
+    """The buttons of one task plus the model's suggestion for it."""
+
+    class_clicked = Signal(str, str)   # task, class
+
+    def __init__(self, task: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.task = task
+        self.setObjectName("taskRow")
+        self.selected: list[str] = []
+        self.name = QLabel(f"{task.name}{'  (several)' if task.multilabel else ''}")
+        self.name.setObjectName("taskName")
+        self.name.setMinimumWidth(110)
+        self.suggestion = QLabel()
+        self.suggestion.setObjectName("suggestion")
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("filter classes…")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(180)
+        self.filter.textChanged.connect(self._apply_filter)
+        self.filter.returnPressed.connect(self._on_filter_return)
+        self.filter.setVisible(len(task.classes) > len(KEYS))
+        self.buttons: dict[str, QPushButton] = {}
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(6)
+        self.grid.setVerticalSpacing(4)
+        for c in task.classes:
+            b = QPushButton()
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            b.setMinimumHeight(30)
+            b.clicked.connect(lambda _=False, c=c: self.class_clicked.emit(self.task.name, c))
+            self.buttons[c] = b
+        head = QHBoxLayout()
+        head.addWidget(self.name)
+        head.addWidget(self.filter)
+        head.addStretch(1)
+        head.addWidget(self.suggestion)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.setSpacing(4)
+        lay.addLayout(head)
+        lay.addLayout(self.grid)
+        self._apply_filter("")
+
+    def visible_classes(self) -> list[str]:
+        f = self.filter.text().strip().lower()
+        return [c for c in self.task.classes if f in c.lower()]
+
+    def _apply_filter(self, _text: str = "") -> None:
+        while self.grid.count():
+            self.grid.takeAt(0)
+        visible = self.visible_classes()
+        for b in self.buttons.values():
+            b.setVisible(False)
+        for i, c in enumerate(visible):
+            b = self.buttons[c]
+            key = KEYS[i] if i < len(KEYS) else ""
+            b.setText(f"{key}  {c}" if key else c)
+            b.setToolTip(f"Press {key}" if key else "Click, or filter to bring it into keys 1-0")
+            self.grid.addWidget(b, i // PER_ROW, i % PER_ROW)
+            b.setVisible(True)
+
+    def _on_filter_return(self) -> None:
+        visible = self.visible_classes()
+        if len(visible) == 1:
+            self.class_clicked.emit(self.task.name, visible[0])
+
+    def set_selected(self, values: list[str]) -> None:
+        self.selected = list(values)
+        for c, b in self.buttons.items():
+            b.setChecked(c in self.selected)
+
+    def set_suggestion(self, label: Any, confidence: float | None, show: bool) -> None:
+        labels = set(label) if isinstance(label, (list, tuple)) else ({label} if label is not None else set())
+        for c, b in self.buttons.items():
+            b.setProperty("suggested", show and c in labels)
+            b.style().unpolish(b)
+            b.style().polish(b)
+        if not show or label is None:
+            self.suggestion.setText("")
+            return
+        text = ", ".join(str(x) for x in label) if isinstance(label, (list, tuple)) else str(label)
+        conf = "" if confidence is None else f" · {confidence:.0%}"
+        self.suggestion.setText(f"model suggests <b>{text or '(none)'}</b>{conf}")
+
+    def set_active(self, active: bool) -> None:
+        self.setProperty("active", active)
+        self.name.setText(("▶ " if active else "") + self.task.name + ("  (several)" if self.task.multilabel else ""))
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class LabelPanel(QWidget):
+    """All task rows, the action buttons and the "Why this sample" line."""
+
+    submitted = Signal(dict)          # {task: value}; value is a str, or a list for multi-label
+    skip_requested = Signal()
+    flag_requested = Signal()
+    undo_requested = Signal()
+    redo_requested = Signal()
+    hint_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("labelPanel")
+        self.rows: list[TaskRow] = []
+        self.active = 0
+        self.blind = False
+        self._suggestions: dict[str, tuple[Any, float | None]] = {}
+        self._rows_box = QVBoxLayout()
+        self._rows_box.setSpacing(2)
+        self.why = QLabel()
+        self.why.setObjectName("whyThisSample")
+        self.why.setWordWrap(True)
+        self.why.setTextFormat(Qt.TextFormat.RichText)
+        self.submit_button = self._action("Submit  ⏎", self._submit_if_complete)
+        self.skip_button = self._action("Skip  Space", self.skip_requested.emit)
+        self.flag_button = self._action("Flag  F", self.flag_requested.emit)
+        self.undo_button = self._action("Undo  Ctrl+Z", self.undo_requested.emit)
+        self.redo_button = self._action("Redo  Ctrl+Shift+Z", self.redo_requested.emit)
+        actions = QHBoxLayout()
+        for b in (self.submit_button, self.skip_button, self.flag_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(self.undo_button)
+        actions.addWidget(self.redo_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 8)
+        lay.addLayout(self._rows_box)
+        lay.addLayout(actions)
+        lay.addWidget(self.why)
+        self._shortcuts()
+
+    def _action(self, text: str, slot: Any) -> QPushButton:
+        b = QPushButton(text)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(lambda _=False: slot())
+        return b
+
+    def _shortcuts(self) -> None:
+        ctx = Qt.ShortcutContext.WindowShortcut
+
+        def bind(seq: QKeySequence | str, slot: Any) -> None:
+            sc = QShortcut(QKeySequence(seq), self, context=ctx)
+            sc.activated.connect(slot)
+
+        for i, k in enumerate(KEYS):
+            bind(k, lambda i=i: self.press_number(i))
+        bind(Qt.Key.Key_Tab, lambda: self.set_active(self.active + 1))
+        bind(Qt.Key.Key_Backtab, lambda: self.set_active(self.active - 1))
+        bind(Qt.Key.Key_Return, self._submit_if_complete)
+        bind(Qt.Key.Key_Enter, self._submit_if_complete)
+        bind(Qt.Key.Key_Space, self.skip_requested.emit)
+        bind("F", self.flag_requested.emit)
+        bind(QKeySequence.StandardKey.Undo, self.undo_requested.emit)
+        bind("Ctrl+Shift+Z", self.redo_requested.emit)
+        bind("/", self._focus_filter)
+
+    # ----- data in ---------------------------------------------------------------------------
+    def set_tasks(self, tasks: list[Any]) -> None:
+        for row in self.rows:
+            row.setParent(None)
+            row.deleteLater()
+        self.rows = []
+        for t in tasks:
+            row = TaskRow(t)
+            row.class_clicked.connect(self._on_row_class_clicked)
+            self._rows_box.addWidget(row)
+            self.rows.append(row)
+        self.set_active(0)
+
+    def set_sample(self, existing: dict[str, Any], predictions: dict[str, Any], why: str) -> None:
+        """A new sample: preselect its existing labels, show suggestions and the reason."""
+        for row in self.rows:
+            v = existing.get(row.task.name)
+            row.set_selected([] if v is None else (list(v) if isinstance(v, (list, tuple)) else [str(v)]))
+            row.filter.clear()
+        self._suggestions = {}
+        for task, p in (predictions or {}).items():
+            self._suggestions[task] = (getattr(p, "label", None), getattr(p, "confidence", None))
+        self._show_suggestions()
+        self.why.setText(why)
+        self.set_active(0)
+
+    def set_blind(self, blind: bool) -> None:
+        self.blind = blind
+        self._show_suggestions()
+
+    def _show_suggestions(self) -> None:
+        for row in self.rows:
+            label, conf = self._suggestions.get(row.task.name, (None, None))
+            row.set_suggestion(label, conf, show=not self.blind)
+
+    # ----- keys and clicks ------------------------------------------------------------------
+    def set_active(self, i: int) -> None:
+        if not self.rows:
+            return
+        self.active = i % len(self.rows)
+        for j, row in enumerate(self.rows):
+            row.set_active(j == self.active and len(self.rows) > 1)
+
+    def press_number(self, i: int) -> None:
+        """Number key ``i`` (0-based; key 0 is the tenth) on the active task."""
+        if not self.rows:
+            return
+        row = self.rows[self.active]
+        visible = row.visible_classes()
+        if i < len(visible):
+            self.pick(row.task.name, visible[i])
+
+    def _on_row_class_clicked(self, task: str, cls: str) -> None:
+        self.set_active(next(j for j, r in enumerate(self.rows) if r.task.name == task))
+        self.pick(task, cls)
+
+    def pick(self, task: str, cls: str) -> None:
+        """Choose (single-label) or toggle (multi-label) a class; may submit at once."""
+        row = next(r for r in self.rows if r.task.name == task)
+        if row.task.multilabel:
+            sel = [c for c in row.selected if c != cls] if cls in row.selected else row.selected + [cls]
+            row.set_selected(sel)
+            return
+        row.set_selected([cls])
+        if len(self.rows) == 1:
+            self._submit_if_complete()
+            return
+        nxt = next((j for j, r in enumerate(self.rows) if not r.selected), None)
+        if nxt is not None:
+            self.set_active(nxt)
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for row in self.rows:
+            if row.task.multilabel:
+                if row.selected:
+                    out[row.task.name] = list(row.selected)
+            elif row.selected:
+                out[row.task.name] = row.selected[0]
+        return out
+
+    def _submit_if_complete(self) -> None:
+        values = self.values()
+        missing = [r.task.name for r in self.rows if r.task.name not in values]
+        if missing:
+            self.set_active(next(j for j, r in enumerate(self.rows) if r.task.name == missing[0]))
+            self.hint_changed.emit(f"Choose a label for {', '.join(missing)} first (Tab moves between tasks).")
+            return
+        self.submitted.emit(values)
+
+    def _focus_filter(self) -> None:
+        if self.rows and self.rows[self.active].filter.isVisible():
+            self.rows[self.active].filter.setFocus()
+
+
+def why_text(item: Any | None, source: str, n_pool: int) -> str:
+    """The "Why this sample" line for a queue item (or for a revisited sample)."""
+    if item is None:
+        return {
+            "history": "Opened from the history: labeling it again records a new event.",
+            "undo": "Shown again after undo: label it again, or press Space to skip.",
+            "map": "Opened from the pool map.",
+            "fallback": "The prepared queue is used up; a random unlabeled sample while the model retrains.",
+        }.get(source, "")
+    parts = [f"<b>Why this sample:</b> {item.strategy}"]
+    if item.audit:
+        parts = ["<b>Why this sample:</b> random audit pick (measures accuracy without bias)"]
+    else:
+        parts.append(f"score {item.score:.3g}")
+        parts.append(f"rank {item.rank}")
+        if item.percentile is not None:
+            parts.append(f"{item.percentile:.1f}th percentile of {n_pool:,} in the pool")
+    line = " · ".join(parts)
+    if getattr(item, "reason", ""):
+        line += f" — {item.reason}"
+    return line

@@ -1,0 +1,293 @@
+"""The labeling flow without widgets: which sample is shown, committing, undo/redo, retraining.
+
+A label is committed to the project store (``Project.label_sample``) before the view moves on;
+the next sample comes from the queue prepared in advance, so nothing waits on the model. Every
+``settings.retrain_every`` labels the controller asks the ``TaskRunner`` for
+``loop.retrain_and_query`` on a snapshot; the result is installed on the GUI thread
+(``project.install``) and refreshes the queue. A failing retrain leaves the previous model in use.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from app.worker import TaskRunner
+from core.errors import ActiveLabError
+
+RETRAIN = "retrain"
+LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
+
+
+@dataclass(frozen=True)
+class Current:
+    """What the labeling view shows now (plain data for the widgets)."""
+
+    idx: int
+    sample: Any                    # core.project.Sample
+    item: Any | None               # core.project.QueueItem, None when not from the queue
+    existing: dict[str, Any] = field(default_factory=dict)  # labels it already has, per task
+    source: str = "queue"          # queue | history | undo | map | fallback
+
+
+def _default_retrain_fn() -> Callable[..., Any]:
+    from core import loop
+
+    return loop.retrain_and_query
+
+
+class LabelingController(QObject):
+    """Owns the current sample and the local copy of the prepared queue."""
+
+    current_changed = Signal(object)      # Current | None (None: everything is labeled)
+    queue_changed = Signal(list)          # list[QueueItem]
+    labels_changed = Signal()             # a label/skip/flag/undo/redo was committed
+    model_updated = Signal(object)        # CurvePoint of the installed model
+    status_changed = Signal(str)
+    error_occurred = Signal(str)
+    retrain_running = Signal(bool)
+
+    def __init__(self, project: Any, runner: TaskRunner, retrain_fn: Callable[..., Any] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.runner = runner
+        self._retrain_fn = retrain_fn
+        self._queue: list[Any] = []
+        self._current: Current | None = None
+        self._shown_at = time.perf_counter()
+        self._since_retrain = 0
+        self._labels_at_request = 0
+        self._resume: Any | None = None   # the queue item displaced by an undo/history visit
+        self._rng = random.Random(getattr(project.settings, "seed", 0))
+        runner.finished.connect(self._on_runner_finished)
+        runner.failed.connect(self._on_runner_failed)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(200)
+        self._ticker.timeout.connect(self._on_ticker_timeout)
+
+    # ----- state -------------------------------------------------------------------------
+    @property
+    def current(self) -> Current | None:
+        return self._current
+
+    def queue(self) -> list[Any]:
+        return list(self._queue)
+
+    def start(self) -> None:
+        """Show the first prepared sample; prepare a queue in the background if there is none."""
+        self._queue = list(self.project.queue())
+        self.queue_changed.emit(self.queue())
+        self._advance()
+        if len(self._queue) <= LOW_QUEUE:
+            self.request_retrain()
+        else:
+            self.status_changed.emit(self._model_line())
+
+    # ----- user actions ----------------------------------------------------------------------
+    def submit(self, values: dict[str, Any]) -> list[Any]:
+        """Commit the labels of the shown sample (all tasks at once), then show the next."""
+        cur = self._current
+        if cur is None:
+            return []
+        seconds = time.perf_counter() - self._shown_at
+        events = self.project.label_sample(cur.sample.id, values, seconds=seconds)
+        self._since_retrain += 1
+        self.labels_changed.emit()
+        self._advance(after=cur)
+        if self._since_retrain >= max(1, int(self.project.settings.retrain_every)):
+            self.request_retrain()
+        elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
+            self.request_retrain()
+        return list(events)
+
+    def skip(self) -> None:
+        cur = self._current
+        if cur is None:
+            return
+        self.project.skip(cur.sample.id)
+        self.labels_changed.emit()
+        self._advance(after=cur)
+
+    def flag(self) -> None:
+        cur = self._current
+        if cur is None:
+            return
+        self.project.flag(cur.sample.id)
+        self.labels_changed.emit()
+        self._advance(after=cur)
+
+    def undo(self) -> Any | None:
+        """Undo the last label and show that sample again."""
+        event = self.project.undo()
+        if event is None:
+            self.status_changed.emit("Nothing to undo.")
+            return None
+        self.labels_changed.emit()
+        idx = self.project.index_of(event.sample_id)
+        self._park_current(except_idx=idx)
+        self._show(idx, None, "undo")
+        return event
+
+    def redo(self) -> Any | None:
+        event = self.project.redo()
+        if event is None:
+            self.status_changed.emit("Nothing to redo.")
+            return None
+        self.labels_changed.emit()
+        idx = self.project.index_of(event.sample_id)
+        if self._current is not None and self._current.idx == idx:
+            self._advance(after=self._current)
+        return event
+
+    def show_sample(self, idx: int, source: str = "history") -> None:
+        """Show any sample (from the history or the pool map); labeling it is a new event."""
+        if self._current is not None and self._current.idx == idx:
+            return
+        self._park_current(except_idx=idx)
+        self._show(idx, None, source)
+
+    def apply_settings(self, changes: dict[str, Any]) -> None:
+        """Persist changed settings; a new model or strategy asks for a fresh queue."""
+        before = self.project.settings
+        after = self.project.update_settings(**changes)
+        if (after.model, after.model_params, after.strategy, after.strategy_params, after.batch_size,
+                after.audit_rate, after.aggregate) != (before.model, before.model_params, before.strategy,
+                                                       before.strategy_params, before.batch_size,
+                                                       before.audit_rate, before.aggregate):
+            self.request_retrain()
+        if after.blind_mode != before.blind_mode and self._current is not None:
+            self.current_changed.emit(self._current)
+
+    def request_retrain(self) -> None:
+        """Retrain on a snapshot in the worker; supersedes a retrain already running."""
+        try:
+            snapshot = self.project.training_snapshot()
+        except ActiveLabError as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        fn = self._retrain_fn or _default_retrain_fn()
+        self._since_retrain = 0
+        self._labels_at_request = self.project.labeled_count()
+        self.runner.submit(RETRAIN, fn, snapshot)
+        self.retrain_running.emit(True)
+        self._ticker.start()
+        self._on_ticker_timeout()
+
+    # ----- internals -------------------------------------------------------------------------
+    def _park_current(self, except_idx: int) -> None:
+        """Keep the queue item on screen so the flow returns to it after a revisit."""
+        cur = self._current
+        if cur is not None and cur.item is not None and cur.idx != except_idx:
+            self._queue.insert(0, cur.item)
+        self._queue = [q for q in self._queue if q.idx != except_idx]
+
+    def _advance(self, after: Current | None = None) -> None:
+        done = self._done_indices()
+        while self._queue:
+            item = self._queue.pop(0)
+            if item.idx not in done and (after is None or item.idx != after.idx):
+                self._show(item.idx, item, "queue")
+                self.queue_changed.emit(self.queue())
+                return
+        self.queue_changed.emit([])
+        idx = self._fallback_index(done)
+        if idx is None:
+            self._current = None
+            self.current_changed.emit(None)
+            self.status_changed.emit("Every sample is labeled or skipped.")
+            return
+        self._show(idx, None, "fallback")
+        if not self.runner.is_running(RETRAIN):
+            self.request_retrain()
+
+    def _done_indices(self) -> set[int]:
+        done: set[int] = set()
+        for per_task in self.project.labels().values():
+            done.update(per_task)
+        skipped = getattr(self.project, "skipped", None)
+        if callable(skipped):
+            done.update(skipped())
+        return done
+
+    def _fallback_index(self, done: set[int]) -> int | None:
+        """A random unlabeled sample while no queue is ready (the view never waits)."""
+        n = self.project.n_samples
+        if len(done) >= n:
+            return None
+        for _ in range(64):
+            idx = self._rng.randrange(n)
+            if idx not in done:
+                return idx
+        return next((i for i in range(n) if i not in done), None)
+
+    def _show(self, idx: int, item: Any | None, source: str) -> None:
+        existing = {task: per[idx] for task, per in self.project.labels().items() if idx in per}
+        self._current = Current(idx, self.project.sample(idx), item, existing, source)
+        self._shown_at = time.perf_counter()
+        self.current_changed.emit(self._current)
+
+    def _model_line(self) -> str:
+        v = self.project.model_version
+        n = self.project.labeled_count()
+        if v == 0:
+            return f"No model yet · {n} labeled"
+        return f"Model v{v} · {n} labeled"
+
+    @Slot()
+    def _on_ticker_timeout(self) -> None:
+        elapsed = self.runner.elapsed(RETRAIN)
+        if elapsed is None:
+            self._ticker.stop()
+            return
+        v = self.project.model_version + 1
+        self.status_changed.emit(
+            f"training model v{v} on {self._labels_at_request} labels… {elapsed:.1f} s"
+        )
+
+    @Slot(str, object)
+    def _on_runner_finished(self, kind: str, result: object) -> None:
+        if kind != RETRAIN:
+            return
+        self._ticker.stop()
+        self.retrain_running.emit(False)
+        try:
+            point = self.project.install(result)
+        except ActiveLabError as exc:
+            self._on_runner_failed(RETRAIN, str(exc))
+            return
+        shown = self._current.idx if self._current is not None else None
+        self._queue = [q for q in self.project.queue() if q.idx != shown]
+        self.queue_changed.emit(self.queue())
+        self.model_updated.emit(point)
+        if self._current is None:
+            self._advance()
+        elif self._current.item is not None:
+            fresh = {q.idx: q for q in self.project.queue()}.get(self._current.idx)
+            if fresh is not None:  # same sample, newer suggestion and score
+                self._current = Current(self._current.idx, self._current.sample, fresh,
+                                        self._current.existing, self._current.source)
+                self.current_changed.emit(self._current)
+        self.status_changed.emit(self._point_line(point))
+
+    def _point_line(self, point: Any) -> str:
+        parts = [f"Model v{point.version} trained on {point.n_labels} labels in {point.train_seconds:.1f} s"]
+        if point.cv_accuracy is not None:
+            parts.append(f"CV accuracy {point.cv_accuracy:.2f}")
+        if point.audit_accuracy is not None and point.audit_n:
+            parts.append(f"audit {point.audit_accuracy:.2f} (n={point.audit_n})")
+        return " · ".join(parts)
+
+    @Slot(str, str)
+    def _on_runner_failed(self, kind: str, message: str) -> None:
+        if kind != RETRAIN:
+            return
+        self._ticker.stop()
+        self.retrain_running.emit(False)
+        v = self.project.model_version
+        keep = f"labeling continues with model v{v}" if v else "labeling continues without a model"
+        self.status_changed.emit(f"Retrain failed — {keep}.")
+        self.error_occurred.emit(f"Retraining failed: {message}")

@@ -1,0 +1,223 @@
+"""The labeling window: composes the sample view, label panel, history and side panels, and wires them.
+
+No logic lives here beyond routing plain data: the flow is in ``LabelingController``, threads in
+``app.worker``, everything else in core/.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStatusBar, QVBoxLayout,
+    QWidget,
+)
+
+from app.history_view import HistoryView
+from app.label_panel import LabelPanel, why_text
+from app.labeling_controller import Current, LabelingController
+from app.sample_view import SampleView
+from app.worker import TaskRunner
+from core.errors import ActiveLabError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBanner(QWidget):
+    """A dismissable message at the top of the window; labeling keeps going underneath."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet("#errorBanner { background: #fdecea; border-bottom: 1px solid #f5c2c0; }"
+                           "#errorBanner QLabel { color: #7a1c16; }")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("Dismiss")
+        close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        close.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, message: str) -> None:
+        self.text.setText(message)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """One project open for labeling."""
+
+    def __init__(self, project: Any, runner: TaskRunner | None = None,
+                 retrain_fn: Any | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.runner = runner or TaskRunner(self)
+        self.controller = LabelingController(project, self.runner, retrain_fn=retrain_fn, parent=self)
+        name = getattr(project, "name", None) or project.path.name
+        self.setWindowTitle(f"activelab — {name}")
+        self.resize(1280, 800)
+
+        self.banner = ErrorBanner()
+        self.sample_view = SampleView()
+        self.label_panel = LabelPanel()
+        self.label_panel.set_tasks(list(project.spec.tasks))
+        self.label_panel.set_blind(project.settings.blind_mode)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.sample_view)
+        split.addWidget(self.label_panel)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setChildrenCollapsible(False)
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.banner)
+        lay.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+        self.history_view = HistoryView()
+        self.history_dock = self._dock("History", self.history_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.status_line = QLabel()
+        self.status_line.setObjectName("statusLine")
+        self.setStatusBar(QStatusBar())
+        self.statusBar().addWidget(self.status_line, 1)
+        self.counts_line = QLabel()
+        self.statusBar().addPermanentWidget(self.counts_line)
+        self._menus()
+        self._wire()
+        self._dock_side_panels()
+
+    # ----- composition ------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.export_action = QAction("&Export labels…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(self._on_export_triggered)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.quit_action = quit_action
+        model_menu = self.menuBar().addMenu("&Model")
+        retrain = QAction("&Retrain now", self)
+        retrain.setShortcut(QKeySequence("Ctrl+R"))
+        retrain.triggered.connect(self.controller.request_retrain)
+        model_menu.addAction(retrain)
+        view_menu = self.menuBar().addMenu("&View")
+        self.blind_action = QAction("&Blind mode (hide model suggestions)", self)
+        self.blind_action.setCheckable(True)
+        self.blind_action.setShortcut(QKeySequence("Ctrl+B"))
+        self.blind_action.setChecked(bool(self.project.settings.blind_mode))
+        self.blind_action.toggled.connect(self._on_blind_toggled)
+        view_menu.addAction(self.blind_action)
+        view_menu.addSeparator()
+        self.view_menu = view_menu
+        view_menu.addAction(self.history_dock.toggleViewAction())
+
+    def _wire(self) -> None:
+        c, p = self.controller, self.label_panel
+        p.submitted.connect(self._on_panel_submitted)
+        p.skip_requested.connect(lambda: self._guard(c.skip))
+        p.flag_requested.connect(lambda: self._guard(c.flag))
+        p.undo_requested.connect(lambda: self._guard(c.undo))
+        p.redo_requested.connect(lambda: self._guard(c.redo))
+        p.hint_changed.connect(self.status_line.setText)
+        c.current_changed.connect(self._on_controller_current_changed)
+        c.labels_changed.connect(self._on_controller_labels_changed)
+        c.status_changed.connect(self.status_line.setText)
+        c.error_occurred.connect(self.banner.show_message)
+        self.history_view.sample_id_requested.connect(self._on_history_sample_id_requested)
+
+    def _dock_side_panels(self) -> None:
+        # TODO(panels): dock app/panels/* (settings, progress, learning curve, pool map, confidence
+        # histogram) once they land: settings_changed(dict) -> controller.apply_settings,
+        # retrain_requested() -> controller.request_retrain, sample_requested(int) ->
+        # controller.show_sample(idx, "map"); controller.model_updated / labels_changed /
+        # queue_changed -> their set_data(...) slots.
+        pass
+
+    def start(self) -> None:
+        """Show the first sample and the history (call after construction)."""
+        self._on_controller_labels_changed()
+        self.controller.start()
+
+    # ----- slots ---------------------------------------------------------------------------
+    def _guard(self, action: Any, *args: Any) -> Any:
+        """Run a user action; an ActiveLabError becomes the banner, not a crash."""
+        try:
+            return action(*args)
+        except ActiveLabError as exc:
+            self.banner.show_message(str(exc))
+            return None
+
+    @Slot(dict)
+    def _on_panel_submitted(self, values: dict) -> None:
+        self._guard(self.controller.submit, values)
+
+    @Slot(object)
+    def _on_controller_current_changed(self, cur: Current | None) -> None:
+        if cur is None:
+            self.sample_view.show_message("Every sample is labeled or skipped. Export your labels from the File menu.")
+            self.label_panel.why.setText("")
+            return
+        image = None
+        if cur.sample.image_ref is not None:
+            try:
+                image = self.project.image(cur.idx)
+            except ActiveLabError as exc:
+                self.banner.show_message(str(exc))
+        n = self.project.n_samples
+        caption = f"Sample {cur.sample.id}  ·  {cur.idx + 1:,} of {n:,}"
+        if cur.existing:
+            caption += "  ·  already labeled: " + ", ".join(
+                f"{t}={', '.join(v) if isinstance(v, list) else v}" for t, v in cur.existing.items())
+        self.sample_view.set_sample(cur.sample, image, caption)
+        preds = cur.item.predictions if cur.item is not None else {}
+        self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
+
+    @Slot()
+    def _on_controller_labels_changed(self) -> None:
+        self.history_view.set_events(self.project.history(limit=50))
+        self.counts_line.setText(f"{self.project.labeled_count():,} / {self.project.n_samples:,} labeled")
+
+    @Slot(str)
+    def _on_history_sample_id_requested(self, sample_id: str) -> None:
+        try:
+            idx = self.project.index_of(sample_id)
+        except (ActiveLabError, ValueError, KeyError) as exc:
+            self.banner.show_message(f"Sample {sample_id} is not in this project ({exc}).")
+            return
+        self.controller.show_sample(idx, "history")
+
+    @Slot(bool)
+    def _on_blind_toggled(self, on: bool) -> None:
+        self.label_panel.set_blind(on)
+        self._guard(self.controller.apply_settings, {"blind_mode": on})
+
+    @Slot()
+    def _on_export_triggered(self) -> None:
+        # TODO(panels): open app/export_dialog.py (the other GUI engineer's) when it lands.
+        self.status_line.setText("Export: use 'activelab export' until the export dialog lands.")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Everything is already saved; stop background work and close."""
+        self.runner.shutdown(wait_ms=3000)
+        super().closeEvent(event)
