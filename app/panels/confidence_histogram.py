@@ -112,8 +112,9 @@ class ConfidenceHistogram(QWidget):
         self.plot.getPlotItem().setYRange(0, max(1.0, top * 1.08), padding=0)
         if len(conf):
             low = int((conf < 0.6).sum())
+            what = "unlabeled samples" if self._labeled is not None else "samples"
             self.summary.setText(
-                f"{len(conf):,} unlabeled samples · median confidence {np.median(conf):.2f} · "
+                f"{len(conf):,} {what} · median confidence {np.median(conf):.2f} · "
                 f"{low:,} below 0.6"
             )
         else:
