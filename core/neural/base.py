@@ -127,6 +127,7 @@ class TorchBase(BaseEstimator):
             nets.append(net)
             logs.append(log)
         self.nets_ = nets
+        self.classes_ = classes
         self.net_spec_ = spec
         self.train_logs_ = logs
         self.n_epochs_ = int(sum(lg.epochs for lg in logs))

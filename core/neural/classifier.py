@@ -86,19 +86,19 @@ class TorchClassifier(ClassifierMixin, TorchBase):
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=True)
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] > 1 and type_of_target(y_arr) == "multilabel-indicator":
-            self.classes_ = np.arange(y_arr.shape[1])
+            classes = np.arange(y_arr.shape[1])
             target, multilabel = y_arr.astype(np.float32), True
         else:
             y_arr = column_or_1d(y, warn=True)
             check_classification_targets(y_arr)
-            self.classes_, inv = np.unique(y_arr, return_inverse=True)
+            classes, inv = np.unique(y_arr, return_inverse=True)
             target, multilabel = inv.astype(np.int64), False
         if X.shape[0] != target.shape[0]:
             raise ModelError(f"X has {X.shape[0]} rows but y has {target.shape[0]}.")
         spec = self._spec(X.shape[1])
-        spec["n_classes"] = [len(self.classes_)]
+        spec["n_classes"] = [len(classes)]
         present = np.ones((X.shape[0], 1), dtype=np.float32)
-        self._fit_nets(spec, [X], present, [target], [multilabel], self.classes_, init_from)
+        self._fit_nets(spec, [X], present, [target], [multilabel], classes, init_from)
         return self
 
     def warm_start_from(self, other: Any, X: Any, y: Any) -> "TorchClassifier":

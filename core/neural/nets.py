@@ -46,7 +46,7 @@ class CNNEncoder(nn.Module):
         image_shape: Sequence[int],
         out_dim: int,
         dropout: float,
-        channels: Sequence[int] = (32, 64, 64),
+        channels: Sequence[int] = (16, 32, 64),
         linear_out: bool = False,
     ) -> None:
         super().__init__()

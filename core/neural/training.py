@@ -259,6 +259,7 @@ def predict_samples(
     net: FusionNet, blocks, present, multilabel, n_samples: int, seed: int
 ) -> list[np.ndarray]:
     """MC-dropout samples per task, (S, N, C): dropout on, batch norm frozen, stems once."""
+    n = present.shape[0]
     parts: list[list[np.ndarray]] = [[] for _ in multilabel]
     enable_mc_dropout(net)
     try:
