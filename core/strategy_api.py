@@ -14,7 +14,9 @@ import numpy as np
 from core.errors import StrategyError
 
 #: What a strategy may ask the loop to provide.
-REQUIREMENTS = frozenset({"proba", "features", "embeddings", "mc_samples", "committee"})
+REQUIREMENTS = frozenset(
+    {"proba", "features", "embeddings", "mc_samples", "committee", "by_modality"}
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class TaskOutput:
                 per-class probabilities for multi-label).
     mc_samples: (S, N, C) sampled predictions (MC dropout / posterior samples), optional.
     committee:  (M, N, C) predictions of M committee members, optional.
+    by_modality: modality -> (N, C) predictions of each modality's own head (multimodal
+                models), optional; NaN rows where a sample lacks that modality.
     """
 
     proba: np.ndarray | None = None
@@ -32,6 +36,7 @@ class TaskOutput:
     classes: tuple[str, ...] = ()
     mc_samples: np.ndarray | None = None
     committee: np.ndarray | None = None
+    by_modality: Mapping[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
