@@ -19,17 +19,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from core.errors import DataError, StrategyError
 from core.progress import NULL_PROGRESS, Progress
 from core.query_runner import run_strategy
 from core.registry import get_strategy
 from core.strategy_api import Strategy
-
-try:
-    from core.training import build_context, fit_task_model, task_outputs
-except ImportError:  # core.training not landed yet: a private minimal equivalent (temporary)
-    from core._simulate_training import build_context, fit_task_model, task_outputs
+from core.training import build_context, fit_task_model, task_outputs
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
 REFERENCE = "random"
@@ -104,13 +101,19 @@ def _label_steps(initial: int, batch: int, budget: int) -> list[int]:
 
 
 def _scores(fitted: Any, X_test: Any, y_test: np.ndarray, classes: tuple[str, ...]) -> tuple[float, float]:
-    from sklearn.metrics import accuracy_score, f1_score
-
+    """Accuracy and macro-F1 (over every class of the task; an absent class scores 0)."""
     proba = fitted.predict_proba(X_test)
-    pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-    acc = float(accuracy_score(y_test, pred))
-    f1 = float(f1_score(y_test, pred, labels=list(classes), average="macro", zero_division=0))
-    return acc, f1
+    pred = np.argmax(proba, axis=1)
+    truth = np.searchsorted(np.asarray(classes, dtype=object), y_test)
+    acc = float(np.mean(pred == truth))
+    k = len(classes)
+    tp = np.bincount(truth[pred == truth], minlength=k).astype(np.float64)
+    n_pred = np.bincount(pred, minlength=k)
+    n_true = np.bincount(truth, minlength=k)
+    denom = n_pred + n_true
+    f1 = np.divide(2.0 * tp, denom, out=np.zeros(k), where=denom > 0)
+    present = denom > 0   # like scikit-learn's labels=None: classes seen in truth or prediction
+    return acc, float(f1[present].mean())
 
 
 def _strategy_rng(seed: int, repeat: int, name: str) -> np.random.Generator:
@@ -132,10 +135,10 @@ def _validate(y: np.ndarray, n: int, initial: int, batch: int, budget: int, repe
         raise DataError(
             "The label column holds a single class; a simulation needs at least two classes."
         )
-    if initial < 1 or batch < 1 or repeats < 1:
+    if initial < 2 or batch < 1 or repeats < 1:
         raise DataError(
-            f"--initial, --batch and --repeats must be at least 1; got {initial}, {batch}, "
-            f"{repeats}."
+            f"--initial must be at least 2 (a model needs two classes), --batch and --repeats "
+            f"at least 1; got {initial}, {batch}, {repeats}."
         )
     if budget < initial:
         raise DataError(f"--budget ({budget}) must be at least --initial ({initial}).")
@@ -209,35 +212,36 @@ def simulate(
 
     rows: list[tuple[str, int, int, float, float]] = []
     full_accuracy: dict[int, float] = {}
-    for r in range(repeats):
-        train, test = _split(y_arr, test_size, seed + r, notes)
-        X_train, X_test = X[train], X[test]
-        y_train, y_test = y_arr[train], y_arr[test]
-        dense_train = None if X_dense is None else np.asarray(X_dense[train])
-        progress.update(done / total, f"repeat {r + 1}/{repeats}: full training split")
-        full = fit_task_model(model, params, X_train, y_train, classes)
-        full_accuracy[r] = _scores(full, X_test, y_test, classes)[0]
-        done += 1
-        start = initial_labeled(y_train, initial, np.random.default_rng([seed, r]))
-        for name_ in names:
-            strat = resolved[name_]
-            rng = _strategy_rng(seed, r, name_)
-            labeled = start.copy()
-            for i, n_labels in enumerate(steps):
-                progress.update(done / total, f"{name_} · repeat {r + 1}/{repeats} · "
-                                              f"{n_labels}/{budget} labels")
-                fitted = fit_task_model(model, params, X_train[labeled], y_train[labeled], classes)
-                acc, f1 = _scores(fitted, X_test, y_test, classes)
-                rows.append((name_, r, int(len(labeled)), acc, f1))
-                done += 1
-                if i + 1 == len(steps):
-                    break
-                want = steps[i + 1] - len(labeled)
-                labeled = np.concatenate(
-                    [labeled, _query(strat, fitted, labeled, X_train, y_train, dense_train,
-                                     want, rng, model, params, classes,
-                                     strategy_params.get(name_))]
-                )
+    # Many small fits: BLAS/OpenMP threads only add overhead (and oversubscribe a shared CPU).
+    with threadpool_limits(limits=1):
+        for r in range(repeats):
+            train, test = _split(y_arr, test_size, seed + r, notes)
+            X_train, X_test = X[train], X[test]
+            y_train, y_test = y_arr[train], y_arr[test]
+            dense_train = None if X_dense is None else np.asarray(X_dense[train])
+            progress.update(done / total, f"repeat {r + 1}/{repeats}: full training split")
+            full = fit_task_model(model, params, X_train, y_train, classes)
+            full_accuracy[r] = _scores(full, X_test, y_test, classes)[0]
+            done += 1
+            start = initial_labeled(y_train, initial, np.random.default_rng([seed, r]))
+            for name_ in names:
+                strat = resolved[name_]
+                rng = _strategy_rng(seed, r, name_)
+                labeled = start.copy()
+                for i, n_labels in enumerate(steps):
+                    progress.update(done / total, f"{name_} · repeat {r + 1}/{repeats} · "
+                                                  f"{n_labels}/{budget} labels")
+                    fitted = fit_task_model(model, params, X_train[labeled], y_train[labeled],
+                                            classes)
+                    acc, f1 = _scores(fitted, X_test, y_test, classes)
+                    rows.append((name_, r, int(len(labeled)), acc, f1))
+                    done += 1
+                    if i + 1 == len(steps):
+                        break
+                    picked = _query(strat, fitted, labeled, X_train, y_train, dense_train,
+                                    steps[i + 1] - len(labeled), rng, model, params,
+                                    strategy_params.get(name_))
+                    labeled = np.concatenate([labeled, picked])
     progress.update(1.0, "simulation finished")
     curves = pd.DataFrame(rows, columns=CURVE_COLUMNS)
     summary = summarize(curves, full_accuracy)
@@ -252,17 +256,19 @@ def simulate(
 
 def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_train: np.ndarray,
            dense_train: np.ndarray | None, n: int, rng: np.random.Generator, model: str,
-           params: dict[str, Any], classes: tuple[str, ...],
-           given: Mapping[str, Any] | None) -> np.ndarray:
+           params: dict[str, Any], given: Mapping[str, Any] | None) -> np.ndarray:
     """Ask ``strat`` for n more pool positions among those not labeled yet."""
     n_pool = _n_rows(X_train)
     mask = np.ones(n_pool, dtype=bool)
     mask[labeled] = False
     candidates = np.flatnonzero(mask).astype(np.int64)
     outputs: dict[str, Any] = {}
-    if strat.requires & {"proba", "committee", "mc_samples"}:
+    # Fill what the strategy needs, plus what it can use when cheap (probabilities); optional
+    # committees / MC samples cost extra fits, so only required ones are computed.
+    wanted = strat.requires | (strat.optional & {"proba"})
+    if wanted & {"proba", "committee", "mc_samples"}:
         outputs = task_outputs(
-            {"label": fitted}, X_train, strat.requires, model_name=model, params=params,
+            {"label": fitted}, X_train, wanted, model_name=model, params=params,
             X_train=X_train[labeled], y_train_by_task={"label": y_train[labeled]}, rng=rng,
         )
     ctx = build_context(n_pool, candidates, labeled, dense_train, outputs, rng)
