@@ -61,7 +61,7 @@ class LabelingController(QObject):
         self._shown_at = time.perf_counter()
         self._since_retrain = 0
         self._labels_at_request = 0
-        self._resume: Any | None = None   # the queue item displaced by an undo/history visit
+        self._handled: set[int] = set()   # labeled/skipped here since the queue was last read
         self._rng = random.Random(getattr(project.settings, "seed", 0))
         runner.finished.connect(self._on_runner_finished)
         runner.failed.connect(self._on_runner_failed)
@@ -96,8 +96,9 @@ class LabelingController(QObject):
         seconds = time.perf_counter() - self._shown_at
         events = self.project.label_sample(cur.sample.id, values, seconds=seconds)
         self._since_retrain += 1
+        self._handled.add(cur.idx)
+        self._advance(after=cur)   # the next sample first, the panels after
         self.labels_changed.emit()
-        self._advance(after=cur)
         if self._since_retrain >= max(1, int(self.project.settings.retrain_every)):
             self.request_retrain()
         elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
@@ -109,16 +110,17 @@ class LabelingController(QObject):
         if cur is None:
             return
         self.project.skip(cur.sample.id)
-        self.labels_changed.emit()
+        self._handled.add(cur.idx)
         self._advance(after=cur)
+        self.labels_changed.emit()
 
     def flag(self) -> None:
         cur = self._current
         if cur is None:
             return
         self.project.flag(cur.sample.id)
-        self.labels_changed.emit()
         self._advance(after=cur)
+        self.labels_changed.emit()
 
     def undo(self) -> Any | None:
         """Undo the last label and show that sample again."""
@@ -126,10 +128,11 @@ class LabelingController(QObject):
         if event is None:
             self.status_changed.emit("Nothing to undo.")
             return None
-        self.labels_changed.emit()
         idx = self.project.index_of(event.sample_id)
+        self._handled.discard(idx)
         self._park_current(except_idx=idx)
         self._show(idx, None, "undo")
+        self.labels_changed.emit()
         return event
 
     def redo(self) -> Any | None:
@@ -137,10 +140,12 @@ class LabelingController(QObject):
         if event is None:
             self.status_changed.emit("Nothing to redo.")
             return None
-        self.labels_changed.emit()
         idx = self.project.index_of(event.sample_id)
+        if event.kind in ("label", "skip"):
+            self._handled.add(idx)
         if self._current is not None and self._current.idx == idx:
             self._advance(after=self._current)
+        self.labels_changed.emit()
         return event
 
     def show_sample(self, idx: int, source: str = "history") -> None:
@@ -186,15 +191,14 @@ class LabelingController(QObject):
         self._queue = [q for q in self._queue if q.idx != except_idx]
 
     def _advance(self, after: Current | None = None) -> None:
-        done = self._done_indices()
         while self._queue:
             item = self._queue.pop(0)
-            if item.idx not in done and (after is None or item.idx != after.idx):
+            if item.idx not in self._handled and (after is None or item.idx != after.idx):
                 self._show(item.idx, item, "queue")
                 self.queue_changed.emit(self.queue())
                 return
         self.queue_changed.emit([])
-        idx = self._fallback_index(done)
+        idx = self._fallback_index(self._done_indices() | self._handled)
         if idx is None:
             self._current = None
             self.current_changed.emit(None)
@@ -208,9 +212,6 @@ class LabelingController(QObject):
         done: set[int] = set()
         for per_task in self.project.labels().values():
             done.update(per_task)
-        skipped = getattr(self.project, "skipped", None)
-        if callable(skipped):
-            done.update(skipped())
         return done
 
     def _fallback_index(self, done: set[int]) -> int | None:
@@ -225,7 +226,9 @@ class LabelingController(QObject):
         return next((i for i in range(n) if i not in done), None)
 
     def _show(self, idx: int, item: Any | None, source: str) -> None:
-        existing = {task: per[idx] for task, per in self.project.labels().items() if idx in per}
+        # Prepared queue items have no labels (the queue excludes them); revisits look them up.
+        existing = {} if item is not None else {
+            task: per[idx] for task, per in self.project.labels().items() if idx in per}
         self._current = Current(idx, self.project.sample(idx), item, existing, source)
         self._shown_at = time.perf_counter()
         self.current_changed.emit(self._current)
@@ -260,18 +263,22 @@ class LabelingController(QObject):
             self._on_runner_failed(RETRAIN, str(exc))
             return
         shown = self._current.idx if self._current is not None else None
-        self._queue = [q for q in self.project.queue() if q.idx != shown]
+        fresh_queue = self.project.queue()
+        self._handled.clear()
+        self._queue = [q for q in fresh_queue if q.idx != shown]
         self.queue_changed.emit(self.queue())
-        self.model_updated.emit(point)
+        if point is not None:
+            self.model_updated.emit(point)
         if self._current is None:
             self._advance()
         elif self._current.item is not None:
-            fresh = {q.idx: q for q in self.project.queue()}.get(self._current.idx)
+            fresh = {q.idx: q for q in fresh_queue}.get(self._current.idx)
             if fresh is not None:  # same sample, newer suggestion and score
                 self._current = Current(self._current.idx, self._current.sample, fresh,
                                         self._current.existing, self._current.source)
                 self.current_changed.emit(self._current)
-        self.status_changed.emit(self._point_line(point))
+        message = getattr(result, "message", "") or "model updated"
+        self.status_changed.emit(self._point_line(point) if point is not None else message[:1].upper() + message[1:])
 
     def _point_line(self, point: Any) -> str:
         parts = [f"Model v{point.version} trained on {point.n_labels} labels in {point.train_seconds:.1f} s"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStatusBar, QVBoxLayout,
@@ -18,11 +19,25 @@ from PySide6.QtWidgets import (
 from app.history_view import HistoryView
 from app.label_panel import LabelPanel, why_text
 from app.labeling_controller import Current, LabelingController
+from app.panels.confidence_histogram import ConfidenceHistogram
+from app.panels.learning_curve_view import LearningCurveView
+from app.panels.pool_map_view import PoolMapView
+from app.panels.progress_panel import ProgressPanel
+from app.panels.settings_panel import SettingsPanel
 from app.sample_view import SampleView
 from app.worker import TaskRunner
 from core.errors import ActiveLabError
 
 log = logging.getLogger(__name__)
+PROJECTION = "projection"
+
+
+def compute_projection(features: Any, progress: Any) -> np.ndarray:
+    """Worker job: the 2-D PCA of the pool's dense features for the pool map."""
+    from core.projection import project_2d
+
+    progress.update(0.1, "projecting the pool")
+    return project_2d(np.asarray(features.dense))
 
 
 class ErrorBanner(QWidget):
@@ -84,7 +99,28 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.history_view = HistoryView()
-        self.history_dock = self._dock("History", self.history_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.settings_panel = SettingsPanel()
+        self.settings_panel.set_settings(project.settings, [t.name for t in project.spec.tasks])
+        self.progress_panel = ProgressPanel()
+        self.curve_view = LearningCurveView()
+        self.pool_map = PoolMapView()
+        self.histogram = ConfidenceHistogram()
+        right, left = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
+        self.curve_dock = self._dock("Learning curve", self.curve_view, right)
+        self.map_dock = self._dock("Pool map", self.pool_map, right)
+        self.histogram_dock = self._dock("Confidence", self.histogram, right)
+        self.tabifyDockWidget(self.map_dock, self.histogram_dock)
+        self.map_dock.raise_()
+        self.progress_dock = self._dock("Progress", self.progress_panel, left)
+        self.settings_dock = self._dock("Settings", self.settings_panel, left)
+        self.history_dock = self._dock("History", self.history_view, left)
+        self.tabifyDockWidget(self.settings_dock, self.history_dock)
+        self.history_dock.raise_()
+        self.resizeDocks([self.progress_dock, self.curve_dock], [300, 380], Qt.Orientation.Horizontal)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(40)  # panels refresh just after the next sample is painted
+        self._refresh_timer.timeout.connect(self._refresh_panels)
         self.status_line = QLabel()
         self.status_line.setObjectName("statusLine")
         self.setStatusBar(QStatusBar())
@@ -93,7 +129,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.counts_line)
         self._menus()
         self._wire()
-        self._dock_side_panels()
 
     # ----- composition ------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -130,7 +165,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.blind_action)
         view_menu.addSeparator()
         self.view_menu = view_menu
-        view_menu.addAction(self.history_dock.toggleViewAction())
+        for dock in (self.history_dock, self.settings_dock, self.progress_dock, self.curve_dock,
+                     self.map_dock, self.histogram_dock):
+            view_menu.addAction(dock.toggleViewAction())
 
     def _wire(self) -> None:
         c, p = self.controller, self.label_panel
@@ -141,23 +178,29 @@ class MainWindow(QMainWindow):
         p.redo_requested.connect(lambda: self._guard(c.redo))
         p.hint_changed.connect(self.status_line.setText)
         c.current_changed.connect(self._on_controller_current_changed)
-        c.labels_changed.connect(self._on_controller_labels_changed)
+        c.labels_changed.connect(self._refresh_timer.start)
         c.status_changed.connect(self.status_line.setText)
         c.error_occurred.connect(self.banner.show_message)
+        c.queue_changed.connect(self._on_controller_queue_changed)
+        c.model_updated.connect(self._on_controller_model_updated)
         self.history_view.sample_id_requested.connect(self._on_history_sample_id_requested)
-
-    def _dock_side_panels(self) -> None:
-        # TODO(panels): dock app/panels/* (settings, progress, learning curve, pool map, confidence
-        # histogram) once they land: settings_changed(dict) -> controller.apply_settings,
-        # retrain_requested() -> controller.request_retrain, sample_requested(int) ->
-        # controller.show_sample(idx, "map"); controller.model_updated / labels_changed /
-        # queue_changed -> their set_data(...) slots.
-        pass
+        self.settings_panel.settings_changed.connect(self._on_settings_panel_settings_changed)
+        self.settings_panel.retrain_requested.connect(c.request_retrain)
+        self.pool_map.sample_requested.connect(lambda idx: self._guard(c.show_sample, idx, "map"))
+        self.runner.finished.connect(self._on_runner_finished)
 
     def start(self) -> None:
-        """Show the first sample and the history (call after construction)."""
-        self._on_controller_labels_changed()
+        """Show the first sample, the panels and the curve; project the pool in the background."""
+        self._refresh_panels()
+        self.curve_view.set_points(self.project.curve())
+        self._show_predictions()
         self.controller.start()
+        try:
+            features = self.project.features
+        except ActiveLabError as exc:
+            self.banner.show_message(str(exc))
+            return
+        self.runner.submit(PROJECTION, compute_projection, features)
 
     # ----- slots ---------------------------------------------------------------------------
     def _guard(self, action: Any, *args: Any) -> Any:
@@ -192,11 +235,55 @@ class MainWindow(QMainWindow):
         self.sample_view.set_sample(cur.sample, image, caption)
         preds = cur.item.predictions if cur.item is not None else {}
         self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
+        self.pool_map.set_current(cur.idx)
 
     @Slot()
-    def _on_controller_labels_changed(self) -> None:
-        self.history_view.set_events(self.project.history(limit=50))
-        self.counts_line.setText(f"{self.project.labeled_count():,} / {self.project.n_samples:,} labeled")
+    def _refresh_panels(self) -> None:
+        """History, counts and the labeled marks on the map (after each label, coalesced)."""
+        p = self.project
+        labels = p.labels()
+        labeled = sorted({i for per in labels.values() for i in per})
+        self.history_view.set_events(p.history(limit=50))
+        self.counts_line.setText(f"{len(labeled):,} / {p.n_samples:,} labeled")
+        self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in labels.items()},
+                                     p.class_counts(), len(labeled))
+        self.pool_map.set_labeled(np.asarray(labeled, dtype=np.int64))
+
+    def _show_predictions(self) -> None:
+        """Colour the map and fill the histogram; only when a model is in memory (never trains)."""
+        if self.project.model_state() is None:
+            return
+        preds = self.project.predictions()
+        classes = {t.name: list(t.classes) for t in self.project.spec.tasks}
+        self.pool_map.set_predictions(preds, classes)
+        labeled = sorted({i for per in self.project.labels().values() for i in per})
+        self.histogram.set_predictions(preds, np.asarray(labeled, dtype=np.int64))
+
+    @Slot(list)
+    def _on_controller_queue_changed(self, items: list) -> None:
+        cur = self.controller.current
+        idx = [q.idx for q in items] + ([cur.idx] if cur is not None else [])
+        self.pool_map.set_queue(np.asarray(idx, dtype=np.int64))
+
+    @Slot(object)
+    def _on_controller_model_updated(self, point: Any) -> None:
+        self.curve_view.add_point(point)
+        self._show_predictions()
+
+    @Slot(str, object)
+    def _on_runner_finished(self, kind: str, result: object) -> None:
+        if kind == PROJECTION:
+            self.pool_map.set_projection(result)
+            cur = self.controller.current
+            self.pool_map.set_current(cur.idx if cur is not None else None)
+
+    @Slot(dict)
+    def _on_settings_panel_settings_changed(self, changes: dict) -> None:
+        self._guard(self.controller.apply_settings, changes)
+        s = self.project.settings
+        if "blind_mode" in changes and self.blind_action.isChecked() != s.blind_mode:
+            self.blind_action.setChecked(s.blind_mode)
+        self.label_panel.set_blind(s.blind_mode)
 
     @Slot(str)
     def _on_history_sample_id_requested(self, sample_id: str) -> None:
@@ -210,7 +297,9 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_blind_toggled(self, on: bool) -> None:
         self.label_panel.set_blind(on)
-        self._guard(self.controller.apply_settings, {"blind_mode": on})
+        if self.project.settings.blind_mode != on:
+            self._guard(self.controller.apply_settings, {"blind_mode": on})
+            self.settings_panel.set_settings(self.project.settings, [t.name for t in self.project.spec.tasks])
 
     @Slot()
     def _on_export_triggered(self) -> None:

@@ -211,18 +211,16 @@ class FakeProject:
             return None
         group = self._groups.pop()
         self._undone.append(group)
-        ev = self._ev("undo", group[0].sample_id, None, None)
-        self._events.append(ev)
-        return ev
+        self._events.append(self._ev("undo", group[0].sample_id, None, None))
+        return group[0]
 
     def redo(self) -> LabelEvent | None:
         if not self._undone:
             return None
         group = self._undone.pop()
         self._groups.append(group)
-        ev = self._ev("redo", group[0].sample_id, None, None)
-        self._events.append(ev)
-        return ev
+        self._events.append(self._ev("redo", group[0].sample_id, None, None))
+        return group[0]
 
     def update_settings(self, **changes) -> Settings:
         self.settings = dataclasses.replace(self.settings, **changes)
@@ -259,6 +257,13 @@ class FakeProject:
         p = CurvePoint(result.version, result.n_labels, time.time(), 0.5, 0.4, None, 0, 0.01, {})
         self._curve.append(p)
         return p
+
+    @property
+    def features(self):
+        return type("Features", (), {"dense": np.random.default_rng(0).normal(size=(self.n_samples, 4))})()
+
+    def model_state(self):
+        return self.model_version or None
 
     def predictions(self) -> dict:
         return {t.name: (np.array([t.classes[0]] * self.n_samples, dtype=object),

@@ -35,7 +35,9 @@ def test_number_keys_label_and_advance(qtbot, window):
     press(qtbot, window, Qt.Key.Key_3)
     assert window.project.labels()["digit"][first] == "2"  # key 3 is the third class
     assert window.controller.current.idx != first
+    qtbot.waitUntil(lambda: window.history_view.list.count() == 1)  # panels refresh just after
     assert "s" + str(first) in window.history_view.list.item(0).text()
+    assert "1 / 60 labeled" in window.counts_line.text()
 
 
 def test_title_and_shortcut_labels(window):
@@ -109,6 +111,7 @@ def test_history_click_relabels_as_new_event(qtbot, window):
     first = window.controller.current.idx
     press(qtbot, window, Qt.Key.Key_1)
     press(qtbot, window, Qt.Key.Key_2)
+    qtbot.waitUntil(lambda: window.history_view.list.count() == 2)
     item = window.history_view.list.item(1)  # the first label, older
     window.history_view.list.itemClicked.emit(item)
     assert window.controller.current.idx == first
