@@ -3,6 +3,7 @@ exactly like a third-party plug-in."""
 from __future__ import annotations
 
 from core.strategy_api import Param, Strategy
+from strategies import cotesting  # noqa: I001  (co-testing, added by the neural-models work)
 from strategies import baseline, bayesian, committee, density, diversity, hybrid, uncertainty
 
 _BASE = Param("base", str, "entropy", "Uncertainty measure that is weighted.",
@@ -132,4 +133,4 @@ def strategies() -> list[Strategy]:
             requires=proba,
             optional=frozenset({"features", "mc_samples", "committee"}),
         ),
-    ]
+    ] + cotesting.strategies()  # co-testing (strategies/cotesting.py, neural models)

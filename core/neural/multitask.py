@@ -120,6 +120,7 @@ class MultiTaskClassifier(TorchBase):
 
     multitask = True
     needs_blocks = False
+    supports_multilabel = True  # multi-label tasks are heads of their own (no one-vs-rest)
 
     def __init__(
         self,
