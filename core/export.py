@@ -86,8 +86,8 @@ def export_labels(
         frame[f"{t.name}__seconds"] = field(lambda e: e.seconds)
         frame[f"{t.name}__strategy"] = field(lambda e: e.strategy)
         frame[f"{t.name}__score"] = field(lambda e: e.score)
-        frame[f"{t.name}__rank"] = field(lambda e: e.rank)
-        frame[f"{t.name}__model_version"] = field(lambda e: e.model_version)
+        frame[f"{t.name}__rank"] = pd.array(field(lambda e: e.rank), dtype="Int64")
+        frame[f"{t.name}__model_version"] = pd.array(field(lambda e: e.model_version), dtype="Int64")
         frame[f"{t.name}__audit"] = field(lambda e: bool(e.audit))
         if include_unlabeled and t.name in preds:
             labels, conf = preds[t.name]
