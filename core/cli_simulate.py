@@ -97,6 +97,16 @@ def parse_model_params(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _check_choices(model: str, params: dict[str, Any], strategies: list[str]) -> None:
+    """Fail on an unknown model, model parameter or strategy before the slow feature work."""
+    from core.models import make_model
+    from core.registry import get_strategy
+
+    make_model(model, params)
+    for name in strategies:
+        get_strategy(name)
+
+
 def _data_name(path: str) -> str:
     p = Path(path).expanduser()
     name = p.stem if p.is_file() else p.name
@@ -150,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
         name = _data_name(args.data)
         out = Path(args.out) if args.out else Path.cwd() / f"simulation-{name}"
         show = not getattr(args, "no_progress", False)
-        parse_model_params(args.model_params)  # a typo fails before the slow work
+        strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+        _check_choices(args.model, parse_model_params(args.model_params), strategies)
         progress, close = _tqdm_progress("features", show)
         try:
             X, dense, y, decisions = load_labeled(args, out / ".feature-cache", progress)
@@ -158,7 +169,6 @@ def run(args: argparse.Namespace) -> int:
             close()
         for d in decisions:
             print(f"  {d}", file=sys.stderr)
-        strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
         progress, close = _tqdm_progress("simulate", show)
         try:
             result = simulate(
