@@ -1,6 +1,7 @@
 """Export the labeled data set: a pure function (project, format, path) -> file.
 
-One row per sample: the id, the original columns (images as paths), the label per task, and
+One row per sample: the id, the original columns (images as paths), the label per task
+(column ``<task>__label``; multi-label values joined by the task's separator, "|"), and
 provenance per label (annotator, time, seconds spent, strategy and score that chose the sample,
 model version at that time, whether it was a random audit pick). With ``include_unlabeled``,
 the model's predicted label and confidence per task for the rest (pre-annotations).
@@ -74,8 +75,7 @@ def export_labels(
     progress.update(0.6, "assembling rows")
     for t in spec.tasks:
         per = st.labels.get(t.name, {})
-        col = f"label:{t.name}" if t.name in frame.columns else t.name
-        frame[col] = [_label_text(per.get(sid), t.separator) for sid in ids]
+        frame[f"{t.name}__label"] = [_label_text(per.get(sid), t.separator) for sid in ids]
         prov = {sid: st.provenance.get((t.name, sid)) for sid in per}
         def field(fn):
             return [fn(prov[sid]) if sid in prov and prov[sid] is not None else None for sid in ids]

@@ -125,8 +125,8 @@ class LabelStore:
             )
         self._local = threading.local()
         self._lock = threading.Lock()
-        conn = self._conn()
         try:
+            conn = self._conn()
             if create:
                 conn.executescript(_SCHEMA)
                 with conn:
@@ -180,6 +180,10 @@ class LabelStore:
             )
         if version < 1:
             raise ProjectError(f"{self.path} has no schema version; it is not a valid project.")
+        if self.path.stat().st_size < 512 * 1024 * 1024:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {result}")
 
     def integrity_check(self) -> str:
         return self._conn().execute("PRAGMA integrity_check").fetchone()[0]

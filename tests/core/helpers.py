@@ -1,0 +1,28 @@
+"""Small data sets written by the tests themselves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+WORDS = {
+    "sport": "match goal team player score league coach win season stadium".split(),
+    "tech": "software chip computer network data code server cloud phone robot".split(),
+    "food": "recipe cheese bread cook oven taste dinner fruit sauce kitchen".split(),
+}
+
+
+def write_text_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
+    """A CSV with id, text, topic (3 classes) and a multi-label 'tags' column."""
+    rng = np.random.default_rng(seed)
+    topics = list(WORDS)
+    rows = []
+    for i in range(n):
+        t = topics[i % 3]
+        words = rng.choice(WORDS[t], size=8).tolist() + rng.choice(sum(WORDS.values(), []), 2).tolist()
+        tags = [t] + (["long"] if i % 4 == 0 else [])
+        rows.append({"id": f"s{i:03d}", "text": " ".join(words), "topic": t, "tags": "|".join(tags),
+                     "length": float(len(words) + rng.normal())})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
