@@ -71,16 +71,24 @@ class TaskRow(QFrame):
         f = self.filter.text().strip().lower()
         return [c for c in self.task.classes if f in c.lower()]
 
+    def keyed_classes(self) -> dict[str, str]:
+        """Key -> class. Classes named by single digits keep their own digit (press 7 for "7")."""
+        visible = self.visible_classes()
+        if visible and all(len(c) == 1 and c.isdigit() for c in visible):
+            return {c: c for c in visible}
+        return {KEYS[i]: c for i, c in enumerate(visible[:len(KEYS)])}
+
     def _apply_filter(self, _text: str = "") -> None:
         while self.grid.count():
             self.grid.takeAt(0)
         visible = self.visible_classes()
+        key_of = {c: k for k, c in self.keyed_classes().items()}
         for b in self.buttons.values():
             b.setVisible(False)
         for i, c in enumerate(visible):
             b = self.buttons[c]
-            key = KEYS[i] if i < len(KEYS) else ""
-            b.setText(f"{key}  {c}" if key else c)
+            key = key_of.get(c, "")
+            b.setText(c if key == c else (f"{c}   [{key}]" if key else c))
             b.setToolTip(f"Press {key}" if key else "Click, or filter to bring it into keys 1-0")
             self.grid.addWidget(b, i // PER_ROW, i % PER_ROW)
             b.setVisible(True)
@@ -225,13 +233,13 @@ class LabelPanel(QWidget):
             row.set_active(j == self.active and len(self.rows) > 1)
 
     def press_number(self, i: int) -> None:
-        """Number key ``i`` (0-based; key 0 is the tenth) on the active task."""
+        """The ``i``-th number key (1, 2, ..., 9, 0) on the active task."""
         if not self.rows:
             return
         row = self.rows[self.active]
-        visible = row.visible_classes()
-        if i < len(visible):
-            self.pick(row.task.name, visible[i])
+        cls = row.keyed_classes().get(KEYS[i])
+        if cls is not None:
+            self.pick(row.task.name, cls)
 
     def _on_row_class_clicked(self, task: str, cls: str) -> None:
         self.set_active(next(j for j, r in enumerate(self.rows) if r.task.name == task))
@@ -283,7 +291,7 @@ def why_text(item: Any | None, source: str, n_pool: int) -> str:
             "history": "Opened from the history: labeling it again records a new event.",
             "undo": "Shown again after undo: label it again, or press Space to skip.",
             "map": "Opened from the pool map.",
-            "fallback": "The prepared queue is used up; a random unlabeled sample while the model retrains.",
+            "fallback": "A random unlabeled sample: the prepared queue was used up (a new one is on its way).",
         }.get(source, "")
     parts = [f"<b>Why this sample:</b> {item.strategy}"]
     if item.audit:

@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
             except ActiveLabError as exc:
                 self.banner.show_message(str(exc))
         n = self.project.n_samples
-        caption = f"Sample {cur.sample.id}  ·  {cur.idx + 1:,} of {n:,}"
+        caption = f"Sample {cur.sample.id}"
         if cur.existing:
             caption += "  ·  already labeled: " + ", ".join(
                 f"{t}={', '.join(v) if isinstance(v, list) else v}" for t, v in cur.existing.items())

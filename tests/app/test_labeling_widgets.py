@@ -33,7 +33,7 @@ def press(qtbot, win, key, mod=Qt.KeyboardModifier.NoModifier):
 def test_number_keys_label_and_advance(qtbot, window):
     first = window.controller.current.idx
     press(qtbot, window, Qt.Key.Key_3)
-    assert window.project.labels()["digit"][first] == "2"  # key 3 is the third class
+    assert window.project.labels()["digit"][first] == "3"  # digit classes keep their own key
     assert window.controller.current.idx != first
     qtbot.waitUntil(lambda: window.history_view.list.count() == 1)  # panels refresh just after
     assert "s" + str(first) in window.history_view.list.item(0).text()
@@ -43,7 +43,7 @@ def test_number_keys_label_and_advance(qtbot, window):
 def test_title_and_shortcut_labels(window):
     assert window.windowTitle().startswith("activelab — fake")
     texts = [b.text() for b in window.label_panel.rows[0].buttons.values()]
-    assert texts[0].startswith("1") and texts[9].startswith("0")
+    assert texts[0] == "0" and texts[9] == "9"
 
 
 def test_two_tasks_need_both_before_enter(qtbot, tmp_path):
@@ -72,7 +72,7 @@ def test_undo_shows_sample_again_and_redo(qtbot, window):
     assert window.controller.current.idx == first
     assert first not in window.project.labels()["digit"]
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert window.project.labels()["digit"][first] == "0"
+    assert window.project.labels()["digit"][first] == "1"
     assert window.controller.current.idx != first
 
 
@@ -115,9 +115,9 @@ def test_history_click_relabels_as_new_event(qtbot, window):
     item = window.history_view.list.item(1)  # the first label, older
     window.history_view.list.itemClicked.emit(item)
     assert window.controller.current.idx == first
-    assert window.controller.current.existing == {"digit": "0"}
+    assert window.controller.current.existing == {"digit": "1"}
     press(qtbot, window, Qt.Key.Key_5)
-    assert window.project.labels()["digit"][first] == "4"
+    assert window.project.labels()["digit"][first] == "5"
     assert len([e for e in window.project.history() if e.kind == "label"]) == 3
 
 
@@ -129,3 +129,19 @@ def test_blind_mode_hides_suggestions(qtbot, window):
     window.blind_action.setChecked(True)
     assert row.suggestion.text() == ""
     assert window.project.settings.blind_mode is True
+
+
+def test_named_classes_use_keys_in_order_with_filter(qtbot, tmp_path):
+    classes = tuple(f"class{i:02d}" for i in range(12))
+    project = FakeProject(tmp_path / "many", n=20, tasks=(TaskSpec("kind", classes),))
+    win = open_window(qtbot, project)
+    row = win.label_panel.rows[0]
+    assert row.filter.isVisible()
+    assert row.buttons["class09"].text() == "class09   [0]"   # key 0 is the tenth
+    assert row.buttons["class11"].text() == "class11"          # beyond ten: click or filter
+    row.filter.setText("11")
+    assert row.buttons["class11"].text() == "class11   [1]"
+    first = win.controller.current.idx
+    win.label_panel.press_number(0)
+    assert project.labels()["kind"][first] == "class11"
+    win.runner.shutdown()

@@ -1,0 +1,196 @@
+"""Entry point of the desktop app: ``run_gui`` opens the start screen, a project, or the demo.
+
+``activelab`` (no argument) -> start screen; ``activelab PROJECT_DIR`` -> that project;
+``activelab demo [--project DIR]`` -> the digits demo, created on first use, then reopened.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.worker import TaskRunner, limit_compute_threads
+
+log = logging.getLogger(__name__)
+DEMO = "demo"
+
+
+def _create_demo(folder: str | None, progress: Any) -> str:
+    """Worker job: create (or find) the demo project; returns its folder."""
+    from app.demo import open_or_create_demo
+
+    project = open_or_create_demo(folder, progress=progress)
+    path = str(project.path)
+    project.close()
+    return path
+
+
+class AppShell:
+    """Owns the top-level windows: the start screen and the open project's window."""
+
+    def __init__(self, app: Any) -> None:
+        from PySide6.QtWidgets import QProgressDialog  # noqa: F401 - Qt is up by now
+
+        self.app = app
+        self.runner = TaskRunner()
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.failed.connect(self._on_runner_failed)
+        self.start_screen: Any = None
+        self.window: Any = None
+        self.wizard: Any = None
+        self._busy: Any = None
+
+    # ----- screens ------------------------------------------------------------------------
+    def show_start(self) -> None:
+        from app.start_screen import StartScreen
+
+        if self.start_screen is None:
+            self.start_screen = StartScreen()
+            self.start_screen.setWindowTitle("activelab")
+            self.start_screen.resize(1280, 800)
+            self.start_screen.open_requested.connect(self.open_project)
+            self.start_screen.demo_requested.connect(lambda: self.open_demo(None))
+            self.start_screen.new_requested.connect(self.show_wizard)
+        self.start_screen.refresh()
+        self.start_screen.show()
+
+    def show_wizard(self) -> None:
+        try:
+            from app.wizard import NewProjectWizard
+        except ImportError:
+            self._error("The new-project wizard is not available in this build; use "
+                        "'activelab new PROJECT_DIR --data FILE' and open the folder.")
+            return
+        self.wizard = NewProjectWizard(parent=self.start_screen)
+        created = getattr(self.wizard, "project_created", None)
+        if created is not None:
+            created.connect(self.open_project)
+        self.wizard.show()
+
+    def open_project(self, path: str) -> bool:
+        from app.main_window import MainWindow
+        from core.errors import ActiveLabError
+        from core.project import Project
+
+        try:
+            project = Project.open(path)
+        except ActiveLabError as exc:
+            self._error(str(exc))
+            if self.start_screen is None:
+                self.show_start()
+            return False
+        try:
+            from app.start_screen import add_recent_project
+
+            add_recent_project(project.path)
+        except ImportError:
+            pass
+        if self.window is not None:
+            self.window.close()
+        self.window = MainWindow(project)
+        self.window.show()
+        self.window.start()
+        if self.start_screen is not None:
+            self.start_screen.hide()
+        return True
+
+    def open_demo(self, folder: str | None) -> None:
+        """Create or reopen the demo in the background with a progress dialog."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QProgressDialog
+
+        self._busy = QProgressDialog("Preparing the demo (handwritten digits)…", "Cancel", 0, 100)
+        self._busy.setWindowTitle("activelab")
+        self._busy.setWindowModality(Qt.WindowModality.ApplicationModal)
+        self._busy.setMinimumDuration(300)
+        self._busy.canceled.connect(lambda: self.runner.cancel(DEMO))
+        self.runner.progress.connect(self._on_runner_progress)
+        self.runner.submit(DEMO, _create_demo, folder)
+
+    # ----- slots ------------------------------------------------------------------------
+    def _on_runner_progress(self, kind: str, fraction: float, message: str) -> None:
+        if kind == DEMO and self._busy is not None:
+            self._busy.setValue(int(100 * fraction))
+            if message:
+                self._busy.setLabelText(f"Preparing the demo: {message}")
+
+    def _on_runner_finished(self, kind: str, result: object) -> None:
+        if kind == DEMO:
+            self._close_busy()
+            self.open_project(str(result))
+
+    def _on_runner_failed(self, kind: str, message: str) -> None:
+        if kind == DEMO:
+            self._close_busy()
+            self._error(f"The demo could not be prepared: {message}")
+            if self.window is None:
+                self.show_start()
+
+    def _close_busy(self) -> None:
+        if self._busy is not None:
+            self._busy.reset()
+            self._busy.deleteLater()
+            self._busy = None
+
+    def _error(self, message: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        parent = self.window or self.start_screen
+        QMessageBox.warning(parent, "activelab", message)
+
+
+def make_app(argv: list[str] | None = None) -> Any:
+    """The QApplication (created once) with the activelab style sheet."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv else ["activelab"])
+    app.setApplicationName("activelab")
+    app.setOrganizationName("activelab")
+    try:
+        from app.icons import icon, style_sheet
+
+        app.setStyleSheet(style_sheet())
+        app.setWindowIcon(icon("activelab"))
+    except ImportError:
+        pass
+    return app
+
+
+def run_gui(argv: list[str] | None = None, project_path: str | None = None, demo: bool = False,
+            demo_dir: str | None = None) -> int:
+    """Run the desktop app until its last window closes; returns the exit code."""
+    limit_compute_threads(1)
+    if argv and project_path is None and not demo:
+        parser = argparse.ArgumentParser(prog="activelab", description="activelab desktop app")
+        parser.add_argument("target", nargs="?", help="a project folder, or 'demo'")
+        parser.add_argument("--project", help="where the demo project lives")
+        ns, _ = parser.parse_known_args(argv)
+        if ns.target == "demo":
+            demo, demo_dir = True, ns.project
+        elif ns.target:
+            project_path = ns.target
+    app = make_app(argv)
+    shell = AppShell(app)
+    app._activelab_shell = shell  # keep it alive as long as the app
+    if demo:
+        shell.open_demo(demo_dir)
+    elif project_path:
+        if not shell.open_project(str(Path(project_path).expanduser())):
+            pass  # the start screen is shown with the error
+    else:
+        shell.show_start()
+    code = app.exec()
+    shell.runner.shutdown()
+    return int(code)
+
+
+def main() -> int:
+    return run_gui(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
