@@ -14,9 +14,10 @@ import scipy.sparse as sp
 
 from core.errors import DataError
 from core.progress import Progress
+from core.sniff import ARRAY_REF_PREFIX
 
 TEXT_SEPARATOR = " \n "
-ARRAY_PREFIX = "@array:"
+ARRAY_PREFIX = ARRAY_REF_PREFIX
 _GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "P;L"}
 _DECODE_CHUNK = 256
 
@@ -133,37 +134,9 @@ def tfidf_block(texts: list[str], max_features: int) -> sp.csr_matrix:
 # ----------------------------------------------------------------------------- images
 
 
-def _pil_load_image(ref: str, image_root: str | None, image_array: Any = None,
-                    mode: str | None = None, size: int | None = None):
-    """Stand-in for core.images.load_image while that module is not there."""
-    import os
-
-    from PIL import Image, UnidentifiedImageError
-
-    if ref.startswith(ARRAY_PREFIX):
-        img = Image.fromarray(np.asarray(image_array[int(ref[len(ARRAY_PREFIX):])]))
-    else:
-        path = ref if (image_root is None or os.path.isabs(ref)) else os.path.join(image_root, ref)
-        try:
-            with Image.open(path) as im:
-                im.load()
-                img = im
-        except (OSError, UnidentifiedImageError) as err:
-            raise DataError(f"Cannot read image '{path}': {err}. Check the image column and folder.") from err
-    if mode is not None and img.mode != mode:
-        img = img.convert(mode)
-    if size is not None and img.size != (size, size):
-        img = img.resize((size, size), Image.BILINEAR)
-    return img
-
-
 def _loader() -> Callable[..., Any]:
-    try:
-        from core.images import load_image
-    except ModuleNotFoundError as err:  # core.images is written by another engineer
-        if err.name != "core.images":
-            raise
-        return _pil_load_image
+    from core.images import load_image  # lazily: Pillow is only needed for image projects
+
     return load_image
 
 
