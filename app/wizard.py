@@ -1,0 +1,254 @@
+"""New-project wizard: data -> columns -> tasks -> model, strategy and folder -> create.
+
+Public API:
+
+    NewProjectWizard(runner: TaskRunner | None = None, projects_dir: str | None = None)
+    signal project_created(str path)     # the project folder, created and closed; open it next
+    NewProjectWizard.set_data_path(path: str) -> None   # start from a file/folder (also tests)
+
+Reading the data for the preview and creating the project run in the background through
+``app.worker.TaskRunner`` (kinds "wizard_preview" and "wizard_create"); the worker functions are
+``load_preview`` and ``create_project`` in app/wizard_pages.py. Import errors (core.errors.ActiveLabError) are
+shown on the page where they arise, with the engine's message; the user corrects and retries.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QProgressBar, QPushButton, QVBoxLayout, QWidget, QWizard, QWizardPage,
+)
+
+from app.wizard_pages import (
+    ColumnsPage, DataPage, Preview, _error_label, create_project, load_preview,
+)
+from app.worker import TaskRunner
+from app.wizard_tasks import TaskEditor
+
+
+
+class TasksPage(QWizardPage):
+    def __init__(self, wizard: "NewProjectWizard") -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Labeling tasks")
+        self.setSubTitle("One or more tasks per sample. Type the classes in, or take them from a "
+                         "column (its existing values can be imported as labels).")
+        self.editor = TaskEditor()
+        self.editor.changed.connect(self._on_editor_changed)
+        self.import_labels = QCheckBox("Import the labels already in those columns")
+        self.import_labels.setToolTip("Rows with a value in a task's column start labeled.")
+        self.problem = QLabel("")
+        self.problem.setObjectName("hint")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.editor, 1)
+        lay.addWidget(self.import_labels)
+        lay.addWidget(self.problem)
+
+    def fill(self, p: Preview) -> None:
+        self.editor.table.setRowCount(0)
+        self.editor.set_columns(p.columns)
+        for name, column, classes, multi in p.guess.get("tasks", []):
+            self.editor.add_task(name, column, classes if column is None else (), multi)
+        if not self.editor.rows():
+            self.editor.add_task("label")
+        self._on_editor_changed()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.editor.problem() is None
+
+    def validatePage(self) -> bool:  # noqa: N802
+        """A task's label column must not also feed the model (it would see the answer)."""
+        cols = self.wiz.columns_page
+        used = self.editor.label_columns()
+        for lst in (cols.feature_list, cols.text_list):
+            cols.set_checked(lst, [c for c in cols.checked(lst) if c not in used])
+        return True
+
+    def _on_editor_changed(self) -> None:
+        self.problem.setText(self.editor.problem() or "")
+        self.completeChanged.emit()
+
+
+class CreatePage(QWizardPage):
+    def __init__(self, wizard: "NewProjectWizard") -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Model, strategy and project folder")
+        self.setSubTitle("Both can be changed later in the Settings panel.")
+        from core.models import model_names
+        from core.registry import registry
+
+        self.model_combo = QComboBox()
+        self.model_combo.addItems(model_names())
+        self.model_combo.setCurrentText("logistic_regression")
+        self.strategy_combo = QComboBox()
+        for s in registry():
+            self.strategy_combo.addItem(s.name, s.name)
+            self.strategy_combo.setItemData(self.strategy_combo.count() - 1, s.description,
+                                            Qt.ItemDataRole.ToolTipRole)
+        self.strategy_combo.setCurrentText("entropy")
+        self.strategy_help = QLabel("")
+        self.strategy_help.setObjectName("hint")
+        self.strategy_help.setWordWrap(True)
+        self.strategy_combo.currentIndexChanged.connect(self._on_strategy_combo_changed)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.textChanged.connect(lambda _t: self.completeChanged.emit())
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._on_browse_clicked)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Model", self.model_combo)
+        form.addRow("Query strategy", self.strategy_combo)
+        form.addRow("", self.strategy_help)
+        form.addRow("Project folder", folder_row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setVisible(False)
+        self.status = QLabel("")
+        self.status.setObjectName("hint")
+        self.error = _error_label()
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addSpacing(12)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addWidget(self.error)
+        lay.addStretch(1)
+        self._on_strategy_combo_changed()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return bool(self.folder_edit.text().strip()) and not self.wiz.runner.is_running("wizard_create")
+
+    def validatePage(self) -> bool:  # noqa: N802
+        """Finish starts the import in the worker; the wizard closes when it succeeds."""
+        if self.wiz.created_path is not None:
+            return True
+        self.wiz.start_create()
+        return False
+
+    def _on_strategy_combo_changed(self, *_a: Any) -> None:
+        self.strategy_help.setText(self.strategy_combo.itemData(
+            self.strategy_combo.currentIndex(), Qt.ItemDataRole.ToolTipRole) or "")
+
+    def _on_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New project folder", self.folder_edit.text())
+        if path:
+            self.folder_edit.setText(path)
+
+
+# ------------------------------------------------------------------------ wizard
+class NewProjectWizard(QWizard):
+    """Four pages; Create runs Project.create in the background and reports errors in place."""
+
+    project_created = Signal(str)
+
+    def __init__(self, runner: TaskRunner | None = None, projects_dir: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("activelab — New project")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Create project")
+        self.resize(960, 640)
+        self.runner = runner if runner is not None else TaskRunner(self)
+        self.projects_dir = Path(projects_dir or Path.home() / "activelab-projects")
+        self.preview: Preview | None = None
+        self.created_path: str | None = None
+        self.data_page = DataPage(self)
+        self.columns_page = ColumnsPage(self)
+        self.tasks_page = TasksPage(self)
+        self.create_page = CreatePage(self)
+        for page in (self.data_page, self.columns_page, self.tasks_page, self.create_page):
+            self.addPage(page)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.failed.connect(self._on_runner_failed)
+        self.runner.progress.connect(self._on_runner_progress)
+
+    def set_data_path(self, path: str) -> None:
+        self.data_page.load(path)
+
+    def create_arguments(self) -> tuple[str, dict[str, Any]]:
+        """(project folder, keyword arguments of Project.create) from the pages."""
+        tasks, multilabel = self.tasks_page.editor.specs()
+        kwargs: dict[str, Any] = dict(self.columns_page.choices())
+        kwargs.update(
+            data=self.preview.source if self.preview else self.data_page.path_edit.text(),
+            tasks=tasks, multilabel=multilabel,
+            import_labels=self.tasks_page.import_labels.isChecked(),
+            model=self.create_page.model_combo.currentText(),
+            strategy=self.create_page.strategy_combo.currentData(),
+        )
+        return self.create_page.folder_edit.text().strip(), kwargs
+
+    def start_create(self) -> None:
+        folder, kwargs = self.create_arguments()
+        page = self.create_page
+        page.error.setVisible(False)
+        page.progress.setValue(0)
+        page.progress.setVisible(True)
+        page.status.setText("Importing and building features …")
+        self.runner.submit("wizard_create", create_project, folder, **kwargs)
+        page.completeChanged.emit()
+        self.button(QWizard.WizardButton.BackButton).setEnabled(False)
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        """Closing the wizard cancels whatever it still runs in the background."""
+        self.runner.cancel("wizard_preview")
+        self.runner.cancel("wizard_create")
+        super().done(result)
+
+    # ------------------------------------------------------------------ slots
+    def _on_runner_progress(self, kind: str, fraction: float, message: str) -> None:
+        if kind == "wizard_create":
+            self.create_page.progress.setValue(int(fraction * 100))
+            if message:
+                self.create_page.status.setText(message[:1].upper() + message[1:] + " …")
+
+    def _on_runner_finished(self, kind: str, result: object) -> None:
+        if kind == "wizard_preview" and isinstance(result, Preview):
+            if result.source != self.data_page.path_edit.text().strip():
+                return
+            self.preview = result
+            self.columns_page.fill(result)
+            self.tasks_page.fill(result)
+            stem = Path(result.source.rstrip("/")).stem or "project"
+            self.create_page.folder_edit.setText(str(self._free_folder(stem)))
+            self.data_page.show_preview(result)
+        elif kind == "wizard_create":
+            self.created_path = str(result)
+            self.create_page.progress.setValue(100)
+            self.create_page.status.setText(f"Created {result}")
+            self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+            self.project_created.emit(self.created_path)
+            self.accept()
+
+    def _on_runner_failed(self, kind: str, message: str) -> None:
+        if kind == "wizard_preview":
+            self.preview = None
+            self.data_page.show_error(message)
+        elif kind == "wizard_create":
+            page = self.create_page
+            page.progress.setVisible(False)
+            page.status.setText("")
+            page.error.setText(f"{message}\n\nCorrect the choices (Back) and press Create "
+                               "project again.")
+            page.error.setVisible(True)
+            self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+            page.completeChanged.emit()
+
+    def _free_folder(self, stem: str) -> Path:
+        base = self.projects_dir / stem
+        p, i = base, 2
+        while p.exists() and (not p.is_dir() or any(p.iterdir())):
+            p = Path(f"{base}-{i}")
+            i += 1
+        return p
+
+
+__all__ = ["NewProjectWizard", "Preview", "load_preview", "create_project"]
