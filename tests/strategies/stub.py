@@ -2,6 +2,8 @@
 a committee and features, all seeded."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from core.strategy_api import QueryContext, TaskOutput
@@ -31,6 +33,12 @@ def stub_context(n_pool: int = 300, n_candidates: int = 200, n_labeled: int = 30
         mc_samples=rng.random((5, n_pool, 3)).astype(np.float32),
         committee=rng.random((3, n_pool, 3)).astype(np.float32),
     )
+    if "by_modality" in TaskOutput.__dataclass_fields__:  # multimodal heads (co-testing)
+        kind = dataclasses.replace(kind, by_modality={
+            "image": _dirichlet(rng, n_pool, 4), "text": _dirichlet(rng, n_pool, 4)})
+        tags = dataclasses.replace(tags, by_modality={
+            "image": rng.random((n_pool, 3)).astype(np.float32),
+            "text": rng.random((n_pool, 3)).astype(np.float32)})
     fields = dict(n_pool=n_pool, candidates=candidates, labeled=labeled,
                   rng=np.random.default_rng(rng_seed), features=features,
                   tasks={"kind": kind, "tags": tags})

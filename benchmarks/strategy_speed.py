@@ -1,0 +1,216 @@
+"""Time and peak memory of every query strategy on synthetic pools, beside modAL and
+scikit-activeml measured in the same run.
+
+    /work/venv/bin/python benchmarks/strategy_speed.py [--sizes 10000,100000,1000000] [--quick]
+
+Method: every measurement runs in a fresh child process (so one run's memory and caches do
+not leak into the next). The child builds the inputs (float32 features of dimension d, 10
+classes, committee M=5, MC samples S=10, 100 labeled samples, every other sample a candidate),
+runs the query once to warm up (imports, thread pools), then resets the kernel's peak-RSS counter (``echo 5 > /proc/self/clear_refs``), runs the
+query again and reports wall time and peak RSS minus RSS just before the query: the memory the
+query itself needed, inputs excluded. Peers that would need more than ~8 GB are skipped
+and listed as such. Results are printed and written to benchmarks/results/strategy_speed.txt.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSES, M, S, N_LABELED, BATCH = 10, 5, 10, 100, 100
+FEATURE_FREE = {"random", "least_confidence", "margin", "entropy", "vote_entropy",
+                "consensus_entropy", "kl_max_disagreement", "bald", "variation_ratios",
+                "skal_uncertainty"}
+PEER_LIMIT_BYTES = 8e9
+
+
+def _rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _inputs(n: int, d: int, needs: set[str]):
+    import numpy as np
+
+    from core.strategy_api import QueryContext, TaskOutput
+
+    rng = np.random.default_rng(0)
+
+    def simplex(shape):
+        g = rng.standard_gamma(1.0, size=shape, dtype=np.float32)
+        g /= g.sum(axis=-1, keepdims=True)
+        return g
+
+    feats = rng.standard_normal((n, d), dtype=np.float32) if "features" in needs else None
+    proba = simplex((n, CLASSES))
+    out = TaskOutput(proba=proba, classes=tuple(str(c) for c in range(CLASSES)),
+                     mc_samples=simplex((S, n, CLASSES)) if "mc_samples" in needs else None,
+                     committee=simplex((M, n, CLASSES)) if "committee" in needs else None)
+    labeled = np.sort(rng.choice(n, N_LABELED, replace=False)).astype(np.int64)
+    mask = np.ones(n, dtype=bool)
+    mask[labeled] = False
+    cand = np.flatnonzero(mask).astype(np.int64)
+    ctx = QueryContext(n_pool=n, candidates=cand, labeled=labeled, rng=np.random.default_rng(1),
+                       features=feats, tasks={"t": out})
+    return ctx
+
+
+def child(spec: dict) -> dict:
+    """Run one measurement in this (fresh) process and return time and peak memory."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    name, n, d, batch = spec["name"], spec["n"], spec["d"], spec["batch"]
+    params = spec.get("params", {})
+    if name.startswith("skal_") or name == "modal_density":
+        needs = {"features"}
+    else:
+        from core.registry import registry
+
+        strat = registry().get(name)
+        needs = set(strat.requires) | set(strat.optional)
+    ctx = _inputs(n, d, needs)
+    run = None
+    if name == "modal_density":
+        from modAL.density import information_density
+        X = ctx.features
+        run = lambda: information_density(X, "cosine")  # noqa: E731
+    elif name == "skal_coreset":
+        from skactiveml.pool import CoreSet
+        X = ctx.features
+        y = np.full(n, np.nan)
+        y[ctx.labeled] = 0
+        qs = CoreSet(random_state=0)
+        run = lambda: qs.query(X, y, batch_size=batch)  # noqa: E731
+    elif name == "skal_uncertainty":
+        from skactiveml.pool._uncertainty_sampling import uncertainty_scores
+        from skactiveml.utils import rand_argmax
+        P = ctx.tasks["t"].proba[ctx.candidates]
+
+        def run():
+            u = uncertainty_scores(P, method="least_confident")
+            return rand_argmax(u, random_state=0)
+    else:
+        from core.query_runner import run_strategy
+        run = lambda: run_strategy(strat, ctx, batch, params)  # noqa: E731
+    if spec.get("warmup", True):
+        run()  # imports, BLAS threads and first-touch page faults are not the query's cost
+    Path("/proc/self/clear_refs").write_text("5")
+    rss0 = _rss_kb("VmRSS")
+    t0 = time.perf_counter()
+    run()
+    dt = time.perf_counter() - t0
+    peak = _rss_kb("VmHWM")
+    return {"time_s": dt, "peak_mb": max(peak - rss0, 0) / 1024}
+
+
+def measure(spec: dict, timeout: float) -> dict:
+    try:
+        proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
+                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout > {timeout:.0f} s"}
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:80]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def plan(sizes: list[int], dims: list[int]) -> list[dict]:
+    sys.path.insert(0, str(ROOT))
+    from core.registry import registry
+
+    specs = []
+    names = registry().names()
+    for n in sizes:
+        for name in names:
+            for d in ([dims[0]] if name in FEATURE_FREE else dims):
+                specs.append({"name": name, "n": n, "d": d, "batch": BATCH})
+        for d in dims:
+            specs.append({"name": "density_weighted", "n": n, "d": d, "batch": BATCH,
+                          "params": {"mode": "centroids"}, "label": "density_weighted[centroids]"})
+            if n <= 20000:
+                specs.append({"name": "density_weighted", "n": n, "d": d, "batch": BATCH,
+                              "params": {"mode": "exact"}, "label": "density_weighted[exact]"})
+            specs.append({"name": "modal_density", "n": n, "d": d, "batch": BATCH,
+                          "skip": 2 * 8.0 * n * n > PEER_LIMIT_BYTES})
+            specs.append({"name": "skal_coreset", "n": n, "d": d, "batch": BATCH})
+        specs.append({"name": "skal_uncertainty", "n": n, "d": dims[0], "batch": BATCH})
+    for d in dims:  # the issue's core-set comparison point: N = 20k, batch 200
+        specs.append({"name": "coreset", "n": 20000, "d": d, "batch": 200})
+        specs.append({"name": "skal_coreset", "n": 20000, "d": d, "batch": 200})
+    return specs
+
+
+PAIRS = [  # (ours, peer)
+    ("density_weighted", "modal_density"),
+    ("density_weighted[centroids]", "modal_density"),
+    ("density_weighted[exact]", "modal_density"),
+    ("coreset", "skal_coreset"),
+    ("least_confidence", "skal_uncertainty"),
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--dims", default="64,384")
+    ap.add_argument("--quick", action="store_true", help="10k pool, d=64 only")
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per measurement")
+    ap.add_argument("--child")
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+    sizes = [10000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    dims = [64] if args.quick else [int(s) for s in args.dims.split(",")]
+    rows = []
+    lines = [f"{'strategy':30s} {'N':>8s} {'d':>4s} {'batch':>5s} {'time_s':>9s} {'peak_MB':>9s}"]
+    print(lines[0], flush=True)
+    for spec in plan(sizes, dims):
+        label = spec.get("label", spec["name"])
+        if spec.get("skip"):
+            res = {"error": "skipped: needs > 8 GB (N x N float64)"}
+        else:
+            res = measure(spec, args.timeout)
+        rows.append((label, spec["n"], spec["d"], spec["batch"], res))
+        d = "-" if spec["name"] in FEATURE_FREE else str(spec["d"])
+        if "error" in res:
+            line = f"{label:30s} {spec['n']:8d} {d:>4s} {spec['batch']:5d}   {res['error']}"
+        else:
+            line = (f"{label:30s} {spec['n']:8d} {d:>4s} {spec['batch']:5d} "
+                    f"{res['time_s']:9.3f} {res['peak_mb']:9.1f}")
+        lines.append(line)
+        print(line, flush=True)
+    lines += ["", "ours / peer (time ratio < 1 means we are faster)",
+              f"{'ours':28s} {'peer':18s} {'N':>8s} {'d':>4s} {'batch':>5s} {'ours_s':>8s} "
+              f"{'peer_s':>8s} {'ratio':>7s} {'ours_MB':>8s} {'peer_MB':>8s}"]
+    index = {(r[0], r[1], r[2] if r[0] not in FEATURE_FREE else None, r[3]): r[4] for r in rows}
+    for ours, peer in PAIRS:
+        for (lab, n, d, b), res in index.items():
+            if lab != ours or "error" in res:
+                continue
+            other = index.get((peer, n, d if peer not in FEATURE_FREE else None, b))
+            if other is None:
+                continue
+            if "error" in other:
+                lines.append(f"{ours:28s} {peer:18s} {n:8d} {str(d or '-'):>4s} {b:5d} "
+                             f"{res['time_s']:8.3f} {'-':>8s} {'-':>7s}  peer: {other['error']}")
+                continue
+            lines.append(f"{ours:28s} {peer:18s} {n:8d} {str(d or '-'):>4s} {b:5d} "
+                         f"{res['time_s']:8.3f} {other['time_s']:8.3f} "
+                         f"{res['time_s'] / other['time_s']:7.3f} {res['peak_mb']:8.1f} "
+                         f"{other['peak_mb']:8.1f}")
+    print("\n".join(lines[len(rows) + 1:]))
+    out = ROOT / "benchmarks" / "results" / "strategy_speed.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
