@@ -508,16 +508,17 @@ class Project:
     def query(self, n: int | None = None, strategy: str | None = None) -> list[QueueItem]:
         """The next samples to label (synchronous; retrains first when labels changed)."""
         n = self._settings.batch_size if n is None else int(n)
+        if strategy is not None:
+            from core.registry import get_strategy
+
+            get_strategy(strategy)
         items, seq = self.store.load_queue()
         last = self.store.last_seq()
         if strategy is None and seq == last and len(items) >= n and self._queue_items():
             return self._queue_items()[:n]
         snap = self.training_snapshot()
         if self._state is None or seq != last or snap.version - 1 == 0:
-            result = retrain_and_query(snap)
-            if result.curve_point is None and self.model_version and self._state is None:
-                pass
-            self.install(result)
+            self.install(retrain_and_query(snap))
             snap = self.training_snapshot()
         queue = make_queue(snap, self._state, n=n, strategy=strategy)
         self.store.save_queue([it.to_dict() for it in queue], snap.event_seq)
