@@ -2,15 +2,15 @@
 
 The area under the learning curve (AULC) is the trapezoid area of accuracy over the number of
 labels divided by the label range, so it is a mean accuracy over the labeling run (0..1) and
-comparable between runs with different budgets. "Labels to 95%" is the first number of labels
-at which test accuracy reaches 95% of the accuracy of a model fitted on the whole training
-split of the same repeat.
+comparable between runs with different budgets. "Labels to 95%" is the number of labels from
+which on test accuracy stays at or above 95% of the accuracy of a model fitted on the whole
+training split of the same repeat (until the end of the run).
 """
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 REFERENCE = "random"
 TARGET_FRACTION = 0.95
+LINESTYLES = ("-", (0, (6, 2)), "-.", (0, (1, 1.5)), (0, (3, 1, 1, 1, 1, 1)))
 
 SUMMARY_COLUMNS = [
     "strategy", "aulc_accuracy", "aulc_accuracy_sd", "aulc_vs_random_ratio",
@@ -39,11 +40,24 @@ def aulc(n_labels: np.ndarray, values: np.ndarray) -> float:
     return area / float(x[-1] - x[0])
 
 
-def labels_to_reach(n_labels: np.ndarray, accuracy: np.ndarray, target: float) -> float:
-    """First number of labels whose accuracy is >= target; NaN when never reached."""
+def labels_to_reach(n_labels: np.ndarray, accuracy: np.ndarray, target: float,
+                    sustained: bool = True) -> float:
+    """Labels at which accuracy reaches ``target``; NaN when it does not within the run.
+
+    sustained (the default): the first point from which accuracy stays >= target until the end
+    of the run, so an early lucky spike followed by a dip (common in cold starts) does not count.
+    Otherwise the first point at or above the target.
+    """
     order = np.argsort(n_labels)
-    hit = np.flatnonzero(np.asarray(accuracy)[order] >= target)
-    return float(np.asarray(n_labels)[order][hit[0]]) if hit.size else math.nan
+    ok = np.asarray(accuracy)[order] >= target
+    x = np.asarray(n_labels)[order]
+    if sustained:
+        if not ok.size or not ok[-1]:
+            return math.nan
+        below = np.flatnonzero(~ok)
+        return float(x[below[-1] + 1] if below.size else x[0])
+    hit = np.flatnonzero(ok)
+    return float(x[hit[0]]) if hit.size else math.nan
 
 
 def summarize(curves: pd.DataFrame, full_accuracy: dict[int, float]) -> pd.DataFrame:
@@ -97,6 +111,16 @@ def _fmt(v: float, spec: str) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
 
+def _labels_vs_random(row: Any, ref_reached: bool, budget: Any) -> str:
+    """Ratio of labels-to-95% against random; '<r' when random never got there (it would
+    need more than the budget, so the true ratio is below labels / budget)."""
+    if not math.isnan(row.labels_to_95_vs_random):
+        return f"{row.labels_to_95_vs_random:.2f}x"
+    if row.reached_95 and not ref_reached and budget:
+        return f"<{row.labels_to_95 / float(budget):.2f}x"
+    return "-"
+
+
 def format_summary(result: "SimulationResult") -> str:
     """A readable fixed-width table with a short header on what was run."""
     s = result.settings
@@ -111,6 +135,8 @@ def format_summary(result: "SimulationResult") -> str:
     head += [f"Note: {n}" for n in result.notes]
     cols = [("strategy", 18), ("AULC acc", 9), ("± sd", 7), ("vs random", 10), ("diff", 8),
             ("AULC F1", 8), ("final acc", 10), ("labels→95%", 12), ("vs random", 10)]
+    ref = result.summary[result.summary["strategy"] == REFERENCE]
+    ref_reached = bool(len(ref)) and int(ref["reached_95"].iloc[0]) > 0
     lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(cols))]
     lines.append("-" * len(lines[0]))
     for row in result.summary.itertuples(index=False):
@@ -126,14 +152,15 @@ def format_summary(result: "SimulationResult") -> str:
             else "-",
             _fmt(row.aulc_vs_random_diff, "+.3f"), _fmt(row.aulc_macro_f1, ".3f"),
             _fmt(row.final_accuracy, ".3f"), labels,
-            _fmt(row.labels_to_95_vs_random, ".2f") + "x"
-            if not math.isnan(row.labels_to_95_vs_random) else "-",
+            _labels_vs_random(row, ref_reached, s.get("budget")),
         ]
         lines.append("  ".join(c.rjust(w) if i else c.ljust(w)
                                for i, (c, (_, w)) in enumerate(zip(cells, cols))))
     foot = ("AULC: mean accuracy over the run (area under the learning curve / label range). "
-            "labels→95%: labels needed to reach 95% of the full-split accuracy (mean over the "
-            "repeats that reached it; '(k/n)' when only k of n did).")
+            "labels→95%: labels from which accuracy stays at or above 95% of the full-split "
+            "accuracy (mean over the "
+            "repeats that reached it; '(k/n)' when only k of n did; '<r' when random did not "
+            "reach it within the budget).")
     return "\n".join(head + [""] + lines + ["", foot])
 
 
@@ -151,11 +178,14 @@ def plot_curves(result: "SimulationResult", path: str | Path) -> Path:
     axes = fig.subplots(1, 2)
     full = float(np.mean(list(result.full_accuracy.values())))
     for ax, metric, label in ((axes[0], "accuracy", "Accuracy"), (axes[1], "macro_f1", "Macro-F1")):
-        for name in result.strategies:
+        for k, name in enumerate(result.strategies):
             g = result.curves[result.curves["strategy"] == name]
             stats = g.groupby("n_labels")[metric].agg(["mean", "min", "max"]).sort_index()
             x = stats.index.to_numpy()
-            style = {"color": "0.35", "linestyle": "--"} if name == REFERENCE else {}
+            # Different dashes keep identical curves (e.g. margin = least confidence on binary
+            # tasks) visible on top of each other.
+            style = ({"color": "0.35", "linestyle": "--"} if name == REFERENCE
+                     else {"linestyle": LINESTYLES[k % len(LINESTYLES)]})
             (line,) = ax.plot(x, stats["mean"].to_numpy(), label=name, linewidth=1.8, **style)
             ax.fill_between(x, stats["min"].to_numpy(), stats["max"].to_numpy(),
                             color=line.get_color(), alpha=0.15, linewidth=0)

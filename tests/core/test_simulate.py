@@ -193,6 +193,11 @@ def test_aulc_and_labels_to_reach():
     assert aulc(x, np.array([0.5, 0.7, 0.9])) == pytest.approx(22 / 30)
     assert labels_to_reach(x, np.array([0.5, 0.7, 0.9]), 0.7) == 20
     assert np.isnan(labels_to_reach(x, np.array([0.5, 0.7, 0.9]), 0.95))
+    # An early spike that falls back does not count as reached; the first point does.
+    spike = np.array([0.8, 0.6, 0.8])
+    assert labels_to_reach(x, spike, 0.75) == 40
+    assert labels_to_reach(x, spike, 0.75, sustained=False) == 10
+    assert np.isnan(labels_to_reach(x, np.array([0.8, 0.8, 0.6]), 0.75))
 
 
 def test_outputs_are_written_and_table_is_readable(binary_result, tmp_path):
@@ -320,3 +325,16 @@ def test_sms_spam_uncertainty_beats_random(shared_data, tmp_path, capsys):
         assert s.loc[name, "aulc_accuracy"] > s.loc["random", "aulc_accuracy"], s
         assert s.loc[name, "aulc_macro_f1"] > s.loc["random", "aulc_macro_f1"], s
     assert (out / "curves.png").stat().st_size > 20_000
+
+
+def test_main_cli_runs_simulate(tmp_path, capsys):
+    from core.cli import main
+
+    data = tmp_path / "news.csv"
+    _small_text_csv(data)
+    out = tmp_path / "via-main"
+    code = main(["simulate", "--data", str(data), "--label-column", "topic", "--initial", "4",
+                 "--batch", "5", "--budget", "14", "--repeats", "1", "--out", str(out),
+                 "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    assert (out / "curves.png").is_file() and (out / "summary.csv").is_file()
