@@ -466,7 +466,10 @@ class Project:
         return Snapshot(
             spec=self.spec, settings=self._settings, features=self.features, ids=tuple(self.ids),
             labeled=labeled, candidates=np.flatnonzero(mask).astype(np.int64),
-            audit_records=audits, event_seq=st.last_seq, version=self.model_version + 1,
+            audit_records=audits, event_seq=st.last_seq,
+            version=self.model_version + (
+                0 if self.model_version and self.store.get_setting("curve_event_seq") == st.last_seq
+                else 1),
             n_labels=len(any_label), previous=self._state,
         )
 
@@ -475,10 +478,19 @@ class Project:
         if result.state is not None:
             self._state = result.state
             self._projection = None
-        if result.curve_point is not None:
-            self.store.add_curve_point(result.curve_point.to_dict())
+        point = result.curve_point
+        if point is not None:
+            if self.store.get_setting("curve_event_seq") == result.event_seq and self.model_version:
+                # Same labels as the last point (e.g. a model rebuilt in a new process):
+                # the model is the same version; the curve gets no duplicate point.
+                if self._state is not None:
+                    self._state.version = self.model_version
+                point = None
+            else:
+                self.store.add_curve_point(point.to_dict())
+                self.store.set_setting("curve_event_seq", result.event_seq)
         self.store.save_queue([it.to_dict() for it in result.queue], result.event_seq)
-        return result.curve_point
+        return point
 
     def retrain(self, progress: Progress | None = None) -> CurvePoint | None:
         """Retrain now (synchronously) and prepare a new queue."""
