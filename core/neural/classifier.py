@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import check_consistent_length, column_or_1d, validate_data
 
 from core.errors import ModelError
 from core.neural.base import TorchBase, infer_image_shape
@@ -84,6 +84,7 @@ class TorchClassifier(ClassifierMixin, TorchBase):
     def fit(self, X: Any, y: Any, init_from: Any = None) -> "TorchClassifier":
         """Fit on (X, y); ``init_from`` is a fitted model to warm-start from (see module doc)."""
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=True)
+        check_consistent_length(X, y)  # ValueError, as scikit-learn callers expect
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] > 1 and type_of_target(y_arr) == "multilabel-indicator":
             classes = np.arange(y_arr.shape[1])
@@ -93,8 +94,6 @@ class TorchClassifier(ClassifierMixin, TorchBase):
             check_classification_targets(y_arr)
             classes, inv = np.unique(y_arr, return_inverse=True)
             target, multilabel = inv.astype(np.int64), False
-        if X.shape[0] != target.shape[0]:
-            raise ModelError(f"X has {X.shape[0]} rows but y has {target.shape[0]}.")
         spec = self._spec(X.shape[1])
         spec["n_classes"] = [len(classes)]
         present = np.ones((X.shape[0], 1), dtype=np.float32)
