@@ -54,7 +54,8 @@ class ExportDialog(QDialog):
         name = project_name or Path(self.project_path).name
         self.setWindowTitle(f"activelab — Export labels of {name}")
         self.setWindowIcon(icon("export"))
-        self.setMinimumWidth(620)
+        self.setMinimumSize(680, 320)
+        self.resize(720, 340)
 
         intro = QLabel(
             "One row per sample: its id, the original columns, the label of each task and "
@@ -167,6 +168,10 @@ class ExportDialog(QDialog):
 
     def _on_dest_edit_changed(self, text: str) -> None:
         self.export_button.setEnabled(bool(text.strip()) and not self.runner.is_running("export"))
+        suffix = Path(text.strip()).suffix.lower()
+        for key, _t, ext in FORMATS:   # a typed extension picks the matching format
+            if suffix == ext and not self.format_buttons[key].isChecked():
+                self.format_buttons[key].setChecked(True)
 
     def _on_browse_clicked(self) -> None:
         key = self.format()

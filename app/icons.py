@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
@@ -13,6 +14,10 @@ def icon(name: str) -> QIcon:
 
 
 def style_sheet() -> str:
-    """The application's light theme (``resources/style.qss``)."""
+    """The application's light theme (``resources/style.qss``); ``@ICONS@`` in it becomes the
+    icon folder, so arrow images resolve wherever the package is installed."""
     path = resources.files("resources").joinpath("style.qss")
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+    if not path.is_file():
+        return ""
+    icons = Path(str(resources.files("resources").joinpath("icons"))).as_posix()
+    return path.read_text(encoding="utf-8").replace("@ICONS@", icons)

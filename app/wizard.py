@@ -107,6 +107,9 @@ class CreatePage(QWizardPage):
         form.addRow("Query strategy", self.strategy_combo)
         form.addRow("", self.strategy_help)
         form.addRow("Project folder", folder_row)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        form.addRow("Summary", self.summary)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setVisible(False)
@@ -121,6 +124,19 @@ class CreatePage(QWizardPage):
         lay.addWidget(self.error)
         lay.addStretch(1)
         self._on_strategy_combo_changed()
+
+    def initializePage(self) -> None:  # noqa: N802
+        p = self.wiz.preview
+        cols = self.wiz.columns_page.choices()
+        parts = [f"{p.n_rows:,} samples from {Path(p.source).name}" if p else ""]
+        learn = ([f"image '{cols['image_column']}'"] if cols["image_column"] else []) + \
+            [f"text '{c}'" for c in cols["text_columns"]] + \
+            ([f"{len(cols['feature_columns'])} feature columns"] if cols["feature_columns"] else [])
+        parts.append("learning from " + (", ".join(learn) or "nothing yet: choose columns (Back)"))
+        for r in self.wiz.tasks_page.editor.rows():
+            src = f"classes from column '{r.column}'" if r.column else ", ".join(r.classes)
+            parts.append(f"task {r.name}{' (multi-label)' if r.multilabel else ''}: {src}")
+        self.summary.setText("\n".join(x for x in parts if x))
 
     def isComplete(self) -> bool:  # noqa: N802
         return bool(self.folder_edit.text().strip()) and not self.wiz.runner.is_running("wizard_create")
@@ -236,8 +252,8 @@ class NewProjectWizard(QWizard):
             page = self.create_page
             page.progress.setVisible(False)
             page.status.setText("")
-            page.error.setText(f"{message}\n\nCorrect the choices (Back) and press Create "
-                               "project again.")
+            page.error.setText(f"{message}\n\nCorrect it here or on an earlier page (Back) "
+                               "and press Create project again.")
             page.error.setVisible(True)
             self.button(QWizard.WizardButton.BackButton).setEnabled(True)
             page.completeChanged.emit()

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QPushButton, QTableWidget, QTableWidgetItem,
+    QLineEdit, QListWidget, QListWidgetItem, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWizardPage,
 )
 
@@ -142,12 +142,18 @@ class DataPage(QWizardPage):
         self.decisions = QLabel("")
         self.decisions.setObjectName("hint")
         self.decisions.setWordWrap(True)
+        self.decisions.setAlignment(Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea()
+        scroll.setWidget(self.decisions)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMaximumHeight(110)
         lay = QVBoxLayout(self)
         lay.addLayout(row)
         lay.addWidget(self.status)
         lay.addWidget(self.error)
         lay.addWidget(self.table, 1)
-        lay.addWidget(self.decisions)
+        lay.addWidget(scroll)
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt override)
         p = self.wiz.preview
@@ -184,7 +190,10 @@ class DataPage(QWizardPage):
                 QPixmap(THUMB, THUMB).size()))
         else:
             self.table.verticalHeader().setDefaultSectionSize(24)
-        self.decisions.setText("What was detected: " + "; ".join(p.decisions) if p.decisions else "")
+        shown = [d for d in p.decisions if "_preview" not in d]
+        self.decisions.setText("What was detected:\n• " + "\n• ".join(shown) if shown else "")
+        if image_col in p.columns:
+            self.table.setColumnWidth(p.columns.index(image_col), 240)
         self.completeChanged.emit()
 
     def show_error(self, message: str) -> None:
