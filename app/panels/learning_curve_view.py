@@ -142,6 +142,7 @@ class LearningCurveView(QWidget):
             keep = ~np.isnan(y)   # a retrain without an estimate leaves no gap in the line
             self.curves[key].setData(x[keep], y[keep])
         self.empty_hint.setVisible(not self._points)
+        self.legend.setVisible(bool(self._points))
         if self._points:
             last = self._points[-1]
             parts = [f"Model v{last.version} on {last.n_labels:,} labels"]
@@ -156,3 +157,4 @@ class LearningCurveView(QWidget):
             self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.05), padding=0)
         else:
             self.latest.setText("")
+            self.plot.getPlotItem().setXRange(0, 50, padding=0)

@@ -46,6 +46,7 @@ class PoolMapView(QWidget):
     """Scatter of the pool's 2-D projection; click a point to open that sample."""
 
     sample_requested = Signal(int)
+    HINT = "Click a point to open that sample. Outlined: labeled · red ring: in the queue."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,8 +96,8 @@ class PoolMapView(QWidget):
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
 
-        self.hint = QLabel("Click a point to open that sample. "
-                           "Outlined: labeled · red ring: in the queue.")
+        self.hint = QLabel("The map appears once the pool has been projected to 2-D "
+                           "(in the background, a few seconds after opening).")
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -113,6 +114,7 @@ class PoolMapView(QWidget):
         if xy.ndim != 2 or xy.shape[1] != 2:
             raise ValueError(f"pool projection must have shape (N, 2), got {xy.shape}")
         self._xy = xy
+        self.hint.setText(self.HINT)
         self._recolor()
         self._draw_overlays()
         self.plot.getPlotItem().autoRange()

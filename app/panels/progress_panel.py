@@ -34,7 +34,7 @@ class ProgressPanel(QWidget):
         self._counts: dict[str, dict[str, int]] = {}
         self._bars_per_task: dict[str, QProgressBar] = {}
 
-        self.summary = QLabel("No project open")
+        self.summary = QLabel("")
         self.summary.setObjectName("panel_title")
         self.summary.setWordWrap(True)
         self._grid_host = QWidget()
@@ -147,6 +147,7 @@ class ProgressPanel(QWidget):
         ax = self.plot.getPlotItem().getAxis("bottom")
         ax.setTicks([list(zip(x.tolist(), short(names)))])
         self.plot.setToolTip("\n".join(f"{n}: {int(h)}" for n, h in zip(names, heights)))
+        self.plot.setVisible(bool(names))
         top = float(heights.max()) if len(heights) else 1.0
         self.plot.getPlotItem().setRange(
             xRange=(-0.6, max(len(names), 1) - 0.4), yRange=(0, max(1.0, top * 1.18)), padding=0
