@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyqtgraph.functions as fn
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -190,8 +191,8 @@ def test_pool_map_colours_by_prediction_and_click_opens_sample(qtbot):
     view.set_predictions({"animal": (labels, np.array([0.9, 0.8, 0.7, np.nan]))},
                          classes={"animal": ["cat", "dog"]})
     assert list(view.class_of_points()) == [0, 1, 0, -1]
-    brushes = view.points.data["brush"]
-    assert brushes[0].color() == brushes[2].color() != brushes[1].color()
+    colours = {c.name(): len(fn.ndarray_from_qpolygonf(poly)) for c, poly in view.points._groups}
+    assert sorted(colours.values()) == [1, 1, 2]     # cat x2, dog x1, no prediction x1
     assert "cat" in view.legend.text() and "no prediction yet" in view.legend.text()
     view.set_labeled(np.array([1]))
     view.set_queue(np.array([2, 3]))
@@ -214,7 +215,7 @@ def test_pool_map_handles_60k_points(qtbot):
     view.set_projection(rng.normal(size=(n, 2)))
     labels = np.array(["a", "b", "c"], dtype=object)[rng.integers(0, 3, n)]
     view.set_predictions({"t": (labels, rng.random(n))})
-    assert len(view.points.data) == n
+    assert sum(len(fn.ndarray_from_qpolygonf(p)) for _c, p in view.points._groups) == n
     assert set(np.unique(view.class_of_points())) == {0, 1, 2}
 
 
