@@ -74,6 +74,7 @@ class TorchBase(BaseEstimator):
             align_weight=float(getattr(self, "align_weight", 0.0)),
             temperature=float(getattr(self, "temperature", 0.1)),
             modality_head_weight=float(getattr(self, "modality_head_weight", 0.0)),
+            modality_dropout=float(getattr(self, "modality_dropout", 0.0)),
         )
 
     # -- warm start -----------------------------------------------------------------------

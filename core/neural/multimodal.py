@@ -13,6 +13,10 @@ Optional alignment: ``align_weight > 0`` adds a symmetric InfoNCE (CLIP) loss be
 projections of every pair of modalities, on labeled rows and on ``fit(..., X_unlabeled=...)``
 pool rows, so the unlabeled pool shapes the shared space before many labels exist.
 
+Modality dropout (``modality_dropout``) hides a present modality of a training row from the
+fusion at random, so the fused head does not lean on one modality (e.g. memorising photos)
+and copes with missing ones.
+
 Per-modality heads (trained with weight ``modality_head_weight``) give
 ``predict_proba_by_modality`` for co-testing (cross-modal disagreement).
 """
@@ -47,6 +51,7 @@ class MultimodalClassifier(MultiTaskClassifier):
         align_weight: float = 0.0,
         temperature: float = 0.1,
         modality_head_weight: float = 0.5,
+        modality_dropout: float = 0.3,
         hidden: tuple[int, ...] = (256,),
         text_hidden: tuple[int, ...] = (256,),
         image_shape: tuple[int, int, int] | None = None,
@@ -67,6 +72,7 @@ class MultimodalClassifier(MultiTaskClassifier):
         self.align_weight = align_weight
         self.temperature = temperature
         self.modality_head_weight = modality_head_weight
+        self.modality_dropout = modality_dropout
         self.hidden = hidden
         self.text_hidden = text_hidden
         self.image_shape = image_shape

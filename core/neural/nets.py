@@ -14,6 +14,11 @@ import torch
 from torch import nn
 
 
+#: attention fusion: several heads, each a weighting over modalities, so different tasks can
+#: read different modalities (one weighting would have to pick one for all tasks)
+ATTENTION_HEADS = 4
+
+
 class MLPEncoder(nn.Module):
     """Linear+ReLU layers with dropout between them; optional linear projection at the end."""
 
@@ -107,9 +112,19 @@ class FusionNet(nn.Module):
             if len(set(dims)) != 1:
                 raise ValueError("attention fusion needs every modality projected to one size")
             self.emb_dim = dims[0]
-            self.attn = nn.Sequential(nn.Linear(dims[0], 64), nn.Tanh(), nn.Linear(64, 1))
+            self.attn = nn.Sequential(
+                nn.Linear(dims[0], 64), nn.Tanh(), nn.Linear(64, ATTENTION_HEADS)
+            )
+            self.attn_out = nn.Sequential(
+                nn.Linear(ATTENTION_HEADS * dims[0], dims[0]), nn.ReLU()
+            )
         else:
             raise ValueError(f"unknown fusion {fusion!r}")
+        # each modality's projection is layer-normalised before fusion, so one encoder's scale
+        # (a CNN whose batch norm shifts between train and eval) cannot swamp the others
+        self.norms = (
+            nn.ModuleList(nn.LayerNorm(d) for d in dims) if fusion != "single" else None
+        )
         self.drop = nn.Dropout(dropout)
         self.heads = nn.ModuleList(nn.Linear(self.emb_dim, int(c)) for c in n_classes)
         self.mod_heads = (
@@ -131,15 +146,21 @@ class FusionNet(nn.Module):
         """The shared embedding; ``masks`` (N, M) is 1 where a modality is present."""
         if self.fusion == "single":
             return zs[0]
+        zs = [norm(z) for norm, z in zip(self.norms, zs)]
         if self.fusion == "concat":
             parts = [z * masks[:, i : i + 1] for i, z in enumerate(zs)]
             return self.fuse(torch.cat(parts + [masks], dim=1))
         stacked = torch.stack(list(zs), dim=1)  # (N, M, d)
-        scores = self.attn(stacked).squeeze(-1)  # (N, M)
-        scores = scores.masked_fill(masks <= 0, float("-inf"))
-        weights = torch.softmax(scores, dim=1)
-        weights = torch.nan_to_num(weights, nan=0.0)  # rows with no modality at all
-        return torch.relu((weights.unsqueeze(-1) * stacked).sum(dim=1))
+        weights = self.attention_weights(zs, masks)  # (N, M, H)
+        pooled = torch.einsum("nmh,nmd->nhd", weights, stacked)
+        return self.attn_out(pooled.reshape(pooled.shape[0], -1))
+
+    def attention_weights(self, zs: Sequence[torch.Tensor], masks: torch.Tensor) -> torch.Tensor:
+        """(N, M, H): per attention head, a softmax over the modalities a row has."""
+        stacked = torch.stack(list(zs), dim=1)
+        scores = self.attn(stacked)  # (N, M, H)
+        scores = scores.masked_fill((masks <= 0).unsqueeze(-1), float("-inf"))
+        return torch.nan_to_num(torch.softmax(scores, dim=1), nan=0.0)  # no modality: zeros
 
     def heads_from(self, emb: torch.Tensor) -> list[torch.Tensor]:
         e = self.drop(emb)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from core.neural.nets import FusionNet, enable_mc_dropout
 
 PREDICT_CHUNK = 1024
+MIN_STEPS = 10  # gradient steps per epoch at least (small labeled sets repeat their rows)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class TrainConfig:
     align_weight: float = 0.0
     temperature: float = 0.1
     modality_head_weight: float = 0.0
+    modality_dropout: float = 0.0
 
 
 @dataclass
@@ -147,6 +149,27 @@ def _val_loss(net, blocks, present, targets, multilabel, idx, batch) -> float:
     return total / max(n, 1)
 
 
+def _drop_modalities(pres: torch.Tensor, p: float) -> torch.Tensor:
+    """Hide each present modality of a row from the fusion with probability p (never all of
+    them), so the fused head cannot lean on one modality alone and learns to cope with
+    missing ones."""
+    if p <= 0:
+        return pres
+    keep = (torch.rand(pres.shape) >= p).float() * pres
+    none_left = keep.sum(dim=1) == 0
+    keep[none_left] = pres[none_left]
+    return keep
+
+
+def _epoch_order(tr: np.ndarray, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+    """One epoch: a permutation of the training rows, repeated for small labeled sets so an
+    epoch has at least MIN_STEPS gradient steps (else early stopping sees a plateau after a
+    handful of updates when only a few dozen samples are labeled)."""
+    reps = max(1, -(-MIN_STEPS * int(batch_size) // max(len(tr), 1)))
+    reps = min(reps, MIN_STEPS)
+    return np.concatenate([rng.permutation(tr) for _ in range(reps)])
+
+
 def split_validation(labeled: np.ndarray, val_fraction: float, rng: np.random.Generator):
     """Seeded (train, val) split of the labeled rows; no validation below 20 rows."""
     order = rng.permutation(labeled)
@@ -180,10 +203,12 @@ def train(
     for epoch in range(1, int(cfg.max_epochs) + 1):
         net.train()
         ep_loss, ep_align, n_seen = 0.0, 0.0, 0
-        for chunk in _batches(rng.permutation(tr), int(cfg.batch_size)):
+        for chunk in _batches(_epoch_order(tr, cfg.batch_size, rng), int(cfg.batch_size)):
             pres = torch.from_numpy(present[chunk])
             hs = net.stems(_xs(blocks, chunk))
-            logits, _, zs = net.forward_from_stems(hs, pres)
+            zs = net.project(hs)
+            fuse_pres = _drop_modalities(pres, cfg.modality_dropout) if len(blocks) > 1 else pres
+            logits = net.heads_from(net.fuse_blocks(zs, fuse_pres))
             ys = _batch_targets(targets, chunk)
             loss = task_losses(logits, ys, multilabel)
             if cfg.modality_head_weight > 0:
