@@ -43,8 +43,9 @@ class PointCloudItem(pg.GraphicsObject):
                 continue
             poly = fn.create_qpolygonf(len(sel))
             fn.ndarray_from_qpolygonf(poly)[:] = sel
-            groups.append((color, poly))
-        self._groups = groups
+            groups.append((color, poly, len(sel)))
+        # Biggest classes first, so a small class is not buried under a big one.
+        self._groups = [(c, p) for c, p, _n in sorted(groups, key=lambda g: -g[2])]
         if len(self._xy):
             lo, hi = self._xy.min(axis=0), self._xy.max(axis=0)
             self._rect = QRectF(QPointF(lo[0], lo[1]), QPointF(hi[0], hi[1]))

@@ -187,8 +187,8 @@ class PoolMapView(QWidget):
         n = len(self._xy)
         self._class_index, names = self._point_classes(n)
         self.points.set_points(self._xy, self._class_index,
-                               [class_color(i, 190) for i in range(len(names))],
-                               QColor(UNKNOWN), size=4 if n > 5000 else 7)
+                               [class_color(i, 150) for i in range(len(names))],
+                               QColor(UNKNOWN), size=3 if n > 20000 else 4 if n > 5000 else 7)
         entries = [(class_color(i).name(), html.escape(name))
                    for i, name in enumerate(names[:MAX_LEGEND])]
         if len(names) > MAX_LEGEND:
