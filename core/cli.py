@@ -34,17 +34,20 @@ def _jsonable(v: Any) -> Any:
 
 # --------------------------------------------------------------------------- commands
 def cmd_new(a: argparse.Namespace) -> int:
+    from core.cli_simulate import parse_model_params
     from core.project import Project
     from core.spec import FeatureConfig
 
     fc = FeatureConfig(text=a.text_features) if a.text_features else None
+    settings = {"strategy_params": parse_model_params(a.strategy_params)} if a.strategy_params else None
     with _progress_bar("creating project") as prog:
         proj = Project.create(
             a.project, data=a.data, format=a.format, encoding=a.encoding, id_column=a.id_column,
             text_columns=a.text_column or (), image_column=a.image_column,
             feature_columns=_csv_list(a.feature_columns), tasks=a.task or (),
             multilabel=a.multilabel or (), import_labels=a.import_labels,
-            model=a.model, strategy=a.strategy, feature_config=fc, progress=prog,
+            model=a.model, model_params=parse_model_params(a.model_params), strategy=a.strategy,
+            feature_config=fc, settings=settings, progress=prog,
         )
     for d in proj.decisions:
         print(f"  - {d}")
@@ -296,8 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="NAME=COLUMN (classes from a column) or NAME:a,b,c (repeatable)")
     n.add_argument("--multilabel", action="append", metavar="TASK", help="mark a task multi-label")
     n.add_argument("--import-labels", action="store_true", help="record the task columns' values as labels")
-    n.add_argument("--model", default="logistic_regression")
+    n.add_argument("--model", default="logistic_regression",
+                   help="a name from 'activelab models' or a scikit-learn class path, "
+                        "e.g. sklearn.ensemble.ExtraTreesClassifier")
+    n.add_argument("--model-param", action="append", default=[], dest="model_params",
+                   metavar="KEY=VALUE", help="a model parameter (repeatable), e.g. C=10")
     n.add_argument("--strategy", default="entropy")
+    n.add_argument("--strategy-param", action="append", default=[], dest="strategy_params",
+                   metavar="KEY=VALUE", help="a strategy parameter (repeatable), e.g. beta=2")
     n.add_argument("--text-features", choices=["tfidf", "minilm"])
     n.set_defaults(func=cmd_new)
 

@@ -102,12 +102,32 @@ def _load_neural() -> None:
         pass
 
 
+def _sklearn_class(name: str) -> ModelInfo | None:
+    """Any scikit-learn classifier by class path. Only ``sklearn.`` paths are imported, so a
+    shared project file cannot make activelab import arbitrary code."""
+    if not name.startswith("sklearn.") or name.count(".") < 2:
+        return None
+    module, _, attr = name.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return None
+    if not isinstance(cls, type) or not hasattr(cls, "predict_proba"):
+        raise ModelError(f"{name} is not a scikit-learn classifier with predict_proba.")
+    return ModelInfo(name, f"scikit-learn {attr}", cls, {})
+
+
 def model_info(name: str) -> ModelInfo:
     if name not in MODELS:
         _load_neural()
     if name not in MODELS:
+        info = _sklearn_class(name)
+        if info is not None:
+            return info
+    if name not in MODELS:
         raise ModelError(
-            f"Unknown model '{name}'. Available models: {', '.join(model_names())}."
+            f"Unknown model '{name}'. Available models: {', '.join(model_names())}, or any "
+            "scikit-learn classifier by class path (e.g. sklearn.ensemble.ExtraTreesClassifier)."
         )
     return MODELS[name]
 

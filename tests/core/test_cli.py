@@ -98,3 +98,17 @@ def test_strategies_lists_the_family(capsys):
     assert code == 0
     for name in ("random", "least_confidence", "margin", "entropy"):
         assert name in out
+
+
+def test_new_with_model_class_path_and_params(tmp_path, capsys):
+    data = write_text_csv(tmp_path / "news.csv", n=60)
+    code, out, err = run(capsys, "new", tmp_path / "p", "--data", data, "--text-column", "text",
+                         "--task", "topic=topic", "--model", "sklearn.ensemble.ExtraTreesClassifier",
+                         "--model-param", "n_estimators=20", "--strategy", "margin")
+    assert code == 0, err
+    status = json.loads(run(capsys, "status", tmp_path / "p", "--json")[1])
+    assert status["model"] == "sklearn.ensemble.ExtraTreesClassifier"
+    assert status["settings"]["model_params"] == {"n_estimators": 20}
+    code, _, err = run(capsys, "new", tmp_path / "q", "--data", data, "--text-column", "text",
+                       "--task", "topic=topic", "--model", "os.system")
+    assert code == 1 and "Unknown model 'os.system'" in err
