@@ -36,6 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from core import feature_blocks
+from core.feature_dense import dense_view, dense_view_of_parts  # noqa: F401  (dense_view re-exported)
 from core.errors import DataError
 from core.progress import Progress
 from core.spec import DatasetSpec, FeatureConfig
@@ -181,7 +182,7 @@ def _compute_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureCon
             raise DataError(f"Unknown text features '{config.text}'; use tfidf or minilm.")
     if spec.image_column:
         progress.update(0.5, "decoding images")
-        refs = frame[spec.image_column].astype(str).tolist()
+        refs = _image_refs(frame, spec.image_column)
         mode = feature_blocks.image_mode(refs, image_root, image_array, config.image_mode)
         blocks["image"], image_shape = feature_blocks.image_block(
             refs, image_root, image_array, size=config.image_size, mode=mode,
@@ -194,6 +195,19 @@ def _compute_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureCon
     names = {name: int(b.shape[1]) for name, b in blocks.items()}
     return FeatureSet(model_X=model_X, dense=dense, blocks=blocks, image_shape=image_shape,
                       fingerprint=fingerprint, names=names)
+
+
+def _image_refs(frame: pd.DataFrame, column: str) -> list[str]:
+    col = frame[column]
+    empty = col.isna().to_numpy() | (col.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        rows = np.flatnonzero(empty)
+        more = f" and {len(rows) - 1} more" if len(rows) > 1 else ""
+        raise DataError(
+            f"Image column '{column}' is empty in row {rows[0]}{more}. Fill in the image paths "
+            "or remove those rows from the table before importing."
+        )
+    return col.astype(str).str.strip().tolist()
 
 
 def _l2_rows(X: np.ndarray) -> np.ndarray:
@@ -229,87 +243,6 @@ def combine_blocks(parts: list[np.ndarray | sp.csr_matrix]) -> np.ndarray | sp.c
     if any(sp.issparse(p) for p in parts):
         return sp.hstack([sp.csr_matrix(p) for p in parts], format="csr", dtype=np.float32)
     return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
-
-
-def dense_view_of_parts(parts: list[np.ndarray | sp.csr_matrix], dense_dim: int) -> np.ndarray:
-    """Dense view of several scaled blocks: each reduced on its own, then side by side.
-
-    One SVD of [sparse text | dense pixels] would run the pixels through slow sparse
-    products (a minute for 10,000 products); per block, each uses its fast route. The width
-    is shared out equally; a block narrower than its share keeps all its columns and leaves
-    the rest to the others.
-    """
-    if len(parts) == 1:
-        return dense_view(parts[0], dense_dim)
-    widths = [p.shape[1] for p in parts]
-    if sum(widths) <= dense_dim and not any(sp.issparse(p) for p in parts):
-        return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
-    share = [0] * len(parts)
-    left, open_ = dense_dim, sorted(range(len(parts)), key=lambda i: widths[i])
-    while open_:
-        budget = max(1, left // len(open_))
-        i = open_.pop(0)
-        share[i] = min(widths[i], budget)
-        left -= share[i]
-    reduced = [dense_view(p, k) for p, k in zip(parts, share)]
-    return np.ascontiguousarray(np.hstack(reduced), dtype=np.float32)
-
-
-def _blas_threads() -> int:
-    """BLAS threads for the decompositions: 1 on a 2-core machine, else 2.
-
-    Measured on 2 cores with other work running (the GUI, a retrain): OpenBLAS with 2
-    threads made truncated SVD of SMS spam 9x slower (17.7 s vs 2.0 s) and PCA 4x slower.
-    """
-    return 1 if (os.cpu_count() or 1) <= 2 else 2
-
-
-def dense_view(X: np.ndarray | sp.csr_matrix, dense_dim: int) -> np.ndarray:
-    """At most ``dense_dim`` float32 columns that keep most of the variance of ``X``."""
-    from threadpoolctl import threadpool_limits
-
-    n, d = X.shape
-    if not sp.issparse(X) and d <= dense_dim:
-        return X
-    if sp.issparse(X) and d <= dense_dim:
-        return np.asarray(X.toarray(), dtype=np.float32)
-    if n < 2:  # nothing to decompose; keep the first columns
-        return np.asarray(X[:, :dense_dim].toarray() if sp.issparse(X) else X[:, :dense_dim],
-                          dtype=np.float32)
-    k = max(1, min(dense_dim, n - 1, d - 1))
-    with threadpool_limits(limits=_blas_threads()):
-        if sp.issparse(X):
-            from sklearn.decomposition import TruncatedSVD
-
-            svd = TruncatedSVD(n_components=k, algorithm="randomized", random_state=0)
-            return np.ascontiguousarray(svd.fit_transform(X), dtype=np.float32)
-        return _pca(X, k)
-
-
-def _pca(X: np.ndarray, k: int) -> np.ndarray:
-    """PCA fitted on a random sample of rows (plenty to estimate the axes), applied to all.
-
-    Up to 1,024 columns (28x28 or 32x32 grey pixels) the exact covariance route is fastest
-    (60,000 x 784 -> 256 in about 1.5 s); wider (RGB pixels) randomized PCA on fewer rows
-    is 10x faster than the covariance route.
-    """
-    from sklearn.decomposition import PCA
-
-    n, d = X.shape
-    if d <= 1024:
-        pca, fit_rows = PCA(n_components=k, svd_solver="covariance_eigh"), 20_000
-    else:
-        pca, fit_rows = PCA(n_components=k, svd_solver="randomized", random_state=0), 10_000
-    pca.set_params(n_components=max(1, min(k, min(n, fit_rows) - 1)))
-    if n > fit_rows:
-        rows = np.sort(np.random.default_rng(0).choice(n, fit_rows, replace=False))
-        pca.fit(np.asarray(X[rows], dtype=np.float32))
-    else:
-        pca.fit(np.asarray(X, dtype=np.float32))
-    out = np.empty((n, pca.n_components_), dtype=np.float32)
-    for start in range(0, n, 16384):
-        out[start:start + 16384] = pca.transform(np.asarray(X[start:start + 16384], dtype=np.float32))
-    return out
 
 
 # ----------------------------------------------------------------------------- cache

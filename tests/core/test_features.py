@@ -162,6 +162,14 @@ def test_unreadable_image_names_the_file(tmp_path):
                        image_root=str(tmp_path))
 
 
+def test_missing_image_reference_names_the_row(tmp_path):
+    refs = _write_images(tmp_path, 3)
+    frame = pd.DataFrame({"img": [refs[0], None, refs[2]]})
+    with pytest.raises(DataError, match="row 1"):
+        build_features(frame, DatasetSpec(image_column="img"), FeatureConfig(image_size=8),
+                       image_root=str(tmp_path))
+
+
 def test_missing_column_is_named():
     with pytest.raises(DataError, match="'nope'"):
         build_features(pd.DataFrame({"a": ["x"]}), DatasetSpec(text_columns=("nope",)),
