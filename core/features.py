@@ -103,6 +103,16 @@ def _hash_array(h: "hashlib._Hash", arr: np.ndarray) -> None:
     h.update(np.ascontiguousarray(arr[idx]).data)
 
 
+def _canonical(s: pd.Series) -> pd.Series:
+    """The column as the features see it, so that a table read back from the project store
+    (JSON: NaN becomes None, numpy ints become Python ints) fingerprints like the import."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return pd.Series(pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64"))
+    values = np.array([str(v) for v in s.to_numpy()], dtype=object)
+    values[s.isna().to_numpy()] = None
+    return pd.Series(values, dtype=object)
+
+
 def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig,
                         image_array: np.ndarray | None = None) -> str:
     """sha256 of what the features depend on: used columns' content, image array, roles, config.
@@ -123,7 +133,7 @@ def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureC
     for col in _used_columns(spec):
         if col not in frame.columns:
             continue
-        s = frame[col]
+        s = _canonical(frame[col])
         h.update(f"column:{col}:{s.dtype}".encode())
         h.update(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes())
     if image_array is not None and spec.image_column:

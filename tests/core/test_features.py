@@ -216,6 +216,15 @@ def test_fingerprint_follows_data_and_config():
     assert feature_fingerprint(unused, spec, FeatureConfig()) == base
 
 
+def test_fingerprint_survives_a_json_round_trip():
+    # The project store keeps rows as JSON; reopening must find the same cache.
+    frame = pd.DataFrame({"t": ["a b", None, "c d"], "x": [1, 2, 3], "c": ["u", np.nan, "v"]})
+    back = pd.DataFrame([{"t": "a b", "x": 1.0, "c": "u"}, {"t": None, "x": 2.0, "c": None},
+                         {"t": "c d", "x": 3.0, "c": "v"}])
+    spec = DatasetSpec(text_columns=("t",), feature_columns=("x", "c"))
+    assert feature_fingerprint(frame, spec, FeatureConfig()) == feature_fingerprint(back, spec, FeatureConfig())
+
+
 def test_fingerprint_follows_image_array():
     frame = pd.DataFrame({"img": ["@array:0", "@array:1"]})
     spec = DatasetSpec(image_column="img")
