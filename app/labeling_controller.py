@@ -62,6 +62,8 @@ class LabelingController(QObject):
         self._since_retrain = 0
         self._labels_at_request = 0
         self._handled: set[int] = set()   # labeled/skipped here since the queue was last read
+        self._ready = True                # False until the window's warm-up job has loaded features
+        self._pending_retrain = False
         self._rng = random.Random(getattr(project.settings, "seed", 0))
         runner.finished.connect(self._on_runner_finished)
         runner.failed.connect(self._on_runner_failed)
@@ -167,8 +169,19 @@ class LabelingController(QObject):
         if after.blind_mode != before.blind_mode and self._current is not None:
             self.current_changed.emit(self._current)
 
+    def set_ready(self, ready: bool) -> None:
+        """Features are loaded (by a worker job); a retrain asked for meanwhile starts now."""
+        self._ready = ready
+        if ready and self._pending_retrain:
+            self._pending_retrain = False
+            self.request_retrain()
+
     def request_retrain(self) -> None:
         """Retrain on a snapshot in the worker; supersedes a retrain already running."""
+        if not self._ready:
+            self._pending_retrain = True
+            self.status_changed.emit("Loading the pool features…")
+            return
         try:
             snapshot = self.project.training_snapshot()
         except ActiveLabError as exc:

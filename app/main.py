@@ -150,6 +150,9 @@ def make_app(argv: list[str] | None = None) -> Any:
         app = QApplication(list(argv) if argv else ["activelab"])
     app.setApplicationName("activelab")
     app.setOrganizationName("activelab")
+    from app.refcount_guard import install as install_refcount_guard
+
+    install_refcount_guard()
     try:
         from app.icons import icon, style_sheet
 

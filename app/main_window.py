@@ -24,20 +24,35 @@ from app.panels.learning_curve_view import LearningCurveView
 from app.panels.pool_map_view import PoolMapView
 from app.panels.progress_panel import ProgressPanel
 from app.panels.settings_panel import SettingsPanel
+from app.refcount_guard import install as install_refcount_guard
 from app.sample_view import SampleView
 from app.worker import TaskRunner
 from core.errors import ActiveLabError
 
 log = logging.getLogger(__name__)
-PROJECTION = "projection"
+WARM_UP = "warm_up"
 
 
-def compute_projection(features: Any, progress: Any) -> np.ndarray:
-    """Worker job: the 2-D PCA of the pool's dense features for the pool map."""
+def warm_up(project: Any, progress: Any) -> np.ndarray:
+    """Worker job: load the pool's features and images off the GUI thread, and return the 2-D
+    PCA of the dense features for the pool map. The project caches what it loaded."""
     from core.projection import project_2d
 
-    progress.update(0.1, "projecting the pool")
+    progress.update(0.0, "loading features")
+    features = project.features
+    if project.spec.image_column:
+        image_array = getattr(project, "image_array", None)
+        if callable(image_array):
+            image_array()
+    progress.update(0.5, "projecting the pool")
     return project_2d(np.asarray(features.dense))
+
+
+def _model_names(current: str) -> list[str]:
+    """Models registered so far (not importing torch at launch: ~4 s) plus the project's own."""
+    from core.models import MODELS
+
+    return sorted(set(MODELS) | {current})
 
 
 class ErrorBanner(QWidget):
@@ -72,6 +87,7 @@ class MainWindow(QMainWindow):
     def __init__(self, project: Any, runner: TaskRunner | None = None,
                  retrain_fn: Any | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_refcount_guard()
         self.project = project
         self.runner = runner or TaskRunner(self)
         self.controller = LabelingController(project, self.runner, retrain_fn=retrain_fn, parent=self)
@@ -99,7 +115,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.history_view = HistoryView()
-        self.settings_panel = SettingsPanel()
+        self.settings_panel = SettingsPanel(models=_model_names(project.settings.model))
         self.settings_panel.set_settings(project.settings, [t.name for t in project.spec.tasks])
         self.progress_panel = ProgressPanel()
         self.curve_view = LearningCurveView()
@@ -121,6 +137,10 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(40)  # panels refresh just after the next sample is painted
         self._refresh_timer.timeout.connect(self._refresh_panels)
+        self._map_timer = QTimer(self)
+        self._map_timer.setSingleShot(True)
+        self._map_timer.setInterval(60)   # the 60k-point map redraws after the sample is painted
+        self._map_timer.timeout.connect(self._update_map_marks)
         self.status_line = QLabel()
         self.status_line.setObjectName("statusLine")
         self.setStatusBar(QStatusBar())
@@ -188,19 +208,16 @@ class MainWindow(QMainWindow):
         self.settings_panel.retrain_requested.connect(c.request_retrain)
         self.pool_map.sample_requested.connect(lambda idx: self._guard(c.show_sample, idx, "map"))
         self.runner.finished.connect(self._on_runner_finished)
+        self.runner.failed.connect(self._on_runner_failed)
 
     def start(self) -> None:
-        """Show the first sample, the panels and the curve; project the pool in the background."""
+        """Show the first sample, the panels and the curve; load features in the background."""
         self._refresh_panels()
         self.curve_view.set_points(self.project.curve())
         self._show_predictions()
+        self.controller.set_ready(False)
         self.controller.start()
-        try:
-            features = self.project.features
-        except ActiveLabError as exc:
-            self.banner.show_message(str(exc))
-            return
-        self.runner.submit(PROJECTION, compute_projection, features)
+        self.runner.submit(WARM_UP, warm_up, self.project)
 
     # ----- slots ---------------------------------------------------------------------------
     def _guard(self, action: Any, *args: Any) -> Any:
@@ -235,7 +252,7 @@ class MainWindow(QMainWindow):
         self.sample_view.set_sample(cur.sample, image, caption)
         preds = cur.item.predictions if cur.item is not None else {}
         self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
-        self.pool_map.set_current(cur.idx)
+        self._map_timer.start()
 
     @Slot()
     def _refresh_panels(self) -> None:
@@ -261,9 +278,14 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def _on_controller_queue_changed(self, items: list) -> None:
+        self._map_timer.start()
+
+    @Slot()
+    def _update_map_marks(self) -> None:
         cur = self.controller.current
-        idx = [q.idx for q in items] + ([cur.idx] if cur is not None else [])
+        idx = [q.idx for q in self.controller.queue()] + ([cur.idx] if cur is not None else [])
         self.pool_map.set_queue(np.asarray(idx, dtype=np.int64))
+        self.pool_map.set_current(cur.idx if cur is not None else None)
 
     @Slot(object)
     def _on_controller_model_updated(self, point: Any) -> None:
@@ -272,10 +294,15 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def _on_runner_finished(self, kind: str, result: object) -> None:
-        if kind == PROJECTION:
+        if kind == WARM_UP:
             self.pool_map.set_projection(result)
-            cur = self.controller.current
-            self.pool_map.set_current(cur.idx if cur is not None else None)
+            self._update_map_marks()
+            self.controller.set_ready(True)
+
+    @Slot(str, str)
+    def _on_runner_failed(self, kind: str, message: str) -> None:
+        if kind == WARM_UP:
+            self.banner.show_message(f"The pool features could not be loaded: {message}")
 
     @Slot(dict)
     def _on_settings_panel_settings_changed(self, changes: dict) -> None:

@@ -9,6 +9,21 @@ from core.spec import TaskSpec
 from tests.app.fake_engine import FakeProject, fake_retrain
 
 
+@pytest.fixture(autouse=True)
+def _collect_windows(qapp):
+    """Delete closed windows and collect cycles between tests (no Qt objects left for exit)."""
+    yield
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for w in qapp.topLevelWidgets():
+        w.close()
+        w.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 def open_window(qtbot, project):
     win = MainWindow(project, retrain_fn=fake_retrain)
     qtbot.addWidget(win)

@@ -1,0 +1,185 @@
+"""UI latency of the labeling window on the Fashion-MNIST pool (60,000 images), offscreen.
+
+Measures, with a retrain running in the background:
+  1. launch -> usable window: from process start to the first sample painted;
+  2. label key press -> next sample painted (p50 / p99 / max over many presses);
+  3. the Nth label (the one that triggers a retrain) -> refreshed queue installed;
+  4. project.install(result) on the GUI thread (part of 2's worst case).
+Prints a table. The project is created once in --workdir (features cached) and copied per run.
+
+    python benchmarks/ui_latency.py [--data ../shared/data/fashion_mnist/fashion_mnist.npz]
+                                    [--workdir ~/.cache/activelab-bench] [--labels 200]
+"""
+from __future__ import annotations
+
+import time
+
+T_PROCESS = time.perf_counter()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(xs: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(np.asarray(xs), q)) if xs else float("nan")
+
+
+def ensure_project(data: Path, workdir: Path) -> Path:
+    """The Fashion-MNIST project template (created once; features cached inside)."""
+    from core.project import Project
+
+    template = workdir / "fashion_mnist_template"
+    if not (template / "project.sqlite").exists():
+        if template.exists():
+            shutil.rmtree(template)
+        t = time.perf_counter()
+        Project.create(template, data=data, tasks=("item=label",),
+                       settings={"batch_size": 10, "retrain_every": 5}).close()
+        print(f"created template project in {time.perf_counter() - t:.1f} s")
+    run = workdir / "fashion_mnist_run"
+    if run.exists():
+        shutil.rmtree(run)
+    shutil.copytree(template, run)
+    return run
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared/data/fashion_mnist/fashion_mnist.npz"))
+    ap.add_argument("--workdir", default=str(Path("~/.cache/activelab-bench").expanduser()))
+    ap.add_argument("--labels", type=int, default=200, help="key presses to time")
+    ap.add_argument("--pace-ms", type=int, default=60, help="pause between presses (a fast expert)")
+    args = ap.parse_args()
+    data = Path(args.data)
+    if not data.exists():
+        print(f"Fashion-MNIST not found at {data}; pass --data.")
+        return 2
+    workdir = Path(args.workdir).expanduser()
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = ensure_project(data, workdir)
+
+    # ---- 1. launch -> usable window (imports, open, first sample painted)
+    t_launch = time.perf_counter()
+    from PySide6.QtCore import QEvent, QObject, Qt
+    from PySide6.QtTest import QTest
+
+    from app.main import make_app
+    from app.main_window import MainWindow
+    from app.worker import limit_compute_threads
+    from core.project import Project
+
+    limit_compute_threads(1)
+    app = make_app(["bench"])
+
+    class PaintWatch(QObject):
+        painted = 0
+
+        def eventFilter(self, obj, ev):  # noqa: N802 - Qt override
+            if ev.type() == QEvent.Type.Paint:
+                self.painted += 1
+            return False
+
+    watch = PaintWatch()
+    project = Project.open(path)
+    win = MainWindow(project)
+    win.sample_view.image_view.viewport().installEventFilter(watch)
+    win.show()
+    win.start()
+    while watch.painted == 0:
+        app.processEvents()
+    launch_in_process = time.perf_counter() - t_launch
+    launch_total = time.perf_counter() - T_PROCESS
+
+    def spin(ms: float) -> None:
+        end = time.perf_counter() + ms / 1000
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+
+    def wait_until(cond, timeout: float = 120.0) -> None:
+        end = time.perf_counter() + timeout
+        while not cond() and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+
+    c = win.controller
+    wait_until(lambda: not win.runner.is_running("retrain"))  # the cold-start queue
+
+    # install() timing on the GUI thread
+    install_times: list[float] = []
+    original_install = project.install
+
+    def timed_install(result):
+        t = time.perf_counter()
+        out = original_install(result)
+        install_times.append(time.perf_counter() - t)
+        return out
+
+    project.install = timed_install  # type: ignore[method-assign]
+
+    # ---- 2. key press -> next sample painted, with a retrain running
+    press_ms: list[float] = []
+    busy_presses = 0
+    for _ in range(args.labels):
+        if not win.runner.is_running("retrain"):
+            c.request_retrain()
+        cur = c.current
+        key = getattr(Qt.Key, f"Key_{cur.sample.fields['label']}")
+        before = watch.painted
+        t = time.perf_counter()
+        QTest.keyClick(win, key)
+        while watch.painted == before:
+            app.processEvents()
+        press_ms.append(1000 * (time.perf_counter() - t))
+        busy_presses += win.runner.is_running("retrain")
+        spin(args.pace_ms)
+
+    # ---- 3. Nth label -> refreshed queue
+    wait_until(lambda: not win.runner.is_running("retrain"))
+    refresh_s: list[float] = []
+    every = project.settings.retrain_every
+    for _ in range(5):
+        for i in range(every):
+            cur = c.current
+            QTest.keyClick(win, getattr(Qt.Key, f"Key_{cur.sample.fields['label']}"))
+            if i == every - 1:
+                t = time.perf_counter()
+                n_before = len(install_times)
+                wait_until(lambda: len(install_times) > n_before)
+                refresh_s.append(time.perf_counter() - t)
+            else:
+                spin(args.pace_ms)
+
+    n_labels = project.labeled_count()
+    win.close()
+    project.close()
+    print()
+    print(f"ui_latency on Fashion-MNIST ({project.n_samples:,} images), {n_labels} labels, "
+          f"Qt offscreen, {os.cpu_count()} CPUs")
+    print(f"{'measure':<52} {'p50':>9} {'p99':>9} {'max':>9}")
+    print(f"{'launch -> first sample painted (whole process)':<52} {launch_total:>8.2f}s")
+    print(f"{'launch -> first sample painted (after imports of bench)':<52} {launch_in_process:>8.2f}s")
+    print(f"{'key press -> next sample painted':<52} {percentile(press_ms, 50):>7.1f}ms "
+          f"{percentile(press_ms, 99):>7.1f}ms {max(press_ms):>7.1f}ms")
+    print(f"{'  (presses with a retrain running)':<52} {busy_presses}/{len(press_ms)}")
+    print(f"{'Nth label -> refreshed queue installed':<52} {percentile(refresh_s, 50):>8.2f}s "
+          f"{percentile(refresh_s, 99):>8.2f}s {max(refresh_s):>8.2f}s")
+    if install_times:
+        ms = [1000 * x for x in install_times]
+        print(f"{'project.install on the GUI thread':<52} {percentile(ms, 50):>7.1f}ms "
+              f"{percentile(ms, 99):>7.1f}ms {max(ms):>7.1f}ms")
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown of Qt/pyqtgraph objects (nothing left to save)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
