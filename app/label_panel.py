@@ -291,6 +291,7 @@ def why_text(item: Any | None, source: str, n_pool: int) -> str:
             "history": "Opened from the history: labeling it again records a new event.",
             "undo": "Shown again after undo: label it again, or press Space to skip.",
             "map": "Opened from the pool map.",
+            "resume": "Where you left off last time.",
             "fallback": "A random unlabeled sample: the prepared queue was used up (a new one is on its way).",
         }.get(source, "")
     parts = [f"<b>Why this sample:</b> {item.strategy}"]

@@ -19,6 +19,7 @@ from app.worker import TaskRunner
 from core.errors import ActiveLabError
 
 RETRAIN = "retrain"
+POSITION_KEY = "gui_current_sample"   # project-store setting: the sample on screen at close
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
 
 
@@ -80,10 +81,12 @@ class LabelingController(QObject):
         return list(self._queue)
 
     def start(self) -> None:
-        """Show the first prepared sample; prepare a queue in the background if there is none."""
+        """Show the sample that was on screen at close, else the first prepared one; prepare a
+        queue in the background if there is none."""
         self._queue = list(self.project.queue())
         self.queue_changed.emit(self.queue())
-        self._advance()
+        if not self._resume_position():
+            self._advance()
         if len(self._queue) <= LOW_QUEUE:
             self.request_retrain()
         else:
@@ -195,7 +198,32 @@ class LabelingController(QObject):
         self._ticker.start()
         self._on_ticker_timeout()
 
+    def save_position(self) -> None:
+        """Remember the sample on screen in the project store (called when the window closes)."""
+        store = getattr(self.project, "store", None)
+        if store is not None and self._current is not None:
+            store.set_setting(POSITION_KEY, self._current.sample.id)
+
     # ----- internals -------------------------------------------------------------------------
+    def _resume_position(self) -> bool:
+        store = getattr(self.project, "store", None)
+        sample_id = store.get_setting(POSITION_KEY) if store is not None else None
+        if not sample_id:
+            return False
+        item = next((q for q in self._queue if q.id == sample_id), None)
+        if item is not None:
+            self._queue.remove(item)
+            self._show(item.idx, item, "queue")
+            return True
+        try:
+            idx = self.project.index_of(sample_id)
+        except (ActiveLabError, ValueError, KeyError):
+            return False
+        if idx in self._done_indices():
+            return False
+        self._show(idx, None, "resume")
+        return True
+
     def _park_current(self, except_idx: int) -> None:
         """Keep the queue item on screen so the flow returns to it after a revisit."""
         cur = self._current

@@ -334,6 +334,7 @@ class MainWindow(QMainWindow):
         self.status_line.setText("Export: use 'activelab export' until the export dialog lands.")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Everything is already saved; stop background work and close."""
+        """Labels are already saved; remember the sample on screen, stop background work."""
+        self._guard(self.controller.save_position)
         self.runner.shutdown(wait_ms=3000)
         super().closeEvent(event)
