@@ -27,6 +27,7 @@ from core.training import (
     fit_task_model,
     prediction_summary,
     task_outputs,
+    wanted_inputs,
 )
 
 COLD_START_STRATEGY = "coreset"
@@ -234,18 +235,15 @@ def make_queue(
         strat = reg.get(name)
         progress.update(None, f"querying with {name}")
         X = _model_input(snapshot)
-        lab_X = y_by_task = None
-        if "committee" in strat.requires | strat.optional:
-            first = next(iter(state.fitted))
-            idx, values = snapshot.labeled[first]
-            lab_X = _take(X, idx)
+        wanted = wanted_inputs(strat, params)
+        X_by_task = y_by_task = None
+        if wanted & {"committee", "mc_samples"}:
+            # Committees / bootstrap samples train per task on that task's own labeled rows.
+            X_by_task = {t: _take(X, snapshot.labeled[t][0]) for t in state.fitted}
             y_by_task = {t: snapshot.labeled[t][1] for t in state.fitted}
-            if len({len(snapshot.labeled[t][0]) for t in state.fitted}) > 1:
-                # committee training needs the same rows for each task; use each task's own rows
-                lab_X = None
         outputs = task_outputs(
-            state.fitted, X, strat.requires | strat.optional, model_name=s.model, params=s.model_params,
-            X_train=lab_X, y_train_by_task=y_by_task, rng=rng, proba=state.proba,
+            state.fitted, X, wanted, model_name=s.model, params=s.model_params,
+            X_train_by_task=X_by_task, y_train_by_task=y_by_task, rng=rng, proba=state.proba,
         )
         ctx = build_context(
             snapshot.n_pool, cand, labeled_idx, dense, outputs, rng,

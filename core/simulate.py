@@ -26,7 +26,7 @@ from core.progress import NULL_PROGRESS, Progress
 from core.query_runner import run_strategy
 from core.registry import get_strategy
 from core.strategy_api import Strategy
-from core.training import build_context, fit_task_model, task_outputs
+from core.training import build_context, fit_task_model, task_outputs, wanted_inputs
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
 REFERENCE = "random"
@@ -264,8 +264,8 @@ def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_tr
     candidates = np.flatnonzero(mask).astype(np.int64)
     outputs: dict[str, Any] = {}
     # Fill what the strategy needs, plus what it can use when cheap (probabilities); optional
-    # committees / MC samples cost extra fits, so only required ones are computed.
-    wanted = strat.requires | (strat.optional & {"proba"})
+    # committees / MC samples cost extra fits, so only those its parameters ask for.
+    wanted = wanted_inputs(strat, given)
     if wanted & {"proba", "committee", "mc_samples"}:
         outputs = task_outputs(
             {"label": fitted}, X_train, wanted, model_name=model, params=params,

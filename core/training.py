@@ -16,6 +16,21 @@ from core.models import make_model, model_info
 from core.strategy_api import QueryContext, TaskOutput
 
 PREDICT_CHUNK = 65536
+#: Fits on at most this many labeled rows run with one BLAS/OpenMP thread: they are latency
+#: bound, and on a busy 2-core machine threaded BLAS made a 50-row logistic regression 13x
+#: slower (3.7 s instead of 0.28 s, Fashion-MNIST pixels). Torch models manage their own threads.
+SMALL_FIT_ROWS = 20000
+
+
+def _fit_threads(model_name: str, n_rows: int) -> Any:
+    """A context that limits BLAS threads for small fits of scikit-learn models."""
+    from contextlib import nullcontext
+
+    if n_rows > SMALL_FIT_ROWS or model_info(model_name).neural:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _rows(X: Any, idx: np.ndarray) -> Any:
@@ -74,6 +89,20 @@ class FittedTask:
         out[:, :, self._column_map()] = s
         return out
 
+    def proba_by_modality(self, X: Any, task: str) -> dict[str, np.ndarray] | None:
+        """modality -> (N, C) predictions of each modality's own head (multimodal models)."""
+        fn = getattr(self.estimator, "predict_proba_by_modality", None)
+        if fn is None:
+            return None
+        out: dict[str, np.ndarray] = {}
+        for modality, per in fn(X).items():
+            arr = per
+            if isinstance(per, Mapping):
+                arr = per.get(task, next(iter(per.values())) if len(per) == 1 else None)
+            if arr is not None:
+                out[modality] = np.asarray(arr, dtype=np.float32)
+        return out or None
+
     def embed(self, X: Any) -> np.ndarray | None:
         fn = getattr(self.estimator, "embed", None)
         return None if fn is None else np.asarray(fn(_dense_if_needed(self.model_name, X)), np.float32)
@@ -120,7 +149,8 @@ def fit_task_model(
     if previous is not None and previous.classes == classes and hasattr(est, "warm_start_from"):
         est.warm_start_from(previous.estimator)
     try:
-        est.fit(X, target, **fit_kwargs)
+        with _fit_threads(model_name, len(y)):
+            est.fit(X, target, **fit_kwargs)
     except (ValueError, TypeError, np.linalg.LinAlgError) as exc:
         raise ModelError(f"Model '{model_name}' could not be fitted: {exc}") from exc
     return FittedTask(est, classes, multilabel, model_name)
@@ -195,37 +225,81 @@ def task_outputs(
     n_committee: int = 5,
     n_mc_samples: int = 20,
     proba: Mapping[str, np.ndarray] | None = None,
+    X_train_by_task: Mapping[str, Any] | None = None,
+    n_bootstrap_samples: int = 10,
 ) -> dict[str, TaskOutput]:
     """Pool-wide outputs per task; committee and MC samples only when a strategy requires them.
 
     ``proba`` passes already computed pool probabilities so they are not recomputed.
+    Training rows for a task's committee are ``X_train_by_task[task]`` when given (each task
+    trains on its own labeled rows), else the shared ``X_train``; labels come from
+    ``y_train_by_task[task]``.
+
+    Sampled predictions ("mc_samples") come from the estimator's ``predict_proba_samples``
+    (MC dropout in the torch models). A model without it (every scikit-learn model) gets the
+    standard non-Bayesian approximation instead: the predictions of ``n_bootstrap_samples``
+    copies of the model, each fitted on a bootstrap resample of the labeled set, are used as
+    posterior samples (a bootstrap ensemble, as in Beluch et al. 2018 and Lakshminarayanan et
+    al. 2017). Single-label tasks only; multi-label tasks then have no samples.
     """
     outs: dict[str, TaskOutput] = {}
     rng = rng or np.random.default_rng(0)
     for task, f in fitted.items():
         p = proba[task] if proba is not None and task in proba else f.predict_proba(X_pool)
-        mc = f.sample_proba(X_pool, n_mc_samples) if "mc_samples" in requires else None
+        Xt = X_train_by_task[task] if X_train_by_task and task in X_train_by_task else X_train
+        yt = y_train_by_task.get(task) if y_train_by_task is not None else None
+
+        def bootstrap(n_members: int) -> np.ndarray | None:
+            if Xt is None or yt is None or f.multilabel:
+                return None
+            from core.committee import committee_outputs
+
+            with _fit_threads(model_name, len(yt)):
+                return committee_outputs(
+                    lambda: make_model(model_name, params),
+                    _dense_if_needed(model_name, Xt),
+                    np.asarray([str(v) for v in yt], dtype=object),
+                    _dense_if_needed(model_name, X_pool),
+                    classes=f.classes,
+                    n_members=n_members,
+                    rng=rng,
+                )
+
+        mc = None
+        if "mc_samples" in requires:
+            mc = f.sample_proba(X_pool, n_mc_samples)
+            if mc is None:
+                mc = bootstrap(n_bootstrap_samples)
         committee = None
         if "committee" in requires:
             committee_fn = getattr(f.estimator, "committee_proba", None)
             if committee_fn is not None:
                 committee = np.asarray(committee_fn(X_pool), dtype=np.float32)
-            elif X_train is not None and y_train_by_task is not None and not f.multilabel:
-                from core.committee import committee_outputs
-
-                committee = committee_outputs(
-                    lambda: make_model(model_name, params),
-                    _dense_if_needed(model_name, X_train),
-                    np.asarray([str(v) for v in y_train_by_task[task]], dtype=object),
-                    _dense_if_needed(model_name, X_pool),
-                    classes=f.classes,
-                    n_members=n_committee,
-                    rng=rng,
-                )
+            else:
+                committee = bootstrap(n_committee)
+        by_modality = None
+        if "by_modality" in requires:
+            by_modality = f.proba_by_modality(X_pool, task)
         outs[task] = TaskOutput(
-            proba=p, multilabel=f.multilabel, classes=f.classes, mc_samples=mc, committee=committee
+            proba=p, multilabel=f.multilabel, classes=f.classes, mc_samples=mc,
+            committee=committee, by_modality=by_modality,
         )
     return outs
+
+
+def wanted_inputs(strategy: Any, params: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """The inputs to compute for ``strategy``: what it requires, the cheap optional ones, and
+    an expensive optional one (committee, MC samples) only when a parameter names a strategy
+    that requires it (e.g. ``exploration_mix`` with ``base="bald"``)."""
+    from core.registry import registry
+
+    expensive = {"committee", "mc_samples"}
+    wanted = set(strategy.requires) | (set(strategy.optional) - expensive)
+    reg = registry()
+    for value in strategy.resolve_params(params).values():
+        if isinstance(value, str) and value in reg.names() and value != strategy.name:
+            wanted |= set(reg.get(value).requires) & set(strategy.optional)
+    return frozenset(wanted)
 
 
 def build_context(
