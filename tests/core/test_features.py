@@ -81,8 +81,10 @@ def test_tiny_text_corpus_falls_back_to_min_df_1():
 def test_images_from_files_rgb(tmp_path):
     refs = _write_images(tmp_path, 12)
     frame = pd.DataFrame({"img": refs})
+    messages = []
     fs = build_features(frame, DatasetSpec(image_column="img"), FeatureConfig(image_size=8),
-                        image_root=str(tmp_path))
+                        image_root=str(tmp_path), progress=Progress(lambda f, m: messages.append(m)))
+    assert "decoding images 12/12" in messages
     assert fs.image_shape == (3, 8, 8)
     assert fs.model_X.shape == (12, 3 * 8 * 8) and fs.model_X.dtype == np.float32
     assert fs.model_X.min() >= 0.0 and fs.model_X.max() <= 1.0
