@@ -31,6 +31,7 @@ from core.errors import ActiveLabError
 
 log = logging.getLogger(__name__)
 WARM_UP = "warm_up"
+REFRESH_MS = 250   # side panels refresh at most this often while the expert is labeling
 
 
 def warm_up(project: Any, progress: Any) -> np.ndarray:
@@ -46,6 +47,24 @@ def warm_up(project: Any, progress: Any) -> np.ndarray:
             image_array()
     progress.update(0.5, "projecting the pool")
     return project_2d(np.asarray(features.dense))
+
+
+def _throttle(timer: QTimer) -> None:
+    """Start a single-shot refresh unless one is already due (at most one per interval)."""
+    if not timer.isActive():
+        timer.start()
+
+
+def _class_counts(tasks: Any, labels: dict[str, dict[int, Any]]) -> dict[str, dict[str, int]]:
+    """Labels per class and task, from labels already read (no second pass over the store)."""
+    out: dict[str, dict[str, int]] = {}
+    for t in tasks:
+        counts = {c: 0 for c in t.classes}
+        for v in labels.get(t.name, {}).values():
+            for c in (v if isinstance(v, list) else [v]):
+                counts[c] = counts.get(c, 0) + 1
+        out[t.name] = counts
+    return out
 
 
 def _model_names(current: str) -> list[str]:
@@ -135,11 +154,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.progress_dock, self.curve_dock], [300, 380], Qt.Orientation.Horizontal)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(40)  # panels refresh just after the next sample is painted
+        self._refresh_timer.setInterval(REFRESH_MS)  # throttled: the sample is painted first
         self._refresh_timer.timeout.connect(self._refresh_panels)
         self._map_timer = QTimer(self)
         self._map_timer.setSingleShot(True)
-        self._map_timer.setInterval(60)   # the 60k-point map redraws after the sample is painted
+        self._map_timer.setInterval(REFRESH_MS)  # the 60k-point map redraws after the sample
         self._map_timer.timeout.connect(self._update_map_marks)
         self.status_line = QLabel()
         self.status_line.setObjectName("statusLine")
@@ -198,7 +217,7 @@ class MainWindow(QMainWindow):
         p.redo_requested.connect(lambda: self._guard(c.redo))
         p.hint_changed.connect(self.status_line.setText)
         c.current_changed.connect(self._on_controller_current_changed)
-        c.labels_changed.connect(self._refresh_timer.start)
+        c.labels_changed.connect(lambda: _throttle(self._refresh_timer))
         c.status_changed.connect(self.status_line.setText)
         c.error_occurred.connect(self.banner.show_message)
         c.queue_changed.connect(self._on_controller_queue_changed)
@@ -209,6 +228,9 @@ class MainWindow(QMainWindow):
         self.pool_map.sample_requested.connect(lambda idx: self._guard(c.show_sample, idx, "map"))
         self.runner.finished.connect(self._on_runner_finished)
         self.runner.failed.connect(self._on_runner_failed)
+        for dock in (self.history_dock, self.progress_dock, self.map_dock):
+            dock.visibilityChanged.connect(lambda shown: shown and _throttle(self._refresh_timer))
+        self.map_dock.visibilityChanged.connect(lambda shown: shown and _throttle(self._map_timer))
 
     def start(self) -> None:
         """Show the first sample, the panels and the curve; load features in the background."""
@@ -252,7 +274,7 @@ class MainWindow(QMainWindow):
         self.sample_view.set_sample(cur.sample, image, caption)
         preds = cur.item.predictions if cur.item is not None else {}
         self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
-        self._map_timer.start()
+        _throttle(self._map_timer)
 
     @Slot()
     def _refresh_panels(self) -> None:
@@ -260,11 +282,15 @@ class MainWindow(QMainWindow):
         p = self.project
         labels = p.labels()
         labeled = sorted({i for per in labels.values() for i in per})
-        self.history_view.set_events(p.history(limit=50))
         self.counts_line.setText(f"{len(labeled):,} / {p.n_samples:,} labeled")
-        self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in labels.items()},
-                                     p.class_counts(), len(labeled))
-        self.pool_map.set_labeled(np.asarray(labeled, dtype=np.int64))
+        # Only visible panels are redrawn; a dock shown later refreshes on becoming visible.
+        if self.history_dock.isVisible():
+            self.history_view.set_events(p.history(limit=50))
+        if self.progress_dock.isVisible():
+            self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in labels.items()},
+                                         _class_counts(p.spec.tasks, labels), len(labeled))
+        if self.map_dock.isVisible():
+            self.pool_map.set_labeled(np.asarray(labeled, dtype=np.int64))
 
     def _show_predictions(self) -> None:
         """Colour the map and fill the histogram; only when a model is in memory (never trains)."""
@@ -278,10 +304,12 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def _on_controller_queue_changed(self, items: list) -> None:
-        self._map_timer.start()
+        _throttle(self._map_timer)
 
     @Slot()
     def _update_map_marks(self) -> None:
+        if not self.map_dock.isVisible():
+            return
         cur = self.controller.current
         idx = [q.idx for q in self.controller.queue()] + ([cur.idx] if cur is not None else [])
         self.pool_map.set_queue(np.asarray(idx, dtype=np.int64))
@@ -330,8 +358,14 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_export_triggered(self) -> None:
-        # TODO(panels): open app/export_dialog.py (the other GUI engineer's) when it lands.
-        self.status_line.setText("Export: use 'activelab export' until the export dialog lands.")
+        from app.export_dialog import ExportDialog
+
+        self.export_dialog = ExportDialog(
+            str(self.project.path), runner=self.runner, project_name=self.project.path.name,
+            labeled_count=self.project.labeled_count(), parent=self)
+        self.export_dialog.export_finished.connect(
+            lambda path: self.status_line.setText(f"Labels exported to {path}"))
+        self.export_dialog.open()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Labels are already saved; remember the sample on screen, stop background work."""

@@ -58,6 +58,8 @@ def main() -> int:
     ap.add_argument("--workdir", default=str(Path("~/.cache/activelab-bench").expanduser()))
     ap.add_argument("--labels", type=int, default=200, help="key presses to time")
     ap.add_argument("--pace-ms", type=int, default=60, help="pause between presses (a fast expert)")
+    ap.add_argument("--docks", choices=("shown", "closed"), default="shown",
+                    help="closed: side panels closed, to separate their redraw cost")
     args = ap.parse_args()
     data = Path(args.data)
     if not data.exists():
@@ -92,6 +94,10 @@ def main() -> int:
     project = Project.open(path)
     win = MainWindow(project)
     win.sample_view.image_view.viewport().installEventFilter(watch)
+    if args.docks == "closed":
+        for dock in (win.history_dock, win.settings_dock, win.progress_dock, win.curve_dock,
+                     win.map_dock, win.histogram_dock):
+            dock.close()
     win.show()
     win.start()
     while watch.painted == 0:
@@ -164,7 +170,8 @@ def main() -> int:
     project.close()
     print()
     print(f"ui_latency on Fashion-MNIST ({project.n_samples:,} images), {n_labels} labels, "
-          f"Qt offscreen, {os.cpu_count()} CPUs")
+          f"Qt offscreen, {os.cpu_count()} CPUs, side panels {args.docks}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'measure':<52} {'p50':>9} {'p99':>9} {'max':>9}")
     print(f"{'launch -> first sample painted (whole process)':<52} {launch_total:>8.2f}s")
     print(f"{'launch -> first sample painted (after imports of bench)':<52} {launch_in_process:>8.2f}s")
