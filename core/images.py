@@ -72,6 +72,10 @@ def load_image(
             )
         try:
             with Image.open(path) as opened:
+                if size is not None and opened.format == "JPEG":
+                    # Let the JPEG decoder scale down by a power of two first (much faster);
+                    # the final resize below gives the exact size.
+                    opened.draft(mode or opened.mode, (2 * int(size), 2 * int(size)))
                 opened.load()
                 img = opened
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
