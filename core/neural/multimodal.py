@@ -53,7 +53,7 @@ class MultimodalClassifier(MultiTaskClassifier):
         modality_head_weight: float = 0.5,
         modality_dropout: float = 0.3,
         hidden: tuple[int, ...] = (256,),
-        text_hidden: tuple[int, ...] = (256,),
+        text_hidden: tuple[int, ...] = (128,),
         image_shape: tuple[int, int, int] | None = None,
         dropout: float = 0.2,
         weight_decay: float = 1e-4,
