@@ -19,6 +19,15 @@ from PySide6.QtWidgets import (
 
 KEYS = "1234567890"
 PER_ROW = 10
+PANEL_STYLE = """
+QFrame#taskRow[active="true"] { background: #eaf2fb; border: 1px solid #b7d0ea; border-radius: 6px; }
+QFrame#taskRow QPushButton { min-width: 44px; padding: 4px 10px; }
+QFrame#taskRow QPushButton:checked { background: #1c4e80; color: #ffffff; border: 1px solid #1c4e80; }
+QFrame#taskRow QPushButton[suggested="true"] { border: 2px dashed #d08a00; }
+QFrame#taskRow QPushButton[suggested="true"]:checked { border: 2px solid #d08a00; }
+QLabel#taskName { font-weight: 600; }
+QLabel#suggestion { color: #7a5200; }
+"""
 
 
 class TaskRow(QFrame):
@@ -136,6 +145,8 @@ class LabelPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("labelPanel")
+        self.setStyleSheet(PANEL_STYLE)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.rows: list[TaskRow] = []
         self.active = 0
         self.blind = False

@@ -267,8 +267,8 @@ class LabelingController(QObject):
         return next((i for i in range(n) if i not in done), None)
 
     def _show(self, idx: int, item: Any | None, source: str) -> None:
-        # Prepared queue items have no labels (the queue excludes them); revisits look them up.
-        existing = {} if item is not None else {
+        # Queue items and fallback picks are unlabeled by construction; revisits look labels up.
+        existing = {} if item is not None or source == "fallback" else {
             task: per[idx] for task, per in self.project.labels().items() if idx in per}
         self._current = Current(idx, self.project.sample(idx), item, existing, source)
         self._shown_at = time.perf_counter()

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStatusBar, QVBoxLayout,
+    QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QStatusBar, QVBoxLayout,
     QWidget,
 )
 
@@ -119,18 +119,13 @@ class MainWindow(QMainWindow):
         self.label_panel = LabelPanel()
         self.label_panel.set_tasks(list(project.spec.tasks))
         self.label_panel.set_blind(project.settings.blind_mode)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.sample_view)
-        split.addWidget(self.label_panel)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 0)
-        split.setChildrenCollapsible(False)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(self.banner)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.sample_view, 1)
+        lay.addWidget(self.label_panel, 0)   # always its full height: buttons are never clipped
         self.setCentralWidget(central)
 
         self.history_view = HistoryView()
@@ -149,8 +144,10 @@ class MainWindow(QMainWindow):
         self.progress_dock = self._dock("Progress", self.progress_panel, left)
         self.settings_dock = self._dock("Settings", self.settings_panel, left)
         self.history_dock = self._dock("History", self.history_view, left)
-        self.tabifyDockWidget(self.settings_dock, self.history_dock)
-        self.history_dock.raise_()
+        # One tab group on the left keeps the window within a 1280x800 screen.
+        self.tabifyDockWidget(self.progress_dock, self.history_dock)
+        self.tabifyDockWidget(self.history_dock, self.settings_dock)
+        self.progress_dock.raise_()
         self.resizeDocks([self.progress_dock, self.curve_dock], [300, 380], Qt.Orientation.Horizontal)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)

@@ -122,6 +122,7 @@ class SampleView(QWidget):
         self.message.setWordWrap(True)
         self.message.setObjectName("sampleMessage")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self._split_set = False  # parts share the width equally until the user drags the handle
         for w in (self.image_view, self.text_view, self.table_view):
             self.splitter.addWidget(w)
         self.stack = QStackedWidget()
@@ -162,6 +163,11 @@ class SampleView(QWidget):
             self.table_view.set_row(dict(sample.fields or {}))
             self.table_view.setVisible(True)
         self.stack.setCurrentWidget(self.splitter)
+        shown = [w for w in (self.image_view, self.text_view, self.table_view) if not w.isHidden()]
+        if len(shown) > 1 and self.splitter.width() > 0 and not self._split_set:
+            self.splitter.setSizes([self.splitter.width() // len(shown) if not w.isHidden() else 0
+                                    for w in (self.image_view, self.text_view, self.table_view)])
+            self._split_set = True
         if has_image:
             self.image_view.fit()
 
