@@ -137,3 +137,37 @@ def test_reopen_restores_sample_queue_settings_curve(qtbot, project):
     assert win2.curve_view.series("cv_accuracy")[0].size == n_curve
     win2.close()
     again.close()
+
+
+def test_demo_is_reopened_not_recreated(tmp_path):
+    folder = tmp_path / "demo"
+    first = open_or_create_demo(folder)
+    assert first.n_samples == 1797
+    assert [t.name for t in first.spec.tasks] == ["digit"]
+    first.label(first.ids[0], "3")
+    first.close()
+    again = open_or_create_demo(folder)
+    assert again.labeled_count() == 1
+    again.close()
+
+
+def test_run_gui_opens_project_and_ctrl_q_quits(qtbot, qapp, project):
+    from PySide6.QtCore import QTimer
+
+    from app.main import run_gui
+
+    seen = {}
+
+    def poke():
+        win = qapp._activelab_shell.window
+        seen["title"] = win.windowTitle()
+        seen["sample"] = win.controller.current is not None
+        win.activateWindow()
+        qtbot.waitUntil(win.isActiveWindow)
+        qtbot.keyClick(win, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+        seen["closed"] = not win.isVisible()
+
+    QTimer.singleShot(200, poke)
+    QTimer.singleShot(15000, qapp.quit)  # never hang the suite if Ctrl+Q did nothing
+    assert run_gui([], project_path=str(project.path)) == 0
+    assert seen == {"title": "activelab — digits", "sample": True, "closed": True}
