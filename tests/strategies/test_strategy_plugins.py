@@ -53,3 +53,27 @@ def test_broken_plugin_is_reported_and_others_still_load(installed_plugins):
 def test_registry_is_clean_after_plugins_are_gone():
     reg = registry(reload=True)
     assert "toy_norm" not in reg.names() and "broken" not in reg.failures
+
+
+def test_plugin_strategy_runs_through_the_loop(installed_plugins, tmp_path):
+    """A user's plug-in is the project's strategy by name, like a built-in; Project.query
+    returns the picks its scores rank highest, the same ones on a repeated query."""
+    import pandas as pd
+
+    from core.project import Project
+    from tests.core.helpers import write_text_csv
+
+    data = write_text_csv(tmp_path / "news.csv", n=90)
+    p = Project.create(tmp_path / "proj", data=data, text_columns=["text"], id_column="id",
+                       tasks=["topic=topic"], strategy="toy_norm", settings={"audit_rate": 0.0})
+    truth = pd.read_csv(data).set_index("id")
+    for sid in truth.index[:9]:
+        p.label(sid, truth.loc[sid, "topic"])
+    items = p.query(5)
+    assert [it.strategy for it in items] == ["toy_norm"] * 5
+    dense = p.features.dense
+    labeled = {p.index_of(s) for s in truth.index[:9]}
+    cand = np.array([i for i in range(p.n_samples) if i not in labeled])
+    norms = (dense[cand].astype(np.float64) ** 2).sum(axis=1)
+    assert [it.idx for it in items] == cand[np.argsort(-norms, kind="stable")[:5]].tolist()
+    assert [it.id for it in p.query(3, strategy="toy_norm")] == [it.id for it in items[:3]]

@@ -1,0 +1,167 @@
+"""Every registered strategy through the real loop (Project.query) and the simulator, with the
+inputs the engine builds itself (bootstrap committees and samples, per-task training rows)."""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+import core.committee
+from core.cli_simulate import add_parser, run
+from core.errors import StrategyError
+from core.project import Project
+from core.registry import registry
+from core.simulate import simulate
+from core.training import fit_task_model, task_outputs, wanted_inputs
+from tests.core.helpers import write_text_csv
+
+#: Needs per-modality heads, which only the multimodal model gives (not this text project).
+MULTIMODAL_ONLY = {"cross_modal_disagreement"}
+
+
+def _label(project: Project, truth: pd.DataFrame, ids, tasks=("topic", "tags")) -> None:
+    for sid in ids:
+        values = {}
+        if "topic" in tasks:
+            values["topic"] = truth.loc[sid, "topic"]
+        if "tags" in tasks:
+            values["tags"] = truth.loc[sid, "tags"].split("|")
+        project.label_sample(sid, values)
+
+
+@pytest.fixture(scope="module")
+def labeled_project(tmp_path_factory):
+    """A two-task text project (single-label topic, multi-label tags), 18 samples labeled on
+    both tasks and 6 more on topic only, so the tasks have different labeled rows."""
+    tmp = tmp_path_factory.mktemp("loop")
+    data = write_text_csv(tmp / "news.csv", n=150)
+    p = Project.create(tmp / "proj", data=data, text_columns=["text"], id_column="id",
+                       tasks=["topic=topic", "tags=tags"], multilabel=["tags"],
+                       settings={"audit_rate": 0.0})
+    truth = pd.read_csv(data).set_index("id")
+    _label(p, truth, truth.index[:18])
+    _label(p, truth, truth.index[18:24], tasks=("topic",))
+    return p
+
+
+@pytest.mark.parametrize("name", registry().names())
+def test_every_registered_strategy_runs_through_project_query(labeled_project, name):
+    p = labeled_project
+    labeled = {sid for per in p.labels().values() for sid in per}
+    if name in MULTIMODAL_ONLY:
+        with pytest.raises(StrategyError, match="multimodal"):
+            p.query(6, strategy=name)
+        return
+    items = p.query(6, strategy=name)
+    ids = [it.id for it in items]
+    assert len(ids) == 6 and len(set(ids)) == 6
+    assert not set(ids) & labeled
+    assert all(it.strategy == name and it.reason == f"chosen by {name}" for it in items)
+    assert all(set(it.predictions) == {"topic", "tags"} for it in items)
+    # The same labels and seed give the same picks (a second process would agree).
+    assert [it.id for it in p.query(6, strategy=name)] == ids
+
+
+def test_committee_trains_each_task_on_its_own_labeled_rows(labeled_project, monkeypatch):
+    p = labeled_project
+    calls = []
+    real = core.committee.committee_outputs
+
+    def spy(make, X_train, y_train, X_pool, classes, **kw):
+        calls.append((X_train, list(y_train), tuple(classes)))
+        return real(make, X_train, y_train, X_pool, classes, **kw)
+
+    monkeypatch.setattr(core.committee, "committee_outputs", spy)
+    p.query(4, strategy="vote_entropy")
+    snap = p.training_snapshot()
+    X = p.features.model_X
+    topic_idx, topic_y = snap.labeled["topic"]
+    assert len(topic_idx) == 24 and len(snap.labeled["tags"][0]) == 18
+    (X_train, y_train, classes), = calls   # the multi-label task has no bootstrap committee
+    assert classes == p.spec.task("topic").classes
+    assert y_train == [str(v) for v in topic_y]
+    assert (X_train != X[topic_idx]).nnz == 0
+
+
+def test_bald_gets_bootstrap_samples_from_a_scikit_learn_model():
+    X, y = make_classification(n_samples=400, n_features=6, n_informative=4, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    y = y.astype(str)
+    lab = np.arange(30)
+    fitted = fit_task_model("logistic_regression", None, X[lab], y[lab], ("0", "1", "2"))
+    out = task_outputs({"t": fitted}, X, {"proba", "mc_samples"}, model_name="logistic_regression",
+                       X_train_by_task={"t": X[lab]}, y_train_by_task={"t": y[lab]},
+                       n_bootstrap_samples=8)["t"]
+    assert out.mc_samples.shape == (8, 400, 3)
+    np.testing.assert_allclose(out.mc_samples.sum(axis=2), 1.0, atol=1e-5)
+    # Members trained on different resamples disagree somewhere: BALD is not all zero.
+    from strategies.bayesian import bald_block
+    assert bald_block(out.mc_samples.astype(np.float64)).max() > 1e-3
+    # Without training rows there is nothing to resample: no samples, not a wrong array.
+    none = task_outputs({"t": fitted}, X, {"mc_samples"}, model_name="logistic_regression")
+    assert none["t"].mc_samples is None
+
+
+def test_expensive_optional_inputs_only_when_a_parameter_needs_them():
+    mix = registry().get("exploration_mix")
+    assert "mc_samples" not in wanted_inputs(mix, {"base": "entropy"})
+    assert "committee" not in wanted_inputs(mix, {"base": "entropy"})
+    assert "mc_samples" in wanted_inputs(mix, {"base": "bald"})
+    assert "committee" in wanted_inputs(mix, {"base": "vote_entropy"})
+    assert "committee" in wanted_inputs(registry().get("vote_entropy"))
+
+
+def test_simulate_runs_strategies_that_need_committees_samples_and_features():
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=5, n_classes=3,
+                               n_clusters_per_class=1, random_state=1)
+    names = ["bald", "variation_ratios", "vote_entropy", "coreset", "density_weighted", "badge",
+             "cluster", "ranked_batch", "exploration_mix"]
+    r = simulate(X, y.astype(str), strategies=names, initial=6, batch=6, budget=24, repeats=1,
+                 seed=0, strategy_params={"exploration_mix": {"base": "bald"}})
+    counts = r.curves.groupby("strategy")["n_labels"].apply(list).to_dict()
+    assert set(counts) == set(names) | {"random"}
+    assert all(v == [6, 12, 18, 24] for v in counts.values())
+    assert r.curves["accuracy"].between(0, 1).all()
+
+
+# ---------------------------------------------------------------- real data (slow)
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_ag_news_subset_simulate_with_bayesian_committee_and_diversity(shared_data, tmp_path):
+    frame = pd.read_csv(shared_data("ag_news_test", "test.csv"))
+    sub = tmp_path / "ag_subset.csv"
+    frame.groupby("label").head(300).to_csv(sub, index=False)   # 1,200 rows, 4 topics
+    ap = argparse.ArgumentParser()
+    add_parser(ap.add_subparsers(dest="command", required=True))
+    names = ["bald", "vote_entropy", "coreset", "density_weighted", "badge"]
+    args = ap.parse_args([
+        "simulate", "--data", str(sub), "--label-column", "label", "--text-column", "title",
+        "--text-column", "description", "--strategies", ",".join(names), "--initial", "12",
+        "--batch", "12", "--budget", "48", "--repeats", "1", "--out", str(tmp_path / "out"),
+        "--no-progress"])
+    assert run(args) == 0
+    curves = pd.read_csv(tmp_path / "out" / "curves.csv")
+    assert set(curves["strategy"]) == set(names) | {"random"}
+    assert (curves.groupby("strategy")["n_labels"].max() == 48).all()
+    # Four balanced topics: 48 labels already beat chance (0.25) for every strategy.
+    assert (curves[curves["n_labels"] == 48]["accuracy"] > 0.3).all()
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_fashion_mnist_60k_pool_query_with_bald_coreset_density(shared_data, tmp_path):
+    path = shared_data("fashion_mnist", "fashion_mnist.npz")
+    p = Project.create(tmp_path / "fm", data=path, settings={"audit_rate": 0.0})
+    assert p.n_samples == 60000
+    y = np.load(path)["y_train"]
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(y), 30, replace=False):
+        p.label(p.ids[i], str(y[i]))
+    for name in ("bald", "coreset", "density_weighted"):
+        items = p.query(20, strategy=name)
+        assert len({it.id for it in items}) == 20
+        assert all(it.strategy == name for it in items)
