@@ -105,9 +105,9 @@ class LabelingController(QObject):
         self._advance(after=cur)   # the next sample first, the panels after
         self.labels_changed.emit()
         if self._since_retrain >= max(1, int(self.project.settings.retrain_every)):
-            self.request_retrain()
+            self.request_retrain(supersede=False)
         elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
-            self.request_retrain()
+            self.request_retrain(supersede=False)
         return list(events)
 
     def skip(self) -> None:
@@ -179,12 +179,22 @@ class LabelingController(QObject):
             self._pending_retrain = False
             self.request_retrain()
 
-    def request_retrain(self) -> None:
-        """Retrain on a snapshot in the worker; supersedes a retrain already running."""
+    def request_retrain(self, supersede: bool = True) -> None:
+        """Retrain on a snapshot in the worker.
+
+        ``supersede`` (Retrain now, changed settings) cancels a running retrain. Automatic
+        requests while one runs are coalesced into one follow-up run started when it ends, so a
+        fast expert still gets fresh models and requests never pile up.
+        """
         if not self._ready:
             self._pending_retrain = True
             self.status_changed.emit("Loading the pool features…")
             return
+        if not supersede and self.runner.is_running(RETRAIN):
+            self._pending_retrain = True
+            self._since_retrain = 0
+            return
+        self._pending_retrain = False
         try:
             snapshot = self.project.training_snapshot()
         except ActiveLabError as exc:
@@ -303,6 +313,8 @@ class LabelingController(QObject):
         except ActiveLabError as exc:
             self._on_runner_failed(RETRAIN, str(exc))
             return
+        finally:
+            self._start_pending()
         shown = self._current.idx if self._current is not None else None
         fresh_queue = self.project.queue()
         self._handled.clear()
@@ -339,3 +351,10 @@ class LabelingController(QObject):
         keep = f"labeling continues with model v{v}" if v else "labeling continues without a model"
         self.status_changed.emit(f"Retrain failed — {keep}.")
         self.error_occurred.emit(f"Retraining failed: {message}")
+        self._start_pending()
+
+    def _start_pending(self) -> None:
+        """Start the coalesced follow-up retrain, if labels arrived while one was running."""
+        if self._pending_retrain and self._ready and not self.runner.is_running(RETRAIN):
+            self._pending_retrain = False
+            QTimer.singleShot(0, self.request_retrain)

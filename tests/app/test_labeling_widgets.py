@@ -9,21 +9,6 @@ from core.spec import TaskSpec
 from tests.app.fake_engine import FakeProject, fake_retrain
 
 
-@pytest.fixture(autouse=True)
-def _collect_windows(qapp):
-    """Delete closed windows and collect cycles between tests (no Qt objects left for exit)."""
-    yield
-    import gc
-
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    for w in qapp.topLevelWidgets():
-        w.close()
-        w.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
-
-
 def open_window(qtbot, project):
     win = MainWindow(project, retrain_fn=fake_retrain)
     qtbot.addWidget(win)
@@ -159,4 +144,35 @@ def test_named_classes_use_keys_in_order_with_filter(qtbot, tmp_path):
     first = win.controller.current.idx
     win.label_panel.press_number(0)
     assert project.labels()["kind"][first] == "class11"
+    win.runner.shutdown()
+
+
+def test_labels_during_a_retrain_get_a_follow_up_retrain(qtbot, tmp_path):
+    import threading
+
+    from tests.app.fake_engine import fake_retrain as plain
+
+    gate = threading.Event()
+
+    def gated(snapshot, progress):
+        while not gate.wait(0.01):
+            progress.update(0.1, "waiting")
+        return plain(snapshot, progress)
+
+    project = FakeProject(tmp_path / "gated", n=60)
+    win = MainWindow(project, retrain_fn=gated)
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    win.start()
+    qtbot.waitUntil(lambda: win.controller._ready)
+    for _ in range(10):          # 5 labels start a retrain; 5 more arrive while it runs
+        press(qtbot, win, Qt.Key.Key_1)
+    assert win.runner.is_running("retrain")
+    versions = []
+    win.controller.model_updated.connect(lambda p: versions.append(p.n_labels))
+    gate.set()
+    qtbot.waitUntil(lambda: len(versions) == 2, timeout=5000)
+    assert versions == [5, 10], "the running retrain finished, then one follow-up on all labels"
     win.runner.shutdown()
