@@ -271,6 +271,9 @@ class MainWindow(QMainWindow):
         self.sample_view.set_sample(cur.sample, image, caption)
         preds = cur.item.predictions if cur.item is not None else {}
         self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
+        # Paint the new sample now, before queued panel refreshes or a model install get a turn.
+        self.sample_view.repaint()
+        self.label_panel.repaint()
         _throttle(self._map_timer)
 
     @Slot()
