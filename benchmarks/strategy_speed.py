@@ -5,10 +5,11 @@ scikit-activeml measured in the same run.
 
 Method: every measurement runs in a fresh child process (so one run's memory and caches do
 not leak into the next). The child builds the inputs (float32 features of dimension d, 10
-classes, committee M=5, MC samples S=10, 100 labeled samples, every other sample a candidate),
-runs the query once to warm up (imports, thread pools), then resets the kernel's peak-RSS counter (``echo 5 > /proc/self/clear_refs``), runs the
-query again and reports wall time and peak RSS minus RSS just before the query: the memory the
-query itself needed, inputs excluded. Peers that would need more than ~8 GB are skipped
+classes, committee M=5, MC samples S=10, two modality heads (image, text) for co-testing,
+100 labeled samples, every other sample a candidate), runs the query once to warm up
+(imports, thread pools), then resets the kernel's peak-RSS counter
+(``echo 5 > /proc/self/clear_refs``), runs the query again and reports wall time and peak
+RSS minus RSS just before the query: the memory the query itself needed, inputs excluded. Peers that would need more than ~8 GB are skipped
 and listed as such. Results are printed and written to benchmarks/results/strategy_speed.txt.
 """
 from __future__ import annotations
@@ -22,9 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES, M, S, N_LABELED, BATCH = 10, 5, 10, 100, 100
+MODALITIES = ("image", "text")
 FEATURE_FREE = {"random", "least_confidence", "margin", "entropy", "vote_entropy",
                 "consensus_entropy", "kl_max_disagreement", "bald", "variation_ratios",
-                "skal_uncertainty"}
+                "skal_uncertainty", "cross_modal_disagreement"}
 PEER_LIMIT_BYTES = 8e9
 
 
@@ -51,7 +53,10 @@ def _inputs(n: int, d: int, needs: set[str]):
     proba = simplex((n, CLASSES))
     out = TaskOutput(proba=proba, classes=tuple(str(c) for c in range(CLASSES)),
                      mc_samples=simplex((S, n, CLASSES)) if "mc_samples" in needs else None,
-                     committee=simplex((M, n, CLASSES)) if "committee" in needs else None)
+                     committee=simplex((M, n, CLASSES)) if "committee" in needs else None,
+                     # two modality heads (image, text), as the multimodal model gives them
+                     by_modality={m: simplex((n, CLASSES)) for m in MODALITIES}
+                     if "by_modality" in needs else None)
     labeled = np.sort(rng.choice(n, N_LABELED, replace=False)).astype(np.int64)
     mask = np.ones(n, dtype=bool)
     mask[labeled] = False

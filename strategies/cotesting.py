@@ -15,6 +15,7 @@ import numpy as np
 
 from core.errors import StrategyError
 from core.strategy_api import Param, QueryContext, Strategy, TaskOutput, aggregate_task_scores
+from strategies._chunks import BLOCK
 
 
 def _xlogx_ratio(p: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -66,14 +67,20 @@ def cross_modal_disagreement(ctx: QueryContext, divergence: str = "js") -> np.nd
     def one(out: TaskOutput, cand: np.ndarray):
         if not out.by_modality or len(out.by_modality) < 2:
             return None
-        views = [np.asarray(v, dtype=np.float64)[cand] for v in out.by_modality.values()]
-        for name, v in zip(out.by_modality, views):
-            if v.ndim != 2 or v.shape[1] != views[0].shape[1]:
+        heads = [np.asarray(v) for v in out.by_modality.values()]
+        for name, v in zip(out.by_modality, heads):
+            if v.ndim != 2 or v.shape[1] != heads[0].shape[1]:
                 raise StrategyError(
                     f"Per-modality predictions for '{name}' have shape {v.shape}; every "
                     "modality needs (n_pool, n_classes)."
                 )
-        return disagreement_scores(views, out.multilabel, divergence)
+        # In candidate blocks: float64 copies of a 1M-row pool would cost hundreds of MB.
+        scores = np.empty(len(cand), dtype=np.float64)
+        for s in range(0, len(cand), BLOCK):
+            rows = cand[s:s + BLOCK]
+            views = [np.asarray(v[rows], dtype=np.float64) for v in heads]
+            scores[s:s + BLOCK] = disagreement_scores(views, out.multilabel, divergence)
+        return scores
 
     return aggregate_task_scores(ctx, one)
 
