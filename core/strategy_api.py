@@ -224,10 +224,10 @@ def top_k(scores: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     if n <= 0:
         return np.empty(0, dtype=np.int64)
     tiebreak = rng.random(m)
-    # NaN scores rank last.
-    s = np.where(np.isnan(scores), -np.inf, scores)
+    # NaN scores rank last (copied only when there are any: at 1M every pass counts).
+    s = np.where(np.isnan(scores), -np.inf, scores) if np.isnan(scores).any() else scores
     if n < m:
-        part = np.argpartition(-s, n - 1)[:n]
+        part = np.argpartition(s, m - n)[m - n:]
         kth = s[part].min()
         # Every candidate tied with the n-th score competes for the last places by tiebreak.
         tied = np.flatnonzero(s == kth)

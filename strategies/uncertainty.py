@@ -11,16 +11,30 @@ from core.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
 
 
 def _rows(out: TaskOutput, candidates: np.ndarray) -> np.ndarray | None:
+    """The candidates' probabilities in their own dtype (float32 stays float32: at 1M rows a
+    float64 copy costs more than the scores)."""
     if out.proba is None:
         return None
-    return np.asarray(out.proba[candidates], dtype=np.float64)
+    return np.take(np.asarray(out.proba), candidates, axis=0)
+
+
+def _by_class(p: np.ndarray) -> np.ndarray:
+    """(C, m) contiguous copy of (m, C) probabilities (float32 or float64).
+
+    Reductions over a short last axis are slow in NumPy (a 500k x 10 max took 43 ms); over
+    the first axis of a (C, m) array they are elementwise passes over rows (about 5x faster).
+    """
+    p = np.asarray(p)
+    if p.dtype not in (np.float32, np.float64):
+        p = p.astype(np.float64)
+    return np.ascontiguousarray(p.T)
 
 
 def least_confidence_scores(p: np.ndarray, multilabel: bool = False) -> np.ndarray:
     """1 - max_c p(c|x); for multi-label the mean over classes of 1 - max(p, 1-p)."""
     if multilabel:
         return (1.0 - np.maximum(p, 1.0 - p)).mean(axis=1)
-    return 1.0 - p.max(axis=1)
+    return 1.0 - _by_class(p).max(axis=0)
 
 
 def margin_scores(p: np.ndarray, multilabel: bool = False) -> np.ndarray:
@@ -29,8 +43,13 @@ def margin_scores(p: np.ndarray, multilabel: bool = False) -> np.ndarray:
         return -np.abs(2.0 * p - 1.0).mean(axis=1)
     if p.shape[1] < 2:
         return np.zeros(p.shape[0])
-    top2 = np.partition(p, p.shape[1] - 2, axis=1)[:, -2:]
-    return -(top2[:, 1] - top2[:, 0])
+    pc = _by_class(p)
+    best = np.maximum(pc[0], pc[1])
+    second = np.minimum(pc[0], pc[1])
+    for row in pc[2:]:  # running top two over classes: O(C) passes, no sort
+        np.maximum(second, np.minimum(best, row), out=second)
+        np.maximum(best, row, out=best)
+    return -(best - second)
 
 
 def entropy_scores(p: np.ndarray, multilabel: bool = False) -> np.ndarray:
@@ -39,8 +58,11 @@ def entropy_scores(p: np.ndarray, multilabel: bool = False) -> np.ndarray:
         if multilabel:
             q = np.clip(p, 1e-12, 1 - 1e-12)
             return -(q * np.log(q) + (1 - q) * np.log(1 - q)).mean(axis=1)
-        logp = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), 0.0)
-        return -(p * logp).sum(axis=1)
+        pc = _by_class(p)
+        logp = np.zeros_like(pc)
+        np.log(pc, out=logp, where=pc > 0)
+        logp *= pc
+        return -logp.sum(axis=0)
 
 
 def _per_task(fn):
