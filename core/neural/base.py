@@ -96,7 +96,8 @@ class TorchBase(BaseEstimator):
         states = [net.state_dict() for net in source.nets_]
         if len(states) < self._n_members():
             return None
-        probe = self.build_net(spec).state_dict()
+        with training.seeded(0, self.n_threads):  # leaves the caller's torch RNG untouched
+            probe = self.build_net(spec).state_dict()
         for st in states:
             if st.keys() != probe.keys() or any(st[k].shape != probe[k].shape for k in st):
                 return None

@@ -19,6 +19,16 @@ from torch import nn
 ATTENTION_HEADS = 4
 
 
+class SparseAwareLinear(nn.Linear):
+    """A linear layer that also takes a sparse COO batch (TF-IDF rows) without densifying:
+    forward and weight gradient then cost O(nnz x out) instead of O(rows x d_in x out)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_sparse:
+            return torch.sparse.mm(x, self.weight.t()) + self.bias
+        return super().forward(x)
+
+
 class MLPEncoder(nn.Module):
     """Linear+ReLU layers with dropout between them; optional linear projection at the end."""
 
@@ -27,7 +37,7 @@ class MLPEncoder(nn.Module):
     ) -> None:
         super().__init__()
         hidden = tuple(int(h) for h in hidden) or (int(out_dim or 128),)
-        self.stem = nn.Sequential(nn.Linear(d_in, hidden[0]), nn.ReLU())
+        self.stem = nn.Sequential(SparseAwareLinear(d_in, hidden[0]), nn.ReLU())
         layers: list[nn.Module] = []
         prev = hidden[0]
         for h in hidden[1:]:
@@ -51,7 +61,7 @@ class CNNEncoder(nn.Module):
         image_shape: Sequence[int],
         out_dim: int,
         dropout: float,
-        channels: Sequence[int] = (16, 32, 64),
+        channels: Sequence[int] = (8, 16, 32),
         linear_out: bool = False,
     ) -> None:
         super().__init__()
@@ -75,6 +85,8 @@ class CNNEncoder(nn.Module):
         self.out_dim = int(out_dim)
 
     def stem(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_sparse:
+            x = x.to_dense()
         return self._conv(x.reshape((x.shape[0],) + self.image_shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

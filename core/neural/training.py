@@ -60,10 +60,14 @@ def seeded(seed: int, n_threads: int) -> Iterator[None]:
 
 
 def rows_tensor(block, idx: np.ndarray | None = None) -> torch.Tensor:
-    """Rows of a dense or sparse block as a float32 tensor; NaN (missing modality) -> 0."""
+    """Rows of a block as a float32 tensor (sparse COO for a sparse block, which only the
+    first linear layer reads); NaN (missing modality) -> 0."""
     part = block if idx is None else block[idx]
     if sp.issparse(part):
-        part = part.toarray()
+        coo = part.tocoo()
+        indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+        values = torch.from_numpy(np.nan_to_num(coo.data.astype(np.float32)))
+        return torch.sparse_coo_tensor(indices, values, coo.shape, check_invariants=False).coalesce()
     arr = np.asarray(part, dtype=np.float32)
     if not np.isfinite(arr).all():
         arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
