@@ -21,7 +21,7 @@ KEYS = "1234567890"
 PER_ROW = 10
 PANEL_STYLE = """
 QFrame#taskRow[active="true"] { background: #eaf2fb; border: 1px solid #b7d0ea; border-radius: 6px; }
-QFrame#taskRow QPushButton { min-width: 44px; padding: 4px 10px; }
+QFrame#taskRow QPushButton { min-width: 28px; padding: 4px 6px; }
 QFrame#taskRow QPushButton:checked { background: #1c4e80; color: #ffffff; border: 1px solid #1c4e80; }
 QFrame#taskRow QPushButton[suggested="true"] { border: 2px dashed #d08a00; }
 QFrame#taskRow QPushButton[suggested="true"]:checked { border: 2px solid #d08a00; }
@@ -162,6 +162,8 @@ class LabelPanel(QWidget):
         self.flag_button = self._action("Flag  F", self.flag_requested.emit)
         self.undo_button = self._action("Undo  Ctrl+Z", self.undo_requested.emit)
         self.redo_button = self._action("Redo  Ctrl+Shift+Z", self.redo_requested.emit)
+        for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button, self.redo_button):
+            b.setStyleSheet("padding: 4px 8px;")
         actions = QHBoxLayout()
         for b in (self.submit_button, self.skip_button, self.flag_button):
             actions.addWidget(b)
@@ -303,7 +305,7 @@ def why_text(item: Any | None, source: str, n_pool: int) -> str:
             "undo": "Shown again after undo: label it again, or press Space to skip.",
             "map": "Opened from the pool map.",
             "resume": "Where you left off last time.",
-            "fallback": "A random unlabeled sample: the prepared queue was used up (a new one is on its way).",
+            "fallback": "A random unlabeled sample while the model prepares the next queue.",
         }.get(source, "")
     parts = [f"<b>Why this sample:</b> {item.strategy}"]
     if item.audit:

@@ -139,6 +139,8 @@ class MainWindow(QMainWindow):
         self.curve_dock = self._dock("Learning curve", self.curve_view, right)
         self.map_dock = self._dock("Pool map", self.pool_map, right)
         self.histogram_dock = self._dock("Confidence", self.histogram, right)
+        for dock in (self.curve_dock, self.map_dock, self.histogram_dock):
+            dock.setMinimumWidth(270)
         self.tabifyDockWidget(self.map_dock, self.histogram_dock)
         self.map_dock.raise_()
         self.progress_dock = self._dock("Progress", self.progress_panel, left)
@@ -148,7 +150,6 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.progress_dock, self.history_dock)
         self.tabifyDockWidget(self.history_dock, self.settings_dock)
         self.progress_dock.raise_()
-        self.resizeDocks([self.progress_dock, self.curve_dock], [300, 380], Qt.Orientation.Horizontal)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_MS)  # throttled: the sample is painted first
@@ -231,6 +232,8 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Show the first sample, the panels and the curve; load features in the background."""
+        QTimer.singleShot(0, lambda: self.resizeDocks(
+            [self.progress_dock, self.curve_dock], [330, 360], Qt.Orientation.Horizontal))
         self._refresh_panels()
         self.curve_view.set_points(self.project.curve())
         self._show_predictions()
