@@ -85,26 +85,55 @@ def exact_density(X: np.ndarray, rows: np.ndarray, metric: str = "cosine",
     return out
 
 
+def _k_largest(h: np.ndarray, k: int) -> np.ndarray:
+    """The k largest values of each row of h (any order); h may be overwritten.
+
+    For small k, k argmax passes beat np.partition by about 2x (a partition copies and
+    selects per row; an argmax is one vectorised pass).
+    """
+    if k > 16:
+        return np.partition(h, h.shape[1] - k, axis=1)[:, h.shape[1] - k:]
+    rows = np.arange(h.shape[0])
+    out = np.empty((h.shape[0], k), dtype=h.dtype)
+    for i in range(k):
+        j = h.argmax(axis=1)
+        out[:, i] = h[rows, j]
+        h[rows, j] = -np.inf
+    return out
+
+
 def knn_density(X: np.ndarray, rows: np.ndarray, k: int, reference_size: int,
                 rng: np.random.Generator, metric: str = "cosine", block: int = 4096) -> np.ndarray:
-    """Mean similarity of each of ``rows`` to its k nearest reference samples (self excluded)."""
+    """Mean similarity of each of ``rows`` to its k nearest reference samples (self excluded).
+
+    Neighbours are found on a monotone transform of the distance, so only k values per row
+    are turned into distances: the largest cosine similarities, or for euclidean the largest
+    a.b - |b|^2 / 2 (|a - b|^2 = |a|^2 - 2 (a.b - |b|^2 / 2)).
+    """
     n = X.shape[0]
     ref = np.arange(n) if n <= reference_size else np.sort(rng.choice(n, reference_size, replace=False))
     col_of = np.full(n, -1, dtype=np.int64)
     col_of[ref] = np.arange(len(ref))
     R = np.asarray(X[ref], dtype=np.float32)
     Rp, r_norms = _prepare(R, metric, np.float32)
+    RT = np.ascontiguousarray(Rp.T)
     k = max(1, min(int(k), len(ref) - 1 if len(ref) > 1 else 1))
     out = np.empty(len(rows))
     for s in range(0, len(rows), block):
         r = rows[s:s + block]
         Ap, a_norms = _prepare(np.asarray(X[r], dtype=np.float32), metric, np.float32)
-        d = _block_distances(Ap, a_norms, Rp, r_norms, metric)
+        h = Ap @ RT
+        if metric == "euclidean":
+            h -= 0.5 * r_norms[None, :]
         own = col_of[r]
         has = own >= 0
-        d[np.flatnonzero(has), own[has]] = np.inf
-        near = np.partition(d, k - 1, axis=1)[:, :k]
-        out[s:s + block] = (1.0 / (1.0 + near.astype(np.float64))).mean(axis=1)
+        h[np.flatnonzero(has), own[has]] = -np.inf
+        top = _k_largest(h, k).astype(np.float64)
+        if metric == "cosine":
+            near = np.clip(1.0 - top, 0.0, 2.0)
+        else:
+            near = np.sqrt(np.maximum(a_norms.astype(np.float64)[:, None] - 2.0 * top, 0.0))
+        out[s:s + block] = (1.0 / (1.0 + near)).mean(axis=1)
     return out
 
 
