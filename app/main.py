@@ -31,8 +31,6 @@ class AppShell:
     """Owns the top-level windows: the start screen and the open project's window."""
 
     def __init__(self, app: Any) -> None:
-        from PySide6.QtWidgets import QProgressDialog  # noqa: F401 - Qt is up by now
-
         self.app = app
         self.runner = TaskRunner()
         self.runner.finished.connect(self._on_runner_finished)
@@ -150,9 +148,6 @@ def make_app(argv: list[str] | None = None) -> Any:
         app = QApplication(list(argv) if argv else ["activelab"])
     app.setApplicationName("activelab")
     app.setOrganizationName("activelab")
-    from app.refcount_guard import install as install_refcount_guard
-
-    install_refcount_guard()
     try:
         from app.icons import icon, style_sheet
 

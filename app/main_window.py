@@ -24,7 +24,6 @@ from app.panels.learning_curve_view import LearningCurveView
 from app.panels.pool_map_view import PoolMapView
 from app.panels.progress_panel import ProgressPanel
 from app.panels.settings_panel import SettingsPanel
-from app.refcount_guard import install as install_refcount_guard
 from app.sample_view import SampleView
 from app.worker import TaskRunner
 from core.errors import ActiveLabError
@@ -106,7 +105,6 @@ class MainWindow(QMainWindow):
     def __init__(self, project: Any, runner: TaskRunner | None = None,
                  retrain_fn: Any | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        install_refcount_guard()
         self.project = project
         self.runner = runner or TaskRunner(self)
         self.controller = LabelingController(project, self.runner, retrain_fn=retrain_fn, parent=self)
