@@ -1,8 +1,13 @@
-"""The latest label events; selecting one asks to show that sample so its label can be changed."""
+"""The latest labeling actions; selecting one asks to show that sample so its label can be changed.
+
+One line per action (an event group): a sample labeled for three tasks at once is one line with
+the three values, the way the expert entered it. Undone actions are greyed and marked.
+"""
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -10,18 +15,66 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 KIND_TEXT = {"label": "", "skip": "skipped", "flag": "flagged", "undo": "undo", "redo": "redo"}
 
 
+@dataclass(frozen=True)
+class Action:
+    """One history line: the events of one group (one sample submission, skip, flag, undo…)."""
+
+    group: int
+    time: float
+    kind: str
+    sample_id: str | None
+    values: tuple[tuple[str | None, Any], ...]   # (task, value) per labeled task
+    undone: bool = False
+
+
+def _value_text(v: Any) -> str:
+    return ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+
+def group_actions(events: Sequence[Any]) -> list[Action]:
+    """Events (newest first, as ``Project.history`` returns them) as one Action per group,
+    newest first; a label action later undone (and not redone) is marked ``undone``."""
+    undone: set[int] = set()
+    for ev in reversed(events):            # oldest first: the last undo/redo of a group wins
+        if ev.kind == "undo" and ev.target_seq is not None:
+            undone.add(int(ev.target_seq))
+        elif ev.kind == "redo" and ev.target_seq is not None:
+            undone.discard(int(ev.target_seq))
+    out: list[Action] = []
+    by_group: dict[int, int] = {}
+    for ev in events:
+        key = int(getattr(ev, "group", 0) or ev.seq)
+        if key in by_group:
+            a = out[by_group[key]]
+            out[by_group[key]] = Action(a.group, a.time, a.kind, a.sample_id,
+                                        ((ev.task, ev.value),) + a.values, a.undone)
+            continue
+        by_group[key] = len(out)
+        values = ((ev.task, ev.value),) if ev.kind == "label" else ()
+        out.append(Action(key, ev.time, ev.kind, ev.sample_id, values,
+                          ev.kind in ("label", "skip", "flag") and key in undone))
+    return out
+
+
+def action_text(a: Action, show_task: bool = True) -> str:
+    """One history line: when, which sample, what was decided."""
+    when = time.strftime("%H:%M:%S", time.localtime(a.time))
+    if a.kind == "label":
+        what = " · ".join(f"{t}: {_value_text(v)}" if (t and show_task) else _value_text(v)
+                          for t, v in a.values)
+        line = f"{when}  {a.sample_id}  →  {what}"
+    else:
+        line = f"{when}  {a.sample_id}  ({KIND_TEXT.get(a.kind, a.kind)})"
+    return line + ("   (undone)" if a.undone else "")
+
+
 def event_text(ev: Any) -> str:
-    """One history line: when, which sample, what happened."""
-    when = time.strftime("%H:%M:%S", time.localtime(ev.time))
-    if ev.kind == "label":
-        value = ", ".join(map(str, ev.value)) if isinstance(ev.value, (list, tuple)) else str(ev.value)
-        task = f"{ev.task}: " if ev.task else ""
-        return f"{when}  {ev.sample_id}  →  {task}{value}"
-    return f"{when}  {ev.sample_id}  ({KIND_TEXT.get(ev.kind, ev.kind)})"
+    """One event as a history line (kept for callers that show single events)."""
+    return action_text(group_actions([ev])[0])
 
 
 class HistoryView(QWidget):
-    """A list of recent events, newest first. Emits ``sample_id_requested`` on selection."""
+    """A list of recent actions, newest first. Emits ``sample_id_requested`` on selection."""
 
     sample_id_requested = Signal(str)
 
@@ -39,13 +92,23 @@ class HistoryView(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.list, 1)
         lay.addWidget(hint)
+        self._lines: list[str] = []
 
-    def set_events(self, events: list[Any]) -> None:
+    def set_events(self, events: Sequence[Any], limit: int = 50) -> None:
+        """Show the latest ``limit`` actions of ``events`` (newest first, any number per group)."""
+        actions = group_actions(events)[:limit]
+        tasks = {t for a in actions for t, _v in a.values}
+        show_task = len(tasks) > 1
+        lines = [action_text(a, show_task) for a in actions]
+        if lines == self._lines:
+            return   # unchanged: keep the selection and scroll position
+        self._lines = lines
         self.list.clear()
-        for ev in events:
-            item = QListWidgetItem(event_text(ev))
-            item.setData(Qt.ItemDataRole.UserRole, ev.sample_id)
-            if ev.kind != "label":
+        for a, line in zip(actions, lines):
+            item = QListWidgetItem(line)
+            item.setData(Qt.ItemDataRole.UserRole, a.sample_id)
+            item.setToolTip(line)
+            if a.kind != "label" or a.undone:
                 item.setForeground(Qt.GlobalColor.gray)
             self.list.addItem(item)
 

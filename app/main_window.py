@@ -66,11 +66,21 @@ def _class_counts(tasks: Any, labels: dict[str, dict[int, Any]]) -> dict[str, di
     return out
 
 
-def _model_names(current: str) -> list[str]:
-    """Models registered so far (not importing torch at launch: ~4 s) plus the project's own."""
-    from core.models import MODELS
+def _recent_events(project: Any, actions: int) -> list[Any]:
+    """The events of about the latest ``actions`` actions, newest first (not the whole log)."""
+    store = getattr(project, "store", None)
+    if store is None or not hasattr(store, "last_seq"):
+        return list(project.history(limit=actions * (len(project.spec.tasks) + 1)))
+    since = max(0, store.last_seq() - actions * (len(project.spec.tasks) + 1))
+    return list(reversed(store.events(since)))
 
-    return sorted(set(MODELS) | {current})
+
+def _model_names(current: str) -> list[str]:
+    """Every model, torch ones included (listing them does not import torch), plus the
+    project's own (a scikit-learn class path, say)."""
+    from core.models import model_names
+
+    return sorted(set(model_names()) | {current})
 
 
 class ErrorBanner(QWidget):
@@ -114,6 +124,7 @@ class MainWindow(QMainWindow):
 
         self.banner = ErrorBanner()
         self.sample_view = SampleView()
+        self.sample_view.set_hidden_columns(t.column for t in project.spec.tasks)
         self.label_panel = LabelPanel()
         self.label_panel.set_tasks(list(project.spec.tasks))
         self.label_panel.set_blind(project.settings.blind_mode)
@@ -286,7 +297,7 @@ class MainWindow(QMainWindow):
         self.counts_line.setText(f"{len(labeled):,} / {p.n_samples:,} labeled")
         # Only visible panels are redrawn; a dock shown later refreshes on becoming visible.
         if self.history_dock.isVisible():
-            self.history_view.set_events(p.history(limit=50))
+            self.history_view.set_events(_recent_events(p, actions=50), limit=50)
         if self.progress_dock.isVisible():
             self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in labels.items()},
                                          _class_counts(p.spec.tasks, labels), len(labeled))

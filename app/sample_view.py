@@ -132,7 +132,13 @@ class SampleView(QWidget):
         lay.setContentsMargins(8, 8, 8, 0)
         lay.addWidget(self.title)
         lay.addWidget(self.stack, 1)
+        self.hidden_columns: frozenset[str] = frozenset()
         self.show_message("No sample yet.")
+
+    def set_hidden_columns(self, columns: Any) -> None:
+        """Columns never shown, e.g. a task's source column: it holds the answer (or an old
+        label) and would anchor the expert."""
+        self.hidden_columns = frozenset(str(c) for c in columns if c)
 
     def show_message(self, text: str) -> None:
         self.title.setText("")
@@ -146,21 +152,22 @@ class SampleView(QWidget):
         if has_image:
             qimg = image if isinstance(image, QImage) or image is None else pil_to_qimage(image)
             self.image_view.set_image(qimg)
-        texts = dict(sample.texts or {})
+        hide = self.hidden_columns
+        texts = {k: v for k, v in (sample.texts or {}).items() if k not in hide}
         if texts:
             if len(texts) == 1:
                 body = _escape(next(iter(texts.values())))
             else:
                 body = "".join(f"<p><b>{_escape(k)}</b><br>{_escape(v)}</p>" for k, v in texts.items())
             self.text_view.setHtml(f"<div style='white-space: pre-wrap'>{body}</div>")
-        tabular = dict(sample.tabular or {})
+        tabular = {k: v for k, v in (sample.tabular or {}).items() if k not in hide}
         if tabular:
             self.table_view.set_row(tabular)
         self.image_view.setVisible(has_image)
         self.text_view.setVisible(bool(texts))
         self.table_view.setVisible(bool(tabular))
         if not (has_image or texts or tabular):
-            self.table_view.set_row(dict(sample.fields or {}))
+            self.table_view.set_row({k: v for k, v in (sample.fields or {}).items() if k not in hide})
             self.table_view.setVisible(True)
         self.stack.setCurrentWidget(self.splitter)
         shown = [w for w in (self.image_view, self.text_view, self.table_view) if not w.isHidden()]

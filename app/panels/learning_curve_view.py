@@ -61,15 +61,19 @@ class LearningCurveView(QWidget):
         item.setYRange(0, 1.02, padding=0)
         item.setLimits(yMin=-0.05, yMax=1.1, xMin=0)
         item.getViewBox().setMouseEnabled(x=True, y=False)
-        self.legend = item.addLegend(offset=(-8, -8), labelTextColor="#333333",
-                                     brush=pg.mkBrush(255, 255, 255, 220),
-                                     pen=pg.mkPen("#cccccc"))
+        # The legend sits below the plot (a legend inside a small plot hides the newest points).
+        self.legend = QLabel("&nbsp;&nbsp; ".join(
+            f'<span style="color:{color}; font-weight:bold">{"- - -" if dashed else "&#9472;&#9472;"}'
+            f'</span>&nbsp;{name}' for _key, name, color, dashed in SERIES))
+        self.legend.setObjectName("legend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         for key, name, color, dashed in SERIES:
             pen = pg.mkPen(color, width=2,
                            style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
             curve = item.plot(
-                [], [], pen=pen, name=name, symbol="o" if not dashed else "t",
+                [], [], pen=pen, symbol="o" if not dashed else "t",
                 symbolSize=6, symbolBrush=color, symbolPen=color,
             )
             self.curves[key] = curve
@@ -87,6 +91,7 @@ class LearningCurveView(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(self._task_row)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(self.legend)
         lay.addWidget(self.empty_hint)
         lay.addWidget(self.latest)
         self._refresh()

@@ -56,6 +56,9 @@ class ProgressPanel(QWidget):
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brushes=[])
         self.plot.addItem(self.bars)
         self._bar_texts: list[pg.TextItem] = []
+        self._shown: dict[str, int] = {}
+        self._drawn_names: list[str] = []
+        self._drawn_task: str | None = None
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
@@ -130,22 +133,33 @@ class ProgressPanel(QWidget):
         self._draw_bars(task)
 
     def _draw_bars(self, task: str) -> None:
+        """Update the bars, their count labels and the axis in place (items are created only
+        when the number of classes changes: re-adding items cost ~60 ms per label)."""
         counts = self._counts.get(task, {})
         names = list(counts)
         heights = np.array([counts[n] for n in names], dtype=float)
-        self._shown = dict(zip(names, heights.astype(int).tolist()))
+        shown = dict(zip(names, heights.astype(int).tolist()))
+        if shown == self._shown and self._drawn_task == task:
+            return
+        self._drawn_task = task
+        self._shown = shown
         x = np.arange(len(names), dtype=float)
-        self.bars.setOpts(x=x, height=heights, width=0.7, brushes=class_brushes(len(names)))
-        for t in self._bar_texts:
-            self.plot.removeItem(t)
-        self._bar_texts = []
-        for xi, h in zip(x, heights):
-            label = pg.TextItem(f"{int(h)}", color="#333333", anchor=(0.5, 1.0))
-            label.setPos(xi, h)
+        if names != self._drawn_names:
+            self.bars.setOpts(x=x, height=heights, width=0.7, brushes=class_brushes(len(names)))
+            ax = self.plot.getPlotItem().getAxis("bottom")
+            ax.setTicks([list(zip(x.tolist(), short(names)))])
+            self._drawn_names = names
+        else:
+            self.bars.setOpts(height=heights)
+        while len(self._bar_texts) < len(names):
+            label = pg.TextItem("", color="#333333", anchor=(0.5, 1.0))
             self.plot.addItem(label)
             self._bar_texts.append(label)
-        ax = self.plot.getPlotItem().getAxis("bottom")
-        ax.setTicks([list(zip(x.tolist(), short(names)))])
+        while len(self._bar_texts) > len(names):
+            self.plot.removeItem(self._bar_texts.pop())
+        for label, xi, h in zip(self._bar_texts, x, heights):
+            label.setText(f"{int(h)}")
+            label.setPos(xi, h)
         self.plot.setToolTip("\n".join(f"{n}: {int(h)}" for n, h in zip(names, heights)))
         self.plot.setVisible(bool(names))
         top = float(heights.max()) if len(heights) else 1.0
@@ -153,4 +167,3 @@ class ProgressPanel(QWidget):
             xRange=(-0.6, max(len(names), 1) - 0.4), yRange=(0, max(1.0, top * 1.18)), padding=0
         )
 
-    _shown: dict[str, int] = {}
