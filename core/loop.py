@@ -123,8 +123,17 @@ class RetrainResult:
 
 def _model_input(snapshot: Snapshot) -> Any:
     info = model_info(snapshot.settings.model)
-    if getattr(info, "needs_blocks", False):
+    if info.needs_blocks:
         return snapshot.features.blocks
+    if info.input_block is not None:
+        blocks = snapshot.features.blocks
+        if info.input_block not in blocks:
+            raise ModelError(
+                f"Model '{info.name}' learns from the {info.input_block} modality, and this "
+                f"project has none (it has: {', '.join(blocks) or 'no features'}). Pick another "
+                "model in the settings."
+            )
+        return blocks[info.input_block]
     return snapshot.features.model_X
 
 
@@ -147,34 +156,90 @@ def audit_accuracy(records: tuple[tuple[str, Any, Any], ...]) -> tuple[float | N
     return hits / len(records), len(records)
 
 
-def train(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) -> tuple[ModelState | None, CurvePoint | None]:
-    """Fit a model per task that has two classes labeled; compute CV metrics and pool outputs."""
+def model_params(snapshot: Snapshot) -> dict[str, Any]:
+    """The user's model parameters plus what the data fixes (a CNN's image shape)."""
+    params = dict(snapshot.settings.model_params)
+    info = model_info(snapshot.settings.model)
+    shape = getattr(snapshot.features, "image_shape", None)
+    if info.neural and shape is not None and "image_shape" not in params:
+        if snapshot.settings.model in ("torch_cnn", "multimodal") or info.needs_blocks:
+            params["image_shape"] = tuple(shape)
+    return params
+
+
+def _unlabeled_rows(snapshot: Snapshot, X: Any, params: Mapping[str, Any], limit: int = 2000) -> Any:
+    """A seeded sample of unlabeled pool rows for losses that use them (image-text alignment)."""
+    if not params.get("align_weight"):
+        return None
+    rng = np.random.default_rng(snapshot.settings.seed)
+    cand = snapshot.candidates
+    pick = np.sort(rng.choice(cand, size=min(limit, len(cand)), replace=False)) if len(cand) else cand
+    return _take(X, pick)
+
+
+def _fit_all(snapshot: Snapshot, X: Any, fit_tasks: list, params: dict[str, Any],
+             progress: Progress) -> tuple[dict[str, FittedTask], dict[str, dict[str, float | None]], float]:
+    """Fit (one shared model, or one per task) and estimate per-task accuracy by K-fold CV."""
     s = snapshot.settings
-    X = _model_input(snapshot)
-    t0 = time.perf_counter()
-    state = ModelState(version=snapshot.version, model_name=s.model)
+    info = model_info(s.model)
+    folds = 3 if info.neural else 5
     per_task: dict[str, dict[str, float | None]] = {}
-    tasks = [t for t in snapshot.spec.tasks if t.name in snapshot.labeled]
-    fit_tasks = [t for t in tasks if can_fit(snapshot.labeled[t.name][1], t.multilabel)]
-    if not fit_tasks:
-        return None, None
+    if info.multitask:
+        from core.multitask_training import fit_multitask_model, multitask_cv_metrics
+
+        progress.update(0.0, f"training {s.model} on {snapshot.n_labels} samples")
+        prev = None
+        if snapshot.previous is not None and snapshot.previous.model_name == s.model:
+            prev = next((f.estimator for f in snapshot.previous.fitted.values()), None)
+        t0 = time.perf_counter()
+        fitted = fit_multitask_model(s.model, params, X, snapshot.labeled, fit_tasks, prev,
+                                     _unlabeled_rows(snapshot, X, params))
+        fit_seconds = time.perf_counter() - t0
+        progress.update(0.5, "cross-validating")
+        cv = multitask_cv_metrics(s.model, params, X, snapshot.labeled, fit_tasks, folds, s.seed)
+        for t in fit_tasks:
+            acc, f1 = cv[t.name]
+            per_task[t.name] = {"cv_accuracy": acc, "cv_macro_f1": f1,
+                                "n_labels": float(len(snapshot.labeled[t.name][0]))}
+        return fitted, per_task, fit_seconds
+    fitted = {}
+    t0 = time.perf_counter()
     for i, task in enumerate(fit_tasks):
         idx, values = snapshot.labeled[task.name]
         progress.update(i / len(fit_tasks) * 0.5, f"training '{task.name}' on {len(idx)} labels")
         prev = snapshot.previous.fitted.get(task.name) if snapshot.previous else None
-        state.fitted[task.name] = fit_task_model(
-            s.model, s.model_params, _take(X, idx), values, task.classes, task.multilabel, prev
+        if prev is not None and prev.model_name != s.model:
+            prev = None
+        fitted[task.name] = fit_task_model(
+            s.model, params, _take(X, idx), values, task.classes, task.multilabel, prev
         )
-    train_seconds = time.perf_counter() - t0
+    fit_seconds = time.perf_counter() - t0
     for i, task in enumerate(fit_tasks):
         idx, values = snapshot.labeled[task.name]
-        progress.update(0.5 + 0.3 * i / len(fit_tasks), f"cross-validating '{task.name}'")
-        acc, f1 = cv_metrics(s.model, s.model_params, _take(X, idx), values, task.classes,
-                             task.multilabel, seed=s.seed)
+        progress.update(0.5 + 0.5 * i / len(fit_tasks), f"cross-validating '{task.name}'")
+        acc, f1 = cv_metrics(s.model, params, _take(X, idx), values, task.classes,
+                             task.multilabel, max_folds=folds, seed=s.seed)
         per_task[task.name] = {"cv_accuracy": acc, "cv_macro_f1": f1, "n_labels": float(len(idx))}
+    return fitted, per_task, fit_seconds
+
+
+def train(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) -> tuple[ModelState | None, CurvePoint | None]:
+    """Fit the model on the labels of every task that has two classes labeled; estimate
+    per-task accuracy by cross-validation; compute the pool outputs."""
+    s = snapshot.settings
+    X = _model_input(snapshot)
+    state = ModelState(version=snapshot.version, model_name=s.model)
+    tasks = [t for t in snapshot.spec.tasks if t.name in snapshot.labeled]
+    fit_tasks = [t for t in tasks if can_fit(snapshot.labeled[t.name][1], t.multilabel)]
+    if not fit_tasks:
+        return None, None
+    params = model_params(snapshot)
+    state.fitted, per_task, train_seconds = _fit_all(snapshot, X, fit_tasks, params,
+                                                     progress.sub(0.0, 0.8))
     progress.update(0.8, "scoring the pool")
     for task in fit_tasks:
-        state.proba[task.name] = state.fitted[task.name].predict_proba(X)
+        if task.name in state.fitted:
+            state.proba[task.name] = state.fitted[task.name].predict_proba(X)
     first = next(iter(state.fitted.values()))
     state.embeddings = first.embed(X) if hasattr(first.estimator, "embed") else None
     accs = [v["cv_accuracy"] for v in per_task.values() if v["cv_accuracy"] is not None]
@@ -230,7 +295,6 @@ def make_queue(
         used_name = f"cold_start:{cold}"
         ctx = build_context(snapshot.n_pool, cand, labeled_idx, dense, {}, rng)
         result = run_strategy(strat, ctx, n_main)
-        preds: dict[str, np.ndarray] = {}
     else:
         strat = reg.get(name)
         progress.update(None, f"querying with {name}")
@@ -242,7 +306,7 @@ def make_queue(
             X_by_task = {t: _take(X, snapshot.labeled[t][0]) for t in state.fitted}
             y_by_task = {t: snapshot.labeled[t][1] for t in state.fitted}
         outputs = task_outputs(
-            state.fitted, X, wanted, model_name=s.model, params=s.model_params,
+            state.fitted, X, wanted, model_name=s.model, params=model_params(snapshot),
             X_train_by_task=X_by_task, y_train_by_task=y_by_task, rng=rng, proba=state.proba,
         )
         ctx = build_context(
@@ -252,7 +316,6 @@ def make_queue(
         result = run_strategy(strat, ctx, n_main, params)
         reason = f"chosen by {name}"
         used_name = name
-        preds = state.proba
     chosen = [int(i) for i in result.indices]
     scores = [float(x) for x in result.scores]
     items: list[QueueItem] = []

@@ -21,6 +21,7 @@ class ModelInfo:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     dense_only: bool = False      # cannot take sparse input (TF-IDF) directly
     neural: bool = False          # a torch model (the neural extra)
+    input_block: str | None = None  # trains on one modality's block only (e.g. "image")
     multitask: bool = False       # fit(X, {task: targets}); predict_proba -> {task: (N, C)}
     needs_blocks: bool = False    # X is FeatureSet.blocks (dict modality -> rows)
 

@@ -329,7 +329,15 @@ class Project:
 
             get_strategy(new.strategy).resolve_params(new.strategy_params)
         self.store.set_setting("settings", new.to_dict())
-        self._settings = new
+        old, self._settings = self._settings, new
+        if (old.model, old.model_params) != (new.model, new.model_params):
+            self._state = None          # a different model: nothing to warm-start from
+            self._projection = None
+            self.store.set_setting("curve_event_seq", None)   # its first fit is a new point
+        queue_keys = ("model", "model_params", "strategy", "strategy_params", "aggregate",
+                      "task_weights", "audit_rate", "batch_size", "seed")
+        if any(getattr(old, k) != getattr(new, k) for k in queue_keys):
+            self.store.save_queue([], -1)   # the prepared queue no longer matches the settings
         return new
 
     # ---------------------------------------------------------------- model and queue
@@ -363,12 +371,16 @@ class Project:
             n_labels=len(any_label), previous=self._state,
         )
 
-    def install(self, result: RetrainResult) -> CurvePoint | None:
-        """Swap in a worker's result: the model, a new curve point, the persisted queue."""
+    def install(self, result: RetrainResult, *, keep_queue: bool = False) -> CurvePoint | None:
+        """Swap in a worker's result: the model, a new curve point, the persisted queue.
+
+        ``keep_queue``: a model rebuilt on the labels of the last curve point (a reopened
+        project) keeps the persisted queue, so the expert finds the queue they left."""
         if result.state is not None:
             self._state = result.state
             self._projection = None
         point = result.curve_point
+        rebuilt = False
         if point is not None:
             if self.store.get_setting("curve_event_seq") == result.event_seq and self.model_version:
                 # Same labels as the last point (e.g. a model rebuilt in a new process):
@@ -376,10 +388,12 @@ class Project:
                 if self._state is not None:
                     self._state.version = self.model_version
                 point = None
+                rebuilt = True
             else:
                 self.store.add_curve_point(point.to_dict())
                 self.store.set_setting("curve_event_seq", result.event_seq)
-        self.store.save_queue([it.to_dict() for it in result.queue], result.event_seq)
+        if not (keep_queue and rebuilt and self._queue_items()):
+            self.store.save_queue([it.to_dict() for it in result.queue], result.event_seq)
         return point
 
     def retrain(self, progress: Progress | None = None) -> CurvePoint | None:

@@ -192,7 +192,7 @@ class LabelStore:
     def set_setting(self, key: str, value: Any) -> None:
         with self._lock, self._conn() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, _dumps(value)))
+            conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
             conn.execute("COMMIT")
 
     def get_setting(self, key: str, default: Any = None) -> Any:

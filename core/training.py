@@ -5,7 +5,7 @@ way. Every fit works on a fresh estimator (a clone); the caller swaps it in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -59,8 +59,24 @@ class FittedTask:
     classes: tuple[str, ...]
     multilabel: bool
     model_name: str
+    #: Set when ``estimator`` is one multi-task model shared by every task: its outputs are
+    #: dicts keyed by task, computed once per input and shared through ``memo``.
+    task_key: str | None = None
+    memo: dict | None = field(default=None, repr=False, compare=False)
+
+    def _shared(self, method: str, X: Any, *args: Any) -> Any:
+        key = (method, id(X), args)
+        if self.memo is not None and key in self.memo:
+            return self.memo[key][1]
+        out = getattr(self.estimator, method)(X, *args)
+        if self.memo is not None:
+            self.memo.clear() if len(self.memo) > 8 else None
+            self.memo[key] = (X, out)        # keep X alive so its id is not reused
+        return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
+        if self.task_key is not None:
+            return np.asarray(self._shared("predict_proba", X)[self.task_key], dtype=np.float32)
         n = _n_rows(X)
         out = np.zeros((n, len(self.classes)), dtype=np.float32)
         cols = self._column_map()
@@ -84,6 +100,9 @@ class FittedTask:
         fn = getattr(self.estimator, "predict_proba_samples", None)
         if fn is None:
             return None
+        if self.task_key is not None:
+            s = self._shared("predict_proba_samples", X, n_samples)[self.task_key]
+            return np.asarray(s, dtype=np.float32)
         s = np.asarray(fn(_dense_if_needed(self.model_name, X), n_samples), dtype=np.float32)
         out = np.zeros((s.shape[0], s.shape[1], len(self.classes)), dtype=np.float32)
         out[:, :, self._column_map()] = s
@@ -105,7 +124,11 @@ class FittedTask:
 
     def embed(self, X: Any) -> np.ndarray | None:
         fn = getattr(self.estimator, "embed", None)
-        return None if fn is None else np.asarray(fn(_dense_if_needed(self.model_name, X)), np.float32)
+        if fn is None:
+            return None
+        if self.task_key is not None:
+            return np.asarray(self._shared("embed", X), np.float32)
+        return np.asarray(fn(_dense_if_needed(self.model_name, X)), np.float32)
 
 
 def label_matrix(values: Sequence[Any], classes: Sequence[str]) -> np.ndarray:
@@ -124,6 +147,16 @@ def can_fit(y: Sequence[Any], multilabel: bool) -> bool:
     if multilabel:
         return len(y) >= 2 and len({tuple(sorted(v)) for v in y}) >= 2
     return len(set(y)) >= 2
+
+
+def accepts_init_from(estimator: Any) -> bool:
+    """Models that warm-start take ``fit(..., init_from=previous_fitted_model)``."""
+    import inspect
+
+    try:
+        return "init_from" in inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def fit_task_model(
@@ -146,8 +179,8 @@ def fit_task_model(
     X = _dense_if_needed(model_name, X)
     target: Any = label_matrix(y, classes) if multilabel else np.asarray([str(v) for v in y], dtype=object)
     fit_kwargs: dict[str, Any] = {}
-    if previous is not None and previous.classes == classes and hasattr(est, "warm_start_from"):
-        est.warm_start_from(previous.estimator)
+    if previous is not None and previous.classes == classes and accepts_init_from(est):
+        fit_kwargs["init_from"] = previous.estimator
     try:
         with _fit_threads(model_name, len(y)):
             est.fit(X, target, **fit_kwargs)
@@ -167,7 +200,6 @@ def cv_metrics(
     seed: int = 0,
 ) -> tuple[float | None, float | None]:
     """Cross-validated accuracy and macro-F1 on the labeled set (None when too few labels)."""
-    from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import KFold, StratifiedKFold
 
     n = len(y)
@@ -201,7 +233,14 @@ def cv_metrics(
         else:
             pred.extend(np.asarray(fitted.classes, dtype=object)[p.argmax(axis=1)])
             truth.extend(str(y_list[i]) for i in te)
-    if not truth:
+    return score_predictions(truth, pred, multilabel)
+
+
+def score_predictions(truth: Sequence[Any], pred: Sequence[Any], multilabel: bool) -> tuple[float | None, float | None]:
+    """Accuracy (subset accuracy for multi-label) and macro-F1; None when there is nothing."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    if len(truth) == 0:
         return None, None
     if multilabel:
         T, P = np.asarray(truth), np.asarray(pred)
@@ -250,6 +289,9 @@ def task_outputs(
         yt = y_train_by_task.get(task) if y_train_by_task is not None else None
 
         def bootstrap(n_members: int) -> np.ndarray | None:
+            if f.task_key is not None:
+                # A shared multi-task model: its MC-dropout samples serve as the committee.
+                return f.sample_proba(X_pool, n_members)
             if Xt is None or yt is None or f.multilabel:
                 return None
             from core.committee import committee_outputs
