@@ -20,6 +20,7 @@ from core.errors import ActiveLabError
 
 RETRAIN = "retrain"
 POSITION_KEY = "gui_current_sample"   # project-store setting: the sample on screen at close
+POSITION_ITEM_KEY = "gui_current_item"  # its queue entry (suggestion, why), when it came from one
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
 
 
@@ -46,7 +47,8 @@ class LabelingController(QObject):
     current_changed = Signal(object)      # Current | None (None: everything is labeled)
     queue_changed = Signal(list)          # list[QueueItem]
     labels_changed = Signal()             # a label/skip/flag/undo/redo was committed
-    model_updated = Signal(object)        # CurvePoint of the installed model
+    model_updated = Signal(object)        # CurvePoint of a newly trained model (a curve point)
+    model_installed = Signal()            # a model is in memory (new, or rebuilt on reopening)
     status_changed = Signal(str)
     error_occurred = Signal(str)
     retrain_running = Signal(bool)
@@ -65,6 +67,9 @@ class LabelingController(QObject):
         self._handled: set[int] = set()   # labeled/skipped here since the queue was last read
         self._ready = True                # False until the window's warm-up job has loaded features
         self._pending_retrain = False
+        self._rebuild_only = False        # the pending request only rebuilds the model (reopen)
+        self._running_rebuild = False
+        self._parked: list[Current] = []  # samples to return to after a revisit (undo, resume)
         self._rng = random.Random(getattr(project.settings, "seed", 0))
         runner.finished.connect(self._on_runner_finished)
         runner.failed.connect(self._on_runner_failed)
@@ -91,6 +96,10 @@ class LabelingController(QObject):
             self.request_retrain()
         else:
             self.status_changed.emit(self._model_line())
+            if self.project.model_version and self.project.model_state() is None:
+                # Models are derived data: rebuild it in the background for the map colours
+                # and suggestions, keeping the queue the expert left.
+                self.request_retrain(rebuild=True)
 
     # ----- user actions ----------------------------------------------------------------------
     def submit(self, values: dict[str, Any]) -> list[Any]:
@@ -177,15 +186,17 @@ class LabelingController(QObject):
         self._ready = ready
         if ready and self._pending_retrain:
             self._pending_retrain = False
-            self.request_retrain()
+            self.request_retrain(rebuild=self._rebuild_only)
 
-    def request_retrain(self, supersede: bool = True) -> None:
+    def request_retrain(self, supersede: bool = True, rebuild: bool = False) -> None:
         """Retrain on a snapshot in the worker.
 
         ``supersede`` (Retrain now, changed settings) cancels a running retrain. Automatic
         requests while one runs are coalesced into one follow-up run started when it ends, so a
-        fast expert still gets fresh models and requests never pile up.
+        fast expert still gets fresh models and requests never pile up. ``rebuild`` (on
+        reopening) rebuilds the model of unchanged labels without replacing the queue.
         """
+        self._rebuild_only = rebuild and (self._rebuild_only or not self._pending_retrain)
         if not self._ready:
             self._pending_retrain = True
             self.status_changed.emit("Loading the pool features…")
@@ -195,6 +206,7 @@ class LabelingController(QObject):
             self._since_retrain = 0
             return
         self._pending_retrain = False
+        self._running_rebuild, self._rebuild_only = self._rebuild_only, False
         try:
             snapshot = self.project.training_snapshot()
         except ActiveLabError as exc:
@@ -213,6 +225,8 @@ class LabelingController(QObject):
         store = getattr(self.project, "store", None)
         if store is not None and self._current is not None:
             store.set_setting(POSITION_KEY, self._current.sample.id)
+            item = self._current.item
+            store.set_setting(POSITION_ITEM_KEY, item.to_dict() if item is not None else {})
 
     # ----- internals -------------------------------------------------------------------------
     def _resume_position(self) -> bool:
@@ -231,17 +245,31 @@ class LabelingController(QObject):
             return False
         if idx in self._done_indices():
             return False
-        self._show(idx, None, "resume")
+        saved = store.get_setting(POSITION_ITEM_KEY)
+        item = _queue_item(idx, saved) if isinstance(saved, dict) and saved.get("id") == sample_id else None
+        self._show(idx, item, "queue" if item is not None else "resume")
         return True
 
     def _park_current(self, except_idx: int) -> None:
-        """Keep the queue item on screen so the flow returns to it after a revisit."""
+        """Keep the sample on screen so the flow returns to it after a revisit: a queue item
+        goes back to the queue's head, an unlabeled sample shown otherwise (undo, resume) is
+        parked and shown again first."""
         cur = self._current
-        if cur is not None and cur.item is not None and cur.idx != except_idx:
-            self._queue.insert(0, cur.item)
+        if cur is not None and cur.idx != except_idx:
+            if cur.item is not None:
+                self._queue.insert(0, cur.item)
+            elif cur.source in ("undo", "resume", "fallback") and not cur.existing:
+                self._parked.append(cur)
         self._queue = [q for q in self._queue if q.idx != except_idx]
+        self._parked = [c for c in self._parked if c.idx != except_idx]
 
     def _advance(self, after: Current | None = None) -> None:
+        while self._parked:
+            back = self._parked.pop()
+            if back.idx not in self._handled and back.idx not in self._done_indices() and (
+                    after is None or back.idx != after.idx):
+                self._show(back.idx, None, back.source)
+                return
         while self._queue:
             item = self._queue.pop(0)
             if item.idx not in self._handled and (after is None or item.idx != after.idx):
@@ -308,13 +336,20 @@ class LabelingController(QObject):
             return
         self._ticker.stop()
         self.retrain_running.emit(False)
+        rebuild, self._running_rebuild = self._running_rebuild, False
         try:
-            point = self.project.install(result)
+            point = self.project.install(result, keep_queue=True) if rebuild else self.project.install(result)
         except ActiveLabError as exc:
             self._on_runner_failed(RETRAIN, str(exc))
             return
         finally:
             self._start_pending()
+        self.model_installed.emit()
+        if rebuild:   # reopened: the model is back, the queue the expert left stays
+            if point is not None:
+                self.model_updated.emit(point)
+            self.status_changed.emit(self._model_line())
+            return
         shown = self._current.idx if self._current is not None else None
         fresh_queue = self.project.queue()
         self._handled.clear()
@@ -358,3 +393,16 @@ class LabelingController(QObject):
         if self._pending_retrain and self._ready and not self.runner.is_running(RETRAIN):
             self._pending_retrain = False
             QTimer.singleShot(0, self.request_retrain)
+
+
+def _queue_item(idx: int, d: dict[str, Any]) -> Any:
+    """A queue entry saved with ``QueueItem.to_dict`` as a QueueItem again (plain data)."""
+    from core.loop import Prediction, QueueItem
+
+    preds = {t: Prediction(p.get("label"), p.get("confidence"))
+             for t, p in (d.get("predictions") or {}).items()}
+    score = d.get("score")
+    return QueueItem(idx, str(d["id"]), d.get("strategy") or "",
+                     float("nan") if score is None else float(score), int(d.get("rank") or 0),
+                     d.get("percentile"), bool(d.get("audit")), preds,
+                     int(d.get("model_version") or 0), d.get("reason") or "")

@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         c.error_occurred.connect(self.banner.show_message)
         c.queue_changed.connect(self._on_controller_queue_changed)
         c.model_updated.connect(self._on_controller_model_updated)
+        c.model_installed.connect(self._on_controller_model_installed)
         self.history_view.sample_id_requested.connect(self._on_history_sample_id_requested)
         self.settings_panel.settings_changed.connect(self._on_settings_panel_settings_changed)
         self.settings_panel.retrain_requested.connect(lambda: c.request_retrain())
@@ -330,6 +331,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_controller_model_updated(self, point: Any) -> None:
         self.curve_view.add_point(point)
+
+    @Slot()
+    def _on_controller_model_installed(self) -> None:
         self._show_predictions()
 
     @Slot(str, object)

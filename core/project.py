@@ -374,13 +374,12 @@ class Project:
     def install(self, result: RetrainResult, *, keep_queue: bool = False) -> CurvePoint | None:
         """Swap in a worker's result: the model, a new curve point, the persisted queue.
 
-        ``keep_queue``: a model rebuilt on the labels of the last curve point (a reopened
-        project) keeps the persisted queue, so the expert finds the queue they left."""
+        ``keep_queue``: a model rebuilt when a project is reopened keeps the persisted queue
+        (when one is left), so the expert finds the queue they left; the next retrain replaces it."""
         if result.state is not None:
             self._state = result.state
             self._projection = None
         point = result.curve_point
-        rebuilt = False
         if point is not None:
             if self.store.get_setting("curve_event_seq") == result.event_seq and self.model_version:
                 # Same labels as the last point (e.g. a model rebuilt in a new process):
@@ -388,11 +387,10 @@ class Project:
                 if self._state is not None:
                     self._state.version = self.model_version
                 point = None
-                rebuilt = True
             else:
                 self.store.add_curve_point(point.to_dict())
                 self.store.set_setting("curve_event_seq", result.event_seq)
-        if not (keep_queue and rebuilt and self._queue_items()):
+        if not (keep_queue and self._queue_items()):
             self.store.save_queue([it.to_dict() for it in result.queue], result.event_seq)
         return point
 

@@ -119,6 +119,8 @@ def test_reopen_restores_sample_queue_settings_curve(qtbot, project):
             qtbot.keyClick(win, truth_key(win))
     qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=20000)
     win.settings_panel.settings_changed.emit({"batch_size": 7, "blind_mode": True})
+    # A new batch size prepares a new queue (the old one no longer matches the settings).
+    qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=20000)
     shown = win.controller.current.sample.id
     queue = [q.id for q in win.controller.queue()]
     n_curve = len(project.curve())
