@@ -227,6 +227,14 @@ class LabelingController(QObject):
             store.set_setting(POSITION_KEY, self._current.sample.id)
             item = self._current.item
             store.set_setting(POSITION_ITEM_KEY, item.to_dict() if item is not None else {})
+        if store is not None and hasattr(store, "save_queue"):
+            # The queue as the expert sees it (a sample put back after a revisit included), so
+            # reopening shows the same next samples and their labels keep their provenance.
+            items = ([self._current.item] if self._current is not None and self._current.item else [])
+            items += [q for q in self._queue if q.idx not in self._handled]
+            if items and [q.id for q in items] != [q.id for q in self.project.queue()]:
+                _saved, seq = store.load_queue()
+                store.save_queue([q.to_dict() for q in items], store.last_seq() if seq is None else seq)
 
     # ----- internals -------------------------------------------------------------------------
     def _resume_position(self) -> bool:

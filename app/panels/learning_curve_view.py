@@ -64,7 +64,7 @@ class LearningCurveView(QWidget):
         # The legend sits below the plot (a legend inside a small plot hides the newest points).
         self.legend = QLabel("&nbsp;&nbsp; ".join(
             f'<span style="color:{color}; font-weight:bold">{"- - -" if dashed else "&#9472;&#9472;"}'
-            f'</span>&nbsp;{name}' for _key, name, color, dashed in SERIES))
+            f'</span>&nbsp;{name.replace(" ", "&nbsp;")}' for _key, name, color, dashed in SERIES))
         self.legend.setObjectName("legend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
