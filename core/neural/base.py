@@ -8,6 +8,7 @@ plain tensors.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -16,6 +17,12 @@ from sklearn.base import BaseEstimator
 from core.errors import ModelError
 from core.neural import training
 from core.neural.nets import CNNEncoder, FusionNet, MLPEncoder
+
+#: a warm-started refit starts near a minimum: it stops after this many epochs without
+#: improvement and runs at most WARM_MAX_EPOCHS (a retrain after a few new labels must take
+#: a fraction of a cold fit; 500 labels, multimodal 3 tasks: 7 epochs 4.9 s -> ~3 s)
+WARM_PATIENCE = 2
+WARM_MAX_EPOCHS = 10
 
 
 def infer_image_shape(d: int) -> tuple[int, int, int]:
@@ -119,13 +126,18 @@ class TorchBase(BaseEstimator):
         nets, logs = [], []
         for m in range(self._n_members()):
             seed = int(self.random_state or 0) + 1000 * m
+            cfg = self._config(seed)
+            if states is not None:
+                cfg = dataclasses.replace(
+                    cfg,
+                    patience=min(cfg.patience, WARM_PATIENCE),
+                    max_epochs=min(cfg.max_epochs, WARM_MAX_EPOCHS),
+                )
             with training.seeded(seed, self.n_threads):
                 net = self.build_net(spec)
                 if states is not None:
                     net.load_state_dict(states[m])
-                log = training.train(
-                    net, blocks, present, targets, multilabel, self._config(seed), unlabeled
-                )
+                log = training.train(net, blocks, present, targets, multilabel, cfg, unlabeled)
             nets.append(net)
             logs.append(log)
         self.nets_ = nets
