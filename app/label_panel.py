@@ -309,7 +309,8 @@ def why_text(item: Any | None, source: str, n_pool: int) -> str:
         }.get(source, "")
     parts = [f"<b>Why this sample:</b> {item.strategy}"]
     if item.audit:
-        parts = ["<b>Why this sample:</b> random audit pick (measures accuracy without bias)"]
+        return ("<b>Why this sample:</b> a uniformly random audit pick: it measures the model's "
+                "accuracy without the strategy's bias, so the model's suggestion is hidden.")
     else:
         parts.append(f"score {item.score:.3g}")
         parts.append(f"rank {item.rank}")

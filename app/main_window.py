@@ -282,7 +282,8 @@ class MainWindow(QMainWindow):
             caption += "  ·  already labeled: " + ", ".join(
                 f"{t}={', '.join(v) if isinstance(v, list) else v}" for t, v in cur.existing.items())
         self.sample_view.set_sample(cur.sample, image, caption)
-        preds = cur.item.predictions if cur.item is not None else {}
+        # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
+        preds = cur.item.predictions if cur.item is not None and not cur.item.audit else {}
         self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
         # Paint the new sample now, before queued panel refreshes or a model install get a turn.
         self.sample_view.repaint()

@@ -124,9 +124,9 @@ def main() -> int:
     install_times: list[float] = []
     original_install = project.install
 
-    def timed_install(result):
+    def timed_install(result, **kw):
         t = time.perf_counter()
-        out = original_install(result)
+        out = original_install(result, **kw)
         install_times.append(time.perf_counter() - t)
         return out
 

@@ -131,6 +131,22 @@ def test_blind_mode_hides_suggestions(qtbot, window):
     assert window.project.settings.blind_mode is True
 
 
+def test_audit_pick_hides_the_suggestion(qtbot, window):
+    import dataclasses
+
+    from app.labeling_controller import Current
+
+    with qtbot.waitSignal(window.controller.model_updated, timeout=5000):
+        window.controller.request_retrain()
+    cur = window.controller.current
+    row = window.label_panel.rows[0]
+    assert "model suggests" in row.suggestion.text()
+    audit = dataclasses.replace(cur.item, audit=True)
+    window.controller.current_changed.emit(Current(cur.idx, cur.sample, audit, {}, "queue"))
+    assert row.suggestion.text() == "", "an audit pick measures the model: no anchor"
+    assert "audit pick" in window.label_panel.why.text()
+
+
 def test_named_classes_use_keys_in_order_with_filter(qtbot, tmp_path):
     classes = tuple(f"class{i:02d}" for i in range(12))
     project = FakeProject(tmp_path / "many", n=20, tasks=(TaskSpec("kind", classes),))
