@@ -83,6 +83,10 @@ class HistoryView(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("historyList")
         self.list.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        # Several tasks make long lines: wrap them inside the dock instead of clipping.
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.itemActivated.connect(self._on_list_item)
         self.list.itemClicked.connect(self._on_list_item)
         hint = QLabel("Click a label to show that sample and change it.")
