@@ -18,7 +18,8 @@ from core.simulate import simulate
 from core.training import fit_task_model, task_outputs, wanted_inputs
 from tests.core.helpers import write_text_csv
 
-#: Needs per-modality heads, which only the multimodal model gives (not this text project).
+#: Needs per-modality heads, which only the multimodal model gives (not this text project;
+#: see the fashion_products test below).
 MULTIMODAL_ONLY = {"cross_modal_disagreement"}
 
 
@@ -170,3 +171,23 @@ def test_fashion_mnist_60k_pool_query_with_bald_coreset_density(shared_data, tmp
         items = p.query(20, strategy=name)
         assert len({it.id for it in items}) == 20
         assert all(it.strategy == name for it in items)
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_cross_modal_disagreement_through_the_loop_with_the_multimodal_model(shared_data, tmp_path):
+    """Co-testing reads the multimodal model's per-modality heads, which the loop fills."""
+    pytest.importorskip("torch")
+    meta = shared_data("fashion_products", "metadata.csv")
+    frame = pd.read_csv(meta).groupby("masterCategory").head(60).reset_index(drop=True)
+    frame["image"] = str(meta.parent) + "/" + frame["image"]
+    frame.to_csv(tmp_path / "products.csv", index=False)
+    p = Project.create(tmp_path / "fp", data=tmp_path / "products.csv", image_column="image",
+                       text_columns=["productDisplayName"], tasks=["cat=masterCategory"],
+                       model="multimodal", settings={"audit_rate": 0.0})
+    for i in np.random.default_rng(0).choice(p.n_samples, 30, replace=False):
+        p.label(p.ids[i], frame.loc[i, "masterCategory"])
+    items = p.query(5, strategy="cross_modal_disagreement")
+    assert len({it.id for it in items}) == 5
+    assert all(it.strategy == "cross_modal_disagreement" for it in items)
+    assert all(np.isfinite(it.score) and it.score >= 0 for it in items)
