@@ -108,7 +108,7 @@ class LabelingController(QObject):
         if cur is None:
             return []
         seconds = time.perf_counter() - self._shown_at
-        events = self.project.label_sample(cur.sample.id, values, seconds=seconds)
+        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=cur.item)
         self._since_retrain += 1
         self._handled.add(cur.idx)
         self._advance(after=cur)   # the next sample first, the panels after

@@ -24,7 +24,7 @@ def dense_view_of_parts(parts: list[np.ndarray | sp.csr_matrix], dense_dim: int)
         return dense_view(parts[0], dense_dim)
     widths = [p.shape[1] for p in parts]
     if sum(widths) <= dense_dim and not any(sp.issparse(p) for p in parts):
-        return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
+        return np.ascontiguousarray(np.hstack([_unit_variance(p) for p in parts]), dtype=np.float32)
     share = [0] * len(parts)
     left, open_ = dense_dim, sorted(range(len(parts)), key=lambda i: widths[i])
     while open_:
@@ -32,8 +32,17 @@ def dense_view_of_parts(parts: list[np.ndarray | sp.csr_matrix], dense_dim: int)
         i = open_.pop(0)
         share[i] = min(widths[i], budget)
         left -= share[i]
-    reduced = [dense_view(p, k) for p, k in zip(parts, share)]
+    reduced = [_unit_variance(dense_view(p, k)) for p, k in zip(parts, share)]
     return np.ascontiguousarray(np.hstack(reduced), dtype=np.float32)
+
+
+def _unit_variance(block: np.ndarray) -> np.ndarray:
+    """Scale a reduced block to total variance 1, so every modality weighs the same in
+    distances and in the pool map (else one standardized tabular column can outweigh a whole
+    text or image block)."""
+    block = np.asarray(block, dtype=np.float32)
+    total = float(block.var(axis=0).sum()) if block.shape[0] > 1 else 0.0
+    return block / np.sqrt(total) if total > 0 else block
 
 
 def _blas_threads() -> int:

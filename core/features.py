@@ -41,7 +41,7 @@ from core.errors import DataError
 from core.progress import Progress
 from core.spec import DatasetSpec, FeatureConfig
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2   # 2: modalities weigh equally in the dense view
 """Bumped whenever the way features are computed changes, so old caches are not reused."""
 
 _HASH_FULL_LIMIT = 256 * 1024 * 1024

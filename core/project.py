@@ -244,11 +244,22 @@ class Project:
 
     def label_sample(
         self, sample_id: str, values: Mapping[str, Any], *, annotator: str | None = None,
-        seconds: float | None = None,
+        seconds: float | None = None, item: QueueItem | None = None,
     ) -> list[LabelEvent]:
-        """Label one sample for one or several tasks in one durable transaction."""
+        """Label one sample for one or several tasks in one durable transaction.
+
+        ``item`` is the queue item the expert was shown (its strategy, score, rank, model
+        version, audit flag and the predictions recorded before the label); without it the
+        persisted queue is looked up.
+        """
         self.index_of(sample_id)
-        prov = self._provenance(str(sample_id))
+        if item is not None and item.id == str(sample_id):
+            prov = {"strategy": item.strategy, "score": item.score, "rank": item.rank,
+                    "model_version": item.model_version, "audit": item.audit,
+                    "_predictions": {t: {"label": p.label, "confidence": p.confidence}
+                                     for t, p in item.predictions.items()}}
+        else:
+            prov = self._provenance(str(sample_id))
         preds = prov.pop("_predictions", {})
         events = []
         for task_name, value in values.items():

@@ -212,6 +212,10 @@ def cv_metrics(
     else:
         ys = np.asarray([str(v) for v in y], dtype=object)
         _, counts = np.unique(ys, return_counts=True)
+        if np.median(counts) < 2:
+            # With one example of most classes, held-out folds test classes the fold never
+            # saw: the estimate would be a meaningless 0, so there is none yet.
+            return None, None
         folds = min(max_folds, int(counts.min()))
         if folds >= 2:
             splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), ys))

@@ -197,7 +197,7 @@ class FakeProject:
         return LabelEvent(len(self._events) + 1, time.time(), kind, sample_id, task, value,
                           self.settings.annotator, seconds)
 
-    def label_sample(self, sample_id: str, values: dict, *, seconds=None) -> list[LabelEvent]:
+    def label_sample(self, sample_id: str, values: dict, *, seconds=None, item=None) -> list[LabelEvent]:
         return self._append([self._ev("label", sample_id, t, v, seconds) for t, v in values.items()])
 
     def skip(self, sample_id: str) -> LabelEvent:

@@ -179,3 +179,19 @@ def test_nan_scores_never_reach_the_store(project):
         project.label_sample(it.id, {"topic": "tech", "tags": ["tech"]})
     for e in project.history():
         assert e.score is None or not math.isnan(e.score)
+
+
+def test_label_keeps_the_shown_items_provenance_after_the_queue_changed(project):
+    item = project.query(3)[1]
+    project.store.save_queue([], -1)            # a retrain replaced the queue meanwhile
+    ev = project.label_sample(item.id, {"topic": "tech", "tags": ["tech"]}, item=item)[0]
+    assert (ev.strategy, ev.rank, ev.model_version) == (item.strategy, item.rank, item.model_version)
+
+
+def test_no_cv_estimate_from_one_example_per_class(tmp_path):
+    data = write_text_csv(tmp_path / "d.csv", n=30)
+    p = Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"])
+    for sid, topic in (("s000", "sport"), ("s001", "tech"), ("s002", "food")):
+        p.label(sid, topic)
+    point = p.retrain()
+    assert point.cv_accuracy is None and point.cv_macro_f1 is None
