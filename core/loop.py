@@ -20,6 +20,7 @@ from core.registry import registry
 from core.settings import Settings
 from core.spec import DatasetSpec
 from core.training import (
+    committee_options,
     FittedTask,
     build_context,
     can_fit,
@@ -308,6 +309,7 @@ def make_queue(
         outputs = task_outputs(
             state.fitted, X, wanted, model_name=s.model, params=model_params(snapshot),
             X_train_by_task=X_by_task, y_train_by_task=y_by_task, rng=rng, proba=state.proba,
+            **committee_options(strat, params),
         )
         ctx = build_context(
             snapshot.n_pool, cand, labeled_idx, dense, outputs, rng,

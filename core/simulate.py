@@ -26,7 +26,9 @@ from core.progress import NULL_PROGRESS, Progress
 from core.query_runner import run_strategy
 from core.registry import get_strategy
 from core.strategy_api import Strategy
-from core.training import build_context, fit_task_model, task_outputs, wanted_inputs
+from core.training import (
+    build_context, committee_options, fit_task_model, task_outputs, wanted_inputs,
+)
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
 REFERENCE = "random"
@@ -270,6 +272,7 @@ def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_tr
         outputs = task_outputs(
             {"label": fitted}, X_train, wanted, model_name=model, params=params,
             X_train=X_train[labeled], y_train_by_task={"label": y_train[labeled]}, rng=rng,
+            **committee_options(strat, given),
         )
     ctx = build_context(n_pool, candidates, labeled, dense_train, outputs, rng)
     picked = run_strategy(strat, ctx, n, given).indices

@@ -16,6 +16,9 @@ from core.models import make_model, model_info
 from core.strategy_api import QueryContext, TaskOutput
 
 PREDICT_CHUNK = 65536
+#: The members of a committee of different model types (query-by-committee, "models" mode).
+COMMITTEE_MODELS = ("logistic_regression", "sklearn.ensemble.ExtraTreesClassifier",
+                    "random_forest", "knn")
 #: Fits on at most this many labeled rows run with one BLAS/OpenMP thread: they are latency
 #: bound, and on a busy 2-core machine threaded BLAS made a 50-row logistic regression 13x
 #: slower (3.7 s instead of 0.28 s, Fashion-MNIST pixels). Torch models manage their own threads.
@@ -270,6 +273,8 @@ def task_outputs(
     proba: Mapping[str, np.ndarray] | None = None,
     X_train_by_task: Mapping[str, Any] | None = None,
     n_bootstrap_samples: int = 10,
+    committee_mode: str = "bootstrap",
+    committee_models: Sequence[str] = COMMITTEE_MODELS,
 ) -> dict[str, TaskOutput]:
     """Pool-wide outputs per task; committee and MC samples only when a strategy requires them.
 
@@ -291,6 +296,20 @@ def task_outputs(
         p = proba[task] if proba is not None and task in proba else f.predict_proba(X_pool)
         Xt = X_train_by_task[task] if X_train_by_task and task in X_train_by_task else X_train
         yt = y_train_by_task.get(task) if y_train_by_task is not None else None
+
+        def model_types() -> np.ndarray | None:
+            """A committee of different model types on the same labeled rows."""
+            if Xt is None or yt is None or f.multilabel:
+                return None
+            from core.committee import committee_outputs
+
+            names = list(committee_models)
+            with _fit_threads(names[0], len(yt)):
+                return committee_outputs(
+                    [lambda n=n: make_model(n) for n in names],
+                    Xt, np.asarray([str(v) for v in yt], dtype=object), X_pool,
+                    classes=f.classes, mode="models", rng=rng,
+                )
 
         def bootstrap(n_members: int) -> np.ndarray | None:
             if f.task_key is not None:
@@ -319,7 +338,9 @@ def task_outputs(
         committee = None
         if "committee" in requires:
             committee_fn = getattr(f.estimator, "committee_proba", None)
-            if committee_fn is not None:
+            if committee_mode == "models" and f.task_key is None:
+                committee = model_types()
+            elif committee_fn is not None:
                 committee = np.asarray(committee_fn(X_pool), dtype=np.float32)
             else:
                 committee = bootstrap(n_committee)
@@ -331,6 +352,17 @@ def task_outputs(
             committee=committee, by_modality=by_modality,
         )
     return outs
+
+
+def committee_options(strategy: Any, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The committee settings a strategy's parameters ask for (see strategies.builtin)."""
+    resolved = strategy.resolve_params(params)
+    out: dict[str, Any] = {}
+    if "committee" in resolved:
+        out["committee_mode"] = resolved["committee"]
+    if "n_members" in resolved:
+        out["n_committee"] = int(resolved["n_members"])
+    return out
 
 
 def wanted_inputs(strategy: Any, params: Mapping[str, Any] | None = None) -> frozenset[str]:

@@ -10,6 +10,25 @@ _BASE = Param("base", str, "entropy", "Uncertainty measure that is weighted.",
               choices=density.BASES)
 
 
+#: Committee parameters: read by the loop when it builds the committee, not by the score.
+COMMITTEE_PARAMS = (
+    Param("committee", str, "bootstrap",
+          "bootstrap: copies of the chosen model on bootstrap resamples; models: several "
+          "different model types (logistic regression, random forest, extra trees, k-NN).",
+          choices=("bootstrap", "models")),
+    Param("n_members", int, 5, "Committee size (bootstrap mode).", minimum=2, maximum=50),
+)
+
+
+def _committee_strategy(score):
+    def run(ctx, committee: str = "bootstrap", n_members: int = 5):
+        return score(ctx)
+
+    run.__name__ = score.__name__
+    run.__doc__ = score.__doc__
+    return run
+
+
 def strategies() -> list[Strategy]:
     proba = frozenset({"proba"})
     feats = frozenset({"features"})
@@ -85,19 +104,22 @@ def strategies() -> list[Strategy]:
         Strategy(
             "vote_entropy",
             "Query by committee: entropy of the committee members' votes.",
-            committee.vote_entropy,
+            _committee_strategy(committee.vote_entropy),
+            params=COMMITTEE_PARAMS,
             requires=com,
         ),
         Strategy(
             "consensus_entropy",
             "Query by committee: entropy of the committee's mean (consensus) distribution.",
-            committee.consensus_entropy,
+            _committee_strategy(committee.consensus_entropy),
+            params=COMMITTEE_PARAMS,
             requires=com,
         ),
         Strategy(
             "kl_max_disagreement",
             "Query by committee: largest KL divergence of a member from the consensus.",
-            committee.kl_max_disagreement,
+            _committee_strategy(committee.kl_max_disagreement),
+            params=COMMITTEE_PARAMS,
             requires=com,
         ),
         Strategy(

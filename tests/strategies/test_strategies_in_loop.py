@@ -191,3 +191,25 @@ def test_cross_modal_disagreement_through_the_loop_with_the_multimodal_model(sha
     assert len({it.id for it in items}) == 5
     assert all(it.strategy == "cross_modal_disagreement" for it in items)
     assert all(np.isfinite(it.score) and it.score >= 0 for it in items)
+
+
+def test_committee_of_model_types_differs_from_bootstrap(tmp_path):
+    from core.project import Project
+    from tests.core.helpers import write_text_csv
+
+    data = write_text_csv(tmp_path / "d.csv", n=90)
+    truth = pd.read_csv(data).set_index("id")["topic"]
+    p = Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
+                       strategy="vote_entropy", settings={"audit_rate": 0.0})
+    for sid in truth.index[:15]:
+        p.label(sid, truth[sid])
+    snap = p.training_snapshot()
+    p.retrain()
+    from core.loop import make_queue
+
+    boot = make_queue(snap, p.model_state(), n=10)
+    types = make_queue(snap, p.model_state(), n=10, strategy_params={"committee": "models"})
+    assert all(i.strategy == "vote_entropy" for i in boot + types)
+    assert [i.id for i in boot] != [i.id for i in types]
+    with pytest.raises(Exception, match="must be one of"):
+        make_queue(snap, p.model_state(), n=3, strategy_params={"committee": "bogus"})
