@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from app.worker import TaskRunner
+from app.worker import ProcessCall, TaskRunner
 from core.errors import ActiveLabError
 
 RETRAIN = "retrain"
@@ -76,6 +77,8 @@ class LabelingController(QObject):
         self._ticker = QTimer(self)
         self._ticker.setInterval(200)
         self._ticker.timeout.connect(self._on_ticker_timeout)
+        if retrain_fn is None:   # the real loop retrains in the training process: start it now
+            runner.warm_up_process()
 
     # ----- state -------------------------------------------------------------------------
     @property
@@ -215,7 +218,7 @@ class LabelingController(QObject):
         fn = self._retrain_fn or _default_retrain_fn()
         self._since_retrain = 0
         self._labels_at_request = self.project.labeled_count()
-        self.runner.submit(RETRAIN, fn, snapshot)
+        self.runner.submit(RETRAIN, fn, snapshot, in_process=self._process_call(snapshot))
         self.retrain_running.emit(True)
         self._ticker.start()
         self._on_ticker_timeout()
@@ -237,6 +240,23 @@ class LabelingController(QObject):
                 store.save_queue([q.to_dict() for q in items], store.last_seq() if seq is None else seq)
 
     # ----- internals -------------------------------------------------------------------------
+    def _process_call(self, snapshot: Any) -> ProcessCall | None:
+        """The real loop's retrain as a training-process job (features re-opened from the
+        project's cache there), or None: a custom retrain function runs in a thread."""
+        if self._retrain_fn is not None or not self.runner.uses_processes():
+            return None
+        from core import retrain_process
+        from core.project_create import CACHE_DIR
+
+        path = getattr(self.project, "path", None)
+        cache = None if path is None else Path(path) / CACHE_DIR
+        request = retrain_process.retrain_request(snapshot, cache)
+        return None if request is None else ProcessCall(retrain_process.retrain_from_request, (request,))
+
+    def _process_note(self) -> str:
+        problem = self.runner.process_problem
+        return f" (in a thread: {problem})" if problem else ""
+
     def _resume_position(self) -> bool:
         store = getattr(self.project, "store", None)
         sample_id = store.get_setting(POSITION_KEY) if store is not None else None
@@ -336,6 +356,7 @@ class LabelingController(QObject):
         v = self.project.model_version + 1
         self.status_changed.emit(
             f"training model v{v} on {self._labels_at_request} labels… {elapsed:.1f} s"
+            + self._process_note()
         )
 
     @Slot(str, object)
@@ -374,7 +395,8 @@ class LabelingController(QObject):
                                         self._current.existing, self._current.source)
                 self.current_changed.emit(self._current)
         message = getattr(result, "message", "") or "model updated"
-        self.status_changed.emit(self._point_line(point) if point is not None else message[:1].upper() + message[1:])
+        line = self._point_line(point) if point is not None else message[:1].upper() + message[1:]
+        self.status_changed.emit(line + self._process_note())
 
     def _point_line(self, point: Any) -> str:
         parts = [f"Model v{point.version} trained on {point.n_labels} labels in {point.train_seconds:.1f} s"]

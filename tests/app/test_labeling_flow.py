@@ -105,6 +105,7 @@ def test_worker_error_is_shown_and_survived(qtbot, project, monkeypatch):
     def broken_fit(self, X, y, sample_weight=None):
         raise ValueError("this model cannot fit (broken on purpose)")
 
+    monkeypatch.setenv("ACTIVELAB_RETRAIN_IN_PROCESS", "0")  # the patched fit lives in this process
     win = open_window(qtbot, project)
     qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=20000)
     monkeypatch.setattr(LogisticRegression, "fit", broken_fit)
