@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from app.worker import ProcessCall, TaskRunner
+from app.worker import ProcessCall, TaskRunner, freeze_loaded_objects
 from core.errors import ActiveLabError
 
 RETRAIN = "retrain"
@@ -187,6 +187,8 @@ class LabelingController(QObject):
     def set_ready(self, ready: bool) -> None:
         """Features are loaded (by a worker job); a retrain asked for meanwhile starts now."""
         self._ready = ready
+        if ready:
+            freeze_loaded_objects()   # no long GC pause over the loaded pool while labeling
         if ready and self._pending_retrain:
             self._pending_retrain = False
             self.request_retrain(rebuild=self._rebuild_only)

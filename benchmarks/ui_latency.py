@@ -9,6 +9,10 @@ Prints a table. The project is created once in --workdir (features cached) and c
 
     python benchmarks/ui_latency.py [--data ../shared/data/fashion_mnist/fashion_mnist.npz]
                                     [--workdir ~/.cache/activelab-bench] [--labels 200]
+                                    [--retrain-in process|thread] [--docks closed]
+
+``--retrain-in thread`` is the previous design (the retrain holds this process's GIL between
+numpy/sklearn releases); ``process`` (the app's default) runs it in the training process.
 """
 from __future__ import annotations
 
@@ -60,7 +64,11 @@ def main() -> int:
     ap.add_argument("--pace-ms", type=int, default=60, help="pause between presses (a fast expert)")
     ap.add_argument("--docks", choices=("shown", "closed"), default="shown",
                     help="closed: side panels closed, to separate their redraw cost")
+    ap.add_argument("--slow", action="store_true", help="list the presses over 50 ms")
+    ap.add_argument("--retrain-in", choices=("process", "thread"), default="process",
+                    help="where the retrain runs (thread: ACTIVELAB_RETRAIN_IN_PROCESS=0)")
     args = ap.parse_args()
+    os.environ["ACTIVELAB_RETRAIN_IN_PROCESS"] = "1" if args.retrain_in == "process" else "0"
     data = Path(args.data)
     if not data.exists():
         print(f"Fashion-MNIST not found at {data}; pass --data.")
@@ -134,6 +142,19 @@ def main() -> int:
 
     # ---- 2. key press -> next sample painted, with a retrain running
     press_ms: list[float] = []
+    slow: list[str] = []   # presses over 50 ms: when they happened (--slow)
+    import gc
+
+    gc_ms: list[tuple[int, float]] = []   # (generation, ms) of the GUI process's collections
+    gc_t0 = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_t0[0] = time.perf_counter()
+        else:
+            gc_ms.append((info["generation"], 1000 * (time.perf_counter() - gc_t0[0])))
+
+    gc.callbacks.append(on_gc)
     busy_presses = 0
     for _ in range(args.labels):
         if not win.runner.is_running("retrain"):
@@ -141,12 +162,18 @@ def main() -> int:
         cur = c.current
         key = getattr(Qt.Key, f"Key_{cur.sample.fields['label']}")
         before = watch.painted
+        n_gc = len(gc_ms)
         t = time.perf_counter()
         QTest.keyClick(win, key)
         while watch.painted == before:
             app.processEvents()
         press_ms.append(1000 * (time.perf_counter() - t))
+        gc_in_press = [ms for _g, ms in gc_ms[n_gc:]]
         busy_presses += win.runner.is_running("retrain")
+        if press_ms[-1] > 50:
+            slow.append(f"#{len(press_ms)} {press_ms[-1]:.0f} ms (installs so far {len(install_times)}, "
+                        f"retrain running {win.runner.is_running('retrain')}, "
+                        f"GC in the press {sum(gc_in_press):.0f} ms)")
         spin(args.pace_ms)
 
     # ---- 3. Nth label -> refreshed queue
@@ -166,12 +193,17 @@ def main() -> int:
                 spin(args.pace_ms)
 
     n_labels = project.labeled_count()
+    problem = win.runner.process_problem
+    child = win.runner.training_process.pid
     win.close()
     project.close()
     print()
     print(f"ui_latency on Fashion-MNIST ({project.n_samples:,} images), {n_labels} labels, "
           f"Qt offscreen, {os.cpu_count()} CPUs, side panels {args.docks}, "
           f"load average {os.getloadavg()[0]:.1f}")
+    where = (f"training process (pid {child})" if args.retrain_in == "process" and not problem
+             else f"thread{f' ({problem})' if problem else ''}")
+    print(f"retrain in: {where}")
     print(f"{'measure':<52} {'p50':>9} {'p99':>9} {'max':>9}")
     print(f"{'launch -> first sample painted (whole process)':<52} {launch_total:>8.2f}s")
     print(f"{'launch -> first sample painted (after imports of bench)':<52} {launch_in_process:>8.2f}s")
@@ -184,6 +216,11 @@ def main() -> int:
         ms = [1000 * x for x in install_times]
         print(f"{'project.install on the GUI thread':<52} {percentile(ms, 50):>7.1f}ms "
               f"{percentile(ms, 99):>7.1f}ms {max(ms):>7.1f}ms")
+    if args.slow:
+        print("presses over 50 ms:", "; ".join(slow) or "none")
+        gen2 = [ms for g, ms in gc_ms if g == 2]
+        print(f"GUI-process GC: {len(gc_ms)} collections, {len(gen2)} of generation 2 "
+              f"(max {max(gen2, default=0):.0f} ms), max any {max((m for _g, m in gc_ms), default=0):.0f} ms")
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown of Qt/pyqtgraph objects (nothing left to save)
 

@@ -25,6 +25,7 @@ from typing import Any, Callable
 from core.errors import ActiveLabError, DataError   # no numpy behind these two
 from core.progress import Cancelled, Progress
 
+CHILD_NICENESS = 10
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _cancelled: Any = None                       # multiprocessing.Array of cancelled job ids (child)
@@ -101,11 +102,16 @@ def _drop_memos(state: Any) -> None:
 
 # ----------------------------------------------------------------------------- child side
 def init_child(cancelled: Any) -> None:
-    """Process-pool initializer: one BLAS/OpenMP/torch thread; remember the cancel board."""
+    """Process-pool initializer: one BLAS/OpenMP/torch thread, a lower CPU priority than the
+    GUI process; remember the cancel board."""
     global _cancelled
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     _cancelled = cancelled
+    try:   # the expert's key presses come first when the CPUs are busy
+        os.nice(CHILD_NICENESS)
+    except (AttributeError, OSError):
+        pass
     try:
         from threadpoolctl import threadpool_limits
 
