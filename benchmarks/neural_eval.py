@@ -1,6 +1,7 @@
 """Evidence for the neural models (issue 5). Prints markdown tables; run from the repo root:
 
     python -m benchmarks.neural_eval [--seeds 0] [--text tfidf|minilm] [--bald-model torch_mlp|torch_cnn]
+        [--batch 20 --budget 300]
         timing bald modalities alignment
 
 timing:     cold vs warm-started retrain at 500 labels (+10 new): multimodal 3 tasks, torch_mlp
@@ -32,7 +33,7 @@ from core.neural.multimodal import MultimodalClassifier
 
 N_TEST = 2000
 MAX_EPOCHS = 40  # caps a cold fit on the shared machine (the registry default is 100)
-OPTS = argparse.Namespace(seeds=(0,), text="tfidf", bald_model="torch_mlp")
+OPTS = argparse.Namespace(seeds=(0,), text="tfidf", bald_model="torch_mlp", batch=20, budget=300)
 
 
 def _split(n: int, seed: int = 123):
@@ -72,12 +73,14 @@ def _print_rows(budget, rows: dict[str, list[dict]], names=TASKS) -> None:
         cells = []
         for t in names:
             vals = [r[t] for r in res if t in r]
-            cells.append(f"{np.mean([v[0] for v in vals]):.3f} / {np.mean([v[1] for v in vals]):.3f}")
+            acc = [v[0] for v in vals]
+            sd = f" ±{np.std(acc, ddof=1):.3f}" if len(acc) > 1 else ""
+            cells.append(f"{np.mean(acc):.3f}{sd} / {np.mean([v[1] for v in vals]):.3f}")
         print(f"| {budget} | {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 def _header(first: str) -> None:
-    print(f"| labels | {first} | " + " | ".join(f"{t} acc / F1" for t in TASKS) + " |")
+    print(f"| labels | {first} | " + " | ".join(f"{t} acc ±sd / F1" for t in TASKS) + " |")
     print("|---|---|" + "---|" * len(TASKS))
 
 
@@ -130,9 +133,10 @@ def timing() -> None:
           f"20 MC-dropout samples {ts:.1f} s (1 thread).")
 
 
-def bald(pool=10000, start=20, batch=20, budget=300) -> None:
+def bald(pool=10000, start=20) -> None:
     from core.simulate import simulate
 
+    batch, budget = OPTS.batch, OPTS.budget
     X, y, _, _ = fashion_mnist()
     rng = np.random.default_rng(0)
     idx = rng.choice(len(X), pool + N_TEST, replace=False)
@@ -150,7 +154,8 @@ def bald(pool=10000, start=20, batch=20, budget=300) -> None:
           f"{start} random then {batch} per round to {budget}; "
           f"{len(OPTS.seeds)} repeat(s); BALD from 20 MC-dropout samples; cold refit per round")
     steps = sorted(c["n_labels"].unique())
-    show = [s for s in steps if s in (20, 60, 100, 140, 200, 260, 300)]
+    show = steps[:: -(-len(steps) // 8)]
+    show = show if show[-1] == steps[-1] else show + [steps[-1]]
     print("| strategy | " + " | ".join(f"acc@{s}" for s in show) + " | mean acc (AULC) | mean macro-F1 |")
     print("|---|" + "---|" * (len(show) + 2))
     for name in ("bald", "entropy", "random"):
@@ -215,7 +220,10 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     ap.add_argument("--text", default="tfidf", choices=("tfidf", "minilm"))
     ap.add_argument("--bald-model", default="torch_mlp", choices=("torch_mlp", "torch_cnn"))
+    ap.add_argument("--batch", type=int, default=20, help="bald: labels per round")
+    ap.add_argument("--budget", type=int, default=300, help="bald: final number of labels")
     args = ap.parse_args(argv)
+    OPTS.batch, OPTS.budget = args.batch, args.budget
     OPTS.bald_model = args.bald_model
     OPTS.seeds = tuple(int(s) for s in args.seeds.split(","))
     OPTS.text = args.text
