@@ -23,6 +23,7 @@ RETRAIN = "retrain"
 POSITION_KEY = "gui_current_sample"   # project-store setting: the sample on screen at close
 POSITION_ITEM_KEY = "gui_current_item"  # its queue entry (suggestion, why), when it came from one
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
+PROCESS_START_MS = 300  # start the training process once the window is painted
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,6 @@ class LabelingController(QObject):
         self._ticker = QTimer(self)
         self._ticker.setInterval(200)
         self._ticker.timeout.connect(self._on_ticker_timeout)
-        if retrain_fn is None:   # the real loop retrains in the training process: start it now
-            runner.warm_up_process()
 
     # ----- state -------------------------------------------------------------------------
     @property
@@ -91,6 +90,8 @@ class LabelingController(QObject):
     def start(self) -> None:
         """Show the sample that was on screen at close, else the first prepared one; prepare a
         queue in the background if there is none."""
+        if self._retrain_fn is None:   # the real loop retrains in the training process;
+            QTimer.singleShot(PROCESS_START_MS, self.runner.warm_up_process)  # after the first paint
         self._queue = list(self.project.queue())
         self.queue_changed.emit(self.queue())
         if not self._resume_position():

@@ -18,23 +18,22 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import os
 import sys
 import threading
 import time
 import traceback
-from concurrent.futures import CancelledError, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
 from core import retrain_process
 from core.errors import ActiveLabError
 from core.progress import Cancelled, Progress
+
+if TYPE_CHECKING:  # multiprocessing and concurrent.futures load with the first process job
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 PROCESS_ENV = "ACTIVELAB_RETRAIN_IN_PROCESS"
@@ -112,6 +111,9 @@ class TrainingProcess:
             if self.problem is not None or self._closed:
                 raise ProcessUnavailable(self.problem or "the training process was shut down")
             if self._executor is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 try:
                     ctx = multiprocessing.get_context("spawn")
                     self._board = ctx.RawArray("q", 16)   # no lock: one writer, int64 slots
@@ -140,6 +142,10 @@ class TrainingProcess:
     def run(self, job_id: int, call: ProcessCall, progress: Progress) -> Any:
         """Run ``call`` in the child and wait (pool thread); raises ``Cancelled`` when
         ``progress`` is cancelled, ``ProcessUnavailable`` when the child cannot run it."""
+        from concurrent.futures import CancelledError
+        from concurrent.futures import TimeoutError as FutureTimeout
+        from concurrent.futures.process import BrokenProcessPool
+
         executor = self._ensure()
         self._running.add(job_id)
         try:
