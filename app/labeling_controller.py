@@ -87,6 +87,11 @@ class LabelingController(QObject):
     def queue(self) -> list[Any]:
         return list(self._queue)
 
+    @property
+    def ready(self) -> bool:
+        """The pool features are loaded (retrains can start)."""
+        return self._ready
+
     def start(self) -> None:
         """Show the sample that was on screen at close, else the first prepared one; prepare a
         queue in the background if there is none."""

@@ -40,7 +40,8 @@ def open_window(qtbot, project):
     win.activateWindow()
     qtbot.waitUntil(win.isActiveWindow)
     win.start()
-    qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=30000)  # cold start
+    qtbot.waitUntil(lambda: win.controller.ready and not win.runner.is_running("retrain"),
+                    timeout=30000)   # features loaded, cold-start queue prepared
     return win
 
 
@@ -109,5 +110,25 @@ def test_dead_training_process_falls_back_to_a_thread(qtbot, project):
     assert project.labeled_count() >= 5, "no label is lost"
     assert "in a thread" in win.status_line.text()
     assert win.runner.process_problem
+    win.close()
+    assert not multiprocessing.active_children()
+
+
+def test_retrain_now_supersedes_a_running_process_retrain(qtbot, project):
+    win = open_window(qtbot, project)
+    label(qtbot, win, 5)
+    qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=60000)
+    points = []
+    win.controller.model_updated.connect(points.append)
+    label(qtbot, win, 1)
+    win.controller.request_retrain()          # Retrain now ...
+    first = win.runner._jobs["retrain"].job_id
+    win.controller.request_retrain()          # ... twice: the first one is superseded
+    assert win.runner._jobs["retrain"].job_id == first + 1
+    qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=60000)
+    qtbot.wait(300)                           # a late result of the superseded job must be dropped
+    assert len(points) == 1, "one model installed, not one per request"
+    assert points[0].n_labels == 6
+    assert not win.banner.isVisible()
     win.close()
     assert not multiprocessing.active_children()
