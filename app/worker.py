@@ -99,7 +99,7 @@ class TrainingProcess:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
-        self._board: Any = None          # multiprocessing.Array of cancelled job ids
+        self._board: Any = None          # shared RawArray of cancelled job ids (the child reads it)
         self._slot = 0
         self._running: set[int] = set()
         self.problem: str | None = None
