@@ -7,6 +7,7 @@ to the store and are committed before a method returns. Models are derived data 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -159,12 +160,19 @@ class Project:
     def features(self):
         """The feature set (built once, cached on disk, memory-mapped)."""
         if self._features is None:
-            from core.features import build_features
+            from core.features import build_features, load_cached_features
 
-            self._features = build_features(
-                self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
-                image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
-            )
+            # The samples never change after import, so the fingerprint recorded at creation
+            # finds the cache without re-reading every row; a missing or stale cache is rebuilt.
+            fp = self.store.get_setting("feature_fingerprint")
+            fs = load_cached_features(self.path / CACHE_DIR, fp) if fp else None
+            if fs is None:
+                fs = build_features(
+                    self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
+                    image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
+                )
+                self.store.set_setting("feature_fingerprint", fs.fingerprint)
+            self._features = fs
         return self._features
 
     # ---------------------------------------------------------------- labels
@@ -470,5 +478,16 @@ class Project:
             from core.projection import project_2d
 
             emb = self._state.embeddings if self._state is not None else None
-            self._projection = project_2d(emb if emb is not None else self.features.dense)
+            if emb is not None:
+                self._projection = project_2d(emb)
+            else:
+                # The features' projection is derived data: cached beside the features.
+                cache = self.path / CACHE_DIR / f"projection-{self.features.fingerprint[:16]}.npy"
+                if cache.exists():
+                    self._projection = np.load(cache, allow_pickle=False)
+                else:
+                    self._projection = project_2d(self.features.dense)
+                    tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.npy")
+                    np.save(tmp, self._projection, allow_pickle=False)
+                    os.replace(tmp, cache)
         return self._projection

@@ -127,10 +127,11 @@ def create_project(
             ]
             store.append_group(events)
         progress.update(0.2, "building features")
-        build_features(
+        fs = build_features(
             frame, spec, fc, image_root=image_root, image_array=table.image_array,
             cache_dir=tmp / CACHE_DIR, progress=progress.sub(0.2, 1.0),
         )
+        store.set_setting("feature_fingerprint", fs.fingerprint)
         store.close()
         if final.exists():
             final.rmdir()

@@ -195,3 +195,16 @@ def test_no_cv_estimate_from_one_example_per_class(tmp_path):
         p.label(sid, topic)
     point = p.retrain()
     assert point.cv_accuracy is None and point.cv_macro_f1 is None
+
+
+def test_reopening_finds_features_and_map_without_rereading_rows(project, monkeypatch):
+    xy = project.pool_projection()
+    project.close()
+    p2 = Project.open(project.path)
+
+    def no_rows():
+        raise AssertionError("opening a project must not parse every stored row")
+
+    monkeypatch.setattr(p2, "frame", no_rows)
+    assert p2.features.model_X.shape[0] == 120
+    assert (p2.pool_projection() == xy).all()         # the cached map, same as before
