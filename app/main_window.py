@@ -45,6 +45,9 @@ def warm_up(project: Any, progress: Any) -> np.ndarray:
         if callable(image_array):
             image_array()
     progress.update(0.5, "projecting the pool")
+    cached = getattr(project, "pool_projection", None)    # cached on disk by the project
+    if callable(cached):
+        return np.asarray(cached())
     return project_2d(np.asarray(features.dense))
 
 

