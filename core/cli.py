@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from core.errors import ActiveLabError
 
@@ -241,16 +241,22 @@ def cmd_set(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gui(a: argparse.Namespace) -> int:
-    from app.main import run_gui
+def _gui(a: argparse.Namespace) -> Callable[..., int]:
+    run_gui = getattr(a, "run_gui", None)
+    if run_gui is None:
+        raise ActiveLabError(
+            "The desktop app is not available from here: start it with the 'activelab' command "
+            "(installed with the package), e.g. 'activelab demo'."
+        )
+    return run_gui
 
-    return run_gui([], project_path=getattr(a, "project", None))
+
+def cmd_gui(a: argparse.Namespace) -> int:
+    return _gui(a)([], project_path=getattr(a, "project", None))
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
-    from app.main import run_gui
-
-    return run_gui([], demo=True, demo_dir=a.project)
+    return _gui(a)([], demo=True, demo_dir=a.project)
 
 
 # --------------------------------------------------------------------------- parser
@@ -386,7 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None = None) -> int:
+    """Run one command. ``run_gui`` opens the desktop app; core never imports the app, so
+    the ``activelab`` launcher (app/launcher.py) passes it in."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         argv = ["gui"]
@@ -394,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["gui", *argv]
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.run_gui = run_gui
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
