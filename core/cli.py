@@ -34,19 +34,19 @@ def _jsonable(v: Any) -> Any:
 
 # --------------------------------------------------------------------------- commands
 def cmd_new(a: argparse.Namespace) -> int:
-    from core.cli_simulate import parse_model_params
+    from core.cli_simulate import parse_key_values
     from core.project import Project
     from core.spec import FeatureConfig
 
     fc = FeatureConfig(text=a.text_features) if a.text_features else None
-    settings = {"strategy_params": parse_model_params(a.strategy_params)} if a.strategy_params else None
+    settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
     with _progress_bar("creating project") as prog:
         proj = Project.create(
             a.project, data=a.data, format=a.format, encoding=a.encoding, id_column=a.id_column,
             text_columns=a.text_column or (), image_column=a.image_column,
             feature_columns=_csv_list(a.feature_columns), tasks=a.task or (),
             multilabel=a.multilabel or (), import_labels=a.import_labels,
-            model=a.model, model_params=parse_model_params(a.model_params), strategy=a.strategy,
+            model=a.model, model_params=parse_key_values(a.model_params), strategy=a.strategy,
             feature_config=fc, settings=settings, progress=prog,
         )
     for d in proj.decisions:
@@ -226,17 +226,10 @@ def cmd_add_class(a: argparse.Namespace) -> int:
 
 
 def cmd_set(a: argparse.Namespace) -> int:
+    from core.cli_simulate import parse_key_values
+
     proj = _project(a.project)
-    changes: dict[str, Any] = {}
-    for item in a.assignments:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ActiveLabError(f"Settings are KEY=VALUE; got '{item}'.")
-        try:
-            changes[key] = json.loads(value)
-        except json.JSONDecodeError:
-            changes[key] = value
-    s = proj.update_settings(**changes)
+    s = proj.update_settings(**parse_key_values(a.assignments, "setting"))
     print(json.dumps(s.to_dict(), indent=2))
     return 0
 

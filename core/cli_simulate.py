@@ -83,13 +83,13 @@ def _tqdm_progress(desc: str, enabled: bool) -> tuple[Any, Callable[[], None]]:
     return Progress(callback), bar.close
 
 
-def parse_model_params(items: list[str]) -> dict[str, Any]:
+def parse_key_values(items: list[str], what: str = "--model-param") -> dict[str, Any]:
     """KEY=VALUE pairs; values read as JSON (10, 0.5, true, "x") and else kept as text."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise DataError(f"--model-param '{item}' must look like KEY=VALUE, e.g. C=10.")
+            raise DataError(f"{what} '{item}' must look like KEY=VALUE, e.g. C=10.")
         try:
             out[key.strip()] = json.loads(value)
         except ValueError:
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path.cwd() / f"simulation-{name}"
         show = not getattr(args, "no_progress", False)
         strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-        _check_choices(args.model, parse_model_params(args.model_params), strategies)
+        _check_choices(args.model, parse_key_values(args.model_params), strategies)
         progress, close = _tqdm_progress("features", show)
         try:
             X, dense, y, decisions = load_labeled(args, out / ".feature-cache", progress)
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = simulate(
                 X, y, X_dense=dense, strategies=strategies, model=args.model,
-                model_params=parse_model_params(args.model_params),
+                model_params=parse_key_values(args.model_params),
                 initial=args.initial, batch=args.batch, budget=args.budget,
                 repeats=args.repeats, test_size=args.test_size, seed=args.seed,
                 progress=progress, name=name,

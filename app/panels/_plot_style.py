@@ -51,3 +51,17 @@ def make_plot_widget(x_label: str = "", y_label: str = "") -> pg.PlotWidget:
 def short(names: Sequence[str], width: int = 12) -> list[str]:
     """Class names trimmed for axis ticks (full names go into tooltips)."""
     return [n if len(n) <= width else n[: width - 1] + "…" for n in names]
+
+
+def sync_task_combo(combo, items: Sequence[str], keep: Sequence[str] | None = None) -> None:
+    """Give a task selector exactly ``items`` (unchanged if it already has them), keeping the
+    current choice when it is in ``keep`` (default: ``items``); emits no signal while doing so."""
+    if [combo.itemText(i) for i in range(combo.count())] == list(items):
+        return
+    current = combo.currentText()
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItems(list(items))
+    if current in (items if keep is None else keep):
+        combo.setCurrentText(current)
+    combo.blockSignals(False)

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.panels._plot_style import make_plot_widget
+from app.panels._plot_style import make_plot_widget, sync_task_combo
 
 BINS = np.linspace(0.0, 1.0, 21)
 
@@ -68,15 +68,7 @@ class ConfidenceHistogram(QWidget):
         self._predictions = dict(predictions)
         self._labeled = None if labeled is None else np.asarray(labeled, dtype=np.int64)
         tasks = list(self._predictions)
-        have = [self.task_combo.itemText(i) for i in range(self.task_combo.count())]
-        if have != tasks:
-            current = self.task_combo.currentText()
-            self.task_combo.blockSignals(True)
-            self.task_combo.clear()
-            self.task_combo.addItems(tasks)
-            if current in tasks:
-                self.task_combo.setCurrentText(current)
-            self.task_combo.blockSignals(False)
+        sync_task_combo(self.task_combo, tasks)
         self._task_row.setVisible(len(tasks) > 1)
         self._refresh()
 

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.panels._plot_style import make_plot_widget
+from app.panels._plot_style import make_plot_widget, sync_task_combo
 
 ALL_TASKS = "All tasks"
 #: (key in CurvePoint / per_task, legend name, colour, dashed)
@@ -125,15 +125,7 @@ class LearningCurveView(QWidget):
             for t in (getattr(p, "per_task", None) or {}):
                 if t not in tasks:
                     tasks.append(t)
-        have = [self.task_combo.itemText(i) for i in range(1, self.task_combo.count())]
-        if have != tasks:
-            current = self.task_combo.currentText()
-            self.task_combo.blockSignals(True)
-            self.task_combo.clear()
-            self.task_combo.addItems([ALL_TASKS, *tasks])
-            if current in tasks:
-                self.task_combo.setCurrentText(current)
-            self.task_combo.blockSignals(False)
+        sync_task_combo(self.task_combo, [ALL_TASKS, *tasks], keep=tasks)
         self._task_row.setVisible(len(tasks) > 1)
 
     def _on_task_combo_changed(self, _task: str) -> None:

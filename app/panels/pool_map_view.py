@@ -30,7 +30,9 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.panels._point_cloud import PointCloudItem
-from app.panels._plot_style import ACCENT, UNKNOWN, class_brushes, class_color, make_plot_widget
+from app.panels._plot_style import (
+    ACCENT, UNKNOWN, class_brushes, class_color, make_plot_widget, sync_task_combo,
+)
 
 MAX_LEGEND = 12
 
@@ -130,15 +132,7 @@ class PoolMapView(QWidget):
         self._predictions = dict(predictions)
         self._classes = {t: list(c) for t, c in (classes or {}).items()}
         tasks = list(self._predictions) or list(self._classes)
-        have = [self.task_combo.itemText(i) for i in range(self.task_combo.count())]
-        if have != tasks:
-            current = self.task_combo.currentText()
-            self.task_combo.blockSignals(True)
-            self.task_combo.clear()
-            self.task_combo.addItems(tasks)
-            if current in tasks:
-                self.task_combo.setCurrentText(current)
-            self.task_combo.blockSignals(False)
+        sync_task_combo(self.task_combo, tasks)
         self._task_row.setVisible(len(tasks) > 1)
         self._recolor()
         self._draw_overlays()

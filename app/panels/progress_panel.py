@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget,
 )
 
-from app.panels._plot_style import class_brushes, make_plot_widget, short
+from app.panels._plot_style import class_brushes, make_plot_widget, short, sync_task_combo
 
 
 class ProgressPanel(QWidget):
@@ -92,14 +92,7 @@ class ProgressPanel(QWidget):
             bar.setMaximum(max(1, n_samples))
             bar.setValue(int(labeled_per_task.get(t, 0)))
             bar.setFormat(f"{int(labeled_per_task.get(t, 0)):,} / {n_samples:,}")
-        current = self.task_combo.currentText()
-        if [self.task_combo.itemText(i) for i in range(self.task_combo.count())] != tasks:
-            self.task_combo.blockSignals(True)
-            self.task_combo.clear()
-            self.task_combo.addItems(tasks)
-            if current in tasks:
-                self.task_combo.setCurrentText(current)
-            self.task_combo.blockSignals(False)
+        sync_task_combo(self.task_combo, tasks)
         self._task_row.setVisible(len(tasks) > 1)
         self._draw_bars(self.task_combo.currentText())
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,83 +17,11 @@ from PIL import Image
 from core.spec import DatasetSpec, TaskSpec
 
 
-@dataclass(frozen=True)
-class Settings:
-    model: str = "logistic_regression"
-    model_params: dict = field(default_factory=dict)
-    strategy: str = "entropy"
-    strategy_params: dict = field(default_factory=dict)
-    batch_size: int = 10
-    retrain_every: int = 5
-    audit_rate: float = 0.1
-    aggregate: str = "mean"
-    task_weights: dict = field(default_factory=dict)
-    blind_mode: bool = False
-    annotator: str = "tester"
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Sample:
-    idx: int
-    id: str
-    fields: dict
-    texts: dict
-    image_ref: str | None
-    tabular: dict
-
-
-@dataclass(frozen=True)
-class Prediction:
-    label: Any
-    confidence: float
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    idx: int
-    id: str
-    strategy: str
-    score: float
-    rank: int
-    percentile: float | None
-    audit: bool
-    predictions: dict
-    model_version: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class LabelEvent:
-    seq: int
-    time: float
-    kind: str
-    sample_id: str
-    task: str | None
-    value: Any
-    annotator: str
-    seconds: float | None
-    strategy: str | None = None
-    score: float | None = None
-    rank: int | None = None
-    model_version: int | None = None
-    audit: bool = False
-    predicted: Any = None
-    confidence: float | None = None
-    target_seq: int | None = None
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    version: int
-    n_labels: int
-    time: float
-    cv_accuracy: float | None
-    cv_macro_f1: float | None
-    audit_accuracy: float | None
-    audit_n: int
-    train_seconds: float
-    per_task: dict
+# The engine's own plain-data types, so the fake cannot drift from the real contract.
+from core.loop import CurvePoint, Prediction, QueueItem  # noqa: E402
+from core.project import Sample  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.store import LabelEvent  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -124,7 +52,7 @@ class FakeProject:
             feature_columns=("a", "b") if modality in ("tabular", "multi") else (),
             tasks=tasks,
         )
-        self.settings = Settings()
+        self.settings = Settings(annotator="tester")
         self.n_samples = n
         self.ids = [f"s{i}" for i in range(n)]
         self.model_version = 0
@@ -194,8 +122,9 @@ class FakeProject:
         return evs
 
     def _ev(self, kind: str, sample_id: str, task: str | None, value: Any, seconds=None) -> LabelEvent:
-        return LabelEvent(len(self._events) + 1, time.time(), kind, sample_id, task, value,
-                          self.settings.annotator, seconds)
+        seq = len(self._events) + 1
+        return LabelEvent(seq, time.time(), kind, sample_id, task, value, self.settings.annotator,
+                          seconds, None, None, None, None, False, None, None, None, group=seq)
 
     def label_sample(self, sample_id: str, values: dict, *, seconds=None, item=None) -> list[LabelEvent]:
         return self._append([self._ev("label", sample_id, t, v, seconds) for t, v in values.items()])

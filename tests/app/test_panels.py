@@ -17,23 +17,8 @@ from app.panels.pool_map_view import PoolMapView  # noqa: E402
 from app.panels.progress_panel import ProgressPanel  # noqa: E402
 from app.panels.settings_panel import SettingsPanel  # noqa: E402
 from core.registry import StrategyRegistry  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from core.strategy_api import Param, Strategy  # noqa: E402
-
-
-@dataclass(frozen=True)
-class FakeSettings:
-    model: str = "logistic_regression"
-    model_params: dict = field(default_factory=dict)
-    strategy: str = "entropy"
-    strategy_params: dict = field(default_factory=dict)
-    batch_size: int = 10
-    retrain_every: int = 5
-    audit_rate: float = 0.1
-    aggregate: str = "mean"
-    task_weights: dict = field(default_factory=dict)
-    blind_mode: bool = False
-    annotator: str = "tester"
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,7 +54,7 @@ def _registry() -> StrategyRegistry:
 def test_settings_panel_builds_typed_editors_and_emits_only_changes(qtbot):
     panel = SettingsPanel(strategies=_registry(), models=["logistic_regression", "random_forest"])
     qtbot.addWidget(panel)
-    panel.set_settings(FakeSettings(), tasks=["a"])
+    panel.set_settings(Settings(), tasks=["a"])
     assert panel.strategy_combo.currentData() == "entropy"
     assert not panel.params_box.isVisibleTo(panel)  # entropy has no parameters
 
@@ -106,7 +91,7 @@ def test_settings_panel_shows_settings_without_emitting(qtbot):
     qtbot.addWidget(panel)
     emitted = []
     panel.settings_changed.connect(emitted.append)
-    s = FakeSettings(strategy="toy", strategy_params={"k": 9}, model="random_forest",
+    s = Settings(strategy="toy", strategy_params={"k": 9}, model="random_forest",
                      batch_size=30, retrain_every=7, audit_rate=0.25, blind_mode=True,
                      aggregate="weighted", task_weights={"b": 3.0})
     panel.set_settings(s, tasks=["a", "b"])
