@@ -24,3 +24,17 @@ class StrategyError(ActiveLabError):
 
 class ModelError(ActiveLabError):
     """A model cannot be built or fitted with what is labeled so far."""
+
+
+class StoreWriteError(ProjectError):
+    """A write to the project store did not land (disk full, read-only, locked, I/O error).
+
+    ``cause`` is one of ``"disk_full"``, ``"read_only"``, ``"locked"``, ``"io"``; ``str(err)``
+    is one paragraph naming the project and the cause, saying that the label (or setting) was
+    NOT saved and what to do. Nothing saved before is lost; the caller may retry the same
+    write once the cause is gone.
+    """
+
+    def __init__(self, message: str, cause: str = "io") -> None:
+        super().__init__(message)
+        self.cause = cause

@@ -117,3 +117,6 @@ class ImportedTable:
     image_root: str | None = None    # folder that relative image paths are relative to
     image_array: Any = None          # numpy array (N, H, W[, C]) for "@array:<row>" references
     decisions: list[str] = field(default_factory=list)  # human-readable "what was decided"
+    rows_read: int | None = None     # data rows the reader found (a quoted newline is one row)
+    decimal: str = "."               # decimal mark of numbers written as text ("," for 0,5)
+    na_values: tuple[str, ...] = ()  # cells read as missing besides empty ones (--na-values)

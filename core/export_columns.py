@@ -1,0 +1,95 @@
+"""The names and encodings of activelab's own columns in an export.
+
+Every column activelab adds to an export is namespaced with the prefix ``activelab__`` so it
+cannot collide with a column of the user's data (source columns are written back unchanged,
+never renamed or overwritten):
+
+* ``activelab__id``: the sample id, as text, exactly as it was imported;
+* ``activelab__<task>__<field>``: per task, ``label`` and its provenance (``annotator``,
+  ``time``, ``seconds``, ``strategy``, ``score``, ``rank``, ``model_version``, ``audit``,
+  ``predicted``, ``confidence``);
+* ``activelab__skipped``, ``activelab__flagged``: per sample.
+
+A task name may itself contain ``__``: the field is always the part after the *last* ``__``.
+
+Multi-label values are lists in Parquet and JSON Lines. A CSV cell cannot hold a list, so
+there a multi-label value is written as a JSON array (``["red","round"]``; the empty set is
+``[]``), while an empty cell means "not labeled". ``parse_multilabel_cell`` reads that form
+back, and also the ``a|b`` form users write by hand.
+
+The same module is used on the way in: ``activelab new`` on an export recognises these
+columns (``is_activelab_column``), takes the id and the labels from them, and never uses the
+bookkeeping columns as features.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+PREFIX = "activelab__"
+ID_COLUMN = PREFIX + "id"
+SKIPPED_COLUMN = PREFIX + "skipped"
+FLAGGED_COLUMN = PREFIX + "flagged"
+SAMPLE_COLUMNS = (ID_COLUMN, SKIPPED_COLUMN, FLAGGED_COLUMN)
+TASK_FIELDS = (
+    "label", "annotator", "time", "seconds", "strategy", "score", "rank", "model_version",
+    "audit", "predicted", "confidence",
+)
+
+
+def task_column(task: str, field: str) -> str:
+    """``activelab__<task>__<field>``; ``field`` must be one of ``TASK_FIELDS``."""
+    if field not in TASK_FIELDS:
+        raise ValueError(f"unknown export field {field!r}; known: {', '.join(TASK_FIELDS)}")
+    return f"{PREFIX}{task}__{field}"
+
+
+def is_activelab_column(name: Any) -> bool:
+    """True for any column in activelab's namespace (ours, from an earlier export)."""
+    return isinstance(name, str) and name.startswith(PREFIX)
+
+
+def parse_task_column(name: Any) -> tuple[str, str] | None:
+    """(task, field) for an ``activelab__<task>__<field>`` column, else None."""
+    if not is_activelab_column(name) or name in SAMPLE_COLUMNS:
+        return None
+    rest = name[len(PREFIX):]
+    task, sep, field = rest.rpartition("__")
+    if not sep or not task or field not in TASK_FIELDS:
+        return None
+    return task, field
+
+
+def multilabel_csv_cell(labels: list[str] | None) -> str | None:
+    """A multi-label value as one CSV cell: a JSON array; None (empty cell) = not labeled."""
+    if labels is None:
+        return None
+    return json.dumps(list(labels), ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_multilabel_cell(value: Any, separator: str = "|") -> list[str] | None:
+    """The labels in one multi-label cell, or None when the cell is empty (not labeled).
+
+    Accepts a list (Parquet / JSON Lines), a JSON array of strings (``["a","b"]``, ``[]``:
+    activelab's CSV form) or separator-joined text (``a|b``). Surrounding spaces of each
+    label are removed; an empty or missing cell is None, never the empty set.
+    """
+    if value is None:
+        return None
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if v is not None and str(v).strip()]
+    if isinstance(value, float) and value != value:  # NaN from a float column
+        return None
+    s = str(value).strip()
+    if not s:
+        return None
+    if s.startswith("[") and s.endswith("]"):
+        try:
+            parsed = json.loads(s)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
+            return [v.strip() for v in parsed if v.strip()]
+    return [part.strip() for part in s.split(separator) if part.strip()]
