@@ -8,6 +8,8 @@ never renamed or overwritten):
 * ``activelab__<task>__<field>``: per task, ``label`` and its provenance (``annotator``,
   ``time``, ``seconds``, ``strategy``, ``score``, ``rank``, ``model_version``, ``audit``,
   ``predicted``, ``confidence``);
+* ``activelab__image_path``: for image samples, the absolute path of the image file (the
+  source's image column itself is kept exactly as written, relative paths included);
 * ``activelab__skipped``, ``activelab__flagged``: per sample.
 
 A task name may itself contain ``__``: the field is always the part after the *last* ``__``.
@@ -30,7 +32,8 @@ PREFIX = "activelab__"
 ID_COLUMN = PREFIX + "id"
 SKIPPED_COLUMN = PREFIX + "skipped"
 FLAGGED_COLUMN = PREFIX + "flagged"
-SAMPLE_COLUMNS = (ID_COLUMN, SKIPPED_COLUMN, FLAGGED_COLUMN)
+IMAGE_PATH_COLUMN = PREFIX + "image_path"
+SAMPLE_COLUMNS = (ID_COLUMN, IMAGE_PATH_COLUMN, SKIPPED_COLUMN, FLAGGED_COLUMN)
 TASK_FIELDS = (
     "label", "annotator", "time", "seconds", "strategy", "score", "rank", "model_version",
     "audit", "predicted", "confidence",
