@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if not os.environ.get("ACTIVELAB_OFFLINE_PROOF"):
+    # The offline proof (tests/fidelity/test_offline.py) leaves it unset on purpose.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
