@@ -57,6 +57,10 @@ class ImageView(QGraphicsView):
         self._scene.setSceneRect(QRectF(pix.rect()))
         self.fit()
 
+    def shown_image(self) -> QImage:
+        """The pixels on screen (before zoom): a null QImage when no image is shown."""
+        return self._item.pixmap().toImage()
+
     def fit(self) -> None:
         self._fit = True
         if not self._item.pixmap().isNull():

@@ -7,9 +7,9 @@ here (``to_8bit``):
 - EXIF orientation is applied (a photo taken sideways shows upright); animated files (GIF,
   APNG, WebP) and multi-page TIFFs give their first frame.
 - Every mode Pillow decodes becomes 8-bit grey ("L") or 8-bit colour ("RGB"): 1, L, P, RGB,
-  CMYK (as Pillow decodes it, Adobe-inverted JPEGs included), YCbCr, HSV, LAB (through
-  LittleCMS to sRGB), RGBX. High-bit-depth grey is *scaled*, never clipped: 16-bit modes
-  (I;16, I;16B, I;16L, ...) by their type's range (0..65535 -> 0..255); mode I (32-bit
+  CMYK (as Pillow decodes it, Adobe-inverted JPEGs included), YCbCr, HSV, LAB, RGBX.
+  High-bit-depth grey is *scaled*, never clipped: 16-bit modes (I;16, I;16B, I;16L, ...)
+  by their type's range (0..65535 -> 0..255); mode I (32-bit
   integers, how Pillow decodes 16-bit PGM/PPM) the same when its values fit 0..65535, else
   its own min..max; mode F (floats) times 255 when every value lies in 0..1, else its own
   min..max (NaN shown black).
@@ -162,7 +162,8 @@ def _decode_file(path: Path, ref: str | None, image_root: str | None, *, draft: 
                                  _advice_for_non_image(path)) from exc
         except _DECODE_ERRORS as exc:
             why = ("the file is truncated (it ends before the image data does)"
-                   if "truncated" in str(exc).lower() else f"{type(exc).__name__}: {exc}")
+                   if "truncated" in str(exc).lower()
+                   else f"its image data is damaged ({type(exc).__name__}: {exc})")
             raise ImageFileError(path, ref, f"cannot be decoded: {why}", _ADVICE_DAMAGED) from exc
 
 
@@ -267,8 +268,7 @@ def to_8bit(img: Image.Image) -> Image.Image:
     """``img`` as an image viewer shows it, in mode "L" or "RGB" (8 bits per channel).
 
     The one conversion used by features and by the app (see the module doc for each mode's
-    rule). L and RGB images are returned unchanged. Raises DataError for a mode that cannot
-    be shown (LAB without LittleCMS).
+    rule). L and RGB images are returned unchanged.
     """
     mode = img.mode
     if mode in ("L", "RGB"):
@@ -279,9 +279,7 @@ def to_8bit(img: Image.Image) -> Image.Image:
         return _high_bit_grey(img)
     if _has_alpha(img):
         return _on_white(img)
-    if mode == "LAB":
-        return _lab_to_rgb(img)
-    return img.convert("RGB")  # P, CMYK, YCbCr, HSV, RGBX, ...
+    return img.convert("RGB")  # P, CMYK, YCbCr, HSV, LAB (CIELAB D50 -> sRGB), RGBX, ...
 
 
 def _has_alpha(img: Image.Image) -> bool:
@@ -340,21 +338,6 @@ def _float_to_8bit(a: np.ndarray) -> np.ndarray:
         scaled = np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=0.0) * 255.0
         return np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
     return _stretch(a)
-
-
-def _lab_to_rgb(img: Image.Image) -> Image.Image:
-    try:
-        from PIL import ImageCms
-
-        transform = ImageCms.buildTransform(ImageCms.createProfile("LAB"),
-                                            ImageCms.createProfile("sRGB"), "LAB", "RGB")
-        return ImageCms.applyTransform(img, transform)
-    except (ImportError, OSError) as exc:
-        raise DataError(
-            f"A CIELAB image cannot be converted to RGB here ({exc}): this Pillow has no "
-            "LittleCMS support. Install Pillow from PyPI (its wheels include it) or save the "
-            "image as RGB."
-        ) from exc
 
 
 def array_to_8bit(arr: np.ndarray) -> np.ndarray:
