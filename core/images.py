@@ -9,10 +9,10 @@ here (``to_8bit``):
 - Every mode Pillow decodes becomes 8-bit grey ("L") or 8-bit colour ("RGB"): 1, L, P, RGB,
   CMYK (as Pillow decodes it, Adobe-inverted JPEGs included), YCbCr, HSV, LAB, RGBX.
   High-bit-depth grey is *scaled*, never clipped: 16-bit modes (I;16, I;16B, I;16L, ...)
-  by their type's range (0..65535 -> 0..255); mode I (32-bit
-  integers, how Pillow decodes 16-bit PGM/PPM) the same when its values fit 0..65535, else
-  its own min..max; mode F (floats) times 255 when every value lies in 0..1, else its own
-  min..max (NaN shown black).
+  by their type's range (0..65535 -> 0..255); mode I (32-bit integers, how Pillow decodes
+  16-bit PGM/PPM) the same when its values fit 0..65535, else its own min..max; mode F
+  (floats) times 255 when every value lies in 0..1, else its own min..max (NaN shown black).
+  Arrays from a .npz archive: see ``array_to_8bit``.
 - Transparency (LA, PA, RGBA, premultiplied modes, a palette or grey tRNS entry) is
   composited on WHITE, both in the features and in the app.
 
@@ -48,6 +48,8 @@ _BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 # warnings.catch_warnings is process-wide: one opener at a time turns the bomb warning into an
 # error. Only Image.open (the header) runs under the lock; decoding runs in parallel.
 _OPEN_LOCK = threading.Lock()
+_ADVICE_NOT_A_FILE = ("Point the row at a regular image file (.jpg, .png, ...) or remove the row; "
+                      "activelab never reads images from pipes, devices or folders.")
 _ADVICE_DAMAGED = ("The file is damaged or not an image: replace it (download or export it "
                    "again), or remove its row from the table.")
 
@@ -140,12 +142,18 @@ def image_file_problem(path: Path, image_root: str | None = None) -> ImageFileEr
 def _decode_file(path: Path, ref: str | None, image_root: str | None, *, draft: int | None,
                  draft_mode: str | None) -> Image.Image:
     _check_regular_file(path, ref, image_root)
+    # Opened non-blocking and checked again on the open descriptor: a file swapped for a FIFO
+    # after the check still cannot block (O_NONBLOCK changes nothing for regular files).
     try:
-        fh = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise ImageFileError(path, ref, f"cannot be opened ({exc.strerror or exc})",
                              "Make the file readable (check its permissions), or remove its row.") from exc
-    with fh:
+    kind = _file_kind(os.fstat(fd).st_mode)
+    if kind is not None:
+        os.close(fd)
+        raise ImageFileError(path, ref, f"is {kind}, not an image file", _ADVICE_NOT_A_FILE)
+    with os.fdopen(fd, "rb") as fh:
         try:
             img = _open_guarded(fh)
             if draft is not None and img.format == "JPEG":
@@ -181,9 +189,7 @@ def _check_regular_file(path: Path, ref: str | None, image_root: str | None) -> 
                              "Check the path and the permissions of its folders, or remove its row.") from exc
     kind = _file_kind(st.st_mode)
     if kind is not None:
-        raise ImageFileError(path, ref, f"is {kind}, not an image file",
-                             "Point the row at a regular image file (.jpg, .png, ...) or remove the row; "
-                             "activelab never reads images from pipes, devices or folders.")
+        raise ImageFileError(path, ref, f"is {kind}, not an image file", _ADVICE_NOT_A_FILE)
     if st.st_size == 0:
         raise ImageFileError(path, ref, "is empty (0 bytes)", _ADVICE_DAMAGED)
 

@@ -277,3 +277,29 @@ def test_decoding_leaves_pillow_and_warning_state_alone(folder):
     for name in names.values():
         load_image(name, str(root), size=8)
     assert (ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS, list(warnings.filters)) == before
+
+
+@pytest.mark.parametrize("arr, want", [
+    (np.array([[0, 25700, 65535, 1000]], np.uint16), [0, 100, 255, 4]),       # 16-bit data, scaled
+    (np.array([[0, 77, 255, 3]], np.int64), [0, 77, 255, 3]),                 # 8-bit data in int64
+    (np.array([[0.0, 0.5, 1.0, 0.25]], np.float64), [0, 128, 255, 64]),       # floats in 0..1
+    (np.array([[-1.0, 0.0, 3.0, np.nan]], np.float32), [0, 64, 255, 0]),      # any range: min..max
+    (np.array([[False, True, True, False]]), [0, 255, 255, 0]),
+    (np.array([[[255, 0, 0, 0], [255, 0, 0, 255], [0, 0, 255, 128], [0, 0, 0, 255]]], np.uint8),
+     [WHITE, RED, (127, 127, 255), BLACK]),                                   # RGBA on white
+], ids=["uint16", "int64_8bit", "float_unit", "float_range_nan", "bool", "rgba_uint8"])
+def test_npz_arrays_shown_and_featurised_alike(arr, want, qtbot):
+    """Images imported from a .npz archive follow the same rules (arrays have no mode)."""
+    from app.sample_view import pil_to_qimage
+
+    stack = np.stack([arr, arr])
+    img = load_image("@array:1", None, stack)
+    q = pil_to_qimage(img)
+    mode = "L" if all(isinstance(w, int) for w in want) else "RGB"
+    X, (c, h, w) = image_block(["@array:0", "@array:1"], None, stack, size=4, mode=mode,
+                               progress=NULL_PROGRESS)
+    feats = np.rint(X[1].reshape(c, h, w) * 255).astype(int)
+    for x, expected in enumerate(want):
+        col = q.pixelColor(x, 0)
+        assert close((col.red(), col.green(), col.blue()), expected, 1), (x, expected)
+        assert close(tuple(feats[:, 0, x]), expected, 1), (x, expected)

@@ -163,6 +163,17 @@ def test_device_given_directly_as_path(tmp_path):
         within(30, lambda: validate_table(table, spec))
 
 
+def test_fifo_swapped_in_after_the_check_does_not_block(tmp_path, monkeypatch):
+    """A file replaced by a FIFO between the stat check and the open: opened non-blocking
+    and refused on the open descriptor."""
+    import core.images
+
+    os.mkfifo(tmp_path / "late.png")
+    monkeypatch.setattr(core.images, "_check_regular_file", lambda *a: None)
+    with pytest.raises(DataError, match=r"late.png.* is a named pipe \(FIFO\)"):
+        within(10, lambda: load_image("late.png", str(tmp_path)))
+
+
 def test_bomb_limit_is_pillows_and_read_when_used(tmp_path, monkeypatch):
     """The limit is Pillow's MAX_IMAGE_PIXELS at the time of the call (an embedding program
     may lower it); it is stated in the message, and our call leaves it and the warning
