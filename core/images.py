@@ -223,8 +223,8 @@ def _bomb_error(path: Path, ref: str | None, exc: Exception) -> ImageFileError:
     return ImageFileError(
         path, ref,
         f"is too large to decode safely: it {claimed}more than the limit of {limit:,} pixels "
-        f"({limit / 1e6:.1f} megapixels, Pillow's MAX_IMAGE_PIXELS) that protects against "
-        "decompression bombs (small files that expand to gigabytes in memory)",
+        f"({limit / 1e6:.1f} megapixels, Pillow's MAX_IMAGE_PIXELS) that guards against "
+        "decompression bombs, small files that expand to gigabytes in memory",
         f"If the image is genuine, shrink it below {limit / 1e6:.0f} megapixels and import again; "
         "otherwise remove its row from the table.",
     )
