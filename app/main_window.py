@@ -273,18 +273,18 @@ class MainWindow(QMainWindow):
             self.sample_view.show_message("Every sample is labeled or skipped. Export your labels from the File menu.")
             self.label_panel.why.setText("")
             return
-        image = None
+        image, image_error = None, None
         if cur.sample.image_ref is not None:
             try:
                 image = self.project.image(cur.idx)
-            except ActiveLabError as exc:
-                self.banner.show_message(str(exc))
+            except ActiveLabError as exc:  # shown in the image's place; the sample can be skipped
+                image_error = str(exc)
         n = self.project.n_samples
         caption = f"Sample {cur.sample.id}"
         if cur.existing:
             caption += "  ·  already labeled: " + ", ".join(
                 f"{t}={', '.join(v) if isinstance(v, list) else v}" for t, v in cur.existing.items())
-        self.sample_view.set_sample(cur.sample, image, caption)
+        self.sample_view.set_sample(cur.sample, image, caption, image_error=image_error)
         # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
         preds = cur.item.predictions if cur.item is not None and not cur.item.audit else {}
         self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))

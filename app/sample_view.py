@@ -11,13 +11,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.images import to_8bit
+
 
 def pil_to_qimage(img: Any) -> QImage:
-    """A PIL image as a QImage that owns its pixels."""
-    if img.mode not in ("L", "RGB", "RGBA"):
-        img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
-    fmt = {"L": QImage.Format.Format_Grayscale8, "RGB": QImage.Format.Format_RGB888,
-           "RGBA": QImage.Format.Format_RGBA8888}[img.mode]
+    """A PIL image as a QImage that owns its pixels, converted exactly as the features see it
+    (core.images.to_8bit: 8-bit grey or RGB, high bit depths scaled, transparency on white)."""
+    img = to_8bit(img)
+    fmt = {"L": QImage.Format.Format_Grayscale8, "RGB": QImage.Format.Format_RGB888}[img.mode]
     data = img.tobytes()
     bpl = len(data) // img.height
     return QImage(data, img.width, img.height, bpl, fmt).copy()
@@ -55,6 +56,10 @@ class ImageView(QGraphicsView):
             Qt.TransformationMode.FastTransformation if small else Qt.TransformationMode.SmoothTransformation)
         self._scene.setSceneRect(QRectF(pix.rect()))
         self.fit()
+
+    def shown_image(self) -> QImage:
+        """The pixels on screen (before zoom): a null QImage when no image is shown."""
+        return self._item.pixmap().toImage()
 
     def fit(self) -> None:
         self._fit = True
@@ -121,9 +126,18 @@ class SampleView(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setObjectName("sampleMessage")
+        # The image's place: the picture, or why it cannot be shown (a damaged file, a FIFO...).
+        self.image_error = QLabel()
+        self.image_error.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_error.setWordWrap(True)
+        self.image_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.image_error.setObjectName("sampleMessage")
+        self.image_slot = QStackedWidget()
+        self.image_slot.addWidget(self.image_view)
+        self.image_slot.addWidget(self.image_error)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self._split_set = False  # parts share the width equally until the user drags the handle
-        for w in (self.image_view, self.text_view, self.table_view):
+        for w in (self.image_slot, self.text_view, self.table_view):
             self.splitter.addWidget(w)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
@@ -145,13 +159,21 @@ class SampleView(QWidget):
         self.message.setText(text)
         self.stack.setCurrentWidget(self.message)
 
-    def set_sample(self, sample: Any, image: Any | None = None, caption: str = "") -> None:
-        """Show ``sample`` (core.project.Sample); ``image`` is a PIL image or QImage or None."""
+    def set_sample(self, sample: Any, image: Any | None = None, caption: str = "",
+                   image_error: str | None = None) -> None:
+        """Show ``sample`` (core.project.Sample); ``image`` is a PIL image or QImage or None.
+
+        ``image_error`` (the message of the error that stopped the image from loading) is shown
+        in the image's place, beside the sample's text and table, so the sample can still be
+        labeled or skipped.
+        """
         self.title.setText(caption or f"Sample {sample.id}")
         has_image = sample.image_ref is not None
         if has_image:
             qimg = image if isinstance(image, QImage) or image is None else pil_to_qimage(image)
-            self.image_view.set_image(qimg)
+            self.image_view.set_image(None if image_error else qimg)
+            self.image_error.setText(f"This image cannot be shown.\n\n{image_error}" if image_error else "")
+            self.image_slot.setCurrentWidget(self.image_error if image_error else self.image_view)
         hide = self.hidden_columns
         texts = {k: v for k, v in (sample.texts or {}).items() if k not in hide}
         if texts:
@@ -163,19 +185,20 @@ class SampleView(QWidget):
         tabular = {k: v for k, v in (sample.tabular or {}).items() if k not in hide}
         if tabular:
             self.table_view.set_row(tabular)
-        self.image_view.setVisible(has_image)
+        self.image_slot.setVisible(has_image)
         self.text_view.setVisible(bool(texts))
         self.table_view.setVisible(bool(tabular))
         if not (has_image or texts or tabular):
             self.table_view.set_row({k: v for k, v in (sample.fields or {}).items() if k not in hide})
             self.table_view.setVisible(True)
         self.stack.setCurrentWidget(self.splitter)
-        shown = [w for w in (self.image_view, self.text_view, self.table_view) if not w.isHidden()]
+        parts = (self.image_slot, self.text_view, self.table_view)
+        shown = [w for w in parts if not w.isHidden()]
         if len(shown) > 1 and self.splitter.width() > 0 and not self._split_set:
             self.splitter.setSizes([self.splitter.width() // len(shown) if not w.isHidden() else 0
-                                    for w in (self.image_view, self.text_view, self.table_view)])
+                                    for w in parts])
             self._split_set = True
-        if has_image:
+        if has_image and not image_error:
             self.image_view.fit()
 
 

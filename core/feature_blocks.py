@@ -18,7 +18,6 @@ from core.sniff import ARRAY_REF_PREFIX
 
 TEXT_SEPARATOR = " \n "
 ARRAY_PREFIX = ARRAY_REF_PREFIX
-_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "P;L"}
 _DECODE_CHUNK = 256
 
 
@@ -165,10 +164,10 @@ def image_mode(refs: list[str], image_root: str | None, image_array: Any, reques
         return "L" if arr.ndim == 3 or (arr.ndim == 4 and arr.shape[-1] == 1) else "RGB"
     load = _loader()
     for ref in refs[:5]:
-        img = load(str(ref), image_root, image_array, None, None)
-        if img.mode in _GREY_MODES:
+        img = load(str(ref), image_root, image_array, None, None)  # "L" or "RGB", as shown
+        if img.mode == "L":
             continue
-        rgb = np.asarray(img.convert("RGB"), dtype=np.int16)
+        rgb = np.asarray(img, dtype=np.int16)
         if np.abs(rgb[..., 0] - rgb[..., 1]).max() > 2 or np.abs(rgb[..., 1] - rgb[..., 2]).max() > 2:
             return "RGB"
     return "L"

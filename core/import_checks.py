@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from core.errors import DataError
-from core.images import array_row, is_array_ref, resolve_image
+from core.images import ImageFileError, array_row, image_file_problem, is_array_ref, resolve_image
 from core.import_spec import check_columns, label_str, split_labels
 from core.progress import NULL_PROGRESS, Progress
 from core.spec import DatasetSpec, ImportedTable
@@ -74,6 +72,9 @@ def _check_ids(table: ImportedTable, spec: DatasetSpec) -> None:
 
 
 def _check_images(table: ImportedTable, column: str, progress: Progress) -> None:
+    """Every image named in ``column`` decodes (see core.images.load_image), else one DataError
+    listing the rows, files and reasons: missing files, folders, FIFOs and device files
+    (never opened), empty, truncated or non-image files, decompression bombs."""
     refs = list(table.frame[column])
     n = len(refs)
     missing, broken = [], []
@@ -95,38 +96,30 @@ def _check_images(table: ImportedTable, column: str, progress: Progress) -> None
                 )
             array_row(ref, n_array)
             continue
-        path = resolve_image(ref, table.image_root)
-        if not path.is_file():
-            missing.append((i + 1, path))
-            continue
-        problem = _unreadable(path)
-        if problem:
-            broken.append((i + 1, path, problem))
+        problem = _unreadable(resolve_image(ref, table.image_root))
+        if problem is not None:
+            (missing if problem.missing else broken).append((i + 1, problem))
     progress.update(1.0, f"checked {n} images")
     if missing:
-        listed = "; ".join(f"row {r}: {p}" for r, p in missing[:_LIST_AT_MOST])
+        listed = "; ".join(f"row {r}: {p.path}" for r, p in missing[:_LIST_AT_MOST])
         raise DataError(
             f"{len(missing)} image file(s) named in column '{column}' of {table.source} do not "
             f"exist ({listed}{'; ...' if len(missing) > _LIST_AT_MOST else ''}). Paths are relative to "
             f"{table.image_root}. Restore the files, fix the paths, or remove those rows."
         )
     if broken:
-        listed = "; ".join(f"row {r}: {p} ({why})" for r, p, why in broken[:_LIST_AT_MOST])
+        listed = "; ".join(f"row {r}: {p.path} {p.reason}" for r, p in broken[:_LIST_AT_MOST])
+        advice = " ".join(dict.fromkeys(p.advice for _, p in broken[:_LIST_AT_MOST]))
         raise DataError(
             f"{len(broken)} image file(s) in column '{column}' of {table.source} cannot be read "
-            f"({listed}{'; ...' if len(broken) > _LIST_AT_MOST else ''}). Replace the damaged "
-            "files or remove those rows."
+            f"({listed}{'; ...' if len(broken) > _LIST_AT_MOST else ''}). {advice}"
         )
 
 
-def _unreadable(path: Path) -> str | None:
-    """Why the image cannot be decoded (a cheap header check), or None."""
-    try:
-        with Image.open(path) as im:
-            im.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        return f"{type(exc).__name__}: {exc}" if not isinstance(exc, UnidentifiedImageError) else "not an image"
-    return None
+def _unreadable(path: Path) -> ImageFileError | None:
+    """Why the image at ``path`` cannot be shown, or None: the same decoding as the features
+    and the app (core.images), so what passes here is never refused later."""
+    return image_file_problem(path)
 
 
 def imported_labels(table: ImportedTable, spec: DatasetSpec) -> list[tuple[int, str, str | list[str]]]:
