@@ -96,3 +96,43 @@ def parse_multilabel_cell(value: Any, separator: str = "|") -> list[str] | None:
         if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
             return [v.strip() for v in parsed if v.strip()]
     return [part.strip() for part in s.split(separator) if part.strip()]
+
+
+def class_name_problem(name: str, separator: str = "|") -> str | None:
+    """Why ``name`` cannot be a class of a multi-label task using ``separator``, else None.
+
+    A class must come back as itself from every written form of a multi-label value: the
+    ``a|b`` text users type and import (so it cannot contain the separator) and the JSON array
+    of activelab's CSV export (so it cannot itself look like a JSON array of strings, e.g.
+    ``[]`` or ``["x"]``). ``name`` is taken as given (callers strip it first).
+    """
+    if separator and separator in name:
+        return (f"it contains the task's separator '{separator}', so '{name}' would be read "
+                f"back as the separate classes "
+                f"{', '.join(repr(p) for p in name.split(separator) if p.strip()) or 'none'}")
+    if parse_multilabel_cell(name, separator) != [name]:
+        return "it reads as a JSON array of classes (activelab's CSV form of a label set)"
+    return None
+
+
+def check_class_name(name: Any, *, task: str, multilabel: bool, separator: str = "|",
+                     error: type[Exception] = ValueError) -> str:
+    """The class name with surrounding spaces removed, or ``error`` (one paragraph) if refused.
+
+    Refused: an empty name; for a multi-label task, a name containing the task's separator or
+    reading as a JSON array (see ``class_name_problem``). Used wherever classes are declared:
+    ``Project.add_class`` and the ``--task NAME:a,b`` parser.
+    """
+    text = "" if name is None else str(name).strip()
+    if not text:
+        raise error(f"A class name of task '{task}' cannot be empty.")
+    if multilabel:
+        why = class_name_problem(text, separator)
+        if why:
+            hint = (f"for example '{text.replace(separator, '-')}'" if separator and separator in text
+                    else "without the square brackets")
+            raise error(
+                f"Class '{text}' cannot be added to the multi-label task '{task}': {why}. "
+                f"Choose another name ({hint})."
+            )
+    return text
