@@ -41,6 +41,7 @@ from core.export_files import (
 )
 from core.export_writers import WRITERS, json_text
 from core.progress import NULL_PROGRESS, Progress
+from core.store import STORE_NAME
 
 __all__ = ["export_labels", "write_export", "export_table", "ExportSummary", "ExportError",
            "check_destination",
@@ -305,6 +306,22 @@ def export_table(project: Any, include_unlabeled: bool = False,
     return table, sum(1 for sid in row_ids if sid in labeled)
 
 
+def _refuse_project_files(proj: Any, out: Path) -> None:
+    """An export never replaces the data file the project was imported from, nor its store."""
+    target = out.resolve()
+    get_setting = getattr(getattr(proj, "store", None), "get_setting", None)
+    source = (get_setting("source", {}) if get_setting else {}) or {}
+    if source.get("data") and Path(source["data"]).resolve() == target:
+        raise ExportError(
+            f"{out} is the data file this project was imported from; exporting over it would "
+            "replace your data. Choose another file name — the export holds every source "
+            "column, so nothing is lost by keeping both.", "destination")
+    folder = getattr(proj, "path", None)
+    if folder and target.parent == Path(folder).resolve() and target.name.startswith(STORE_NAME):
+        raise ExportError(f"{out} is the project's own store. Choose another file name.",
+                          "destination")
+
+
 def write_export(project: Any, out_path: str | Path, format: str | None = None,
                  include_unlabeled: bool = False,
                  progress: Progress | None = None) -> ExportSummary:
@@ -324,6 +341,7 @@ def write_export(project: Any, out_path: str | Path, format: str | None = None,
     opened = isinstance(project, (str, os.PathLike))
     proj = Project.open(project) if opened else project
     try:
+        _refuse_project_files(proj, out)
         table, labeled = export_table(proj, include_unlabeled, progress.sub(0.0, 0.8))
     finally:
         if opened:

@@ -121,10 +121,21 @@ def _rows(table: pa.Table, progress: Progress):
         yield from batch.to_pylist()
 
 
+# Characters that str.splitlines() and other line readers take as line breaks, which
+# json.dumps(ensure_ascii=False) leaves raw inside strings: escaped so one object is one line.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _json_line(row: dict[str, Any]) -> bytes:
+    text = json.dumps(row, ensure_ascii=False, default=_json_default)
+    return text.translate(_LINE_BREAKS).encode("utf-8")
+
+
 def write_jsonl(table: pa.Table, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
-    """One JSON object per line (UTF-8), keys in column order."""
+    """One JSON object per line (UTF-8), keys in column order; no raw line-break character
+    (U+0085, U+2028, U+2029 are written escaped) inside a line."""
     for row in _rows(table, progress):
-        f.write(json.dumps(row, ensure_ascii=False, default=_json_default).encode("utf-8"))
+        f.write(_json_line(row))
         f.write(b"\n")
 
 
@@ -134,7 +145,7 @@ def write_json(table: pa.Table, f: IO[bytes], progress: Progress = NULL_PROGRESS
     first = True
     for row in _rows(table, progress):
         f.write(b"\n" if first else b",\n")
-        f.write(json.dumps(row, ensure_ascii=False, default=_json_default).encode("utf-8"))
+        f.write(_json_line(row))
         first = False
     f.write(b"\n]\n")
 

@@ -115,6 +115,14 @@ def test_cli_bad_destination(capsys, tmp_path, project_path, where, fragment):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
 
 
+def test_export_over_the_imported_data_file_is_refused(capsys, project_path):
+    data = project_path.parent / "d.csv"
+    before = data.read_bytes()
+    code, err = export_cli(capsys, project_path, data)
+    assert code == 1 and "is the data file this project was imported from" in err
+    assert data.read_bytes() == before and leftovers(data.parent) == []
+
+
 def test_read_only_existing_file_is_not_replaced(capsys, tmp_path, project_path):
     out = tmp_path / "out.csv"
     out.write_text("mine\n", encoding="utf-8")
