@@ -17,7 +17,16 @@ A task name may itself contain ``__``: the field is always the part after the *l
 Multi-label values are lists in Parquet and JSON Lines. A CSV cell cannot hold a list, so
 there a multi-label value is written as a JSON array (``["red","round"]``; the empty set is
 ``[]``), while an empty cell means "not labeled". ``parse_multilabel_cell`` reads that form
-back, and also the ``a|b`` form users write by hand.
+back, and also the ``a|b`` form users write by hand. A class name that would not come back
+as itself from these forms (it contains the task's separator, or reads as a JSON array) is
+refused where classes are declared (``check_class_name``).
+
+Types: in Parquet ``label``/``predicted`` are text (``list<string>`` for multi-label),
+``time`` a UTC timestamp, ``seconds``/``score``/``confidence`` floats, ``rank`` and
+``model_version`` nullable integers, ``audit``/``skipped``/``flagged`` booleans. JSON Lines
+and JSON (``.json``: one array) use JSON types (``time`` as ISO-8601 text). In CSV every text
+is quoted, an empty cell is a missing value, booleans are ``true``/``false`` (read back with
+``parse_bool_cell``), ``time`` is ISO-8601 text (``2024-05-01T12:00:00.250+00:00``).
 
 The same module is used on the way in: ``activelab new`` on an export recognises these
 columns (``is_activelab_column``), takes the id and the labels from them, and never uses the
@@ -96,6 +105,24 @@ def parse_multilabel_cell(value: Any, separator: str = "|") -> list[str] | None:
         if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
             return [v.strip() for v in parsed if v.strip()]
     return [part.strip() for part in s.split(separator) if part.strip()]
+
+
+def parse_bool_cell(value: Any) -> bool | None:
+    """A boolean cell of an export (``true``/``false`` in CSV, a bool elsewhere); None when
+    empty or missing. Also accepts ``True``/``False``/``1``/``0`` (pandas' and spreadsheets'
+    spellings); anything else raises ValueError."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value != value:
+        return None
+    s = str(value).strip().lower()
+    if not s:
+        return None
+    if s in ("true", "1", "1.0"):
+        return True
+    if s in ("false", "0", "0.0"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
 
 
 def class_name_problem(name: str, separator: str = "|") -> str | None:

@@ -204,3 +204,14 @@ def test_skipped_flagged_and_predictions_are_typed(tmp_path):
     line = json.loads((export_labels(proj, tmp_path / "all.jsonl", include_unlabeled=True))
                       .read_text().splitlines()[2])
     assert line["activelab__t__label"] is None and line["activelab__t__confidence"] == 0.6
+
+
+@pytest.mark.parametrize("column", ["activelab__skipped", "activelab__flagged", "activelab__t__audit"])
+def test_csv_booleans_read_back_as_the_parquet_values(tmp_path, column):
+    from core.export_columns import parse_bool_cell
+
+    proj = provenance_project(include_preds=True)
+    parquet = export_labels(proj, tmp_path / "a.parquet", include_unlabeled=True)
+    want = pq.read_table(parquet).column(column).to_pylist()
+    rows = read_rows(export_labels(proj, tmp_path / "a.csv", include_unlabeled=True), "csv")
+    assert [parse_bool_cell(r[column]) for r in rows] == want
