@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 
 from app.icons import icon
 from app.worker import TaskRunner
+from core.export_files import EXTENSIONS, ExportError, format_for_path
 from core.progress import Progress
 
 FORMATS = (("csv", "CSV", ".csv"), ("parquet", "Parquet", ".parquet"),
-           ("jsonl", "JSON Lines", ".jsonl"))
+           ("jsonl", "JSON Lines", ".jsonl"), ("json", "JSON", ".json"))
 
 
 def run_export(project_path: str, out_path: str, fmt: str, include_unlabeled: bool, *,
@@ -137,11 +138,16 @@ class ExportDialog(QDialog):
         if not out:
             self._show("Choose where to save the export.", error=True)
             return
+        try:   # the file name decides the format, as in 'activelab export'
+            fmt = format_for_path(out)
+        except ExportError as exc:
+            self._show(str(exc), error=True)
+            return
         self.export_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self._show("Exporting …")
-        self.runner.submit("export", run_export, self.project_path, out, self.format(),
+        self.runner.submit("export", run_export, self.project_path, out, fmt,
                            self.include_unlabeled.isChecked())
 
     def done(self, result: int) -> None:  # Qt override: closing cancels a running export
@@ -163,15 +169,15 @@ class ExportDialog(QDialog):
         text = self.dest_edit.text().strip()
         if text:
             p = Path(text)
-            if p.suffix.lower() in {e for _k, _t, e in FORMATS} or not p.suffix:
+            known = EXTENSIONS.get(p.suffix.lower())
+            if known != self.format() and (known or not p.suffix):
                 self.dest_edit.setText(str(p.with_suffix(ext)))
 
     def _on_dest_edit_changed(self, text: str) -> None:
         self.export_button.setEnabled(bool(text.strip()) and not self.runner.is_running("export"))
-        suffix = Path(text.strip()).suffix.lower()
-        for key, _t, ext in FORMATS:   # a typed extension picks the matching format
-            if suffix == ext and not self.format_buttons[key].isChecked():
-                self.format_buttons[key].setChecked(True)
+        key = EXTENSIONS.get(Path(text.strip()).suffix.lower())
+        if key in self.format_buttons and not self.format_buttons[key].isChecked():
+            self.format_buttons[key].setChecked(True)   # a typed extension picks the format
 
     def _on_browse_clicked(self) -> None:
         key = self.format()

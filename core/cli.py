@@ -175,12 +175,13 @@ def cmd_status(a: argparse.Namespace) -> int:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    from core.export import export_labels
+    from core.export import check_destination, format_for_path, write_export
 
+    format_for_path(check_destination(a.out), a.format)   # refused before any progress shows
     with _progress_bar("exporting") as prog:
-        out = export_labels(a.project, a.out, format=a.format,
-                            include_unlabeled=a.include_unlabeled, progress=prog)
-    print(f"Exported to {out}")
+        s = write_export(a.project, a.out, format=a.format,
+                         include_unlabeled=a.include_unlabeled, progress=prog)
+    print(f"Exported {s.rows} rows ({s.labeled} labeled) to {s.path} ({s.format}).")
     return 0
 
 
@@ -319,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("label", help="label a sample (saved before this returns)")
     lab.add_argument("project")
     lab.add_argument("sample_id")
-    lab.add_argument("label", help="a class; for multi-label tasks several joined by '|'")
+    lab.add_argument("label", help="a class; for multi-label tasks several joined by '|' "
+                                   "(or a JSON array), and [] for the empty set (no class applies)")
     lab.add_argument("--task")
     lab.add_argument("--annotator")
     lab.add_argument("--seconds", type=float, help="time spent on the sample")
@@ -346,10 +348,19 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)
 
-    ex = sub.add_parser("export", help="export the labeled data set")
+    ex = sub.add_parser(
+        "export", help="export the labeled data set",
+        description="One row per labeled sample: activelab__id (the id as imported), every "
+        "source column unchanged, then per task activelab__<task>__label and its provenance "
+        "(annotator, time, seconds, strategy, score, rank, model_version, audit), and "
+        "activelab__skipped/flagged. Multi-label values are lists in Parquet and JSON; in CSV "
+        "a JSON array (\"[]\" = labeled with no class; an empty cell = not labeled).")
     ex.add_argument("project")
-    ex.add_argument("--out", required=True)
-    ex.add_argument("--format", choices=["csv", "parquet", "jsonl"])
+    ex.add_argument("--out", required=True,
+                    help="the file to write; its extension sets the format: .csv, "
+                         ".parquet/.pq, .jsonl/.ndjson (JSON Lines), .json (one JSON array)")
+    ex.add_argument("--format", choices=["csv", "parquet", "jsonl", "json"],
+                    help="write this format (an extension naming another format is refused)")
     ex.add_argument("--include-unlabeled", action="store_true",
                     help="add the model's predictions for unlabeled samples")
     ex.set_defaults(func=cmd_export)

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from core.errors import ActiveLabError, LabelError, ProjectError
+from core.export_columns import check_class_name, parse_multilabel_cell
 from core.loop import CurvePoint, ModelState, Prediction, QueueItem
 from core.project_create import CACHE_DIR, IMAGES_NPY
 from core.project_model import ProjectModelMixin
@@ -202,16 +203,34 @@ class Project(ProjectModelMixin):
         return [CurvePoint(**d) for d in self.store.curve()]
 
     def _check_value(self, task: TaskSpec, value: Any) -> Any:
+        """The label to store: a class (single-label) or a list of classes (multi-label).
+
+        Surrounding spaces (and a stray ``\\r``) of each class are removed. A multi-label value
+        is a list (``[]`` is the empty set: labeled, no class applies), a JSON array written
+        as text (``'[]'``, ``'["red","round"]'``) or classes joined by the task's separator
+        (``'red|round'``); repeated classes are kept once. Raises LabelError for an unknown
+        class, an empty value, or a list given to a single-label task.
+        """
         if task.multilabel:
-            vals = value if isinstance(value, (list, tuple)) else [
-                v for v in str(value).split(task.separator) if v != ""
-            ]
-            vals = [str(v) for v in vals]
+            if isinstance(value, (list, tuple)):
+                vals = [str(v).strip() for v in value if v is not None and str(v).strip()]
+            else:
+                vals = parse_multilabel_cell(value, task.separator)
+            if vals is None:
+                raise LabelError(
+                    f"No class given for the multi-label task '{task.name}'. Give classes "
+                    f"joined by '{task.separator}' (e.g. '{task.separator.join(task.classes[:2])}'), "
+                    "or [] for the empty set (labeled: none of the classes applies)."
+                )
+            vals = list(dict.fromkeys(vals))
             bad = [v for v in vals if v not in task.classes]
         else:
             if isinstance(value, (list, tuple)):
                 raise LabelError(f"Task '{task.name}' is single-label; give one class, not {value}.")
-            vals = str(value)
+            vals = "" if value is None else str(value).strip()
+            if not vals:
+                raise LabelError(f"No class given for task '{task.name}'. Its classes: "
+                                 f"{', '.join(task.classes)}.")
             bad = [] if vals in task.classes else [vals]
         if bad:
             raise LabelError(
@@ -317,10 +336,15 @@ class Project(ProjectModelMixin):
         return target
 
     def add_class(self, task: str, name: str) -> TaskSpec:
+        """Add class ``name`` (surrounding spaces removed) to ``task``; saved at once.
+
+        Raises LabelError for an empty name and, for a multi-label task, a name containing
+        the task's separator or written as a JSON array (it could not be told apart from a
+        set of classes when typed, imported or exported).
+        """
         t = self._task(task)
-        name = str(name).strip()
-        if not name:
-            raise LabelError("A class name cannot be empty.")
+        name = check_class_name(name, task=t.name, multilabel=t.multilabel,
+                                separator=t.separator, error=LabelError)
         if name in t.classes:
             return t
         new = TaskSpec(t.name, t.classes + (name,), t.multilabel, t.column, t.separator)

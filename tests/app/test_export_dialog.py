@@ -54,7 +54,8 @@ def test_export_file_holds_every_label(qtbot, tmp_path, labeled_project, fmt):
         frame = pd.read_parquet(out)
     else:
         frame = pd.DataFrame([json.loads(line) for line in out.read_text().splitlines()])
-    got = {r["id"]: {"topic": r["topic__label"], "tone": r["tone__label"]} for _, r in frame.iterrows()}
+    got = {r["activelab__id"]: {"topic": r["activelab__topic__label"],
+                                "tone": r["activelab__tone__label"]} for _, r in frame.iterrows()}
     assert got == expected
 
 
@@ -74,5 +75,6 @@ def test_export_with_unlabeled_rows_and_error_shown(qtbot, tmp_path, labeled_pro
         dlg.export_button.click()
     frame = pd.read_csv(tmp_path / "all.csv", dtype=str)
     assert len(frame) == 30
-    labeled = frame[frame["topic__label"].notna()]
-    assert dict(zip(labeled["id"], labeled["topic__label"])) == {k: v["topic"] for k, v in expected.items()}
+    labeled = frame[frame["activelab__topic__label"].notna()]
+    assert dict(zip(labeled["activelab__id"], labeled["activelab__topic__label"])) == {
+        k: v["topic"] for k, v in expected.items()}

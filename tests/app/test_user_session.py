@@ -105,10 +105,11 @@ def test_demo_session_label_undo_relabel_export_reopen(qtbot, tmp_path, truth):
     with qtbot.waitSignal(dialog.export_finished, timeout=30000):
         dialog.start_export()
     dialog.close()
-    df = pd.read_csv(out, dtype={"id": str, "digit__label": str})
+    df = pd.read_csv(out, dtype={"activelab__id": str, "activelab__digit__label": str})
     now = project.labels()["digit"]
     assert len(df) == len(now) == 49
-    assert dict(zip(df["id"], df["digit__label"])) == {project.ids[i]: v for i, v in now.items()}
+    assert dict(zip(df["activelab__id"], df["activelab__digit__label"])) == {
+        project.ids[i]: v for i, v in now.items()}
 
     # --- close and reopen: labels, the sample on screen, the queue and the curve --------------
     idle(qtbot, win)

@@ -52,10 +52,11 @@ def test_twenty_label_session_then_export(proj, capsys, tmp_path):
     code, _, err = run(capsys, "export", path, "--out", out_file)
     assert code == 0, err
     df = pd.read_csv(out_file)
-    assert sorted(df["id"]) == sorted(labeled)
-    assert (df["topic__label"] == truth.loc[df["id"], "topic"].values).all()
-    assert df["topic__seconds"].eq(3).all()
-    assert df["topic__strategy"].notna().all() and df["topic__model_version"].notna().all()
+    assert sorted(df["activelab__id"]) == sorted(labeled)
+    assert (df["activelab__topic__label"] == truth.loc[df["activelab__id"], "topic"].values).all()
+    assert df["activelab__topic__seconds"].eq(3).all()
+    assert df["activelab__topic__strategy"].notna().all()
+    assert df["activelab__topic__model_version"].notna().all()
 
 
 def test_skip_flag_undo_redo(proj, capsys):

@@ -126,17 +126,19 @@ def test_export_has_labels_provenance_and_preannotations(project, tmp_path):
     out = export_labels(project, tmp_path / "out.csv")
     df = pd.read_csv(out)
     assert len(df) == 10
-    assert set(df["id"]) == {it.id for it in items} | {"s010", "s011", "s012", "s013"}
-    row = df.set_index("id").loc[items[0].id]
-    assert row["topic__label"] == truth.loc[items[0].id, "topic"]
-    assert row["topic__strategy"] == items[0].strategy
-    assert row["topic__seconds"] == 1.5 and isinstance(row["topic__annotator"], str)
-    assert df.set_index("id").loc["s010", "tags__label"] == "food|long"
+    assert set(df["activelab__id"]) == {it.id for it in items} | {"s010", "s011", "s012", "s013"}
+    row = df.set_index("activelab__id").loc[items[0].id]
+    assert row["activelab__topic__label"] == truth.loc[items[0].id, "topic"]
+    assert row["activelab__topic__strategy"] == items[0].strategy
+    assert row["activelab__topic__seconds"] == 1.5
+    assert isinstance(row["activelab__topic__annotator"], str)
+    # a multi-label value in CSV is a JSON array
+    assert df.set_index("activelab__id").loc["s010", "activelab__tags__label"] == '["food","long"]'
     full = pd.read_json(export_labels(project, tmp_path / "all.jsonl", include_unlabeled=True), lines=True)
     assert len(full) == 120
-    unl = full[full["topic__label"].isna()]
-    assert unl["topic__predicted"].notna().all()
-    assert ((unl["topic__confidence"] > 0) & (unl["topic__confidence"] <= 1)).all()
+    unl = full[full["activelab__topic__label"].isna()]
+    assert unl["activelab__topic__predicted"].notna().all()
+    assert ((unl["activelab__topic__confidence"] > 0) & (unl["activelab__topic__confidence"] <= 1)).all()
     pq = pd.read_parquet(export_labels(project, tmp_path / "out.parquet"))
     assert len(pq) == 10
 

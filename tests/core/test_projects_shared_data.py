@@ -65,7 +65,8 @@ def test_fashion_products_three_tasks_with_images(shared_data, tmp_path):
     assert set(item.predictions) == {"category", "gender", "usage"} or item.audit
     out = pd.read_csv(export_labels(p, tmp_path / "out.csv"))
     assert len(out) == p.labeled_count() == 30
-    assert {"category__label", "gender__label", "usage__label"} <= set(out.columns)
+    assert {"activelab__category__label", "activelab__gender__label",
+            "activelab__usage__label"} <= set(out.columns)
 
 
 @pytest.mark.slow
