@@ -340,7 +340,10 @@ class MainWindow(QMainWindow):
 
     @Slot(dict)
     def _on_settings_panel_settings_changed(self, changes: dict) -> None:
-        retry = lambda: self._on_settings_panel_settings_changed(changes)  # noqa: E731
+        def retry() -> None:   # the panel shows the saved values again: the changes, once they land
+            self._on_settings_panel_settings_changed(changes)
+            self._show_saved_settings()
+
         if self.guard.run("setting", self.controller.apply_settings, changes, retry=retry) is NOT_SAVED:
             self._show_saved_settings()   # the panel shows what is saved; Retry applies it again
         s = self.project.settings

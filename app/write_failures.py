@@ -56,9 +56,9 @@ def describe_write_failure(exc: BaseException, project_path: str | Path | None,
         return WriteFailure(getattr(exc, "cause", "io") or "io", str(exc))
     if isinstance(exc, ActiveLabError):
         return WriteFailure("refused", str(exc))
-    cause = _raw_cause(exc, project_path)
+    cause, evidence = _raw_cause(exc, project_path)
     where = f" ({project_path})" if project_path else ""
-    detail = f"{type(exc).__name__}: {exc}"
+    detail = evidence or f"{type(exc).__name__}: {exc}"
     if cause == "disk_full":
         text = (f"Disk full — {what} NOT saved. The drive holding the project{where} has no free "
                 f"space left ({detail}). Free some space, then press the key again or click Retry; "
@@ -77,30 +77,31 @@ def describe_write_failure(exc: BaseException, project_path: str | Path | None,
     return WriteFailure(cause, text)
 
 
-def _raw_cause(exc: BaseException, project_path: str | Path | None) -> str:
+def _raw_cause(exc: BaseException, project_path: str | Path | None) -> tuple[str, str]:
+    """The cause, and the evidence when it came from the file system rather than ``exc``."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None and (code & 0xFF) in _SQLITE_CAUSE:
-        return _SQLITE_CAUSE[code & 0xFF]
+        return _SQLITE_CAUSE[code & 0xFF], ""
     if isinstance(exc, OSError) and exc.errno in _ERRNO_CAUSE:
-        return _ERRNO_CAUSE[exc.errno]
+        return _ERRNO_CAUSE[exc.errno], ""
     text = str(exc).lower()
-    if "disk is full" in text or "no space" in text:
-        return "disk_full"
-    if "readonly" in text or "read-only" in text:
-        return "read_only"
-    if "locked" in text or "busy" in text:
-        return "locked"
+    for cause, words in (("disk_full", ("disk is full", "no space")),
+                         ("read_only", ("readonly", "read-only")), ("locked", ("locked", "busy"))):
+        if any(w in text for w in words):
+            return cause, ""
     # The text hides the cause: ask the file system the project lives on.
     if project_path is not None:
-        if read_only_reason(project_path):
-            return "read_only"
+        why = read_only_reason(project_path)
+        if why:
+            return "read_only", why
         try:
             st = os.statvfs(project_path)
         except OSError:
-            return "io"
-        if st.f_bavail * st.f_frsize < LOW_SPACE_BYTES:
-            return "disk_full"
-    return "io"
+            return "io", ""
+        free = st.f_bavail * st.f_frsize
+        if free < LOW_SPACE_BYTES:
+            return "disk_full", f"{free // 1024} KiB free; the store said: {exc}"
+    return "io", ""
 
 
 def read_only_reason(project_path: str | Path, store_name: str = "project.sqlite") -> str:
