@@ -299,6 +299,9 @@ class LabelPanel(QWidget):
         return out
 
     def _submit_if_complete(self) -> None:
+        if self.read_only:
+            self.blocked.emit()
+            return
         values = self.values()
         missing = [r.task.name for r in self.rows if r.task.name not in values]
         if missing:
