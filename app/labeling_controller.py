@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.retrain_control import RETRAIN, RetrainControl
 from app.session_position import queue_item, save_position, saved_position
 from app.worker import TaskRunner
-from app.write_failures import read_only_reason
+from app.write_failures import project_read_only_reason
 from core.errors import ActiveLabError, StoreWriteError
 
 __all__ = ["Current", "LabelingController", "RETRAIN"]
@@ -218,7 +218,7 @@ class LabelingController(QObject, RetrainControl):
     def _check_writable(self, what: str) -> None:
         """Attempt no write on a project opened read-only: say so instead."""
         if self.read_only:
-            why = read_only_reason(self._path()) if self._path() is not None else ""
+            why = project_read_only_reason(self.project)
             raise StoreWriteError(
                 f"Read-only: viewing only — {what} NOT saved. The project was opened read-only"
                 f"{f' ({why})' if why else ''}; open a writable copy of the folder to label.",

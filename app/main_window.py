@@ -30,7 +30,7 @@ from app.panels.progress_panel import ProgressPanel
 from app.panels.settings_panel import SettingsPanel
 from app.sample_view import SampleView
 from app.worker import TaskRunner
-from app.write_failures import WRITE_ERRORS, describe_write_failure, read_only_reason
+from app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
 from app.write_guard import NOT_SAVED, WriteGuard
 from core.errors import ActiveLabError
 
@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
 
     def _enter_read_only(self) -> None:
         """Viewing only: the bar says why; label keys point to it; settings are shown, not edited."""
-        self.read_only_bar.show_reason(read_only_reason(self.project.path))
+        self.read_only_bar.show_reason(project_read_only_reason(self.project))
         self.label_panel.set_read_only(True)
         self.settings_panel.setEnabled(False)
         self.settings_panel.setToolTip("Read-only project: settings cannot be saved.")
@@ -270,7 +270,10 @@ class MainWindow(QMainWindow):
         self.sample_view.set_sample(cur.sample, image, caption)
         # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
         preds = cur.item.predictions if cur.item is not None and not cur.item.audit else {}
-        self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
+        why = why_text(cur.item, cur.source, n)
+        if self.read_only and cur.source == "fallback":
+            why = "A random unlabeled sample (read-only: no new queue is prepared)."
+        self.label_panel.set_sample(cur.existing, preds, why)
         # Paint the new sample now, before queued panel refreshes or a model install get a turn.
         self.sample_view.repaint()
         self.label_panel.repaint()

@@ -15,10 +15,12 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import ActiveLabError, StoreWriteError
 
-__all__ = ["WRITE_ERRORS", "WriteFailure", "describe_write_failure", "read_only_reason"]
+__all__ = ["WRITE_ERRORS", "WriteFailure", "describe_write_failure", "project_read_only_reason",
+           "read_only_reason"]
 
 # What a store write may raise: our own errors first, the raw ones as the last resort.
 WRITE_ERRORS: tuple[type[BaseException], ...] = (ActiveLabError, sqlite3.Error, OSError)
@@ -119,3 +121,13 @@ def read_only_reason(project_path: str | Path, store_name: str = "project.sqlite
     if store.exists() and not os.access(store, os.W_OK):
         return f"its store file {store_name} is read-only"
     return ""
+
+
+def project_read_only_reason(project: Any) -> str:
+    """Why ``project`` (opened read-only) cannot be written: the store's own reason
+    (``LabelStore.read_only_reason``) when it gives one, else the file system's."""
+    reason = getattr(getattr(project, "store", None), "read_only_reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
+    path = getattr(project, "path", None)
+    return read_only_reason(path) if path is not None else ""

@@ -10,13 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from core.project import Project
 from tests.core.helpers import write_text_csv
-
-KEY = {"food": Qt.Key.Key_1, "sport": Qt.Key.Key_2, "tech": Qt.Key.Key_3}
 
 
 def make_template(folder: Path) -> Path:

@@ -15,7 +15,7 @@ from core.errors import StoreWriteError
 from core.project import Project
 from core.store import LabelStore
 from tests.fidelity.app_fixtures import (
-    KEY, copy_project, counts, fill, free, history_rows, make_template, open_window, shown_id, tmpfs,
+    copy_project, counts, fill, free, history_rows, make_template, open_window, shown_id, tmpfs,
 )
 
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
