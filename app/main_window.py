@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_MS)  # throttled: the sample is painted first
-        self._refresh_timer.timeout.connect(self._refresh_panels)
+        self._refresh_timer.timeout.connect(lambda: self._guard(self._refresh_panels))
         self._map_timer = QTimer(self)
         self._map_timer.setSingleShot(True)
         self._map_timer.setInterval(REFRESH_MS)  # the 60k-point map redraws after the sample
@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         c.features_failed.connect(self._on_controller_features_failed)
         c.queue_changed.connect(self._on_controller_queue_changed)
         c.model_updated.connect(self._on_controller_model_updated)
-        c.model_installed.connect(self._on_controller_model_installed)
+        c.model_installed.connect(lambda: self._guard(self._show_predictions))
         self.history_view.sample_id_requested.connect(self._on_history_sample_id_requested)
         self.settings_panel.settings_changed.connect(self._on_settings_panel_settings_changed)
         self.settings_panel.retrain_requested.connect(lambda: c.request_retrain())
@@ -322,10 +322,6 @@ class MainWindow(QMainWindow):
     def _on_controller_model_updated(self, point: Any) -> None:
         self.curve_view.add_point(point)
 
-    @Slot()
-    def _on_controller_model_installed(self) -> None:
-        self._show_predictions()
-
     @Slot(object)
     def _on_controller_features_loaded(self, projection: Any) -> None:
         if projection is None:
@@ -387,6 +383,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Labels are already saved; remember the sample on screen, stop background work.
         A position that cannot be saved (disk full) is only logged: no label depends on it."""
+        for timer in (self._refresh_timer, self._map_timer):
+            timer.stop()   # a closed window reads nothing more from the project
         try:
             self.controller.save_position()
         except WRITE_ERRORS as exc:
