@@ -92,7 +92,7 @@ class RetrainControl:
         try:
             snapshot = self.project.training_snapshot()
         except WRITE_ERRORS as exc:   # features rebuilt here may fail to be saved, too
-            self.error_occurred.emit(describe_write_failure(exc, self._path(), "model input").message)
+            self.error_occurred.emit(describe_write_failure(exc, self._path(), "features fingerprint").message)
             return
         fn = self._retrain_fn or _default_retrain_fn()
         self._since_retrain = 0
