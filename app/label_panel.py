@@ -4,7 +4,8 @@ Keys (window-wide): 1-9 and 0 pick a class of the active task (the filter box na
 with more than ten classes); Tab / Shift+Tab move between tasks; Enter submits when every task
 has a label (a single single-label task submits on the key itself); multi-label tasks toggle.
 Space skips, F flags, Ctrl+Z undoes, Ctrl+Shift+Z redoes. The panel only emits requests; the
-controller commits them.
+controller commits them. Read-only (``set_read_only``): the buttons are greyed, a class key
+selects nothing and emits ``blocked`` (the window points to why).
 """
 from __future__ import annotations
 
@@ -141,6 +142,7 @@ class LabelPanel(QWidget):
     undo_requested = Signal()
     redo_requested = Signal()
     hint_changed = Signal(str)
+    blocked = Signal()                # a class was picked on a read-only project
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,6 +152,7 @@ class LabelPanel(QWidget):
         self.rows: list[TaskRow] = []
         self.active = 0
         self.blind = False
+        self.read_only = False
         self._suggestions: dict[str, tuple[Any, float | None]] = {}
         self._rows_box = QVBoxLayout()
         self._rows_box.setSpacing(2)
@@ -214,6 +217,8 @@ class LabelPanel(QWidget):
             self._rows_box.addWidget(row)
             self.rows.append(row)
         self.set_active(0)
+        if self.read_only:
+            self.set_read_only(True)
 
     def set_sample(self, existing: dict[str, Any], predictions: dict[str, Any], why: str) -> None:
         """A new sample: preselect its existing labels, show suggestions and the reason."""
@@ -227,6 +232,13 @@ class LabelPanel(QWidget):
         self._show_suggestions()
         self.why.setText(why)
         self.set_active(0)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Viewing only: no class can be chosen, the action buttons are greyed out."""
+        self.read_only = read_only
+        for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button,
+                  self.redo_button, *(b for row in self.rows for b in row.buttons.values())):
+            b.setEnabled(not read_only)
 
     def set_blind(self, blind: bool) -> None:
         self.blind = blind
@@ -260,6 +272,9 @@ class LabelPanel(QWidget):
 
     def pick(self, task: str, cls: str) -> None:
         """Choose (single-label) or toggle (multi-label) a class; may submit at once."""
+        if self.read_only:
+            self.blocked.emit()
+            return
         row = next(r for r in self.rows if r.task.name == task)
         if row.task.multilabel:
             sel = [c for c in row.selected if c != cls] if cls in row.selected else row.selected + [cls]
@@ -284,6 +299,9 @@ class LabelPanel(QWidget):
         return out
 
     def _submit_if_complete(self) -> None:
+        if self.read_only:
+            self.blocked.emit()
+            return
         values = self.values()
         missing = [r.task.name for r in self.rows if r.task.name not in values]
         if missing:

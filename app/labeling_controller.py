@@ -5,23 +5,31 @@ the next sample comes from the queue prepared in advance, so nothing waits on th
 ``settings.retrain_every`` labels the controller asks the ``TaskRunner`` for
 ``loop.retrain_and_query`` on a snapshot; the result is installed on the GUI thread
 (``project.install``) and refreshes the queue. A failing retrain leaves the previous model in use.
+
+The pool features load in a background job (``load_features``); until they are there labeling
+works and retrains wait. A failed load ends the wait (``features_failed``): labeling goes on,
+retrains stay off until a reload succeeds. A write that does not land (disk full, read-only,
+locked) raises out of the user actions, which leave the sample on screen and mark nothing as
+saved; a failed write of a retrain's results (curve point, queue) keeps the new queue in memory
+and reports ``write_failed``. A project opened read-only (``project.read_only``) attempts no
+write: the actions raise ``StoreWriteError(cause="read_only")`` and no retrain is started.
 """
 from __future__ import annotations
 
 import random
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.worker import ProcessCall, TaskRunner, freeze_loaded_objects
-from core.errors import ActiveLabError
+from app.retrain_control import RETRAIN, RetrainControl
+from app.session_position import queue_item, save_position, saved_position
+from app.worker import TaskRunner
+from app.write_failures import project_read_only_reason
+from core.errors import ActiveLabError, StoreWriteError
 
-RETRAIN = "retrain"
-POSITION_KEY = "gui_current_sample"   # project-store setting: the sample on screen at close
-POSITION_ITEM_KEY = "gui_current_item"  # its queue entry (suggestion, why), when it came from one
+__all__ = ["Current", "LabelingController", "RETRAIN"]
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
 PROCESS_START_MS = 300  # start the training process once the window is painted
 
@@ -37,13 +45,7 @@ class Current:
     source: str = "queue"          # queue | history | undo | map | fallback
 
 
-def _default_retrain_fn() -> Callable[..., Any]:
-    from core import loop
-
-    return loop.retrain_and_query
-
-
-class LabelingController(QObject):
+class LabelingController(QObject, RetrainControl):
     """Owns the current sample and the local copy of the prepared queue."""
 
     current_changed = Signal(object)      # Current | None (None: everything is labeled)
@@ -53,6 +55,9 @@ class LabelingController(QObject):
     model_installed = Signal()            # a model is in memory (new, or rebuilt on reopening)
     status_changed = Signal(str)
     error_occurred = Signal(str)
+    write_failed = Signal(str)            # a retrain's results could not be saved (the message)
+    features_loaded = Signal(object)      # the pool map's (N, 2) projection, or None
+    features_failed = Signal(str)         # the pool features could not be loaded (the message)
     retrain_running = Signal(bool)
 
     def __init__(self, project: Any, runner: TaskRunner, retrain_fn: Callable[..., Any] | None = None,
@@ -72,6 +77,8 @@ class LabelingController(QObject):
         self._rebuild_only = False        # the pending request only rebuilds the model (reopen)
         self._running_rebuild = False
         self._parked: list[Current] = []  # samples to return to after a revisit (undo, resume)
+        self._features_problem: str | None = None   # why the features could not be loaded
+        self.read_only = bool(getattr(project, "read_only", False))
         self._rng = random.Random(getattr(project.settings, "seed", 0))
         runner.finished.connect(self._on_runner_finished)
         runner.failed.connect(self._on_runner_failed)
@@ -87,11 +94,6 @@ class LabelingController(QObject):
     def queue(self) -> list[Any]:
         return list(self._queue)
 
-    @property
-    def ready(self) -> bool:
-        """The pool features are loaded (retrains can start)."""
-        return self._ready
-
     def start(self) -> None:
         """Show the sample that was on screen at close, else the first prepared one; prepare a
         queue in the background if there is none."""
@@ -101,7 +103,11 @@ class LabelingController(QObject):
         self.queue_changed.emit(self.queue())
         if not self._resume_position():
             self._advance()
-        if len(self._queue) <= LOW_QUEUE:
+        if self.read_only:
+            self.status_changed.emit(self._model_line())
+            if self.project.model_version and self.project.model_state() is None:
+                self.request_retrain(rebuild=True)   # map colours; nothing is written
+        elif len(self._queue) <= LOW_QUEUE:
             self.request_retrain()
         else:
             self.status_changed.emit(self._model_line())
@@ -116,6 +122,7 @@ class LabelingController(QObject):
         cur = self._current
         if cur is None:
             return []
+        self._check_writable("label")
         seconds = time.perf_counter() - self._shown_at
         events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=cur.item)
         self._since_retrain += 1
@@ -132,6 +139,7 @@ class LabelingController(QObject):
         cur = self._current
         if cur is None:
             return
+        self._check_writable("skip")
         self.project.skip(cur.sample.id)
         self._handled.add(cur.idx)
         self._advance(after=cur)
@@ -141,12 +149,14 @@ class LabelingController(QObject):
         cur = self._current
         if cur is None:
             return
+        self._check_writable("flag")
         self.project.flag(cur.sample.id)
         self._advance(after=cur)
         self.labels_changed.emit()
 
     def undo(self) -> Any | None:
         """Undo the last label and show that sample again."""
+        self._check_writable("undo")
         event = self.project.undo()
         if event is None:
             self.status_changed.emit("Nothing to undo.")
@@ -159,6 +169,7 @@ class LabelingController(QObject):
         return event
 
     def redo(self) -> Any | None:
+        self._check_writable("redo")
         event = self.project.redo()
         if event is None:
             self.status_changed.emit("Nothing to redo.")
@@ -180,6 +191,7 @@ class LabelingController(QObject):
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
         """Persist changed settings; a new model or strategy asks for a fresh queue."""
+        self._check_writable("setting")
         before = self.project.settings
         after = self.project.update_settings(**changes)
         if (after.model, after.model_params, after.strategy, after.strategy_params, after.batch_size,
@@ -190,84 +202,30 @@ class LabelingController(QObject):
         if after.blind_mode != before.blind_mode and self._current is not None:
             self.current_changed.emit(self._current)
 
-    def set_ready(self, ready: bool) -> None:
-        """Features are loaded (by a worker job); a retrain asked for meanwhile starts now."""
-        self._ready = ready
-        if ready:
-            freeze_loaded_objects()   # no long GC pause over the loaded pool while labeling
-        if ready and self._pending_retrain:
-            self._pending_retrain = False
-            self.request_retrain(rebuild=self._rebuild_only)
-
-    def request_retrain(self, supersede: bool = True, rebuild: bool = False) -> None:
-        """Retrain on a snapshot in the worker.
-
-        ``supersede`` (Retrain now, changed settings) cancels a running retrain. Automatic
-        requests while one runs are coalesced into one follow-up run started when it ends, so a
-        fast expert still gets fresh models and requests never pile up. ``rebuild`` (on
-        reopening) rebuilds the model of unchanged labels without replacing the queue.
-        """
-        self._rebuild_only = rebuild and (self._rebuild_only or not self._pending_retrain)
-        if not self._ready:
-            self._pending_retrain = True
-            self.status_changed.emit("Loading the pool features…")
-            return
-        if not supersede and self.runner.is_running(RETRAIN):
-            self._pending_retrain = True
-            self._since_retrain = 0
-            return
-        self._pending_retrain = False
-        self._running_rebuild, self._rebuild_only = self._rebuild_only, False
-        try:
-            snapshot = self.project.training_snapshot()
-        except ActiveLabError as exc:
-            self.error_occurred.emit(str(exc))
-            return
-        fn = self._retrain_fn or _default_retrain_fn()
-        self._since_retrain = 0
-        self._labels_at_request = self.project.labeled_count()
-        self.runner.submit(RETRAIN, fn, snapshot, in_process=self._process_call(snapshot))
-        self.retrain_running.emit(True)
-        self._ticker.start()
-        self._on_ticker_timeout()
-
     def save_position(self) -> None:
-        """Remember the sample on screen in the project store (called when the window closes)."""
-        store = getattr(self.project, "store", None)
-        if store is not None and self._current is not None:
-            store.set_setting(POSITION_KEY, self._current.sample.id)
-            item = self._current.item
-            store.set_setting(POSITION_ITEM_KEY, item.to_dict() if item is not None else {})
-        if store is not None and hasattr(store, "save_queue"):
-            # The queue as the expert sees it (a sample put back after a revisit included), so
-            # reopening shows the same next samples and their labels keep their provenance.
-            items = ([self._current.item] if self._current is not None and self._current.item else [])
-            items += [q for q in self._queue if q.idx not in self._handled]
-            if items and [q.id for q in items] != [q.id for q in self.project.queue()]:
-                _saved, seq = store.load_queue()
-                store.save_queue([q.to_dict() for q in items], store.last_seq() if seq is None else seq)
+        """Remember the sample on screen and the queue to come in the project store (called
+        when the window closes; nothing is written to a read-only project). Raises
+        ``StoreWriteError`` (or a raw sqlite3/OS error) when the write fails."""
+        if self.read_only:
+            return
+        save_position(self.project, self._current,
+                      [q for q in self._queue if q.idx not in self._handled])
 
     # ----- internals -------------------------------------------------------------------------
-    def _process_call(self, snapshot: Any) -> ProcessCall | None:
-        """The real loop's retrain as a training-process job (features re-opened from the
-        project's cache there), or None: a custom retrain function runs in a thread."""
-        if self._retrain_fn is not None or not self.runner.uses_processes():
-            return None
-        from core import retrain_process
-        from core.project_create import CACHE_DIR
+    def _path(self) -> Any:
+        return getattr(self.project, "path", None)
 
-        path = getattr(self.project, "path", None)
-        cache = None if path is None else Path(path) / CACHE_DIR
-        request = retrain_process.retrain_request(snapshot, cache)
-        return None if request is None else ProcessCall(retrain_process.retrain_from_request, (request,))
-
-    def _process_note(self) -> str:
-        problem = self.runner.process_problem
-        return f" (in a thread: {problem})" if problem else ""
+    def _check_writable(self, what: str) -> None:
+        """Attempt no write on a project opened read-only: say so instead."""
+        if self.read_only:
+            why = project_read_only_reason(self.project)
+            raise StoreWriteError(
+                f"Read-only: viewing only — {what} NOT saved. The project was opened read-only"
+                f"{f' ({why})' if why else ''}; open a writable copy of the folder to label.",
+                cause="read_only")
 
     def _resume_position(self) -> bool:
-        store = getattr(self.project, "store", None)
-        sample_id = store.get_setting(POSITION_KEY) if store is not None else None
+        sample_id, saved = saved_position(self.project)
         if not sample_id:
             return False
         item = next((q for q in self._queue if q.id == sample_id), None)
@@ -281,8 +239,7 @@ class LabelingController(QObject):
             return False
         if idx in self._done_indices():
             return False
-        saved = store.get_setting(POSITION_ITEM_KEY)
-        item = _queue_item(idx, saved) if isinstance(saved, dict) and saved.get("id") == sample_id else None
+        item = queue_item(idx, saved) if saved is not None and saved.get("id") == sample_id else None
         self._show(idx, item, "queue" if item is not None else "resume")
         return True
 
@@ -347,100 +304,3 @@ class LabelingController(QObject):
         self._current = Current(idx, self.project.sample(idx), item, existing, source)
         self._shown_at = time.perf_counter()
         self.current_changed.emit(self._current)
-
-    def _model_line(self) -> str:
-        v = self.project.model_version
-        n = self.project.labeled_count()
-        if v == 0:
-            return f"No model yet · {n} labeled"
-        return f"Model v{v} · {n} labeled"
-
-    @Slot()
-    def _on_ticker_timeout(self) -> None:
-        elapsed = self.runner.elapsed(RETRAIN)
-        if elapsed is None:
-            self._ticker.stop()
-            return
-        v = self.project.model_version + 1
-        self.status_changed.emit(
-            f"training model v{v} on {self._labels_at_request} labels… {elapsed:.1f} s"
-            + self._process_note()
-        )
-
-    @Slot(str, object)
-    def _on_runner_finished(self, kind: str, result: object) -> None:
-        if kind != RETRAIN:
-            return
-        self._ticker.stop()
-        self.retrain_running.emit(False)
-        rebuild, self._running_rebuild = self._running_rebuild, False
-        try:
-            point = self.project.install(result, keep_queue=True) if rebuild else self.project.install(result)
-        except ActiveLabError as exc:
-            self._on_runner_failed(RETRAIN, str(exc))
-            return
-        finally:
-            self._start_pending()
-        self.model_installed.emit()
-        if rebuild:   # reopened: the model is back, the queue the expert left stays
-            if point is not None:
-                self.model_updated.emit(point)
-            self.status_changed.emit(self._model_line())
-            return
-        shown = self._current.idx if self._current is not None else None
-        fresh_queue = self.project.queue()
-        self._handled.clear()
-        self._queue = [q for q in fresh_queue if q.idx != shown]
-        self.queue_changed.emit(self.queue())
-        if point is not None:
-            self.model_updated.emit(point)
-        if self._current is None:
-            self._advance()
-        elif self._current.item is not None:
-            fresh = {q.idx: q for q in fresh_queue}.get(self._current.idx)
-            if fresh is not None:  # same sample, newer suggestion and score
-                self._current = Current(self._current.idx, self._current.sample, fresh,
-                                        self._current.existing, self._current.source)
-                self.current_changed.emit(self._current)
-        message = getattr(result, "message", "") or "model updated"
-        line = self._point_line(point) if point is not None else message[:1].upper() + message[1:]
-        self.status_changed.emit(line + self._process_note())
-
-    def _point_line(self, point: Any) -> str:
-        parts = [f"Model v{point.version} trained on {point.n_labels} labels in {point.train_seconds:.1f} s"]
-        if point.cv_accuracy is not None:
-            parts.append(f"CV accuracy {point.cv_accuracy:.2f}")
-        if point.audit_accuracy is not None and point.audit_n:
-            parts.append(f"audit {point.audit_accuracy:.2f} (n={point.audit_n})")
-        return " · ".join(parts)
-
-    @Slot(str, str)
-    def _on_runner_failed(self, kind: str, message: str) -> None:
-        if kind != RETRAIN:
-            return
-        self._ticker.stop()
-        self.retrain_running.emit(False)
-        v = self.project.model_version
-        keep = f"labeling continues with model v{v}" if v else "labeling continues without a model"
-        self.status_changed.emit(f"Retrain failed — {keep}.")
-        self.error_occurred.emit(f"Retraining failed: {message}")
-        self._start_pending()
-
-    def _start_pending(self) -> None:
-        """Start the coalesced follow-up retrain, if labels arrived while one was running."""
-        if self._pending_retrain and self._ready and not self.runner.is_running(RETRAIN):
-            self._pending_retrain = False
-            QTimer.singleShot(0, self.request_retrain)
-
-
-def _queue_item(idx: int, d: dict[str, Any]) -> Any:
-    """A queue entry saved with ``QueueItem.to_dict`` as a QueueItem again (plain data)."""
-    from core.loop import Prediction, QueueItem
-
-    preds = {t: Prediction(p.get("label"), p.get("confidence"))
-             for t, p in (d.get("predictions") or {}).items()}
-    score = d.get("score")
-    return QueueItem(idx, str(d["id"]), d.get("strategy") or "",
-                     float("nan") if score is None else float(score), int(d.get("rank") or 0),
-                     d.get("percentile"), bool(d.get("audit")), preds,
-                     int(d.get("model_version") or 0), d.get("reason") or "")

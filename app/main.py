@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,9 @@ class AppShell:
 
         try:
             project = Project.open(path)
-        except ActiveLabError as exc:
-            self._error(str(exc))
+        except (ActiveLabError, sqlite3.Error, OSError) as exc:   # raw errors: the last resort
+            self._error(str(exc) if isinstance(exc, ActiveLabError) else
+                        f"The project {path} could not be opened ({type(exc).__name__}: {exc}).")
             if self.start_screen is None:
                 self.show_start()
             return False

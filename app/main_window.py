@@ -2,6 +2,12 @@
 
 No logic lives here beyond routing plain data: the flow is in ``LabelingController``, threads in
 ``app.worker``, everything else in core/.
+
+Every user action that writes (label, skip, flag, undo, redo, settings) goes through
+``WriteGuard.run`` (app.write_guard): a write that does not land shows the banner with its
+cause ("Disk full — label NOT saved …") and a Retry button, the sample stays on screen with the
+expert's choice, nothing is marked as saved, and the next key press (or Retry) writes again. A
+project opened read-only shows a persistent bar and attempts no write.
 """
 from __future__ import annotations
 
@@ -11,11 +17,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QStatusBar, QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QVBoxLayout, QWidget
 
+from app.banner import ErrorBanner, ReadOnlyBar
 from app.history_view import HistoryView
 from app.label_panel import LabelPanel, why_text
 from app.labeling_controller import Current, LabelingController
@@ -26,29 +30,12 @@ from app.panels.progress_panel import ProgressPanel
 from app.panels.settings_panel import SettingsPanel
 from app.sample_view import SampleView
 from app.worker import TaskRunner
+from app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
+from app.write_guard import NOT_SAVED, WriteGuard
 from core.errors import ActiveLabError
 
 log = logging.getLogger(__name__)
-WARM_UP = "warm_up"
 REFRESH_MS = 250   # side panels refresh at most this often while the expert is labeling
-
-
-def warm_up(project: Any, progress: Any) -> np.ndarray:
-    """Worker job: load the pool's features and images off the GUI thread, and return the 2-D
-    PCA of the dense features for the pool map. The project caches what it loaded."""
-    from core.projection import project_2d
-
-    progress.update(0.0, "loading features")
-    features = project.features
-    if project.spec.image_column:
-        image_array = getattr(project, "image_array", None)
-        if callable(image_array):
-            image_array()
-    progress.update(0.5, "projecting the pool")
-    cached = getattr(project, "pool_projection", None)    # cached on disk by the project
-    if callable(cached):
-        return np.asarray(cached())
-    return project_2d(np.asarray(features.dense))
 
 
 def _throttle(timer: QTimer) -> None:
@@ -86,32 +73,6 @@ def _model_names(current: str) -> list[str]:
     return sorted(set(model_names()) | {current})
 
 
-class ErrorBanner(QWidget):
-    """A dismissable message at the top of the window; labeling keeps going underneath."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("errorBanner")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet("#errorBanner { background: #fdecea; border-bottom: 1px solid #f5c2c0; }"
-                           "#errorBanner QLabel { color: #7a1c16; }")
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("Dismiss")
-        close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        close.clicked.connect(self.hide)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(10, 6, 10, 6)
-        lay.addWidget(self.text, 1)
-        lay.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def show_message(self, message: str) -> None:
-        self.text.setText(message)
-        self.show()
-
-
 class MainWindow(QMainWindow):
     """One project open for labeling."""
 
@@ -126,6 +87,8 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
 
         self.banner = ErrorBanner()
+        self.read_only_bar = ReadOnlyBar()
+        self.read_only = bool(getattr(project, "read_only", False))
         self.sample_view = SampleView()
         self.sample_view.set_hidden_columns(t.column for t in project.spec.tasks)
         self.label_panel = LabelPanel()
@@ -135,6 +98,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
+        lay.addWidget(self.read_only_bar)
         lay.addWidget(self.banner)
         lay.addWidget(self.sample_view, 1)
         lay.addWidget(self.label_panel, 0)   # always its full height: buttons are never clipped
@@ -165,7 +129,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_MS)  # throttled: the sample is painted first
-        self._refresh_timer.timeout.connect(self._refresh_panels)
+        self._refresh_timer.timeout.connect(lambda: self._guard(self._refresh_panels))
         self._map_timer = QTimer(self)
         self._map_timer.setSingleShot(True)
         self._map_timer.setInterval(REFRESH_MS)  # the 60k-point map redraws after the sample
@@ -176,8 +140,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_line, 1)
         self.counts_line = QLabel()
         self.statusBar().addPermanentWidget(self.counts_line)
+        self.guard = WriteGuard(self.banner, self.read_only_bar, self.status_line,
+                                getattr(project, "path", None), self.read_only, parent=self)
         self._menus()
         self._wire()
+        if self.read_only:
+            self._enter_read_only()
 
     # ----- composition ------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -221,24 +189,26 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         c, p = self.controller, self.label_panel
         p.submitted.connect(self._on_panel_submitted)
-        p.skip_requested.connect(lambda: self._guard(c.skip))
-        p.flag_requested.connect(lambda: self._guard(c.flag))
-        p.undo_requested.connect(lambda: self._guard(c.undo))
-        p.redo_requested.connect(lambda: self._guard(c.redo))
+        p.skip_requested.connect(lambda: self.guard.run("skip", c.skip))
+        p.flag_requested.connect(lambda: self.guard.run("flag", c.flag))
+        p.undo_requested.connect(lambda: self.guard.run("undo", c.undo))
+        p.redo_requested.connect(lambda: self.guard.run("redo", c.redo))
+        p.blocked.connect(self.guard.point_to_read_only)
         p.hint_changed.connect(self.status_line.setText)
         c.current_changed.connect(self._on_controller_current_changed)
         c.labels_changed.connect(lambda: _throttle(self._refresh_timer))
         c.status_changed.connect(self.status_line.setText)
         c.error_occurred.connect(self.banner.show_message)
+        c.write_failed.connect(self.guard.show_failure)
+        c.features_loaded.connect(self._on_controller_features_loaded)
+        c.features_failed.connect(self._on_controller_features_failed)
         c.queue_changed.connect(self._on_controller_queue_changed)
         c.model_updated.connect(self._on_controller_model_updated)
-        c.model_installed.connect(self._on_controller_model_installed)
+        c.model_installed.connect(lambda: self._guard(self._show_predictions))
         self.history_view.sample_id_requested.connect(self._on_history_sample_id_requested)
         self.settings_panel.settings_changed.connect(self._on_settings_panel_settings_changed)
         self.settings_panel.retrain_requested.connect(lambda: c.request_retrain())
         self.pool_map.sample_requested.connect(lambda idx: self._guard(c.show_sample, idx, "map"))
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.failed.connect(self._on_runner_failed)
         for dock in (self.history_dock, self.progress_dock, self.map_dock):
             dock.visibilityChanged.connect(lambda shown: shown and _throttle(self._refresh_timer))
         self.map_dock.visibilityChanged.connect(lambda shown: shown and _throttle(self._map_timer))
@@ -250,22 +220,35 @@ class MainWindow(QMainWindow):
         self._refresh_panels()
         self.curve_view.set_points(self.project.curve())
         self._show_predictions()
-        self.controller.set_ready(False)
+        self.controller.load_features()   # retrains wait for it; labeling does not
         self.controller.start()
-        self.runner.submit(WARM_UP, warm_up, self.project)
 
     # ----- slots ---------------------------------------------------------------------------
     def _guard(self, action: Any, *args: Any) -> Any:
-        """Run a user action; an ActiveLabError becomes the banner, not a crash."""
+        """Run a user action that only reads; its error becomes the banner, not a crash."""
         try:
             return action(*args)
-        except ActiveLabError as exc:
-            self.banner.show_message(str(exc))
+        except WRITE_ERRORS as exc:
+            self.banner.show_message(str(exc) if isinstance(exc, ActiveLabError) else
+                                     f"Could not read from the project: {type(exc).__name__}: {exc}")
             return None
+
+    def _enter_read_only(self) -> None:
+        """Viewing only: the bar says why; label keys point to it; settings are shown, not edited."""
+        self.read_only_bar.show_reason(project_read_only_reason(self.project))
+        self.label_panel.set_read_only(True)
+        self.settings_panel.setEnabled(False)
+        self.settings_panel.setToolTip("Read-only project: settings cannot be saved.")
 
     @Slot(dict)
     def _on_panel_submitted(self, values: dict) -> None:
-        self._guard(self.controller.submit, values)
+        self.guard.run("label", self.controller.submit, values, retry=self._submit_shown_choice)
+
+    def _submit_shown_choice(self) -> None:
+        """Retry of a label that was not saved: the choice still on screen, for the same sample."""
+        values = self.label_panel.values()
+        if values:
+            self._on_panel_submitted(values)
 
     @Slot(object)
     def _on_controller_current_changed(self, cur: Current | None) -> None:
@@ -287,7 +270,10 @@ class MainWindow(QMainWindow):
         self.sample_view.set_sample(cur.sample, image, caption, image_error=image_error)
         # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
         preds = cur.item.predictions if cur.item is not None and not cur.item.audit else {}
-        self.label_panel.set_sample(cur.existing, preds, why_text(cur.item, cur.source, n))
+        why = why_text(cur.item, cur.source, n)
+        if self.read_only and cur.source == "fallback":
+            why = "A random unlabeled sample (read-only: no new queue is prepared)."
+        self.label_panel.set_sample(cur.existing, preds, why)
         # Paint the new sample now, before queued panel refreshes or a model install get a turn.
         self.sample_view.repaint()
         self.label_panel.repaint()
@@ -336,29 +322,36 @@ class MainWindow(QMainWindow):
     def _on_controller_model_updated(self, point: Any) -> None:
         self.curve_view.add_point(point)
 
-    @Slot()
-    def _on_controller_model_installed(self) -> None:
-        self._show_predictions()
+    @Slot(object)
+    def _on_controller_features_loaded(self, projection: Any) -> None:
+        if projection is None:
+            self.pool_map.hint.setText("The pool map could not be drawn from the features.")
+            return
+        self.pool_map.set_projection(projection)
+        self._update_map_marks()
 
-    @Slot(str, object)
-    def _on_runner_finished(self, kind: str, result: object) -> None:
-        if kind == WARM_UP:
-            self.pool_map.set_projection(result)
-            self._update_map_marks()
-            self.controller.set_ready(True)
-
-    @Slot(str, str)
-    def _on_runner_failed(self, kind: str, message: str) -> None:
-        if kind == WARM_UP:
-            self.banner.show_message(f"The pool features could not be loaded: {message}")
+    @Slot(str)
+    def _on_controller_features_failed(self, message: str) -> None:
+        self.guard.show_failure(
+            f"The pool features could not be loaded: {message.rstrip('.')}. Labeling and saving labels "
+            "work; the model is not retrained until they load (Retry loads them again).",
+            retry=self.controller.load_features, write=False)
 
     @Slot(dict)
     def _on_settings_panel_settings_changed(self, changes: dict) -> None:
-        self._guard(self.controller.apply_settings, changes)
+        def retry() -> None:   # the panel shows the saved values again: the changes, once they land
+            self._on_settings_panel_settings_changed(changes)
+            self._show_saved_settings()
+
+        if self.guard.run("setting", self.controller.apply_settings, changes, retry=retry) is NOT_SAVED:
+            self._show_saved_settings()   # the panel shows what is saved; Retry applies it again
         s = self.project.settings
         if "blind_mode" in changes and self.blind_action.isChecked() != s.blind_mode:
             self.blind_action.setChecked(s.blind_mode)
         self.label_panel.set_blind(s.blind_mode)
+
+    def _show_saved_settings(self) -> None:
+        self.settings_panel.set_settings(self.project.settings, [t.name for t in self.project.spec.tasks])
 
     @Slot(str)
     def _on_history_sample_id_requested(self, sample_id: str) -> None:
@@ -372,9 +365,9 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_blind_toggled(self, on: bool) -> None:
         self.label_panel.set_blind(on)
-        if self.project.settings.blind_mode != on:
-            self._guard(self.controller.apply_settings, {"blind_mode": on})
-            self.settings_panel.set_settings(self.project.settings, [t.name for t in self.project.spec.tasks])
+        if self.project.settings.blind_mode != on and not self.read_only:   # read-only: view only
+            self.guard.run("setting", self.controller.apply_settings, {"blind_mode": on})
+            self._show_saved_settings()
 
     @Slot()
     def _on_export_triggered(self) -> None:
@@ -388,7 +381,14 @@ class MainWindow(QMainWindow):
         self.export_dialog.open()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Labels are already saved; remember the sample on screen, stop background work."""
-        self._guard(self.controller.save_position)
+        """Labels are already saved; remember the sample on screen, stop background work.
+        A position that cannot be saved (disk full) is only logged: no label depends on it."""
+        for timer in (self._refresh_timer, self._map_timer):
+            timer.stop()   # a closed window reads nothing more from the project
+        try:
+            self.controller.save_position()
+        except WRITE_ERRORS as exc:
+            log.warning("position not saved on close: %s",
+                        describe_write_failure(exc, self.project.path, "position").message)
         self.runner.shutdown(wait_ms=3000)
         super().closeEvent(event)

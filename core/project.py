@@ -95,6 +95,12 @@ class Project(ProjectModelMixin):
         return self.path.name
 
     @property
+    def read_only(self) -> bool:
+        """True when the project was opened read-only (``LabelStore.read_only``): viewing,
+        status and export work; every write raises ``StoreWriteError(cause="read_only")``."""
+        return bool(getattr(self.store, "read_only", False))
+
+    @property
     def settings(self) -> Settings:
         return self._settings
 

@@ -56,6 +56,7 @@ class FakeProject:
         self.n_samples = n
         self.ids = [f"s{i}" for i in range(n)]
         self.model_version = 0
+        self.read_only = False     # Project.read_only: opened read-only, every write refused
         self._events: list[LabelEvent] = []
         self._undone: list[list[LabelEvent]] = []
         self._groups: list[list[LabelEvent]] = []

@@ -1,0 +1,246 @@
+"""The controller's model side: loading the pool features, retrain requests in the worker,
+installing their results, and what the status line says meanwhile. Mixed into
+``LabelingController`` (the labeling flow); split out so each module has one responsibility.
+
+Needs from the host: project, runner, read_only, _retrain_fn, _ready, _pending_retrain,
+_rebuild_only, _running_rebuild, _since_retrain, _labels_at_request, _features_problem,
+_ticker, _queue, _handled, _current, _advance(), _done_indices(), _path(), queue(), and the
+host's signals.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QTimer, Slot
+
+from app.pool_features import WARM_UP, warm_up
+from app.worker import ProcessCall, freeze_loaded_objects
+from app.write_failures import WRITE_ERRORS, describe_write_failure
+from core.errors import ActiveLabError, StoreWriteError
+
+RETRAIN = "retrain"
+
+
+def _default_retrain_fn() -> Callable[..., Any]:
+    from core import loop
+
+    return loop.retrain_and_query
+
+
+class RetrainControl:
+    """Features, retrains and their results for ``LabelingController`` (see the module doc)."""
+
+    @property
+    def ready(self) -> bool:
+        """The pool features are loaded (retrains can start)."""
+        return self._ready
+
+    @property
+    def features_problem(self) -> str | None:
+        """Why the pool features could not be loaded (retrains are off), or None."""
+        return self._features_problem
+
+    def load_features(self) -> None:
+        """Load the pool features in the background (again, after a failure); retrains wait."""
+        self.set_ready(False)
+        self.runner.submit(WARM_UP, warm_up, self.project)
+        self._ticker.start()
+        self._on_ticker_timeout()
+
+    def set_ready(self, ready: bool) -> None:
+        """Features are loaded (by a worker job); a retrain asked for meanwhile starts now."""
+        self._ready = ready
+        self._features_problem = None
+        if ready:
+            freeze_loaded_objects()   # no long GC pause over the loaded pool while labeling
+        if ready and self._pending_retrain:
+            self._pending_retrain = False
+            self.request_retrain(rebuild=self._rebuild_only)
+        elif ready and not self.runner.is_running(RETRAIN):
+            self.status_changed.emit(self._model_line())   # the loading line is over
+
+    def request_retrain(self, supersede: bool = True, rebuild: bool = False) -> None:
+        """Retrain on a snapshot in the worker.
+
+        ``supersede`` (Retrain now, changed settings) cancels a running retrain. Automatic
+        requests while one runs are coalesced into one follow-up run started when it ends, so a
+        fast expert still gets fresh models and requests never pile up. ``rebuild`` (on
+        reopening) rebuilds the model of unchanged labels without replacing the queue.
+        """
+        if self.read_only and not rebuild:
+            self.status_changed.emit("Read-only project: the model is not retrained (its results "
+                                     "could not be saved).")
+            return
+        if self._features_problem is not None:
+            self.status_changed.emit("No retraining: the pool features could not be loaded "
+                                     "(see the banner; Retry loads them again).")
+            return
+        self._rebuild_only = rebuild and (self._rebuild_only or not self._pending_retrain)
+        if not self._ready:
+            self._pending_retrain = True
+            self._on_ticker_timeout()   # "Loading the pool features…"
+            return
+        if not supersede and self.runner.is_running(RETRAIN):
+            self._pending_retrain = True
+            self._since_retrain = 0
+            return
+        self._pending_retrain = False
+        self._running_rebuild, self._rebuild_only = self._rebuild_only, False
+        try:
+            snapshot = self.project.training_snapshot()
+        except WRITE_ERRORS as exc:   # features rebuilt here may fail to be saved, too
+            self.error_occurred.emit(describe_write_failure(exc, self._path(), "features fingerprint").message)
+            return
+        fn = self._retrain_fn or _default_retrain_fn()
+        self._since_retrain = 0
+        self._labels_at_request = self.project.labeled_count()
+        self.runner.submit(RETRAIN, fn, snapshot, in_process=self._process_call(snapshot))
+        self.retrain_running.emit(True)
+        self._ticker.start()
+        self._on_ticker_timeout()
+
+    def _process_call(self, snapshot: Any) -> ProcessCall | None:
+        """The real loop's retrain as a training-process job (features re-opened from the
+        project's cache there), or None: a custom retrain function runs in a thread."""
+        if self._retrain_fn is not None or not self.runner.uses_processes():
+            return None
+        from core import retrain_process
+        from core.project_create import CACHE_DIR
+
+        path = getattr(self.project, "path", None)
+        cache = None if path is None else Path(path) / CACHE_DIR
+        request = retrain_process.retrain_request(snapshot, cache)
+        return None if request is None else ProcessCall(retrain_process.retrain_from_request, (request,))
+
+    def _process_note(self) -> str:
+        problem = self.runner.process_problem
+        return f" (in a thread: {problem})" if problem else ""
+
+    def _model_line(self) -> str:
+        v = self.project.model_version
+        n = self.project.labeled_count()
+        if v == 0:
+            return f"No model yet · {n} labeled"
+        return f"Model v{v} · {n} labeled"
+
+    @Slot()
+    def _on_ticker_timeout(self) -> None:
+        elapsed = self.runner.elapsed(RETRAIN)
+        if elapsed is None:
+            loading = self.runner.elapsed(WARM_UP)
+            if loading is None or self._ready:
+                self._ticker.stop()
+            elif self._pending_retrain or loading >= 1.0:
+                # A damaged or missing cache is rebuilt meanwhile: say it is still going.
+                self.status_changed.emit(f"Loading the pool features… {loading:.0f} s "
+                                         "(labeling works meanwhile)")
+            return
+        v = self.project.model_version + 1
+        self.status_changed.emit(
+            f"training model v{v} on {self._labels_at_request} labels… {elapsed:.1f} s"
+            + self._process_note()
+        )
+
+    @Slot(str, object)
+    def _on_runner_finished(self, kind: str, result: object) -> None:
+        if kind == WARM_UP:
+            self.set_ready(True)
+            self.features_loaded.emit(result)
+            return
+        if kind != RETRAIN:
+            return
+        self._ticker.stop()
+        self.retrain_running.emit(False)
+        rebuild, self._running_rebuild = self._running_rebuild, False
+        try:
+            point = self.project.install(result, keep_queue=True) if rebuild else self.project.install(result)
+        except (StoreWriteError, sqlite3.Error, OSError) as exc:
+            self._on_install_write_failed(result, exc, rebuild)
+            return
+        except ActiveLabError as exc:
+            self._on_runner_failed(RETRAIN, str(exc))
+            return
+        finally:
+            self._start_pending()
+        self.model_installed.emit()
+        if rebuild:   # reopened: the model is back, the queue the expert left stays
+            if point is not None:
+                self.model_updated.emit(point)
+            self.status_changed.emit(self._model_line())
+            return
+        shown = self._current.idx if self._current is not None else None
+        fresh_queue = self.project.queue()
+        self._handled.clear()
+        self._queue = [q for q in fresh_queue if q.idx != shown]
+        self.queue_changed.emit(self.queue())
+        if point is not None:
+            self.model_updated.emit(point)
+        if self._current is None:
+            self._advance()
+        elif self._current.item is not None:
+            fresh = {q.idx: q for q in fresh_queue}.get(self._current.idx)
+            if fresh is not None:  # same sample, newer suggestion and score
+                self._current = dataclasses.replace(self._current, item=fresh)
+                self.current_changed.emit(self._current)
+        message = getattr(result, "message", "") or "model updated"
+        line = self._point_line(point) if point is not None else message[:1].upper() + message[1:]
+        self.status_changed.emit(line + self._process_note())
+
+    def _point_line(self, point: Any) -> str:
+        parts = [f"Model v{point.version} trained on {point.n_labels} labels in {point.train_seconds:.1f} s"]
+        if point.cv_accuracy is not None:
+            parts.append(f"CV accuracy {point.cv_accuracy:.2f}")
+        if point.audit_accuracy is not None and point.audit_n:
+            parts.append(f"audit {point.audit_accuracy:.2f} (n={point.audit_n})")
+        return " · ".join(parts)
+
+    def _on_install_write_failed(self, result: Any, exc: BaseException, rebuild: bool) -> None:
+        """The model was trained but its curve point or queue did not land: keep the model and
+        its queue in memory (labels carry their provenance from the queue item), say why."""
+        failure = describe_write_failure(exc, self._path(), "the new model's curve point and queue")
+        if self.project.model_state() is not None:
+            self.model_installed.emit()
+        queue = list(getattr(result, "queue", None) or [])
+        if queue and not rebuild:
+            skip = self._done_indices() | self._handled
+            shown = self._current.idx if self._current is not None else None
+            self._handled.clear()
+            self._queue = [q for q in queue if q.idx not in skip and q.idx != shown]
+            self.queue_changed.emit(self.queue())
+            if self._current is None:
+                self._advance()
+        if self.read_only:   # a rebuilt model of a read-only project: nothing to save, nothing to say
+            self.status_changed.emit(self._model_line())
+            return
+        self.status_changed.emit("Model trained, but its results were NOT saved — labeling continues "
+                                 "(see the banner).")
+        self.write_failed.emit(failure.message + " The next retrain saves them again.")
+
+    @Slot(str, str)
+    def _on_runner_failed(self, kind: str, message: str) -> None:
+        if kind == WARM_UP:
+            self._ready = False
+            self._pending_retrain = False
+            self._features_problem = message
+            self.status_changed.emit("The pool features could not be loaded — labeling continues; "
+                                     "the model is not retrained (see the banner).")
+            self.features_failed.emit(message)
+            return
+        if kind != RETRAIN:
+            return
+        self._ticker.stop()
+        self.retrain_running.emit(False)
+        v = self.project.model_version
+        keep = f"labeling continues with model v{v}" if v else "labeling continues without a model"
+        self.status_changed.emit(f"Retrain failed — {keep}.")
+        self.error_occurred.emit(f"Retraining failed: {message}")
+        self._start_pending()
+
+    def _start_pending(self) -> None:
+        """Start the coalesced follow-up retrain, if labels arrived while one was running."""
+        if self._pending_retrain and self._ready and not self.runner.is_running(RETRAIN):
+            self._pending_retrain = False
+            QTimer.singleShot(0, self.request_retrain)
