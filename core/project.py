@@ -20,10 +20,30 @@ from core.project_model import ProjectModelMixin
 from core.settings import Settings
 from core.spec import DatasetSpec, FeatureConfig, TaskSpec
 from core.store import STORE_NAME, LabelEvent, LabelStore, LabelState
+from core.store_events import event_problem
 
 __all__ = [
     "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
 ]
+
+
+def _valid_settings(d: dict[str, Any]) -> Settings:
+    s = Settings.from_dict(d)
+    s.validate()
+    return s
+
+
+def _setting(store: LabelStore, key: str, parse: Any, default: Any) -> Any:
+    """Setting ``key`` parsed by ``parse``; damaged (wrong type, unreadable) -> ``default``,
+    reported with the store's damaged rows."""
+    value = store.get_setting(key, None, expect=dict)
+    if value is None:
+        return default
+    try:
+        return parse(value)
+    except (ActiveLabError, KeyError, TypeError, ValueError) as exc:
+        store.report_damage("settings", f"key '{key}'", f"cannot be read ({exc}); defaults used")
+        return default
 
 
 @dataclass(frozen=True)
@@ -42,16 +62,25 @@ class Project(ProjectModelMixin):
     def __init__(self, path: Path, store: LabelStore) -> None:
         self.path = path
         self.store = store
-        self.spec = DatasetSpec.from_dict(store.get_setting("spec"))
-        self.feature_config = FeatureConfig.from_dict(store.get_setting("feature_config", {}))
-        self._settings = Settings.from_dict(store.get_setting("settings", {}))
+        spec = store.get_setting("spec", expect=dict)
+        if spec is None:
+            raise ProjectError(
+                f"The project store {store.path} has no spec (settings key 'spec' is missing or "
+                "damaged), so its tasks and columns are unknown. Restore project.sqlite from a "
+                f"backup; 'activelab check {path}' lists what else is damaged."
+            )
+        self.spec = DatasetSpec.from_dict(spec)
+        self.feature_config = _setting(store, "feature_config", FeatureConfig.from_dict, FeatureConfig())
+        self._settings = _setting(store, "settings", _valid_settings, Settings())
         self.ids: list[str] = store.sample_ids()
         self._index = {sid: i for i, sid in enumerate(self.ids)}
+        self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None
+        store.event_filter = self._event_problem   # damaged events are skipped, and reported
         self._features = None
         self._image_array = None
         self._state: ModelState | None = None
         self._projection: np.ndarray | None = None
-        self.decisions: list[str] = list(store.get_setting("decisions", []))
+        self.decisions: list[str] = list(store.get_setting("decisions", [], expect=list))
 
     # ---------------------------------------------------------------- creation and opening
     @classmethod
@@ -63,8 +92,10 @@ class Project(ProjectModelMixin):
         settings, progress (see ``core.project_create.create_project``).
         """
         from core.project_create import create_project
+        from core.temp_folders import sigterm_as_keyboard_interrupt
 
-        final, decisions = create_project(path, data=data, **options)
+        with sigterm_as_keyboard_interrupt():   # a kill cleans up like Ctrl+C does
+            final, decisions = create_project(path, data=data, **options)
         proj = cls.open(final)
         proj.decisions = decisions
         return proj
@@ -81,12 +112,30 @@ class Project(ProjectModelMixin):
             return cls(p, store)
         except (KeyError, TypeError, ValueError) as exc:
             raise ProjectError(
-                f"The project store {p / STORE_NAME} is missing its settings ({exc}); it is "
-                "damaged. Restore it from a copy."
+                f"The project store {p / STORE_NAME} has a damaged spec (settings key 'spec': "
+                f"{exc}). Restore it from a backup; 'activelab check {p}' lists what else is "
+                "damaged."
             ) from exc
 
     def close(self) -> None:
+        """Checkpoint the store (``project.sqlite`` alone then holds every label) and close it."""
         self.store.close()
+
+    @property
+    def read_only(self) -> bool:
+        """True when the project could not be opened for writing (read-only folder, file or
+        file system): viewing, status and export work; labeling raises ``StoreWriteError``."""
+        return self.store.read_only
+
+    def damaged_rows(self) -> list:
+        """Store rows skipped so far because they are damaged (``core.store.DamagedRow``)."""
+        return self.store.damaged_rows()
+
+    def _event_problem(self, e: LabelEvent) -> str | None:
+        if self._task_classes is None or self._task_classes[0] is not self.spec:
+            self._task_classes = (self.spec, {t.name: (t.multilabel, frozenset(t.classes))
+                                              for t in self.spec.tasks})
+        return event_problem(e, self._task_classes[1], self._index)
 
     # ---------------------------------------------------------------- data access
     @property
@@ -103,8 +152,9 @@ class Project(ProjectModelMixin):
 
     @property
     def model_version(self) -> int:
-        curve = self.store.curve()
-        return curve[-1]["version"] if curve else 0
+        """The highest model version on the learning curve (versions are unique across
+        processes: the store assigns each committed curve point the next one)."""
+        return self.store.model_version()
 
     def index_of(self, sample_id: str) -> int:
         try:
@@ -158,14 +208,15 @@ class Project(ProjectModelMixin):
 
             # The samples never change after import, so the fingerprint recorded at creation
             # finds the cache without re-reading every row; a missing or stale cache is rebuilt.
-            fp = self.store.get_setting("feature_fingerprint")
-            fs = load_cached_features(self.path / CACHE_DIR, fp) if fp else None
-            if fs is None:
+            fp = self.store.get_setting("feature_fingerprint", expect=str)
+            fs = load_cached_features(self.path / CACHE_DIR, fp, n_samples=self.n_samples) if fp else None
+            if fs is None:   # missing, damaged or stale: rebuilt (and re-cached when writable)
                 fs = build_features(
                     self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
                     image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
                 )
-                self.store.set_setting("feature_fingerprint", fs.fingerprint)
+                if fs.fingerprint != fp and not self.read_only:
+                    self.store.set_setting("feature_fingerprint", fs.fingerprint)
             self._features = fs
         return self._features
 
