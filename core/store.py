@@ -229,11 +229,13 @@ class LabelStore:
         """Rows skipped as damaged so far while reading (``activelab check`` finds them all)."""
         return list(self._damaged.values())
 
-    def _decode(self, text: Any, table: str, key: str, column: str) -> tuple[bool, Any]:
+    def _decode(self, text: Any, table: str, key: str, column: str,
+                repairable: bool = True) -> tuple[bool, Any]:
         try:
             return True, loads(text)
         except (ValueError, TypeError):
-            self.report_damage(table, key, f"{column} is not valid JSON: {str(text)[:40]!r}")
+            self.report_damage(table, key, f"{column} is not valid JSON: {str(text)[:40]!r}",
+                               repairable)
             return False, None
 
     # -- settings and samples -------------------------------------------------------------
@@ -268,9 +270,10 @@ class LabelStore:
         return [r[0] for r in self._conn().execute("SELECT sample_id FROM samples ORDER BY idx")]
 
     def _sample(self, idx: int, text: Any) -> dict[str, Any]:
-        ok, data = self._decode(text, "samples", f"idx {idx}", "data")
+        # A sample cannot be quarantined (pool positions would shift): restore it from a backup.
+        ok, data = self._decode(text, "samples", f"idx {idx}", "data", repairable=False)
         if ok and not isinstance(data, dict):
-            self.report_damage("samples", f"idx {idx}", "data is not a JSON object")
+            self.report_damage("samples", f"idx {idx}", "data is not a JSON object", False)
         return data if ok and isinstance(data, dict) else {}
 
     def sample_data(self, idx: int) -> dict[str, Any]:

@@ -29,7 +29,7 @@ _RETRY = {
     "label": "label again", "skip": "skip again", "flag": "flag again", "undo": "undo again",
     "redo": "redo again", "setting": "change the setting again", "import": "create it again",
     "curve point": "retrain again", "queue": "query again", "repair": "run the repair again",
-    "migration": "open it again",
+    "migration": "open it again", "backup": "run the backup again",
 }
 
 
@@ -106,7 +106,7 @@ def cause_of(exc: BaseException, folder: Path | None = None) -> str:
     return "io"
 
 
-def _human_bytes(n: int | None) -> str:
+def human_bytes(n: int | None) -> str:
     if n is None:
         return "an unknown amount"
     for unit in ("bytes", "KB", "MB", "GB"):
@@ -117,10 +117,12 @@ def _human_bytes(n: int | None) -> str:
 
 
 def write_error(exc: BaseException, project: Path, what: str, *, busy_timeout: float = 30.0,
-                reason: str | None = None, kept: str | None = None) -> StoreWriteError:
+                reason: str | None = None, kept: str | None = None,
+                place: str = "project") -> StoreWriteError:
     """A ``StoreWriteError`` naming why writing ``what`` to ``project`` (a folder) failed.
 
-    ``kept`` replaces the closing "everything saved before is kept" (e.g. for a backup).
+    ``kept`` replaces the closing "everything saved before is kept" (e.g. for a backup);
+    ``place="folder"`` words it for a folder that is not a project (a backup's destination).
     """
     cause = cause_of(exc, project)
     retry = _RETRY.get(what, "try again")
@@ -129,8 +131,12 @@ def write_error(exc: BaseException, project: Path, what: str, *, busy_timeout: f
     if cause == "disk_full":
         _ro, free = _fs_state(project)
         msg = (f"Disk full — {what} NOT saved to {project}. Free some space on the disk that "
-               f"holds it ({_human_bytes(free)} free now) or move the project to a disk with "
+               f"holds it ({human_bytes(free)} free now) or move the project to a disk with "
                f"room, and {retry}; {kept}.")
+    elif cause == "read_only" and place != "project":
+        why = reason or read_only_reason(project / "x") or detail
+        msg = (f"The folder {project} is read-only ({why}) — {what} NOT saved. Choose a writable "
+               f"place, or make it writable, and {retry}; {kept}.")
     elif cause == "read_only":
         why = reason or read_only_reason(project / "project.sqlite") or detail
         msg = (f"The project {project} is read-only ({why}) — {what} NOT saved. It can still be "
@@ -139,7 +145,7 @@ def write_error(exc: BaseException, project: Path, what: str, *, busy_timeout: f
                f"copy), and {retry}; {kept}.")
     elif cause == "locked":
         msg = (f"The project {project} is locked by another program — {what} NOT saved after "
-               f"waiting {busy_timeout:.0f} s for it. Close the other activelab window or "
+               f"waiting {busy_timeout:g} s for it. Close the other activelab window or "
                f"command using this project (or wait for it to finish), and {retry}; {kept}.")
     else:
         msg = (f"I/O error — {what} NOT saved to {project} ({detail}). The disk may be failing "

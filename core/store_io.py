@@ -195,7 +195,7 @@ class Checkpointer:
                     conn = conn or self._connect()
                     complete = checkpoint(conn, "PASSIVE")
                 except sqlite3.Error as exc:   # the data is safe in the WAL; try again later
-                    log.warning("checkpoint failed (labels stay in the WAL): %s", exc)
+                    log.info("checkpoint failed (labels stay in the WAL): %s", exc)
                     complete = False
                 if complete:
                     self.completed += 1

@@ -32,6 +32,11 @@ STALE_ALWAYS = 24 * 3600
 _NAME = re.compile(r"^\..+\.(creating|backup)-(?:(\d+)@([^~]*)~)?")
 
 
+def is_temp_name(name: str) -> bool:
+    """True for the name of a temporary sibling made by ``make_temp_sibling``."""
+    return _NAME.match(name) is not None
+
+
 def _host() -> str:
     return re.sub(r"[^A-Za-z0-9.-]", "", socket.gethostname())[:40]
 
@@ -44,9 +49,12 @@ def temp_prefix(final: Path, kind: str) -> str:
 def make_temp_sibling(final: Path, kind: str, *, folder: bool = True) -> Path:
     """Create a hidden temporary folder (or empty file) beside ``final`` named for this process."""
     prefix = temp_prefix(final, kind)
-    if folder:
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=final.parent)
+    try:
+        if folder:
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=final.parent)
+    except OSError as exc:      # name the folder the user chose, not our hidden file
+        raise OSError(exc.errno, exc.strerror, str(final.parent)) from exc
     os.close(fd)
     return Path(name)
 
