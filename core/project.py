@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from core.errors import ActiveLabError, LabelError, ProjectError
+from core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteError
 from core.loop import CurvePoint, ModelState, Prediction, QueueItem
 from core.project_create import CACHE_DIR, IMAGES_NPY
 from core.project_model import ProjectModelMixin
@@ -216,7 +216,10 @@ class Project(ProjectModelMixin):
                     image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
                 )
                 if fs.fingerprint != fp and not self.read_only:
-                    self.store.set_setting("feature_fingerprint", fs.fingerprint)
+                    try:
+                        self.store.set_setting("feature_fingerprint", fs.fingerprint)
+                    except StoreWriteError:   # only saves a look-up next time; not data
+                        pass
             self._features = fs
         return self._features
 

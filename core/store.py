@@ -88,6 +88,9 @@ class LabelStore:
         self._lock = threading.Lock()
         self._damaged: dict[tuple[str, str], DamagedRow] = {}
         self._ro: ReadOnlyOpener | None = None
+        self._blocked: str | None = None    # "read_only" or "disk_full" while opened read-only
+        self._gen = 0                       # bumped when the store becomes writable again
+        self._checkpoint_delay = checkpoint_delay
         self._checkpointer: Checkpointer | None = None
         try:
             self._open(create)
@@ -97,22 +100,32 @@ class LabelStore:
             if create:
                 raise write_error(exc, self.project_dir, "import") from exc
             raise open_error(exc, self.path) from exc
-        if self._ro is None and checkpoint_delay is not None:
-            path = self.path   # not self: the thread must not keep the store alive
-            self._checkpointer = Checkpointer(
-                lambda: connect_rw(path, 1.0), idle=checkpoint_delay,
-                max_delay=max(checkpoint_delay, 1.0))
+        self._start_checkpointer()
         _OPEN_STORES.add(self)
 
+    def _start_checkpointer(self) -> None:
+        if self._ro is None and self._checkpoint_delay is not None and self._checkpointer is None:
+            path = self.path   # not self: the thread must not keep the store alive
+            self._checkpointer = Checkpointer(
+                lambda: connect_rw(path, 1.0), idle=self._checkpoint_delay,
+                max_delay=max(self._checkpoint_delay, 1.0))
+
     def _open(self, create: bool) -> None:
-        if self.read_only_reason is None:
+        if self.read_only_reason is not None:
+            self._blocked = "read_only"
+        else:
             try:
                 conn = self._conn()
-            except sqlite3.OperationalError as exc:
-                if create or cause_of(exc, self.project_dir) != "read_only":
+            except (sqlite3.OperationalError, OSError) as exc:
+                # A read-only place, or a full disk (SQLite cannot create its -wal/-shm):
+                # open for reading; a write says why it cannot land.
+                cause = cause_of(exc, self.project_dir)
+                if create or cause not in ("read_only", "disk_full"):
                     raise
-                self.read_only_reason = read_only_reason(self.path) or str(exc)
-        if self.read_only_reason is not None:
+                self._blocked = cause
+                self.read_only_reason = (read_only_reason(self.path) or str(exc)
+                                         if cause == "read_only" else "its disk is full")
+        if self._blocked is not None:
             self._ro = ReadOnlyOpener(self.path, self.busy_timeout)
         conn = self._conn()
         if create:
@@ -128,15 +141,35 @@ class LabelStore:
     # -- connections -----------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "gen", 0) != self._gen:
+            conn.close()       # opened read-only before the store became writable again
+            conn = None
         if conn is None:
             conn = self._ro.connect() if self._ro is not None else connect_rw(self.path, self.busy_timeout)
-            self._local.conn = conn
+            self._local.conn, self._local.gen = conn, self._gen
         return conn
+
+    def _writable_again(self) -> bool:
+        """Opened read-only because the disk was full: True once a read-write open works."""
+        if self._blocked != "disk_full":
+            return False
+        try:
+            conn = connect_rw(self.path, self.busy_timeout)
+            migrate(conn)
+        except (sqlite3.Error, OSError):
+            return False
+        self._ro, self._blocked, self.read_only_reason = None, None, None
+        self._gen += 1
+        self._local.conn, self._local.gen = conn, self._gen
+        self._start_checkpointer()
+        return True
 
     @property
     def read_only(self) -> bool:
-        """True when the store was opened read-only (see ``read_only_reason``)."""
-        return self._ro is not None
+        """True when the project cannot be written (read-only file system, folder or file;
+        see ``read_only_reason``). A store opened for reading because its disk was full is not
+        read-only: its writes say "Disk full" and work again once there is space."""
+        return self._blocked == "read_only"
 
     @property
     def note(self) -> str | None:
@@ -168,6 +201,11 @@ class LabelStore:
 
     def _check(self) -> None:
         conn = self._conn()
+        # Integrity first: a damaged page must be called that, not "missing tables".
+        if self.path.stat().st_size < 512 * 1024 * 1024:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not NEEDED_TABLES <= tables:
             raise ProjectError(
@@ -184,10 +222,6 @@ class LabelStore:
             )
         if version < 1:
             raise ProjectError(f"{self.path} has no schema version; it is not a valid project.")
-        if self.path.stat().st_size < 512 * 1024 * 1024:
-            result = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if result != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {result}")
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check``: "ok" or the first problems found."""
@@ -200,9 +234,12 @@ class LabelStore:
         connection. Any failure rolls back (only if a transaction is still open, so the real
         error is never masked) and a storage failure becomes ``StoreWriteError`` naming
         ``what`` was not saved."""
-        if self._ro is not None:
-            raise read_only_error(self.project_dir, what, self.read_only_reason or "read-only")
         with self._lock:
+            if self._ro is not None and not self._writable_again():
+                if self._blocked == "disk_full":
+                    raise write_error(sqlite3.OperationalError("database or disk is full"),
+                                      self.project_dir, what)
+                raise read_only_error(self.project_dir, what, self.read_only_reason or "read-only")
             try:
                 conn = self._conn()
             except (sqlite3.Error, OSError) as exc:
