@@ -107,6 +107,14 @@ class Project(ProjectModelMixin):
             raise ProjectError(
                 f"{p} is not a project folder. Create one with 'activelab new {p} --data FILE'."
             )
+        from core.temp_folders import is_temp_name
+
+        if is_temp_name(p.name):
+            raise ProjectError(
+                f"{p} is an unfinished project or backup that activelab was still making (or "
+                "left behind when it was killed); it is removed by the next 'activelab new' or "
+                "'activelab backup' into its folder. Open the finished project instead."
+            )
         store = LabelStore(p / STORE_NAME)
         try:
             return cls(p, store)
