@@ -368,10 +368,14 @@ class LabelStore:
         ).fetchall()
         out = []
         check = self.event_filter
+        decode = json.loads
         for r in rows:
-            ok_v, value = self._decode(r[6], "events", f"seq {r[0]}", "value")
-            ok_p, predicted = self._decode(r[14], "events", f"seq {r[0]}", "predicted")
-            if not (ok_v and ok_p):
+            try:
+                value = None if r[6] is None else decode(r[6])
+                predicted = None if r[14] is None else decode(r[14])
+            except (ValueError, TypeError):      # say which column, then skip the row
+                if self._decode(r[6], "events", f"seq {r[0]}", "value")[0]:
+                    self._decode(r[14], "events", f"seq {r[0]}", "predicted")
                 continue
             e = row_to_event(r, value, predicted, decoded=True)
             reason = check(e) if check is not None else None

@@ -214,5 +214,15 @@ def describe_error(exc: BaseException) -> str:
                     "the command again.")
         return (f"Cannot use {where}: {exc.strerror or exc}. Check the path and the disk, and "
                 "run the command again.")
+    cause = cause_of(exc) if is_storage_error(exc) else "io"
+    if cause == "disk_full":
+        return (f"Disk full ({exc}): what this command was writing was NOT saved. Free some "
+                "space and run it again; everything saved before is kept.")
+    if cause == "read_only":
+        return (f"The project is read-only ({exc}): what this command was writing was NOT "
+                "saved. Make the folder writable, or work on a copy ('activelab backup').")
+    if cause == "locked":
+        return (f"The project is locked by another program ({exc}). Close the other activelab "
+                "window or command using it, or wait, and run the command again.")
     return (f"The project store reported an error it could not name ({exc}). Nothing was "
             "saved by this command; 'activelab check PROJECT' verifies the store.")

@@ -117,6 +117,17 @@ def test_backup_to_full_disk_leaves_no_half_copy(tmp_path):
         assert list(disk.iterdir()) == []                  # neither DEST nor a hidden leftover
 
 
+def test_backup_into_read_only_folder_is_named(tmp_path):
+    proj = make_project(tmp_path)
+    with tmpfs(tmp_path / "disk") as disk:
+        remount(disk, "ro")
+        proc = cli("backup", proj.path, disk / "copy.sqlite")
+        assert_clean_error(proc, f"The folder {disk} is read-only (its file system is mounted "
+                                 "read-only) — backup NOT saved.")
+        remount(disk, "rw")
+        assert list(disk.iterdir()) == []
+
+
 # ----------------------------------------------------------------------------- injected
 class _FailingConnection:
     """A connection whose next matching statement fails like SQLite would."""
@@ -225,11 +236,13 @@ def test_setting_write_failure_names_the_setting(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("exc,fragment", [
     (sqlite3.OperationalError("disk I/O error"), "The project store reported an error it could not name"),
+    (sqlite3.OperationalError("database or disk is full"), "Disk full (database or disk is full): "
+                                                           "what this command was writing was NOT saved"),
     (OSError(errno.ENOSPC, "No space left on device", "/somewhere/out.csv"),
      "Disk full while writing /somewhere/out.csv"),
     (PermissionError(errno.EACCES, "Permission denied", "/somewhere/out.csv"),
      "/somewhere/out.csv is not writable (permission denied)"),
-], ids=["raw-sqlite-error", "raw-enospc", "raw-eacces"])
+], ids=["raw-sqlite-error", "raw-sqlite-full", "raw-enospc", "raw-eacces"])
 def test_cli_last_resort_names_raw_errors_without_traceback(tmp_path, monkeypatch, capsys, exc, fragment):
     proj = make_project(tmp_path)
     proj.close()
