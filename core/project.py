@@ -33,19 +33,6 @@ def _valid_settings(d: dict[str, Any]) -> Settings:
     return s
 
 
-def _setting(store: LabelStore, key: str, parse: Any, default: Any) -> Any:
-    """Setting ``key`` parsed by ``parse``; damaged (wrong type, unreadable) -> ``default``,
-    reported with the store's damaged rows."""
-    value = store.get_setting(key, None, expect=dict)
-    if value is None:
-        return default
-    try:
-        return parse(value)
-    except (ActiveLabError, KeyError, TypeError, ValueError) as exc:
-        store.report_damage("settings", f"key '{key}'", f"cannot be read ({exc}); defaults used")
-        return default
-
-
 @dataclass(frozen=True)
 class Sample:
     idx: int
@@ -70,8 +57,8 @@ class Project(ProjectModelMixin):
                 f"backup; 'activelab check {path}' lists what else is damaged."
             )
         self.spec = DatasetSpec.from_dict(spec)
-        self.feature_config = _setting(store, "feature_config", FeatureConfig.from_dict, FeatureConfig())
-        self._settings = _setting(store, "settings", _valid_settings, Settings())
+        self.feature_config = store.get_setting_as("feature_config", FeatureConfig.from_dict, FeatureConfig())
+        self._settings = store.get_setting_as("settings", _valid_settings, Settings())
         self.ids: list[str] = store.sample_ids()
         self._index = {sid: i for i, sid in enumerate(self.ids)}
         self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from core.errors import ProjectError
+from core.errors import ActiveLabError, ProjectError
 from core.store_errors import (
     cause_of, is_storage_error, open_error, read_only_error, read_only_reason, write_error,
 )
@@ -33,7 +33,8 @@ from core.store_events import (
 from core.store_io import (
     IDLE_DELAY, Checkpointer, ReadOnlyOpener, checkpoint, connect_rw, rollback_quietly,
 )
-from core.store_schema import CURVE_COLUMNS, NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
+from core.store_curve import CurveQueueMixin
+from core.store_schema import NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
 
 __all__ = ["LabelStore", "LabelEvent", "LabelState", "DamagedRow", "fold_events", "SCHEMA_VERSION",
            "STORE_NAME"]
@@ -58,7 +59,7 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
-class LabelStore:
+class LabelStore(CurveQueueMixin):
     """Thread-aware access to ``project.sqlite``: one connection per thread.
 
     ``create``: make a new store. ``busy_timeout``: seconds a write waits for another
@@ -296,6 +297,18 @@ class LabelStore:
             return default
         return value
 
+    def get_setting_as(self, key: str, parse: Callable[[dict[str, Any]], Any], default: Any) -> Any:
+        """Setting ``key`` (a JSON object) turned into an object by ``parse``; a damaged one
+        (unreadable, wrong type, rejected by ``parse``) is reported and ``default`` returned."""
+        value = self.get_setting(key, None, expect=dict)
+        if value is None:
+            return default
+        try:
+            return parse(value)
+        except (ActiveLabError, KeyError, TypeError, ValueError) as exc:
+            self.report_damage("settings", f"key '{key}'", f"cannot be read ({exc}); defaults used")
+            return default
+
     def add_samples(self, rows: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
         with self.writing("import") as conn:
             conn.executemany(
@@ -391,91 +404,3 @@ class LabelStore:
 
     def state(self) -> LabelState:
         return fold_events(self.events())
-
-    # -- curve and queue ------------------------------------------------------------------
-    def add_curve_point(self, p: dict[str, Any], event_seq: int | None = None) -> int | None:
-        """Add a learning-curve point; returns the model version it was given.
-
-        The version is one more than the highest committed so far, assigned inside the write
-        transaction, so concurrent retrains in several processes each keep their point.
-        With ``event_seq`` (the labels it was trained on) the point is not added, and None is
-        returned, when the latest point was trained on exactly those labels with the same
-        model (a model rebuilt in another process is the same model version).
-        """
-        with self.writing("curve point") as conn:
-            if event_seq is not None:
-                row = conn.execute("SELECT value FROM settings WHERE key='curve_event_seq'").fetchone()
-                has_points = conn.execute("SELECT 1 FROM curve LIMIT 1").fetchone() is not None
-                if has_points and row is not None and row[0] == json.dumps(event_seq):
-                    return None
-            version = int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM curve").fetchone()[0]) + 1
-            conn.execute(
-                f"INSERT INTO curve({', '.join(CURVE_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    version, p["time"], p["n_labels"], p.get("cv_accuracy"),
-                    p.get("cv_macro_f1"), p.get("audit_accuracy"), p.get("audit_n", 0),
-                    p["train_seconds"], json.dumps(p.get("per_task", {})), p.get("model"),
-                ),
-            )
-            if event_seq is not None:
-                conn.execute("UPDATE curve SET event_seq=? WHERE version=?", (event_seq, version))
-                conn.execute("INSERT OR REPLACE INTO settings VALUES ('curve_event_seq', ?)",
-                             (json.dumps(event_seq),))
-        return version
-
-    def model_version(self) -> int:
-        """The highest model version on the learning curve (0 before the first)."""
-        row = self._conn().execute("SELECT MAX(version) FROM curve").fetchone()
-        return int(row[0] or 0)
-
-    def curve(self) -> list[dict[str, Any]]:
-        rows = self._conn().execute(
-            f"SELECT {', '.join(CURVE_COLUMNS)}, rowid FROM curve ORDER BY version, rowid"
-        ).fetchall()
-        out = []
-        for r in rows:
-            d = dict(zip(CURVE_COLUMNS, r))
-            ok, per_task = self._decode(d["per_task"], "curve", f"point {r[-1]}", "per_task")
-            d["per_task"] = per_task if ok and isinstance(per_task, dict) else {}
-            out.append(d)
-        return out
-
-    def save_queue(self, items: Sequence[dict[str, Any]], event_seq: int) -> None:
-        now = time.time()
-        with self.writing("queue") as conn:
-            conn.execute("DELETE FROM queue")
-            conn.executemany(
-                "INSERT INTO queue VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        i, it["id"], it.get("strategy"), it.get("score"), it.get("rank"),
-                        it.get("percentile"), int(bool(it.get("audit"))),
-                        json.dumps(it.get("predictions", {})), it.get("model_version"),
-                        it.get("reason"), now, event_seq,
-                    )
-                    for i, it in enumerate(items)
-                ],
-            )
-
-    def load_queue(self) -> tuple[list[dict[str, Any]], int | None]:
-        rows = self._conn().execute(
-            "SELECT sample_id, strategy, score, rank, percentile, audit, predictions, "
-            "model_version, reason, event_seq, position FROM queue ORDER BY position"
-        ).fetchall()
-        items = []
-        for r in rows:
-            ok, preds = self._decode(r[6] or "{}", "queue", f"position {r[10]}", "predictions")
-            if not ok or not isinstance(preds, dict):
-                continue
-            items.append({
-                "id": r[0], "strategy": r[1], "score": r[2], "rank": r[3], "percentile": r[4],
-                "audit": bool(r[5]), "predictions": preds, "model_version": r[7], "reason": r[8],
-            })
-        return items, (rows[0][9] if rows else None)
-
-    def queue_entry(self, sample_id: str) -> dict[str, Any] | None:
-        items, _ = self.load_queue()
-        for it in items:
-            if it["id"] == sample_id:
-                return it
-        return None
