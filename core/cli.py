@@ -5,19 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sqlite3
 import sys
 from typing import Any, Callable, Sequence
 
 from core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
-            "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain")
+            "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain",
+            "backup", "check")
+
+_OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
 
 
 def _project(path: str):
     from core.project import Project
 
-    return Project.open(path)
+    proj = Project.open(path)
+    _OPENED.append(proj)
+    return proj
 
 
 def _csv_list(s: str | None) -> list[str] | None:
@@ -371,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
         cli_simulate.add_parser(sub)
     except ImportError:  # pragma: no cover - simulate is part of the package
         pass
+    from core import cli_store
+
+    cli_store.add_parser(sub)
 
     sub.add_parser("strategies", help="list the query strategies").set_defaults(func=cmd_strategies)
     sub.add_parser("models", help="list the models").set_defaults(func=cmd_models)
@@ -410,14 +419,39 @@ def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None =
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from core.temp_folders import sigterm_as_keyboard_interrupt
+
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_keyboard_interrupt():   # a kill cleans up like Ctrl+C does
+            return int(args.func(args) or 0)
     except ActiveLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; everything saved so far is kept.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise
+    except (sqlite3.Error, OSError) as exc:   # last resort: named, never a traceback
+        from core.store_errors import describe_error
+
+        print(f"error: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        _finish_projects()
+
+
+def _finish_projects() -> None:
+    """Warn about damaged rows the command skipped; close (checkpoint) what it opened."""
+    from core.cli_store import warn_damaged
+
+    opened, _OPENED[:] = list(_OPENED), []
+    warn_damaged(opened)
+    for proj in opened:
+        try:
+            proj.close()
+        except (sqlite3.Error, OSError):   # the WAL keeps the data; the next open recovers it
+            pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -37,9 +38,12 @@ import scipy.sparse as sp
 
 from core import feature_blocks
 from core.feature_dense import dense_view, dense_view_of_parts  # noqa: F401  (dense_view re-exported)
+from core.derived_cache import ensure_dir, is_damage, replace_atomically
 from core.errors import DataError
 from core.progress import Progress
 from core.spec import DatasetSpec, FeatureConfig
+
+log = logging.getLogger(__name__)
 
 FEATURES_VERSION = 2   # 2: modalities weigh equally in the dense view
 """Bumped whenever the way features are computed changes, so old caches are not reused."""
@@ -173,10 +177,14 @@ def build_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig
                            progress.sub(0.0, 0.95))
     if cache_dir is not None:
         progress.update(0.95, "saving features")
-        _save(fs, Path(cache_dir))
-        loaded = load_cached_features(cache_dir, fingerprint)
-        if loaded is not None:
-            fs = loaded  # memory-mapped: the in-RAM copies can be freed
+        try:
+            _save(fs, Path(cache_dir))
+        except OSError as exc:   # read-only project or full disk: use them from memory
+            log.info("features not cached in %s: %s", cache_dir, exc)
+        else:
+            loaded = load_cached_features(cache_dir, fingerprint, n_samples=fs.n_samples)
+            if loaded is not None:
+                fs = loaded  # memory-mapped: the in-RAM copies can be freed
     progress.update(1.0, "features ready")
     return fs
 
@@ -282,8 +290,9 @@ def _write_matrix(folder: Path, stem: str, X: np.ndarray | sp.csr_matrix) -> dic
 
 
 def _save(fs: FeatureSet, cache_dir: Path) -> Path:
-    """Write ``fs`` atomically; a matrix shared by several fields is stored once."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    """Write ``fs`` atomically; a matrix shared by several fields is stored once. A damaged
+    cache folder of the same fingerprint (or a file in its place) is replaced."""
+    ensure_dir(cache_dir)
     final = _cache_folder(cache_dir, fs.fingerprint)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-features-", dir=cache_dir))
     try:
@@ -310,9 +319,10 @@ def _save(fs: FeatureSet, cache_dir: Path) -> Path:
         try:
             os.replace(tmp, final)
         except OSError:
-            if not (final / "meta.json").exists():  # not "someone else already wrote it"
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
+            if load_cached_features(cache_dir, fs.fingerprint, n_samples=fs.n_samples) is None:
+                replace_atomically(tmp, final)   # what is there is damaged: replace it
+            else:                                # someone else already wrote it
+                shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -326,13 +336,19 @@ def _read_matrix(folder: Path, entry: dict[str, str]) -> np.ndarray | sp.csr_mat
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
-def load_cached_features(cache_dir: str | Path, fingerprint: str) -> FeatureSet | None:
-    """The cached features with this fingerprint, memory-mapped, or None if not (validly) cached."""
+def load_cached_features(cache_dir: str | Path, fingerprint: str,
+                         n_samples: int | None = None) -> FeatureSet | None:
+    """The cached features with this fingerprint, memory-mapped, or None if not (validly) cached.
+
+    Any damage (unreadable or truncated files, a wrong shape, a file where a folder should be,
+    ``n_samples`` rows expected and others found) gives None, never an error: the caller
+    rebuilds the features and ``build_features`` replaces the bad cache.
+    """
     folder = _cache_folder(cache_dir, fingerprint)
     meta_path = folder / "meta.json"
-    if not meta_path.is_file():
-        return None
     try:
+        if not meta_path.is_file():
+            return None
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("fingerprint") != fingerprint or meta.get("version") != FEATURES_VERSION:
             return None
@@ -352,8 +368,21 @@ def load_cached_features(cache_dir: str | Path, fingerprint: str) -> FeatureSet 
             fingerprint=fingerprint,
             names={k: int(v) for k, v in meta["names"].items()},
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a damaged cache is rebuilt, never trusted
-    if fs.model_X.shape[0] != meta.get("n_samples") or fs.dense.shape[0] != fs.model_X.shape[0]:
+        whole = _whole(fs, meta, n_samples)
+    except Exception as exc:  # noqa: BLE001  derived data: any failure to read it means rebuild
+        if not is_damage(exc):
+            log.warning("feature cache %s unreadable (%s: %s); rebuilding", folder,
+                        type(exc).__name__, exc)
         return None
-    return fs
+    return fs if whole else None
+
+
+def _whole(fs: FeatureSet, meta: dict, n_samples: int | None) -> bool:
+    """True when every matrix of ``fs`` has the rows and widths its meta.json promises."""
+    n = meta.get("n_samples")
+    if not isinstance(n, int) or (n_samples is not None and n != n_samples):
+        return False
+    mats = [fs.model_X, fs.dense, *fs.blocks.values()]
+    if any(len(m.shape) != 2 or m.shape[0] != n for m in mats):
+        return False
+    return fs.names == {k: int(b.shape[1]) for k, b in fs.blocks.items()}

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from core.errors import ActiveLabError, LabelError, ProjectError
+from core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteError
 from core.export_columns import check_class_name, parse_multilabel_cell
 from core.loop import CurvePoint, ModelState, Prediction, QueueItem
 from core.project_create import CACHE_DIR, IMAGES_NPY
@@ -21,10 +21,17 @@ from core.project_model import ProjectModelMixin
 from core.settings import Settings
 from core.spec import DatasetSpec, FeatureConfig, TaskSpec
 from core.store import STORE_NAME, LabelEvent, LabelStore, LabelState
+from core.store_events import event_problem
 
 __all__ = [
     "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
 ]
+
+
+def _valid_settings(d: dict[str, Any]) -> Settings:
+    s = Settings.from_dict(d)
+    s.validate()
+    return s
 
 
 @dataclass(frozen=True)
@@ -43,16 +50,25 @@ class Project(ProjectModelMixin):
     def __init__(self, path: Path, store: LabelStore) -> None:
         self.path = path
         self.store = store
-        self.spec = DatasetSpec.from_dict(store.get_setting("spec"))
-        self.feature_config = FeatureConfig.from_dict(store.get_setting("feature_config", {}))
-        self._settings = Settings.from_dict(store.get_setting("settings", {}))
+        spec = store.get_setting("spec", expect=dict)
+        if spec is None:
+            raise ProjectError(
+                f"The project store {store.path} has no spec (settings key 'spec' is missing or "
+                "damaged), so its tasks and columns are unknown. Restore project.sqlite from a "
+                f"backup; 'activelab check {path}' lists what else is damaged."
+            )
+        self.spec = DatasetSpec.from_dict(spec)
+        self.feature_config = store.get_setting_as("feature_config", FeatureConfig.from_dict, FeatureConfig())
+        self._settings = store.get_setting_as("settings", _valid_settings, Settings())
         self.ids: list[str] = store.sample_ids()
         self._index = {sid: i for i, sid in enumerate(self.ids)}
+        self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None
+        store.event_filter = self._event_problem   # damaged events are skipped, and reported
         self._features = None
         self._image_array = None
         self._state: ModelState | None = None
         self._projection: np.ndarray | None = None
-        self.decisions: list[str] = list(store.get_setting("decisions", []))
+        self.decisions: list[str] = list(store.get_setting("decisions", [], expect=list))
 
     # ---------------------------------------------------------------- creation and opening
     @classmethod
@@ -64,8 +80,10 @@ class Project(ProjectModelMixin):
         settings, progress (see ``core.project_create.create_project``).
         """
         from core.project_create import create_project
+        from core.temp_folders import sigterm_as_keyboard_interrupt
 
-        final, decisions = create_project(path, data=data, **options)
+        with sigterm_as_keyboard_interrupt():   # a kill cleans up like Ctrl+C does
+            final, decisions = create_project(path, data=data, **options)
         proj = cls.open(final)
         proj.decisions = decisions
         return proj
@@ -77,28 +95,48 @@ class Project(ProjectModelMixin):
             raise ProjectError(
                 f"{p} is not a project folder. Create one with 'activelab new {p} --data FILE'."
             )
+        from core.temp_folders import is_temp_name
+
+        if is_temp_name(p.name):
+            raise ProjectError(
+                f"{p} is an unfinished project or backup that activelab was still making (or "
+                "left behind when it was killed); it is removed by the next 'activelab new' or "
+                "'activelab backup' into its folder. Open the finished project instead."
+            )
         store = LabelStore(p / STORE_NAME)
         try:
             return cls(p, store)
         except (KeyError, TypeError, ValueError) as exc:
             raise ProjectError(
-                f"The project store {p / STORE_NAME} is missing its settings ({exc}); it is "
-                "damaged. Restore it from a copy."
+                f"The project store {p / STORE_NAME} has a damaged spec (settings key 'spec': "
+                f"{exc}). Restore it from a backup; 'activelab check {p}' lists what else is "
+                "damaged."
             ) from exc
 
     def close(self) -> None:
+        """Checkpoint the store (``project.sqlite`` alone then holds every label) and close it."""
         self.store.close()
+
+    @property
+    def read_only(self) -> bool:
+        """True when the project could not be opened for writing (read-only folder, file or
+        file system): viewing, status and export work; labeling raises ``StoreWriteError``."""
+        return self.store.read_only
+
+    def damaged_rows(self) -> list:
+        """Store rows skipped so far because they are damaged (``core.store.DamagedRow``)."""
+        return self.store.damaged_rows()
+
+    def _event_problem(self, e: LabelEvent) -> str | None:
+        if self._task_classes is None or self._task_classes[0] is not self.spec:
+            self._task_classes = (self.spec, {t.name: (t.multilabel, frozenset(t.classes))
+                                              for t in self.spec.tasks})
+        return event_problem(e, self._task_classes[1], self._index)
 
     # ---------------------------------------------------------------- data access
     @property
     def name(self) -> str:
         return self.path.name
-
-    @property
-    def read_only(self) -> bool:
-        """True when the project was opened read-only (``LabelStore.read_only``): viewing,
-        status and export work; every write raises ``StoreWriteError(cause="read_only")``."""
-        return bool(getattr(self.store, "read_only", False))
 
     @property
     def settings(self) -> Settings:
@@ -110,8 +148,9 @@ class Project(ProjectModelMixin):
 
     @property
     def model_version(self) -> int:
-        curve = self.store.curve()
-        return curve[-1]["version"] if curve else 0
+        """The highest model version on the learning curve (versions are unique across
+        processes: the store assigns each committed curve point the next one)."""
+        return self.store.model_version()
 
     def index_of(self, sample_id: str) -> int:
         try:
@@ -165,14 +204,18 @@ class Project(ProjectModelMixin):
 
             # The samples never change after import, so the fingerprint recorded at creation
             # finds the cache without re-reading every row; a missing or stale cache is rebuilt.
-            fp = self.store.get_setting("feature_fingerprint")
-            fs = load_cached_features(self.path / CACHE_DIR, fp) if fp else None
-            if fs is None:
+            fp = self.store.get_setting("feature_fingerprint", expect=str)
+            fs = load_cached_features(self.path / CACHE_DIR, fp, n_samples=self.n_samples) if fp else None
+            if fs is None:   # missing, damaged or stale: rebuilt (and re-cached when writable)
                 fs = build_features(
                     self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
                     image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
                 )
-                self.store.set_setting("feature_fingerprint", fs.fingerprint)
+                if fs.fingerprint != fp and not self.read_only:
+                    try:
+                        self.store.set_setting("feature_fingerprint", fs.fingerprint)
+                    except StoreWriteError:   # only saves a look-up next time; not data
+                        pass
             self._features = fs
         return self._features
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -15,6 +14,7 @@ from core.progress import NULL_PROGRESS, Progress
 from core.settings import Settings
 from core.spec import FeatureConfig
 from core.store import STORE_NAME, LabelStore
+from core.temp_folders import make_temp_sibling, remove_stale_temp_siblings
 
 IMAGES_NPY = "images.npy"
 CACHE_DIR = "cache"
@@ -97,7 +97,8 @@ def create_project(
     if settings:
         s = s.updated(**settings)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.creating-", dir=final.parent))
+    remove_stale_temp_siblings(final.parent)   # left by a create or backup that was killed
+    tmp = make_temp_sibling(final, "creating")  # named for this process (see core.temp_folders)
     try:
         store = LabelStore(tmp / STORE_NAME, create=True)
         frame = table.frame

@@ -3,11 +3,12 @@ predictions and the pool map. Mixed into ``core.project.Project``; models are de
 in memory (rebuilt on demand), never read back from disk."""
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from core.derived_cache import load_array, save_array
 from core.loop import (
     CurvePoint, ModelState, Prediction, QueueItem, RetrainResult, Snapshot, make_queue,
     retrain_and_query,
@@ -60,18 +61,26 @@ class ProjectModelMixin:
             self._state = result.state
             self._projection = None
         point = result.curve_point
+        queue = result.queue
+        if self.store.read_only:       # viewing only: the model and queue live in memory
+            return point
         if point is not None:
-            if self.store.get_setting("curve_event_seq") == result.event_seq and self.model_version:
-                # Same labels as the last point (e.g. a model rebuilt in a new process):
-                # the model is the same version; the curve gets no duplicate point.
+            # The store gives the point the next free version (another process may have
+            # committed one meanwhile), or None when the latest point was trained on the same
+            # labels (e.g. a model rebuilt in a new process): the same model version.
+            version = self.store.add_curve_point(point.to_dict(), event_seq=result.event_seq)
+            if version is None:
                 if self._state is not None:
                     self._state.version = self.model_version
                 point = None
-            else:
-                self.store.add_curve_point(point.to_dict())
-                self.store.set_setting("curve_event_seq", result.event_seq)
+            elif version != point.version:
+                if self._state is not None:
+                    self._state.version = version
+                queue = [replace(it, model_version=version) if it.model_version == point.version
+                         else it for it in queue]
+                point = replace(point, version=version)
         if not (keep_queue and self._queue_items()):
-            self.store.save_queue([it.to_dict() for it in result.queue], result.event_seq)
+            self.store.save_queue([it.to_dict() for it in queue], result.event_seq)
         return point
 
     def retrain(self, progress: Progress | None = None) -> CurvePoint | None:
@@ -115,7 +124,8 @@ class ProjectModelMixin:
             self.install(retrain_and_query(snap))
             snap = self.training_snapshot()
         queue = make_queue(snap, self._state, n=n, strategy=strategy)
-        self.store.save_queue([it.to_dict() for it in queue], snap.event_seq)
+        if not self.store.read_only:
+            self.store.save_queue([it.to_dict() for it in queue], snap.event_seq)
         return queue
 
     def model_state(self) -> ModelState | None:
@@ -142,13 +152,13 @@ class ProjectModelMixin:
             if emb is not None:
                 self._projection = project_2d(emb)
             else:
-                # The features' projection is derived data: cached beside the features.
+                # The features' projection is derived data, cached beside the features; a
+                # damaged or wrong-shaped cache is recomputed and replaced.
                 cache = self.path / CACHE_DIR / f"projection-{self.features.fingerprint[:16]}.npy"
-                if cache.exists():
-                    self._projection = np.load(cache, allow_pickle=False)
-                else:
-                    self._projection = project_2d(self.features.dense)
-                    tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.npy")
-                    np.save(tmp, self._projection, allow_pickle=False)
-                    os.replace(tmp, cache)
+                xy = load_array(cache, (self.n_samples, 2))
+                if xy is None:
+                    xy = project_2d(self.features.dense)
+                    if not self.store.read_only:
+                        save_array(cache, xy)
+                self._projection = xy
         return self._projection

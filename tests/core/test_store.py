@@ -58,7 +58,7 @@ def test_skip_and_flag(store):
 def test_not_a_database_is_a_clear_error(tmp_path):
     p = tmp_path / "project.sqlite"
     p.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(ProjectError, match="corrupted or is not an activelab project"):
+    with pytest.raises(ProjectError, match="is not an SQLite database .*not an activelab project store"):
         LabelStore(p)
 
 
