@@ -226,7 +226,11 @@ class LabelStore:
 
     # -- events ---------------------------------------------------------------------------
     def append_group(self, events: Sequence[dict[str, Any]]) -> list[LabelEvent]:
-        """Append events as one group (one user action) in one durable transaction."""
+        """Append events as one group (one user action) in one durable transaction.
+
+        An event's ``time`` (seconds since the epoch) is kept when given (labels imported
+        from an export keep when they were made); otherwise it is now.
+        """
         if not events:
             return []
         now = time.time()
@@ -242,7 +246,7 @@ class LabelStore:
                         "seconds, strategy, score, rank, model_version, audit, predicted, "
                         "confidence, target_seq) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (
-                            now, e["kind"], e.get("sample_id"), e.get("task"),
+                            now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"), e.get("task"),
                             _dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
                             e.get("strategy"), e.get("score"), e.get("rank"),
                             e.get("model_version"), int(bool(e.get("audit"))),
