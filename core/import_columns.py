@@ -92,24 +92,29 @@ def row_index_columns(frame: pd.DataFrame, skip: Iterable[str] = ()) -> dict[str
     return out
 
 
-def _string_values(col: pd.Series) -> pd.Series | None:
+def _string_values(col: pd.Series, limit: int | None = None) -> list[str] | None:
+    """The non-empty values as stripped text (at most ``limit``), or None for number columns."""
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return None
-    values = [v for v in col.tolist() if not is_missing(v)]
-    if any(not isinstance(v, str) for v in values):
-        values = [id_str(v) for v in values]
-    s = pd.Series(values, dtype=object).str.strip()
-    return s[s != ""]
+    out: list[str] = []
+    for v in col.tolist():
+        if is_missing(v):
+            continue
+        s = (v if isinstance(v, str) else id_str(v) or "").strip()
+        if s:
+            out.append(s)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
 
 
 def is_text(col: pd.Series) -> bool:
     """True for free text: long values or several words on average (first 2,000 values)."""
-    values = _string_values(col.head(5000))
-    if values is None or values.empty:
+    values = _string_values(col, limit=2000)
+    if not values:
         return False
-    sample = values.head(2000)
-    return bool(sample.str.len().mean() > TEXT_MIN_MEAN_CHARS
-                or sample.str.split().str.len().mean() > TEXT_MIN_MEAN_WORDS)
+    return bool(sum(map(len, values)) / len(values) > TEXT_MIN_MEAN_CHARS
+                or sum(len(v.split()) for v in values) / len(values) > TEXT_MIN_MEAN_WORDS)
 
 
 def guess_features(frame: pd.DataFrame, reserved: set, decimal: str) -> tuple[list[str], list[str]]:
@@ -134,7 +139,7 @@ def guess_features(frame: pd.DataFrame, reserved: set, decimal: str) -> tuple[li
             features.append(str(c))
             continue
         values = _string_values(col)
-        n_distinct = values.nunique() if values is not None else 0
+        n_distinct = len(set(values)) if values is not None else 0
         if values is not None and n_distinct <= min(MAX_CATEGORIES, max(10, 0.5 * len(values))):
             features.append(str(c))
         else:

@@ -27,7 +27,7 @@ from core.import_own_export import (
 from core.import_values import (  # noqa: F401  (label_str, split_labels, sort_classes re-exported)
     id_str, label_str, label_was_padded, multilabel_cell, sort_classes, split_labels,
 )
-from core.sniff import detect_image_column
+from core.sniff import ARRAY_REF_PREFIX, IMAGE_EXTENSIONS, detect_image_column
 from core.spec import DatasetSpec, ImportedTable, TaskSpec
 
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "target", "category", "y")
@@ -85,7 +85,7 @@ def infer_spec(
     index_columns = row_index_columns(frame, skip=ours | task_columns | {id_column, image_column})
 
     if image_column is None:
-        image_column = detect_image_column(frame[[c for c in frame.columns if c not in ours]])
+        image_column = detect_image_column(frame[_maybe_image_columns(frame, ours)])
         if image_column is not None:
             kind = "@array references" if table.image_array is not None else "image file paths"
             decisions.append(f"image column: '{image_column}' (values are {kind})")
@@ -151,6 +151,20 @@ def infer_spec(
     if check_leakage:
         decisions += [leak.message() for leak in find_leaks(frame, features, task_specs, decimal)]
     return spec, decisions
+
+
+def _maybe_image_columns(frame: pd.DataFrame, skip: set[str]) -> list[str]:
+    """Columns worth asking ``detect_image_column`` about: text columns with an image path
+    or array reference among their first values (so a table of 2,000 numeric columns is
+    not scanned column by column)."""
+    out = []
+    for c in frame.columns:
+        if c in skip:
+            continue
+        head = [v.strip().lower() for v in frame[c].head(50).tolist() if isinstance(v, str)][:20]
+        if any(v.endswith(IMAGE_EXTENSIONS) or v.startswith(ARRAY_REF_PREFIX) for v in head):
+            out.append(c)
+    return out
 
 
 def _refuse_ours_as_data(table: ImportedTable, ours: set[str], text_columns: Sequence[str],

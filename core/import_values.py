@@ -52,15 +52,10 @@ def is_missing(value: Any) -> bool:
 
 
 def missing_mask(series: pd.Series) -> np.ndarray:
-    """``is_missing`` for every value of a column (vectorised where the dtype allows)."""
-    mask = series.isna().to_numpy(dtype=bool)
-    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-        try:
-            mask = mask | series.eq("").to_numpy(dtype=bool, na_value=False)
-        except ValueError:   # array-valued cells: compare one by one
-            mask = mask | np.fromiter((isinstance(v, str) and v == "" for v in series.tolist()),
-                                      dtype=bool, count=len(series))
-    return mask
+    """``is_missing`` for every value of a column, as a boolean array."""
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return np.asarray(series.isna(), dtype=bool)
+    return np.fromiter((is_missing(v) for v in series.tolist()), dtype=bool, count=len(series))
 
 
 def _native_text(value: Any, integral_float_as_int: bool) -> str:
@@ -176,11 +171,6 @@ def _is_text_dtype(series: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
 
 
-def _numbers_or_empty(stripped: pd.Series, decimal: str) -> pd.Series:
-    return ((stripped == "") | stripped.str.lower().isin(_NONFINITE)
-            | stripped.str.fullmatch(_NUMBER[decimal].pattern).fillna(False).astype(bool))
-
-
 def numeric_column(series: pd.Series, decimal: str = ".") -> NumericColumn | None:
     """The column as numbers if every non-empty value is one, else None (categorical).
 
@@ -188,7 +178,8 @@ def numeric_column(series: pd.Series, decimal: str = ".") -> NumericColumn | Non
     number written with ``decimal`` as the decimal mark (``0,5`` when ``decimal=","``),
     optional sign and exponent, surrounding spaces allowed. Written ``inf``, ``-inf``,
     ``NaN`` (any case) are accepted as missing and their rows returned. A column with no
-    finite number at all is not numeric.
+    finite number at all is not numeric. Text columns stop at the first value that is not
+    a number, so most of them cost little.
     """
     if decimal not in _NUMBER:
         raise ValueError(f"decimal mark must be '.' or ',', not {decimal!r}")
@@ -204,44 +195,33 @@ def numeric_column(series: pd.Series, decimal: str = ".") -> NumericColumn | Non
         return NumericColumn(values, tuple(int(i) for i in bad))
     if not _is_text_dtype(series):
         return None
-    raw = series.to_numpy(dtype=object)
-    n = len(raw)
-    native = np.full(n, np.nan)
-    is_native = np.zeros(n, dtype=bool)
-    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
-        text = raw.copy()
-        text[missing_mask(series)] = ""
-        head = pd.Series(text[:200], dtype=object).str.strip()
-        if not _numbers_or_empty(head, decimal).all():
-            return None          # most text columns stop here, after 200 values
-    else:
-        text = np.empty(n, dtype=object)
-        for i, v in enumerate(raw):
-            if isinstance(v, str):
-                text[i] = v
-            elif is_missing(v):
-                text[i] = ""
-            elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
-                native[i] = float(v)
-                is_native[i] = True
-                text[i] = ""
+    match = _NUMBER[decimal].fullmatch
+    values = np.full(len(series), np.nan)
+    bad: list[int] = []
+    finite = False
+    for i, v in enumerate(series.tolist()):
+        if isinstance(v, str):
+            s = v.strip()
+            if not s:
+                continue
+            if match(s):
+                values[i] = float(s.replace(",", ".") if decimal == "," else s)
+                finite = True
+            elif s.lower() in _NONFINITE:
+                bad.append(i)
             else:
-                return None      # lists, dicts, booleans, dates: not a number column
-    stripped = pd.Series(text, dtype=object).str.strip()
-    empty = (stripped == "").to_numpy()
-    nonfinite = stripped.str.lower().isin(_NONFINITE).to_numpy()
-    number = stripped.str.fullmatch(_NUMBER[decimal].pattern).fillna(False).to_numpy(dtype=bool)
-    if not (empty | nonfinite | number).all():
+                return None
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            x = float(v)
+            if math.isnan(x):
+                continue
+            if math.isinf(x):
+                bad.append(i)
+            else:
+                values[i] = x
+                finite = True
+        elif not is_missing(v):
+            return None          # lists, dicts, booleans, dates: not a number column
+    if not finite:
         return None
-    if not number.any() and not np.isfinite(native[is_native]).any():
-        return None
-    values = native.copy()
-    if number.any():
-        written = stripped[number]
-        if decimal == ",":
-            written = written.str.replace(",", ".", regex=False)
-        values[number] = pd.to_numeric(written).to_numpy(dtype="float64")
-    native_inf = is_native & np.isinf(values)
-    values[native_inf] = np.nan
-    bad = np.flatnonzero(nonfinite | native_inf)
-    return NumericColumn(values, tuple(int(i) for i in bad))
+    return NumericColumn(values, tuple(bad))
