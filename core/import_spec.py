@@ -199,7 +199,8 @@ def _parse_tasks(
             if len(set(classes)) != len(classes):
                 dup = next(c for c in classes if classes.count(c) > 1)
                 raise DataError(f"Task '{name}' lists class '{dup}' twice in '{s}'. List each class once.")
-            column = name if name in frame.columns else exported.get(name)
+            # Labels to import: an export's own column for this task first, else a same-named column.
+            column = exported.get(name) or (name if name in frame.columns else None)
             parsed.append((name, column, tuple(classes)))
         elif s:
             parsed.append((s, exported.get(s, s) if s not in frame.columns else s, None))
