@@ -21,6 +21,7 @@ import bisect
 import json
 import math
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -252,14 +253,20 @@ class ParquetPool(Pool):
             self._starts.append(self._starts[-1] + meta.row_group(i).num_rows)
         self._n = meta.num_rows
         self._cached: tuple[int, Any] | None = None
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self._n
 
     def _group(self, g: int) -> Any:
-        if self._cached is None or self._cached[0] != g:
-            self._cached = (g, self._file.read_row_group(g))
-        return self._cached[1]
+        # The GUI thread and workers may read at once: one reader at a time, and the cache
+        # is read into a local so another thread's replacement cannot swap the group.
+        with self._lock:
+            cached = self._cached
+            if cached is None or cached[0] != g:
+                cached = (g, self._file.read_row_group(g))
+                self._cached = cached
+        return cached[1]
 
     def row(self, idx: int) -> dict[str, Any]:
         idx = self._check_row(idx)
@@ -269,7 +276,8 @@ class ParquetPool(Pool):
     def frame(self, columns: Sequence[str] | None = None,
               rows: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
         cols = self._check_columns(columns)
-        table = self._file.read(columns=cols)
+        with self._lock:
+            table = self._file.read(columns=cols)
         if rows is not None:
             table = table.take(np.asarray(rows, dtype=np.int64))
         return _to_frame(table)

@@ -12,7 +12,9 @@ from PIL import Image
 from core.import_spec import infer_spec
 from core.import_values import numeric_column
 from core.importers import read_table
-from tests.fidelity.import_helpers import create, frame_table, reader_keeps_text, text_table
+from tests.fidelity.import_helpers import (
+    case_path, create, frame_table, reader_keeps_text, text_table,
+)
 
 WORDS = ["calm quiet gentle slow still", "loud rapid sharp wild fast"]
 
@@ -144,6 +146,17 @@ def test_decimal_comma_features_are_numeric(tmp_path):
     assert block.shape == (8, 1)          # one standardized column, not 8 one-hot ones
     assert np.allclose(np.diff(block[:, 0]), block[1, 0] - block[0, 0])
     assert proj.frame()["size"].tolist()[:2] == ["0,5", "1,5"]
+
+
+def test_excel_semicolon_case_file_reads_decimal_comma_scores(tmp_path):
+    path = case_path("excel_semicolon_bom.csv")
+    table = text_table(path.read_text(encoding="utf-8-sig"), source=str(path), decimal=",", delimiter=";")
+    proj = create(tmp_path, table, tasks=["s=label"])
+    assert proj.spec.feature_columns == ("score",) and proj.spec.text_columns == ("text",)
+    assert any(d.startswith("feature columns: 1 (1 numeric, 0 categorical)") for d in proj.decisions)
+    assert proj.frame()["score"].tolist()[:2] == ["0,5", "1,5"]
+    assert proj.sample(0).texts["text"].endswith("second line; with semicolon")
+    assert not [d for d in proj.decisions if d.startswith("warning:")]
 
 
 def test_very_wide_table_gives_no_fragmentation_warning(tmp_path):
