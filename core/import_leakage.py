@@ -23,7 +23,7 @@ from core.spec import TaskSpec
 
 THRESHOLD = 0.95
 MAX_ROWS = 5000
-MIN_ROWS = 10
+MIN_ROWS = 20
 _BINS = 32
 
 

@@ -103,7 +103,7 @@ def create_from_table(
     column; always the labels of an activelab export, with their provenance.
     """
     from core.features import build_features
-    from core.importers import imported_labels, infer_spec, sample_ids, validate_table
+    from core.importers import infer_spec, sample_ids, validate_table
 
     progress = progress or NULL_PROGRESS
     final = _check_free(path)

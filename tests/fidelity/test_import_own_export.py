@@ -236,3 +236,29 @@ def test_text_frame_helper_keeps_cells_as_written():
     # The helper the CSV cases rely on: cells as written, None only for an empty cell.
     f = text_frame('a,b\n"0020", NA \n,x\n')
     assert f["a"].tolist() == ["0020", None] and f["b"].tolist() == [" NA ", "x"]
+
+
+def test_exported_image_paths_are_found_from_another_folder(tmp_path):
+    from PIL import Image
+
+    images = tmp_path / "photos"
+    for cls in ("cats", "dogs"):
+        (images / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (8, 8), (60 * i, 90, 20)).save(images / cls / f"{i}.png")
+    rel = [f"{c}/{i}.png" for c in ("cats", "dogs") for i in range(3)]
+    frame = pd.DataFrame({
+        ID_COLUMN: pd.Series(rel, dtype=object),
+        "image": pd.Series(rel, dtype=object),                     # kept as written (relative)
+        "activelab__image_path": pd.Series([str(images / r) for r in rel], dtype=object),
+        task_column("animal", "label"): pd.Series([r.split("/")[0] for r in rel], dtype=object),
+    })
+    elsewhere = tmp_path / "downloads"
+    elsewhere.mkdir()
+    table = frame_table(frame, source=str(elsewhere / "export.csv"), fmt="metadata")
+    table.image_root = str(elsewhere)              # where the reader looks: not where the images are
+    proj = create(tmp_path, table)
+    assert proj.ids == rel and proj.spec.image_column == "image"
+    assert Path(proj.image_root()) == images.resolve()
+    assert proj.image(0).size == (8, 8)
+    assert list(proj.frame().columns) == ["image"]
