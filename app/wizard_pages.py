@@ -59,15 +59,19 @@ def load_preview(path: str, *, progress: Progress) -> Preview:
     decisions = list(table.decisions)
     try:
         try:
-            spec, more = infer_spec(table)
+            spec, more = infer_spec(table, check_leakage=False)
         except DataError:  # no label column to guess a task from: guess the rest anyway
-            spec, more = infer_spec(table, tasks=["_preview:a,b"])
+            spec, more = infer_spec(table, tasks=["_preview:a,b"], check_leakage=False)
             spec = type(spec)(**{**spec.__dict__, "tasks": ()})
         decisions += more
+        progress.update(0.8, "checking columns against the labels")
+        leaks = _leaks(table, spec)
+        decisions += [leak.message() for leak in leaks]
         guess = {
             "id": spec.id_column, "image": spec.image_column, "text": list(spec.text_columns),
             "features": list(spec.feature_columns),
             "tasks": [(t.name, t.column, list(t.classes), t.multilabel) for t in spec.tasks],
+            "leaks": [(leak.column, leak.task, leak.message()) for leak in leaks],
         }
     except DataError as exc:
         decisions.append(f"could not guess the columns: {exc}")
@@ -85,6 +89,17 @@ def load_preview(path: str, *, progress: Progress) -> Preview:
     progress.update(1.0, "preview ready")
     return Preview(source=str(path), n_rows=int(len(frame)), columns=[str(c) for c in frame.columns],
                    rows=rows, thumbnails=thumbs, decisions=decisions, guess=guess)
+
+
+def _leaks(table: Any, spec: Any) -> list[Any]:
+    """Leaking columns among all columns a user could tick as features (not only the guessed)."""
+    from core.export_columns import is_activelab_column
+    from core.import_leakage import find_leaks
+
+    taken = {spec.id_column, spec.image_column, *spec.text_columns,
+             *(t.column for t in spec.tasks)}
+    candidates = [c for c in table.frame.columns if c not in taken and not is_activelab_column(c)]
+    return find_leaks(table.frame, candidates, spec.tasks, getattr(table, "decimal", None) or ".")
 
 
 def create_project(folder: str, *, progress: Progress, **kwargs: Any) -> str:
@@ -226,7 +241,7 @@ class ColumnsPage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("What is in each column")
-        self.setSubTitle("The model learns from the text, image and feature columns. "
+        self.setSubTitle("The model learns from the text and image columns and the feature columns you tick. "
                          "Label columns are chosen with the tasks on the next page.")
         self.id_combo = QComboBox()
         self.image_combo = QComboBox()
@@ -242,20 +257,32 @@ class ColumnsPage(QWizardPage):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(lst)
             lists.addWidget(box)
+        self.leak_warning = QLabel("")
+        self.leak_warning.setObjectName("error")
+        self.leak_warning.setWordWrap(True)
+        self.leak_warning.setVisible(False)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addLayout(lists, 1)
+        lay.addWidget(self.leak_warning)
 
     def fill(self, p: Preview) -> None:
+        """Pre-fill from the guesses. Feature columns start ticked only when there is no text
+        or image column to learn from; a column that leaks the labels is never pre-ticked."""
         g = p.guess
+        leaks = g.get("leaks", [])
+        leaking = {column for column, _task, _msg in leaks}
+        features = [] if (g.get("text") or g.get("image")) else g.get("features", [])
+        features = [c for c in features if c not in leaking]
+        self.leak_warning.setText("\n".join(msg[:1].upper() + msg[1:] for _c, _t, msg in leaks))
+        self.leak_warning.setVisible(bool(leaks))
         self.id_combo.clear()
         self.id_combo.addItems([ROW_NUMBER, *p.columns])
         self.id_combo.setCurrentText(g.get("id") or ROW_NUMBER)
         self.image_combo.clear()
         self.image_combo.addItems([NO_COLUMN, *p.columns])
         self.image_combo.setCurrentText(g.get("image") or NO_COLUMN)
-        for lst, chosen in ((self.text_list, g.get("text", [])),
-                            (self.feature_list, g.get("features", []))):
+        for lst, chosen in ((self.text_list, g.get("text", [])), (self.feature_list, features)):
             lst.clear()
             for c in p.columns:
                 item = QListWidgetItem(c)

@@ -62,8 +62,10 @@ def cmd_new(a: argparse.Namespace) -> int:
         f"{t.name} ({'multi-label' if t.multilabel else 'single-label'}: {', '.join(t.classes[:8])}"
         f"{'…' if len(t.classes) > 8 else ''})" for t in proj.spec.tasks
     )
-    print(f"Created project {proj.path} with {proj.n_samples} samples; tasks: {tasks}; "
-          f"{n_lab} samples with imported labels; model {a.model}, strategy {a.strategy}.")
+    read = proj.rows_read if proj.rows_read is not None else proj.n_samples
+    print(f"Created project {proj.path} with {proj.n_samples} samples from {read} data rows "
+          f"read; tasks: {tasks}; {n_lab} samples with imported labels; model {a.model}, "
+          f"strategy {a.strategy}.")
     print(f"Next: activelab query {proj.path} -n 5   (or open it: activelab {proj.path})")
     return 0
 

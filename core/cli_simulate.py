@@ -144,7 +144,8 @@ def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any
         raise DataError(f"Column '{args.label_column}' of {args.data} has no labels at all.")
     fs = build_features(table.frame, spec, FeatureConfig(text=args.text_features),
                         image_root=table.image_root, image_array=table.image_array,
-                        cache_dir=cache_dir, progress=progress)
+                        cache_dir=cache_dir, progress=progress,
+                        decimal=getattr(table, "decimal", None) or ".")
     rows = np.flatnonzero(keep)
     X = fs.model_X if keep.all() else fs.model_X[rows]
     dense = np.asarray(fs.dense) if keep.all() else np.asarray(fs.dense[rows])

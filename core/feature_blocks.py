@@ -24,32 +24,38 @@ _DECODE_CHUNK = 256
 # ----------------------------------------------------------------------------- tabular
 
 
-def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-
-
-def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = ".") -> np.ndarray:
     """Standardized numeric columns + one-hot categorical columns, missing values imputed.
 
-    Numeric: median imputation, then zero mean / unit variance. Categorical (object, string,
-    bool, category): most frequent value imputed, then one-hot with rare values (fewer than
-    ``min_frequency`` rows) grouped into one "infrequent" column; unseen values are ignored.
+    Numeric: a column whose every non-empty value is a number (native, or text written with
+    ``decimal`` as the decimal mark, see ``core.import_values.numeric_column``; ``inf`` and
+    ``NaN`` are missing); median imputation, then zero mean / unit variance. Categorical
+    (anything else, booleans included, the values as written): most frequent value imputed,
+    then one-hot with rare values (fewer than ``min_frequency`` rows) grouped into one
+    "infrequent" column; unseen values are ignored.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numeric = [c for c in columns if _is_numeric(frame[c])]
-    categorical = [c for c in columns if c not in numeric]
-    data = pd.DataFrame(index=range(len(frame)))
-    for c in numeric:
-        data[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64").to_numpy()
-    for c in categorical:
-        col = frame[c]
-        values = np.array([str(v) for v in col.to_numpy()], dtype=object)
-        values[col.isna().to_numpy()] = np.nan
-        data[c] = values
+    from core.import_values import id_str, missing_mask, numeric_column
+
+    numeric: list[str] = []
+    categorical: list[str] = []
+    cols: dict[str, np.ndarray] = {}
+    for c in columns:
+        parsed = numeric_column(frame[c], decimal)
+        if parsed is not None:
+            numeric.append(c)
+            cols[c] = parsed.values
+            continue
+        categorical.append(c)
+        values = np.array([id_str(v) for v in frame[c].tolist()], dtype=object)
+        values[missing_mask(frame[c])] = np.nan
+        cols[c] = values
+    # One DataFrame built at once: inserting thousands of columns one by one fragments it.
+    data = pd.DataFrame(cols, columns=list(columns), index=range(len(frame)))
     n = len(frame)
     transformers: list[tuple[str, Any, list[str]]] = []
     if numeric:

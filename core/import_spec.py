@@ -2,60 +2,36 @@
 
 What the user said wins; what they left out is guessed from names and content, and each guess
 is returned as a human-readable line so the CLI and the import dialog can show it.
+
+Ids and class values stay text as written (see ``core.import_values``). A column that numbers
+or names the rows (``Unnamed: 0``, R's row names, ``0..n-1``) is the id when there is no id
+column, and never a feature. An activelab export (``activelab__`` columns) gives the id, the
+tasks and their labels (``core.import_own_export``). A feature column that nearly determines a
+task's labels is reported as a warning (``core.import_leakage``).
 """
 from __future__ import annotations
 
-import math
-from typing import Any, Sequence
+from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from core.errors import DataError
-from core.sniff import detect_image_column
+from core.export_columns import ID_COLUMN
+from core.import_columns import (
+    MAX_CATEGORIES, describe_features, guess_features, is_text, row_index_columns,
+)
+from core.import_leakage import find_leaks
+from core.import_own_export import (
+    activelab_columns, describe_export, export_label_columns, export_task_of, holds_label_lists,
+)
+from core.import_values import (  # noqa: F401  (label_str, split_labels, sort_classes re-exported)
+    id_str, label_str, label_was_padded, multilabel_cell, sort_classes, split_labels,
+)
+from core.sniff import ARRAY_REF_PREFIX, IMAGE_EXTENSIONS, detect_image_column
 from core.spec import DatasetSpec, ImportedTable, TaskSpec
 
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "target", "category", "y")
 ID_COLUMN_NAMES = ("id", "uid", "sample_id")
-TEXT_MIN_MEAN_CHARS = 30
-TEXT_MIN_MEAN_WORDS = 3
-MAX_CATEGORIES = 100
-
-
-def label_str(value: Any) -> str | None:
-    """A cell as a label/id string (1 -> "1", 1.0 -> "1"); None for missing or blank."""
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    s = str(value).strip()
-    return s or None
-
-
-def sort_classes(values: set[str]) -> tuple[str, ...]:
-    """Sorted class names; numerically when every name is a number (so 2 comes before 10)."""
-    try:
-        return tuple(sorted(values, key=float))
-    except ValueError:
-        return tuple(sorted(values))
-
-
-def split_labels(value: Any, separator: str) -> list[str]:
-    """The labels in one multi-label cell ("a|b" or a JSON list -> ["a", "b"]); [] if empty."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [s for s in (label_str(v) for v in value) if s is not None]
-    s = label_str(value)
-    if s is None:
-        return []
-    return [part.strip() for part in s.split(separator) if part.strip()]
 
 
 def check_columns(table: ImportedTable, names: Sequence[str], role: str) -> None:
@@ -79,9 +55,18 @@ def infer_spec(
     tasks: Sequence[str] = (),
     multilabel: Sequence[str] = (),
     separator: str = "|",
+    check_leakage: bool = True,
 ) -> tuple[DatasetSpec, list[str]]:
-    """Build the DatasetSpec from what the user said plus guesses; return (spec, decisions)."""
+    """Build the DatasetSpec from what the user said plus guesses; return (spec, decisions).
+
+    Decisions are human-readable lines; a line starting with ``warning:`` (or containing
+    ``': warning:``) is something the user should look at (a leaking feature column, a row
+    index given as a feature). Raises DataError for columns that do not exist, a label
+    column also given as a feature, activelab's bookkeeping columns given as features, and
+    a table with nothing to learn from.
+    """
     frame = table.frame
+    decimal = getattr(table, "decimal", None) or "."
     decisions: list[str] = []
     if frame is None or frame.shape[0] == 0:
         raise DataError(f"{table.source} has no rows to label. Import a table with at least one sample.")
@@ -92,39 +77,61 @@ def infer_spec(
         check_columns(table, [image_column], "Image")
     if feature_columns is not None:
         check_columns(table, list(feature_columns), "Feature")
+    ours = set(activelab_columns(frame.columns))
+    _refuse_ours_as_data(table, ours, text_columns, image_column, feature_columns)
 
     task_specs = _parse_tasks(table, tasks, set(multilabel), separator, decisions)
-
-    if id_column is None:
-        id_column = _guess_id_column(frame, decisions)
-    else:
-        decisions.append(f"id column: '{id_column}' (given)")
+    task_columns = {t.column for t in task_specs if t.column}
+    index_columns = row_index_columns(frame, skip=ours | task_columns | {id_column, image_column})
 
     if image_column is None:
-        image_column = detect_image_column(frame)
+        image_column = detect_image_column(frame[_maybe_image_columns(frame, ours)])
         if image_column is not None:
             kind = "@array references" if table.image_array is not None else "image file paths"
             decisions.append(f"image column: '{image_column}' (values are {kind})")
     else:
         decisions.append(f"image column: '{image_column}' (given)")
 
-    reserved = {t.column for t in task_specs if t.column} | {id_column, image_column} - {None}
+    if id_column is None:
+        id_column = _guess_id_column(table, ours, index_columns, image_column, decisions)
+    else:
+        decisions.append(f"id column: '{id_column}' (given, ids kept exactly as written)")
+    export_line = describe_export(frame.columns, id_column)
+    if export_line:
+        decisions.insert(0, export_line)
+
+    reserved = task_columns | ours | {id_column, image_column} - {None}
+    not_features = {c: why for c, why in index_columns.items() if c not in reserved}
     if text_columns:
         texts = tuple(text_columns)
-        decisions.append(f"text columns: {list(texts)} (given)")
+        decisions.append(f"text columns: {list(texts)} (given, kept as written)")
     else:
-        texts = tuple(c for c in frame.columns if c not in reserved and _is_text(frame[c]))
+        texts = tuple(c for c in frame.columns
+                      if c not in reserved and c not in not_features and is_text(frame[c]))
         if texts:
             decisions.append(f"text columns: {list(texts)} (long free text)")
     reserved |= set(texts)
 
     if feature_columns is not None:
         features = tuple(feature_columns)
-        decisions.append(f"feature columns: {len(features)} (given)")
+        decisions += describe_features(frame, features, decimal, "given")
+        for c in features:
+            if c in index_columns:
+                decisions.append(
+                    f"warning: feature column '{c}' looks like {index_columns[c]}; a row "
+                    "number says nothing about a sample. Leave it out unless you mean it."
+                )
     else:
-        features = _guess_features(frame, reserved, decisions)
+        guessed, skipped = guess_features(frame, reserved | set(not_features), decimal)
+        features = tuple(guessed)
+        decisions += describe_features(frame, features, decimal, "")
+        if skipped:
+            decisions.append(f"not used as features: {', '.join(skipped)}")
+    for c, why in not_features.items():
+        if c not in features:
+            decisions.append(f"column '{c}' is {why}: not used as a feature")
 
-    overlap = set(features) & ({t.column for t in task_specs} - {None})
+    overlap = set(features) & task_columns
     if overlap:
         raise DataError(
             f"Column '{sorted(overlap)[0]}' of {table.source} is both a task's label column and a "
@@ -141,7 +148,36 @@ def infer_spec(
             f"{', '.join(map(str, frame.columns))}. Pass --text-column, --image-column or "
             "--feature-columns."
         )
+    if check_leakage:
+        decisions += [leak.message() for leak in find_leaks(frame, features, task_specs, decimal)]
     return spec, decisions
+
+
+def _maybe_image_columns(frame: pd.DataFrame, skip: set[str]) -> list[str]:
+    """Columns worth asking ``detect_image_column`` about: text columns with an image path
+    or array reference among their first values (so a table of 2,000 numeric columns is
+    not scanned column by column)."""
+    out = []
+    for c in frame.columns:
+        if c in skip:
+            continue
+        head = [v.strip().lower() for v in frame[c].head(50).tolist() if isinstance(v, str)][:20]
+        if any(v.endswith(IMAGE_EXTENSIONS) or v.startswith(ARRAY_REF_PREFIX) for v in head):
+            out.append(c)
+    return out
+
+
+def _refuse_ours_as_data(table: ImportedTable, ours: set[str], text_columns: Sequence[str],
+                         image_column: str | None, feature_columns: Sequence[str] | None) -> None:
+    for role, names in (("text", text_columns), ("image", [image_column] if image_column else []),
+                        ("feature", feature_columns or ())):
+        for c in names:
+            if c in ours:
+                raise DataError(
+                    f"Column '{c}' of {table.source} is activelab's own bookkeeping from an earlier "
+                    f"export, so it cannot be a {role} column (the model would learn from labels, "
+                    "predictions or provenance). Choose a column of your data instead."
+                )
 
 
 def _parse_tasks(
@@ -149,6 +185,7 @@ def _parse_tasks(
     decisions: list[str],
 ) -> list[TaskSpec]:
     frame = table.frame
+    exported = export_label_columns(frame.columns)
     parsed: list[tuple[str, str | None, tuple[str, ...] | None]] = []
     for item in raw:
         s = str(item).strip()
@@ -162,15 +199,22 @@ def _parse_tasks(
             if len(set(classes)) != len(classes):
                 dup = next(c for c in classes if classes.count(c) > 1)
                 raise DataError(f"Task '{name}' lists class '{dup}' twice in '{s}'. List each class once.")
-            column = name if name in frame.columns else None
+            # Labels to import: an export's own column for this task first, else a same-named column.
+            column = exported.get(name) or (name if name in frame.columns else None)
             parsed.append((name, column, tuple(classes)))
         elif s:
-            parsed.append((s, s, None))
+            parsed.append((s, exported.get(s, s) if s not in frame.columns else s, None))
         if not s or not parsed[-1][0] or (parsed[-1][1] is not None and not parsed[-1][1]):
             raise DataError(
                 f"Task '{item}' cannot be read. Write --task NAME=COLUMN (classes taken from the "
                 "column) or --task NAME:a,b,c (classes given)."
             )
+    if not parsed and exported:
+        for name, column in exported.items():
+            parsed.append((name, column, None))
+        decisions.append(
+            f"tasks from the export: {', '.join(f'{n!r} (column {c!r})' for n, c in exported.items())}"
+        )
     if not parsed:
         guess = next(
             (str(c) for want in LABEL_COLUMN_NAMES for c in frame.columns if str(c).lower() == want),
@@ -196,94 +240,92 @@ def _parse_tasks(
                 "Use one of those names."
             )
     check_columns(table, [c for _, c, cl in parsed if c is not None and cl is None], "Task")
-    specs = []
-    for name, column, classes in parsed:
-        multi = name in multilabel
-        if classes is None:
-            values: set[str] = set()
-            for v in frame[column]:
-                values.update(split_labels(v, separator) if multi else filter(None, [label_str(v)]))
-            classes = sort_classes(values)
-            shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
-            decisions.append(
-                f"task '{name}': {len(classes)} classes from column '{column}'"
-                f"{' (multi-label, split on ' + repr(separator) + ')' if multi else ''}: {shown}"
-            )
-            if len(classes) > MAX_CATEGORIES and len(classes) > 0.5 * frame.shape[0]:
-                decisions.append(
-                    f"task '{name}': warning: column '{column}' has {len(classes)} distinct values; "
-                    "is it really a label column?"
-                )
-        else:
-            decisions.append(
-                f"task '{name}': classes given ({', '.join(classes)})"
-                + (f"; labels can be imported from column '{column}'" if column else "")
-            )
-        min_classes = 1 if multi else 2
-        if len(classes) < min_classes:
-            where = f"column '{column}' of {table.source} has" if column else "the task lists"
-            raise DataError(
-                f"Task '{name}': {where} {len(classes)} class(es) ({', '.join(classes) or 'none'}); "
-                f"a {'multi' if multi else 'single'}-label task needs at least {min_classes}. Pass "
-                f"the classes explicitly with --task {name}:a,b,c."
-            )
-        specs.append(TaskSpec(name=name, classes=tuple(classes), multilabel=multi,
-                              column=column, separator=separator))
-    return specs
+    return [_task_spec(table, name, column, classes, name in multilabel, separator, decisions)
+            for name, column, classes in parsed]
 
 
-def _guess_id_column(frame: pd.DataFrame, decisions: list[str]) -> str | None:
+def _task_spec(table: ImportedTable, name: str, column: str | None,
+               classes: tuple[str, ...] | None, multi: bool, separator: str,
+               decisions: list[str]) -> TaskSpec:
+    frame = table.frame
+    if column is not None and not multi and export_task_of(column) and holds_label_lists(frame[column]):
+        multi = True
+        decisions.append(f"task '{name}': multi-label (column '{column}' holds lists of classes)")
+    if classes is None:
+        values: set[str] = set()
+        padded = 0
+        for v in frame[column].tolist():
+            if multi:
+                values.update(multilabel_cell(v, separator) or ())
+            else:
+                label = label_str(v)
+                if label is not None:
+                    values.add(label)
+                    padded += label_was_padded(v)
+        classes = sort_classes(values)
+        shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+        decisions.append(
+            f"task '{name}': {len(classes)} classes from column '{column}'"
+            f"{' (multi-label, split on ' + repr(separator) + ')' if multi else ''}: {shown}"
+        )
+        if padded:
+            decisions.append(
+                f"task '{name}': {padded} value(s) of column '{column}' have spaces around them; "
+                "class values are taken without surrounding spaces (' pos ' is class 'pos')"
+            )
+        if len(classes) > MAX_CATEGORIES and len(classes) > 0.5 * frame.shape[0]:
+            decisions.append(
+                f"task '{name}': warning: column '{column}' has {len(classes)} distinct values; "
+                "is it really a label column?"
+            )
+    else:
+        decisions.append(
+            f"task '{name}': classes given ({', '.join(classes)})"
+            + (f"; labels can be imported from column '{column}'" if column else "")
+        )
+    min_classes = 1 if multi else 2
+    if len(classes) < min_classes:
+        where = f"column '{column}' of {table.source} has" if column else "the task lists"
+        raise DataError(
+            f"Task '{name}': {where} {len(classes)} class(es) ({', '.join(classes) or 'none'}); "
+            f"a {'multi' if multi else 'single'}-label task needs at least {min_classes}. Pass "
+            f"the classes explicitly with --task {name}:a,b,c."
+        )
+    return TaskSpec(name=name, classes=tuple(classes), multilabel=multi, column=column,
+                    separator=separator)
+
+
+def _unique_ids(series: pd.Series) -> bool:
+    ids = [id_str(v) for v in series.tolist()]
+    return None not in ids and len(set(ids)) == len(ids)
+
+
+def _guess_id_column(table: ImportedTable, ours: set[str], index_columns: dict[str, str],
+                     image_column: str | None, decisions: list[str]) -> str | None:
+    """The id column when none was given, in this order: ``activelab__id`` of an export, a
+    column named id/uid/sample_id, a row-index column, the image paths of an image folder."""
+    frame = table.frame
+    if ID_COLUMN in ours:
+        if _unique_ids(frame[ID_COLUMN]):
+            decisions.append(f"id column: '{ID_COLUMN}' (activelab export; ids kept exactly as written)")
+            return ID_COLUMN
+        decisions.append(f"id column: not '{ID_COLUMN}' (it has repeated or empty values)")
     for c in frame.columns:
-        if str(c).lower() in ID_COLUMN_NAMES:
-            ids = [label_str(v) for v in frame[c]]
-            if None not in ids and len(set(ids)) == len(ids):
-                decisions.append(f"id column: '{c}' (unique)")
+        if str(c).lower() in ID_COLUMN_NAMES and c not in ours:
+            if _unique_ids(frame[c]):
+                decisions.append(f"id column: '{c}' (unique; ids kept exactly as written)")
                 return str(c)
-            decisions.append(f"id column: none (column '{c}' has repeated or empty values); row numbers 0.. are the ids")
-            return None
+            decisions.append(f"id column: not '{c}' (it has repeated or empty values)")
+            break
+    for c, why in index_columns.items():
+        if c != image_column:
+            decisions.append(f"id column: '{c}' ({why}; no id column, so it is the id)")
+            return c
+    if table.format == "image_folder" and image_column is not None and _unique_ids(frame[image_column]):
+        decisions.append(
+            f"id column: '{image_column}' (each image's path relative to the folder, e.g. "
+            f"'{id_str(frame[image_column].iloc[0])}')"
+        )
+        return image_column
     decisions.append("id column: none found; row numbers 0.. are the ids")
     return None
-
-
-def _string_values(col: pd.Series) -> pd.Series | None:
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return None
-    return col.dropna().astype(str).str.strip().loc[lambda s: s != ""]
-
-
-def _is_text(col: pd.Series) -> bool:
-    values = _string_values(col)
-    if values is None or values.empty:
-        return False
-    sample = values.head(2000)
-    return (sample.str.len().mean() > TEXT_MIN_MEAN_CHARS
-            or sample.str.split().str.len().mean() > TEXT_MIN_MEAN_WORDS)
-
-
-def _guess_features(frame: pd.DataFrame, reserved: set, decisions: list[str]) -> tuple[str, ...]:
-    numeric, categorical, skipped = [], [], []
-    for c in frame.columns:
-        if c in reserved:
-            continue
-        col = frame[c]
-        if str(c).startswith("Unnamed:") or col.isna().all():
-            skipped.append(f"'{c}' ({'empty' if col.isna().all() else 'unnamed index column'})")
-            continue
-        values = _string_values(col)
-        if values is None:
-            numeric.append(str(c))
-            continue
-        n_distinct = values.nunique()
-        if n_distinct <= min(MAX_CATEGORIES, max(10, 0.5 * len(values))):
-            categorical.append(str(c))
-        else:
-            skipped.append(f"'{c}' ({n_distinct} distinct short strings, like names or codes)")
-    features = tuple(c for c in frame.columns if c in set(numeric) | set(categorical))
-    if features:
-        decisions.append(
-            f"feature columns: {len(features)} ({len(numeric)} numeric, {len(categorical)} categorical)"
-            + (f": {', '.join(map(str, features))}" if len(features) <= 20 else "")
-        )
-    if skipped:
-        decisions.append(f"not used as features: {', '.join(skipped)}")
-    return features

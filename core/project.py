@@ -17,6 +17,7 @@ from core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteErro
 from core.export_columns import check_class_name, parse_multilabel_cell
 from core.loop import CurvePoint, ModelState, Prediction, QueueItem
 from core.project_create import CACHE_DIR, IMAGES_NPY
+from core.pool import Pool
 from core.project_model import ProjectModelMixin
 from core.settings import Settings
 from core.spec import DatasetSpec, FeatureConfig, TaskSpec
@@ -68,6 +69,7 @@ class Project(ProjectModelMixin):
         self._image_array = None
         self._state: ModelState | None = None
         self._projection: np.ndarray | None = None
+        self._pool: Pool | None = None
         self.decisions: list[str] = list(store.get_setting("decisions", [], expect=list))
 
     # ---------------------------------------------------------------- creation and opening
@@ -147,6 +149,18 @@ class Project(ProjectModelMixin):
         return len(self.ids)
 
     @property
+    def rows_read(self) -> int | None:
+        """Data rows the import read (None for projects made before it was recorded)."""
+        return self.store.get_setting("source", {}).get("rows_read")
+
+    @property
+    def pool(self) -> Pool:
+        """The imported samples with their source types (``core.pool``), opened on first use."""
+        if self._pool is None:
+            self._pool = Pool.open(self.path, store=self.store)
+        return self._pool
+
+    @property
     def model_version(self) -> int:
         """The highest model version on the learning curve (versions are unique across
         processes: the store assigns each committed curve point the next one)."""
@@ -162,7 +176,9 @@ class Project(ProjectModelMixin):
             ) from None
 
     def sample(self, idx: int) -> Sample:
-        data = self.store.sample_data(idx)
+        """Sample ``idx`` (0-based, project order): its id, every column, and its texts,
+        image reference and tabular values as imported (text exactly as written)."""
+        data = self.pool.row(idx)
         spec = self.spec
         texts = {c: "" if data.get(c) is None else str(data.get(c)) for c in spec.text_columns}
         image_ref = data.get(spec.image_column) if spec.image_column else None
@@ -191,10 +207,12 @@ class Project(ProjectModelMixin):
             raise ActiveLabError(f"Sample '{self.ids[idx]}' has no image.")
         return load_image(ref, self.image_root(), self.image_array(), size=size)
 
-    def frame(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.store.all_sample_data())
+    def frame(self, columns: list[str] | None = None):
+        """The imported columns (all, or ``columns``) as a pandas DataFrame: one row per
+        sample in project order, source column names and order, source types (text read
+        from a CSV as ``str``/None, integers, booleans, timestamps, lists as imported).
+        activelab's own columns of an imported export are not part of it."""
+        return self.pool.frame(columns=columns)
 
     @property
     def features(self):
@@ -210,6 +228,7 @@ class Project(ProjectModelMixin):
                 fs = build_features(
                     self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
                     image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
+                    decimal=self.store.get_setting("source", {}).get("decimal") or ".",
                 )
                 if fs.fingerprint != fp and not self.read_only:
                     try:

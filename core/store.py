@@ -342,6 +342,8 @@ class LabelStore(CurveQueueMixin):
         """Append events as one group (one user action) in one durable transaction.
 
         Raises ``StoreWriteError`` (nothing saved) when the write does not land.
+        An event's ``time`` (seconds since the epoch) is kept when given (labels imported
+        from an export keep when they were made); otherwise it is now.
         """
         if not events:
             return []
@@ -355,7 +357,7 @@ class LabelStore(CurveQueueMixin):
                     "seconds, strategy, score, rank, model_version, audit, predicted, "
                     "confidence, target_seq) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        now, e["kind"], e.get("sample_id"), e.get("task"),
+                        now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"), e.get("task"),
                         dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
                         e.get("strategy"), e.get("score"), e.get("rank"),
                         e.get("model_version"), int(bool(e.get("audit"))),
