@@ -65,6 +65,7 @@ def _scan(store: LabelStore) -> list[DamagedRow]:
             store.report_damage("project", "folder", str(exc), False)
     except (KeyError, TypeError, ValueError) as exc:
         store.report_damage("settings", "key 'spec'", f"cannot be read ({exc})", False)
+    _check_pool(store)
     store.events()            # with the project's event filter when the spec could be read
     store.all_sample_data()
     store.curve()
@@ -80,6 +81,27 @@ def _scan(store: LabelStore) -> list[DamagedRow]:
             row = DamagedRow(row.table, row.key, row.reason, False)
         out.append(row)
     return out
+
+
+def _check_pool(store: LabelStore) -> None:
+    """Report a pool file (the imported samples) that cannot be read whole or that holds a
+    different number of rows than the store has sample ids. Not repairable here: the pool is
+    the user's data, so it is restored from a backup or the project is created again."""
+    from pyarrow import ArrowException
+
+    from core.errors import DataError
+    from core.pool import POOL_FILE, Pool
+
+    try:
+        pool = Pool.open(store.path.parent, store=store)
+        n_rows = len(pool.frame())
+    except (ProjectError, DataError, OSError, ValueError, ArrowException) as exc:
+        store.report_damage("pool", POOL_FILE, f"cannot be read ({exc})", False)
+        return
+    n_ids = len(store.sample_ids())
+    if n_rows != n_ids:
+        store.report_damage("pool", POOL_FILE,
+                            f"holds {n_rows} rows but the store has {n_ids} sample ids", False)
 
 
 def check_project(project: str | Path) -> CheckReport:

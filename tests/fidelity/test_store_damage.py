@@ -129,8 +129,17 @@ def test_missing_spec_is_reported_and_not_repairable(tmp_path):
 
 
 def test_damaged_sample_row_is_reported_not_quarantined(tmp_path):
+    """A project made before the pool file existed keeps its rows as JSON in the store."""
     proj = make_project(tmp_path)
+    rows = proj.frame().to_dict("records")
     proj.close()
+    (proj.path / "pool.parquet").unlink()
+    _sql(proj.path, "DELETE FROM settings WHERE key='pool'")
+    con = sqlite3.connect(proj.path / "project.sqlite")
+    with con:
+        con.executemany("UPDATE samples SET data=? WHERE idx=?",
+                        [(json.dumps(r), i) for i, r in enumerate(rows)])
+    con.close()
     _sql(proj.path, "UPDATE samples SET data='{broken' WHERE idx=5")
     opened = Project.open(proj.path)
     assert opened.sample(5).fields == {}
@@ -138,6 +147,24 @@ def test_damaged_sample_row_is_reported_not_quarantined(tmp_path):
     out = cli("check", proj.path, "--repair")
     assert out.returncode == 1 and "samples idx 5: data is not valid JSON" in out.stdout
     assert "cannot be repaired here" in out.stdout
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing", "fewer_rows"])
+def test_damaged_pool_file_is_reported_by_check(tmp_path, damage):
+    import pyarrow.parquet as pq
+
+    proj = make_project(tmp_path)
+    proj.close()
+    pool = proj.path / "pool.parquet"
+    if damage == "truncated":
+        pool.write_bytes(pool.read_bytes()[: pool.stat().st_size // 2])
+    elif damage == "missing":
+        pool.unlink()
+    else:
+        pq.write_table(pq.read_table(pool).slice(0, 10), pool)
+    out = cli("check", proj.path)
+    assert out.returncode == 1 and "pool.parquet" in out.stdout, out.stdout + out.stderr
+    assert "cannot be repaired here" in out.stdout and "Traceback" not in out.stderr
 
 
 def test_clean_project_checks_clean(tmp_path):
