@@ -46,6 +46,7 @@ def create_project(
     data: str | Path,
     format: str | None = None,
     encoding: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
     id_column: str | None = None,
     text_columns: Sequence[str] = (),
     image_column: str | None = None,
@@ -62,7 +63,8 @@ def create_project(
 ) -> tuple[Path, list[str]]:
     """Import ``data`` into a new project folder and return it with the import decisions.
 
-    Atomic: everything is built in a hidden sibling folder that is renamed into place at the
+    ``read_options`` are passed to ``core.importers.read_table`` as keywords (delimiter,
+    decimal, na_values). Atomic: everything is built in a hidden sibling folder that is renamed into place at the
     end, so on any error no half-made project is left behind.
     """
     from core.features import build_features
@@ -82,7 +84,8 @@ def create_project(
     model_info(model)
     get_strategy(strategy)
     progress.update(0.0, f"reading {data}")
-    table = read_table(data, format=format, encoding=encoding, image_column=image_column)
+    table = read_table(data, format=format, encoding=encoding, image_column=image_column,
+                       **dict(read_options or {}))
     spec, decisions = infer_spec(
         table, id_column=id_column, text_columns=text_columns, image_column=image_column,
         feature_columns=feature_columns, tasks=tasks, multilabel=multilabel,
@@ -115,6 +118,7 @@ def create_project(
         store.set_setting("settings", s.to_dict())
         store.set_setting("source", {
             "data": str(Path(data).expanduser().resolve()), "format": table.format,
+            "rows_read": table.rows_read, "decimal": table.decimal,
             "image_root": image_root,
             "image_root_rel": os.path.relpath(image_root, final) if image_root else None,
         })

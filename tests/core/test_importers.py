@@ -93,7 +93,7 @@ def test_semicolon_file_without_extension(tmp_path):
     p.write_text("name;score;group\nx;1.5;a\ny;2.5;b\nz;3.0;a\n")
     table = read_table(p)
     assert list(table.frame.columns) == ["name", "score", "group"]
-    assert table.frame["score"].tolist() == [1.5, 2.5, 3.0]
+    assert table.frame["score"].tolist() == ["1.5", "2.5", "3.0"]  # text as written (issue 8)
     assert any("semicolon" in d for d in table.decisions)
 
 
