@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from core.errors import DataError
@@ -21,7 +22,7 @@ from core.sniff import (
     choose_quoting, delimiter_name, records, sniff_decimal, sniff_delimiter, sniff_header,
 )
 
-NA_LIKE = ("NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "none", "#N/A", "-")
+NA_LIKE = frozenset({"NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "none", "#N/A", "-"})
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -277,23 +278,24 @@ def _frame(names: list[str | None], rows: list[list[str]], na_values: Sequence[s
            notes: list[str]) -> pd.DataFrame:
     """One object column per kept name: the cell's text, or None when empty / a missing marker."""
     na = set(na_values)
-    columns: dict[str, list[str | None]] = {}
+    columns: dict[str, np.ndarray] = {}
     na_hits: dict[str, int] = {}
     na_like: dict[str, set[str]] = {}
     for j, values in enumerate(zip(*rows)):
         name = names[j]
         if name is None:
             continue
-        col = []
-        for v in values:
-            if v == "" or v in na:
-                if v:
-                    na_hits[name] = na_hits.get(name, 0) + 1
-                col.append(None)
-            else:
-                if v in NA_LIKE:
-                    na_like.setdefault(name, set()).add(v)
-                col.append(v)
+        col = np.array(values, dtype=object)
+        missing = col == ""
+        marked = na.intersection(values) if na else set()
+        if marked:
+            hit = np.fromiter((v in marked for v in values), dtype=bool, count=len(values))
+            na_hits[name] = int(hit.sum())
+            missing |= hit
+        like = NA_LIKE.intersection(values) - marked
+        if like:
+            na_like[name] = like
+        col[missing] = None
         columns[name] = col
     if na:
         hit = ", ".join(f"'{c}' ({n})" for c, n in na_hits.items()) or "none found"

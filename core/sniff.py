@@ -95,8 +95,10 @@ def _fit(text: str, delimiter: str, quoting: int) -> _Fit:
     counts = _field_counts(text, delimiter, quoting)
     if not counts:
         return _Fit(delimiter, quoting, 0.0, 0, False)
-    mode = max(sorted(set(counts)), key=counts.count)
-    return _Fit(delimiter, quoting, counts.count(mode) / len(counts), mode, counts[0] == mode)
+    rows = counts[1:] or counts  # the header may differ (R writes no name for row names)
+    mode = max(sorted(set(rows)), key=rows.count)
+    consistency = max(counts.count(mode) / len(counts), rows.count(mode) / len(rows))
+    return _Fit(delimiter, quoting, consistency, mode, counts[0] == mode)
 
 
 def sniff_delimiter(text: str, hint: str | None) -> tuple[str | None, str]:
@@ -130,16 +132,23 @@ def sniff_delimiter(text: str, hint: str | None) -> tuple[str | None, str]:
 
 
 def choose_quoting(text: str, delimiter: str) -> tuple[int, str | None]:
-    """TSV is usually unquoted (a message may start with a quote); other files use quoting."""
-    if delimiter != "\t":
+    """Quoting of a file: CSV quoting, except for tab-separated text that is not quoted that way.
+
+    A TSV is read with CSV quoting only when its quotes parse cleanly as quoted fields (as
+    Excel, R and pandas write them) and split its rows at least as evenly; otherwise quotes
+    are ordinary characters (a message may well start with one: ``"Hi" she said``).
+    """
+    if delimiter != "\t" or '"' not in text:
         return csv.QUOTE_MINIMAL, None
-    unquoted = _fit(text, "\t", csv.QUOTE_NONE)
-    if unquoted.consistency == 1.0 or '"' not in text:
-        return csv.QUOTE_NONE, None
-    quoted = _fit(text, "\t", csv.QUOTE_MINIMAL)
-    if quoted.consistency > unquoted.consistency:
+    try:
+        for _ in records(text, "\t", csv.QUOTE_MINIMAL, strict=True):
+            pass
+    except csv.Error:
+        return csv.QUOTE_NONE, "quotes are part of the text (the fields are not quoted)"
+    quoted, unquoted = _fit(text, "\t", csv.QUOTE_MINIMAL), _fit(text, "\t", csv.QUOTE_NONE)
+    if quoted.consistency >= unquoted.consistency:
         return csv.QUOTE_MINIMAL, "fields are quoted"
-    return csv.QUOTE_NONE, None
+    return csv.QUOTE_NONE, "quotes are part of the text (the fields are not quoted)"
 
 
 def is_number(s: str, decimal: str = ".") -> bool:
@@ -216,11 +225,11 @@ def sniff_header(rows: Sequence[Sequence[str]], decimal: str = ".") -> tuple[boo
 
 def detect_image_column(frame: pd.DataFrame) -> str | None:
     """The first column whose non-empty values are image paths or ``@array:`` references."""
-    for name in frame.columns:
-        col = frame[name]
-        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
+    head = frame.head(400).to_numpy(dtype=object)
+    for j, (name, dtype) in enumerate(zip(frame.columns, frame.dtypes)):
+        if not (dtype == object or pd.api.types.is_string_dtype(dtype)):
             continue
-        values = [v for v in col.dropna().head(200)]
+        values = [v for v in head[:, j] if v is not None and not (isinstance(v, float) and v != v)][:200]
         if not values:
             continue
         hits = sum(isinstance(v, str) and _is_image_ref(v) for v in values)

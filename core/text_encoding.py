@@ -21,9 +21,7 @@ _BOMS = (  # UTF-32 first: its little-endian mark starts with the UTF-16 one
     (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16-LE with BOM"),
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16-BE with BOM"),
 )
-_UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _WESTERN = "cp1252"
 _MAX_CHAOS = 0.1          # charset-normalizer "mess" ratio above which a decoding is implausible
 _NEAR_CHAOS = 0.05        # candidates this close to the best one compete with it
@@ -157,9 +155,14 @@ def _reject_binary(path: Path, raw: bytes) -> None:
 def _non_ascii_lines(raw: bytes) -> bytes:
     """The lines holding bytes >= 0x80 (what the detector has to decide on), up to 1 MB."""
     out, size = [], 0
-    for m in re.finditer(rb"[^\n]*[\x80-\xff][^\n]*", raw):
-        out.append(m.group())
-        size += len(m.group()) + 1
+    for m in _HIGH_BYTE.finditer(raw):
+        if out and m.start() < line_end:
+            continue
+        start = raw.rfind(b"\n", 0, m.start()) + 1
+        end = raw.find(b"\n", m.start())
+        line_end = end if end >= 0 else len(raw)
+        out.append(raw[start:line_end])
+        size += line_end - start + 1
         if size > _PROBE_BYTES:
             break
     return b"\n".join(out)
@@ -172,24 +175,25 @@ def _decode_legacy(path: Path, raw: bytes, first_bad: int) -> DecodedText:
     line = line_of(raw, first_bad)
     shown = _line_bytes(raw, first_bad)
     where = f"line {line} has the byte(s) {raw[first_bad:first_bad + 4]!r} in {shown[:80]!r}"
-    valid = len(_UTF8_MULTIBYTE.findall(raw))
-    invalid = raw.decode("utf-8", errors="replace").count("\ufffd")
-    if valid and valid >= 0.1 * invalid:
-        raise DataError(
-            f"{path} mixes text encodings: it holds {valid} UTF-8 characters, but {where}, which "
-            f"is not UTF-8. Reading it either way would garble part of the text. Save the whole "
-            f"file in one encoding (UTF-8 is best) and import again, or pass --encoding to read "
-            "it in one encoding anyway."
-        )
     probe = _non_ascii_lines(raw)
-    results = list(from_bytes(probe))
+    utf8_line = _mixed_with_utf8(probe)
+    if utf8_line is not None:
+        raise DataError(
+            f"{path} mixes text encodings: some lines are UTF-8 (such as {utf8_line!r}), but "
+            f"{where}, which is not UTF-8. Reading it either way would garble part of the text. "
+            "Save the whole file in one encoding (UTF-8 is best) and import again, or pass "
+            "--encoding to read it in one encoding anyway."
+        )
+    results = [r for r in from_bytes(probe) if not r.encoding.startswith("utf")]
     western = next((r for r in results if _WESTERN in r.could_be_from_charset), None)
     why = ""
     if western is not None and western.chaos <= _MAX_CHAOS:
         codec, name = _WESTERN, "cp1252 (Windows Western European, a superset of Latin-1)"
         others = _differing(probe, codec, [r for r in results if r.chaos <= western.chaos + _NEAR_CHAOS])
         if others:
-            why = f"; it could also be {', '.join(others[:4])}: pass --encoding if letters look wrong"
+            mine, theirs = _first_difference(probe, codec, others[0])
+            why = (f"; it could also be {', '.join(others[:4])} ({others[0]} would read {theirs!r} "
+                   f"where cp1252 reads {mine!r}): pass --encoding if letters look wrong")
     else:
         codec = _confident_other(probe, results)
         if codec is None:
@@ -201,13 +205,29 @@ def _decode_legacy(path: Path, raw: bytes, first_bad: int) -> DecodedText:
             )
         name = codec
     text = _strict(path, raw, codec, codec)
-    start = len(raw[:first_bad].decode("ascii", errors="replace"))
-    snippet = text[max(0, start - 20):start + 20].splitlines()[0] if text else ""
+    snippet = shown.decode(codec, errors="replace")[:60]
     return DecodedText(
         text, codec,
         f"{name}, detected by charset-normalizer; the file is not valid UTF-8 (first at line "
         f"{line}: {snippet!r}){why}",
     )
+
+
+def _mixed_with_utf8(probe: bytes) -> str | None:
+    """A non-ASCII line that is valid UTF-8 when others are not (1 in 10 or more), else None.
+
+    Lines in a legacy encoding are almost never valid UTF-8 by accident, so such lines mean
+    the file was put together from files saved in different encodings.
+    """
+    valid, invalid = [], 0
+    for line in probe.split(b"\n"):
+        try:
+            valid.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            invalid += 1
+    if valid and len(valid) >= 0.1 * invalid:
+        return valid[0].rstrip("\r")[:60]
+    return None
 
 
 def _differing(probe: bytes, chosen: str, results: list) -> list[str]:
@@ -221,6 +241,16 @@ def _differing(probe: bytes, chosen: str, results: list) -> list[str]:
         except (UnicodeDecodeError, LookupError):
             continue
     return out
+
+
+def _first_difference(probe: bytes, a: str, b: str) -> tuple[str, str]:
+    """The first word that codecs ``a`` and ``b`` decode differently, as each reads it."""
+    for line in probe.split(b"\n"):
+        wa, wb = line.decode(a, errors="replace").split(), line.decode(b, errors="replace").split()
+        for x, y in zip(wa, wb):
+            if x != y:
+                return x[:30], y[:30]
+    return "", ""
 
 
 def _confident_other(probe: bytes, results: list) -> str | None:
