@@ -87,7 +87,7 @@ def read_table(
         return _read_npz(p)
     rows_read, mark = None, "."
     if fmt == "parquet":
-        frame = read_parquet(p)
+        frame = read_parquet(p, na, decisions)
         rows_read = len(frame)
     else:
         decoded = decode_text(p, p.read_bytes(), encoding)

@@ -24,6 +24,7 @@ from core.sniff import (
 
 NA_LIKE = frozenset({"NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "none", "#N/A", "-"})
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SEP_LINE = re.compile(r"sep=([^\r\n\"])", re.IGNORECASE)
 
 
 @dataclass
@@ -54,8 +55,11 @@ def read_delimited(
             "with a header row naming the columns)."
         )
     notes: list[str] = []
+    text, excel_sep = _excel_sep_line(text)
     if delimiter is not None:
         d, d_reason = delimiter, "given"
+    elif excel_sep is not None:
+        d, d_reason = excel_sep, "from the 'sep=' line Excel writes first; that line is skipped"
     else:
         d, d_reason = sniff_delimiter(text, hint)
     if d is None:
@@ -70,7 +74,7 @@ def read_delimited(
             notes.append(q_reason)
     rows, empty_lines = _drop_empty(rows)
     if empty_lines:
-        notes.append(f"{len(empty_lines)} rows with every cell empty skipped ({_lines(empty_lines)})")
+        notes.append(f"{_n(len(empty_lines), 'row')} with every cell empty or blank skipped ({_lines(empty_lines)})")
     cells = [r for _, r in rows]
     mark, col, example = sniff_decimal(cells[1:], d or ",")
     given_decimal = decimal
@@ -98,6 +102,10 @@ def read_delimited(
                      "cells are kept as written")
     return Delimited(frame=frame, delimiter=d, decimal=decimal, rows_read=len(data_cells),
                      header=header, decisions=notes)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _lines(numbers: Sequence[int], limit: int = 5) -> str:
@@ -171,17 +179,26 @@ def _drop_empty(rows: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, list
     """Records with at least one non-empty cell, and the lines of skipped all-empty ones.
 
     A blank line is not a row at all; a row of only delimiters (``;;;``, as spreadsheets write
-    empty rows) is skipped and reported.
+    empty rows) or of only spaces is skipped and reported.
     """
     kept, empty = [], []
     for line, row in rows:
-        if not row:
+        if not row or row == [""]:
             continue
-        if any(row):
+        if any(c.strip() for c in row):
             kept.append((line, row))
-        elif len(row) > 1:
+        else:
             empty.append(line)
     return kept, empty
+
+
+def _excel_sep_line(text: str) -> tuple[str, str | None]:
+    """A first line ``sep=;`` (Excel's delimiter hint) blanked out, and its delimiter."""
+    first, newline, rest = text.partition("\n")
+    m = _SEP_LINE.fullmatch(first.rstrip("\r"))
+    if m is None:
+        return text, None
+    return newline + rest, m.group(1)  # the line stays, empty, so line numbers do not move
 
 
 def _check_widths(
@@ -213,9 +230,9 @@ def _check_widths(
             short += 1
         out.append(row)
     if short:
-        notes.append(f"{short} rows have fewer than {width} fields; the missing fields are empty")
+        notes.append(f"{_n(short, 'row')} {'has' if short == 1 else 'have'} fewer than {width} fields; the missing fields are empty")
     if trimmed:
-        notes.append(f"{trimmed} rows end in extra empty fields beyond the {width} columns; ignored")
+        notes.append(f"{_n(trimmed, 'row')} {'ends' if trimmed == 1 else 'end'} in extra empty fields beyond the {width} columns; ignored")
     return width, out, notes
 
 
@@ -243,15 +260,16 @@ def _column_names(
             names.append(None)
             dropped.append(str(j + 1))
     if dropped:
-        notes.append(f"{len(dropped)} columns with no name and no values dropped "
+        notes.append(f"{_n(len(dropped), 'column')} with no name and no values dropped "
                      f"(column{'s' if len(dropped) > 1 else ''} {', '.join(dropped[:10])})")
     if named:
         notes.append(f"columns with no name in the header but with values named {', '.join(named)}")
-    return _unique(names, notes)
+    return unique_names(names, notes)
 
 
-def _unique(names: list[str | None], notes: list[str]) -> list[str | None]:
-    """Repeated names become ``x``, ``x_2``, ``x_3`` (never clashing with another name)."""
+def unique_names(names: list[str | None], notes: list[str]) -> list[str | None]:
+    """Repeated names become ``x``, ``x_2``, ``x_3`` (never clashing with another name);
+    None entries (columns to drop) are kept as they are. The renaming is said in ``notes``."""
     taken = {n for n in names if n is not None}
     seen: set[str] = set()
     out: list[str | None] = []

@@ -33,7 +33,12 @@ def read_json_records(
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            records = json.loads(stripped)
+            records = json.loads(stripped, object_pairs_hook=_no_duplicate_keys)
+        except _DuplicateKey as dup:
+            raise DataError(
+                f"{path}: the key {dup.key!r} appears twice in one object; JSON readers would "
+                "silently keep only the last value. Rename or remove one of them and import again."
+            ) from None
         except json.JSONDecodeError as exc:
             line = exc.lineno + text[:len(text) - len(stripped)].count("\n")
             raise DataError(
@@ -50,7 +55,13 @@ def read_json_records(
             if not line.strip():
                 continue
             try:
-                lines.append((lineno, json.loads(line)))
+                lines.append((lineno, json.loads(line, object_pairs_hook=_no_duplicate_keys)))
+            except _DuplicateKey as dup:
+                raise DataError(
+                    f"{path}, line {lineno}: the key {dup.key!r} appears twice in one object; "
+                    "JSON readers would silently keep only the last value. Rename or remove one "
+                    "of them and import again."
+                ) from None
             except json.JSONDecodeError as exc:
                 raise DataError(
                     f"{path}, line {lineno}: invalid JSON ({exc.msg} at character {exc.colno}). Each "
@@ -69,6 +80,21 @@ def read_json_records(
     if not lines:
         raise DataError(f"{path} holds no JSON objects. Put one object per line and import again.")
     return _typed_frame([r for _, r in lines], set(na_values), decisions, path), len(lines)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
 
 
 def _check_surrogates(path: Path, where: str, lineno: int, rec: dict) -> None:
@@ -130,13 +156,22 @@ def _typed_column(values: list[Any]) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file with its Arrow types kept; DataError when it cannot be read or is empty."""
+def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str] | None = None
+                 ) -> pd.DataFrame:
+    """A Parquet file with its Arrow types kept; DataError when it cannot be read or is empty.
+
+    Text cells equal to a ``na_values`` entry become None; repeated column names are made
+    unique (``x``, ``x_2``); both are said in ``decisions``.
+    """
+    from core.read_delimited import unique_names
+
+    notes: list[str] = [] if decisions is None else decisions
+    na = set(na_values)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()
         frame = table.to_pandas()
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
         raise DataError(
@@ -148,9 +183,13 @@ def read_parquet(path: Path) -> pd.DataFrame:
     frame = frame.reset_index(drop=frame.index.name is None)
     schema = {f.name: f.type for f in table.schema}
     columns = {}
+    said: list[str] = []
+    raw_names = [str(c) if str(c) != "" else f"Unnamed: {i}" for i, c in enumerate(frame.columns)]
+    names = unique_names(raw_names, said)
+    na_hits = 0
     for i, name in enumerate(frame.columns):
-        s = frame[name]
-        typ = schema.get(name)
+        s = frame.iloc[:, i]
+        typ = schema.get(name) if list(frame.columns).count(name) == 1 else None
         if typ is not None and pa.types.is_dictionary(typ):
             typ = typ.value_type
         if typ is not None and pa.types.is_integer(typ) and s.isna().any():
@@ -160,7 +199,16 @@ def read_parquet(path: Path) -> pd.DataFrame:
             s = pd.Series([v.tolist() if isinstance(v, np.ndarray) else v for v in s], dtype=object)
         elif isinstance(s.dtype, (pd.CategoricalDtype, pd.StringDtype)):
             s = pd.Series([None if _missing(v) else v for v in s.astype(object)], dtype=object)
-        columns[str(name) if str(name) != "" else f"Unnamed: {i}"] = s.reset_index(drop=True)
+        if na and s.dtype == object:
+            hit = s.map(lambda v: isinstance(v, str) and v in na).to_numpy(dtype=bool)
+            if hit.any():
+                na_hits += int(hit.sum())
+                s = s.where(~hit, None)
+        columns[names[i]] = s.reset_index(drop=True)
+    notes += [f"{path.name}: {n}" for n in said]
+    if na:
+        notes.append(f"{path.name}: {na_hits} text cells equal to "
+                     f"{', '.join(repr(v) for v in sorted(na))} read as missing (--na-values)")
     return pd.DataFrame(columns)
 
 

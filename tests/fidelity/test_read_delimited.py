@@ -184,7 +184,7 @@ def test_row_of_empty_cells_is_skipped_and_said(tmp_path):
     table = read_table(p)
     assert table.frame.values.tolist() == [["1", "2", "3"], ["4", "5", "6"]]
     assert table.rows_read == 2
-    assert "1 rows with every cell empty skipped (line 3)" in table.decisions[1]
+    assert "1 row with every cell empty or blank skipped (line 3)" in table.decisions[1]
 
 
 def test_short_rows_padded_and_extra_empty_fields_ignored(tmp_path):
@@ -192,8 +192,8 @@ def test_short_rows_padded_and_extra_empty_fields_ignored(tmp_path):
     p.write_text("a,b,c\n1,2\n3,4,5,,\n6,7,8\n")
     table = read_table(p)
     assert table.frame.values.tolist() == [["1", "2", None], ["3", "4", "5"], ["6", "7", "8"]]
-    assert "1 rows have fewer than 3 fields" in table.decisions[1]
-    assert "1 rows end in extra empty fields" in table.decisions[1]
+    assert "1 row has fewer than 3 fields" in table.decisions[1]
+    assert "1 row ends in extra empty fields" in table.decisions[1]
 
 
 def test_extra_nonempty_field_still_refused(tmp_path):
@@ -256,3 +256,30 @@ def test_ids_and_labels_stay_text_as_written(tmp_path, value):
     table = read_table(p)
     assert table.frame["id"][0] == value and table.frame["label"][0] == value
     assert table.frame["id"].dtype == object
+
+
+def test_excel_sep_line_sets_the_delimiter_and_keeps_line_numbers(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("sep=;\r\nid;text\r\n1;a,b\r\n2;c\r\n")
+    table = read_table(p)
+    assert table.frame.to_dict("list") == {"id": ["1", "2"], "text": ["a,b", "c"]}
+    assert "from the 'sep=' line Excel writes first" in table.decisions[1]
+    p.write_text('sep=;\nid;text\n1;"open\n2;"b"\n')
+    with pytest.raises(DataError, match="x.csv, line 3: the quoted field"):
+        read_table(p)
+
+
+@pytest.mark.parametrize("raw", [b"id,text\r1,a\r2,b\r", b"id,text\n1,a\n2,b", b"id,text\r\n1,a\r\n2,b\r\n"],
+                         ids=["cr-only", "no-final-newline", "crlf"])
+def test_line_endings(tmp_path, raw):
+    p = tmp_path / "e.csv"
+    p.write_bytes(raw)
+    assert read_table(p).frame.to_dict("list") == {"id": ["1", "2"], "text": ["a", "b"]}
+
+
+def test_blank_looking_rows_are_skipped_and_said(tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_text("id,text\n1,a\n   \n , \n2,b\n")
+    table = read_table(p)
+    assert table.frame["id"].tolist() == ["1", "2"] and table.rows_read == 2
+    assert "2 rows with every cell empty or blank skipped (lines 3, 4)" in table.decisions[1]

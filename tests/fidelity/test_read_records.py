@@ -100,3 +100,26 @@ def test_parquet_written_by_pandas_with_an_index(tmp_path):
     p = tmp_path / "d.parquet"
     pd.DataFrame({"text": ["a", "b"]}, index=pd.Index(["r1", "r2"], name="key")).to_parquet(p)
     assert read_table(p).frame.to_dict("list") == {"key": ["r1", "r2"], "text": ["a", "b"]}
+
+
+@pytest.mark.parametrize("text,where", [
+    ('{"id": "a", "label": "x"}\n{"id": "b", "label": "x", "label": "y"}\n', "d.jsonl, line 2"),
+    ('[{"id": "a", "id": "b"}]', "d.jsonl: the key 'id'"),
+])
+def test_json_duplicate_key_refused(tmp_path, text, where):
+    p = tmp_path / "d.jsonl"
+    p.write_text(text)
+    with pytest.raises(DataError) as info:
+        read_table(p)
+    assert where in str(info.value) and "appears twice" in str(info.value)
+
+
+def test_parquet_duplicate_names_and_na_values(tmp_path):
+    p = tmp_path / "d.parquet"
+    t = pa.Table.from_arrays([pa.array(["1", "2"]), pa.array(["NA", "b"]), pa.array([5, 6])],
+                             names=["x", "x", "n"])
+    pq.write_table(t, p)
+    table = read_table(p, na_values=["NA"])
+    assert table.frame.to_dict("list") == {"x": ["1", "2"], "x_2": [None, "b"], "n": [5, 6]}
+    assert any("'x' -> 'x_2'" in d for d in table.decisions)
+    assert any("1 text cells equal to 'NA' read as missing" in d for d in table.decisions)
