@@ -69,7 +69,9 @@ def read_table(
             raise DataError(f"{exc}. Fix --delimiter and import {p} again.") from exc
     if decimal is not None and decimal not in DECIMAL_MARKS:
         raise DataError(f"Decimal mark '{decimal}' is not supported: use '.' or ','.")
-    na = tuple(str(v) for v in na_values if str(v) != "")
+    if isinstance(na_values, str):
+        na_values = [na_values]
+    na = tuple(dict.fromkeys(str(v) for v in na_values if str(v) != ""))
     decisions: list[str] = []
     if p.is_dir():
         if format not in (None, "image_folder"):
