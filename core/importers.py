@@ -134,7 +134,8 @@ def _kind(p: Path) -> str:
 def _delimited_summary(p: Path, read: Delimited, encoding: str) -> str:
     n = read.frame.shape[1]
     if read.delimiter is None:
-        layout = "one column of text (col0)"
+        layout = "one column of text " + (
+            f"with a header row ('{read.frame.columns[0]}')" if read.header else "(named col0)")
     else:
         names = "col0" if n == 1 else f"col0..col{n - 1}"
         header = "with a header row" if read.header else f"without a header row (columns named {names})"

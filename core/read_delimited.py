@@ -74,13 +74,19 @@ def read_delimited(
             notes.append(q_reason)
     rows, empty_lines = _drop_empty(rows)
     if empty_lines:
-        notes.append(f"{_n(len(empty_lines), 'row')} with every cell empty or blank skipped ({_lines(empty_lines)})")
+        notes.append(f"{_n(len(empty_lines), 'row')} with every cell empty or blank skipped "
+                     f"({_lines(empty_lines)})")
+    if not rows:
+        raise DataError(
+            f"{path} holds no data: every row is empty. Choose the file that holds your data "
+            "(one row per sample, with a header row naming the columns)."
+        )
     cells = [r for _, r in rows]
     mark, col, example = sniff_decimal(cells[1:], d or ",")
     given_decimal = decimal
     if decimal is None:
         decimal = mark
-    header, h_reason = sniff_header(cells, decimal) if d is not None else (False, "one column")
+    header, h_reason = sniff_header(cells, decimal)
     notes.append(("header row" if header else "no header row") + f" ({h_reason})")
     head = rows[0][1] if header else []
     data = rows[1:] if header else rows
@@ -230,9 +236,11 @@ def _check_widths(
             short += 1
         out.append(row)
     if short:
-        notes.append(f"{_n(short, 'row')} {'has' if short == 1 else 'have'} fewer than {width} fields; the missing fields are empty")
+        notes.append(f"{_n(short, 'row')} {'has' if short == 1 else 'have'} fewer than {width} "
+                     "fields; the missing fields are empty")
     if trimmed:
-        notes.append(f"{_n(trimmed, 'row')} {'ends' if trimmed == 1 else 'end'} in extra empty fields beyond the {width} columns; ignored")
+        notes.append(f"{_n(trimmed, 'row')} {'ends' if trimmed == 1 else 'end'} in extra empty "
+                     f"fields beyond the {width} columns; ignored")
     return width, out, notes
 
 

@@ -179,7 +179,8 @@ def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str]
             "damaged or not Parquet at all: export it again, or save the table as CSV."
         ) from exc
     if frame.shape[0] == 0:
-        raise DataError(f"{path} has columns ({', '.join(map(str, frame.columns))}) but no rows. Import a table with data.")
+        raise DataError(f"{path} has columns ({', '.join(map(str, frame.columns))}) but no rows. "
+                        "Import a table with data.")
     frame = frame.reset_index(drop=frame.index.name is None)
     schema = {f.name: f.type for f in table.schema}
     columns = {}

@@ -69,7 +69,7 @@ def _field_counts(text: str, delimiter: str, quoting: int) -> list[int]:
     counts = []
     try:
         for row in records(text, delimiter, quoting):
-            if any(row):
+            if len(row) > 1 or any(row):
                 counts.append(len(row))
                 if len(counts) >= _SAMPLE_ROWS:
                     break

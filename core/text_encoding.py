@@ -87,7 +87,8 @@ def _decode_given(path: Path, raw: bytes, encoding: str) -> DecodedText:
         ) from exc
     text = _strict(path, raw, encoding, encoding, given=True)
     bom = text.startswith("\ufeff")
-    return DecodedText(text[1:] if bom else text, codec, f"{encoding} (given{'; BOM dropped' if bom else ''})")
+    said = f"{encoding} (given{'; BOM dropped' if bom else ''})"
+    return DecodedText(text[1:] if bom else text, codec, said)
 
 
 def _strict(path: Path, raw: bytes, codec: str, name: str, given: bool = False) -> str:
@@ -154,9 +155,9 @@ def _reject_binary(path: Path, raw: bytes) -> None:
 
 def _non_ascii_lines(raw: bytes) -> bytes:
     """The lines holding bytes >= 0x80 (what the detector has to decide on), up to 1 MB."""
-    out, size = [], 0
+    out, size, line_end = [], 0, -1
     for m in _HIGH_BYTE.finditer(raw):
-        if out and m.start() < line_end:
+        if m.start() < line_end:
             continue
         start = raw.rfind(b"\n", 0, m.start()) + 1
         end = raw.find(b"\n", m.start())

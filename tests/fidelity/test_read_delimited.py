@@ -283,3 +283,18 @@ def test_blank_looking_rows_are_skipped_and_said(tmp_path):
     table = read_table(p)
     assert table.frame["id"].tolist() == ["1", "2"] and table.rows_read == 2
     assert "2 rows with every cell empty or blank skipped (lines 3, 4)" in table.decisions[1]
+
+
+def test_file_of_empty_rows_is_refused(tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_text(";;;\n;;;\n")
+    with pytest.raises(DataError, match="e.csv holds no data: every row is empty"):
+        read_table(p)
+
+
+def test_one_column_of_text_with_a_header(tmp_path):
+    p = tmp_path / "notes"
+    p.write_text('text\nhello there, my friend "quoted"\nanother sentence here\n')
+    table = read_table(p)
+    assert table.frame.to_dict("list") == {"text": ['hello there, my friend "quoted"', "another sentence here"]}
+    assert "one column of text with a header row ('text')" in table.decisions[0]
