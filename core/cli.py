@@ -30,6 +30,29 @@ def _csv_list(s: str | None) -> list[str] | None:
     return None if s is None else [x.strip() for x in s.split(",") if x.strip()]
 
 
+def read_options(a: argparse.Namespace) -> dict[str, Any]:
+    """--delimiter, --decimal and --na-values as keywords for ``core.importers.read_table``."""
+    out: dict[str, Any] = {}
+    if getattr(a, "delimiter", None) is not None:
+        out["delimiter"] = a.delimiter
+    if getattr(a, "decimal", None) is not None:
+        out["decimal"] = a.decimal
+    if getattr(a, "na_values", None):
+        out["na_values"] = tuple(_csv_list(a.na_values) or ())
+    return out
+
+
+def add_read_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of how a text table is read, shared by 'new' and 'simulate'."""
+    p.add_argument("--delimiter", help="field delimiter of a text table: , ; | or tab "
+                   "(default: detected whatever the file extension)")
+    p.add_argument("--decimal", choices=[".", ","], help="decimal mark of numbers in the file "
+                   "(default: ',' when a semicolon file writes numbers like 0,5, else '.')")
+    p.add_argument("--na-values", metavar="A,B,C", help="comma-separated cell values to read as "
+                   "missing besides empty cells, e.g. NA,null (default: only empty cells; 'NA', "
+                   "'None', 'null', 'nan' are ordinary values)")
+
+
 def _jsonable(v: Any) -> Any:
     if isinstance(v, float) and math.isnan(v):
         return None
@@ -53,7 +76,7 @@ def cmd_new(a: argparse.Namespace) -> int:
             feature_columns=_csv_list(a.feature_columns), tasks=a.task or (),
             multilabel=a.multilabel or (), import_labels=a.import_labels,
             model=a.model, model_params=parse_key_values(a.model_params), strategy=a.strategy,
-            feature_config=fc, settings=settings, progress=prog,
+            feature_config=fc, settings=settings, progress=prog, read_options=read_options(a),
         )
     for d in proj.decisions:
         print(f"  - {d}")
@@ -298,7 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("project", help="the new project folder")
     n.add_argument("--data", required=True, help="CSV/TSV/Parquet/JSONL file, image folder or .npz")
     n.add_argument("--format", help="csv, tsv, parquet, jsonl, image_folder, metadata, npz (default: detect)")
-    n.add_argument("--encoding", help="text encoding (default: detect)")
+    n.add_argument("--encoding", help="text encoding, e.g. utf-8, cp1252, shift_jis (default: "
+                   "detected; a file whose encoding cannot be decided is refused)")
+    add_read_arguments(n)
     n.add_argument("--id-column")
     n.add_argument("--text-column", action="append", help="a text column (repeatable)")
     n.add_argument("--image-column")

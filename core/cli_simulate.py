@@ -36,6 +36,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="Table, image folder or .npz with the labels.")
     p.add_argument("--label-column", required=True, help="Column holding the known labels.")
     p.add_argument("--format", default=None, help="Input format (default: from the file).")
+    p.add_argument("--encoding", default=None, help="Text encoding (default: detected).")
+    from core.cli import add_read_arguments
+
+    add_read_arguments(p)
     p.add_argument("--id-column", default=None)
     p.add_argument("--text-column", action="append", default=[], dest="text_columns",
                    help="Text column (repeatable).")
@@ -121,7 +125,10 @@ def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any
     from core.importers import read_table
     from core.spec import FeatureConfig
 
-    table = read_table(args.data, format=args.format, image_column=args.image_column)
+    from core.cli import read_options
+
+    table = read_table(args.data, format=args.format, encoding=getattr(args, "encoding", None),
+                       image_column=args.image_column, **read_options(args))
     if args.label_column not in table.frame.columns:
         raise DataError(
             f"Label column '{args.label_column}' is not in {args.data}. Available columns: "

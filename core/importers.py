@@ -7,26 +7,29 @@ the line or column.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from core.errors import DataError
+from core.read_delimited import Delimited, read_delimited
+from core.read_records import read_json_records, read_parquet
 from core.sniff import (
-    ARRAY_REF_PREFIX, IMAGE_EXTENSIONS, check_field_counts, decode_text, detect_image_column,
-    sniff_dialect,
+    ARRAY_REF_PREFIX, IMAGE_EXTENSIONS, delimiter_name, detect_image_column, parse_delimiter,
 )
 from core.spec import ImportedTable
+from core.text_encoding import decode_text
 
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "image_folder", "metadata", "npz")
 _EXTENSION_FORMATS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".npz": "npz",
 }
+DECIMAL_MARKS = (".", ",")
 
 
 def read_table(
@@ -34,8 +37,19 @@ def read_table(
     format: str | None = None,
     encoding: str | None = None,
     image_column: str | None = None,
+    *,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    na_values: Sequence[str] = (),
 ) -> ImportedTable:
-    """Read a table, image folder or .npz archive; every guess goes into ``decisions``."""
+    """Read a table, image folder or .npz archive as written; every guess goes into ``decisions``.
+
+    Delimited text: every cell a ``str`` exactly as written, only an empty cell (or one equal to
+    a ``na_values`` entry) None; ``delimiter`` (``;``, ``tab``...), ``decimal`` (``.`` or ``,``)
+    and ``encoding`` override the detection. JSON and Parquet keep their own types. The table's
+    ``rows_read`` is the number of data rows (records) read. Raises DataError naming the file
+    and line or column for anything that cannot be read faithfully.
+    """
     p = Path(path).expanduser()
     if not p.exists():
         where = p.parent if str(p.parent) else Path(".")
@@ -48,6 +62,16 @@ def read_table(
             f"Unknown import format '{format}' for {p}. Use one of: {', '.join(FORMATS)}, "
             "or leave the format out to detect it from the file."
         )
+    if delimiter is not None:
+        try:
+            delimiter = parse_delimiter(delimiter)
+        except ValueError as exc:
+            raise DataError(f"{exc}. Fix --delimiter and import {p} again.") from exc
+    if decimal is not None and decimal not in DECIMAL_MARKS:
+        raise DataError(f"Decimal mark '{decimal}' is not supported: use '.' or ','.")
+    if isinstance(na_values, str):
+        na_values = [na_values]
+    na = tuple(dict.fromkeys(str(v) for v in na_values if str(v) != ""))
     decisions: list[str] = []
     if p.is_dir():
         if format not in (None, "image_folder"):
@@ -58,22 +82,31 @@ def read_table(
         return _read_image_folder(p)
     fmt = None if format == "metadata" else format
     if fmt is None:
-        fmt = _EXTENSION_FORMATS.get(p.suffix.lower())
-        if fmt is None:
-            fmt = _sniff_format(p, decisions)
+        fmt = _EXTENSION_FORMATS.get(p.suffix.lower()) or _sniff_binary_format(p, decisions)
     if fmt == "image_folder":
         raise DataError(f"{p} is a file; format image_folder needs a folder of images.")
     if fmt == "npz":
         return _read_npz(p)
+    rows_read, mark = None, "."
     if fmt == "parquet":
-        frame = _read_parquet(p)
-    elif fmt == "jsonl":
-        frame = _read_jsonl(p, encoding, decisions)
+        frame = read_parquet(p, na, decisions)
+        rows_read = len(frame)
     else:
-        default_delim = {"csv": ",", "tsv": "\t"}.get(fmt)
-        frame, fmt = _read_delimited(p, encoding, default_delim, decisions)
-    frame.columns = _clean_column_names(frame.columns)
-    table = ImportedTable(frame=frame, source=str(path), format=fmt, decisions=decisions)
+        decoded = decode_text(p, p.read_bytes(), encoding)
+        if fmt is None:
+            fmt = _sniff_text_format(p, decoded.text, decisions)
+        if fmt == "jsonl":
+            frame, rows_read = read_json_records(p, decoded.text, na, decisions, decoded.description)
+        else:
+            hint = {"csv": ",", "tsv": "\t"}.get(fmt)
+            read = read_delimited(p, decoded.text, hint=hint, delimiter=delimiter, decimal=decimal,
+                                  na_values=na)
+            frame, rows_read, mark = read.frame, read.rows_read, read.decimal
+            fmt = "tsv" if read.delimiter == "\t" else "csv"
+            decisions.append(_delimited_summary(p, read, decoded.description))
+            decisions.append(f"{p.name}: " + "; ".join(read.decisions))
+    table = ImportedTable(frame=frame, source=str(path), format=fmt, decisions=decisions,
+                          rows_read=rows_read, decimal=decimal or mark, na_values=na)
     column = image_column or detect_image_column(frame)
     if image_column is not None and image_column not in frame.columns:
         raise DataError(
@@ -90,150 +123,55 @@ def read_table(
     return table
 
 
-def _clean_column_names(columns: pd.Index) -> list[str]:
-    out, seen = [], set()
-    for i, c in enumerate(columns):
-        name = str(c).strip() or f"col{i}"
-        while name in seen:
-            name = f"{name}_{i}"
-        seen.add(name)
-        out.append(name)
-    return out
+def _kind(p: Path) -> str:
+    if not p.suffix:
+        return "no extension"
+    if p.suffix.lower() in _EXTENSION_FORMATS:
+        return f"extension {p.suffix}"
+    return f"unknown extension '{p.suffix}'"
 
 
-def _sniff_format(p: Path, decisions: list[str]) -> str:
-    """Format of a file with no known extension: by its first bytes."""
+def _delimited_summary(p: Path, read: Delimited, encoding: str) -> str:
+    n = read.frame.shape[1]
+    if read.delimiter is None:
+        layout = "one column of text " + (
+            f"with a header row ('{read.frame.columns[0]}')" if read.header else "(named col0)")
+    else:
+        names = "col0" if n == 1 else f"col0..col{n - 1}"
+        header = "with a header row" if read.header else f"without a header row (columns named {names})"
+        layout = f"{delimiter_name(read.delimiter)}-separated {header}"
+    return f"{p.name}: {_kind(p)}; read {read.rows_read} data rows as {layout}, encoding {encoding}"
+
+
+def _sniff_binary_format(p: Path, decisions: list[str]) -> str | None:
+    """Parquet or .npz by magic bytes for a file without a known extension; else None (text)."""
     with open(p, "rb") as fh:
-        head = fh.read(4096)
-    kind = "no extension" if not p.suffix else f"unknown extension '{p.suffix}'"
+        head = fh.read(8)
     if head.startswith(b"PAR1"):
-        decisions.append(f"{p.name}: {kind}; Parquet magic bytes found")
+        decisions.append(f"{p.name}: {_kind(p)}; Parquet magic bytes found")
         return "parquet"
     if head.startswith(b"PK\x03\x04"):
         try:
             with np.load(p, allow_pickle=False) as z:
                 z.files  # noqa: B018 - opening proves it is an .npz
-            decisions.append(f"{p.name}: {kind}; read as a NumPy .npz archive")
+            decisions.append(f"{p.name}: {_kind(p)}; read as a NumPy .npz archive")
             return "npz"
         except (OSError, ValueError):
             pass
-    stripped = head.lstrip()
-    if stripped.startswith(b"{"):
-        first = stripped.split(b"\n", 1)[0]
+    return None
+
+
+def _sniff_text_format(p: Path, text: str, decisions: list[str]) -> str:
+    """JSON lines when the first non-blank line is a JSON object; else delimited text."""
+    first = next((ln for ln in text.split("\n") if ln.strip()), "").strip()
+    if first.startswith("{"):
         try:
             if isinstance(json.loads(first), dict):
-                decisions.append(f"{p.name}: {kind}; lines are JSON objects, read as JSON lines")
+                decisions.append(f"{p.name}: {_kind(p)}; lines are JSON objects, read as JSON lines")
                 return "jsonl"
         except ValueError:
             pass
     return "delimited"
-
-
-def _read_delimited(
-    p: Path, encoding: str | None, default_delim: str | None, decisions: list[str]
-) -> tuple[pd.DataFrame, str]:
-    """CSV/TSV/other delimited text, with sniffed dialect, checked field counts."""
-    raw = p.read_bytes()
-    text, used = decode_text(p, raw, encoding)
-    if not text.strip():
-        raise DataError(
-            f"{p} is empty. Choose the file that holds your data (one row per sample, "
-            "with a header row naming the columns)."
-        )
-    dialect = sniff_dialect(text, default_delim)
-    try:
-        expected, short = check_field_counts(p, text, dialect)
-    except DataError:
-        if default_delim is not None or "\t" in text:
-            raise
-        # A sniffed delimiter that splits rows unevenly in a tab-free file: free text, one column.
-        dialect = sniff_dialect(text, "\t")
-        expected, short = check_field_counts(p, text, dialect)
-        decisions.append(f"{p.name}: rows split unevenly on the sniffed delimiter; read as one column of text")
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=dialect.delimiter, quoting=dialect.quoting,
-            header=0 if dialect.header else None, skip_blank_lines=True,
-            on_bad_lines="error", engine="c", low_memory=False,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(
-            f"{p} cannot be read as a {dialect.delimiter_name}-separated table: {exc}. "
-            "Check the delimiter and quoting, or pass the format explicitly."
-        ) from exc
-    if not dialect.header:
-        frame.columns = [f"col{i}" for i in range(frame.shape[1])]
-    if frame.shape[0] == 0:
-        raise DataError(
-            f"{p} has a header row ({', '.join(map(str, frame.columns))}) but no data rows. "
-            "Add one row per sample below the header and import again."
-        )
-    fmt = {",": "csv", "\t": "tsv"}.get(dialect.delimiter, "csv")
-    kind = "no extension" if not p.suffix else (
-        f"extension {p.suffix}" if p.suffix.lower() in (".csv", ".tsv", ".tab") else f"unknown extension '{p.suffix}'"
-    )
-    names = "col0" if frame.shape[1] == 1 else f"col0..col{frame.shape[1] - 1}"
-    header = "with a header row" if dialect.header else f"without a header row (columns named {names})"
-    decisions.append(
-        f"{p.name}: {kind}; read as {dialect.delimiter_name}-separated {header}, encoding {used}"
-    )
-    decisions.append(f"{p.name}: " + "; ".join(dialect.reasons))
-    if short:
-        decisions.append(f"{p.name}: {short} rows have fewer than {expected} fields; the missing fields are empty")
-    return frame, fmt
-
-
-def _read_parquet(p: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_parquet(p)
-    except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
-        raise DataError(
-            f"{p} cannot be read as a Parquet file ({type(exc).__name__}: {exc}). It may be "
-            "damaged or not Parquet at all: export it again, or save the table as CSV."
-        ) from exc
-    if frame.shape[0] == 0:
-        raise DataError(f"{p} has columns ({', '.join(map(str, frame.columns))}) but no rows. Import a table with data.")
-    return frame.reset_index(drop=frame.index.name is None)
-
-
-def _read_jsonl(p: Path, encoding: str | None, decisions: list[str]) -> pd.DataFrame:
-    """One JSON object per line (or a .json file holding one list of objects)."""
-    text, used = decode_text(p, p.read_bytes(), encoding)
-    if not text.strip():
-        raise DataError(f"{p} is empty. Choose the file that holds your data (one JSON object per line).")
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            records = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                f"{p}, line {exc.lineno}: invalid JSON ({exc.msg}). Fix that line and import again."
-            ) from exc
-        decisions.append(f"{p.name}: a JSON list of {len(records)} objects, encoding {used}")
-        lines = [(i + 1, r) for i, r in enumerate(records)]
-    else:
-        lines = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                lines.append((lineno, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{p}, line {lineno}: invalid JSON ({exc.msg} at character {exc.colno}). Each "
-                    "line must be one JSON object such as {\"text\": \"...\", \"label\": \"...\"}. "
-                    "Fix or delete that line and import again."
-                ) from exc
-        decisions.append(f"{p.name}: JSON lines, {len(lines)} objects, encoding {used}")
-    for lineno, rec in lines:
-        if not isinstance(rec, dict):
-            raise DataError(
-                f"{p}, line {lineno}: expected a JSON object ({{...}}) but found "
-                f"{type(rec).__name__}. Each line must be one object mapping column names to values."
-            )
-    if not lines:
-        raise DataError(f"{p} holds no JSON objects. Put one object per line and import again.")
-    return pd.DataFrame.from_records([r for _, r in lines])
 
 
 def _read_image_folder(root: Path) -> ImportedTable:
@@ -265,7 +203,7 @@ def _read_image_folder(root: Path) -> ImportedTable:
         )
     return ImportedTable(
         frame=frame, source=str(root), format="image_folder",
-        image_root=str(root.resolve()), decisions=decisions,
+        image_root=str(root.resolve()), decisions=decisions, rows_read=len(paths),
     )
 
 
@@ -305,7 +243,7 @@ def _read_npz(p: Path) -> ImportedTable:
         )
     decisions = []
     ignored = [k for k in keys if k not in (x_key, y_key)]
-    table = ImportedTable(frame=None, source=str(p), format="npz", decisions=decisions)
+    table = ImportedTable(frame=None, source=str(p), format="npz", decisions=decisions, rows_read=n)
     if x.ndim == 3 or (x.ndim == 4 and x.shape[-1] in (1, 3, 4)):
         table.image_array = x
         frame = pd.DataFrame({"image": [f"{ARRAY_REF_PREFIX}{i}" for i in range(n)]})

@@ -77,7 +77,8 @@ class Project(ProjectModelMixin):
     def create(cls, path: str | Path, *, data: str | Path, **options: Any) -> "Project":
         """Import ``data`` into a new project folder; atomic: on error nothing is left behind.
 
-        Options: format, encoding, id_column, text_columns, image_column, feature_columns,
+        Options: format, encoding, read_options (delimiter, decimal, na_values for
+        ``core.importers.read_table``), id_column, text_columns, image_column, feature_columns,
         tasks, multilabel, import_labels, model, model_params, strategy, feature_config,
         settings, progress (see ``core.project_create.create_project``).
         """

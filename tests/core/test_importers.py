@@ -93,7 +93,7 @@ def test_semicolon_file_without_extension(tmp_path):
     p.write_text("name;score;group\nx;1.5;a\ny;2.5;b\nz;3.0;a\n")
     table = read_table(p)
     assert list(table.frame.columns) == ["name", "score", "group"]
-    assert table.frame["score"].tolist() == [1.5, 2.5, 3.0]
+    assert table.frame["score"].tolist() == ["1.5", "2.5", "3.0"]  # text as written (issue 8)
     assert any("semicolon" in d for d in table.decisions)
 
 
@@ -222,11 +222,12 @@ def test_task_forms_and_number_classes(tmp_path):
     p.write_text("text,stars,topic\n" + "".join(f"{t},{float(i % 3 + 1)},{'xy'[i % 2]}\n" for i, t in enumerate(TEXTS * 3)))
     table = read_table(p)
     spec, _ = infer_spec(table, tasks=["rating=stars", "topic:x,y,z"])
-    assert spec.task("rating").classes == ("1", "2", "3") and spec.task("rating").column == "stars"
+    # class names exactly as written in the file ("1.0", not "1"; issue 8)
+    assert spec.task("rating").classes == ("1.0", "2.0", "3.0") and spec.task("rating").column == "stars"
     assert spec.task("topic").classes == ("x", "y", "z") and spec.task("topic").column == "topic"
     assert spec.feature_columns == ()  # task columns are not features
     labels = imported_labels(table, spec)
-    assert (0, "rating", "1") in labels and (1, "topic", "y") in labels
+    assert (0, "rating", "1.0") in labels and (1, "topic", "y") in labels
 
 
 def test_numeric_classes_sort_numerically(tmp_path):
