@@ -108,7 +108,6 @@ def test_sigkill_then_wal_deleted_keeps_labels_of_the_burst(tmp_path):
 # ----------------------------------------------------------------------------- backups
 def test_backup_while_another_process_labels(tmp_path):
     proj = make_project(tmp_path, labels=0)
-    (proj.path / "pool.parquet").write_bytes(b"pool" * 1000)
     np.save(proj.path / "images.npy", np.zeros((3, 4, 4), np.uint8))   # copied as a file
     proj.close()
     child = _spawn(LABELER, str(proj.path), "open")

@@ -49,7 +49,7 @@ def test_read_only_mount_status_export_query_check_work(tmp_path):
                 ro.update_settings(batch_size=3)
             assert info.value.cause == "read_only" and "setting NOT saved" in str(info.value)
             ro.close()
-            assert sorted(os.listdir(proj.path)) == ["cache", "project.sqlite"]
+            assert sorted(os.listdir(proj.path)) == ["cache", "pool.parquet", "project.sqlite"]
         finally:
             remount(disk, "rw")
 
