@@ -27,6 +27,7 @@ from core.training import (
     cv_metrics,
     fit_task_model,
     prediction_summary,
+    fallback_strategy,
     task_outputs,
     wanted_inputs,
 )
@@ -315,9 +316,13 @@ def make_queue(
             snapshot.n_pool, cand, labeled_idx, dense, outputs, rng,
             embeddings=state.embeddings, aggregate=s.aggregate, task_weights=s.task_weights,
         )
-        result = run_strategy(strat, ctx, n_main, params)
         reason = f"chosen by {name}"
         used_name = name
+        fallback = fallback_strategy(strat, outputs)
+        if fallback is not None:    # no committee / samples could be fitted: say so, go on
+            used_name, reason = fallback
+            strat, params = reg.get(used_name), {}
+        result = run_strategy(strat, ctx, n_main, params)
     chosen = [int(i) for i in result.indices]
     scores = [float(x) for x in result.scores]
     items: list[QueueItem] = []

@@ -44,7 +44,8 @@ class Project(ProjectModelMixin):
         self.store = store
         self.spec = DatasetSpec.from_dict(store.get_setting("spec"))
         self.feature_config = FeatureConfig.from_dict(store.get_setting("feature_config", {}))
-        self._settings = Settings.from_dict(store.get_setting("settings", {}))
+        # A damaged setting falls back to its default; the problems are kept for reports.
+        self._settings, self.settings_problems = Settings.load(store.get_setting("settings", {}))
         self.ids: list[str] = store.sample_ids()
         self._index = {sid: i for i, sid in enumerate(self.ids)}
         self._features = None
@@ -332,15 +333,19 @@ class Project(ProjectModelMixin):
         return new
 
     def update_settings(self, **changes: Any) -> Settings:
-        new = self._settings.updated(**changes)
-        if "model" in changes:
-            from core.models import model_info
+        """Check and store changed settings; nothing is stored when a value is refused.
 
-            model_info(new.model)
-        if "strategy" in changes or "strategy_params" in changes:
-            from core.registry import get_strategy
-
-            get_strategy(new.strategy).resolve_params(new.strategy_params)
+        Each value is checked against its type and range, and the model's / strategy's
+        parameters against their typed parameters (ActiveLabError naming the key, the value
+        and what is allowed). A new model or strategy given without its parameters starts
+        from their defaults: the previous parameters belonged to the previous one.
+        """
+        changes = dict(changes)
+        if "model" in changes and changes["model"] != self._settings.model:
+            changes.setdefault("model_params", {})
+        if "strategy" in changes and changes["strategy"] != self._settings.strategy:
+            changes.setdefault("strategy_params", {})
+        new = self._settings.updated(**changes).check_choices(changes)
         self.store.set_setting("settings", new.to_dict())
         old, self._settings = self._settings, new
         if (old.model, old.model_params) != (new.model, new.model_params):

@@ -81,6 +81,9 @@ def create_project(
         )
     model_info(model)
     get_strategy(strategy)
+    # Settings, the model's and the strategy's parameters are checked before any work.
+    s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
+    s = s.updated(**dict(settings or {})).check_choices()   # updated() checks every field
     progress.update(0.0, f"reading {data}")
     table = read_table(data, format=format, encoding=encoding, image_column=image_column)
     spec, decisions = infer_spec(
@@ -93,9 +96,6 @@ def create_project(
     ids = sample_ids(table, spec)
     labels = imported_labels(table, spec) if import_labels else []
     fc = feature_config or FeatureConfig()
-    s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
-    if settings:
-        s = s.updated(**settings)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.creating-", dir=final.parent))
     try:

@@ -27,7 +27,8 @@ from core.query_runner import run_strategy
 from core.registry import get_strategy
 from core.strategy_api import Strategy
 from core.training import (
-    build_context, committee_options, fit_task_model, task_outputs, wanted_inputs,
+    build_context, committee_options, fallback_strategy, fit_task_model, task_outputs,
+    wanted_inputs,
 )
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
@@ -275,6 +276,9 @@ def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_tr
             **committee_options(strat, given),
         )
     ctx = build_context(n_pool, candidates, labeled, dense_train, outputs, rng)
+    fallback = fallback_strategy(strat, outputs)
+    if fallback is not None:   # no committee could be fitted on this round's labels
+        strat, given = get_strategy(fallback[0]), None
     picked = run_strategy(strat, ctx, n, given).indices
     if len(picked) != min(n, len(candidates)):
         raise StrategyError(

@@ -29,6 +29,8 @@ class TaskOutput:
     committee:  (M, N, C) predictions of M committee members, optional.
     by_modality: modality -> (N, C) predictions of each modality's own head (multimodal
                 models), optional; NaN rows where a sample lacks that modality.
+    notes:      why an input that was asked for is missing (e.g. a committee that could not
+                be fitted on these labels), one sentence each.
     """
 
     proba: np.ndarray | None = None
@@ -37,6 +39,7 @@ class TaskOutput:
     mc_samples: np.ndarray | None = None
     committee: np.ndarray | None = None
     by_modality: Mapping[str, np.ndarray] | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -288,7 +288,11 @@ def task_outputs(
     standard non-Bayesian approximation instead: the predictions of ``n_bootstrap_samples``
     copies of the model, each fitted on a bootstrap resample of the labeled set, are used as
     posterior samples (a bootstrap ensemble, as in Beluch et al. 2018 and Lakshminarayanan et
-    al. 2017). Single-label tasks only; multi-label tasks then have no samples.
+    al. 2017). Multi-label tasks get one-vs-rest members on 0/1 targets per class.
+
+    A committee (or bootstrap samples) that cannot be fitted on the labels is left None and
+    the reason is put in ``TaskOutput.notes``, so the caller can fall back and say why
+    (``fallback_strategy``).
     """
     outs: dict[str, TaskOutput] = {}
     rng = rng or np.random.default_rng(0)
@@ -297,38 +301,54 @@ def task_outputs(
         Xt = X_train_by_task[task] if X_train_by_task and task in X_train_by_task else X_train
         yt = y_train_by_task.get(task) if y_train_by_task is not None else None
 
+        notes: list[str] = []
+
+        def targets() -> np.ndarray:
+            if f.multilabel:
+                return label_matrix(yt, f.classes)
+            return np.asarray([str(v) for v in yt], dtype=object)
+
         def model_types() -> np.ndarray | None:
             """A committee of different model types on the same labeled rows."""
-            if Xt is None or yt is None or f.multilabel:
+            if Xt is None or yt is None:
                 return None
-            from core.committee import committee_outputs
+            from core.committee import CommitteeError, committee_outputs
 
             names = list(committee_models)
-            with _fit_threads(names[0], len(yt)):
-                return committee_outputs(
-                    [lambda n=n: make_model(n) for n in names],
-                    Xt, np.asarray([str(v) for v in yt], dtype=object), X_pool,
-                    classes=f.classes, mode="models", rng=rng,
-                )
+            try:
+                with _fit_threads(names[0], len(yt)):
+                    return committee_outputs(
+                        [lambda n=n: make_model(n, multilabel=f.multilabel) for n in names],
+                        Xt, targets(), X_pool,
+                        classes=f.classes, mode="models", rng=rng, multilabel=f.multilabel,
+                    )
+            except CommitteeError as exc:
+                notes.append(f"task '{task}': {exc}")
+                return None
 
         def bootstrap(n_members: int) -> np.ndarray | None:
             if f.task_key is not None:
                 # A shared multi-task model: its MC-dropout samples serve as the committee.
                 return f.sample_proba(X_pool, n_members)
-            if Xt is None or yt is None or f.multilabel:
+            if Xt is None or yt is None:
                 return None
-            from core.committee import committee_outputs
+            from core.committee import CommitteeError, committee_outputs
 
-            with _fit_threads(model_name, len(yt)):
-                return committee_outputs(
-                    lambda: make_model(model_name, params),
-                    _dense_if_needed(model_name, Xt),
-                    np.asarray([str(v) for v in yt], dtype=object),
-                    _dense_if_needed(model_name, X_pool),
-                    classes=f.classes,
-                    n_members=n_members,
-                    rng=rng,
-                )
+            try:
+                with _fit_threads(model_name, len(yt)):
+                    return committee_outputs(
+                        lambda: make_model(model_name, params, multilabel=f.multilabel),
+                        _dense_if_needed(model_name, Xt),
+                        targets(),
+                        _dense_if_needed(model_name, X_pool),
+                        classes=f.classes,
+                        n_members=n_members,
+                        rng=rng,
+                        multilabel=f.multilabel,
+                    )
+            except CommitteeError as exc:
+                notes.append(f"task '{task}': {exc}")
+                return None
 
         mc = None
         if "mc_samples" in requires:
@@ -349,9 +369,30 @@ def task_outputs(
             by_modality = f.proba_by_modality(X_pool, task)
         outs[task] = TaskOutput(
             proba=p, multilabel=f.multilabel, classes=f.classes, mc_samples=mc,
-            committee=committee, by_modality=by_modality,
+            committee=committee, by_modality=by_modality, notes=tuple(notes),
         )
     return outs
+
+
+#: What a committee or Bayesian strategy falls back to when its inputs cannot be built.
+FALLBACK_STRATEGY = "margin"
+
+
+def fallback_strategy(strategy: Any, outputs: Mapping[str, TaskOutput]) -> tuple[str, str] | None:
+    """(fallback strategy name, reason) when ``strategy`` requires a committee or sampled
+    predictions that no task got (``task_outputs`` says why in ``notes``); None when it can
+    run. The reason is the sentence shown to the user (queue item and CLI)."""
+    words = {"committee": "a committee of models", "mc_samples": "sampled predictions"}
+    missing = [need for need in ("committee", "mc_samples") if need in strategy.requires
+               and not any(getattr(o, need) is not None for o in outputs.values())]
+    if not missing or not outputs or strategy.name == FALLBACK_STRATEGY:
+        return None
+    why = "; ".join(n for o in outputs.values() for n in o.notes) or \
+        "the model cannot provide them"
+    return FALLBACK_STRATEGY, (
+        f"fallback to {FALLBACK_STRATEGY}: {strategy.name} needs "
+        f"{' and '.join(words[m] for m in missing)}, which could not be built ({why})"
+    )
 
 
 def committee_options(strategy: Any, params: Mapping[str, Any] | None) -> dict[str, Any]:
