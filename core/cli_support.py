@@ -6,7 +6,6 @@ import argparse
 import math
 import os
 import sys
-import warnings
 from typing import Any, Callable
 
 from core.progress import Progress
@@ -75,9 +74,10 @@ def stderr_is_terminal() -> bool:
 class progress_bar:
     """A tqdm bar on stderr driven by a core ``Progress`` (``with progress_bar(d) as prog``).
 
-    Drawn only when stderr is a terminal (never into a log file or a pipe). Warnings raised
-    meanwhile are written above the bar, and when the block fails the bar is removed and the
-    cursor left at the start of a fresh line, so an error message never follows a bar.
+    Drawn only when stderr is a terminal (never into a log file or a pipe). While it is
+    drawn, whatever else is written to stderr (warnings, messages) goes through tqdm's
+    ``DummyTqdmFile``, which clears the bar first; when the block fails the bar is removed,
+    so an error message never follows a bar on the same line.
     """
 
     def __init__(self, desc: str, enabled: bool = True, leave: bool = False) -> None:
@@ -85,23 +85,20 @@ class progress_bar:
         self.enabled = enabled and stderr_is_terminal()
         self.leave = leave
         self.bar: Any = None
-        self._showwarning: Any = None
+        self._stderr: Any = None
 
     def __enter__(self) -> Progress:
         if not self.enabled:
             return Progress()
         from tqdm import tqdm
+        from tqdm.contrib import DummyTqdmFile
 
-        self.bar = tqdm(total=1000, desc=self.desc, file=sys.stderr, leave=self.leave,
+        self._stderr = sys.stderr
+        self.bar = tqdm(total=1000, desc=self.desc, file=self._stderr, leave=self.leave,
                         dynamic_ncols=True,
                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
-        self._showwarning = warnings.showwarning
+        sys.stderr = DummyTqdmFile(self._stderr)
         bar = self.bar
-
-        def above_the_bar(message, category, filename, lineno, file=None, line=None):
-            bar.write(warnings.formatwarning(message, category, filename, lineno, line).rstrip(),
-                      file=sys.stderr)
-        warnings.showwarning = above_the_bar
 
         def callback(fraction: float, message: str) -> None:
             bar.n = int(round(1000 * fraction))
@@ -110,13 +107,19 @@ class progress_bar:
         return Progress(callback)
 
     def close(self, failed: bool = False) -> None:
+        """Remove (failed, or ``leave=False``) or keep the bar; give stderr back."""
         if self.bar is None:
             return
-        warnings.showwarning = self._showwarning
+        proxy, sys.stderr = sys.stderr, self._stderr
+        leftover = "".join(getattr(proxy, "_buf", None) or [])   # text without a newline yet
+        if leftover:
+            proxy._buf = []
         bar, self.bar = self.bar, None
         if failed:
             bar.leave = False   # tqdm then blanks the bar's line and returns to its column 0
         bar.close()
+        if leftover:
+            sys.stderr.write(leftover + "\n")
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
         self.close(failed=exc_type is not None)

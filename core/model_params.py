@@ -36,7 +36,7 @@ def _marker_ok(marker: str, value: Any) -> bool:
 
 def _refuse(name: str, detail: str) -> ModelError:
     return ModelError(
-        f"Model '{name}' does not accept these parameters: {detail} Nothing was changed; "
+        f"Model '{name}' does not accept these parameters: {detail} Nothing was saved; "
         f"see 'activelab models' and the model's documentation for its parameters."
     )
 

@@ -39,10 +39,11 @@ class _Rule:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         words = {"int": "an integer", "float": "a number", "bool": "true or false",
                  "str": "non-empty text", "dict": "a JSON object, e.g. '{\"C\": 5}'"}[self.kind]
+        fmt = (lambda x: str(int(x))) if self.kind == "int" else (lambda x: f"{x:g}")
         if self.minimum is not None and self.maximum is not None:
-            return f"{words} from {self.minimum:g} to {self.maximum:g}"
+            return f"{words} from {fmt(self.minimum)} to {fmt(self.maximum)}"
         if self.minimum is not None:
-            return f"{words} >= {self.minimum:g}"
+            return f"{words} >= {fmt(self.minimum)}"
         return words
 
     def accepts(self, v: Any) -> bool:
@@ -159,7 +160,7 @@ class Settings:
         for key, value in changes.items():
             why = setting_problem(key, value)
             if why is not None:
-                raise ActiveLabError(f"{why} Nothing was changed.")
+                raise ActiveLabError(f"{why} Nothing was saved.")
         new = replace(self, **{k: _normalised(k, v) for k, v in changes.items()})
         new.validate()
         return new
