@@ -19,21 +19,23 @@ PREDICT_CHUNK = 65536
 #: The members of a committee of different model types (query-by-committee, "models" mode).
 COMMITTEE_MODELS = ("logistic_regression", "sklearn.ensemble.ExtraTreesClassifier",
                     "random_forest", "knn")
-#: Fits on at most this many labeled rows run with one BLAS/OpenMP thread: they are latency
-#: bound, and on a busy 2-core machine threaded BLAS made a 50-row logistic regression 13x
-#: slower (3.7 s instead of 0.28 s, Fashion-MNIST pixels). Torch models manage their own threads.
+#: Fits on at most this many labeled rows run with one BLAS and one OpenMP thread: they are
+#: latency bound, and on a busy 2-core machine threaded BLAS made a 50-row logistic regression
+#: 13x slower (3.7 s instead of 0.28 s, Fashion-MNIST pixels) and OpenMP threads a 12-row
+#: histogram gradient boosting fit 6.6x slower (3.0 s instead of 0.46 s, the few-labels
+#: committee case). Torch models manage their own threads.
 SMALL_FIT_ROWS = 20000
 
 
 def _fit_threads(model_name: str, n_rows: int) -> Any:
-    """A context that limits BLAS threads for small fits of scikit-learn models."""
+    """A context that limits BLAS and OpenMP threads for small fits of scikit-learn models."""
     from contextlib import nullcontext
 
     if n_rows > SMALL_FIT_ROWS or model_info(model_name).neural:
         return nullcontext()
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="blas")
+    return threadpool_limits(limits=1)
 
 
 def _rows(X: Any, idx: np.ndarray) -> Any:
