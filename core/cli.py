@@ -18,7 +18,10 @@ COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "
 def _project(path: str):
     from core.project import Project
 
-    return Project.open(path)
+    proj = Project.open(path)
+    for problem in getattr(proj, "settings_problems", ()):   # damaged stored settings
+        print(f"warning: {problem}", file=sys.stderr)
+    return proj
 
 
 def _csv_list(s: str | None) -> list[str] | None:

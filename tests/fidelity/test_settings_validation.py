@@ -275,3 +275,13 @@ def test_cli_simulate_refuses_a_bad_model_param(tmp_path):
     assert "The 'n_neighbors' parameter of FewLabelKNeighborsClassifier must be an int in the " \
            "range [1, inf)" in r.stderr
     assert not (tmp_path / "sim").exists()
+
+
+def test_cli_warns_about_a_damaged_setting_and_still_works(project):
+    good = project.store.get_setting("settings")
+    project.store.set_setting("settings", {**good, "audit_rate": "lots"})
+    r = _cli("status", str(project.path))
+    assert r.returncode == 0
+    assert r.stderr == ("warning: Setting 'audit_rate' must be a number from 0 to 1; got 'lots'. "
+                        "The default 0.1 is used instead.\n")
+    assert r.stdout.startswith(f"Project {project.path}: 0 of 12 samples labeled")
