@@ -14,11 +14,12 @@ left, ``CommitteeError`` says why, and the caller falls back to another strategy
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from core.errors import ModelError
+from core.strategy_api import TaskOutput
 
 Factory = Callable[[], Any]
 
@@ -136,3 +137,65 @@ def committee_outputs(
             f"labels ({failures[0] if failures else 'no member'})"
         )
     return np.stack(outs)
+
+
+def task_committee(
+    fitted: Any,
+    X_train: Any,
+    y_train: Sequence[Any],
+    X_pool: Any,
+    *,
+    model_name: str,
+    params: Mapping[str, Any] | None = None,
+    mode: str = "bootstrap",
+    n_members: int = 5,
+    committee_models: Sequence[str] = (),
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """The committee of one task (a ``core.training.FittedTask``), (M, N, C) over X_pool.
+
+    Bootstrap mode: ``n_members`` copies of ``model_name`` with ``params``; models mode: one
+    member per name in ``committee_models``. Labels ``y_train`` are class names, or lists of
+    them for a multi-label task (one-vs-rest members on 0/1 targets). Raises CommitteeError
+    when no committee can be fitted on these labels."""
+    from core.models import make_model
+    from core.training import _dense_if_needed, _fit_threads, label_matrix
+
+    multilabel = bool(fitted.multilabel)
+    y = label_matrix(y_train, fitted.classes) if multilabel else \
+        np.asarray([str(v) for v in y_train], dtype=object)
+    if mode == "models":
+        names = list(committee_models)
+        with _fit_threads(names[0], len(y)):
+            return committee_outputs(
+                [lambda n=n: make_model(n, multilabel=multilabel) for n in names],
+                X_train, y, X_pool, classes=fitted.classes, mode="models", rng=rng,
+                multilabel=multilabel,
+            )
+    with _fit_threads(model_name, len(y)):
+        return committee_outputs(
+            lambda: make_model(model_name, params, multilabel=multilabel),
+            _dense_if_needed(model_name, X_train), y, _dense_if_needed(model_name, X_pool),
+            classes=fitted.classes, n_members=n_members, rng=rng, multilabel=multilabel,
+        )
+
+
+#: What a committee or Bayesian strategy falls back to when its inputs cannot be built.
+FALLBACK_STRATEGY = "margin"
+
+
+def fallback_strategy(strategy: Any, outputs: Mapping[str, TaskOutput]) -> tuple[str, str] | None:
+    """(fallback strategy name, reason) when ``strategy`` requires a committee or sampled
+    predictions that no task got (``task_outputs`` says why in ``notes``); None when it can
+    run. The reason is the sentence shown to the user (queue item and CLI)."""
+    words = {"committee": "a committee of models", "mc_samples": "sampled predictions"}
+    missing = [need for need in ("committee", "mc_samples") if need in strategy.requires
+               and not any(getattr(o, need) is not None for o in outputs.values())]
+    if not missing or not outputs or strategy.name == FALLBACK_STRATEGY:
+        return None
+    why = "; ".join(n for o in outputs.values() for n in o.notes) or \
+        "the model cannot provide them"
+    return FALLBACK_STRATEGY, (
+        f"fallback to {FALLBACK_STRATEGY}: {strategy.name} needs "
+        f"{' and '.join(words[m] for m in missing)}, which could not be built ({why})"
+    )

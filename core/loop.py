@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from core.committee import fallback_strategy
 from core.errors import ActiveLabError, ModelError
 from core.models import model_info
 from core.progress import NULL_PROGRESS, Progress
@@ -27,7 +28,6 @@ from core.training import (
     cv_metrics,
     fit_task_model,
     prediction_summary,
-    fallback_strategy,
     task_outputs,
     wanted_inputs,
 )

@@ -21,14 +21,14 @@ import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from core.committee import fallback_strategy
 from core.errors import DataError, StrategyError
 from core.progress import NULL_PROGRESS, Progress
 from core.query_runner import run_strategy
 from core.registry import get_strategy
 from core.strategy_api import Strategy
 from core.training import (
-    build_context, committee_options, fallback_strategy, fit_task_model, task_outputs,
-    wanted_inputs,
+    build_context, committee_options, fit_task_model, task_outputs, wanted_inputs,
 )
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]

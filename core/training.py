@@ -294,7 +294,7 @@ def task_outputs(
 
     A committee (or bootstrap samples) that cannot be fitted on the labels is left None and
     the reason is put in ``TaskOutput.notes``, so the caller can fall back and say why
-    (``fallback_strategy``).
+    (``core.committee.fallback_strategy``).
     """
     outs: dict[str, TaskOutput] = {}
     rng = rng or np.random.default_rng(0)
@@ -305,52 +305,28 @@ def task_outputs(
 
         notes: list[str] = []
 
-        def targets() -> np.ndarray:
-            if f.multilabel:
-                return label_matrix(yt, f.classes)
-            return np.asarray([str(v) for v in yt], dtype=object)
-
-        def model_types() -> np.ndarray | None:
-            """A committee of different model types on the same labeled rows."""
+        def fit_committee(mode: str, n_members: int) -> np.ndarray | None:
+            """A committee on this task's labeled rows; None (and a note) when none fits."""
             if Xt is None or yt is None:
                 return None
-            from core.committee import CommitteeError, committee_outputs
+            from core.committee import CommitteeError, task_committee
 
-            names = list(committee_models)
             try:
-                with _fit_threads(names[0], len(yt)):
-                    return committee_outputs(
-                        [lambda n=n: make_model(n, multilabel=f.multilabel) for n in names],
-                        Xt, targets(), X_pool,
-                        classes=f.classes, mode="models", rng=rng, multilabel=f.multilabel,
-                    )
+                return task_committee(f, Xt, yt, X_pool, model_name=model_name, params=params,
+                                      mode=mode, n_members=n_members,
+                                      committee_models=committee_models, rng=rng)
             except CommitteeError as exc:
                 notes.append(f"task '{task}': {exc}")
                 return None
+
+        def model_types() -> np.ndarray | None:
+            return fit_committee("models", 0)
 
         def bootstrap(n_members: int) -> np.ndarray | None:
             if f.task_key is not None:
                 # A shared multi-task model: its MC-dropout samples serve as the committee.
                 return f.sample_proba(X_pool, n_members)
-            if Xt is None or yt is None:
-                return None
-            from core.committee import CommitteeError, committee_outputs
-
-            try:
-                with _fit_threads(model_name, len(yt)):
-                    return committee_outputs(
-                        lambda: make_model(model_name, params, multilabel=f.multilabel),
-                        _dense_if_needed(model_name, Xt),
-                        targets(),
-                        _dense_if_needed(model_name, X_pool),
-                        classes=f.classes,
-                        n_members=n_members,
-                        rng=rng,
-                        multilabel=f.multilabel,
-                    )
-            except CommitteeError as exc:
-                notes.append(f"task '{task}': {exc}")
-                return None
+            return fit_committee("bootstrap", n_members)
 
         mc = None
         if "mc_samples" in requires:
@@ -374,27 +350,6 @@ def task_outputs(
             committee=committee, by_modality=by_modality, notes=tuple(notes),
         )
     return outs
-
-
-#: What a committee or Bayesian strategy falls back to when its inputs cannot be built.
-FALLBACK_STRATEGY = "margin"
-
-
-def fallback_strategy(strategy: Any, outputs: Mapping[str, TaskOutput]) -> tuple[str, str] | None:
-    """(fallback strategy name, reason) when ``strategy`` requires a committee or sampled
-    predictions that no task got (``task_outputs`` says why in ``notes``); None when it can
-    run. The reason is the sentence shown to the user (queue item and CLI)."""
-    words = {"committee": "a committee of models", "mc_samples": "sampled predictions"}
-    missing = [need for need in ("committee", "mc_samples") if need in strategy.requires
-               and not any(getattr(o, need) is not None for o in outputs.values())]
-    if not missing or not outputs or strategy.name == FALLBACK_STRATEGY:
-        return None
-    why = "; ".join(n for o in outputs.values() for n in o.notes) or \
-        "the model cannot provide them"
-    return FALLBACK_STRATEGY, (
-        f"fallback to {FALLBACK_STRATEGY}: {strategy.name} needs "
-        f"{' and '.join(words[m] for m in missing)}, which could not be built ({why})"
-    )
 
 
 def committee_options(strategy: Any, params: Mapping[str, Any] | None) -> dict[str, Any]:
