@@ -100,7 +100,7 @@ def cmd_query(a: argparse.Namespace) -> int:
 
 
 def _typed_id(proj, raw: str) -> str:
-    """The sample id as typed, or stripped of surrounding whitespace / a Windows ``\r`` when
+    """The sample id as typed, or stripped of surrounding whitespace / a Windows ``\\r`` when
     only the stripped form is an id (ids are matched verbatim first: they are never changed)."""
     from core.errors import LabelError
 
@@ -112,7 +112,7 @@ def _typed_id(proj, raw: str) -> str:
 
 
 def _typed_label(proj, task: str | None, raw: str) -> str:
-    """The label as typed, stripped of surrounding whitespace and ``\r`` (class names never
+    """The label as typed, stripped of surrounding whitespace and ``\\r`` (class names never
     have any: imported and added classes are stripped); multi-label parts each stripped."""
     t = proj._task(task)
     if t.multilabel:
@@ -131,13 +131,15 @@ def cmd_label(a: argparse.Namespace) -> int:
 
 
 def cmd_skip(a: argparse.Namespace) -> int:
-    ev = _project(a.project).skip(a.sample_id, annotator=a.annotator)
+    proj = _project(a.project)
+    ev = proj.skip(_typed_id(proj, a.sample_id), annotator=a.annotator)
     print(f"Skipped {ev.sample_id} (event {ev.seq}).")
     return 0
 
 
 def cmd_flag(a: argparse.Namespace) -> int:
-    ev = _project(a.project).flag(a.sample_id, annotator=a.annotator, note=a.note)
+    proj = _project(a.project)
+    ev = proj.flag(_typed_id(proj, a.sample_id), annotator=a.annotator, note=a.note)
     print(f"Flagged {ev.sample_id} (event {ev.seq}).")
     return 0
 

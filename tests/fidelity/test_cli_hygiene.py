@@ -118,6 +118,13 @@ def test_typed_labels_are_matched_after_stripping(project_dir, capsys, args, tas
     assert p.store.state().labels[task][sid] == value
 
 
+@pytest.mark.parametrize("command", ["skip", "flag"])
+def test_skip_and_flag_match_an_id_typed_with_a_carriage_return(project_dir, capsys, command):
+    assert main([command, str(project_dir), "r3\r"]) == 0, capsys.readouterr().err
+    state = Project.open(project_dir).store.state()
+    assert "r3" in (state.skipped if command == "skip" else state.flagged)
+
+
 def test_a_label_that_is_not_a_class_after_stripping_is_still_refused(project_dir, capsys):
     assert main(["label", str(project_dir), "r1", "po s", "--task", "s"]) == 1
     assert "'po s' is not a class of task 's'" in capsys.readouterr().err
