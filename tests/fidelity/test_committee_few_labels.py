@@ -220,3 +220,22 @@ def _close_projects():
         p.close()
     _PROJECTS.clear()
 
+
+
+def test_simulate_says_when_a_committee_strategy_fell_back(monkeypatch):
+    from core.simulate import simulate
+
+    def no_committee(*a, **kw):
+        raise CommitteeError("only 0 of 5 committee members could be fitted on these labels "
+                             "(Boom: broken)")
+
+    monkeypatch.setattr(core.committee, "committee_outputs", no_committee)
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(i * 2, 1, size=(20, 3)) for i in range(3)])
+    y = np.repeat(["a", "b", "c"], 20)
+    result = simulate(X, y, X_dense=X, strategies=["vote_entropy"], initial=6, batch=3,
+                      budget=12, repeats=1)
+    said = [n for n in result.notes if n.startswith("fallback to margin: vote_entropy")]
+    assert said == ["fallback to margin: vote_entropy needs a committee of models, which could "
+                    "not be built (task 'label': only 0 of 5 committee members could be fitted "
+                    "on these labels (Boom: broken)); first at 6 labels."]
