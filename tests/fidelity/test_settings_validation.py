@@ -285,3 +285,23 @@ def test_cli_warns_about_a_damaged_setting_and_still_works(project):
     assert r.stderr == ("warning: Setting 'audit_rate' must be a number from 0 to 1; got 'lots'. "
                         "The default 0.1 is used instead.\n")
     assert r.stdout.startswith(f"Project {project.path}: 0 of 12 samples labeled")
+
+
+@pytest.mark.parametrize("model,cls", [
+    ("torch_mlp", "core.neural.classifier.TorchClassifier"),
+    ("torch_cnn", "core.neural.classifier.TorchClassifier"),
+    ("deep_ensemble", "core.neural.classifier.DeepEnsembleClassifier"),
+    ("multitask_mlp", "core.neural.multitask.MultiTaskClassifier"),
+    ("multimodal", "core.neural.multimodal.MultimodalClassifier"),
+])
+def test_torch_models_declare_a_type_for_every_constructor_parameter(model, cls):
+    pytest.importorskip("torch")
+    import importlib
+    import inspect
+
+    from core.model_params import model_param_names
+
+    module, _, name = cls.rpartition(".")
+    signature = inspect.signature(getattr(importlib.import_module(module), name).__init__)
+    wanted = {p for p in signature.parameters if p not in ("self", "tasks")}
+    assert set(model_param_names(model)) == wanted
