@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from typing import Any, Callable, Sequence
 
+from core.cli_support import nonnegative_float, positive_int, progress_bar, stdout_closed
 from core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
@@ -23,6 +24,8 @@ def _project(path: str):
 
     proj = Project.open(path)
     _OPENED.append(proj)
+    for problem in getattr(proj, "settings_problems", ()):   # damaged stored settings
+        print(f"warning: {problem}", file=sys.stderr)
     return proj
 
 
@@ -113,7 +116,7 @@ def cmd_query(a: argparse.Namespace) -> int:
     if not items:
         print("Nothing left to label: every sample is labeled or skipped.")
         return 0
-    if items[0].reason.startswith("cold start"):
+    if items[0].reason.startswith(("cold start", "fallback")):
         print(f"({items[0].reason})")
     for it in items:
         s = proj.sample(it.idx)
@@ -126,21 +129,47 @@ def cmd_query(a: argparse.Namespace) -> int:
     return 0
 
 
+def _typed_id(proj, raw: str) -> str:
+    """The sample id as typed, or stripped of surrounding whitespace / a Windows ``\\r`` when
+    only the stripped form is an id (ids are matched verbatim first: they are never changed)."""
+    from core.errors import LabelError
+
+    try:
+        proj.index_of(raw)
+        return raw
+    except LabelError:
+        return raw.strip() if raw.strip() != raw else raw
+
+
+def _typed_label(proj, task: str | None, raw: str) -> str:
+    """The label as typed, stripped of surrounding whitespace and ``\\r`` (class names never
+    have any: imported and added classes are stripped); multi-label parts each stripped."""
+    t = proj._task(task)
+    if t.multilabel:
+        return t.separator.join(part.strip() for part in raw.split(t.separator))
+    return raw.strip()
+
+
 def cmd_label(a: argparse.Namespace) -> int:
     proj = _project(a.project)
-    ev = proj.label(a.sample_id, a.label, task=a.task, annotator=a.annotator, seconds=a.seconds)
+    task = None if a.task is None else a.task.strip()
+    ev = proj.label(_typed_id(proj, a.sample_id), _typed_label(proj, task, a.label), task=task,
+                    annotator=None if a.annotator is None else a.annotator.strip(),
+                    seconds=a.seconds)
     print(f"Saved: {ev.sample_id} -> {ev.task} = {ev.value} (event {ev.seq}).")
     return 0
 
 
 def cmd_skip(a: argparse.Namespace) -> int:
-    ev = _project(a.project).skip(a.sample_id, annotator=a.annotator)
+    proj = _project(a.project)
+    ev = proj.skip(_typed_id(proj, a.sample_id), annotator=a.annotator)
     print(f"Skipped {ev.sample_id} (event {ev.seq}).")
     return 0
 
 
 def cmd_flag(a: argparse.Namespace) -> int:
-    ev = _project(a.project).flag(a.sample_id, annotator=a.annotator, note=a.note)
+    proj = _project(a.project)
+    ev = proj.flag(_typed_id(proj, a.sample_id), annotator=a.annotator, note=a.note)
     print(f"Flagged {ev.sample_id} (event {ev.seq}).")
     return 0
 
@@ -285,28 +314,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- parser
-class _progress_bar:
-    """A tqdm progress bar on stderr driven by a core Progress."""
-
-    def __init__(self, desc: str) -> None:
-        self.desc = desc
-
-    def __enter__(self):
-        from tqdm import tqdm
-
-        from core.progress import Progress
-
-        self.bar = tqdm(total=100, desc=self.desc, file=sys.stderr, leave=False,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
-
-        def cb(fraction: float, message: str) -> None:
-            self.bar.n = int(fraction * 100)
-            self.bar.set_postfix_str(message[:60], refresh=True)
-
-        return Progress(cb)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.bar.close()
+#: A tqdm bar on stderr only when it is a terminal; cleared before any error message.
+_progress_bar = progress_bar
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -345,19 +354,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("query", help="print the next samples to label")
     q.add_argument("project")
-    q.add_argument("-n", type=int, default=None, help="how many (default: the batch size)")
+    q.add_argument("-n", type=positive_int("n"), default=None,
+                   help="how many, at least 1 (default: the batch size)")
     q.add_argument("--strategy")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_query)
 
-    lab = sub.add_parser("label", help="label a sample (saved before this returns)")
+    lab = sub.add_parser(
+        "label", help="label a sample (saved before this returns)",
+        description="Label a sample. The label (each part of a multi-label value), the task "
+                    "and the annotator are stripped of surrounding whitespace and carriage "
+                    "returns ('pos ' and 'pos\\r' from a Windows script are 'pos'); the sample "
+                    "id is matched as typed first, then stripped.")
     lab.add_argument("project")
-    lab.add_argument("sample_id")
+    lab.add_argument("sample_id", help="the sample's id, as imported")
     lab.add_argument("label", help="a class; for multi-label tasks several joined by '|' "
-                                   "(or a JSON array), and [] for the empty set (no class applies)")
+                                   "(or a JSON array), and [] for the empty set (no class "
+                                   "applies); surrounding whitespace and \\r are stripped")
     lab.add_argument("--task")
     lab.add_argument("--annotator")
-    lab.add_argument("--seconds", type=float, help="time spent on the sample")
+    lab.add_argument("--seconds", type=nonnegative_float("--seconds"),
+                     help="time spent on the sample (>= 0)")
     lab.set_defaults(func=cmd_label)
 
     for name, fn, hlp in (("skip", cmd_skip, "skip a sample"), ("flag", cmd_flag, "flag a sample")):
@@ -441,7 +458,13 @@ def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None =
     elif argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv = ["gui", *argv]
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        try:
+            args = parser.parse_args(argv)
+        finally:
+            sys.stdout.flush()      # --help into a closed pipe
+    except BrokenPipeError:
+        return stdout_closed()
     args.run_gui = run_gui
     if not getattr(args, "func", None):
         parser.print_help()
@@ -450,15 +473,17 @@ def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None =
 
     try:
         with sigterm_as_keyboard_interrupt():   # a kill cleans up like Ctrl+C does
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+        sys.stdout.flush()          # a closed pipe shows here, not in the exit flush
+        return code
+    except BrokenPipeError:
+        return stdout_closed()
     except ActiveLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; everything saved so far is kept.", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        raise
     except (sqlite3.Error, OSError) as exc:   # last resort: named, never a traceback
         from core.store_errors import describe_error
 

@@ -14,6 +14,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core.cli_support import (
+    nonnegative_int, open_fraction, positive_int, progress_bar,
+)
 from core.errors import ActiveLabError, DataError
 
 DEFAULT_STRATEGIES = "random,least_confidence,margin,entropy"
@@ -55,12 +58,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--strategies", default=DEFAULT_STRATEGIES,
                    help=f"Comma-separated strategy names (default {DEFAULT_STRATEGIES}); "
                         "random is always added as the reference.")
-    p.add_argument("--initial", type=int, default=10, help="Random labels to start from.")
-    p.add_argument("--batch", type=int, default=10, help="Labels queried per round.")
-    p.add_argument("--budget", type=int, default=200, help="Labels at the end of a run.")
-    p.add_argument("--repeats", type=int, default=3, help="Repeats with different splits.")
-    p.add_argument("--test-size", type=float, default=0.25, help="Held-out share (0-1).")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--initial", type=positive_int("--initial"), default=10,
+                   help="Random labels to start from (>= 1).")
+    p.add_argument("--batch", type=positive_int("--batch"), default=10,
+                   help="Labels queried per round (>= 1).")
+    p.add_argument("--budget", type=positive_int("--budget"), default=200,
+                   help="Labels at the end of a run (>= 1).")
+    p.add_argument("--repeats", type=positive_int("--repeats"), default=3,
+                   help="Repeats with different splits (>= 1).")
+    p.add_argument("--test-size", type=open_fraction("--test-size"), default=0.25,
+                   help="Held-out share, between 0 and 1 (exclusive).")
+    p.add_argument("--seed", type=nonnegative_int("--seed"), default=0)
     p.add_argument("--out", default=None,
                    help="Output folder (default ./simulation-<data name>).")
     p.add_argument("--no-progress", action="store_true", help="No progress bar.")
@@ -68,45 +76,44 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _tqdm_progress(desc: str, enabled: bool) -> tuple[Any, Callable[[], None]]:
-    """A core Progress driving a tqdm bar on stderr, and a function closing the bar."""
-    from core.progress import Progress
-
-    if not enabled:
-        return Progress(), lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=1000, desc=desc, file=sys.stderr, leave=True, dynamic_ncols=True,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}")
-
-    def callback(fraction: float, message: str) -> None:
-        bar.n = int(round(1000 * fraction))
-        bar.set_postfix_str(message, refresh=False)
-        bar.refresh()
-
-    return Progress(callback), bar.close
+def _tqdm_progress(desc: str, enabled: bool) -> tuple[Any, Callable[..., None]]:
+    """A core Progress driving a tqdm bar on stderr (only when stderr is a terminal), and a
+    function closing the bar (``close(failed=True)`` clears it before an error message)."""
+    bar = progress_bar(desc, enabled=enabled, leave=True)
+    return bar.__enter__(), bar.close
 
 
 def parse_key_values(items: list[str], what: str = "--model-param") -> dict[str, Any]:
-    """KEY=VALUE pairs; values read as JSON (10, 0.5, true, "x") and else kept as text."""
+    """KEY=VALUE pairs (shape: list of "KEY=VALUE" -> dict). Values are read as JSON (10,
+    0.5, true, null, "x", {"C": 5}, [64, 32]) and else kept as text; keys and values are
+    stripped of surrounding whitespace (a Windows ``\r`` too). NaN and Infinity, which JSON
+    does not have, stay text, so they are refused by the typed checks rather than stored.
+    Raises DataError for an item without '=' or without a key. The values' types are checked
+    by the settings / model / strategy they are for, not here."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
             raise DataError(f"{what} '{item}' must look like KEY=VALUE, e.g. C=10.")
         try:
-            out[key.strip()] = json.loads(value)
+            out[key] = json.loads(value, parse_constant=_no_constant)
         except ValueError:
-            out[key.strip()] = value
+            out[key] = value
     return out
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
 def _check_choices(model: str, params: dict[str, Any], strategies: list[str]) -> None:
-    """Fail on an unknown model, model parameter or strategy before the slow feature work."""
-    from core.models import make_model
+    """Fail on an unknown model, a model parameter of the wrong name, type or range, or an
+    unknown strategy before the slow feature work (ActiveLabError)."""
+    from core.model_params import validate_model_params
     from core.registry import get_strategy
 
-    make_model(model, params)
+    validate_model_params(model, params)
     for name in strategies:
         get_strategy(name)
 
@@ -173,8 +180,10 @@ def run(args: argparse.Namespace) -> int:
         progress, close = _tqdm_progress("features", show)
         try:
             X, dense, y, decisions = load_labeled(args, out / ".feature-cache", progress)
-        finally:
-            close()
+        except BaseException:
+            close(failed=True)
+            raise
+        close()
         for d in decisions:
             print(f"  {d}", file=sys.stderr)
         progress, close = _tqdm_progress("simulate", show)
@@ -186,8 +195,10 @@ def run(args: argparse.Namespace) -> int:
                 repeats=args.repeats, test_size=args.test_size, seed=args.seed,
                 progress=progress, name=name,
             )
-        finally:
-            close()
+        except BaseException:
+            close(failed=True)
+            raise
+        close()
         paths = write_outputs(result, out)
     except ActiveLabError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from core.committee import fallback_strategy
 from core.errors import ActiveLabError, ModelError
 from core.models import model_info
 from core.progress import NULL_PROGRESS, Progress
@@ -315,9 +316,13 @@ def make_queue(
             snapshot.n_pool, cand, labeled_idx, dense, outputs, rng,
             embeddings=state.embeddings, aggregate=s.aggregate, task_weights=s.task_weights,
         )
-        result = run_strategy(strat, ctx, n_main, params)
         reason = f"chosen by {name}"
         used_name = name
+        fallback = fallback_strategy(strat, outputs)
+        if fallback is not None:    # no committee / samples could be fitted: say so, go on
+            used_name, reason = fallback
+            strat, params = reg.get(used_name), {}
+        result = run_strategy(strat, ctx, n_main, params)
     chosen = [int(i) for i in result.indices]
     scores = [float(x) for x in result.scores]
     items: list[QueueItem] = []

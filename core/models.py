@@ -24,6 +24,12 @@ class ModelInfo:
     input_block: str | None = None  # trains on one modality's block only (e.g. "image")
     multitask: bool = False       # fit(X, {task: targets}); predict_proba -> {task: (N, C)}
     needs_blocks: bool = False    # X is FeatureSet.blocks (dict modality -> rows)
+    #: Typed parameters of a model that is not a scikit-learn estimator (the torch models): a
+    #: function returning name -> scikit-learn style constraints (``Interval``, ``StrOptions``,
+    #: "boolean", None; a function so that listing models imports nothing), checked by
+    #: ``core.model_params.validate_model_params``. scikit-learn estimators carry their own
+    #: (``_parameter_constraints``) and leave this None.
+    param_constraints: Callable[[], Mapping[str, list]] | None = None
 
 
 def _lazy(path: str) -> Callable[..., Any]:
@@ -64,8 +70,8 @@ for _info in (
     ),
     ModelInfo(
         "linear_svm",
-        "Linear SVM with calibrated probabilities.",
-        _lazy("core.model_zoo.calibrated_linear_svm"),
+        "Linear SVM with calibrated probabilities (calibration folds fitted to the labels).",
+        _lazy("core.model_zoo.CalibratedLinearSVM"),
         {"C": 1.0},
     ),
     ModelInfo(
@@ -76,8 +82,8 @@ for _info in (
     ),
     ModelInfo(
         "knn",
-        "k-nearest neighbours (k=5, distance-weighted).",
-        _lazy("sklearn.neighbors.KNeighborsClassifier"),
+        "k-nearest neighbours (k=5, distance-weighted; fewer while fewer are labeled).",
+        _lazy("core.model_zoo.FewLabelKNeighborsClassifier"),
         {"n_neighbors": 5, "weights": "distance"},
     ),
     ModelInfo(

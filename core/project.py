@@ -29,12 +29,6 @@ __all__ = [
 ]
 
 
-def _valid_settings(d: dict[str, Any]) -> Settings:
-    s = Settings.from_dict(d)
-    s.validate()
-    return s
-
-
 @dataclass(frozen=True)
 class Sample:
     idx: int
@@ -60,7 +54,9 @@ class Project(ProjectModelMixin):
             )
         self.spec = DatasetSpec.from_dict(spec)
         self.feature_config = store.get_setting_as("feature_config", FeatureConfig.from_dict, FeatureConfig())
-        self._settings = store.get_setting_as("settings", _valid_settings, Settings())
+        # A damaged setting falls back to its default; the problems are kept for reports.
+        self._settings, self.settings_problems = Settings.load(
+            store.get_setting("settings", {}, expect=dict) or {})
         self.ids: list[str] = store.sample_ids()
         self._index = {sid: i for i, sid in enumerate(self.ids)}
         self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None
@@ -425,15 +421,19 @@ class Project(ProjectModelMixin):
         return new
 
     def update_settings(self, **changes: Any) -> Settings:
-        new = self._settings.updated(**changes)
-        if "model" in changes:
-            from core.models import model_info
+        """Check and store changed settings; nothing is stored when a value is refused.
 
-            model_info(new.model)
-        if "strategy" in changes or "strategy_params" in changes:
-            from core.registry import get_strategy
-
-            get_strategy(new.strategy).resolve_params(new.strategy_params)
+        Each value is checked against its type and range, and the model's / strategy's
+        parameters against their typed parameters (ActiveLabError naming the key, the value
+        and what is allowed). A new model or strategy given without its parameters starts
+        from their defaults: the previous parameters belonged to the previous one.
+        """
+        changes = dict(changes)
+        if "model" in changes and changes["model"] != self._settings.model:
+            changes.setdefault("model_params", {})
+        if "strategy" in changes and changes["strategy"] != self._settings.strategy:
+            changes.setdefault("strategy_params", {})
+        new = self._settings.updated(**changes).check_choices(changes)
         self.store.set_setting("settings", new.to_dict())
         old, self._settings = self._settings, new
         if (old.model, old.model_params) != (new.model, new.model_params):

@@ -51,7 +51,8 @@ def create_project(
 
     progress = progress or NULL_PROGRESS
     _check_free(path)
-    _check_choices(options.get("model", DEFAULT_MODEL), options.get("strategy", DEFAULT_STRATEGY))
+    _checked_settings(options.get("model", DEFAULT_MODEL), options.get("model_params"),
+                      options.get("strategy", DEFAULT_STRATEGY), options.get("settings"))
     progress.update(0.0, f"reading {data}")
     table = read_table(data, format=format, encoding=encoding,
                        image_column=options.get("image_column"), **dict(read_options or {}))
@@ -68,12 +69,12 @@ def _check_free(path: str | Path) -> Path:
     return final
 
 
-def _check_choices(model: str, strategy: str) -> None:
-    from core.models import model_info
-    from core.registry import get_strategy
-
-    model_info(model)
-    get_strategy(strategy)
+def _checked_settings(model: str, model_params: Mapping[str, Any] | None, strategy: str,
+                      settings: Mapping[str, Any] | None) -> Settings:
+    """The project's first settings, every field and the model's and strategy's parameters
+    checked before any data is read (an ActiveLabError names what is wrong)."""
+    s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
+    return s.updated(**dict(settings or {})).check_choices()   # updated() checks every field
 
 
 def create_from_table(
@@ -107,7 +108,7 @@ def create_from_table(
 
     progress = progress or NULL_PROGRESS
     final = _check_free(path)
-    _check_choices(model, strategy)
+    s = _checked_settings(model, model_params, strategy, settings)
     spec, decisions = infer_spec(
         table, id_column=id_column, text_columns=text_columns, image_column=image_column,
         feature_columns=feature_columns, tasks=tasks, multilabel=multilabel,
@@ -128,9 +129,6 @@ def create_from_table(
     events = _label_events(table, spec, ids, import_labels, decisions)
     decimal = getattr(table, "decimal", None) or "."
     fc = feature_config or FeatureConfig()
-    s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
-    if settings:
-        s = s.updated(**settings)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_siblings(final.parent)   # left by a create or backup that was killed
     tmp = make_temp_sibling(final, "creating")  # named for this process (see core.temp_folders)

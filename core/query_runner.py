@@ -42,10 +42,11 @@ def validate_context(strategy: Strategy, ctx: QueryContext) -> None:
                 "mc_samples": "sampled predictions (MC dropout or an ensemble)",
                 "committee": "predictions of a committee of models",
             }[need]
+            notes = "; ".join(n for out in ctx.tasks.values() for n in out.notes)
             raise StrategyError(
-                f"Strategy '{strategy.name}' needs {what}, and the model has not produced them "
-                "(is it fitted? does it support this?). Label more samples or pick another "
-                "strategy."
+                f"Strategy '{strategy.name}' needs {what}, and none were produced"
+                f"{f' ({notes})' if notes else ' (no task has a fitted model that provides them)'}."
+                " Pick another strategy, e.g. margin."
             )
         for t in present:
             arr = getattr(ctx.tasks[t], attr)

@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from core.committee import fallback_strategy
 from core.errors import DataError, StrategyError
 from core.progress import NULL_PROGRESS, Progress
 from core.query_runner import run_strategy
@@ -242,7 +243,7 @@ def simulate(
                         break
                     picked = _query(strat, fitted, labeled, X_train, y_train, dense_train,
                                     steps[i + 1] - len(labeled), rng, model, params,
-                                    strategy_params.get(name_))
+                                    strategy_params.get(name_), notes)
                     labeled = np.concatenate([labeled, picked])
     progress.update(1.0, "simulation finished")
     curves = pd.DataFrame(rows, columns=CURVE_COLUMNS)
@@ -258,8 +259,10 @@ def simulate(
 
 def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_train: np.ndarray,
            dense_train: np.ndarray | None, n: int, rng: np.random.Generator, model: str,
-           params: dict[str, Any], given: Mapping[str, Any] | None) -> np.ndarray:
-    """Ask ``strat`` for n more pool positions among those not labeled yet."""
+           params: dict[str, Any], given: Mapping[str, Any] | None,
+           notes: list[str] | None = None) -> np.ndarray:
+    """Ask ``strat`` for n more pool positions among those not labeled yet. A committee or
+    Bayesian strategy whose inputs cannot be fitted falls back (said once in ``notes``)."""
     n_pool = _n_rows(X_train)
     mask = np.ones(n_pool, dtype=bool)
     mask[labeled] = False
@@ -275,6 +278,12 @@ def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_tr
             **committee_options(strat, given),
         )
     ctx = build_context(n_pool, candidates, labeled, dense_train, outputs, rng)
+    fallback = fallback_strategy(strat, outputs)
+    if fallback is not None:   # no committee could be fitted on this round's labels
+        said = f"fallback to {fallback[0]}: {strat.name} "
+        if notes is not None and not any(n.startswith(said) for n in notes):
+            notes.append(f"{fallback[1]}; first at {len(labeled)} labels.")
+        strat, given = get_strategy(fallback[0]), None
     picked = run_strategy(strat, ctx, n, given).indices
     if len(picked) != min(n, len(candidates)):
         raise StrategyError(

@@ -6,7 +6,9 @@ the shared selector pick the top ones; batch strategies pick the batch themselve
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -29,6 +31,8 @@ class TaskOutput:
     committee:  (M, N, C) predictions of M committee members, optional.
     by_modality: modality -> (N, C) predictions of each modality's own head (multimodal
                 models), optional; NaN rows where a sample lacks that modality.
+    notes:      why an input that was asked for is missing (e.g. a committee that could not
+                be fitted on these labels), one sentence each.
     """
 
     proba: np.ndarray | None = None
@@ -37,6 +41,7 @@ class TaskOutput:
     mc_samples: np.ndarray | None = None
     committee: np.ndarray | None = None
     by_modality: Mapping[str, np.ndarray] | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,24 +104,66 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
 
+    def describe(self) -> str:
+        """What the parameter accepts, in words (used in error messages)."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        word = {bool: "true or false", int: "an integer", float: "a number",
+                str: "text"}.get(self.type, self.type.__name__)
+        if self.minimum is not None and self.maximum is not None:
+            return f"{word} from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{word} >= {self.minimum:g}"
+        if self.maximum is not None:
+            return f"{word} <= {self.maximum:g}"
+        return word
+
+    def _typed(self, value: Any) -> Any:
+        """``value`` as ``self.type`` without losing information (1.5 is no int, 'maybe' no
+        bool); raises ValueError otherwise."""
+        t = self.type
+        if t is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if isinstance(value, bool) and t in (int, float):
+            raise ValueError(value)
+        if t is int:
+            if isinstance(value, Integral):
+                return int(value)
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            if isinstance(value, str):
+                return int(value.strip())
+            raise ValueError(value)
+        if t is float:
+            v = float(value) if isinstance(value, (Real, str)) else None
+            if v is None or not math.isfinite(v):
+                raise ValueError(value)
+            return v
+        return t(value)
+
     def coerce(self, value: Any) -> Any:
+        """``value`` converted to the parameter's type and checked against its choices and
+        range; raises StrategyError naming the parameter, the value and what is allowed."""
         try:
-            if self.type is bool and isinstance(value, str):
-                v: Any = value.strip().lower() in {"1", "true", "yes", "on"}
-            else:
-                v = self.type(value)
-        except (TypeError, ValueError) as exc:
+            v = self._typed(value)
+        except (TypeError, ValueError):
+            v = None
+            ok = False
+        else:
+            ok = not ((self.choices is not None and v not in self.choices)
+                      or (self.minimum is not None and v < self.minimum)
+                      or (self.maximum is not None and v > self.maximum))
+        if not ok:
             raise StrategyError(
-                f"Parameter '{self.name}' must be of type {self.type.__name__}; got {value!r}."
-            ) from exc
-        if self.choices is not None and v not in self.choices:
-            raise StrategyError(
-                f"Parameter '{self.name}' must be one of {list(self.choices)}; got {v!r}."
+                f"Parameter '{self.name}' must be {self.describe()}; got {value!r}."
             )
-        if self.minimum is not None and v < self.minimum:
-            raise StrategyError(f"Parameter '{self.name}' must be >= {self.minimum}; got {v!r}.")
-        if self.maximum is not None and v > self.maximum:
-            raise StrategyError(f"Parameter '{self.name}' must be <= {self.maximum}; got {v!r}.")
         return v
 
 
@@ -166,7 +213,12 @@ class Strategy:
                     f"Its parameters: {sorted(by_name) or 'none'}."
                 )
         for p in self.params:
-            out[p.name] = p.coerce(given[p.name]) if p.name in given else p.default
+            try:
+                out[p.name] = p.coerce(given[p.name]) if p.name in given else p.default
+            except StrategyError as exc:
+                text = str(exc)
+                raise StrategyError(f"Strategy '{self.name}': {text[:1].lower()}{text[1:]}") \
+                    from None
         return out
 
 

@@ -19,21 +19,23 @@ PREDICT_CHUNK = 65536
 #: The members of a committee of different model types (query-by-committee, "models" mode).
 COMMITTEE_MODELS = ("logistic_regression", "sklearn.ensemble.ExtraTreesClassifier",
                     "random_forest", "knn")
-#: Fits on at most this many labeled rows run with one BLAS/OpenMP thread: they are latency
-#: bound, and on a busy 2-core machine threaded BLAS made a 50-row logistic regression 13x
-#: slower (3.7 s instead of 0.28 s, Fashion-MNIST pixels). Torch models manage their own threads.
+#: Fits on at most this many labeled rows run with one BLAS and one OpenMP thread: they are
+#: latency bound, and on a busy 2-core machine threaded BLAS made a 50-row logistic regression
+#: 13x slower (3.7 s instead of 0.28 s, Fashion-MNIST pixels) and OpenMP threads a 12-row
+#: histogram gradient boosting fit 6.6x slower (3.0 s instead of 0.46 s, the few-labels
+#: committee case). Torch models manage their own threads.
 SMALL_FIT_ROWS = 20000
 
 
 def _fit_threads(model_name: str, n_rows: int) -> Any:
-    """A context that limits BLAS threads for small fits of scikit-learn models."""
+    """A context that limits BLAS and OpenMP threads for small fits of scikit-learn models."""
     from contextlib import nullcontext
 
     if n_rows > SMALL_FIT_ROWS or model_info(model_name).neural:
         return nullcontext()
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="blas")
+    return threadpool_limits(limits=1)
 
 
 def _rows(X: Any, idx: np.ndarray) -> Any:
@@ -288,7 +290,11 @@ def task_outputs(
     standard non-Bayesian approximation instead: the predictions of ``n_bootstrap_samples``
     copies of the model, each fitted on a bootstrap resample of the labeled set, are used as
     posterior samples (a bootstrap ensemble, as in Beluch et al. 2018 and Lakshminarayanan et
-    al. 2017). Single-label tasks only; multi-label tasks then have no samples.
+    al. 2017). Multi-label tasks get one-vs-rest members on 0/1 targets per class.
+
+    A committee (or bootstrap samples) that cannot be fitted on the labels is left None and
+    the reason is put in ``TaskOutput.notes``, so the caller can fall back and say why
+    (``core.committee.fallback_strategy``).
     """
     outs: dict[str, TaskOutput] = {}
     rng = rng or np.random.default_rng(0)
@@ -297,38 +303,30 @@ def task_outputs(
         Xt = X_train_by_task[task] if X_train_by_task and task in X_train_by_task else X_train
         yt = y_train_by_task.get(task) if y_train_by_task is not None else None
 
-        def model_types() -> np.ndarray | None:
-            """A committee of different model types on the same labeled rows."""
-            if Xt is None or yt is None or f.multilabel:
-                return None
-            from core.committee import committee_outputs
+        notes: list[str] = []
 
-            names = list(committee_models)
-            with _fit_threads(names[0], len(yt)):
-                return committee_outputs(
-                    [lambda n=n: make_model(n) for n in names],
-                    Xt, np.asarray([str(v) for v in yt], dtype=object), X_pool,
-                    classes=f.classes, mode="models", rng=rng,
-                )
+        def fit_committee(mode: str, n_members: int) -> np.ndarray | None:
+            """A committee on this task's labeled rows; None (and a note) when none fits."""
+            if Xt is None or yt is None:
+                return None
+            from core.committee import CommitteeError, task_committee
+
+            try:
+                return task_committee(f, Xt, yt, X_pool, model_name=model_name, params=params,
+                                      mode=mode, n_members=n_members,
+                                      committee_models=committee_models, rng=rng)
+            except CommitteeError as exc:
+                notes.append(f"task '{task}': {exc}")
+                return None
+
+        def model_types() -> np.ndarray | None:
+            return fit_committee("models", 0)
 
         def bootstrap(n_members: int) -> np.ndarray | None:
             if f.task_key is not None:
                 # A shared multi-task model: its MC-dropout samples serve as the committee.
                 return f.sample_proba(X_pool, n_members)
-            if Xt is None or yt is None or f.multilabel:
-                return None
-            from core.committee import committee_outputs
-
-            with _fit_threads(model_name, len(yt)):
-                return committee_outputs(
-                    lambda: make_model(model_name, params),
-                    _dense_if_needed(model_name, Xt),
-                    np.asarray([str(v) for v in yt], dtype=object),
-                    _dense_if_needed(model_name, X_pool),
-                    classes=f.classes,
-                    n_members=n_members,
-                    rng=rng,
-                )
+            return fit_committee("bootstrap", n_members)
 
         mc = None
         if "mc_samples" in requires:
@@ -349,7 +347,7 @@ def task_outputs(
             by_modality = f.proba_by_modality(X_pool, task)
         outs[task] = TaskOutput(
             proba=p, multilabel=f.multilabel, classes=f.classes, mc_samples=mc,
-            committee=committee, by_modality=by_modality,
+            committee=committee, by_modality=by_modality, notes=tuple(notes),
         )
     return outs
 

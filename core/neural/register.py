@@ -9,10 +9,72 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from core.model_params import IMAGE_SHAPE, POSITIVE_INTS
 from core.models import ModelInfo, register_model
 
 if importlib.util.find_spec("torch") is None:  # what tells the registry torch is absent
     raise ImportError("torch is not installed (the 'neural' extra)")
+
+
+def _net_constraints(**extra: Any) -> dict[str, list]:
+    """The typed parameters shared by the torch models (their constructors' arguments), in
+    scikit-learn's constraint vocabulary, plus ``extra`` (each a list of constraints)."""
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval
+
+    def at_least(kind: type, low: float, closed: str = "left") -> list:
+        return [Interval(kind, low, None, closed=closed)]
+
+    return {
+        "hidden": [POSITIVE_INTS],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": at_least(Real, 0),
+        "lr": at_least(Real, 0, "neither"),
+        "max_epochs": at_least(Integral, 1),
+        "batch_size": at_least(Integral, 1),
+        "patience": at_least(Integral, 0),
+        "val_fraction": [Interval(Real, 0, 1, closed="left")],
+        "warm_start": ["boolean"],
+        "image_shape": [IMAGE_SHAPE, None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "n_threads": at_least(Integral, 1),
+        **extra,
+    }
+
+
+def _arch() -> list:
+    from sklearn.utils._param_validation import StrOptions
+
+    return [StrOptions({"mlp", "cnn"})]
+
+
+def _classifier_constraints() -> dict[str, list]:
+    return _net_constraints(arch=_arch())
+
+
+def _ensemble_constraints() -> dict[str, list]:
+    from numbers import Integral
+
+    from sklearn.utils._param_validation import Interval
+
+    return _net_constraints(arch=_arch(), n_members=[Interval(Integral, 2, None, closed="left")])
+
+
+def _multimodal_constraints() -> dict[str, list]:
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval, StrOptions
+
+    return _net_constraints(
+        proj_dim=[Interval(Integral, 1, None, closed="left")],
+        fusion=[StrOptions({"concat", "attention"})],
+        align_weight=[Interval(Real, 0, None, closed="left")],
+        temperature=[Interval(Real, 0, None, closed="neither")],
+        modality_head_weight=[Interval(Real, 0, None, closed="left")],
+        modality_dropout=[Interval(Real, 0, 1, closed="left")],
+        text_hidden=[POSITIVE_INTS],
+    )
 
 
 def _torch_mlp(**params: Any):
@@ -52,6 +114,7 @@ for _info in (
         _torch_mlp,
         {"hidden": (256,), "dropout": 0.2, "max_epochs": 100},
         neural=True,
+        param_constraints=_classifier_constraints,
     ),
     ModelInfo(
         "torch_cnn",
@@ -61,6 +124,7 @@ for _info in (
         dense_only=True,
         neural=True,
         input_block="image",
+        param_constraints=_classifier_constraints,
     ),
     ModelInfo(
         "deep_ensemble",
@@ -68,6 +132,7 @@ for _info in (
         _deep_ensemble,
         {"n_members": 5, "hidden": (256,), "max_epochs": 60},
         neural=True,
+        param_constraints=_ensemble_constraints,
     ),
     ModelInfo(
         "multitask_mlp",
@@ -76,6 +141,7 @@ for _info in (
         {"hidden": (256,), "dropout": 0.2},
         neural=True,
         multitask=True,
+        param_constraints=_classifier_constraints,
     ),
     ModelInfo(
         "multimodal",
@@ -86,6 +152,7 @@ for _info in (
         neural=True,
         multitask=True,
         needs_blocks=True,
+        param_constraints=_multimodal_constraints,
     ),
 ):
     register_model(_info)

@@ -87,13 +87,14 @@ def test_retrain_in_the_training_process_adds_a_curve_point(qtbot, project, monk
 
 
 def test_model_error_in_the_training_process_is_shown(qtbot, project):
-    project.update_settings(model_params={"C": -1.0})   # sklearn refuses it in fit
+    # Each value is valid on its own (so the setting is accepted); sklearn refuses the pair in fit.
+    project.update_settings(model_params={"penalty": "l1"})
     win = open_window(qtbot, project)
     qtbot.waitUntil(lambda: win.runner.training_process.pid is not None, timeout=30000)
     with qtbot.waitSignal(win.controller.error_occurred, timeout=60000):
         label(qtbot, win, 5)
     assert win.banner.isVisible()
-    assert "'C' parameter" in win.banner.text.text()
+    assert "supports only 'l2'" in win.banner.text.text()
     assert "Retrain failed" in win.status_line.text()
     before = project.labeled_count()
     label(qtbot, win, 1)

@@ -81,10 +81,17 @@ def test_committee_trains_each_task_on_its_own_labeled_rows(labeled_project, mon
     X = p.features.model_X
     topic_idx, topic_y = snap.labeled["topic"]
     assert len(topic_idx) == 24 and len(snap.labeled["tags"][0]) == 18
-    (X_train, y_train, classes), = calls   # the multi-label task has no bootstrap committee
-    assert classes == p.spec.task("topic").classes
+    # Each task gets its own committee; the multi-label one on 0/1 targets per class.
+    by_classes = {c: (Xt, yt) for Xt, yt, c in calls}
+    assert len(calls) == 2
+    X_train, y_train = by_classes[p.spec.task("topic").classes]
     assert y_train == [str(v) for v in topic_y]
     assert (X_train != X[topic_idx]).nnz == 0
+    tags = p.spec.task("tags")
+    tags_idx, tags_y = snap.labeled["tags"]
+    X_tags, Y_tags = by_classes[tags.classes]
+    assert (X_tags != X[tags_idx]).nnz == 0
+    assert [list(r) for r in Y_tags] == [[int(c in v) for c in tags.classes] for v in tags_y]
 
 
 def test_bald_gets_bootstrap_samples_from_a_scikit_learn_model():
