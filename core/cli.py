@@ -23,9 +23,7 @@ def _project(path: str):
     from core.project import Project
 
     proj = Project.open(path)
-    _OPENED.append(proj)
-    for problem in getattr(proj, "settings_problems", ()):   # damaged stored settings
-        print(f"warning: {problem}", file=sys.stderr)
+    _OPENED.append(proj)   # damaged rows (settings included) are warned about at the end
     return proj
 
 

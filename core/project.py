@@ -57,6 +57,9 @@ class Project(ProjectModelMixin):
         # A damaged setting falls back to its default; the problems are kept for reports.
         self._settings, self.settings_problems = Settings.load(
             store.get_setting("settings", {}, expect=dict) or {})
+        if self.settings_problems:   # listed by 'activelab check' like any damaged row
+            store.report_damage("settings", "key 'settings'",
+                                "cannot be read (" + "; ".join(self.settings_problems) + ")")
         self.ids: list[str] = store.sample_ids()
         self._index = {sid: i for i, sid in enumerate(self.ids)}
         self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None

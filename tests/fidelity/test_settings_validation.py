@@ -282,8 +282,11 @@ def test_cli_warns_about_a_damaged_setting_and_still_works(project):
     project.store.set_setting("settings", {**good, "audit_rate": "lots"})
     r = _cli("status", str(project.path))
     assert r.returncode == 0
-    assert r.stderr == ("warning: Setting 'audit_rate' must be a number from 0 to 1; got 'lots'. "
-                        "The default 0.1 is used instead.\n")
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: "), r.stderr
+    assert ("Setting 'audit_rate' must be a number from 0 to 1; got 'lots'. "
+            "The default 0.1 is used instead." in lines[0])
+    assert f"activelab check {project.path}" in lines[0]
     assert r.stdout.startswith(f"Project {project.path}: 0 of 12 samples labeled")
 
 
