@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from core.progress import Progress
+from activelab.core.progress import Progress
 
 DEFAULT_DEMO_DIR = Path("~/.activelab/demo")
 STORE_NAME = "project.sqlite"
@@ -34,7 +34,7 @@ def write_digits_npz(path: Path) -> Path:
 
 def open_or_create_demo(folder: str | Path | None = None, progress: Progress | None = None) -> Any:
     """Reopen the demo project in ``folder`` (default ~/.activelab/demo) or create it."""
-    from core.project import Project
+    from activelab.core.project.project import Project
 
     target = Path(folder).expanduser() if folder else default_demo_dir()
     if (target / STORE_NAME).exists():

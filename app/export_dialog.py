@@ -8,8 +8,8 @@ Public API:
     ExportDialog.set_destination(path: str) -> None
     ExportDialog.start_export() -> None  # what the Export button does
 
-``core.export.export_labels(project_path, out, format, include_unlabeled)`` runs through
-``app.worker.TaskRunner`` (kind "export") and opens its own connection to the project store,
+``activelab.core.export.labels.export_labels(project_path, out, format, include_unlabeled)`` runs through
+``activelab.app.worker.TaskRunner`` (kind "export") and opens its own connection to the project store,
 so the GUI thread's Project is never used from the worker. Errors are shown in the dialog.
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QProgressBar, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
-from app.icons import icon
-from app.worker import TaskRunner
-from core.export_files import EXTENSIONS, ExportError, format_for_path
-from core.progress import Progress
+from activelab.app.icons import icon
+from activelab.app.worker import TaskRunner
+from activelab.core.export.files import EXTENSIONS, ExportError, format_for_path
+from activelab.core.progress import Progress
 
 FORMATS = (("csv", "CSV", ".csv"), ("parquet", "Parquet", ".parquet"),
            ("jsonl", "JSON Lines", ".jsonl"), ("json", "JSON", ".json"))
@@ -35,7 +35,7 @@ FORMATS = (("csv", "CSV", ".csv"), ("parquet", "Parquet", ".parquet"),
 def run_export(project_path: str, out_path: str, fmt: str, include_unlabeled: bool, *,
                progress: Progress) -> str:
     """Worker function: export and return the path written."""
-    from core.export import export_labels
+    from activelab.core.export.labels import export_labels
 
     return str(export_labels(project_path, out_path, format=fmt,
                              include_unlabeled=include_unlabeled, progress=progress))

@@ -23,11 +23,11 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.retrain_control import RETRAIN, RetrainControl
-from app.session_position import queue_item, save_position, saved_position
-from app.worker import TaskRunner
-from app.write_failures import project_read_only_reason
-from core.errors import ActiveLabError, StoreWriteError
+from activelab.app.retrain_control import RETRAIN, RetrainControl
+from activelab.app.session_position import queue_item, save_position, saved_position
+from activelab.app.worker import TaskRunner
+from activelab.app.write_failures import project_read_only_reason
+from activelab.core.errors import ActiveLabError, StoreWriteError
 
 __all__ = ["Current", "LabelingController", "RETRAIN"]
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
@@ -39,8 +39,8 @@ class Current:
     """What the labeling view shows now (plain data for the widgets)."""
 
     idx: int
-    sample: Any                    # core.project.Sample
-    item: Any | None               # core.project.QueueItem, None when not from the queue
+    sample: Any                    # activelab.core.project.project.Sample
+    item: Any | None               # activelab.core.project.project.QueueItem, None when not from the queue
     existing: dict[str, Any] = field(default_factory=dict)  # labels it already has, per task
     source: str = "queue"          # queue | history | undo | map | fallback
 

@@ -1,5 +1,5 @@
-"""The ``activelab`` console command: the headless commands run in core.cli; opening the desktop
-app (no argument, a project folder, ``gui`` or ``demo``) is handed to app.main, imported only
+"""The ``activelab`` console command: the headless commands run in activelab.core.cli.main; opening the desktop
+app (no argument, a project folder, ``gui`` or ``demo``) is handed to activelab.app.main, imported only
 then, so ``activelab new/query/label/...`` never loads Qt."""
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any, Sequence
 
 
 def _run_gui(*args: Any, **kwargs: Any) -> int:
-    from app.main import run_gui
+    from activelab.app.main import run_gui
 
     return run_gui(*args, **kwargs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from core.cli import main as cli_main
+    from activelab.core.cli.main import main as cli_main
 
     return cli_main(argv, run_gui=_run_gui)
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.worker import TaskRunner, limit_compute_threads
+from activelab.app.worker import TaskRunner, limit_compute_threads
 
 log = logging.getLogger(__name__)
 DEMO = "demo"
@@ -20,7 +20,7 @@ DEMO = "demo"
 
 def _create_demo(folder: str | None, progress: Any) -> str:
     """Worker job: create (or find) the demo project; returns its folder."""
-    from app.demo import open_or_create_demo
+    from activelab.app.demo import open_or_create_demo
 
     project = open_or_create_demo(folder, progress=progress)
     path = str(project.path)
@@ -43,7 +43,7 @@ class AppShell:
 
     # ----- screens ------------------------------------------------------------------------
     def show_start(self) -> None:
-        from app.start_screen import StartScreen
+        from activelab.app.start_screen import StartScreen
 
         if self.start_screen is None:
             self.start_screen = StartScreen()
@@ -57,7 +57,7 @@ class AppShell:
 
     def show_wizard(self) -> None:
         try:
-            from app.wizard import NewProjectWizard
+            from activelab.app.wizard import NewProjectWizard
         except ImportError:
             self._error("The new-project wizard is not available in this build; use "
                         "'activelab new PROJECT_DIR --data FILE' and open the folder.")
@@ -69,9 +69,9 @@ class AppShell:
         self.wizard.show()
 
     def open_project(self, path: str) -> bool:
-        from app.main_window import MainWindow
-        from core.errors import ActiveLabError
-        from core.project import Project
+        from activelab.app.main_window import MainWindow
+        from activelab.core.errors import ActiveLabError
+        from activelab.core.project.project import Project
 
         try:
             project = Project.open(path)
@@ -82,7 +82,7 @@ class AppShell:
                 self.show_start()
             return False
         try:
-            from app.start_screen import add_recent_project
+            from activelab.app.start_screen import add_recent_project
 
             add_recent_project(project.path)
         except ImportError:
@@ -151,7 +151,7 @@ def make_app(argv: list[str] | None = None) -> Any:
     app.setApplicationName("activelab")
     app.setOrganizationName("activelab")
     try:
-        from app.icons import icon, style_sheet
+        from activelab.app.icons import icon, style_sheet
 
         app.setStyleSheet(style_sheet())
         app.setWindowIcon(icon("activelab"))

@@ -1,10 +1,10 @@
 """The labeling window: composes the sample view, label panel, history and side panels, and wires them.
 
 No logic lives here beyond routing plain data: the flow is in ``LabelingController``, threads in
-``app.worker``, everything else in core/.
+``activelab.app.worker``, everything else in core/.
 
 Every user action that writes (label, skip, flag, undo, redo, settings) goes through
-``WriteGuard.run`` (app.write_guard): a write that does not land shows the banner with its
+``WriteGuard.run`` (activelab.app.write_guard): a write that does not land shows the banner with its
 cause ("Disk full — label NOT saved …") and a Retry button, the sample stays on screen with the
 expert's choice, nothing is marked as saved, and the next key press (or Retry) writes again. A
 project opened read-only shows a persistent bar and attempts no write.
@@ -19,20 +19,20 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QVBoxLayout, QWidget
 
-from app.banner import ErrorBanner, ReadOnlyBar
-from app.history_view import HistoryView
-from app.label_panel import LabelPanel, why_text
-from app.labeling_controller import Current, LabelingController
-from app.panels.confidence_histogram import ConfidenceHistogram
-from app.panels.learning_curve_view import LearningCurveView
-from app.panels.pool_map_view import PoolMapView
-from app.panels.progress_panel import ProgressPanel
-from app.panels.settings_panel import SettingsPanel
-from app.sample_view import SampleView
-from app.worker import TaskRunner
-from app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
-from app.write_guard import NOT_SAVED, WriteGuard
-from core.errors import ActiveLabError
+from activelab.app.banner import ErrorBanner, ReadOnlyBar
+from activelab.app.history_view import HistoryView
+from activelab.app.label_panel import LabelPanel, why_text
+from activelab.app.labeling_controller import Current, LabelingController
+from activelab.app.panels.confidence_histogram import ConfidenceHistogram
+from activelab.app.panels.learning_curve_view import LearningCurveView
+from activelab.app.panels.pool_map_view import PoolMapView
+from activelab.app.panels.progress_panel import ProgressPanel
+from activelab.app.panels.settings_panel import SettingsPanel
+from activelab.app.sample_view import SampleView
+from activelab.app.worker import TaskRunner
+from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
+from activelab.app.write_guard import NOT_SAVED, WriteGuard
+from activelab.core.errors import ActiveLabError
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 250   # side panels refresh at most this often while the expert is labeling
@@ -68,7 +68,7 @@ def _recent_events(project: Any, actions: int) -> list[Any]:
 def _model_names(current: str) -> list[str]:
     """Every model, torch ones included (listing them does not import torch), plus the
     project's own (a scikit-learn class path, say)."""
-    from core.models import model_names
+    from activelab.core.learning.models import model_names
 
     return sorted(set(model_names()) | {current})
 
@@ -371,7 +371,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_export_triggered(self) -> None:
-        from app.export_dialog import ExportDialog
+        from activelab.app.export_dialog import ExportDialog
 
         self.export_dialog = ExportDialog(
             str(self.project.path), runner=self.runner, project_name=self.project.path.name,

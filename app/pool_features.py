@@ -23,7 +23,7 @@ def warm_up(project: Any, progress: Any) -> np.ndarray | None:
 
     Raises whatever loading the features raises (an ActiveLabError with the cause, or an
     unexpected error the runner reports as "Type: message")."""
-    from core.projection import project_2d
+    from activelab.core.features.projection import project_2d
 
     progress.update(0.0, "loading features")
     features = project.features

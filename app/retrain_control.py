@@ -16,16 +16,16 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QTimer, Slot
 
-from app.pool_features import WARM_UP, warm_up
-from app.worker import ProcessCall, freeze_loaded_objects
-from app.write_failures import WRITE_ERRORS, describe_write_failure
-from core.errors import ActiveLabError, StoreWriteError
+from activelab.app.pool_features import WARM_UP, warm_up
+from activelab.app.worker import ProcessCall, freeze_loaded_objects
+from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure
+from activelab.core.errors import ActiveLabError, StoreWriteError
 
 RETRAIN = "retrain"
 
 
 def _default_retrain_fn() -> Callable[..., Any]:
-    from core import loop
+    from activelab.core.loop import cycle as loop
 
     return loop.retrain_and_query
 
@@ -107,8 +107,8 @@ class RetrainControl:
         project's cache there), or None: a custom retrain function runs in a thread."""
         if self._retrain_fn is not None or not self.runner.uses_processes():
             return None
-        from core import retrain_process
-        from core.project_create import CACHE_DIR
+        from activelab.core.loop import retrain_process
+        from activelab.core.project.create import CACHE_DIR
 
         path = getattr(self.project, "path", None)
         cache = None if path is None else Path(path) / CACHE_DIR

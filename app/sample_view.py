@@ -11,12 +11,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.images import to_8bit
+from activelab.core.data.images import to_8bit
 
 
 def pil_to_qimage(img: Any) -> QImage:
     """A PIL image as a QImage that owns its pixels, converted exactly as the features see it
-    (core.images.to_8bit: 8-bit grey or RGB, high bit depths scaled, transparency on white)."""
+    (activelab.core.data.images.to_8bit: 8-bit grey or RGB, high bit depths scaled, transparency on white)."""
     img = to_8bit(img)
     fmt = {"L": QImage.Format.Format_Grayscale8, "RGB": QImage.Format.Format_RGB888}[img.mode]
     data = img.tobytes()
@@ -161,7 +161,7 @@ class SampleView(QWidget):
 
     def set_sample(self, sample: Any, image: Any | None = None, caption: str = "",
                    image_error: str | None = None) -> None:
-        """Show ``sample`` (core.project.Sample); ``image`` is a PIL image or QImage or None.
+        """Show ``sample`` (activelab.core.project.project.Sample); ``image`` is a PIL image or QImage or None.
 
         ``image_error`` (the message of the error that stopped the image from loading) is shown
         in the image's place, beside the sample's text and table, so the sample can still be

@@ -41,7 +41,7 @@ def saved_position(project: Any) -> tuple[str | None, dict[str, Any] | None]:
 
 def queue_item(idx: int, d: dict[str, Any]) -> Any:
     """A queue entry saved with ``QueueItem.to_dict`` as a QueueItem again (plain data)."""
-    from core.loop import Prediction, QueueItem
+    from activelab.core.loop.cycle import Prediction, QueueItem
 
     preds = {t: Prediction(p.get("label"), p.get("confidence"))
              for t, p in (d.get("predictions") or {}).items()}

@@ -4,7 +4,7 @@ Public API:
 
     StartScreen(settings: QSettings | None = None)     # QSettings("activelab", "activelab") by default
     signal open_requested(str path)     # a recent project was activated or a folder was chosen
-    signal new_requested()              # "New project…" (the caller shows app.wizard)
+    signal new_requested()              # "New project…" (the caller shows activelab.app.wizard)
     signal demo_requested()             # "Open the demo"
     StartScreen.refresh() -> None       # re-read the recent list
 
@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from app.icons import icon
-from core.store import STORE_NAME
+from activelab.app.icons import icon
+from activelab.core.store.store import STORE_NAME
 
 MAX_RECENT = 12
 RECENT_KEY = "recent_projects"

@@ -7,8 +7,8 @@ Public API:
     NewProjectWizard.set_data_path(path: str) -> None   # start from a file/folder (also tests)
 
 Reading the data for the preview and creating the project run in the background through
-``app.worker.TaskRunner`` (kinds "wizard_preview" and "wizard_create"); the worker functions are
-``load_preview`` and ``create_project`` in app/wizard_pages.py. Import errors (core.errors.ActiveLabError) are
+``activelab.app.worker.TaskRunner`` (kinds "wizard_preview" and "wizard_create"); the worker functions are
+``load_preview`` and ``create_project`` in app/wizard_pages.py. Import errors (activelab.core.errors.ActiveLabError) are
 shown on the page where they arise, with the engine's message; the user corrects and retries.
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QProgressBar, QPushButton, QVBoxLayout, QWidget, QWizard, QWizardPage,
 )
 
-from app.wizard_pages import (
+from activelab.app.wizard_pages import (
     ColumnsPage, DataPage, Preview, _error_label, create_project, load_preview,
 )
-from app.worker import TaskRunner
-from app.wizard_tasks import TaskEditor
+from activelab.app.worker import TaskRunner
+from activelab.app.wizard_tasks import TaskEditor
 
 
 
@@ -79,8 +79,8 @@ class CreatePage(QWizardPage):
         self.wiz = wizard
         self.setTitle("Model, strategy and project folder")
         self.setSubTitle("Both can be changed later in the Settings panel.")
-        from core.models import model_names
-        from core.registry import registry
+        from activelab.core.learning.models import model_names
+        from activelab.core.querying.registry import registry
 
         self.model_combo = QComboBox()
         self.model_combo.addItems(model_names())

@@ -1,6 +1,6 @@
 """Worker functions and the first two pages of the new-project wizard (data, columns).
 
-``load_preview`` and ``create_project`` are module-level so ``app.worker.TaskRunner`` can run
+``load_preview`` and ``create_project`` are module-level so ``activelab.app.worker.TaskRunner`` can run
 them off the GUI thread; they return plain data.
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWizardPage,
 )
 
-from core.progress import Progress
+from activelab.core.progress import Progress
 
 if TYPE_CHECKING:
-    from app.wizard import NewProjectWizard
+    from activelab.app.wizard import NewProjectWizard
 
 PREVIEW_ROWS = 20
 THUMB = 48
@@ -44,9 +44,9 @@ class Preview:
 
 def load_preview(path: str, *, progress: Progress) -> Preview:
     """Read ``path`` with the importer, keep the first rows, guess the column roles."""
-    from core.errors import DataError
-    from core.images import load_image
-    from core.importers import infer_spec, read_table
+    from activelab.core.errors import DataError
+    from activelab.core.data.images import load_image
+    from activelab.core.data.read import infer_spec, read_table
 
     progress.update(0.05, f"reading {Path(path).name}")
     table = read_table(path)
@@ -93,8 +93,8 @@ def load_preview(path: str, *, progress: Progress) -> Preview:
 
 def _leaks(table: Any, spec: Any) -> list[Any]:
     """Leaking columns among all columns a user could tick as features (not only the guessed)."""
-    from core.export_columns import is_activelab_column
-    from core.import_leakage import find_leaks
+    from activelab.core.data.export_columns import is_activelab_column
+    from activelab.core.data.leakage import find_leaks
 
     taken = {spec.id_column, spec.image_column, *spec.text_columns,
              *(t.column for t in spec.tasks)}
@@ -104,7 +104,7 @@ def _leaks(table: Any, spec: Any) -> list[Any]:
 
 def create_project(folder: str, *, progress: Progress, **kwargs: Any) -> str:
     """Project.create in the worker; the project is closed again and its folder returned."""
-    from core.project import Project
+    from activelab.core.project.project import Project
 
     project = Project.create(folder, progress=progress, **kwargs)
     path = str(project.path)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
-from core import retrain_process
-from core.errors import ActiveLabError
-from core.progress import Cancelled, Progress
+from activelab.core.loop import retrain_process
+from activelab.core.errors import ActiveLabError
+from activelab.core.progress import Cancelled, Progress
 
 if TYPE_CHECKING:  # multiprocessing and concurrent.futures load with the first process job
     from concurrent.futures import ProcessPoolExecutor

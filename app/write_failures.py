@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import ActiveLabError, StoreWriteError
+from activelab.core.errors import ActiveLabError, StoreWriteError
 
 __all__ = ["WRITE_ERRORS", "WriteFailure", "describe_write_failure", "project_read_only_reason",
            "read_only_reason"]

@@ -15,8 +15,8 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel
 
-from app.banner import ErrorBanner, ReadOnlyBar
-from app.write_failures import WRITE_ERRORS, describe_write_failure
+from activelab.app.banner import ErrorBanner, ReadOnlyBar
+from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure
 
 log = logging.getLogger(__name__)
 NOT_SAVED = object()   # what ``run`` returns when the write did not land (or was not attempted)

@@ -17,10 +17,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import feature_blocks  # noqa: E402
-from core.features import build_features, dense_view  # noqa: E402
-from core.progress import Progress  # noqa: E402
-from core.spec import DatasetSpec, FeatureConfig  # noqa: E402
+from activelab.core.features import blocks as feature_blocks  # noqa: E402
+from activelab.core.features.build import build_features, dense_view  # noqa: E402
+from activelab.core.progress import Progress  # noqa: E402
+from activelab.core.data.spec import DatasetSpec, FeatureConfig  # noqa: E402
 
 DATA = Path(os.environ.get("ACTIVELAB_SHARED_DATA",
                            Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -77,7 +77,7 @@ def sms(cache: Path) -> None:
 
 
 def minilm() -> None:
-    from core.text_embeddings import _load_model, embed_texts
+    from activelab.core.features.text_embeddings import _load_model, embed_texts
 
     frame = pd.read_csv(DATA / "ag_news_test" / "test.csv").head(1000)
     texts = (frame["title"] + " \n " + frame["description"]).tolist()

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.project import Project  # noqa: E402
-from core.store_io import checkpoint  # noqa: E402
+from activelab.core.project.project import Project  # noqa: E402
+from activelab.core.store.connection import checkpoint  # noqa: E402
 from tests.core.helpers import write_text_csv  # noqa: E402
 
 POLICIES = ("none", "background", "sync")

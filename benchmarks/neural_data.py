@@ -1,4 +1,4 @@
-"""Data for the neural benchmarks: the fashion product catalogue through core.features
+"""Data for the neural benchmarks: the fashion product catalogue through activelab.core.features.build
 (image 32x32 RGB pixels + title TF-IDF or MiniLM, cached) and Fashion-MNIST pixels."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.features import build_features
-from core.spec import DatasetSpec, FeatureConfig
+from activelab.core.features.build import build_features
+from activelab.core.data.spec import DatasetSpec, FeatureConfig
 
 SHARED = Path(os.environ.get("ACTIVELAB_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CACHE = Path(os.environ.get("ACTIVELAB_BENCH_CACHE", "/tmp/activelab_neural_bench"))

@@ -7,7 +7,7 @@
 timing:     cold vs warm-started retrain at 500 labels (+10 new): multimodal 3 tasks, torch_mlp
             on the title TF-IDF, torch_cnn on the photo; MC-dropout pool time
 bald:       BALD (MC dropout) vs entropy vs random on Fashion-MNIST, torch_mlp on pixels, via
-            core.simulate.simulate (pool 10,000, test 2,000, 20 + 20 per round to 300)
+            activelab.core.simulation.simulate.simulate (pool 10,000, test 2,000, 20 + 20 per round to 300)
 modalities: multimodal vs image-only vs text-only, and multi-task vs one single-task net per
             task, per task (accuracy / macro-F1 on 2,000 held-out products), 200 and 500
             random labels
@@ -27,9 +27,9 @@ import torch
 from sklearn.metrics import f1_score
 
 from benchmarks.neural_data import TASKS, fashion_mnist, fashion_products
-from core.neural import base as neural_base
-from core.neural.classifier import TorchClassifier
-from core.neural.multimodal import MultimodalClassifier
+from activelab.core.learning.neural import base as neural_base
+from activelab.core.learning.neural.classifier import TorchClassifier
+from activelab.core.learning.neural.multimodal import MultimodalClassifier
 
 N_TEST = 2000
 MAX_EPOCHS = 40  # caps a cold fit on the shared machine (the registry default is 100)
@@ -134,7 +134,7 @@ def timing() -> None:
 
 
 def bald(pool=10000, start=20) -> None:
-    from core.simulate import simulate
+    from activelab.core.simulation.simulate import simulate
 
     batch, budget = OPTS.batch, OPTS.budget
     X, y, _, _ = fashion_mnist()

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
-CLI = [sys.executable, "-m", "core.cli"]
+CLI = [sys.executable, "-m", "activelab.core.cli.main"]
 
 DATASETS = {
     "fashion_mnist": {
@@ -61,7 +61,7 @@ def make_project(name: str, spec: dict, workdir: Path, n_labels: int = 50) -> Pa
     """An ``activelab new`` project with ``n_labels`` random true labels (reused if present)."""
     import numpy as np
 
-    from core.project import Project
+    from activelab.core.project.project import Project
 
     proj = workdir / name
     if not (proj / "project.sqlite").exists():
@@ -78,9 +78,9 @@ def make_project(name: str, spec: dict, workdir: Path, n_labels: int = 50) -> Pa
 
 def time_queries(proj: Path, names: list[str]) -> list[tuple[str, str, str]]:
     """(strategy, cli_s, query_s) per strategy; an error message instead of a time on failure."""
-    from core.errors import ActiveLabError
-    from core.loop import make_queue, train
-    from core.project import Project
+    from activelab.core.errors import ActiveLabError
+    from activelab.core.loop.cycle import make_queue, train
+    from activelab.core.project.project import Project
 
     p = Project.open(proj)
     snap = p.training_snapshot()
@@ -109,10 +109,10 @@ def time_queries(proj: Path, names: list[str]) -> list[tuple[str, str, str]]:
 
 
 def simulate_table(name: str, spec: dict, names: list[str], workdir: Path) -> str:
-    from core.cli_simulate import add_parser, load_labeled
-    from core.progress import NULL_PROGRESS
-    from core.simulate import simulate
-    from core.simulate_report import format_summary
+    from activelab.core.cli.simulate import add_parser, load_labeled
+    from activelab.core.progress import NULL_PROGRESS
+    from activelab.core.simulation.simulate import simulate
+    from activelab.core.simulation.report import format_summary
 
     ap = argparse.ArgumentParser()
     add_parser(ap.add_subparsers(dest="command", required=True))
@@ -131,7 +131,7 @@ def main() -> None:
     ap.add_argument("--workdir", help="where the projects live (default: a temporary folder)")
     ap.add_argument("--quick", action="store_true", help="AG News only, 3 strategies")
     args = ap.parse_args()
-    from core.registry import registry
+    from activelab.core.querying.registry import registry
 
     names = registry().names()
     datasets = dict(DATASETS)

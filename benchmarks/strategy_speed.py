@@ -41,7 +41,7 @@ def _rss_kb(field: str) -> int:
 def _inputs(n: int, d: int, needs: set[str]):
     import numpy as np
 
-    from core.strategy_api import QueryContext, TaskOutput
+    from activelab.core.querying.strategy_api import QueryContext, TaskOutput
 
     rng = np.random.default_rng(0)
 
@@ -77,7 +77,7 @@ def child(spec: dict) -> dict:
     if name.startswith("skal_") or name == "modal_density":
         needs = {"features"}
     else:
-        from core.registry import registry
+        from activelab.core.querying.registry import registry
 
         strat = registry().get(name)
         needs = set(strat.requires) | set(strat.optional)
@@ -103,7 +103,7 @@ def child(spec: dict) -> dict:
             u = uncertainty_scores(P, method="least_confident")
             return rand_argmax(u, random_state=0)
     else:
-        from core.query_runner import run_strategy
+        from activelab.core.querying.runner import run_strategy
         run = lambda: run_strategy(strat, ctx, batch, params)  # noqa: E731
     if spec.get("warmup", True):
         run()  # imports, BLAS threads and first-touch page faults are not the query's cost
@@ -129,7 +129,7 @@ def measure(spec: dict, timeout: float) -> dict:
 
 def plan(sizes: list[int], dims: list[int]) -> list[dict]:
     sys.path.insert(0, str(ROOT))
-    from core.registry import registry
+    from activelab.core.querying.registry import registry
 
     specs = []
     names = registry().names()

@@ -39,7 +39,7 @@ def percentile(xs: list[float], q: float) -> float:
 
 def ensure_project(data: Path, workdir: Path) -> Path:
     """The Fashion-MNIST project template (created once; features cached inside)."""
-    from core.project import Project
+    from activelab.core.project.project import Project
 
     template = workdir / "fashion_mnist_template"
     if not (template / "project.sqlite").exists():
@@ -88,10 +88,10 @@ def main() -> int:
     from PySide6.QtCore import QEvent, QObject, Qt
     from PySide6.QtTest import QTest
 
-    from app.main import make_app
-    from app.main_window import MainWindow
-    from app.worker import limit_compute_threads
-    from core.project import Project
+    from activelab.app.main import make_app
+    from activelab.app.main_window import MainWindow
+    from activelab.app.worker import limit_compute_threads
+    from activelab.core.project.project import Project
 
     limit_compute_threads(1)
     app = make_app(["bench"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.strategy_api import QueryContext
+from activelab.core.querying.strategy_api import QueryContext
 
 #: Rows per block in chunked distance computations (block x reference stays a few hundred MB).
 BLOCK = 8192

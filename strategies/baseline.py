@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.strategy_api import QueryContext
+from activelab.core.querying.strategy_api import QueryContext
 
 
 def random_scores(ctx: QueryContext) -> np.ndarray:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
-from strategies._chunks import binary_entropy, entropy_rows, score_stack
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.strategies._chunks import binary_entropy, entropy_rows, score_stack
 
 
 def bald_block(P: np.ndarray, multilabel: bool = False) -> np.ndarray:

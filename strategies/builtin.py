@@ -2,9 +2,9 @@
 exactly like a third-party plug-in."""
 from __future__ import annotations
 
-from core.strategy_api import Param, Strategy
-from strategies import cotesting  # noqa: I001  (co-testing, added by the neural-models work)
-from strategies import baseline, bayesian, committee, density, diversity, hybrid, uncertainty
+from activelab.core.querying.strategy_api import Param, Strategy
+from activelab.strategies import cotesting  # noqa: I001  (co-testing, added by the neural-models work)
+from activelab.strategies import baseline, bayesian, committee, density, diversity, hybrid, uncertainty
 
 _BASE = Param("base", str, "entropy", "Uncertainty measure that is weighted.",
               choices=density.BASES)

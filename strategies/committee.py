@@ -6,14 +6,14 @@
   Nigam 1998; modAL's ``max_disagreement``).
 
 Multi-label tasks treat each class as a binary problem and average over classes. The
-committee itself is built by ``core.committee.committee_outputs`` (bootstrap or model types).
+committee itself is built by ``activelab.core.learning.committee.committee_outputs`` (bootstrap or model types).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from core.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
-from strategies._chunks import binary_entropy, entropy_rows, score_stack, xlogx
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.strategies._chunks import binary_entropy, entropy_rows, score_stack, xlogx
 
 
 def vote_entropy_block(P: np.ndarray, multilabel: bool = False) -> np.ndarray:

@@ -13,9 +13,9 @@ from itertools import combinations
 
 import numpy as np
 
-from core.errors import StrategyError
-from core.strategy_api import Param, QueryContext, Strategy, TaskOutput, aggregate_task_scores
-from strategies._chunks import BLOCK
+from activelab.core.errors import StrategyError
+from activelab.core.querying.strategy_api import Param, QueryContext, Strategy, TaskOutput, aggregate_task_scores
+from activelab.strategies._chunks import BLOCK
 
 
 def _xlogx_ratio(p: np.ndarray, m: np.ndarray) -> np.ndarray:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from core.errors import StrategyError
-from core.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
-from strategies import uncertainty
+from activelab.core.errors import StrategyError
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.strategies import uncertainty
 
 BASES = ("entropy", "least_confidence", "margin")
 MODES = ("knn", "centroids", "exact")

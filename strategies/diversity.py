@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.strategy_api import QueryContext, QueryResult
-from strategies._geometry import (
+from activelab.core.querying.strategy_api import QueryContext, QueryResult
+from activelab.strategies._geometry import (
     BLOCK, argmax_random_tie, min_sq_dist_to_set, representation_of, single_thread,
     sq_dist_to_point, sq_norms,
 )
-from strategies.density import base_uncertainty
+from activelab.strategies.density import base_uncertainty
 
 
 class _Greedy:

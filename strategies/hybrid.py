@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.errors import StrategyError
-from core.strategy_api import QueryContext, QueryResult, top_k
-from strategies import baseline, bayesian, committee, density, uncertainty
-from strategies._geometry import argmax_random_tie, representation_of, single_thread, sq_norms
+from activelab.core.errors import StrategyError
+from activelab.core.querying.strategy_api import QueryContext, QueryResult, top_k
+from activelab.strategies import baseline, bayesian, committee, density, uncertainty
+from activelab.strategies._geometry import argmax_random_tie, representation_of, single_thread, sq_norms
 
 
 def gradient_factors(ctx: QueryContext, candidates: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
 
 
 def _rows(out: TaskOutput, candidates: np.ndarray) -> np.ndarray | None:

@@ -27,3 +27,16 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared_data():
     return shared_path
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """activelab built as a wheel from this checkout (no dependencies, no network)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("wheel")
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                        "-q", "-w", str(out), str(ROOT)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return next(out.glob("activelab-*.whl"))

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.panels._plot_style import make_plot_widget, sync_task_combo
+from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
 
 BINS = np.linspace(0.0, 1.0, 21)
 

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.panels._plot_style import make_plot_widget, sync_task_combo
+from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
 
 ALL_TASKS = "All tasks"
 #: (key in CurvePoint / per_task, legend name, colour, dashed)

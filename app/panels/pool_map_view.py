@@ -29,8 +29,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.panels._point_cloud import PointCloudItem
-from app.panels._plot_style import (
+from activelab.app.panels._point_cloud import PointCloudItem
+from activelab.app.panels._plot_style import (
     ACCENT, UNKNOWN, class_brushes, class_color, make_plot_widget, sync_task_combo,
 )
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget,
 )
 
-from app.panels._plot_style import class_brushes, make_plot_widget, short, sync_task_combo
+from activelab.app.panels._plot_style import class_brushes, make_plot_widget, short, sync_task_combo
 
 
 class ProgressPanel(QWidget):

@@ -12,7 +12,7 @@ Public API:
                                     # "strategy_params": {}} or {"batch_size": 20}
     signal retrain_requested()      # the "Retrain now" button
 
-Strategy parameter editors are built from each ``core.strategy_api.Param``: a combo box for
+Strategy parameter editors are built from each ``activelab.core.querying.strategy_api.Param``: a combo box for
 choices, a check box for bool, spin boxes for int/float (with its minimum/maximum), a line
 edit otherwise. Spin boxes report when editing is done, not per keystroke.
 """
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from core.strategy_api import Param
+from activelab.core.querying.strategy_api import Param
 
 AGGREGATIONS = (("mean", "Mean over tasks"), ("max", "Max over tasks"),
                 ("weighted", "Weighted mean"))
@@ -98,10 +98,10 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("settings_panel")
         if strategies is None:
-            from core.registry import registry
+            from activelab.core.querying.registry import registry
             strategies = registry()
         if models is None:
-            from core.models import model_names
+            from activelab.core.learning.models import model_names
             models = model_names()
         self._registry = strategies
         self._updating = False
@@ -194,7 +194,7 @@ class SettingsPanel(QWidget):
 
     # ------------------------------------------------------------------ slots
     def set_settings(self, settings: Any, tasks: Sequence[str] = ()) -> None:
-        """Show ``settings`` (a core.project.Settings); emits nothing."""
+        """Show ``settings`` (a activelab.core.project.project.Settings); emits nothing."""
         self._updating = True
         try:
             i = self.strategy_combo.findData(settings.strategy)

@@ -1,4 +1,4 @@
-"""An in-memory stand-in for core.project.Project (the ENGINE_API contract) for widget tests.
+"""An in-memory stand-in for activelab.core.project.project.Project (the ENGINE_API contract) for widget tests.
 
 Only for testing the app's wiring in isolation; flows that matter end to end also run against
 the real Project in test_labeling_flow.py.
@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.spec import DatasetSpec, TaskSpec
+from activelab.core.data.spec import DatasetSpec, TaskSpec
 
 
 # The engine's own plain-data types, so the fake cannot drift from the real contract.
-from core.loop import CurvePoint, Prediction, QueueItem  # noqa: E402
-from core.project import Sample  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.store import LabelEvent  # noqa: E402
+from activelab.core.loop.cycle import CurvePoint, Prediction, QueueItem  # noqa: E402
+from activelab.core.project.project import Sample  # noqa: E402
+from activelab.core.loop.settings import Settings  # noqa: E402
+from activelab.core.store.store import LabelEvent  # noqa: E402
 
 
 @dataclass(frozen=True)

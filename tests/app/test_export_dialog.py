@@ -9,12 +9,12 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from app.export_dialog import ExportDialog  # noqa: E402
+from activelab.app.export_dialog import ExportDialog  # noqa: E402
 
 
 @pytest.fixture
 def labeled_project(tmp_path):
-    from core.project import Project
+    from activelab.core.project.project import Project
 
     rows = ["id,text,size"]
     for i in range(30):

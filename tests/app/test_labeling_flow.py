@@ -6,9 +6,9 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
-from app.demo import open_or_create_demo
-from app.main_window import MainWindow
-from core.project import Project
+from activelab.app.demo import open_or_create_demo
+from activelab.app.main_window import MainWindow
+from activelab.core.project.project import Project
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ def test_demo_is_reopened_not_recreated(tmp_path):
 def test_run_gui_opens_project_and_ctrl_q_quits(qtbot, qapp, project):
     from PySide6.QtCore import QTimer
 
-    from app.main import run_gui
+    from activelab.app.main import run_gui
 
     seen = {}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.main_window import MainWindow
-from core.spec import TaskSpec
+from activelab.app.main_window import MainWindow
+from activelab.core.data.spec import TaskSpec
 from tests.app.fake_engine import FakeProject, fake_retrain
 
 
@@ -134,7 +134,7 @@ def test_blind_mode_hides_suggestions(qtbot, window):
 def test_audit_pick_hides_the_suggestion(qtbot, window):
     import dataclasses
 
-    from app.labeling_controller import Current
+    from activelab.app.labeling_controller import Current
 
     with qtbot.waitSignal(window.controller.model_updated, timeout=5000):
         window.controller.request_retrain()

@@ -15,8 +15,8 @@ def test_settings_model_list_has_torch_models_without_importing_torch():
     code = (
         "import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
         "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
-        "from app.main_window import _model_names\n"
-        "from app.panels.settings_panel import SettingsPanel\n"
+        "from activelab.app.main_window import _model_names\n"
+        "from activelab.app.panels.settings_panel import SettingsPanel\n"
         "p = SettingsPanel(models=_model_names('logistic_regression'))\n"
         "names = [p.model_combo.itemText(i) for i in range(p.model_combo.count())]\n"
         "print(','.join(names)); print('torch' in sys.modules)\n"

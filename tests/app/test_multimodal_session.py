@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 
 pytest.importorskip("torch")
 
-from app.main_window import MainWindow  # noqa: E402
-from core.project import Project  # noqa: E402
+from activelab.app.main_window import MainWindow  # noqa: E402
+from activelab.core.project.project import Project  # noqa: E402
 
 TASKS = (("category", "masterCategory"), ("gender", "gender"), ("usage", "usage"))
 

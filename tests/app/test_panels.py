@@ -11,14 +11,14 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
-from app.panels.confidence_histogram import ConfidenceHistogram  # noqa: E402
-from app.panels.learning_curve_view import LearningCurveView  # noqa: E402
-from app.panels.pool_map_view import PoolMapView  # noqa: E402
-from app.panels.progress_panel import ProgressPanel  # noqa: E402
-from app.panels.settings_panel import SettingsPanel  # noqa: E402
-from core.registry import StrategyRegistry  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.strategy_api import Param, Strategy  # noqa: E402
+from activelab.app.panels.confidence_histogram import ConfidenceHistogram  # noqa: E402
+from activelab.app.panels.learning_curve_view import LearningCurveView  # noqa: E402
+from activelab.app.panels.pool_map_view import PoolMapView  # noqa: E402
+from activelab.app.panels.progress_panel import ProgressPanel  # noqa: E402
+from activelab.app.panels.settings_panel import SettingsPanel  # noqa: E402
+from activelab.core.querying.registry import StrategyRegistry  # noqa: E402
+from activelab.core.loop.settings import Settings  # noqa: E402
+from activelab.core.querying.strategy_api import Param, Strategy  # noqa: E402
 
 
 @dataclass(frozen=True)

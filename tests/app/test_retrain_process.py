@@ -11,9 +11,9 @@ import signal
 import pytest
 from PySide6.QtCore import Qt
 
-from app.demo import open_or_create_demo
-from app.main_window import MainWindow
-from core.project import Project
+from activelab.app.demo import open_or_create_demo
+from activelab.app.main_window import MainWindow
+from activelab.core.project.project import Project
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def no_training_child_left(pid):
 
 
 def test_retrain_in_the_training_process_adds_a_curve_point(qtbot, project, monkeypatch):
-    from core import loop
+    from activelab.core.loop import cycle as loop
 
     def not_here(*args, **kwargs):
         raise AssertionError("retrained in the GUI process")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.label_panel import LabelPanel
-from app.sample_view import SampleView
-from core.spec import TaskSpec
+from activelab.app.label_panel import LabelPanel
+from activelab.app.sample_view import SampleView
+from activelab.core.data.spec import TaskSpec
 from tests.app.fake_engine import Sample
 
 

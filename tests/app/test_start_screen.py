@@ -7,7 +7,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from app.start_screen import StartScreen, add_recent_project, recent_projects  # noqa: E402
+from activelab.app.start_screen import StartScreen, add_recent_project, recent_projects  # noqa: E402
 
 
 def test_recent_projects_listed_and_opened(qtbot, tmp_path):

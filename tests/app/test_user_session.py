@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
-from app.demo import open_or_create_demo
-from app.main_window import MainWindow
-from core.project import Project
+from activelab.app.demo import open_or_create_demo
+from activelab.app.main_window import MainWindow
+from activelab.core.project.project import Project
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

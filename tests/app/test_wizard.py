@@ -11,7 +11,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QWizard  # noqa: E402
 
-from app.wizard import NewProjectWizard  # noqa: E402
+from activelab.app.wizard import NewProjectWizard  # noqa: E402
 
 TEXTS = [
     "the match ended with a late goal and a happy crowd",
@@ -44,7 +44,7 @@ def _next(wiz: NewProjectWizard) -> None:
 
 
 def test_wizard_creates_a_project_with_two_tasks(qtbot, tmp_path):
-    from core.project import Project
+    from activelab.core.project.project import Project
 
     data = _write_csv(tmp_path / "news.csv")
     wiz = NewProjectWizard(projects_dir=str(tmp_path / "projects"))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 
-from app.worker import TaskRunner
-from core.errors import ModelError
+from activelab.app.worker import TaskRunner
+from activelab.core.errors import ModelError
 
 
 def slow_until_cancelled(started: threading.Event, progress):

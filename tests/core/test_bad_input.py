@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.errors import DataError
-from core.images import load_image
-from core.importers import imported_labels, infer_spec, read_table, validate_table
+from activelab.core.errors import DataError
+from activelab.core.data.images import load_image
+from activelab.core.data.read import imported_labels, infer_spec, read_table, validate_table
 
 
 def _raises(fn, *args, **kwargs) -> str:

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from core.cli import main
+from activelab.core.cli.main import main
 from tests.core.helpers import write_text_csv
 
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.project import Project
+from activelab.core.project.project import Project
 from tests.core.helpers import write_text_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = r"""
 import sys
-from core.project import Project
+from activelab.core.project.project import Project
 p = Project.open(sys.argv[1])
 start = int(sys.argv[2])
 classes = ["sport", "tech", "food"]

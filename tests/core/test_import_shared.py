@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.images import load_image
-from core.importers import imported_labels, infer_spec, read_table, sample_ids, validate_table
+from activelab.core.data.images import load_image
+from activelab.core.data.read import imported_labels, infer_spec, read_table, sample_ids, validate_table
 
 
 def test_sms_spam_no_extension(shared_data):

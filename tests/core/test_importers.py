@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from core.errors import DataError
-from core.images import load_image, resolve_image
-from core.importers import imported_labels, infer_spec, read_table, sample_ids, validate_table
+from activelab.core.errors import DataError
+from activelab.core.data.images import load_image, resolve_image
+from activelab.core.data.read import imported_labels, infer_spec, read_table, sample_ids, validate_table
 
 TEXTS = [
     "the quick brown fox jumps over the lazy dog again",

@@ -10,13 +10,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _modules(package: str) -> list[str]:
-    path = ROOT / package
-    return [f"{package}.{m.name}" for m in pkgutil.walk_packages([str(path)], prefix="")
-            if not m.name.startswith("_")]
+    import importlib
+
+    pkg = importlib.import_module(package)
+    return [m.name for m in pkgutil.walk_packages(pkg.__path__, prefix=f"{package}.")
+            if not m.name.rsplit(".", 1)[-1].startswith("_")]
 
 
 def test_core_and_strategies_do_not_import_qt():
-    mods = _modules("core") + _modules("strategies")
+    mods = _modules("activelab.core") + _modules("activelab.strategies")
     code = (
         "import importlib, sys\n"
         f"for m in {mods!r}:\n"
@@ -24,7 +26,7 @@ def test_core_and_strategies_do_not_import_qt():
         "        importlib.import_module(m)\n"
         "    except ImportError as e:\n"
         "        if 'torch' not in str(e) and 'sentence' not in str(e): raise\n"
-        "bad = sorted(k for k in sys.modules if k.split('.')[0] in ('PySide6', 'pyqtgraph', 'app', 'shiboken6'))\n"
+        "bad = sorted(k for k in sys.modules if k.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6') or k.startswith('activelab.app'))\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )

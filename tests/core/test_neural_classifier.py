@@ -13,8 +13,8 @@ torch = pytest.importorskip("torch")
 from sklearn.base import clone  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from core.neural.classifier import DeepEnsembleClassifier, TorchClassifier  # noqa: E402
-from core.neural.weights import load_model, save_weights  # noqa: E402
+from activelab.core.learning.neural.classifier import DeepEnsembleClassifier, TorchClassifier  # noqa: E402
+from activelab.core.learning.neural.weights import load_model, save_weights  # noqa: E402
 
 
 def blobs(n=300, d=10, k=3, seed=0):
@@ -126,7 +126,7 @@ def test_cnn_learns_images_from_pixels():
 
 def test_cnn_rejects_non_image_width():
     X, y = blobs(d=10)
-    from core.errors import ModelError
+    from activelab.core.errors import ModelError
 
     with pytest.raises(ModelError, match="image_shape"):
         TorchClassifier(arch="cnn").fit(X, y)
@@ -168,7 +168,7 @@ def test_ensemble_weights_round_trip(tmp_path):
 
 
 def test_registered_models():
-    from core.models import make_model, model_info
+    from activelab.core.learning.models import make_model, model_info
 
     assert make_model("torch_cnn", {"image_shape": (1, 8, 8)}).arch == "cnn"
     assert isinstance(make_model("torch_mlp", multilabel=True), TorchClassifier)

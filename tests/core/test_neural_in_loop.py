@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from core.project import Project  # noqa: E402
+from activelab.core.project.project import Project  # noqa: E402
 from tests.core.helpers import write_text_csv  # noqa: E402
 
 

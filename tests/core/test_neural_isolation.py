@@ -19,16 +19,16 @@ def _modules_after(code: str) -> set[str]:
 
 def test_base_modules_do_not_import_torch():
     mods = _modules_after(
-        "import core.models, core.strategy_api, core.query_runner, strategies.builtin, "
-        "strategies.cotesting, core.neural"
+        "import activelab.core.learning.models, activelab.core.querying.strategy_api, activelab.core.querying.runner, activelab.strategies.builtin, "
+        "activelab.strategies.cotesting, activelab.core.learning.neural"
     )
     assert "torch" not in mods
 
 
 def test_neural_package_does_not_import_qt():
     mods = _modules_after(
-        "import core.neural.register, core.neural.classifier, core.neural.multimodal, "
-        "core.neural.weights"
+        "import activelab.core.learning.neural.register, activelab.core.learning.neural.classifier, activelab.core.learning.neural.multimodal, "
+        "activelab.core.learning.neural.weights"
     )
     assert "torch" in mods
     assert not {m for m in mods if m.startswith(("PySide6", "pyqtgraph", "app"))}

@@ -8,12 +8,12 @@ import scipy.sparse as sp
 
 pytest.importorskip("torch")
 
-from core.errors import StrategyError  # noqa: E402
-from core.neural.multimodal import MultimodalClassifier  # noqa: E402
-from core.neural.weights import load_model, save_weights  # noqa: E402
-from core.query_runner import run_strategy  # noqa: E402
-from core.strategy_api import QueryContext, TaskOutput  # noqa: E402
-from strategies.cotesting import disagreement_scores, strategies  # noqa: E402
+from activelab.core.errors import StrategyError  # noqa: E402
+from activelab.core.learning.neural.multimodal import MultimodalClassifier  # noqa: E402
+from activelab.core.learning.neural.weights import load_model, save_weights  # noqa: E402
+from activelab.core.querying.runner import run_strategy  # noqa: E402
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput  # noqa: E402
+from activelab.strategies.cotesting import disagreement_scores, strategies  # noqa: E402
 
 TASKS = {"kind": (["shoe", "bag"], False), "tone": (["dark", "light", "mixed"], False)}
 
@@ -145,6 +145,6 @@ def test_cross_modal_disagreement_needs_per_modality_predictions():
 
 
 def test_cotesting_is_a_builtin():
-    from strategies.builtin import strategies as builtin
+    from activelab.strategies.builtin import strategies as builtin
 
     assert "cross_modal_disagreement" in {s.name for s in builtin()}

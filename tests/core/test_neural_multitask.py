@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from core.errors import ModelError  # noqa: E402
-from core.neural.multitask import MultiTaskClassifier  # noqa: E402
-from core.neural.weights import load_model, save_weights  # noqa: E402
+from activelab.core.errors import ModelError  # noqa: E402
+from activelab.core.learning.neural.multitask import MultiTaskClassifier  # noqa: E402
+from activelab.core.learning.neural.weights import load_model, save_weights  # noqa: E402
 
 TASKS = {"sign": (["neg", "pos"], False), "band": (["lo", "mid", "hi"], False),
          "tags": (["p", "q"], True)}

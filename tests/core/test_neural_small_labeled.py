@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from core.neural import training  # noqa: E402
+from activelab.core.learning.neural import training  # noqa: E402
 
 
 @pytest.mark.parametrize("n", [20, 40, 60])

@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from core.neural import base  # noqa: E402
-from core.neural.classifier import TorchClassifier  # noqa: E402
-from core.neural.multitask import MultiTaskClassifier  # noqa: E402
+from activelab.core.learning.neural import base  # noqa: E402
+from activelab.core.learning.neural.classifier import TorchClassifier  # noqa: E402
+from activelab.core.learning.neural.multitask import MultiTaskClassifier  # noqa: E402
 
 
 def noisy(n=400, d=10, seed=0):

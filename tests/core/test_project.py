@@ -6,9 +6,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from core.errors import DataError, LabelError, ProjectError
-from core.export import export_labels
-from core.project import Project
+from activelab.core.errors import DataError, LabelError, ProjectError
+from activelab.core.export.labels import export_labels
+from activelab.core.project.project import Project
 from tests.core.helpers import write_text_csv
 
 

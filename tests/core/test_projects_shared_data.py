@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.export import export_labels
-from core.project import Project
+from activelab.core.export.labels import export_labels
+from activelab.core.project.project import Project
 
 
 def _label_from_truth(p: Project, truth: dict[str, dict[str, str]], rounds: int, n: int) -> None:

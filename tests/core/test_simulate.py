@@ -9,11 +9,11 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_classification
 
-from core.cli_simulate import add_parser, run
-from core.errors import DataError, StrategyError
-from core.progress import Cancelled, Progress
-from core.simulate import CURVE_COLUMNS, initial_labeled, simulate
-from core.simulate_report import (
+from activelab.core.cli.simulate import add_parser, run
+from activelab.core.errors import DataError, StrategyError
+from activelab.core.progress import Cancelled, Progress
+from activelab.core.simulation.simulate import CURVE_COLUMNS, initial_labeled, simulate
+from activelab.core.simulation.report import (
     SUMMARY_COLUMNS, aulc, format_summary, labels_to_reach, write_outputs,
 )
 
@@ -328,7 +328,7 @@ def test_sms_spam_uncertainty_beats_random(shared_data, tmp_path, capsys):
 
 
 def test_main_cli_runs_simulate(tmp_path, capsys):
-    from core.cli import main
+    from activelab.core.cli.main import main
 
     data = tmp_path / "news.csv"
     _small_text_csv(data)

@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from core.errors import ProjectError
-from core.store import SCHEMA_VERSION, LabelStore
+from activelab.core.errors import ProjectError
+from activelab.core.store.store import SCHEMA_VERSION, LabelStore
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.main_window import MainWindow
-from core.project import Project
+from activelab.app.main_window import MainWindow
+from activelab.core.project.project import Project
 from tests.core.helpers import write_text_csv
 
 

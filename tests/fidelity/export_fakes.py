@@ -12,8 +12,8 @@ from typing import Any, Sequence
 import pandas as pd
 import pyarrow.parquet as pq
 
-from core.spec import DatasetSpec, TaskSpec
-from core.store import LabelEvent, LabelState
+from activelab.core.data.spec import DatasetSpec, TaskSpec
+from activelab.core.store.store import LabelEvent, LabelState
 
 T0 = 1_714_564_800.25   # 2024-05-01T12:00:00.250Z
 
@@ -28,7 +28,7 @@ def event(task: str, sid: str, value: Any, **prov: Any) -> LabelEvent:
 
 
 class FakeProject:
-    """What ``core.export.export_table`` reads from a project, and nothing else.
+    """What ``activelab.core.export.labels.export_table`` reads from a project, and nothing else.
 
     ``labels``: {task: {id: value}}; ``prov``: {(task, id): extra LabelEvent fields}.
     ``frame_rows`` switches on the ``frame(rows=...)`` form and records what was asked.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.spec import ImportedTable
+from activelab.core.data.spec import ImportedTable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,8 +69,8 @@ def case_table(name: str) -> ImportedTable:
 
 def create(tmp_path: Path, table: ImportedTable, name: str = "p", **options):
     """A project made from ``table`` (no reader involved); returns the open Project."""
-    from core.project import Project
-    from core.project_create import create_from_table
+    from activelab.core.project.project import Project
+    from activelab.core.project.create import create_from_table
 
     final, decisions = create_from_table(tmp_path / name, table, **options)
     proj = Project.open(final)
@@ -82,7 +82,7 @@ def reader_keeps_text() -> bool:
     """True when the installed reader keeps CSV cells as written (``0020`` stays ``0020``)."""
     import tempfile
 
-    from core.importers import read_table
+    from activelab.core.data.read import read_table
 
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "probe.csv"

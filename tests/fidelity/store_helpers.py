@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from core.project import Project
+from activelab.core.project.project import Project
 from tests.core.helpers import write_text_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +52,8 @@ def labels_in_file_alone(store: Path) -> int:
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``python -m core.cli ARGS`` from the worktree root; text output captured."""
-    return subprocess.run([PY, "-m", "core.cli", *map(str, args)], capture_output=True,
+    """Run ``python -m activelab.core.cli.main ARGS`` from the worktree root; text output captured."""
+    return subprocess.run([PY, "-m", "activelab.core.cli.main", *map(str, args)], capture_output=True,
                           text=True, env=ENV, cwd=ROOT, timeout=timeout)
 
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
-from core.project import Project
+from activelab.core.project.project import Project
 from tests.fidelity.app_fixtures import copy_project, make_template, open_window
 from tests.fidelity.store_helpers import cli, labels_in_file_alone
 

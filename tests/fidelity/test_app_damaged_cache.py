@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.errors import DataError
-from core.project import Project
+from activelab.core.errors import DataError
+from activelab.core.project.project import Project
 from tests.fidelity.app_fixtures import copy_project, counts, make_template, open_window, shown_id
 
 LOADING = "Loading the pool features"

@@ -8,9 +8,9 @@ import re
 import pytest
 from PySide6.QtCore import Qt
 
-from core.errors import StoreWriteError
-from core.project import Project
-from core.store import LabelStore
+from activelab.core.errors import StoreWriteError
+from activelab.core.project.project import Project
+from activelab.core.store.store import LabelStore
 from tests.fidelity.app_fixtures import (
     copy_project, counts, history_rows, make_template, open_window, remount, shown_id, tmpfs,
 )

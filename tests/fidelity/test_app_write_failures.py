@@ -11,9 +11,9 @@ import sqlite3
 import pytest
 from PySide6.QtCore import Qt
 
-from core.errors import StoreWriteError
-from core.project import Project
-from core.store import LabelStore
+from activelab.core.errors import StoreWriteError
+from activelab.core.project.project import Project
+from activelab.core.store.store import LabelStore
 from tests.fidelity.app_fixtures import (
     copy_project, counts, fill, free, history_rows, make_template, open_window, shown_id, tmpfs,
 )

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from app.write_failures import describe_write_failure, read_only_reason
-from core.errors import LabelError, StoreWriteError
+from activelab.app.write_failures import describe_write_failure, read_only_reason
+from activelab.core.errors import LabelError, StoreWriteError
 from tests.fidelity.app_fixtures import fill, remount, tmpfs
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.project import Project
+from activelab.core.cli.main import main
+from activelab.core.project.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def project_dir(template, tmp_path) -> Path:
 
 
 def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "activelab.core.cli.main", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, **kw)
 
 
@@ -147,7 +147,7 @@ CLOSED_PIPE = [["strategies"], ["models"], ["status", "P"], ["query", "P", "-n",
 def test_output_into_a_closed_pipe_exits_quietly(project_dir, argv):
     """Like '| head -0': the reader is gone before the command writes anything."""
     argv = [str(project_dir) if a == "P" else a for a in argv]
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", *argv], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "activelab.core.cli.main", *argv], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -157,7 +157,7 @@ def test_output_into_a_closed_pipe_exits_quietly(project_dir, argv):
 
 
 def test_head_1_of_a_long_listing_gets_the_first_line_and_no_error(project_dir):
-    r = subprocess.run(["bash", "-c", f"{sys.executable} -m core.cli query {project_dir} -n 30 "
+    r = subprocess.run(["bash", "-c", f"{sys.executable} -m activelab.core.cli.main query {project_dir} -n 30 "
                         "| head -1; exit ${PIPESTATUS[0]}"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode in (0, 141) and r.stderr == ""
@@ -176,7 +176,7 @@ def test_no_progress_bar_in_a_non_terminal_stderr_and_the_error_starts_it(tmp_pa
 def test_a_successful_new_writes_no_progress_into_a_log_file(tmp_path):
     log = tmp_path / "log.txt"
     with open(log, "w") as fh:
-        r = subprocess.run([sys.executable, "-m", "core.cli", "new", str(tmp_path / "p"),
+        r = subprocess.run([sys.executable, "-m", "activelab.core.cli.main", "new", str(tmp_path / "p"),
                             "--data", str(_csv(tmp_path)), "--text-column", "text",
                             "--task", "s=label"], cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=fh, text=True, timeout=300)
@@ -236,8 +236,8 @@ def test_in_a_terminal_an_error_never_follows_the_bar_on_its_line(how):
     }[how]
     code = (
         "import sys, time, warnings\n"
-        "from core.cli_support import progress_bar\n"
-        "from core.errors import ActiveLabError\n"
+        "from activelab.core.cli.support import progress_bar\n"
+        "from activelab.core.errors import ActiveLabError\n"
         "try:\n"
         "    with progress_bar('working') as p:\n"
         "        p.update(0.5, 'half way'); time.sleep(0.05)\n"

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import core.committee
-from core.committee import CommitteeError, _stratified_rows, committee_outputs
-from core.model_zoo import CalibratedLinearSVM, FewLabelKNeighborsClassifier
-from core.project import Project
+import activelab.core.learning.committee
+from activelab.core.learning.committee import CommitteeError, _stratified_rows, committee_outputs
+from activelab.core.learning.model_zoo import CalibratedLinearSVM, FewLabelKNeighborsClassifier
+from activelab.core.project.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The small MLP stops before converging on purpose (speed); that warning is not the subject.
@@ -108,7 +108,7 @@ def test_the_handed_case_through_the_cli(tmp_path):
                   ROOT.parents[1] / "shared" / "cases" / "fidelity")
                  if (d / "committee_few_labels.csv").exists()), None)
     data = case or _write(tmp_path)
-    cli = [sys.executable, "-m", "core.cli"]
+    cli = [sys.executable, "-m", "activelab.core.cli.main"]
     run = lambda *a: subprocess.run([*cli, *a], cwd=ROOT, capture_output=True,  # noqa: E731
                                     text=True, timeout=600)
     r = run("new", str(tmp_path / "p"), "--data", str(data), "--text-column", "text",
@@ -140,7 +140,7 @@ def test_a_committee_that_cannot_be_fitted_falls_back_to_margin_and_says_why(
         raise CommitteeError("only 1 of 5 committee members could be fitted on these labels "
                              "(Boom: broken)")
 
-    monkeypatch.setattr(core.committee, "committee_outputs", no_committee)
+    monkeypatch.setattr(activelab.core.learning.committee, "committee_outputs", no_committee)
     items = p.query(3, strategy="vote_entropy")
     assert [it.strategy for it in items] == ["margin"] * 3
     assert items[0].reason == (
@@ -149,7 +149,7 @@ def test_a_committee_that_cannot_be_fitted_falls_back_to_margin_and_says_why(
         "(Boom: broken))")
     assert "label more" not in items[0].reason.lower()
 
-    from core.cli import main
+    from activelab.core.cli.main import main
 
     assert main(["query", str(p.path), "-n", "2", "--strategy", "bald"]) == 0
     out = capsys.readouterr().out
@@ -223,13 +223,13 @@ def _close_projects():
 
 
 def test_simulate_says_when_a_committee_strategy_fell_back(monkeypatch):
-    from core.simulate import simulate
+    from activelab.core.simulation.simulate import simulate
 
     def no_committee(*a, **kw):
         raise CommitteeError("only 0 of 5 committee members could be fitted on these labels "
                              "(Boom: broken)")
 
-    monkeypatch.setattr(core.committee, "committee_outputs", no_committee)
+    monkeypatch.setattr(activelab.core.learning.committee, "committee_outputs", no_committee)
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(i * 2, 1, size=(20, 3)) for i in range(3)])
     y = np.repeat(["a", "b", "c"], 20)

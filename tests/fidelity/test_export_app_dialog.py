@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from app.export_dialog import ExportDialog  # noqa: E402
-from core.project import Project  # noqa: E402
+from activelab.app.export_dialog import ExportDialog  # noqa: E402
+from activelab.core.project.project import Project  # noqa: E402
 
 
 @pytest.fixture

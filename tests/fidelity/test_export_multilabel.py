@@ -12,12 +12,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.cli import main
-from core.errors import DataError, LabelError
-from core.export import export_labels
-from core.export_columns import check_class_name, parse_multilabel_cell
-from core.project import Project
-from core.spec import DatasetSpec, TaskSpec
+from activelab.core.cli.main import main
+from activelab.core.errors import DataError, LabelError
+from activelab.core.export.labels import export_labels
+from activelab.core.data.export_columns import check_class_name, parse_multilabel_cell
+from activelab.core.project.project import Project
+from activelab.core.data.spec import DatasetSpec, TaskSpec
 from tests.fidelity.export_fakes import read_rows
 
 CASE = Path(__file__).resolve().parents[3] / "shared" / "cases" / "fidelity" / "multilabel_empty_sets.csv"

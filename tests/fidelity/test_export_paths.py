@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from core import export_files
-from core.cli import main
-from core.errors import ActiveLabError
-from core.export import export_labels
-from core.export_files import ExportError, format_for_path
-from core.progress import Cancelled, Progress
-from core.project import Project
+from activelab.core.export import files as export_files
+from activelab.core.cli.main import main
+from activelab.core.errors import ActiveLabError
+from activelab.core.export.labels import export_labels
+from activelab.core.export.files import ExportError, format_for_path
+from activelab.core.progress import Cancelled, Progress
+from activelab.core.project.project import Project
 
 N_ROWS = 400
 
@@ -212,7 +212,7 @@ def test_write_errors_are_named_and_clean(tmp_path, project_path, monkeypatch, c
     def fail(*a, **k):
         raise OSError(code, os.strerror(code))
     if step == "write":
-        from core import export_writers
+        from activelab.core.export import writers as export_writers
         monkeypatch.setitem(export_writers.WRITERS, "csv", fail)
     else:
         monkeypatch.setattr(export_files.os, step, fail)

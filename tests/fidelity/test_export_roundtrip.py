@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.export import export_labels
-from core.export_columns import parse_multilabel_cell
-from core.spec import TaskSpec
+from activelab.core.export.labels import export_labels
+from activelab.core.data.export_columns import parse_multilabel_cell
+from activelab.core.data.spec import TaskSpec
 from tests.fidelity.export_fakes import FakeProject, RowsFakeProject, csv_records, read_rows
 
 FORMATS = ("csv", "parquet", "jsonl", "json")

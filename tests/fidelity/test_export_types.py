@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.export import export_labels
-from core.spec import TaskSpec
+from activelab.core.export.labels import export_labels
+from activelab.core.data.spec import TaskSpec
 from tests.fidelity.export_fakes import FakeProject, read_rows
 
 IDS = ["r0", "r1", "r2", "r3"]
@@ -208,7 +208,7 @@ def test_skipped_flagged_and_predictions_are_typed(tmp_path):
 
 @pytest.mark.parametrize("column", ["activelab__skipped", "activelab__flagged", "activelab__t__audit"])
 def test_csv_booleans_read_back_as_the_parquet_values(tmp_path, column):
-    from core.export_columns import parse_bool_cell
+    from activelab.core.data.export_columns import parse_bool_cell
 
     proj = provenance_project(include_preds=True)
     parquet = export_labels(proj, tmp_path / "a.parquet", include_unlabeled=True)

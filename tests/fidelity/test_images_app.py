@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.main_window import MainWindow
-from core.project import Project
+from activelab.app.main_window import MainWindow
+from activelab.core.project.project import Project
 from tests.fidelity.test_images_refused import BAD
 
 APP_CASES = [b for b in BAD if b[0] in {

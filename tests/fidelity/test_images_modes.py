@@ -2,7 +2,7 @@
 
 Each case writes one small image file (every mode, EXIF orientation, animated and multi-page
 files) and says which colour a user sees at a few points (as fractions of the upright image).
-The same points are read through the feature path (core.feature_blocks.image_block, the
+The same points are read through the feature path (activelab.core.features.blocks.image_block, the
 pixels the model sees) and the app path (project.image -> SampleView, the QImage on screen).
 Transparency is composited on white in both.
 """
@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from core.feature_blocks import image_block, image_mode
-from core.images import load_image, to_8bit
-from core.progress import NULL_PROGRESS
+from activelab.core.features.blocks import image_block, image_mode
+from activelab.core.data.images import load_image, to_8bit
+from activelab.core.progress import NULL_PROGRESS
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 
@@ -233,7 +233,7 @@ def test_features_see_what_a_viewer_shows(case, folder):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_app_shows_what_a_viewer_shows(case, folder, qtbot):
-    from app.sample_view import SampleView
+    from activelab.app.sample_view import SampleView
     from tests.app.fake_engine import Sample
 
     root, names = folder
@@ -256,7 +256,7 @@ def test_app_shows_what_a_viewer_shows(case, folder, qtbot):
 ])
 def test_in_memory_modes_shown_like_files(mode, value, want, qtbot):
     """Modes no common file format stores (HSV, premultiplied alpha...) still convert."""
-    from app.sample_view import pil_to_qimage
+    from activelab.app.sample_view import pil_to_qimage
 
     if mode == "PA":
         img = Image.new("PA", (2, 2), (0, 128))
@@ -290,7 +290,7 @@ def test_decoding_leaves_pillow_and_warning_state_alone(folder):
 ], ids=["uint16", "int64_8bit", "float_unit", "float_range_nan", "bool", "rgba_uint8"])
 def test_npz_arrays_shown_and_featurised_alike(arr, want, qtbot):
     """Images imported from a .npz archive follow the same rules (arrays have no mode)."""
-    from app.sample_view import pil_to_qimage
+    from activelab.app.sample_view import pil_to_qimage
 
     stack = np.stack([arr, arr])
     img = load_image("@array:1", None, stack)

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from core.errors import DataError
-from core.images import load_image
-from core.import_checks import validate_table
-from core.importers import infer_spec, read_table
+from activelab.core.errors import DataError
+from activelab.core.data.images import load_image
+from activelab.core.data.checks import validate_table
+from activelab.core.data.read import infer_spec, read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = Image.MAX_IMAGE_PIXELS  # Pillow's default decompression-bomb limit, 89,478,485
@@ -166,10 +166,10 @@ def test_device_given_directly_as_path(tmp_path):
 def test_fifo_swapped_in_after_the_check_does_not_block(tmp_path, monkeypatch):
     """A file replaced by a FIFO between the stat check and the open: opened non-blocking
     and refused on the open descriptor."""
-    import core.images
+    import activelab.core.data.images
 
     os.mkfifo(tmp_path / "late.png")
-    monkeypatch.setattr(core.images, "_check_regular_file", lambda *a: None)
+    monkeypatch.setattr(activelab.core.data.images, "_check_regular_file", lambda *a: None)
     with pytest.raises(DataError, match=r"late.png.* is a named pipe \(FIFO\)"):
         within(10, lambda: load_image("late.png", str(tmp_path)))
 
@@ -222,7 +222,7 @@ def test_cli_new_on_image_folder_exits_promptly_with_message(case, name, make, f
             Image.new("RGB", (8, 8), colour).save(data / cls / f"{i}.png")
     make(data / "dogs" / name)
     proc = subprocess.run(
-        [sys.executable, "-m", "core.cli", "new", str(tmp_path / "proj"), "--data", str(data)],
+        [sys.executable, "-m", "activelab.core.cli.main", "new", str(tmp_path / "proj"), "--data", str(data)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
     assert proc.returncode != 0

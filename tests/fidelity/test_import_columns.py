@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from core.import_spec import infer_spec
-from core.import_values import numeric_column
-from core.importers import read_table
+from activelab.core.data.roles import infer_spec
+from activelab.core.data.values import numeric_column
+from activelab.core.data.read import read_table
 from tests.fidelity.import_helpers import (
     case_path, create, frame_table, reader_keeps_text, text_table,
 )
@@ -219,7 +219,7 @@ def test_id_like_or_weak_columns_are_not_warned(extra):
 
 
 def test_cli_new_prints_the_leak_warning(tmp_path, capsys):
-    from core.cli import main
+    from activelab.core.cli.main import main
 
     frame = _leak_table(LEAK_CASES["code_of_the_label"][0])
     frame.to_csv(tmp_path / "leak.csv", index=False)

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.cli import main
-from core.errors import DataError, LabelError
-from core.import_values import id_str, label_str
+from activelab.core.cli.main import main
+from activelab.core.errors import DataError, LabelError
+from activelab.core.data.values import id_str, label_str
 from tests.fidelity.import_helpers import (
     case_path, case_table, create, frame_table, reader_keeps_text, text_table,
 )
@@ -58,7 +58,7 @@ def test_ids_are_kept_exactly_as_written(tmp_path, capsys, ids):
         code, out, err = _run(capsys, "label", tmp_path / "p", sid, "a")
         assert code == 0, err
         assert f"Saved: {sid} -> t = a" in out
-    from core.project import Project
+    from activelab.core.project.project import Project
 
     proj = Project.open(tmp_path / "p")
     assert [e.sample_id for e in proj.history()][::-1] == ids

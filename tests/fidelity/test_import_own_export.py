@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.cli import main
-from core.errors import DataError
-from core.export_columns import ID_COLUMN, multilabel_csv_cell, task_column
-from core.import_spec import infer_spec
-from core.project import Project
+from activelab.core.cli.main import main
+from activelab.core.errors import DataError
+from activelab.core.data.export_columns import ID_COLUMN, multilabel_csv_cell, task_column
+from activelab.core.data.roles import infer_spec
+from activelab.core.project.project import Project
 from tests.fidelity.import_helpers import create, frame_table, reader_keeps_text, text_frame, text_table
 
 TEXTS = [f"{w} sample {i}" for i, w in enumerate(["calm quiet gentle still", "loud rapid sharp wild"] * 4)]

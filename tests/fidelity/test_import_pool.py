@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import DataError, ProjectError
-from core.pool import POOL_FILE, Pool, write_pool
-from core.project import Project
-from core.spec import DatasetSpec, FeatureConfig, TaskSpec
-from core.store import STORE_NAME, LabelStore
+from activelab.core.errors import DataError, ProjectError
+from activelab.core.store.pool import POOL_FILE, Pool, write_pool
+from activelab.core.project.project import Project
+from activelab.core.data.spec import DatasetSpec, FeatureConfig, TaskSpec
+from activelab.core.store.store import STORE_NAME, LabelStore
 from tests.fidelity.import_helpers import create, frame_table, text_table
 
 TEXTS = [f"{w} sample {i}" for i, w in enumerate(["calm quiet gentle", "loud rapid sharp"] * 3)]
@@ -185,7 +185,7 @@ def test_rows_read_must_equal_samples_created(tmp_path):
 
 
 def test_cli_summary_says_rows_read_and_samples(tmp_path, capsys):
-    from core.cli import main
+    from activelab.core.cli.main import main
 
     path = tmp_path / "d.csv"
     path.write_text("id,text,label\n" + "".join(f"s{i},{t},{'ab'[i % 2]}\n" for i, t in enumerate(TEXTS)))

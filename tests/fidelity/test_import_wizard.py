@@ -10,7 +10,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtWidgets import QWizard  # noqa: E402
 
-from app.wizard import NewProjectWizard  # noqa: E402
+from activelab.app.wizard import NewProjectWizard  # noqa: E402
 
 WORDS = ["the match ended with a late goal and a happy crowd",
          "parliament passed the budget after a long debate today"]

@@ -65,7 +65,7 @@ CLI_SESSION = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import numpy as np, pandas as pd
-    from core.cli import main
+    from activelab.core.cli.main import main
 
     out = Path(sys.argv[1])
     rng = np.random.default_rng(0)
@@ -85,7 +85,7 @@ CLI_SESSION = textwrap.dedent("""
         run("new", str(proj), "--data", str(out / "data.csv"), "--text-column", "text",
             "--task", "topic=topic", "--text-features", features)
         for _ in range(3):
-            from core.project import Project
+            from activelab.core.project.project import Project
             p = Project.open(proj)
             for item in p.query(4):
                 run("label", str(proj), item.id, truth[item.id])

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import cli
-from core.errors import DataError
-from core.importers import read_table
+from activelab.core.cli import main as cli
+from activelab.core.errors import DataError
+from activelab.core.data.read import read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(os.environ.get(
@@ -175,7 +175,7 @@ def test_simulate_parser_takes_read_options(tmp_path):
     p.write_text("id;text;label\n" + "".join(
         f"{i:04d};{(GOOD + BAD)[i % 4]} words;{'NA' if i == 0 else 'pn'[i % 4 // 2]}\n" for i in range(12)))
     parser = argparse.ArgumentParser()
-    from core import cli_simulate
+    from activelab.core.cli import simulate as cli_simulate
 
     cli_simulate.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["simulate", "--data", str(p), "--label-column", "label",

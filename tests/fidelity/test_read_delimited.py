@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import DataError
-from core.importers import read_table
+from activelab.core.errors import DataError
+from activelab.core.data.read import read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = [["0020", "a text, with comma", "1,5", "pos"], ["1.10", "second\nline", "+7", "neg"],
@@ -219,7 +219,7 @@ def test_wide_file_reads_without_performance_warning(tmp_path):
                  + "\n".join(",".join(str(i * r) for i in range(n)) for r in range(3)) + "\n")
     code = ("import warnings; import pandas;"
             "warnings.simplefilter('error', pandas.errors.PerformanceWarning);"
-            "from core.importers import read_table;"
+            "from activelab.core.data.read import read_table;"
             f"t = read_table({str(p)!r}); print(t.frame.shape, t.rows_read)")
     out = subprocess.run([sys.executable, "-c", code],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)

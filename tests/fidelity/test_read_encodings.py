@@ -9,8 +9,8 @@ import codecs
 
 import pytest
 
-from core.errors import DataError
-from core.importers import read_table
+from activelab.core.errors import DataError
+from activelab.core.data.read import read_table
 
 TEXT = 'id,text,label\n0020,Café “naïve” – déjà vu,pos\n1.10,日本語のテキスト 東京,neg\n+7,plain words,pos\n'
 TEXTS = ["Café “naïve” – déjà vu", "日本語のテキスト 東京", "plain words"]

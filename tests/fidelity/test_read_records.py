@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.errors import DataError
-from core.importers import read_table
+from activelab.core.errors import DataError
+from activelab.core.data.read import read_table
 
 
 def test_jsonl_native_types_kept(tmp_path):

@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from app.demo import open_or_create_demo  # noqa: E402
-from app.main_window import MainWindow  # noqa: E402
-from core.project import Project  # noqa: E402
+from activelab.app.demo import open_or_create_demo  # noqa: E402
+from activelab.app.main_window import MainWindow  # noqa: E402
+from activelab.core.project.project import Project  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ActiveLabError
-from core.model_params import validate_model_params
-from core.project import Project
-from core.settings import Settings
+from activelab.core.errors import ActiveLabError
+from activelab.core.learning.model_params import validate_model_params
+from activelab.core.project.project import Project
+from activelab.core.loop.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -222,7 +222,7 @@ def test_a_project_with_a_damaged_setting_opens_and_says_which(project):
 
 # ----------------------------------------------------------------- through the CLI
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "activelab.core.cli.main", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -291,18 +291,18 @@ def test_cli_warns_about_a_damaged_setting_and_still_works(project):
 
 
 @pytest.mark.parametrize("model,cls", [
-    ("torch_mlp", "core.neural.classifier.TorchClassifier"),
-    ("torch_cnn", "core.neural.classifier.TorchClassifier"),
-    ("deep_ensemble", "core.neural.classifier.DeepEnsembleClassifier"),
-    ("multitask_mlp", "core.neural.multitask.MultiTaskClassifier"),
-    ("multimodal", "core.neural.multimodal.MultimodalClassifier"),
+    ("torch_mlp", "activelab.core.learning.neural.classifier.TorchClassifier"),
+    ("torch_cnn", "activelab.core.learning.neural.classifier.TorchClassifier"),
+    ("deep_ensemble", "activelab.core.learning.neural.classifier.DeepEnsembleClassifier"),
+    ("multitask_mlp", "activelab.core.learning.neural.multitask.MultiTaskClassifier"),
+    ("multimodal", "activelab.core.learning.neural.multimodal.MultimodalClassifier"),
 ])
 def test_torch_models_declare_a_type_for_every_constructor_parameter(model, cls):
     pytest.importorskip("torch")
     import importlib
     import inspect
 
-    from core.model_params import model_param_names
+    from activelab.core.learning.model_params import model_param_names
 
     module, _, name = cls.rpartition(".")
     signature = inspect.signature(getattr(importlib.import_module(module), name).__init__)

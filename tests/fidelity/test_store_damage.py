@@ -10,10 +10,10 @@ import sqlite3
 import numpy as np
 import pytest
 
-from core.cli import main
-from core.features import load_cached_features
-from core.project import Project
-from core.store_maintenance import quarantined
+from activelab.core.cli.main import main
+from activelab.core.features.build import load_cached_features
+from activelab.core.project.project import Project
+from activelab.core.project.check import quarantined
 from tests.fidelity.store_helpers import cli, labels_of, make_project
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import ProjectError
-from core.project import Project
-from core.store_backup import backup_project
-from core.temp_folders import is_temp_name, remove_stale_temp_siblings, temp_prefix
+from activelab.core.errors import ProjectError
+from activelab.core.project.project import Project
+from activelab.core.store.backup import backup_project
+from activelab.core.store.temp_folders import is_temp_name, remove_stale_temp_siblings, temp_prefix
 from tests.core.helpers import write_text_csv
 from tests.fidelity.store_helpers import (
     ENV, PY, ROOT, cli, labels_in_file_alone, labels_of, make_project,
@@ -23,7 +23,7 @@ from tests.fidelity.store_helpers import (
 
 LABELER = r"""
 import sys
-from core.project import Project
+from activelab.core.project.project import Project
 p = Project.open(sys.argv[1])
 mode = sys.argv[2]
 classes = ["sport", "tech", "food"]
@@ -150,7 +150,7 @@ def test_backup_refuses_a_bad_destination(tmp_path, dest, fragment):
 
 BACKUPS = r"""
 import sys
-from core.store_backup import backup_project
+from activelab.core.store.backup import backup_project
 print("READY", flush=True)
 for i in range(1000):
     backup_project(sys.argv[1], f"{sys.argv[2]}/b{i}")
@@ -210,7 +210,7 @@ def test_sigkill_during_checkpoints_loses_no_acknowledged_label(tmp_path):
 # ----------------------------------------------------------------------------- concurrency
 RETRAINER = r"""
 import sys
-from core.project import Project
+from activelab.core.project.project import Project
 p = Project.open(sys.argv[1])
 first = int(sys.argv[2])
 for k in range(9):
@@ -243,7 +243,7 @@ def _slow_new(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     parent = tmp_path / "projects"
     parent.mkdir()
     child = subprocess.Popen(
-        [PY, "-m", "core.cli", "new", str(parent / "p"), "--data", str(data), "--text-column",
+        [PY, "-m", "activelab.core.cli.main", "new", str(parent / "p"), "--data", str(data), "--text-column",
          "text", "--task", "topic=topic"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
     deadline = time.monotonic() + 120

@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from core.errors import ProjectError, StoreWriteError
-from core.project import Project
-from core.store import SCHEMA_VERSION, LabelStore
+from activelab.core.errors import ProjectError, StoreWriteError
+from activelab.core.project.project import Project
+from activelab.core.store.store import SCHEMA_VERSION, LabelStore
 from tests.fidelity.store_helpers import (
     ENV, PY, ROOT, assert_clean_error, cli, labels_of, make_project, read_only_bind, remount, tmpfs,
 )
@@ -61,8 +61,8 @@ def test_read_only_copy_with_unchecked_wal_shows_every_label(tmp_path):
     proj.close()
     child = (
         "import os, sys\n"
-        "import core.store as s\n"
-        "from core.project import Project\n"
+        "import activelab.core.store.store as s\n"
+        "from activelab.core.project.project import Project\n"
         "p = Project.open(sys.argv[1])\n"
         "p.store._checkpointer.stop(); p.store._checkpointer = None\n"
         "for k in range(10, 30): p.label(p.ids[k], 'tech', task='topic')\n"
@@ -185,7 +185,7 @@ def test_sigterm_during_a_command_is_an_interrupt_not_a_kill(tmp_path):
     proj = make_project(tmp_path)
     proj.close()
     child = subprocess.Popen(
-        [PY, "-c", "import sys, time\nfrom core.cli import main\nimport core.cli as c\n"
+        [PY, "-c", "import sys, time\nfrom activelab.core.cli.main import main\nimport activelab.core.cli.main as c\n"
                    "c.cmd_status = lambda a: (print('READY', flush=True), time.sleep(30))[0]\n"
                    "sys.exit(main(['status', sys.argv[1]]))", str(proj.path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)

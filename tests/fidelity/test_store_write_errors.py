@@ -11,10 +11,10 @@ import sqlite3
 
 import pytest
 
-import core.store
-from core.cli import main
-from core.errors import StoreWriteError
-from core.project import Project
+import activelab.core.store.store
+from activelab.core.cli.main import main
+from activelab.core.errors import StoreWriteError
+from activelab.core.project.project import Project
 from tests.fidelity.store_helpers import (
     assert_clean_error, cli, fill, labels_of, make_project, remount, tmpfs,
 )
@@ -186,8 +186,8 @@ def test_injected_write_failure_is_named_and_nothing_is_lost(tmp_path, monkeypat
     proj.close()
     before = labels_of(proj.path)
     plan: dict = {}
-    real = core.store.connect_rw
-    monkeypatch.setattr(core.store, "connect_rw",
+    real = activelab.core.store.store.connect_rw
+    monkeypatch.setattr(activelab.core.store.store, "connect_rw",
                         lambda path, timeout: _FailingConnection(real(path, timeout), plan))
     proj = Project.open(proj.path)
     plan.update(exc=exc, on=on, rollback=rollback)
@@ -206,7 +206,7 @@ def test_injected_write_failure_is_named_and_nothing_is_lost(tmp_path, monkeypat
 
 
 def test_locked_by_another_program_waits_then_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.store, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(activelab.core.store.store, "BUSY_TIMEOUT", 0.2)
     proj = make_project(tmp_path)
     other = sqlite3.connect(proj.path / "project.sqlite", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")                        # another writer holds the lock

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.strategy_api import Param, QueryContext, Strategy
+from activelab.core.querying.strategy_api import Param, QueryContext, Strategy
 
 
 def farthest_from_zero(ctx: QueryContext, power: float = 2.0) -> np.ndarray:

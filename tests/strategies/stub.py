@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from core.strategy_api import QueryContext, TaskOutput
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput
 
 
 def _dirichlet(rng, shape_prefix, c):

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 
-import core.committee
-from core.cli_simulate import add_parser, run
-from core.errors import StrategyError
-from core.project import Project
-from core.registry import registry
-from core.simulate import simulate
-from core.training import fit_task_model, task_outputs, wanted_inputs
+import activelab.core.learning.committee
+from activelab.core.cli.simulate import add_parser, run
+from activelab.core.errors import StrategyError
+from activelab.core.project.project import Project
+from activelab.core.querying.registry import registry
+from activelab.core.simulation.simulate import simulate
+from activelab.core.learning.fitting import fit_task_model, task_outputs, wanted_inputs
 from tests.core.helpers import write_text_csv
 
 #: Needs per-modality heads, which only the multimodal model gives (not this text project;
@@ -69,13 +69,13 @@ def test_every_registered_strategy_runs_through_project_query(labeled_project, n
 def test_committee_trains_each_task_on_its_own_labeled_rows(labeled_project, monkeypatch):
     p = labeled_project
     calls = []
-    real = core.committee.committee_outputs
+    real = activelab.core.learning.committee.committee_outputs
 
     def spy(make, X_train, y_train, X_pool, classes, **kw):
         calls.append((X_train, list(y_train), tuple(classes)))
         return real(make, X_train, y_train, X_pool, classes, **kw)
 
-    monkeypatch.setattr(core.committee, "committee_outputs", spy)
+    monkeypatch.setattr(activelab.core.learning.committee, "committee_outputs", spy)
     p.query(4, strategy="vote_entropy")
     snap = p.training_snapshot()
     X = p.features.model_X
@@ -106,7 +106,7 @@ def test_bald_gets_bootstrap_samples_from_a_scikit_learn_model():
     assert out.mc_samples.shape == (8, 400, 3)
     np.testing.assert_allclose(out.mc_samples.sum(axis=2), 1.0, atol=1e-5)
     # Members trained on different resamples disagree somewhere: BALD is not all zero.
-    from strategies.bayesian import bald_block
+    from activelab.strategies.bayesian import bald_block
     assert bald_block(out.mc_samples.astype(np.float64)).max() > 1e-3
     # Without training rows there is nothing to resample: no samples, not a wrong array.
     none = task_outputs({"t": fitted}, X, {"mc_samples"}, model_name="logistic_regression")
@@ -201,7 +201,7 @@ def test_cross_modal_disagreement_through_the_loop_with_the_multimodal_model(sha
 
 
 def test_committee_of_model_types_differs_from_bootstrap(tmp_path):
-    from core.project import Project
+    from activelab.core.project.project import Project
     from tests.core.helpers import write_text_csv
 
     data = write_text_csv(tmp_path / "d.csv", n=90)
@@ -212,7 +212,7 @@ def test_committee_of_model_types_differs_from_bootstrap(tmp_path):
         p.label(sid, truth[sid])
     snap = p.training_snapshot()
     p.retrain()
-    from core.loop import make_queue
+    from activelab.core.loop.cycle import make_queue
 
     boot = make_queue(snap, p.model_state(), n=10)
     types = make_queue(snap, p.model_state(), n=10, strategy_params={"committee": "models"})

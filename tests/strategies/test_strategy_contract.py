@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from core.errors import StrategyError
-from core.query_runner import run_strategy
-from core.registry import registry
-from core.strategy_api import TaskOutput
+from activelab.core.errors import StrategyError
+from activelab.core.querying.runner import run_strategy
+from activelab.core.querying.registry import registry
+from activelab.core.querying.strategy_api import TaskOutput
 from tests.strategies import _toy_plugin
 from tests.strategies.stub import arrays_of, current_arrays, stub_context
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.modal_adapter import ClassifierShim, strategy_from_modal, strategy_from_modal_utility
-from core.query_runner import run_strategy
-from core.registry import registry
-from core.strategy_api import QueryContext, TaskOutput
-from strategies import committee as qbc
-from strategies import uncertainty
-from strategies.density import exact_density
+from activelab.core.querying.modal_adapter import ClassifierShim, strategy_from_modal, strategy_from_modal_utility
+from activelab.core.querying.runner import run_strategy
+from activelab.core.querying.registry import registry
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput
+from activelab.strategies import committee as qbc
+from activelab.strategies import uncertainty
+from activelab.strategies.density import exact_density
 
 modal_unc = pytest.importorskip("modAL.uncertainty")
 modal_dis = pytest.importorskip("modAL.disagreement")

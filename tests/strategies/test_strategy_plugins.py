@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.query_runner import run_strategy
-from core.registry import GROUP, registry
+from activelab.core.querying.runner import run_strategy
+from activelab.core.querying.registry import GROUP, registry
 from tests.strategies.stub import stub_context
 
 HERE = Path(__file__).parent
@@ -60,7 +60,7 @@ def test_plugin_strategy_runs_through_the_loop(installed_plugins, tmp_path):
     returns the picks its scores rank highest, the same ones on a repeated query."""
     import pandas as pd
 
-    from core.project import Project
+    from activelab.core.project.project import Project
     from tests.core.helpers import write_text_csv
 
     data = write_text_csv(tmp_path / "news.csv", n=90)

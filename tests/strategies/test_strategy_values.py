@@ -6,12 +6,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from core.committee import committee_outputs
-from core.errors import ModelError, StrategyError
-from core.query_runner import run_strategy
-from core.registry import registry
-from core.strategy_api import QueryContext, TaskOutput
-from strategies import bayesian, density, hybrid
+from activelab.core.learning.committee import committee_outputs
+from activelab.core.errors import ModelError, StrategyError
+from activelab.core.querying.runner import run_strategy
+from activelab.core.querying.registry import registry
+from activelab.core.querying.strategy_api import QueryContext, TaskOutput
+from activelab.strategies import bayesian, density, hybrid
 
 get = registry().get
 

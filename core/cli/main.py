@@ -1,0 +1,513 @@
+"""The ``activelab`` command: create projects, label from the shell, export, simulate, and
+open the desktop app. Every user-fixable error prints one paragraph and exits non-zero."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sqlite3
+import sys
+from typing import Any, Callable, Sequence
+
+from activelab.core.cli.support import nonnegative_float, positive_int, progress_bar, stdout_closed
+from activelab.core.errors import ActiveLabError
+
+COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
+            "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain",
+            "backup", "check")
+
+_OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
+
+
+def _project(path: str):
+    from activelab.core.project.project import Project
+
+    proj = Project.open(path)
+    _OPENED.append(proj)   # damaged rows (settings included) are warned about at the end
+    return proj
+
+
+def _csv_list(s: str | None) -> list[str] | None:
+    return None if s is None else [x.strip() for x in s.split(",") if x.strip()]
+
+
+def read_options(a: argparse.Namespace) -> dict[str, Any]:
+    """--delimiter, --decimal and --na-values as keywords for ``activelab.core.data.read.read_table``."""
+    out: dict[str, Any] = {}
+    if getattr(a, "delimiter", None) is not None:
+        out["delimiter"] = a.delimiter
+    if getattr(a, "decimal", None) is not None:
+        out["decimal"] = a.decimal
+    if getattr(a, "na_values", None):
+        out["na_values"] = tuple(_csv_list(a.na_values) or ())
+    return out
+
+
+def add_read_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of how a text table is read, shared by 'new' and 'simulate'."""
+    p.add_argument("--delimiter", help="field delimiter of a text table: , ; | or tab "
+                   "(default: detected whatever the file extension)")
+    p.add_argument("--decimal", choices=[".", ","], help="decimal mark of numbers in the file "
+                   "(default: ',' when a semicolon file writes numbers like 0,5, else '.')")
+    p.add_argument("--na-values", metavar="A,B,C", help="comma-separated cell values to read as "
+                   "missing besides empty cells, e.g. NA,null (default: only empty cells; 'NA', "
+                   "'None', 'null', 'nan' are ordinary values)")
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_new(a: argparse.Namespace) -> int:
+    from activelab.core.cli.simulate import parse_key_values
+    from activelab.core.project.project import Project
+    from activelab.core.data.spec import FeatureConfig
+
+    fc = FeatureConfig(text=a.text_features) if a.text_features else None
+    settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
+    with _progress_bar("creating project") as prog:
+        proj = Project.create(
+            a.project, data=a.data, format=a.format, encoding=a.encoding, id_column=a.id_column,
+            text_columns=a.text_column or (), image_column=a.image_column,
+            feature_columns=_csv_list(a.feature_columns), tasks=a.task or (),
+            multilabel=a.multilabel or (), import_labels=a.import_labels,
+            model=a.model, model_params=parse_key_values(a.model_params), strategy=a.strategy,
+            feature_config=fc, settings=settings, progress=prog, read_options=read_options(a),
+        )
+    for d in proj.decisions:
+        print(f"  - {d}")
+    n_lab = proj.labeled_count()
+    tasks = "; ".join(
+        f"{t.name} ({'multi-label' if t.multilabel else 'single-label'}: {', '.join(t.classes[:8])}"
+        f"{'…' if len(t.classes) > 8 else ''})" for t in proj.spec.tasks
+    )
+    read = proj.rows_read if proj.rows_read is not None else proj.n_samples
+    print(f"Created project {proj.path} with {proj.n_samples} samples from {read} data rows "
+          f"read; tasks: {tasks}; {n_lab} samples with imported labels; model {a.model}, "
+          f"strategy {a.strategy}.")
+    print(f"Next: activelab query {proj.path} -n 5   (or open it: activelab {proj.path})")
+    return 0
+
+
+def cmd_query(a: argparse.Namespace) -> int:
+    proj = _project(a.project)
+    items = proj.query(a.n, strategy=a.strategy)
+    if a.json:
+        out = []
+        for it in items:
+            d = {"id": it.id, "strategy": it.strategy, "score": _jsonable(it.score),
+                 "rank": it.rank, "percentile": it.percentile, "audit": it.audit,
+                 "model_version": it.model_version, "reason": it.reason,
+                 "predictions": {t: {"label": p.label, "confidence": p.confidence}
+                                 for t, p in it.predictions.items()}}
+            for t, p in it.predictions.items():
+                d[f"{t}_prediction"] = p.label
+                d[f"{t}_confidence"] = p.confidence
+            out.append(d)
+        print(json.dumps(out, indent=2))
+        return 0
+    if not items:
+        print("Nothing left to label: every sample is labeled or skipped.")
+        return 0
+    if items[0].reason.startswith(("cold start", "fallback")):
+        print(f"({items[0].reason})")
+    for it in items:
+        s = proj.sample(it.idx)
+        preview = " | ".join(v for v in s.texts.values())[:70] or (s.image_ref or "")
+        preds = ", ".join(f"{t}={p.label if not isinstance(p.label, list) else '|'.join(p.label)}"
+                          f" ({p.confidence:.2f})" for t, p in it.predictions.items()) or "no model yet"
+        score = "-" if math.isnan(it.score) else f"{it.score:.4f}"
+        tag = " [audit]" if it.audit else ""
+        print(f"{it.id}\t{it.strategy}{tag}\tscore {score}\trank {it.rank}\t{preds}\t{preview}")
+    return 0
+
+
+def _typed_id(proj, raw: str) -> str:
+    """The sample id as typed, or stripped of surrounding whitespace / a Windows ``\\r`` when
+    only the stripped form is an id (ids are matched verbatim first: they are never changed)."""
+    from activelab.core.errors import LabelError
+
+    try:
+        proj.index_of(raw)
+        return raw
+    except LabelError:
+        return raw.strip() if raw.strip() != raw else raw
+
+
+def _typed_label(proj, task: str | None, raw: str) -> str:
+    """The label as typed, stripped of surrounding whitespace and ``\\r`` (class names never
+    have any: imported and added classes are stripped); multi-label parts each stripped."""
+    t = proj._task(task)
+    if t.multilabel:
+        return t.separator.join(part.strip() for part in raw.split(t.separator))
+    return raw.strip()
+
+
+def cmd_label(a: argparse.Namespace) -> int:
+    proj = _project(a.project)
+    task = None if a.task is None else a.task.strip()
+    ev = proj.label(_typed_id(proj, a.sample_id), _typed_label(proj, task, a.label), task=task,
+                    annotator=None if a.annotator is None else a.annotator.strip(),
+                    seconds=a.seconds)
+    print(f"Saved: {ev.sample_id} -> {ev.task} = {ev.value} (event {ev.seq}).")
+    return 0
+
+
+def cmd_skip(a: argparse.Namespace) -> int:
+    proj = _project(a.project)
+    ev = proj.skip(_typed_id(proj, a.sample_id), annotator=a.annotator)
+    print(f"Skipped {ev.sample_id} (event {ev.seq}).")
+    return 0
+
+
+def cmd_flag(a: argparse.Namespace) -> int:
+    proj = _project(a.project)
+    ev = proj.flag(_typed_id(proj, a.sample_id), annotator=a.annotator, note=a.note)
+    print(f"Flagged {ev.sample_id} (event {ev.seq}).")
+    return 0
+
+
+def cmd_undo(a: argparse.Namespace) -> int:
+    ev = _project(a.project).undo()
+    print("Nothing to undo." if ev is None else f"Undid {ev.kind} of {ev.sample_id} (event {ev.seq}).")
+    return 0
+
+
+def cmd_redo(a: argparse.Namespace) -> int:
+    ev = _project(a.project).redo()
+    print("Nothing to redo." if ev is None else f"Redid {ev.kind} of {ev.sample_id} (event {ev.seq}).")
+    return 0
+
+
+def project_status(proj) -> dict[str, Any]:
+    curve = proj.curve()
+    st = proj.store.state()
+    latest = curve[-1].to_dict() if curve else None
+    return {
+        "project": str(proj.path),
+        "samples": proj.n_samples,
+        "labeled": proj.labeled_count(),
+        "skipped": len(st.skipped),
+        "flagged": len(st.flagged),
+        "tasks": {
+            t.name: {"multilabel": t.multilabel, "labeled": len(st.labels.get(t.name, {})),
+                     "classes": counts}
+            for t, counts in zip(proj.spec.tasks, proj.class_counts().values())
+        },
+        "model": proj.settings.model,
+        "model_version": proj.model_version,
+        "strategy": proj.settings.strategy,
+        "strategy_params": proj.settings.strategy_params,
+        "latest_curve_point": latest,
+        "settings": proj.settings.to_dict(),
+    }
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    proj = _project(a.project)
+    s = project_status(proj)
+    if a.json:
+        print(json.dumps(s, indent=2, default=str))
+        return 0
+    print(f"Project {s['project']}: {s['labeled']} of {s['samples']} samples labeled "
+          f"({s['skipped']} skipped, {s['flagged']} flagged)")
+    for name, t in s["tasks"].items():
+        counts = ", ".join(f"{c}: {n}" for c, n in t["classes"].items())
+        print(f"  task {name} ({'multi' if t['multilabel'] else 'single'}-label), "
+              f"{t['labeled']} labeled — {counts}")
+    print(f"  model {s['model']} v{s['model_version']}, strategy {s['strategy']}")
+    p = s["latest_curve_point"]
+    if p:
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        print(f"  latest curve point: {p['n_labels']} labels, CV accuracy {fmt(p['cv_accuracy'])}, "
+              f"macro-F1 {fmt(p['cv_macro_f1'])}, audit accuracy {fmt(p['audit_accuracy'])} "
+              f"(n={p['audit_n']}), trained in {p['train_seconds']:.2f} s")
+    else:
+        print("  no model trained yet")
+    return 0
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    from activelab.core.export.labels import check_destination, format_for_path, write_export
+
+    format_for_path(check_destination(a.out), a.format)   # refused before any progress shows
+    with _progress_bar("exporting") as prog:
+        s = write_export(a.project, a.out, format=a.format,
+                         include_unlabeled=a.include_unlabeled, progress=prog)
+    print(f"Exported {s.rows} rows ({s.labeled} labeled) to {s.path} ({s.format}).")
+    return 0
+
+
+def cmd_retrain(a: argparse.Namespace) -> int:
+    proj = _project(a.project)
+    p = proj.retrain()
+    if p is None:
+        print("Not enough labels to train: each task needs two classes labeled.")
+    else:
+        print(f"Model v{p.version} on {p.n_labels} labels: CV accuracy "
+              f"{p.cv_accuracy if p.cv_accuracy is None else round(p.cv_accuracy, 3)}")
+    return 0
+
+
+def cmd_strategies(a: argparse.Namespace) -> int:
+    from activelab.core.querying.registry import registry
+
+    reg = registry()
+    for s in sorted(reg, key=lambda s: s.name):
+        print(f"{s.name:24s} {s.description}")
+        for p in s.params:
+            extra = f" one of {list(p.choices)}" if p.choices else ""
+            print(f"{'':26s}{p.name} ({p.type.__name__}, default {p.default!r}){extra}: {p.description}")
+        if s.source != "builtin":
+            print(f"{'':26s}from {s.source}")
+    for name, err in reg.failures.items():
+        print(f"plug-in '{name}' failed to load: {err}", file=sys.stderr)
+    if not len(list(reg)):
+        print("error: no query strategy could be loaded, not even the built-in ones (entry-point "
+              "group 'activelab.strategies'). Reinstall activelab (pip install --force-reinstall "
+              "activelab) in this environment.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_models(a: argparse.Namespace) -> int:
+    from activelab.core.learning.models import model_info, model_names
+
+    for n in model_names():
+        print(f"{n:22s} {model_info(n).description}")
+    return 0
+
+
+def cmd_add_class(a: argparse.Namespace) -> int:
+    t = _project(a.project).add_class(a.task, a.name)
+    print(f"Task {t.name} classes: {', '.join(t.classes)}")
+    return 0
+
+
+def cmd_set(a: argparse.Namespace) -> int:
+    from activelab.core.cli.simulate import parse_key_values
+
+    proj = _project(a.project)
+    s = proj.update_settings(**parse_key_values(a.assignments, "setting"))
+    print(json.dumps(s.to_dict(), indent=2))
+    return 0
+
+
+def _gui(a: argparse.Namespace) -> Callable[..., int]:
+    run_gui = getattr(a, "run_gui", None)
+    if run_gui is None:
+        raise ActiveLabError(
+            "The desktop app is not available from here: start it with the 'activelab' command "
+            "(installed with the package), e.g. 'activelab demo'."
+        )
+    return run_gui
+
+
+def cmd_gui(a: argparse.Namespace) -> int:
+    return _gui(a)([], project_path=getattr(a, "project", None))
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    return _gui(a)([], demo=True, demo_dir=a.project)
+
+
+# --------------------------------------------------------------------------- parser
+#: A tqdm bar on stderr only when it is a terminal; cleared before any error message.
+_progress_bar = progress_bar
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="activelab",
+        description="Human-in-the-loop active learning. 'activelab' alone opens the app; "
+                    "'activelab PROJECT_DIR' opens a project.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    n = sub.add_parser("new", help="create a project from data")
+    n.add_argument("project", help="the new project folder")
+    n.add_argument("--data", required=True, help="CSV/TSV/Parquet/JSONL file, image folder or .npz")
+    n.add_argument("--format", help="csv, tsv, parquet, jsonl, image_folder, metadata, npz (default: detect)")
+    n.add_argument("--encoding", help="text encoding, e.g. utf-8, cp1252, shift_jis (default: "
+                   "detected; a file whose encoding cannot be decided is refused)")
+    add_read_arguments(n)
+    n.add_argument("--id-column")
+    n.add_argument("--text-column", action="append", help="a text column (repeatable)")
+    n.add_argument("--image-column")
+    n.add_argument("--feature-columns", help="comma-separated tabular feature columns")
+    n.add_argument("--task", action="append",
+                   help="NAME=COLUMN (classes from a column) or NAME:a,b,c (repeatable)")
+    n.add_argument("--multilabel", action="append", metavar="TASK", help="mark a task multi-label")
+    n.add_argument("--import-labels", action="store_true", help="record the task columns' values as labels")
+    n.add_argument("--model", default="logistic_regression",
+                   help="a name from 'activelab models' or a scikit-learn class path, "
+                        "e.g. sklearn.ensemble.ExtraTreesClassifier")
+    n.add_argument("--model-param", action="append", default=[], dest="model_params",
+                   metavar="KEY=VALUE", help="a model parameter (repeatable), e.g. C=10")
+    n.add_argument("--strategy", default="entropy")
+    n.add_argument("--strategy-param", action="append", default=[], dest="strategy_params",
+                   metavar="KEY=VALUE", help="a strategy parameter (repeatable), e.g. beta=2")
+    n.add_argument("--text-features", choices=["tfidf", "minilm"])
+    n.set_defaults(func=cmd_new)
+
+    q = sub.add_parser("query", help="print the next samples to label")
+    q.add_argument("project")
+    q.add_argument("-n", type=positive_int("n"), default=None,
+                   help="how many, at least 1 (default: the batch size)")
+    q.add_argument("--strategy")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_query)
+
+    lab = sub.add_parser(
+        "label", help="label a sample (saved before this returns)",
+        description="Label a sample. The label (each part of a multi-label value), the task "
+                    "and the annotator are stripped of surrounding whitespace and carriage "
+                    "returns ('pos ' and 'pos\\r' from a Windows script are 'pos'); the sample "
+                    "id is matched as typed first, then stripped.")
+    lab.add_argument("project")
+    lab.add_argument("sample_id", help="the sample's id, as imported")
+    lab.add_argument("label", help="a class; for multi-label tasks several joined by '|' "
+                                   "(or a JSON array), and [] for the empty set (no class "
+                                   "applies); surrounding whitespace and \\r are stripped")
+    lab.add_argument("--task")
+    lab.add_argument("--annotator")
+    lab.add_argument("--seconds", type=nonnegative_float("--seconds"),
+                     help="time spent on the sample (>= 0)")
+    lab.set_defaults(func=cmd_label)
+
+    for name, fn, hlp in (("skip", cmd_skip, "skip a sample"), ("flag", cmd_flag, "flag a sample")):
+        sp = sub.add_parser(name, help=hlp)
+        sp.add_argument("project")
+        sp.add_argument("sample_id")
+        sp.add_argument("--annotator")
+        if name == "flag":
+            sp.add_argument("--note")
+        sp.set_defaults(func=fn)
+
+    for name, fn, hlp in (("undo", cmd_undo, "undo the last label, skip or flag"),
+                          ("redo", cmd_redo, "redo what was undone"),
+                          ("retrain", cmd_retrain, "retrain the model now")):
+        sp = sub.add_parser(name, help=hlp)
+        sp.add_argument("project")
+        sp.set_defaults(func=fn)
+
+    st = sub.add_parser("status", help="labels per task and class, model, learning curve")
+    st.add_argument("project")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    ex = sub.add_parser(
+        "export", help="export the labeled data set",
+        description="One row per labeled sample: activelab__id (the id as imported), every "
+        "source column unchanged, then per task activelab__<task>__label and its provenance "
+        "(annotator, time, seconds, strategy, score, rank, model_version, audit), and "
+        "activelab__skipped/flagged. Multi-label values are lists in Parquet and JSON; in CSV "
+        "a JSON array (\"[]\" = labeled with no class; an empty cell = not labeled).")
+    ex.add_argument("project")
+    ex.add_argument("--out", required=True,
+                    help="the file to write; its extension sets the format: .csv, "
+                         ".parquet/.pq, .jsonl/.ndjson (JSON Lines), .json (one JSON array)")
+    ex.add_argument("--format", choices=["csv", "parquet", "jsonl", "json"],
+                    help="write this format (an extension naming another format is refused)")
+    ex.add_argument("--include-unlabeled", action="store_true",
+                    help="add the model's predictions for unlabeled samples")
+    ex.set_defaults(func=cmd_export)
+
+    try:
+        from activelab.core.cli import simulate as cli_simulate
+
+        cli_simulate.add_parser(sub)
+    except ImportError:  # pragma: no cover - simulate is part of the package
+        pass
+    from activelab.core.cli import store as cli_store
+
+    cli_store.add_parser(sub)
+
+    sub.add_parser("strategies", help="list the query strategies").set_defaults(func=cmd_strategies)
+    sub.add_parser("models", help="list the models").set_defaults(func=cmd_models)
+
+    ac = sub.add_parser("add-class", help="add a class to a task")
+    ac.add_argument("project")
+    ac.add_argument("task")
+    ac.add_argument("name")
+    ac.set_defaults(func=cmd_add_class)
+
+    se = sub.add_parser("set", help="change settings: KEY=VALUE (JSON values)")
+    se.add_argument("project")
+    se.add_argument("assignments", nargs="+")
+    se.set_defaults(func=cmd_set)
+
+    d = sub.add_parser("demo", help="open the app on bundled demo data")
+    d.add_argument("--project", help="where to create (or reopen) the demo project")
+    d.set_defaults(func=cmd_demo)
+
+    g = sub.add_parser("gui", help="open the app (optionally on a project)")
+    g.add_argument("project", nargs="?")
+    g.set_defaults(func=cmd_gui)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None = None) -> int:
+    """Run one command. ``run_gui`` opens the desktop app; core never imports the app, so
+    the ``activelab`` launcher (app/launcher.py) passes it in."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["gui"]
+    elif argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv = ["gui", *argv]
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        finally:
+            sys.stdout.flush()      # --help into a closed pipe
+    except BrokenPipeError:
+        return stdout_closed()
+    args.run_gui = run_gui
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from activelab.core.store.temp_folders import sigterm_as_keyboard_interrupt
+
+    try:
+        with sigterm_as_keyboard_interrupt():   # a kill cleans up like Ctrl+C does
+            code = int(args.func(args) or 0)
+        sys.stdout.flush()          # a closed pipe shows here, not in the exit flush
+        return code
+    except BrokenPipeError:
+        return stdout_closed()
+    except ActiveLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; everything saved so far is kept.", file=sys.stderr)
+        return 130
+    except (sqlite3.Error, OSError) as exc:   # last resort: named, never a traceback
+        from activelab.core.store.failures import describe_error
+
+        print(f"error: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        _finish_projects()
+
+
+def _finish_projects() -> None:
+    """Warn about damaged rows the command skipped; close (checkpoint) what it opened."""
+    from activelab.core.cli.store import warn_damaged
+
+    opened, _OPENED[:] = list(_OPENED), []
+    warn_damaged(opened)
+    for proj in opened:
+        try:
+            proj.close()
+        except (sqlite3.Error, OSError):   # the WAL keeps the data; the next open recovers it
+            pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

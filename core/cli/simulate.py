@@ -1,0 +1,221 @@
+"""``activelab simulate``: compare query strategies on labeled data before an expert labels.
+
+Reads the data with the importers, uses the label column as the one task (its known labels play
+the expert), builds features, runs ``activelab.core.simulation.simulate.simulate`` with a progress bar on stderr,
+writes curves.csv / curves.png / summary.csv and prints the summary table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from activelab.core.cli.support import (
+    nonnegative_int, open_fraction, positive_int, progress_bar,
+)
+from activelab.core.errors import ActiveLabError, DataError
+
+DEFAULT_STRATEGIES = "random,least_confidence,margin,entropy"
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``simulate`` sub-command on an argparse sub-parsers object."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="Compare query strategies on labeled data (the known labels play the expert).",
+        description=(
+            "Simulate active learning on data that is already labeled: per repeat, a stratified "
+            "held-out test split, the same random start for every strategy, then BATCH more "
+            "labels per round chosen by each strategy until BUDGET labels. Writes curves.csv, "
+            "curves.png and summary.csv to --out and prints area under the learning curve and "
+            "labels needed to reach 95%% of the full-training-split accuracy, both relative to "
+            "random."
+        ),
+    )
+    p.add_argument("--data", required=True, help="Table, image folder or .npz with the labels.")
+    p.add_argument("--label-column", required=True, help="Column holding the known labels.")
+    p.add_argument("--format", default=None, help="Input format (default: from the file).")
+    p.add_argument("--encoding", default=None, help="Text encoding (default: detected).")
+    from activelab.core.cli.main import add_read_arguments
+
+    add_read_arguments(p)
+    p.add_argument("--id-column", default=None)
+    p.add_argument("--text-column", action="append", default=[], dest="text_columns",
+                   help="Text column (repeatable).")
+    p.add_argument("--image-column", default=None)
+    p.add_argument("--feature-columns", default=None,
+                   help="Comma-separated tabular feature columns (default: guessed).")
+    p.add_argument("--text-features", choices=("tfidf", "minilm"), default="tfidf",
+                   help="Text features: TF-IDF (default) or MiniLM sentence embeddings.")
+    p.add_argument("--model", default="logistic_regression",
+                   help="Model name (see 'activelab models'; default logistic_regression).")
+    p.add_argument("--model-param", action="append", default=[], dest="model_params",
+                   metavar="KEY=VALUE", help="Model parameter, e.g. C=10 (repeatable).")
+    p.add_argument("--strategies", default=DEFAULT_STRATEGIES,
+                   help=f"Comma-separated strategy names (default {DEFAULT_STRATEGIES}); "
+                        "random is always added as the reference.")
+    p.add_argument("--initial", type=positive_int("--initial"), default=10,
+                   help="Random labels to start from (>= 1).")
+    p.add_argument("--batch", type=positive_int("--batch"), default=10,
+                   help="Labels queried per round (>= 1).")
+    p.add_argument("--budget", type=positive_int("--budget"), default=200,
+                   help="Labels at the end of a run (>= 1).")
+    p.add_argument("--repeats", type=positive_int("--repeats"), default=3,
+                   help="Repeats with different splits (>= 1).")
+    p.add_argument("--test-size", type=open_fraction("--test-size"), default=0.25,
+                   help="Held-out share, between 0 and 1 (exclusive).")
+    p.add_argument("--seed", type=nonnegative_int("--seed"), default=0)
+    p.add_argument("--out", default=None,
+                   help="Output folder (default ./simulation-<data name>).")
+    p.add_argument("--no-progress", action="store_true", help="No progress bar.")
+    p.set_defaults(func=run)
+    return p
+
+
+def _tqdm_progress(desc: str, enabled: bool) -> tuple[Any, Callable[..., None]]:
+    """A core Progress driving a tqdm bar on stderr (only when stderr is a terminal), and a
+    function closing the bar (``close(failed=True)`` clears it before an error message)."""
+    bar = progress_bar(desc, enabled=enabled, leave=True)
+    return bar.__enter__(), bar.close
+
+
+def parse_key_values(items: list[str], what: str = "--model-param") -> dict[str, Any]:
+    """KEY=VALUE pairs (shape: list of "KEY=VALUE" -> dict). Values are read as JSON (10,
+    0.5, true, null, "x", {"C": 5}, [64, 32]) and else kept as text; keys and values are
+    stripped of surrounding whitespace (a Windows ``\r`` too). NaN and Infinity, which JSON
+    does not have, stay text, so they are refused by the typed checks rather than stored.
+    Raises DataError for an item without '=' or without a key. The values' types are checked
+    by the settings / model / strategy they are for, not here."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise DataError(f"{what} '{item}' must look like KEY=VALUE, e.g. C=10.")
+        try:
+            out[key] = json.loads(value, parse_constant=_no_constant)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _check_choices(model: str, params: dict[str, Any], strategies: list[str]) -> None:
+    """Fail on an unknown model, a model parameter of the wrong name, type or range, or an
+    unknown strategy before the slow feature work (ActiveLabError)."""
+    from activelab.core.learning.model_params import validate_model_params
+    from activelab.core.querying.registry import get_strategy
+
+    validate_model_params(model, params)
+    for name in strategies:
+        get_strategy(name)
+
+
+def _data_name(path: str) -> str:
+    p = Path(path).expanduser()
+    name = p.stem if p.is_file() else p.name
+    return name or "data"
+
+
+def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any = None
+                 ) -> tuple[Any, np.ndarray, np.ndarray, list[str]]:
+    """(model_X, dense, labels, decisions) for the rows that have a label."""
+    from activelab.core.features.build import build_features
+    from activelab.core.data.roles import infer_spec, label_str
+    from activelab.core.data.read import read_table
+    from activelab.core.data.spec import FeatureConfig
+
+    from activelab.core.cli.main import read_options
+
+    table = read_table(args.data, format=args.format, encoding=getattr(args, "encoding", None),
+                       image_column=args.image_column, **read_options(args))
+    if args.label_column not in table.frame.columns:
+        raise DataError(
+            f"Label column '{args.label_column}' is not in {args.data}. Available columns: "
+            f"{', '.join(map(str, table.frame.columns))}. Pass the column that holds the known "
+            "labels with --label-column (names are case-sensitive)."
+        )
+    features = None
+    if args.feature_columns:
+        features = [c.strip() for c in args.feature_columns.split(",") if c.strip()]
+    spec, decisions = infer_spec(
+        table, id_column=args.id_column, text_columns=args.text_columns,
+        image_column=args.image_column, feature_columns=features, tasks=[args.label_column],
+    )
+    labels = np.array([label_str(v) for v in table.frame[args.label_column]], dtype=object)
+    keep = np.array([v is not None for v in labels])
+    if keep.sum() < len(labels):
+        decisions.append(f"{len(labels) - int(keep.sum())} rows without a label in "
+                         f"'{args.label_column}' are left out")
+    if keep.sum() == 0:
+        raise DataError(f"Column '{args.label_column}' of {args.data} has no labels at all.")
+    fs = build_features(table.frame, spec, FeatureConfig(text=args.text_features),
+                        image_root=table.image_root, image_array=table.image_array,
+                        cache_dir=cache_dir, progress=progress,
+                        decimal=getattr(table, "decimal", None) or ".")
+    rows = np.flatnonzero(keep)
+    X = fs.model_X if keep.all() else fs.model_X[rows]
+    dense = np.asarray(fs.dense) if keep.all() else np.asarray(fs.dense[rows])
+    return X, dense, labels[rows], list(table.decisions) + decisions
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``activelab simulate``; return the exit status (1 with the message on bad input)."""
+    from activelab.core.simulation.simulate import simulate
+    from activelab.core.simulation.report import format_summary, write_outputs
+
+    try:
+        name = _data_name(args.data)
+        out = Path(args.out) if args.out else Path.cwd() / f"simulation-{name}"
+        show = not getattr(args, "no_progress", False)
+        strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+        _check_choices(args.model, parse_key_values(args.model_params), strategies)
+        progress, close = _tqdm_progress("features", show)
+        try:
+            X, dense, y, decisions = load_labeled(args, out / ".feature-cache", progress)
+        except BaseException:
+            close(failed=True)
+            raise
+        close()
+        for d in decisions:
+            print(f"  {d}", file=sys.stderr)
+        progress, close = _tqdm_progress("simulate", show)
+        try:
+            result = simulate(
+                X, y, X_dense=dense, strategies=strategies, model=args.model,
+                model_params=parse_key_values(args.model_params),
+                initial=args.initial, batch=args.batch, budget=args.budget,
+                repeats=args.repeats, test_size=args.test_size, seed=args.seed,
+                progress=progress, name=name,
+            )
+        except BaseException:
+            close(failed=True)
+            raise
+        close()
+        paths = write_outputs(result, out)
+    except ActiveLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(format_summary(result))
+    print()
+    print(f"Wrote {paths['curves_csv']}, {paths['curves_png']} and {paths['summary_csv']}.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (``python -m activelab.core.cli.simulate``) until the main CLI wires it in."""
+    parser = argparse.ArgumentParser(prog="activelab")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

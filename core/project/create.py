@@ -1,0 +1,205 @@
+"""Creating a project folder from data: import, check, store the samples, build features.
+
+A project folder holds ``project.sqlite`` (the store: sample ids, settings, label events),
+``pool.parquet`` (the imported columns with their types, ``activelab.core.store.pool``), ``images.npy`` for
+images imported from a NumPy archive, and ``cache/`` (derived features, rebuilt when needed).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from activelab.core.errors import DataError, ProjectError
+from activelab.core.data.own_export import (
+    activelab_columns, export_task_of, image_root_from_export, mark_events, provenance,
+)
+from activelab.core.store.pool import POOL_FILE, Pool, write_pool
+from activelab.core.progress import NULL_PROGRESS, Progress
+from activelab.core.loop.settings import Settings
+from activelab.core.data.spec import DatasetSpec, FeatureConfig, ImportedTable
+from activelab.core.store.store import STORE_NAME, LabelStore
+from activelab.core.store.temp_folders import make_temp_sibling, remove_stale_temp_siblings
+
+IMAGES_NPY = "images.npy"
+CACHE_DIR = "cache"
+DEFAULT_MODEL = "logistic_regression"
+DEFAULT_STRATEGY = "entropy"
+
+
+def create_project(
+    path: str | Path,
+    *,
+    data: str | Path,
+    format: str | None = None,
+    encoding: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> tuple[Path, list[str]]:
+    """Import ``data`` into a new project folder and return it with the import decisions.
+
+    ``read_options`` are passed to ``activelab.core.data.read.read_table`` as keywords; ``options`` are
+    those of ``create_from_table`` (id_column, text_columns, image_column, feature_columns,
+    tasks, multilabel, import_labels, model, model_params, strategy, feature_config,
+    settings). Atomic: on any error no half-made project is left behind.
+    """
+    from activelab.core.data.read import read_table
+
+    progress = progress or NULL_PROGRESS
+    _check_free(path)
+    _checked_settings(options.get("model", DEFAULT_MODEL), options.get("model_params"),
+                      options.get("strategy", DEFAULT_STRATEGY), options.get("settings"))
+    progress.update(0.0, f"reading {data}")
+    table = read_table(data, format=format, encoding=encoding,
+                       image_column=options.get("image_column"), **dict(read_options or {}))
+    return create_from_table(path, table, progress=progress, **options)
+
+
+def _check_free(path: str | Path) -> Path:
+    final = Path(path).expanduser().resolve()
+    if final.exists() and (not final.is_dir() or any(final.iterdir())):
+        raise ProjectError(
+            f"{final} already exists and is not empty. Choose a new folder for the project, "
+            "or open the existing one with 'activelab status'."
+        )
+    return final
+
+
+def _checked_settings(model: str, model_params: Mapping[str, Any] | None, strategy: str,
+                      settings: Mapping[str, Any] | None) -> Settings:
+    """The project's first settings, every field and the model's and strategy's parameters
+    checked before any data is read (an ActiveLabError names what is wrong)."""
+    s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
+    return s.updated(**dict(settings or {})).check_choices()   # updated() checks every field
+
+
+def create_from_table(
+    path: str | Path,
+    table: ImportedTable,
+    *,
+    id_column: str | None = None,
+    text_columns: Sequence[str] = (),
+    image_column: str | None = None,
+    feature_columns: Sequence[str] | None = None,
+    tasks: Sequence[str] = (),
+    multilabel: Sequence[str] = (),
+    import_labels: bool = False,
+    model: str = DEFAULT_MODEL,
+    model_params: Mapping[str, Any] | None = None,
+    strategy: str = DEFAULT_STRATEGY,
+    feature_config: FeatureConfig | None = None,
+    settings: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[Path, list[str]]:
+    """Make a project folder from an imported table; return it with the import decisions.
+
+    The samples are the table's rows, in order (``table.rows_read`` of them: a DataError
+    says both numbers if they differ). Their columns are kept in ``pool.parquet`` with their
+    types (see ``activelab.core.store.pool``), except activelab's own ``activelab__`` columns of an earlier
+    export. Labels are recorded as events: with ``import_labels`` the values of each task's
+    column; always the labels of an activelab export, with their provenance.
+    """
+    from activelab.core.features.build import build_features
+    from activelab.core.data.read import infer_spec, sample_ids, validate_table
+
+    progress = progress or NULL_PROGRESS
+    final = _check_free(path)
+    s = _checked_settings(model, model_params, strategy, settings)
+    spec, decisions = infer_spec(
+        table, id_column=id_column, text_columns=text_columns, image_column=image_column,
+        feature_columns=feature_columns, tasks=tasks, multilabel=multilabel,
+    )
+    decisions = list(table.decisions) + list(decisions)
+    frame = table.frame
+    table.image_root = image_root_from_export(frame, spec.image_column, table.image_root)
+    progress.update(0.1, "checking the data")
+    validate_table(table, spec)
+    ids = sample_ids(table, spec)
+    rows_read = table.rows_read if table.rows_read is not None else len(frame)
+    if len(ids) != rows_read:
+        raise DataError(
+            f"{table.source}: {rows_read} data rows were read but {len(ids)} samples would be "
+            "created; nothing was imported. Check the file's quoting (an unterminated quote "
+            "joins rows) and import again."
+        )
+    events = _label_events(table, spec, ids, import_labels, decisions)
+    decimal = getattr(table, "decimal", None) or "."
+    fc = feature_config or FeatureConfig()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_siblings(final.parent)   # left by a create or backup that was killed
+    tmp = make_temp_sibling(final, "creating")  # named for this process (see activelab.core.store.temp_folders)
+    try:
+        ours = set(activelab_columns(frame.columns))
+        kept = frame[[c for c in frame.columns if c not in ours]] if ours else frame
+        decisions += write_pool(kept, tmp)
+        store = LabelStore(tmp / STORE_NAME, create=True)
+        store.add_samples((i, sid, {}) for i, sid in enumerate(ids))
+        if table.image_array is not None:
+            np.save(tmp / IMAGES_NPY, np.ascontiguousarray(table.image_array), allow_pickle=False)
+        image_root = str(Path(table.image_root).resolve()) if table.image_root else None
+        store.set_setting("spec", spec.to_dict())
+        store.set_setting("feature_config", fc.to_dict())
+        store.set_setting("settings", s.to_dict())
+        store.set_setting("source", {
+            "data": str(Path(table.source).expanduser().resolve()), "format": table.format,
+            "image_root": image_root,
+            "image_root_rel": os.path.relpath(image_root, final) if image_root else None,
+            "rows_read": rows_read, "decimal": decimal,
+        })
+        store.set_setting("pool", {"file": POOL_FILE, "rows": len(ids),
+                                   "columns": [str(c) for c in kept.columns]})
+        store.set_setting("decisions", decisions)
+        if events:
+            store.append_group(events)
+        progress.update(0.2, "building features")
+        used = [c for c in (spec.image_column, *spec.text_columns, *spec.feature_columns) if c]
+        pool = Pool.open(tmp, store=store)
+        fs = build_features(
+            pool.frame(columns=list(dict.fromkeys(used))), spec, fc, image_root=image_root,
+            image_array=table.image_array, cache_dir=tmp / CACHE_DIR,
+            progress=progress.sub(0.2, 1.0), decimal=decimal,
+        )
+        store.set_setting("feature_fingerprint", fs.fingerprint)
+        store.close()
+        if final.exists():
+            final.rmdir()
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final, decisions
+
+
+def _label_events(table: ImportedTable, spec: DatasetSpec, ids: list[str], import_labels: bool,
+                  decisions: list[str]) -> list[dict[str, Any]]:
+    """The label (and skip/flag) events to record at creation, and a decision line per task."""
+    from activelab.core.data.read import imported_labels
+
+    exported = {t.name: export_task_of(t.column) for t in spec.tasks if export_task_of(t.column)}
+    wanted = {t.name for t in spec.tasks if t.column and (import_labels or t.name in exported)}
+    events: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    for row, task, value in imported_labels(table, spec, tasks=wanted):
+        event = {"kind": "label", "sample_id": ids[row], "task": task, "value": value,
+                 "annotator": "import"}
+        if task in exported:
+            event.update(provenance(table.frame, row, exported[task], table.source))
+        events.append(event)
+        counts[task] = counts.get(task, 0) + 1
+    for t in spec.tasks:
+        if t.name in wanted:
+            how = " with their provenance (annotator, time, strategy, ...)" if t.name in exported else ""
+            decisions.append(f"task '{t.name}': {counts.get(t.name, 0)} labels imported from "
+                             f"column '{t.column}'{how}")
+    if activelab_columns(table.frame.columns):
+        marks = mark_events(table.frame, ids, table.source)
+        if marks:
+            n_skip = sum(e["kind"] == "skip" for e in marks)
+            decisions.append(f"{n_skip} skipped and {len(marks) - n_skip} flagged samples imported "
+                             "from the export")
+        events += marks
+    return events

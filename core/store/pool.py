@@ -1,0 +1,316 @@
+"""The project's pool: the imported table, kept with its exact types (``pool.parquet``).
+
+``activelab new`` writes the imported columns once, in source order and with the names as
+read, into ``PROJECT/pool.parquet`` (Arrow, row groups of ``ROW_GROUP_ROWS`` rows). So what
+comes out of the project (the export, the sample view) has the types that went in: text read
+from a CSV stays text (``0020`` is not 20), Parquet/JSON integers stay integers (nullable
+ones too), booleans, timestamps and lists stay what they are. Categorical columns are kept
+as their values' text. A column Arrow cannot hold as one type (JSON Lines with numbers and
+strings mixed in one key, or objects with different keys) is kept as text, each value as
+written in JSON, and ``write_pool`` says so.
+
+``Pool.open(project_dir)`` reads it: ``len(pool)``, ``pool.columns``, ``pool.row(i)`` (one row
+as a dict, reading and caching one row group) and ``pool.frame(columns, rows)`` (a DataFrame
+with the source types; text columns as Python ``str`` with ``None`` for an empty cell).
+Projects made before the pool file existed keep their rows as JSON in the store; ``Pool.open``
+falls back to those.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from activelab.core.errors import DataError, ProjectError
+
+POOL_FILE = "pool.parquet"
+ROW_GROUP_ROWS = 10_000
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _plain(v: Any) -> Any:
+    """A cell as a JSON-able Python value (for columns kept as JSON text)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else str(v)
+    return v
+
+
+def _as_text(v: Any) -> str | None:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, str):
+        return v
+    return json.dumps(_plain(v), ensure_ascii=False, default=str)
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(v, str):
+        return "text"
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return "list"
+    if isinstance(v, dict):
+        return "object"
+    return type(v).__name__
+
+
+def _mixed_kinds(values: Iterable[Any]) -> list[str]:
+    kinds: dict[str, None] = {}
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        kinds[_kind(v)] = None
+    return list(kinds)
+
+
+def _arrow_ok(name: str, col: pd.Series) -> bool:
+    """True when Arrow stores ``col`` as one type and gives every value back unchanged."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(col, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return False
+    if "struct" in str(arr.type) or "map" in str(arr.type):
+        # Objects with different keys come back with the missing keys added as null.
+        original = [_plain(v) if not (v is None or (isinstance(v, float) and math.isnan(v))) else None
+                    for v in col.tolist()]
+        return arr.to_pylist() == original
+    return True
+
+
+def pool_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The frame as it is stored: categoricals as text, mixed-type columns as JSON text.
+
+    Returns (frame to store, decisions). Column names and order are unchanged; a frame with
+    repeated column names is a DataError (the reader makes names unique).
+    """
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise DataError(
+            f"Column name '{dup}' appears more than once; each column needs its own name. "
+            "Rename the column in the file and import again."
+        )
+    decisions: list[str] = []
+    cols: dict[str, Any] = {}
+    for name, (_, col) in zip(names, frame.items()):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = pd.Series([_as_text(v) for v in col.astype(object)], dtype=object)
+            decisions.append(f"column '{name}': categorical, kept as the text of its values")
+        elif col.dtype == object and not _arrow_ok(name, col):
+            kinds = _mixed_kinds(col.tolist())
+            col = pd.Series([_as_text(v) for v in col.tolist()], dtype=object)
+            decisions.append(
+                f"column '{name}': values of different types ({', '.join(kinds)}) cannot be "
+                "stored as one type; kept as text (each value as written in JSON)"
+            )
+        cols[name] = col.reset_index(drop=True)
+    return pd.DataFrame(cols, columns=names), decisions
+
+
+def write_pool(frame: pd.DataFrame, project_dir: str | Path,
+               row_group_rows: int = ROW_GROUP_ROWS) -> list[str]:
+    """Write ``frame`` as ``project_dir/pool.parquet`` (atomically); return the decisions.
+
+    Raises DataError for repeated column names.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stored, decisions = pool_frame(frame)
+    table = pa.Table.from_pandas(stored, preserve_index=False)
+    final = Path(project_dir) / POOL_FILE
+    tmp = final.with_name(f".{POOL_FILE}.tmp")
+    try:
+        pq.write_table(table, tmp, row_group_size=max(1, int(row_group_rows)))
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return decisions
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _text_columns(schema: Any) -> list[str]:
+    import pyarrow as pa
+
+    return [f.name for f in schema
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+
+def _to_frame(table: Any) -> pd.DataFrame:
+    """An Arrow table as pandas with the source types; text as ``str``/None (object)."""
+    text = set(_text_columns(table.schema))
+    rest = [n for n in table.column_names if n not in text]
+    other = table.select(rest).to_pandas() if rest else None
+    cols = {
+        n: (pd.Series(table.column(n).to_numpy(zero_copy_only=False), dtype=object)
+            if n in text else other[n])
+        for n in table.column_names
+    }
+    return pd.DataFrame(cols, columns=table.column_names, index=pd.RangeIndex(table.num_rows))
+
+
+class Pool:
+    """Read access to a project's samples (see the module docstring)."""
+
+    columns: list[str]
+
+    @classmethod
+    def open(cls, project_dir: str | Path, store: Any = None) -> "Pool":
+        """The pool of the project in ``project_dir``: its ``pool.parquet``, or for projects
+        made before it existed, the rows kept as JSON in the store (``store``, or the
+        project's ``project.sqlite``). ProjectError when the pool file is recorded in the
+        store but missing or unreadable."""
+        folder = Path(project_dir)
+        path = folder / POOL_FILE
+        if path.exists():
+            return ParquetPool(path)
+        if store is None:
+            from activelab.core.store.store import STORE_NAME, LabelStore
+
+            store = LabelStore(folder / STORE_NAME)
+        if store.get_setting("pool") is not None:
+            raise ProjectError(
+                f"The project's samples file {path} is missing (the project was made with it). "
+                "Restore the project folder from a copy or backup, or create the project again "
+                "from the data; labels are safe in project.sqlite."
+            )
+        return JsonPool(store)
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def row(self, idx: int) -> dict[str, Any]:
+        """Sample ``idx`` (0-based, project order) as {column: value}."""
+        raise NotImplementedError
+
+    def frame(self, columns: Sequence[str] | None = None,
+              rows: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+        """The pool (or the given columns / rows, in the order given) as a DataFrame."""
+        raise NotImplementedError
+
+    def _check_columns(self, columns: Sequence[str] | None) -> list[str]:
+        if columns is None:
+            return list(self.columns)
+        missing = [c for c in columns if c not in self.columns]
+        if missing:
+            raise ProjectError(
+                f"Column(s) {', '.join(repr(c) for c in missing)} are not in the project's "
+                f"samples (columns: {', '.join(self.columns[:20])})."
+            )
+        return list(columns)
+
+    def _check_row(self, idx: int) -> int:
+        n = len(self)
+        if not 0 <= int(idx) < n:
+            raise ProjectError(f"Sample #{idx} is not in the project (it has {n} samples).")
+        return int(idx)
+
+
+class ParquetPool(Pool):
+    """The pool in ``pool.parquet``; row groups are read on demand, the last one cached."""
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = path
+        try:
+            self._file = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+            raise ProjectError(
+                f"The project's samples file {path} cannot be read ({type(exc).__name__}: "
+                f"{exc}). Restore the project folder from a copy or backup, or create the "
+                "project again from the data; labels are safe in project.sqlite."
+            ) from exc
+        meta = self._file.metadata
+        self.columns = list(self._file.schema_arrow.names)
+        self._starts = [0]
+        for i in range(meta.num_row_groups):
+            self._starts.append(self._starts[-1] + meta.row_group(i).num_rows)
+        self._n = meta.num_rows
+        self._cached: tuple[int, Any] | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _group(self, g: int) -> Any:
+        # The GUI thread and workers may read at once: one reader at a time, and the cache
+        # is read into a local so another thread's replacement cannot swap the group.
+        with self._lock:
+            cached = self._cached
+            if cached is None or cached[0] != g:
+                cached = (g, self._file.read_row_group(g))
+                self._cached = cached
+        return cached[1]
+
+    def row(self, idx: int) -> dict[str, Any]:
+        idx = self._check_row(idx)
+        g = bisect.bisect_right(self._starts, idx) - 1
+        return self._group(g).slice(idx - self._starts[g], 1).to_pylist()[0]
+
+    def frame(self, columns: Sequence[str] | None = None,
+              rows: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+        cols = self._check_columns(columns)
+        with self._lock:
+            table = self._file.read(columns=cols)
+        if rows is not None:
+            table = table.take(np.asarray(rows, dtype=np.int64))
+        return _to_frame(table)
+
+
+class JsonPool(Pool):
+    """Rows kept as JSON in the store (projects made before ``pool.parquet``)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._n = len(store.sample_ids())
+        self._columns: list[str] | None = None
+
+    @property
+    def columns(self) -> list[str]:  # type: ignore[override]
+        if self._columns is None:
+            self._columns = list(self._all().columns)
+        return self._columns
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _all(self) -> pd.DataFrame:
+        return pd.DataFrame(self.store.all_sample_data())
+
+    def row(self, idx: int) -> dict[str, Any]:
+        return self.store.sample_data(self._check_row(idx))
+
+    def frame(self, columns: Sequence[str] | None = None,
+              rows: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+        df = self._all()
+        if columns is not None:
+            df = df[self._check_columns(columns)]
+        if rows is not None:
+            df = df.iloc[np.asarray(rows, dtype=np.int64)].reset_index(drop=True)
+        return df
