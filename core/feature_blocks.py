@@ -112,27 +112,39 @@ def joined_texts(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
 
 
 def tfidf_block(texts: list[str], max_features: int) -> sp.csr_matrix:
-    """Sublinear TF-IDF of word uni- and bigrams as a sparse float32 matrix (rows L2-normalized)."""
+    """Sublinear TF-IDF of word uni- and bigrams as a sparse float32 matrix (rows L2-normalized).
+
+    Texts without any word of two or more letters (single characters such as ``5`` or
+    ``好``, emoji, punctuation) still get features: then words of any length are counted,
+    and failing those, character uni- to trigrams. Raises DataError only when no text has
+    a single character to count.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    def fit(min_df: int) -> sp.csr_matrix:
+    def fit(min_df: int, **how: Any) -> sp.csr_matrix:
         vec = TfidfVectorizer(
-            sublinear_tf=True, ngram_range=(1, 2), min_df=min_df, max_features=max_features,
-            strip_accents="unicode", dtype=np.float32,
+            sublinear_tf=True, min_df=min_df, max_features=max_features,
+            strip_accents="unicode", dtype=np.float32, **(how or {"ngram_range": (1, 2)}),
         )
         return vec.fit_transform(texts)
 
-    try:
+    attempts = [
         # min_df=2 drops typos and ids that cannot generalize; tiny corpora have too few repeats.
-        X = fit(2 if len(texts) >= 50 else 1)
-    except ValueError:
+        dict(min_df=2 if len(texts) >= 50 else 1),
+        dict(min_df=1),
+        dict(min_df=1, ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b"),
+        dict(min_df=1, analyzer="char", ngram_range=(1, 3)),
+    ]
+    for k, how in enumerate(attempts):
         try:
-            X = fit(1)
+            X = fit(**how)
+            break
         except ValueError as err:
-            raise DataError(
-                "The text columns contain no words to learn from (only stop words, numbers of one "
-                f"character or punctuation?): {err}. Pick another --text-column."
-            ) from err
+            if k == len(attempts) - 1:
+                raise DataError(
+                    "The text columns contain nothing to learn from (no character in any row "
+                    f"after removing spaces): {err}. Pick another --text-column."
+                ) from err
     return sp.csr_matrix(X, dtype=np.float32)
 
 

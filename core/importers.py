@@ -87,9 +87,9 @@ def read_table(
         raise DataError(f"{p} is a file; format image_folder needs a folder of images.")
     if fmt == "npz":
         return _read_npz(p)
-    rows_read, mark = None, "."
+    rows_read, mark, index_columns = None, ".", []
     if fmt == "parquet":
-        frame = read_parquet(p, na, decisions)
+        frame = read_parquet(p, na, decisions, index_columns)
         rows_read = len(frame)
     else:
         decoded = decode_text(p, p.read_bytes(), encoding)
@@ -106,7 +106,8 @@ def read_table(
             decisions.append(_delimited_summary(p, read, decoded.description))
             decisions.append(f"{p.name}: " + "; ".join(read.decisions))
     table = ImportedTable(frame=frame, source=str(path), format=fmt, decisions=decisions,
-                          rows_read=rows_read, decimal=decimal or mark, na_values=na)
+                          rows_read=rows_read, decimal=decimal or mark, na_values=na,
+                          index_columns=tuple(index_columns))
     column = image_column or detect_image_column(frame)
     if image_column is not None and image_column not in frame.columns:
         raise DataError(
