@@ -22,6 +22,17 @@ _DECODE_CHUNK = 256
 
 
 # ----------------------------------------------------------------------------- tabular
+_HUGE = 1e150   # squares of larger values overflow float64 (standardizing would give NaN)
+
+
+def _within_range(values: np.ndarray) -> np.ndarray:
+    """A numeric column divided by its largest magnitude when that is so large that its
+    variance cannot be computed (``1e308`` is a finite number a file may hold); standardizing
+    afterwards gives the same features, without overflowing to NaN."""
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    return values / top if top > _HUGE else values
+
 
 
 def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = ".") -> np.ndarray:
@@ -29,7 +40,8 @@ def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = 
 
     Numeric: a column whose every non-empty value is a number (native, or text written with
     ``decimal`` as the decimal mark, see ``core.import_values.numeric_column``; ``inf`` and
-    ``NaN`` are missing); median imputation, then zero mean / unit variance. Categorical
+    ``NaN`` are missing); median imputation, then zero mean / unit variance (values of any
+    finite magnitude, ``1e308`` included). Categorical
     (anything else, booleans included, the values as written): most frequent value imputed,
     then one-hot with rare values (fewer than ``min_frequency`` rows) grouped into one
     "infrequent" column; unseen values are ignored.
@@ -48,7 +60,7 @@ def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = 
         parsed = numeric_column(frame[c], decimal)
         if parsed is not None:
             numeric.append(c)
-            cols[c] = parsed.values
+            cols[c] = _within_range(parsed.values)
             continue
         categorical.append(c)
         values = np.array([id_str(v) for v in frame[c].tolist()], dtype=object)

@@ -174,7 +174,8 @@ def repeated_columns(frame: pd.DataFrame, tasks: Sequence[Any]) -> dict[str, str
     imported from. Such a column is the answer (or a name) rather than a property of the
     sample, so it is not a feature in a project made from the export.
 
-    A column repeats the ids when its text equals ``activelab__id`` on every row; it repeats a
+    A column repeats the ids when its text (or, for numbers, its value) equals
+    ``activelab__id`` on every row; it repeats a
     task's labels when, on the rows where both are filled, it holds the same class (set) on at
     least ``AGREEMENT`` of them (labels corrected in activelab differ from the column they were
     first imported from). ``tasks`` are the TaskSpecs whose column is an exported
@@ -186,8 +187,11 @@ def repeated_columns(frame: pd.DataFrame, tasks: Sequence[Any]) -> dict[str, str
     sources = [c for c in frame.columns if not is_activelab_column(c)]
     if ID_COLUMN in frame.columns:
         ids = [id_str(v) for v in frame[ID_COLUMN].tolist()]
+        numbers = _as_numbers(ids)
         for c in sources:
-            if [id_str(v) for v in frame[c].tolist()] == ids:
+            values = frame[c].tolist()
+            if [id_str(v) for v in values] == ids or (
+                    numbers is not None and _as_numbers(values) == numbers):
                 out[str(c)] = f"the sample ids again (the same as '{ID_COLUMN}')"
     for task in tasks:
         exported = export_task_of(getattr(task, "column", None))
@@ -202,6 +206,20 @@ def repeated_columns(frame: pd.DataFrame, tasks: Sequence[Any]) -> dict[str, str
             if both and sum(a == b for a, b in both) >= AGREEMENT * len(both):
                 out[str(c)] = (f"the labels of task '{task.name}' again ({sum(a == b for a, b in both)} "
                                f"of {len(both)} rows agree with '{task.column}')")
+    return out
+
+
+def _as_numbers(values: Sequence[Any]) -> list[float] | None:
+    """The values as numbers (an id ``7`` and a float column's ``7.0`` are the same sample),
+    or None when one of them is missing or not a number."""
+    out = []
+    for v in values:
+        if is_missing(v) or isinstance(v, (bool, np.bool_)):
+            return None
+        try:
+            out.append(float(v))
+        except (TypeError, ValueError):
+            return None
     return out
 
 

@@ -31,6 +31,7 @@ QUIRKY = [
     "null", "nan", "N/A", "#N/A", "-", "NULL", "TRUE", "0", "1", "1.0", " padded ", "a,b",
     'say "hi"', "semi;colon", "tab\there", "pi|pe", "two\nlines", "cr\r\nlf", "ünï ☃ 日本",
     "=1+1", "[]", '["x"]', "'q'", "#hash", "\\back", "nel\x85line", "ls\u2028end", "sep=;",
+    "id", "text", "label", "tags", "note", "0,5", "1.234,5", "\ufeffbom",
 ]
 _CHARS = st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(
     list("\t\n\r,;|\"' ") + ["\x85", "\u2028"])
@@ -43,6 +44,29 @@ def _id_values(n: int):
     return st.lists(ids, min_size=n, max_size=n, unique=True)
 
 
+def _native_ids(n: int):
+    """Ids a JSON or Parquet writer stores as numbers: integers (beyond 64 bits too) and
+    floats, mixed; unique as numbers (in Parquet they share one type). A CSV writes them as
+    their text."""
+    number = st.one_of(st.integers(-10 ** 20, 10 ** 20), st.floats(allow_nan=False, allow_infinity=False))
+    return st.lists(number, min_size=n, max_size=n, unique_by=float)
+
+
+def id_text(value: Any, source_fmt: str, column: list[Any]) -> str:
+    """The id activelab must give a written id: text as written; a JSON integer as its digits,
+    a float as Python writes it; in Parquet the column's type decides (all integers within 64
+    bits: int64, else float64)."""
+    if isinstance(value, str):
+        return value
+    if source_fmt == "parquet" and not _int64_column(column):
+        return repr(float(value))
+    return str(value) if isinstance(value, int) else repr(value)
+
+
+def _int64_column(column: list[Any]) -> bool:
+    return all(isinstance(v, int) and -2 ** 63 <= v < 2 ** 63 for v in column)
+
+
 _CLASS = st.one_of(st.sampled_from(QUIRKY), st.text(_CHARS, min_size=1, max_size=8)).map(
     str.strip).filter(bool)
 _ML_CLASS = _CLASS.filter(lambda c: class_name_problem(c, "|") is None)
@@ -52,7 +76,7 @@ _ML_CLASS = _CLASS.filter(lambda c: class_name_problem(c, "|") is None)
 def tables(draw):
     """(rows, form, the extra labels to give) for one user file."""
     n = draw(st.integers(4, 7))          # every class (at most 3) used, and one row unlabeled
-    ids = draw(_id_values(n))
+    ids = draw(st.one_of(_id_values(n), _native_ids(n)))
     texts = draw(st.lists(_TEXT, min_size=n, max_size=n))
     if not texts[0].strip():          # row 0 is labeled: an export of only empty texts
         texts[0] = "x" + texts[0]     # has nothing to learn from (refused, said)
@@ -68,7 +92,10 @@ def tables(draw):
                          min_size=n, max_size=n))
     sets[0] = list(ml_classes)
     sets[-1] = None
-    ml_form = draw(st.sampled_from(["pipe", "spaced", "json"]))
+    form = {"ml": draw(st.sampled_from(["pipe", "spaced", "json"])),
+            "delimiter": draw(st.sampled_from([",", ";", "\t", "|"])),
+            "newline": draw(st.sampled_from(["\r\n", "\n"])),
+            "encoding": draw(st.sampled_from(["utf-8", "utf-8-sig"]))}
     rows = []
     for i in range(n):
         label = None if labels[i] is None else pads[i] + labels[i] + pads[-1 - i]
@@ -76,7 +103,7 @@ def tables(draw):
                      "note": notes[i]})
     extra_label = draw(st.sampled_from(classes))
     extra_set = draw(st.lists(st.sampled_from(ml_classes), unique=True))
-    return rows, ml_form, extra_label, extra_set
+    return rows, form, extra_label, extra_set
 
 
 # ----------------------------------------------------------------------------- writing
@@ -90,25 +117,34 @@ def _tags_text(value: list[str] | None, form: str) -> str | None:
     return (" | " if form == "spaced" else "|").join(value)
 
 
-def write_user_file(folder: Path, rows: list[dict[str, Any]], fmt: str, ml_form: str) -> Path:
-    """The user's file as a spreadsheet (CSV, minimal quoting, CRLF), a JSON Lines writer
-    or pyarrow (Parquet, tags as list<string>) writes it."""
+def write_user_file(folder: Path, rows: list[dict[str, Any]], fmt: str, form: dict) -> Path:
+    """The user's file as a spreadsheet writes it (CSV named .csv whatever its delimiter,
+    minimal quoting, CRLF or LF, with or without a UTF-8 BOM), a JSON Lines writer or pyarrow
+    (Parquet, tags as list<string>)."""
     path = folder / f"data.{fmt}"
     if fmt == "csv":
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        with open(path, "w", newline="", encoding=form["encoding"]) as f:
+            w = csv.writer(f, delimiter=form["delimiter"], quoting=csv.QUOTE_MINIMAL,
+                           lineterminator=form["newline"])
             w.writerow(["id", "text", "label", "tags", "note"])
             for r in rows:
-                w.writerow([r["id"], r["text"], "" if r["label"] is None else r["label"],
-                            _tags_text(r["tags"], ml_form) or "",
+                w.writerow([r["sid"], r["text"], "" if r["label"] is None else r["label"],
+                            _tags_text(r["tags"], form["ml"]) or "",
                             "" if r["note"] is None else r["note"]])
     elif fmt == "jsonl":
         with open(path, "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     else:
+        ids = [r["id"] for r in rows]
+        if all(isinstance(v, str) for v in ids):
+            id_array = pa.array(ids, pa.string())
+        elif _int64_column(ids):
+            id_array = pa.array(ids, pa.int64())
+        else:
+            id_array = pa.array([float(v) for v in ids], pa.float64())
         table = pa.table({
-            "id": pa.array([r["id"] for r in rows], pa.string()),
+            "id": id_array,
             "text": pa.array([r["text"] for r in rows], pa.string()),
             "label": pa.array([r["label"] for r in rows], pa.string()),
             "tags": pa.array([r["tags"] for r in rows], pa.list_(pa.string())),
@@ -163,7 +199,11 @@ def source_values(path: Path, rows_by_id: dict[str, dict[str, Any]], source_fmt:
     is_csv = path.suffix == ".csv"
     for r in got:
         want = rows_by_id[r["activelab__id"]]
-        for col in ("id", "text", "label", "note"):
+        if isinstance(want["id"], str):
+            assert r["id"] == want["id"], ("id", r["id"], want["id"])
+        else:         # a number: a float column in Parquet / JSON, its text in a CSV
+            assert float(r["id"]) == float(want["id"]), ("id", r["id"], want["id"])
+        for col in ("text", "label", "note"):
             w, g = want[col], r[col]
             if is_csv or source_fmt == "csv":
                 w, g = _blank(w), _blank(g)
@@ -188,18 +228,20 @@ def project_labels(proj: Project) -> tuple[dict[str, str], dict[str, list[str]]]
 EXPORTS = ("csv", "parquet", "jsonl")
 
 
-def check_round_trip(folder: Path, rows: list[dict[str, Any]], source_fmt: str, ml_form: str,
+def check_round_trip(folder: Path, rows: list[dict[str, Any]], source_fmt: str, form: dict,
                      extra_label: str, extra_set: list[str]) -> None:
-    data = write_user_file(folder, rows, source_fmt, ml_form)
+    written = [r["id"] for r in rows]
     for r in rows:
-        r["tags_text"] = _tags_text(r["tags"], ml_form)
+        r["tags_text"] = _tags_text(r["tags"], form["ml"])
+        r["sid"] = id_text(r["id"], source_fmt, written)
+    data = write_user_file(folder, rows, source_fmt, form)
     proj = Project.create(folder / "p", data=data, tasks=["y=label", "tags=tags"],
                           multilabel=["tags"], import_labels=True, text_columns=["text"])
     try:
-        ids = [r["id"] for r in rows]
+        ids = [r["sid"] for r in rows]
         assert proj.ids == ids
-        want_y = {r["id"]: r["label"].strip() for r in rows if r["label"] is not None}
-        want_tags = {r["id"]: list(r["tags"]) for r in rows if r["tags"] is not None}
+        want_y = {r["sid"]: r["label"].strip() for r in rows if r["label"] is not None}
+        want_tags = {r["sid"]: list(r["tags"]) for r in rows if r["tags"] is not None}
         assert project_labels(proj) == (want_y, want_tags)
         # label more through the API: the unlabeled last row, and the empty set
         last = ids[-1]
@@ -210,7 +252,7 @@ def check_round_trip(folder: Path, rows: list[dict[str, Any]], source_fmt: str, 
             want_tags[ids[1]] = list(extra_set)
         assert project_labels(proj) == (want_y, want_tags)
         labeled = [i for i in ids if i in want_y or i in want_tags]
-        by_id = {r["id"]: r for r in rows}
+        by_id = {r["sid"]: r for r in rows}
         for fmt in EXPORTS:
             out = export_labels(proj, folder / f"e1.{fmt}")
             assert exported_labels(out) == (labeled, want_y, want_tags), fmt
@@ -237,6 +279,5 @@ _SETTINGS = settings(max_examples=8, deadline=None, derandomize=True,
 @_SETTINGS
 @given(case=tables())
 def test_user_file_label_export_new_export_keeps_everything(tmp_path_factory, source_fmt, case):
-    rows, ml_form, extra_label, extra_set = case
-    check_round_trip(tmp_path_factory.mktemp("rt"), rows, source_fmt, ml_form, extra_label,
-                     extra_set)
+    rows, form, extra_label, extra_set = case
+    check_round_trip(tmp_path_factory.mktemp("rt"), rows, source_fmt, form, extra_label, extra_set)
