@@ -254,3 +254,31 @@ def test_huge_finite_numbers_give_finite_features_and_train(tmp_path, values):
         proj.label(sid, label)
     assert proj.retrain() is not None
     proj.close()
+
+
+# ----------------------------------------------------------------------------- lone carriage returns
+def _lone_cr_files(d):
+    """(file, the texts as written): writers that leave a lone \\r unquoted, and an old Mac
+    file whose lines end with \\r."""
+    texts = ["good day", "one\rtwo words", "fine\r", "\r"]
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "text": texts, "label": ["x", "y", "x", "y"]})
+    frame.to_csv(d / "pandas.csv", index=False)                           # LF line ends
+    rows = ["id\ttext\tlabel"] + [f"{i}\t{t}\t{lab}" for i, t, lab in zip("abcd", texts, "xyxy")]
+    (d / "tabs.tsv").write_text("\n".join(rows) + "\n", newline="")
+    rows = ["id;text;label"] + [f"{i};{t};{lab}" for i, t, lab in zip("abcd", texts, "xyxy")]
+    (d / "excel.csv").write_text("\r\n".join(rows) + "\r\n", newline="")  # CRLF line ends
+    (d / "mac.csv").write_text("id,text,label\ra,good day,x\rb,two words,y\rc,fine,x\rd,ok,y\r",
+                               newline="")
+    return {"pandas.csv": texts, "tabs.tsv": texts, "excel.csv": texts,
+            "mac.csv": ["good day", "two words", "fine", "ok"]}
+
+
+@pytest.mark.parametrize("name", ["pandas.csv", "tabs.tsv", "excel.csv", "mac.csv"])
+def test_lone_carriage_return_is_text_unless_it_ends_the_lines(tmp_path, name):
+    texts = _lone_cr_files(tmp_path)[name]
+    table = read_table(tmp_path / name)
+    assert table.rows_read == 4 and table.frame["id"].tolist() == ["a", "b", "c", "d"]
+    assert table.frame["text"].tolist() == texts
+    assert table.frame["label"].tolist() == ["x", "y", "x", "y"]
+    kept = any("carriage return" in d for d in table.decisions)
+    assert kept is (name != "mac.csv")

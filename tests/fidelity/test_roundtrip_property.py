@@ -275,8 +275,51 @@ _SETTINGS = settings(max_examples=8, deadline=None, derandomize=True,
                                             HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+_CSV = {"ml": "pipe", "delimiter": ",", "newline": "\r\n", "encoding": "utf-8"}
+
+# Inputs hypothesis found failing, kept as explicit examples (each also a corpus case in
+# test_roundtrip_fixes.py):
+# 1. the labeled texts hold no word of two letters ('0', '5', '1.1'): the project made from
+#    the export could not build text features ("empty vocabulary").
+WORDLESS = ([
+    {"id": "0020", "text": "0", "label": "a", "tags": ["t"], "note": None},
+    {"id": "NULL", "text": "5", "label": "b", "tags": None, "note": None},
+    {"id": "semi;colon", "text": "0020", "label": None, "tags": None, "note": None},
+    {"id": "+7", "text": "1.1", "label": None, "tags": None, "note": None},
+], _CSV, "a", [])
+# 2. ids a JSON writer stores as numbers of mixed kinds: 7 became '7.0', 12345678901234567890
+#    lost digits ('1.2345678901234567e+19').
+MIXED_NUMBER_IDS = ([
+    {"id": 7, "text": "good day", "label": "0", "tags": ["t"], "note": "NA"},
+    {"id": 1.5, "text": "bad day", "label": "1", "tags": [], "note": None},
+    {"id": 12345678901234567890, "text": "fine", "label": None, "tags": None, "note": "1.10"},
+    {"id": -3, "text": "ok", "label": None, "tags": None, "note": None},
+], _CSV, "1", ["t"])
+# 3. the user's id and label columns were features of the project made from the export.
+NUMBER_LIKE = ([
+    {"id": "0020", "text": "calm day", "label": "0", "tags": ["1"], "note": "0020"},
+    {"id": "1.10", "text": "wild day", "label": "1", "tags": ["0"], "note": "1.10"},
+    {"id": "1.1", "text": "calm", "label": "1.0", "tags": None, "note": None},
+    {"id": "+7", "text": "wild", "label": None, "tags": None, "note": "+7"},
+], _CSV, "1.0", ["0", "1"])
+
+
+# 4. a text of a lone carriage return, which a writer with "\n" line ends leaves unquoted:
+#    the reader ended the row there (one row became two, or the header was lost).
+LONE_CR = ([
+    {"id": "0020", "text": "0020", "label": "0020", "tags": ["0020"], "note": None},
+    {"id": "0000", "text": "0020", "label": "0000", "tags": None, "note": None},
+    {"id": "1.10", "text": "one\rtwo", "label": None, "tags": None, "note": "a,b"},
+    {"id": "-0", "text": "\r", "label": None, "tags": None, "note": "a,b"},
+], {"ml": "pipe", "delimiter": ";", "newline": "\n", "encoding": "utf-8"}, "0020", [])
+
+
 @pytest.mark.parametrize("source_fmt", ["csv", "jsonl", "parquet"])
 @_SETTINGS
+@example(case=LONE_CR)
+@example(case=WORDLESS)
+@example(case=MIXED_NUMBER_IDS)
+@example(case=NUMBER_LIKE)
 @given(case=tables())
 def test_user_file_label_export_new_export_keeps_everything(tmp_path_factory, source_fmt, case):
     rows, form, extra_label, extra_set = case
