@@ -40,10 +40,25 @@ def check_columns(table: ImportedTable, names: Sequence[str], role: str) -> None
     available = [str(c) for c in table.frame.columns]
     for name in names:
         if name not in available:
+            hint = _first_row_hint(table, name) or "Check the spelling (names are case-sensitive)."
             raise DataError(
                 f"{role} column '{name}' is not in {table.source}. Available columns: "
-                f"{', '.join(available)}. Check the spelling (names are case-sensitive)."
+                f"{', '.join(available)}. {hint}"
             )
+
+
+def _first_row_hint(table: ImportedTable, name: str) -> str | None:
+    """When ``name`` stands in the first row of a table read without a header, say so."""
+    frame = table.frame
+    said = [d for d in table.decisions if "no header row (" in d]
+    if not said or frame is None or frame.shape[0] == 0:
+        return None
+    first = [str(v).strip() for v in frame.iloc[0].tolist() if v is not None]
+    if name not in first:
+        return None
+    why = said[0].split("no header row (", 1)[1].split(")", 1)[0]
+    return (f"'{name}' is in the first row, which was read as data, not as the header ({why}). "
+            "Pass --header to read the first row as the column names.")
 
 
 def infer_spec(

@@ -41,13 +41,14 @@ class Delimited:
 
 def read_delimited(
     path: Path, text: str, *, hint: str | None, delimiter: str | None = None,
-    decimal: str | None = None, na_values: Sequence[str] = (),
+    decimal: str | None = None, na_values: Sequence[str] = (), header: bool | None = None,
 ) -> Delimited:
     """Parse ``text`` (the decoded file) into a frame of object columns holding str or None.
 
-    ``hint`` is the delimiter the extension suggests, ``delimiter``/``decimal`` what the user
-    gave. Raises DataError (naming the file and line) for an empty file, a header without rows,
-    an unclosed quote, or a row with more fields than the header.
+    ``hint`` is the delimiter the extension suggests, ``delimiter``/``decimal``/``header``
+    (whether the first row names the columns) what the user gave. Raises DataError (naming
+    the file and line) for an empty file, a header without rows, an unclosed quote, or a row
+    with more fields than the header.
     """
     if not text.strip():
         raise DataError(
@@ -90,7 +91,10 @@ def read_delimited(
     given_decimal = decimal
     if decimal is None:
         decimal = mark
-    header, h_reason = sniff_header(cells, decimal)
+    if header is None:
+        header, h_reason = sniff_header(cells, decimal)
+    else:
+        h_reason = "given"
     notes.append(("header row" if header else "no header row") + f" ({h_reason})")
     head = rows[0][1] if header else []
     data = rows[1:] if header else rows

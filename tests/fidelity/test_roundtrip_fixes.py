@@ -282,3 +282,34 @@ def test_lone_carriage_return_is_text_unless_it_ends_the_lines(tmp_path, name):
     assert table.frame["label"].tolist() == ["x", "y", "x", "y"]
     kept = any("carriage return" in d for d in table.decisions)
     assert kept is (name != "mac.csv")
+
+
+# ----------------------------------------------------------------------------- a number in the header
+@pytest.mark.parametrize("text, header", [
+    ("id,text,2024,label\na1,good day,1.5,pos\na2,bad day,2.5,neg\na3,fine day,3.5,pos\n", True),
+    ("name,2024\nann,1.5\nbob,2.5\ncid,0.5\n", True),
+    ("id,2023,note\na,x y,1\nb,z w,2\nc,v u,3\n", True),                    # a year over text
+    ("a1,good day,1.5,pos\na2,bad day,2.5,neg\na3,fine day,3.5,pos\na4,ok,3,neg\n", False),
+    ("1,2,3\n4,5,6\n7,8,9\n", False),
+    ("x,1.5,pos\ny,2.5,neg\nz,3.5,pos\n", False),
+], ids=["year_over_fractions", "year_only_name_numeric", "year_over_text", "data_row_first",
+        "numbers_only", "data_with_fractions"])
+def test_a_number_among_the_column_names_keeps_the_header(tmp_path, text, header):
+    (tmp_path / "d.csv").write_text(text)
+    table = read_table(tmp_path / "d.csv")
+    assert (table.frame.columns[0] != "col0") is header
+    assert table.rows_read == text.count("\n") - header
+
+
+def test_header_can_be_given_and_a_missing_column_says_how(tmp_path, capsys):
+    from tests.fidelity.cli_helpers import run
+
+    data = tmp_path / "years.csv"
+    data.write_text("id,text,2019,2020,label\n" + "".join(
+        f"a{i},{WORDS[i % 2]} {i},{i},{i + 2},{'pos' if i % 2 else 'neg'}\n" for i in range(4)))
+    code, _, err = run(capsys, "new", tmp_path / "p", "--data", data, "--task", "y=label")
+    assert code == 1 and "'label' is in the first row, which was read as data" in err
+    assert "Pass --header to read the first row as the column names." in err
+    said = ok(capsys, "new", tmp_path / "p", "--data", data, "--task", "y=label", "--header")
+    assert "header row (given)" in said and "4 samples from 4 data rows read" in said
+    assert list(read_table(data, header=False).frame.columns) == [f"col{i}" for i in range(5)]
