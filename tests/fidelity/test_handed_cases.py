@@ -253,3 +253,12 @@ def test_copy_of_project_open_in_the_app_keeps_every_label(qtbot, tmp_path, monk
     finally:
         win.close()
         project.close()
+
+
+@pytest.mark.parametrize("procedure", list(PROCEDURES))
+def test_the_procedures_are_run_by_named_tests(procedure):
+    """The README's procedures are held by these tests: each named test exists."""
+    root = Path(__file__).resolve().parents[2]
+    for ref in PROCEDURES[procedure]:
+        path, name = ref.split("::")
+        assert f"def {name}(" in (root / path).read_text(encoding="utf-8"), ref

@@ -44,6 +44,17 @@ def _id_values(n: int):
     return st.lists(ids, min_size=n, max_size=n, unique=True)
 
 
+# Column names as users write them: plain, capitalised, with spaces, accents, the delimiters,
+# a year, a number. An id column not named like one is given with --id-column.
+NAMES = {
+    "id": ["id", "ID", "Kennung (ü)"],
+    "text": ["text", "Text; long, free", "2024"],
+    "label": ["label", "Klasse", "1"],
+    "tags": ["tags", "tags|x"],
+    "note": ["note", "NA", "0"],
+}
+
+
 def _native_ids(n: int):
     """Ids a JSON or Parquet writer stores as numbers: integers (beyond 64 bits too) and
     floats, mixed; unique as numbers (in Parquet they share one type). A CSV writes them as
@@ -95,7 +106,8 @@ def tables(draw):
     form = {"ml": draw(st.sampled_from(["pipe", "spaced", "json"])),
             "delimiter": draw(st.sampled_from([",", ";", "\t", "|"])),
             "newline": draw(st.sampled_from(["\r\n", "\n"])),
-            "encoding": draw(st.sampled_from(["utf-8", "utf-8-sig"]))}
+            "encoding": draw(st.sampled_from(["utf-8", "utf-8-sig"])),
+            "names": draw(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in NAMES.items()}))}
     rows = []
     for i in range(n):
         label = None if labels[i] is None else pads[i] + labels[i] + pads[-1 - i]
@@ -126,7 +138,7 @@ def write_user_file(folder: Path, rows: list[dict[str, Any]], fmt: str, form: di
         with open(path, "w", newline="", encoding=form["encoding"]) as f:
             w = csv.writer(f, delimiter=form["delimiter"], quoting=csv.QUOTE_MINIMAL,
                            lineterminator=form["newline"])
-            w.writerow(["id", "text", "label", "tags", "note"])
+            w.writerow([form["names"][k] for k in ("id", "text", "label", "tags", "note")])
             for r in rows:
                 w.writerow([r["sid"], r["text"], "" if r["label"] is None else r["label"],
                             _tags_text(r["tags"], form["ml"]) or "",
@@ -134,7 +146,8 @@ def write_user_file(folder: Path, rows: list[dict[str, Any]], fmt: str, form: di
     elif fmt == "jsonl":
         with open(path, "w", encoding="utf-8") as f:
             for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+                record = {form["names"][k]: r[k] for k in ("id", "text", "label", "tags", "note")}
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
         ids = [r["id"] for r in rows]
         if all(isinstance(v, str) for v in ids):
@@ -143,12 +156,13 @@ def write_user_file(folder: Path, rows: list[dict[str, Any]], fmt: str, form: di
             id_array = pa.array(ids, pa.int64())
         else:
             id_array = pa.array([float(v) for v in ids], pa.float64())
+        names = form["names"]
         table = pa.table({
-            "id": id_array,
-            "text": pa.array([r["text"] for r in rows], pa.string()),
-            "label": pa.array([r["label"] for r in rows], pa.string()),
-            "tags": pa.array([r["tags"] for r in rows], pa.list_(pa.string())),
-            "note": pa.array([r["note"] for r in rows], pa.string()),
+            names["id"]: id_array,
+            names["text"]: pa.array([r["text"] for r in rows], pa.string()),
+            names["label"]: pa.array([r["label"] for r in rows], pa.string()),
+            names["tags"]: pa.array([r["tags"] for r in rows], pa.list_(pa.string())),
+            names["note"]: pa.array([r["note"] for r in rows], pa.string()),
         })
         pq.write_table(table, path)
     return path
@@ -193,9 +207,11 @@ def exported_labels(path: Path) -> tuple[list[str], dict[str, str], dict[str, li
             {k: v for k, v in tags.items() if v is not None})
 
 
-def source_values(path: Path, rows_by_id: dict[str, dict[str, Any]], source_fmt: str) -> None:
+def source_values(path: Path, rows_by_id: dict[str, dict[str, Any]], source_fmt: str,
+                  names: dict[str, str]) -> None:
     """Every source column of the export holds the user's value as written."""
-    got = read_export(path)
+    got = [{k: r[names[k]] for k in names} | {"activelab__id": r["activelab__id"]}
+           for r in read_export(path)]
     is_csv = path.suffix == ".csv"
     for r in got:
         want = rows_by_id[r["activelab__id"]]
@@ -235,8 +251,10 @@ def check_round_trip(folder: Path, rows: list[dict[str, Any]], source_fmt: str, 
         r["tags_text"] = _tags_text(r["tags"], form["ml"])
         r["sid"] = id_text(r["id"], source_fmt, written)
     data = write_user_file(folder, rows, source_fmt, form)
-    proj = Project.create(folder / "p", data=data, tasks=["y=label", "tags=tags"],
-                          multilabel=["tags"], import_labels=True, text_columns=["text"])
+    names = form["names"]
+    proj = Project.create(folder / "p", data=data, tasks=[f"y={names['label']}", f"tags={names['tags']}"],
+                          multilabel=["tags"], import_labels=True, text_columns=[names["text"]],
+                          id_column=None if names["id"].lower() == "id" else names["id"])
     try:
         ids = [r["sid"] for r in rows]
         assert proj.ids == ids
@@ -256,8 +274,8 @@ def check_round_trip(folder: Path, rows: list[dict[str, Any]], source_fmt: str, 
         for fmt in EXPORTS:
             out = export_labels(proj, folder / f"e1.{fmt}")
             assert exported_labels(out) == (labeled, want_y, want_tags), fmt
-            source_values(out, by_id, source_fmt)
-            again = Project.create(folder / f"p_{fmt}", data=out, text_columns=["text"])
+            source_values(out, by_id, source_fmt, form["names"])
+            again = Project.create(folder / f"p_{fmt}", data=out, text_columns=[names["text"]])
             try:
                 assert again.ids == labeled, fmt
                 assert project_labels(again) == (want_y, want_tags), fmt
@@ -265,7 +283,7 @@ def check_round_trip(folder: Path, rows: list[dict[str, Any]], source_fmt: str, 
             finally:
                 again.close()
             assert exported_labels(out2) == (labeled, want_y, want_tags), fmt
-            source_values(out2, by_id, source_fmt)
+            source_values(out2, by_id, source_fmt, form["names"])
     finally:
         proj.close()
 
@@ -275,7 +293,8 @@ _SETTINGS = settings(max_examples=8, deadline=None, derandomize=True,
                                             HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-_CSV = {"ml": "pipe", "delimiter": ",", "newline": "\r\n", "encoding": "utf-8"}
+_PLAIN = {k: k for k in ("id", "text", "label", "tags", "note")}
+_CSV = {"ml": "pipe", "delimiter": ",", "newline": "\r\n", "encoding": "utf-8", "names": _PLAIN}
 
 # Inputs hypothesis found failing, kept as explicit examples (each also a corpus case in
 # test_roundtrip_fixes.py):
@@ -311,7 +330,7 @@ LONE_CR = ([
     {"id": "0000", "text": "0020", "label": "0000", "tags": None, "note": None},
     {"id": "1.10", "text": "one\rtwo", "label": None, "tags": None, "note": "a,b"},
     {"id": "-0", "text": "\r", "label": None, "tags": None, "note": "a,b"},
-], {"ml": "pipe", "delimiter": ";", "newline": "\n", "encoding": "utf-8"}, "0020", [])
+], {"ml": "pipe", "delimiter": ";", "newline": "\n", "encoding": "utf-8", "names": _PLAIN}, "0020", [])
 
 
 @pytest.mark.parametrize("source_fmt", ["csv", "jsonl", "parquet"])
