@@ -288,7 +288,7 @@ def check_round_trip(folder: Path, rows: list[dict[str, Any]], source_fmt: str, 
         proj.close()
 
 
-_SETTINGS = settings(max_examples=8, deadline=None, derandomize=True,
+_SETTINGS = settings(max_examples=10, deadline=None, derandomize=True,
                      suppress_health_check=[HealthCheck.function_scoped_fixture,
                                             HealthCheck.too_slow, HealthCheck.data_too_large])
 
