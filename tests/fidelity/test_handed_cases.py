@@ -201,7 +201,6 @@ def test_multilabel_empty_sets(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- committee_few_labels
-@pytest.mark.xfail(strict=False, reason="h6: committee strategies with few labels")
 @pytest.mark.parametrize("strategy", ["vote_entropy", "consensus_entropy", "kl_max_disagreement",
                                       "bald", "variation_ratios"])
 def test_committee_few_labels(tmp_path, capsys, strategy):
