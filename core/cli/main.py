@@ -32,7 +32,8 @@ def _csv_list(s: str | None) -> list[str] | None:
 
 
 def read_options(a: argparse.Namespace) -> dict[str, Any]:
-    """--delimiter, --decimal and --na-values as keywords for ``activelab.core.data.read.read_table``."""
+    """--delimiter, --decimal, --na-values and --header as keywords for
+    ``activelab.core.data.read.read_table``."""
     out: dict[str, Any] = {}
     if getattr(a, "delimiter", None) is not None:
         out["delimiter"] = a.delimiter
@@ -40,6 +41,8 @@ def read_options(a: argparse.Namespace) -> dict[str, Any]:
         out["decimal"] = a.decimal
     if getattr(a, "na_values", None):
         out["na_values"] = tuple(_csv_list(a.na_values) or ())
+    if getattr(a, "header", None) is not None:
+        out["header"] = a.header
     return out
 
 
@@ -52,6 +55,9 @@ def add_read_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--na-values", metavar="A,B,C", help="comma-separated cell values to read as "
                    "missing besides empty cells, e.g. NA,null (default: only empty cells; 'NA', "
                    "'None', 'null', 'nan' are ordinary values)")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the first row of a text table names the columns (--no-header: it is "
+                   "data; default: detected)")
 
 
 def _jsonable(v: Any) -> Any:

@@ -167,6 +167,14 @@ def describe_features(frame: pd.DataFrame, features: Sequence[str], decimal: str
                 f"feature column '{c}': {len(rows)} value(s) written as inf, -inf or NaN (first "
                 f"in row {rows[0] + 1}, '{id_str(col.iloc[rows[0]])}') are treated as missing"
             )
+        if num.marker_rows:
+            rows = num.marker_rows
+            written = sorted({str(col.iloc[r]).strip() for r in rows})
+            notes.append(
+                f"feature column '{c}': {len(rows)} value(s) written as a missing marker "
+                f"({', '.join(written[:5])}; first in row {rows[0] + 1}) are missing numbers "
+                "for the model; the data itself is kept as written"
+            )
     if not features:
         return []
     shown = f": {', '.join(map(str, features))}" if len(features) <= 20 else ""

@@ -41,13 +41,14 @@ class Delimited:
 
 def read_delimited(
     path: Path, text: str, *, hint: str | None, delimiter: str | None = None,
-    decimal: str | None = None, na_values: Sequence[str] = (),
+    decimal: str | None = None, na_values: Sequence[str] = (), header: bool | None = None,
 ) -> Delimited:
     """Parse ``text`` (the decoded file) into a frame of object columns holding str or None.
 
-    ``hint`` is the delimiter the extension suggests, ``delimiter``/``decimal`` what the user
-    gave. Raises DataError (naming the file and line) for an empty file, a header without rows,
-    an unclosed quote, or a row with more fields than the header.
+    ``hint`` is the delimiter the extension suggests, ``delimiter``/``decimal``/``header``
+    (whether the first row names the columns) what the user gave. Raises DataError (naming
+    the file and line) for an empty file, a header without rows, an unclosed quote, or a row
+    with more fields than the header.
     """
     if not text.strip():
         raise DataError(
@@ -56,6 +57,10 @@ def read_delimited(
         )
     notes: list[str] = []
     text, excel_sep = _excel_sep_line(text)
+    text, kept_cr = _protect_bare_cr(text)
+    if kept_cr:
+        notes.append(f"{_n(kept_cr.count, 'carriage return')} inside fields (lines end with a line "
+                     "feed) kept as part of the text, not read as line ends")
     if delimiter is not None:
         d, d_reason = delimiter, "given"
     elif excel_sep is not None:
@@ -86,7 +91,10 @@ def read_delimited(
     given_decimal = decimal
     if decimal is None:
         decimal = mark
-    header, h_reason = sniff_header(cells, decimal)
+    if header is None:
+        header, h_reason = sniff_header(cells, decimal)
+    else:
+        h_reason = "given"
     notes.append(("header row" if header else "no header row") + f" ({h_reason})")
     head = rows[0][1] if header else []
     data = rows[1:] if header else rows
@@ -97,6 +105,9 @@ def read_delimited(
         )
     width, data_cells, shape_notes = _check_widths(path, head, data, d, header)
     notes += shape_notes
+    if kept_cr:
+        head = [kept_cr.restore(c) for c in head]
+        data_cells = [[kept_cr.restore(c) for c in row] for row in data_cells]
     names = _column_names(head, width, header, data_cells, notes)
     frame = _frame(names, data_cells, na_values, notes)
     if given_decimal is not None:
@@ -196,6 +207,37 @@ def _drop_empty(rows: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, list
         else:
             empty.append(line)
     return kept, empty
+
+
+@dataclass(frozen=True)
+class _KeptCR:
+    """Carriage returns that are text, replaced by ``mark`` while the csv module parses."""
+
+    mark: str
+    count: int
+
+    def restore(self, cell: str) -> str:
+        return cell.replace(self.mark, "\r") if self.mark in cell else cell
+
+
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _protect_bare_cr(text: str) -> tuple[str, _KeptCR | None]:
+    """A lone carriage return is text when the file's lines end with a line feed.
+
+    pandas' ``to_csv`` (and Python's csv writer with ``lineterminator="\\n"``) leave a field
+    holding a lone ``\\r`` unquoted; the csv module would end the record there and split one
+    row into two. When line feeds (``\\n``, ``\\r\\n``) are at least as many as the lone
+    carriage returns, the file's lines end with line feeds and each lone ``\\r`` is replaced
+    by a character absent from the text (restored in the cells afterwards). A file of lone
+    carriage returns only (old Mac line ends) is left as it is.
+    """
+    lone = len(_BARE_CR.findall(text))
+    if not lone or text.count("\n") < lone:
+        return text, None
+    mark = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+    return _BARE_CR.sub(mark, text), _KeptCR(mark, lone)
 
 
 def _excel_sep_line(text: str) -> tuple[str, str | None]:

@@ -22,7 +22,7 @@ from activelab.core.data.export_columns import (
     FLAGGED_COLUMN, ID_COLUMN, IMAGE_PATH_COLUMN, SKIPPED_COLUMN, is_activelab_column,
     parse_task_column, task_column,
 )
-from activelab.core.data.values import id_str, is_list_cell, is_missing, label_str
+from activelab.core.data.values import id_str, is_list_cell, is_missing, label_str, multilabel_cell
 
 PROVENANCE_FIELDS = ("annotator", "time", "seconds", "strategy", "score", "rank",
                      "model_version", "audit")
@@ -163,6 +163,71 @@ def mark_events(frame: pd.DataFrame, ids: Sequence[str], source: str) -> list[di
             if _flag(v, source, i, column):
                 events.append({"kind": kind, "sample_id": ids[i], "annotator": "import"})
     return events
+
+
+AGREEMENT = 0.75  # share of rows on which a source column must repeat the exported labels
+
+
+def repeated_columns(frame: pd.DataFrame, tasks: Sequence[Any]) -> dict[str, str]:
+    """{source column: why} for the columns of an activelab export that repeat its ids or the
+    labels of one of its tasks: the user's own id column and the column the labels were first
+    imported from. Such a column is the answer (or a name) rather than a property of the
+    sample, so it is not a feature in a project made from the export.
+
+    A column repeats the ids when its text (or, for numbers, its value) equals
+    ``activelab__id`` on every row; it repeats a
+    task's labels when, on the rows where both are filled, it holds the same class (set) on at
+    least ``AGREEMENT`` of them (labels corrected in activelab differ from the column they were
+    first imported from). ``tasks`` are the TaskSpecs whose column is an exported
+    ``activelab__<task>__label`` column (others are ignored).
+    """
+    if not activelab_columns(frame.columns):
+        return {}
+    out: dict[str, str] = {}
+    sources = [c for c in frame.columns if not is_activelab_column(c)]
+    if ID_COLUMN in frame.columns:
+        ids = [id_str(v) for v in frame[ID_COLUMN].tolist()]
+        numbers = _as_numbers(ids)
+        for c in sources:
+            values = frame[c].tolist()
+            if [id_str(v) for v in values] == ids or (
+                    numbers is not None and _as_numbers(values) == numbers):
+                out[str(c)] = f"the sample ids again (the same as '{ID_COLUMN}')"
+    for task in tasks:
+        exported = export_task_of(getattr(task, "column", None))
+        if exported is None or task.column not in frame.columns:
+            continue
+        want = [_label_key(v, task) for v in frame[task.column].tolist()]
+        for c in sources:
+            if str(c) in out:
+                continue
+            got = [_label_key(v, task) for v in frame[c].tolist()]
+            both = [(a, b) for a, b in zip(want, got) if a is not None and b is not None]
+            if both and sum(a == b for a, b in both) >= AGREEMENT * len(both):
+                out[str(c)] = (f"the labels of task '{task.name}' again ({sum(a == b for a, b in both)} "
+                               f"of {len(both)} rows agree with '{task.column}')")
+    return out
+
+
+def _as_numbers(values: Sequence[Any]) -> list[float] | None:
+    """The values as numbers (an id ``7`` and a float column's ``7.0`` are the same sample),
+    or None when one of them is missing or not a number."""
+    out = []
+    for v in values:
+        if is_missing(v) or isinstance(v, (bool, np.bool_)):
+            return None
+        try:
+            out.append(float(v))
+        except (TypeError, ValueError):
+            return None
+    return out
+
+
+def _label_key(value: Any, task: Any) -> Any:
+    if task.multilabel:
+        labels = multilabel_cell(value, task.separator)
+        return None if labels is None else frozenset(labels)
+    return label_str(value)
 
 
 def image_root_from_export(frame: pd.DataFrame, image_column: str | None,

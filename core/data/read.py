@@ -41,12 +41,14 @@ def read_table(
     delimiter: str | None = None,
     decimal: str | None = None,
     na_values: Sequence[str] = (),
+    header: bool | None = None,
 ) -> ImportedTable:
     """Read a table, image folder or .npz archive as written; every guess goes into ``decisions``.
 
     Delimited text: every cell a ``str`` exactly as written, only an empty cell (or one equal to
-    a ``na_values`` entry) None; ``delimiter`` (``;``, ``tab``...), ``decimal`` (``.`` or ``,``)
-    and ``encoding`` override the detection. JSON and Parquet keep their own types. The table's
+    a ``na_values`` entry) None; ``delimiter`` (``;``, ``tab``...), ``decimal`` (``.`` or ``,``),
+    ``encoding`` and ``header`` (True: the first row names the columns; False: it is data)
+    override the detection. JSON and Parquet keep their own types. The table's
     ``rows_read`` is the number of data rows (records) read. Raises DataError naming the file
     and line or column for anything that cannot be read faithfully.
     """
@@ -87,9 +89,9 @@ def read_table(
         raise DataError(f"{p} is a file; format image_folder needs a folder of images.")
     if fmt == "npz":
         return _read_npz(p)
-    rows_read, mark = None, "."
+    rows_read, mark, index_columns = None, ".", []
     if fmt == "parquet":
-        frame = read_parquet(p, na, decisions)
+        frame = read_parquet(p, na, decisions, index_columns)
         rows_read = len(frame)
     else:
         decoded = decode_text(p, p.read_bytes(), encoding)
@@ -100,13 +102,14 @@ def read_table(
         else:
             hint = {"csv": ",", "tsv": "\t"}.get(fmt)
             read = read_delimited(p, decoded.text, hint=hint, delimiter=delimiter, decimal=decimal,
-                                  na_values=na)
+                                  na_values=na, header=header)
             frame, rows_read, mark = read.frame, read.rows_read, read.decimal
             fmt = "tsv" if read.delimiter == "\t" else "csv"
             decisions.append(_delimited_summary(p, read, decoded.description))
             decisions.append(f"{p.name}: " + "; ".join(read.decisions))
     table = ImportedTable(frame=frame, source=str(path), format=fmt, decisions=decisions,
-                          rows_read=rows_read, decimal=decimal or mark, na_values=na)
+                          rows_read=rows_read, decimal=decimal or mark, na_values=na,
+                          index_columns=tuple(index_columns))
     column = image_column or detect_image_column(frame)
     if image_column is not None and image_column not in frame.columns:
         raise DataError(

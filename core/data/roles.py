@@ -23,6 +23,7 @@ from activelab.core.data.columns import (
 from activelab.core.data.leakage import find_leaks
 from activelab.core.data.own_export import (
     activelab_columns, describe_export, export_label_columns, export_task_of, holds_label_lists,
+    repeated_columns,
 )
 from activelab.core.data.values import (  # noqa: F401  (label_str, split_labels, sort_classes re-exported)
     id_str, label_str, label_was_padded, multilabel_cell, sort_classes, split_labels,
@@ -39,10 +40,25 @@ def check_columns(table: ImportedTable, names: Sequence[str], role: str) -> None
     available = [str(c) for c in table.frame.columns]
     for name in names:
         if name not in available:
+            hint = _first_row_hint(table, name) or "Check the spelling (names are case-sensitive)."
             raise DataError(
                 f"{role} column '{name}' is not in {table.source}. Available columns: "
-                f"{', '.join(available)}. Check the spelling (names are case-sensitive)."
+                f"{', '.join(available)}. {hint}"
             )
+
+
+def _first_row_hint(table: ImportedTable, name: str) -> str | None:
+    """When ``name`` stands in the first row of a table read without a header, say so."""
+    frame = table.frame
+    said = [d for d in table.decisions if "no header row (" in d]
+    if not said or frame is None or frame.shape[0] == 0:
+        return None
+    first = [str(v).strip() for v in frame.iloc[0].tolist() if v is not None]
+    if name not in first:
+        return None
+    why = said[0].split("no header row (", 1)[1].split(")", 1)[0]
+    return (f"'{name}' is in the first row, which was read as data, not as the header ({why}). "
+            "Pass --header to read the first row as the column names.")
 
 
 def infer_spec(
@@ -82,7 +98,9 @@ def infer_spec(
 
     task_specs = _parse_tasks(table, tasks, set(multilabel), separator, decisions)
     task_columns = {t.column for t in task_specs if t.column}
-    index_columns = row_index_columns(frame, skip=ours | task_columns | {id_column, image_column})
+    index_columns = _saved_index(table, skip=ours | task_columns | {id_column, image_column})
+    for c, why in row_index_columns(frame, skip=ours | task_columns | {id_column, image_column}).items():
+        index_columns.setdefault(c, why)
 
     if image_column is None:
         image_column = detect_image_column(frame[_maybe_image_columns(frame, ours)])
@@ -102,6 +120,10 @@ def infer_spec(
 
     reserved = task_columns | ours | {id_column, image_column} - {None}
     not_features = {c: why for c, why in index_columns.items() if c not in reserved}
+    if ours:   # an export: the user's id column and first label column are not features
+        for c, why in repeated_columns(frame, task_specs).items():
+            if c not in reserved and c not in (feature_columns or ()) and c not in text_columns:
+                not_features.setdefault(c, why)
     if text_columns:
         texts = tuple(text_columns)
         decisions.append(f"text columns: {list(texts)} (given, kept as written)")
@@ -192,7 +214,7 @@ def _parse_tasks(
         eq, colon = s.find("="), s.find(":")
         if eq > 0 and (colon < 0 or eq < colon):
             name, column = s[:eq].strip(), s[eq + 1:].strip()
-            parsed.append((name, column, None))
+            parsed.append((name, _exported_instead(name, column, exported, frame, decisions), None))
         elif colon > 0:
             name = s[:colon].strip()
             classes = [c.strip() for c in s[colon + 1:].split(",") if c.strip()]
@@ -203,7 +225,8 @@ def _parse_tasks(
             column = exported.get(name) or (name if name in frame.columns else None)
             parsed.append((name, column, tuple(classes)))
         elif s:
-            parsed.append((s, exported.get(s, s) if s not in frame.columns else s, None))
+            column = s if s in frame.columns else exported.get(s, s)
+            parsed.append((s, _exported_instead(s, column, exported, frame, decisions), None))
         if not s or not parsed[-1][0] or (parsed[-1][1] is not None and not parsed[-1][1]):
             raise DataError(
                 f"Task '{item}' cannot be read. Write --task NAME=COLUMN (classes taken from the "
@@ -242,6 +265,22 @@ def _parse_tasks(
     check_columns(table, [c for _, c, cl in parsed if c is not None and cl is None], "Task")
     return [_task_spec(table, name, column, classes, name in multilabel, separator, decisions)
             for name, column, classes in parsed]
+
+
+def _exported_instead(name: str, column: str, exported: dict[str, str], frame: pd.DataFrame,
+                      decisions: list[str]) -> str:
+    """The column to take task ``name``'s labels from: an export's own label column for a task
+    of that name wins over a source column (re-running the first 'new' on an export must not
+    drop the labels made or corrected in activelab), and the choice is said."""
+    if name not in exported or column == exported[name] or column not in frame.columns:
+        return column
+    decisions.append(
+        f"task '{name}': the export holds this task's labels in '{exported[name]}' (with every "
+        f"label made or corrected in activelab), so they are taken from there, not from column "
+        f"'{column}' (the labels as first imported); give the task another name "
+        f"(--task other={column}) to take them from '{column}'"
+    )
+    return exported[name]
 
 
 def _task_spec(table: ImportedTable, name: str, column: str | None,
@@ -284,6 +323,15 @@ def _task_spec(table: ImportedTable, name: str, column: str | None,
             + (f"; labels can be imported from column '{column}'" if column else "")
         )
     min_classes = 1 if multi else 2
+    if not multi and len(classes) == 1 and column is not None and export_task_of(column):
+        # An export whose labels all name one class: the labels come back as they were; the
+        # other classes (never used, so not in the file) are added when they are needed.
+        decisions.append(
+            f"task '{name}': the export's labels all name one class ({classes[0]}); add the "
+            f"other classes with 'activelab add-class PROJECT {name} NAME', or pass them with "
+            f"--task {name}:{classes[0]},OTHER"
+        )
+        min_classes = 1
     if len(classes) < min_classes:
         where = f"column '{column}' of {table.source} has" if column else "the task lists"
         raise DataError(
@@ -293,6 +341,18 @@ def _task_spec(table: ImportedTable, name: str, column: str | None,
         )
     return TaskSpec(name=name, classes=tuple(classes), multilabel=multi, column=column,
                     separator=separator)
+
+
+def _saved_index(table: ImportedTable, skip: set) -> dict[str, str]:
+    """{column: why} for the columns that were the table's saved index (pandas' index in a
+    Parquet file) and name every row once: the rows' names, so the id when there is none."""
+    out: dict[str, str] = {}
+    for c in getattr(table, "index_columns", ()) or ():
+        if c in skip or c not in table.frame.columns or len(table.index_columns) > 1:
+            continue
+        if _unique_ids(table.frame[c]):
+            out[c] = "the index pandas saved in the file, a different value on every row"
+    return out
 
 
 def _unique_ids(series: pd.Series) -> bool:

@@ -26,6 +26,7 @@ _SAMPLE_ROWS = 200
 _CONSISTENT = 0.9
 _NUMBER_DOT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NUMBER_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
+_WHOLE = re.compile(r"[+-]?\d+")
 
 
 def raise_field_size_limit() -> None:
@@ -184,9 +185,11 @@ def sniff_decimal(rows: Sequence[Sequence[str]], delimiter: str) -> tuple[str, i
 def sniff_header(rows: Sequence[Sequence[str]], decimal: str = ".") -> tuple[bool, str]:
     """Decide whether the first record names the columns; return (header, reason).
 
-    Empty cells at the end of the first record are allowed (spreadsheets write them). The
-    first record is a header when its cells are non-numeric and differ in kind from the rows
-    below (numbers under it, or few repeating values that do not include it).
+    Empty cells at the end of the first record are allowed (spreadsheets write them). A first
+    record of numbers only is data. Otherwise each column votes: a name over numbers, or over
+    few repeating values that do not include it, is a header; a number over numbers, or a value
+    repeated below, is data; a tie goes to a header of short names (a year such as ``2024``
+    among the names does not make the header data).
     """
     sample = list(islice((r for r in rows if any(c.strip() for c in r)), _SAMPLE_ROWS + 1))
     if len(sample) < 2:
@@ -198,14 +201,24 @@ def sniff_header(rows: Sequence[Sequence[str]], decimal: str = ".") -> tuple[boo
     cells = [c.strip() for c in first]
     while cells and not cells[-1]:
         cells.pop()
-    if any(is_number(c, decimal) for c in cells if c):
-        return False, "the first row has numeric cells"
+    if cells and all(is_number(c, decimal) for c in cells if c):
+        return False, "the first row has only numeric cells"
     header_votes, data_votes = 0, 0
     for j, name in enumerate(cells):
         values = [r[j].strip() for r in later if j < len(r) and r[j].strip()]
         if not values or not name:
             continue
-        if sum(is_number(v, decimal) for v in values) >= 0.8 * len(values):
+        numbers_below = sum(is_number(v, decimal) for v in values) >= 0.8 * len(values)
+        if is_number(name, decimal):
+            # A number over text, or a whole number (a year: 2024) over fractions, names the
+            # column; a number like those below it is data.
+            whole = _WHOLE.fullmatch(name) is not None
+            if not numbers_below or (whole and not any(_WHOLE.fullmatch(v) for v in values)):
+                header_votes += 1
+            else:
+                data_votes += 1
+            continue
+        if numbers_below:
             header_votes += 1
             continue
         distinct = set(values)
@@ -217,7 +230,8 @@ def sniff_header(rows: Sequence[Sequence[str]], decimal: str = ".") -> tuple[boo
     if header_votes > data_votes:
         return True, "the first row differs in kind from the rows below"
     if data_votes > header_votes:
-        return False, "the first row's values repeat in the rows below"
+        return False, ("the first row looks like the rows below: its values repeat there, or it "
+                       "holds numbers like theirs")
     if all(len(c) <= 40 and len(c.split()) <= 4 for c in cells if c) and all(cells):
         return True, "the first row holds short names"
     return False, "the first row looks like data"

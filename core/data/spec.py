@@ -120,3 +120,4 @@ class ImportedTable:
     rows_read: int | None = None     # data rows the reader found (a quoted newline is one row)
     decimal: str = "."               # decimal mark of numbers written as text ("," for 0,5)
     na_values: tuple[str, ...] = ()  # cells read as missing besides empty ones (--na-values)
+    index_columns: tuple[str, ...] = ()  # columns that were the table's saved (pandas) index

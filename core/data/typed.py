@@ -142,6 +142,10 @@ def _typed_frame(rows: list[dict], na: set[str], decisions: list[str], path: Pat
 
 
 def _typed_column(values: list[Any]) -> pd.Series:
+    """One JSON key's values as a column: booleans, integers (nullable ones too) and floats get
+    their dtype; anything else, and a key mixing integers with floats, keeps the Python values
+    as parsed (object), so an id or label ``7`` stays ``7`` beside ``1.5`` instead of becoming
+    ``7.0``, and an integer beyond 64 bits keeps all its digits."""
     present = [v for v in values if v is not None]
     has_null = len(present) < len(values)
     if present and all(isinstance(v, bool) for v in present) and not has_null:
@@ -149,19 +153,21 @@ def _typed_column(values: list[Any]) -> pd.Series:
     if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
         if all(_INT64[0] <= v <= _INT64[1] for v in present):
             return pd.Series(values, dtype="Int64" if has_null else "int64")
-    elif present and not has_null and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in present
-    ):
+    elif present and not has_null and all(isinstance(v, float) for v in present):
         return pd.Series(values, dtype="float64")
     return pd.Series(values, dtype=object)
 
 
-def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str] | None = None
-                 ) -> pd.DataFrame:
+def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str] | None = None,
+                 index_columns: list[str] | None = None) -> pd.DataFrame:
     """A Parquet file with its Arrow types kept; DataError when it cannot be read or is empty.
 
     Text cells equal to a ``na_values`` entry become None; repeated column names are made
-    unique (``x``, ``x_2``); both are said in ``decisions``.
+    unique (``x``, ``x_2``); both are said in ``decisions``. An index that pandas saved in
+    the file (``DataFrame.to_parquet`` of a frame indexed by sample names, named or not) is
+    kept as the first column(s), named as pandas names them on ``reset_index`` (``index``
+    when unnamed); their names are appended to ``index_columns``. A plain row-number index
+    (pandas keeps only its range, no column) is not a column.
     """
     from activelab.core.data.delimited import unique_names
 
@@ -181,7 +187,18 @@ def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str]
     if frame.shape[0] == 0:
         raise DataError(f"{path} has columns ({', '.join(map(str, frame.columns))}) but no rows. "
                         "Import a table with data.")
-    frame = frame.reset_index(drop=frame.index.name is None)
+    meta = table.schema.pandas_metadata or {}
+    stored = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    levels = frame.index.nlevels
+    if stored or any(n is not None for n in frame.index.names):
+        frame = frame.reset_index()
+        kept = [str(c) for c in frame.columns[:levels]]
+        if index_columns is not None:
+            index_columns += kept
+        notes.append(f"{path.name}: the pandas index saved in the file is kept as column"
+                     f"{'s' if len(kept) > 1 else ''} {', '.join(repr(c) for c in kept)}")
+    else:
+        frame = frame.reset_index(drop=True)
     schema = {f.name: f.type for f in table.schema}
     columns = {}
     said: list[str] = []

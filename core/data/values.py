@@ -9,8 +9,10 @@ or native values (Parquet, JSON Lines). Here each role takes what it needs:
   class ``pos``); a native integral float is written without its ``.0`` (``1.0`` -> ``"1"``,
   so a label column that a Parquet writer stored as float keeps the classes ``0``/``1``);
 * a tabular feature column is numeric when every non-empty value is a number written with
-  the file's decimal mark (``0,5`` with ``decimal=","``); ``inf``/``-inf``/``NaN`` in such a
-  column are missing values, reported with the first row (see ``numeric_column``).
+  the file's decimal mark (``0,5`` with ``decimal=","``, thousands grouped or not:
+  ``1.234,5``); ``inf``/``-inf``/``NaN`` and missing markers (``NA``, ``#N/A``, ``null``,
+  ``-``) in such a column are missing values, reported with the first row (see
+  ``numeric_column``).
 
 Only an empty cell (or a native null) is missing: ``None``, ``NA``, ``null``, ``nan`` and
 ``N/A`` written in a CSV are ordinary text here.
@@ -30,12 +32,25 @@ from activelab.core.data.export_columns import parse_multilabel_cell
 
 _NONFINITE = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
                         "nan", "+nan", "-nan"})
+# Written where a number is missing (R's NA, Excel's #N/A, SQL's NULL, a dash): in a column of
+# numbers these are missing for the model (and said); everywhere else they are ordinary text.
+MISSING_MARKERS = frozenset({"NA", "N/A", "n/a", "NULL", "null", "None", "none", "#N/A", "#NA",
+                             "-"})
 _DIGITS = r"(?:\d+(?:{d}\d*)?|{d}\d+)"
+_PLAIN_NUMBER = re.compile(r"[+-]?" + _DIGITS.format(d=r"\.") + r"(?:[eE][+-]?\d+)?")
+# A number as a spreadsheet writes it with the decimal mark ``d``: plain (``1234,5``) or with
+# the other mark grouping thousands (``1.234,5`` / ``1,234.5``), as activelab.core.data.sniff counts them.
+_GROUP = {".": ",", ",": "."}
 _NUMBER = {
-    d: re.compile(r"[+-]?" + _DIGITS.format(d=re.escape(d)) + r"(?:[eE][+-]?\d+)?")
+    d: re.compile(r"[+-]?(?:\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d*)?|{digits})(?:[eE][+-]?\d+)?".format(
+        g=re.escape(_GROUP[d]), d=re.escape(d), digits=_DIGITS.format(d=re.escape(d))))
     for d in (".", ",")
 }
-_PLAIN_NUMBER = _NUMBER["."]
+
+
+def _to_float(s: str, decimal: str) -> float:
+    """A number matched by ``_NUMBER[decimal]`` as a float (group separators removed)."""
+    return float(s.replace(_GROUP[decimal], "").replace(",", "."))
 
 
 def is_missing(value: Any) -> bool:
@@ -160,11 +175,13 @@ def sort_classes(values: set[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class NumericColumn:
-    """A feature column read as numbers: float64 values (NaN = missing) and where the
-    written ``inf``/``-inf``/``NaN`` cells were (0-based row positions), which are missing."""
+    """A feature column read as numbers: float64 values (NaN = missing), where the written
+    ``inf``/``-inf``/``NaN`` cells were and where missing markers (``NA``, ``#N/A``, ``null``,
+    ``-`` ...) were (0-based row positions); both are missing values."""
 
     values: np.ndarray
     nonfinite_rows: tuple[int, ...] = ()
+    marker_rows: tuple[int, ...] = ()
 
 
 def _is_text_dtype(series: pd.Series) -> bool:
@@ -174,10 +191,12 @@ def _is_text_dtype(series: pd.Series) -> bool:
 def numeric_column(series: pd.Series, decimal: str = ".") -> NumericColumn | None:
     """The column as numbers if every non-empty value is one, else None (categorical).
 
-    Native numeric columns are numbers (booleans are not); text must be a plain decimal
-    number written with ``decimal`` as the decimal mark (``0,5`` when ``decimal=","``),
+    Native numeric columns are numbers (booleans are not); text must be a decimal number
+    written with ``decimal`` as the decimal mark (``0,5`` when ``decimal=","``), optionally
+    with the other mark grouping thousands (``1.234,5``; ``1,234.5`` when ``decimal="."``),
     optional sign and exponent, surrounding spaces allowed. Written ``inf``, ``-inf``,
-    ``NaN`` (any case) are accepted as missing and their rows returned. A column with no
+    ``NaN`` (any case) and the missing markers of ``MISSING_MARKERS`` (``NA``, ``#N/A``,
+    ``null``, ``-`` ...) are accepted as missing and their rows returned. A column with no
     finite number at all is not numeric. Text columns stop at the first value that is not
     a number, so most of them cost little.
     """
@@ -198,6 +217,7 @@ def numeric_column(series: pd.Series, decimal: str = ".") -> NumericColumn | Non
     match = _NUMBER[decimal].fullmatch
     values = np.full(len(series), np.nan)
     bad: list[int] = []
+    markers: list[int] = []
     finite = False
     for i, v in enumerate(series.tolist()):
         if isinstance(v, str):
@@ -205,10 +225,12 @@ def numeric_column(series: pd.Series, decimal: str = ".") -> NumericColumn | Non
             if not s:
                 continue
             if match(s):
-                values[i] = float(s.replace(",", ".") if decimal == "," else s)
+                values[i] = _to_float(s, decimal)
                 finite = True
             elif s.lower() in _NONFINITE:
                 bad.append(i)
+            elif s in MISSING_MARKERS:
+                markers.append(i)
             else:
                 return None
         elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
@@ -224,4 +246,4 @@ def numeric_column(series: pd.Series, decimal: str = ".") -> NumericColumn | Non
             return None          # lists, dicts, booleans, dates: not a number column
     if not finite:
         return None
-    return NumericColumn(values, tuple(bad))
+    return NumericColumn(values, tuple(bad), tuple(markers))

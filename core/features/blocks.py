@@ -22,6 +22,17 @@ _DECODE_CHUNK = 256
 
 
 # ----------------------------------------------------------------------------- tabular
+_HUGE = 1e150   # squares of larger values overflow float64 (standardizing would give NaN)
+
+
+def _within_range(values: np.ndarray) -> np.ndarray:
+    """A numeric column divided by its largest magnitude when that is so large that its
+    variance cannot be computed (``1e308`` is a finite number a file may hold); standardizing
+    afterwards gives the same features, without overflowing to NaN."""
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    return values / top if top > _HUGE else values
+
 
 
 def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = ".") -> np.ndarray:
@@ -29,7 +40,8 @@ def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = 
 
     Numeric: a column whose every non-empty value is a number (native, or text written with
     ``decimal`` as the decimal mark, see ``activelab.core.data.values.numeric_column``; ``inf`` and
-    ``NaN`` are missing); median imputation, then zero mean / unit variance. Categorical
+    ``NaN`` are missing); median imputation, then zero mean / unit variance (values of any
+    finite magnitude, ``1e308`` included). Categorical
     (anything else, booleans included, the values as written): most frequent value imputed,
     then one-hot with rare values (fewer than ``min_frequency`` rows) grouped into one
     "infrequent" column; unseen values are ignored.
@@ -48,7 +60,7 @@ def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = 
         parsed = numeric_column(frame[c], decimal)
         if parsed is not None:
             numeric.append(c)
-            cols[c] = parsed.values
+            cols[c] = _within_range(parsed.values)
             continue
         categorical.append(c)
         values = np.array([id_str(v) for v in frame[c].tolist()], dtype=object)
@@ -112,27 +124,39 @@ def joined_texts(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
 
 
 def tfidf_block(texts: list[str], max_features: int) -> sp.csr_matrix:
-    """Sublinear TF-IDF of word uni- and bigrams as a sparse float32 matrix (rows L2-normalized)."""
+    """Sublinear TF-IDF of word uni- and bigrams as a sparse float32 matrix (rows L2-normalized).
+
+    Texts without any word of two or more letters (single characters such as ``5`` or
+    ``好``, emoji, punctuation) still get features: then words of any length are counted,
+    and failing those, character uni- to trigrams. Raises DataError only when no text has
+    a single character to count.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    def fit(min_df: int) -> sp.csr_matrix:
+    def fit(min_df: int, **how: Any) -> sp.csr_matrix:
         vec = TfidfVectorizer(
-            sublinear_tf=True, ngram_range=(1, 2), min_df=min_df, max_features=max_features,
-            strip_accents="unicode", dtype=np.float32,
+            sublinear_tf=True, min_df=min_df, max_features=max_features,
+            strip_accents="unicode", dtype=np.float32, **(how or {"ngram_range": (1, 2)}),
         )
         return vec.fit_transform(texts)
 
-    try:
+    attempts = [
         # min_df=2 drops typos and ids that cannot generalize; tiny corpora have too few repeats.
-        X = fit(2 if len(texts) >= 50 else 1)
-    except ValueError:
+        dict(min_df=2 if len(texts) >= 50 else 1),
+        dict(min_df=1),
+        dict(min_df=1, ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b"),
+        dict(min_df=1, analyzer="char", ngram_range=(1, 3)),
+    ]
+    for k, how in enumerate(attempts):
         try:
-            X = fit(1)
+            X = fit(**how)
+            break
         except ValueError as err:
-            raise DataError(
-                "The text columns contain no words to learn from (only stop words, numbers of one "
-                f"character or punctuation?): {err}. Pick another --text-column."
-            ) from err
+            if k == len(attempts) - 1:
+                raise DataError(
+                    "The text columns contain nothing to learn from (no character in any row "
+                    f"after removing spaces): {err}. Pick another --text-column."
+                ) from err
     return sp.csr_matrix(X, dtype=np.float32)
 
 
