@@ -148,13 +148,13 @@ def make_app(argv: list[str] | None = None) -> Any:
     app = QApplication.instance()
     if app is None:
         app = QApplication(list(argv) if argv else ["activelab"])
-    activelab.app.setApplicationName("activelab")
-    activelab.app.setOrganizationName("activelab")
+    app.setApplicationName("activelab")
+    app.setOrganizationName("activelab")
     try:
         from activelab.app.icons import icon, style_sheet
 
-        activelab.app.setStyleSheet(style_sheet())
-        activelab.app.setWindowIcon(icon("activelab"))
+        app.setStyleSheet(style_sheet())
+        app.setWindowIcon(icon("activelab"))
     except ImportError:
         pass
     return app
@@ -175,7 +175,7 @@ def run_gui(argv: list[str] | None = None, project_path: str | None = None, demo
             project_path = ns.target
     app = make_app(argv)
     shell = AppShell(app)
-    activelab.app._activelab_shell = shell  # keep it alive as long as the app
+    app._activelab_shell = shell  # keep it alive as long as the app
     if demo:
         shell.open_demo(demo_dir)
     elif project_path:
@@ -183,7 +183,7 @@ def run_gui(argv: list[str] | None = None, project_path: str | None = None, demo
             pass  # the start screen is shown with the error
     else:
         shell.show_start()
-    code = activelab.app.exec()
+    code = app.exec()
     shell.runner.shutdown()
     return int(code)
 

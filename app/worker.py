@@ -286,7 +286,7 @@ class TaskRunner(QObject):
         self.training_process = TrainingProcess()
         app = QCoreApplication.instance()
         if app is not None:
-            activelab.app.aboutToQuit.connect(self._on_app_about_to_quit)
+            app.aboutToQuit.connect(self._on_app_about_to_quit)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._bridge = _Bridge(self)

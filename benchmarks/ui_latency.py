@@ -115,20 +115,20 @@ def main() -> int:
     win.show()
     win.start()
     while watch.painted == 0:
-        activelab.app.processEvents()
+        app.processEvents()
     launch_in_process = time.perf_counter() - t_launch
     launch_total = time.perf_counter() - T_PROCESS
 
     def spin(ms: float) -> None:
         end = time.perf_counter() + ms / 1000
         while time.perf_counter() < end:
-            activelab.app.processEvents()
+            app.processEvents()
             time.sleep(0.001)
 
     def wait_until(cond, timeout: float = 120.0) -> None:
         end = time.perf_counter() + timeout
         while not cond() and time.perf_counter() < end:
-            activelab.app.processEvents()
+            app.processEvents()
             time.sleep(0.001)
 
     c = win.controller
@@ -174,7 +174,7 @@ def main() -> int:
         t = time.perf_counter()
         QTest.keyClick(win, key)
         while watch.painted == before:
-            activelab.app.processEvents()
+            app.processEvents()
         press_ms.append(1000 * (time.perf_counter() - t))
         gc_in_press = [ms for _g, ms in gc_ms[n_gc:]]
         busy_presses += win.runner.is_running("retrain")
