@@ -6,26 +6,32 @@ Method: a two-task text project (150 samples, 24 labeled) is created and retrain
 warm imports); three more labels are added, then ``Project.retrain`` (the CLI's and the
 app's retrain job both call ``activelab.core.loop.cycle.retrain_and_query``) runs under
 ``sys.setprofile``. Every Python call and return inside an ``activelab`` module is seen; a
-*hop* is a step of the trace from one of our modules into another (a call into it, or a
-return back to it), and a *return* is a hop back into a module the trace was already in.
-"learning chain" leaves out the store and progress modules (persistence and reporting, not
-the way from labels to the fitted model and the queue). Printed: modules, hops, returns.
+*visit* is a step from one of our modules into another (a call into it, or a return back to
+it), and a *return* is a visit to a module the walk was already in.
+
+Two walks: "as read" follows each call (caller function -> called function) once, the way a
+newcomer reads one retrain through the code: a call made again (in a loop, per fold, per
+task) and everything under it is not followed again. "as run" counts every visit the running
+program makes. "learning chain" leaves out the store and progress modules (persistence and
+reporting, not the way from labels to the fitted model and the queue).
 """
 from __future__ import annotations
 
 import argparse
-import collections
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE_CHAIN = ("activelab.core.store.", "activelab.core.progress")
 
 
-def trace_retrain(model: str, n_tasks: int, job: bool = False) -> list[tuple[str, str]]:
-    """(module, "call" | "return") for every hop of one retrain: ``Project.retrain``, or
-    with ``job`` the app's retrain job (``retrain_and_query`` on a snapshot)."""
+def trace_retrain(model: str, n_tasks: int, job: bool = False, as_read: bool = False
+                  ) -> list[tuple[str, str]]:
+    """(module, "call" | "return") for every visit of one retrain: ``Project.retrain``, or
+    with ``job`` the app's retrain job (``retrain_and_query`` on a snapshot); ``as_read``
+    follows each call once (see the module doc)."""
     import pandas as pd
 
     sys.path.insert(0, str(ROOT))
@@ -52,7 +58,8 @@ def trace_retrain(model: str, n_tasks: int, job: bool = False) -> list[tuple[str
     p.retrain()
     label(truth.index[24:27])
     hops: list[tuple[str, str]] = []
-    stack: list[str] = []
+    stack: list[tuple[str, Any, bool]] = []      # (module, code, followed)
+    seen_calls: set[tuple[Any, Any]] = set()
 
     def profile(frame, event, arg):
         if event not in ("call", "return"):
@@ -61,13 +68,19 @@ def trace_retrain(model: str, n_tasks: int, job: bool = False) -> list[tuple[str
         if not module.startswith("activelab"):
             return
         if event == "call":
-            if not stack or stack[-1] != module:
+            parent = stack[-1] if stack else None
+            followed = True
+            if as_read:
+                edge = (parent[1] if parent else None, frame.f_code)
+                followed = (parent is None or parent[2]) and edge not in seen_calls
+                seen_calls.add(edge)
+            if followed and (parent is None or parent[0] != module):
                 hops.append((module, "call"))
-            stack.append(module)
-        else:
-            stack.pop()
-            if stack and stack[-1] != module:
-                hops.append((stack[-1], "return"))
+            stack.append((module, frame.f_code, followed))
+        elif stack:
+            module, _, followed = stack.pop()
+            if followed and stack and stack[-1][0] != module:
+                hops.append((stack[-1][0], "return"))
 
     from activelab.core.loop.cycle import retrain_and_query
 
@@ -100,20 +113,20 @@ def main() -> None:
     ap.add_argument("--model", default="logistic_regression")
     ap.add_argument("--tasks", type=int, default=2, choices=(1, 2))
     args = ap.parse_args()
-    hops = trace_retrain(args.model, args.tasks)
-    job = trace_retrain(args.model, args.tasks, job=True)
     chain = lambda m: not m.startswith(OUTSIDE_CHAIN)  # noqa: E731
-    rows = [("Project.retrain, every module", summary(hops)),
-            ("Project.retrain, learning chain", summary(hops, chain)),
-            ("app's retrain job (retrain_and_query)", summary(job, chain))]
     print(f"one retrain, model {args.model}, {args.tasks} task(s)")
-    print(f"{'':38s} {'modules':>8s} {'hops':>6s} {'returns':>8s}")
-    for name, (m, h, r) in rows:
-        print(f"{name:38s} {m:8d} {h:6d} {r:8d}")
-    counts = collections.Counter(m for m, _ in hops if not m.startswith(OUTSIDE_CHAIN))
-    print("\nhops into each module of the learning chain:")
-    for module, n in counts.most_common():
-        print(f"  {n:5d}  {module}")
+    print(f"{'':48s} {'modules':>8s} {'visits':>7s} {'returns':>8s}")
+    read = None
+    for walk in ("as read", "as run"):
+        hops = trace_retrain(args.model, args.tasks, as_read=walk == "as read")
+        job = trace_retrain(args.model, args.tasks, job=True, as_read=walk == "as read")
+        read = read or job
+        for name, (m, h, r) in ((f"{walk}: Project.retrain, every module", summary(hops)),
+                                (f"{walk}: Project.retrain, learning chain", summary(hops, chain)),
+                                (f"{walk}: app's retrain job, learning chain", summary(job, chain))):
+            print(f"{name:48s} {m:8d} {h:7d} {r:8d}")
+    print("\nthe app's retrain job as read, module by module:")
+    print("  " + " > ".join(m.removeprefix("activelab.") for m, _ in read if chain(m)))
 
 
 if __name__ == "__main__":

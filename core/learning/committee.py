@@ -16,13 +16,13 @@ left, ``CommitteeError`` says why, and the caller falls back to another strategy
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from activelab.core.errors import ModelError
-from activelab.core.learning.fitted import FittedTask, dense_if_needed, label_matrix
-from activelab.core.learning.fitting import fit_threads
+from activelab.core.learning.fitting import FittedTask, dense_if_needed, fit_threads
+from activelab.core.learning.labels import label_matrix
 from activelab.core.learning.models import model_info
 from activelab.core.querying.strategy_api import Committee
 

@@ -13,18 +13,134 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from activelab.core.data.spec import TaskSpec
 from activelab.core.errors import ModelError
-from activelab.core.learning.fitted import (
-    FittedTask, can_fit, dense_if_needed, label_matrix, take_rows,
+from activelab.core.learning.labels import (
+    can_fit, label_matrix, score_predictions, shared_targets,
 )
 from activelab.core.learning.models import ModelInfo
 from activelab.core.progress import NULL_PROGRESS, Progress
+
+PREDICT_CHUNK = 65536
+
+
+def take_rows(X: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of a matrix, or of every block of a dict of blocks (multimodal input)."""
+    if isinstance(X, Mapping):
+        return {k: take_rows(v, idx) for k, v in X.items()}
+    return X[idx]
+
+
+def n_rows(X: Any) -> int:
+    if isinstance(X, Mapping):
+        return n_rows(next(iter(v for k, v in X.items() if not k.startswith("__"))))
+    return X.shape[0]
+
+
+def dense_if_needed(model: ModelInfo, X: Any) -> Any:
+    """X as a dense array when ``model`` cannot take sparse input."""
+    if model.dense_only and sp.issparse(X):
+        return X.toarray()
+    return X
+
+
+@dataclass
+class FittedTask:
+    """A fitted estimator for one task with probabilities aligned to the task's classes.
+
+    ``model`` is the resolved model it was built from (its capabilities say which outputs
+    it has). ``task_key`` is set when ``estimator`` is one multi-task model shared by every
+    task: its outputs are dicts keyed by task, computed once per input and shared through
+    ``memo``.
+    """
+
+    estimator: Any
+    classes: tuple[str, ...]
+    multilabel: bool
+    model: ModelInfo
+    task_key: str | None = None
+    memo: dict | None = field(default=None, repr=False, compare=False)
+
+    def _shared(self, method: str, X: Any, *args: Any) -> Any:
+        key = (method, id(X), args)
+        if self.memo is not None and key in self.memo:
+            return self.memo[key][1]
+        out = getattr(self.estimator, method)(X, *args)
+        if self.memo is not None:
+            self.memo.clear() if len(self.memo) > 8 else None
+            self.memo[key] = (X, out)        # keep X alive so its id is not reused
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """(N, C) float32 probabilities, columns in the task's class order."""
+        if self.task_key is not None:
+            return np.asarray(self._shared("predict_proba", X)[self.task_key], dtype=np.float32)
+        n = n_rows(X)
+        out = np.zeros((n, len(self.classes)), dtype=np.float32)
+        cols = self._column_map()
+        for start in range(0, n, PREDICT_CHUNK):
+            stop = min(n, start + PREDICT_CHUNK)
+            Xc = dense_if_needed(self.model, take_rows(X, np.arange(start, stop)))
+            p = np.asarray(self.estimator.predict_proba(Xc), dtype=np.float32)
+            if p.ndim == 1:
+                p = p[:, None]
+            out[start:stop][:, cols] = p
+        return out
+
+    def _column_map(self) -> np.ndarray:
+        if self.multilabel:
+            return np.arange(len(self.classes))
+        est_classes = [str(c) for c in getattr(self.estimator, "classes_", self.classes)]
+        pos = {c: i for i, c in enumerate(self.classes)}
+        return np.array([pos[c] for c in est_classes], dtype=np.int64)
+
+    def sample_proba(self, X: Any, n_samples: int) -> np.ndarray | None:
+        """(S, N, C) sampled predictions (MC dropout, ensemble members); None when the model
+        has no sampler."""
+        if not self.model.has_mc_samples:
+            return None
+        if self.task_key is not None:
+            s = self._shared("predict_proba_samples", X, n_samples)[self.task_key]
+            return np.asarray(s, dtype=np.float32)
+        s = np.asarray(self.estimator.predict_proba_samples(dense_if_needed(self.model, X),
+                                                            n_samples), dtype=np.float32)
+        out = np.zeros((s.shape[0], s.shape[1], len(self.classes)), dtype=np.float32)
+        out[:, :, self._column_map()] = s
+        return out
+
+    def committee_proba(self, X: Any) -> np.ndarray | None:
+        """(M, N, C) predictions of the model's own members (a deep ensemble); else None."""
+        if not self.model.has_committee:
+            return None
+        return np.asarray(self.estimator.committee_proba(X), dtype=np.float32)
+
+    def proba_by_modality(self, X: Any, task: str) -> dict[str, np.ndarray] | None:
+        """modality -> (N, C) predictions of each modality's own head (multimodal models)."""
+        if not self.model.has_modality_heads:
+            return None
+        out: dict[str, np.ndarray] = {}
+        for modality, per in self.estimator.predict_proba_by_modality(X).items():
+            arr = per
+            if isinstance(per, Mapping):
+                arr = per.get(task, next(iter(per.values())) if len(per) == 1 else None)
+            if arr is not None:
+                out[modality] = np.asarray(arr, dtype=np.float32)
+        return out or None
+
+    def embed(self, X: Any) -> np.ndarray | None:
+        """(N, e) float32 embeddings of the model; None when it has none."""
+        if not self.model.has_embeddings:
+            return None
+        if self.task_key is not None:
+            return np.asarray(self._shared("embed", X), np.float32)
+        return np.asarray(self.estimator.embed(dense_if_needed(self.model, X)), np.float32)
+
 
 #: Fits on at most this many labeled rows run with one BLAS and one OpenMP thread: they are
 #: latency bound, and on a busy 2-core machine threaded BLAS made a 50-row logistic regression
@@ -74,9 +190,13 @@ class Fitter:
     # -- the whole retrain ----------------------------------------------------------------
     def retrain(self, X: Any, labeled: Labeled, tasks: Sequence[TaskSpec], *, seed: int = 0,
                 previous: Mapping[str, FittedTask] | None = None, X_unlabeled: Any = None,
-                progress: Progress = NULL_PROGRESS) -> FitResult:
-        """Fit on the labeled rows of ``tasks``, estimate each task's accuracy by K-fold
-        cross-validation (``model.cv_folds``), and predict the whole pool ``X``."""
+                progress: Progress = NULL_PROGRESS) -> FitResult | None:
+        """Fit on the labeled rows of every task of ``tasks`` that has two classes labeled,
+        estimate each one's accuracy by K-fold cross-validation (``model.cv_folds``), and
+        predict the whole pool ``X``; None while no task can be fitted."""
+        tasks = [t for t in tasks if t.name in labeled and can_fit(labeled[t.name][1], t.multilabel)]
+        if not tasks:
+            return None
         t0 = time.perf_counter()
         fitted = self.fit(X, labeled, tasks, previous, X_unlabeled, progress.sub(0.0, 0.4))
         fit_seconds = time.perf_counter() - t0
@@ -265,45 +385,3 @@ def _restrict(labeled: Labeled, tasks: Sequence[TaskSpec], keep: set[int]
         if pos:
             out[t.name] = (idx[pos], [values[i] for i in pos])
     return out
-
-
-def shared_targets(rows: np.ndarray, labeled: Labeled, tasks: Sequence[TaskSpec]
-                   ) -> dict[str, np.ndarray]:
-    """task -> targets over ``rows`` for a shared multi-task model: labels (None where
-    unlabeled) for single-label tasks, an (n, C) float matrix with NaN rows where unlabeled
-    for multi-label tasks."""
-    pos = {int(r): i for i, r in enumerate(rows)}
-    out: dict[str, np.ndarray] = {}
-    for t in tasks:
-        idx, values = labeled.get(t.name, (np.empty(0, np.int64), []))
-        if t.multilabel:
-            cls = {c: j for j, c in enumerate(t.classes)}
-            m = np.full((len(rows), len(t.classes)), np.nan, dtype=np.float32)
-            for r, v in zip(idx, values):
-                m[pos[int(r)]] = 0.0
-                for c in v:
-                    if c in cls:
-                        m[pos[int(r)], cls[c]] = 1.0
-            out[t.name] = m
-        else:
-            a = np.full(len(rows), None, dtype=object)
-            for r, v in zip(idx, values):
-                a[pos[int(r)]] = str(v)
-            out[t.name] = a
-    return out
-
-
-def score_predictions(truth: Sequence[Any], pred: Sequence[Any], multilabel: bool
-                      ) -> tuple[float | None, float | None]:
-    """Accuracy (subset accuracy for multi-label) and macro-F1; None when there is nothing."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    if len(truth) == 0:
-        return None, None
-    if multilabel:
-        T, P = np.asarray(truth), np.asarray(pred)
-        return float(accuracy_score(T, P)), float(f1_score(T, P, average="macro", zero_division=0))
-    return (
-        float(accuracy_score(truth, pred)),
-        float(f1_score(truth, pred, average="macro", zero_division=0)),
-    )

@@ -23,8 +23,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from activelab.core.learning.committee import CommitteeError, task_committee
-from activelab.core.learning.fitted import FittedTask, take_rows
-from activelab.core.learning.fitting import Labeled
+from activelab.core.learning.fitting import FittedTask, Labeled, take_rows
 from activelab.core.querying.strategy_api import Committee, Strategy, TaskOutput
 
 #: Sampled predictions drawn from a model that has a sampler (MC-dropout passes).

@@ -18,8 +18,8 @@ import numpy as np
 
 from activelab.core.data.spec import DatasetSpec
 from activelab.core.errors import ActiveLabError, ModelError
-from activelab.core.learning.fitted import FittedTask, can_fit, prediction_summary, take_rows
-from activelab.core.learning.fitting import Fitter
+from activelab.core.learning.fitting import Fitter, FittedTask, take_rows
+from activelab.core.learning.labels import prediction_summary
 from activelab.core.learning.models import ModelInfo, resolve_model
 from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
 from activelab.core.loop.settings import Settings
@@ -154,15 +154,13 @@ def train(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) -> tuple[Model
     per-task accuracy by cross-validation; compute the pool outputs."""
     model = snapshot_model(snapshot)
     X = model.input_of(snapshot.features)
-    tasks = [t for t in snapshot.spec.tasks if t.name in snapshot.labeled]
-    fit_tasks = [t for t in tasks if can_fit(snapshot.labeled[t.name][1], t.multilabel)]
-    if not fit_tasks:
-        return None, None
     fit = Fitter(model).retrain(
-        X, snapshot.labeled, fit_tasks, seed=snapshot.settings.seed,
+        X, snapshot.labeled, snapshot.spec.tasks, seed=snapshot.settings.seed,
         previous=snapshot.previous.fitted if snapshot.previous is not None else None,
         X_unlabeled=_unlabeled_rows(snapshot, model, X) if model.shared_multitask else None,
         progress=progress)
+    if fit is None:          # no task has two classes labeled yet
+        return None, None
     state = ModelState(version=snapshot.version, model_name=model.name, fitted=fit.fitted,
                        proba=fit.proba, embeddings=fit.embeddings)
     accs = [v["cv_accuracy"] for v in fit.per_task.values() if v["cv_accuracy"] is not None]

@@ -22,8 +22,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from activelab.core.errors import DataError, StrategyError
-from activelab.core.learning.fitted import FittedTask
-from activelab.core.learning.fitting import Fitter
+from activelab.core.learning.fitting import Fitter, FittedTask
 from activelab.core.learning.models import resolve_model
 from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
 from activelab.core.progress import NULL_PROGRESS, Progress
