@@ -5,7 +5,7 @@ The public API, for scripts and plug-ins (everything else lives in the rooms of
 ``activelab.strategies``)::
 
     from activelab import Project, export_labels, simulate
-    from activelab import Strategy, Param, QueryContext, QueryResult, aggregate_task_scores
+    from activelab import strategy, Doc, QueryContext, QueryResult, aggregate_task_scores
 
 Names are imported on first use, so ``import activelab`` (and the ``activelab`` command's
 start-up) loads nothing heavy.
@@ -24,6 +24,10 @@ _PUBLIC = {
     "simulate": "activelab.core.simulation.simulate",
     "Settings": "activelab.core.loop.settings",
     # writing a query strategy
+    "strategy": "activelab.core.querying.strategy_api",
+    "Doc": "activelab.core.querying.strategy_api",
+    "StrategyName": "activelab.core.querying.strategy_api",
+    "strategy_scores": "activelab.core.querying.strategy_api",
     "Strategy": "activelab.core.querying.strategy_api",
     "Param": "activelab.core.querying.strategy_api",
     "QueryContext": "activelab.core.querying.strategy_api",

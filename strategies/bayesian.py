@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.core.querying.strategy_api import (
+    QueryContext, TaskOutput, aggregate_task_scores, strategy,
+)
 from activelab.strategies._chunks import binary_entropy, entropy_rows, score_stack
 
 
@@ -46,5 +48,9 @@ def _per_task(block_fn):
     return score
 
 
-bald = _per_task(bald_block)
-variation_ratios = _per_task(variation_ratios_block)
+bald = strategy(
+    "bald", "BALD: mutual information between prediction and model over sampled predictions.",
+    requires={"mc_samples"})(_per_task(bald_block))
+variation_ratios = strategy(
+    "variation_ratios", "1 - share of sampled predictions agreeing with the modal class.",
+    requires={"mc_samples"})(_per_task(variation_ratios_block))

@@ -6,13 +6,16 @@
   Nigam 1998; modAL's ``max_disagreement``).
 
 Multi-label tasks treat each class as a binary problem and average over classes. The
-committee itself is built by ``activelab.core.learning.committee.committee_outputs`` (bootstrap or model types).
+committee itself is built by the loop (``activelab.core.learning.committee``), as the
+``committee`` and ``n_members`` parameters ask (``activelab.core.querying.strategy_api.Committee``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.core.querying.strategy_api import (
+    QueryContext, TaskOutput, aggregate_task_scores, strategy,
+)
 from activelab.strategies._chunks import binary_entropy, entropy_rows, score_stack, xlogx
 
 
@@ -58,6 +61,16 @@ def _per_task(block_fn):
     return score
 
 
-vote_entropy = _per_task(vote_entropy_block)
-consensus_entropy = _per_task(consensus_entropy_block)
-kl_max_disagreement = _per_task(kl_max_block)
+# Each gets the committee parameters (kind, size) of ``Committee``: the loop builds the
+# committee from them before the score is computed.
+vote_entropy = strategy(
+    "vote_entropy", "Query by committee: entropy of the committee members' votes.",
+    requires={"committee"})(_per_task(vote_entropy_block))
+consensus_entropy = strategy(
+    "consensus_entropy",
+    "Query by committee: entropy of the committee's mean (consensus) distribution.",
+    requires={"committee"})(_per_task(consensus_entropy_block))
+kl_max_disagreement = strategy(
+    "kl_max_disagreement",
+    "Query by committee: largest KL divergence of a member from the consensus.",
+    requires={"committee"})(_per_task(kl_max_block))

@@ -10,11 +10,14 @@ missing are left out; a candidate with no complete pair scores 0.
 from __future__ import annotations
 
 from itertools import combinations
+from typing import Annotated
 
 import numpy as np
 
 from activelab.core.errors import StrategyError
-from activelab.core.querying.strategy_api import Param, QueryContext, Strategy, TaskOutput, aggregate_task_scores
+from activelab.core.querying.strategy_api import (
+    Doc, QueryContext, TaskOutput, aggregate_task_scores, strategy,
+)
 from activelab.strategies._chunks import BLOCK
 
 
@@ -55,7 +58,15 @@ def disagreement_scores(
     return np.divide(total, count, out=np.zeros(n), where=count > 0)
 
 
-def cross_modal_disagreement(ctx: QueryContext, divergence: str = "js") -> np.ndarray:
+@strategy("cross_modal_disagreement",
+          "Co-testing: samples on which the image-only and text-only (per-modality) heads "
+          "disagree most (multimodal model).", requires={"by_modality"})
+def cross_modal_disagreement(
+    ctx: QueryContext,
+    divergence: Annotated[str, Doc(
+        "js (Jensen-Shannon) or tv (total variation) between modality predictions",
+        choices=("js", "tv"))] = "js",
+) -> np.ndarray:
     """Mean pairwise divergence between the modality heads, aggregated over tasks."""
     if not any(out.by_modality for out in ctx.tasks.values()):
         raise StrategyError(
@@ -83,24 +94,3 @@ def cross_modal_disagreement(ctx: QueryContext, divergence: str = "js") -> np.nd
         return scores
 
     return aggregate_task_scores(ctx, one)
-
-
-def strategies() -> list[Strategy]:
-    return [
-        Strategy(
-            "cross_modal_disagreement",
-            "Co-testing: samples on which the image-only and text-only (per-modality) heads "
-            "disagree most (multimodal model).",
-            cross_modal_disagreement,
-            params=(
-                Param(
-                    "divergence",
-                    str,
-                    "js",
-                    "js (Jensen-Shannon) or tv (total variation) between modality predictions",
-                    choices=("js", "tv"),
-                ),
-            ),
-            requires=frozenset({"by_modality"}),
-        )
-    ]

@@ -13,11 +13,15 @@ none of which builds an N x N matrix:
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from activelab.core.errors import StrategyError
-from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.core.querying.strategy_api import (
+    Doc, QueryContext, TaskOutput, aggregate_task_scores, strategy,
+)
 from activelab.strategies import uncertainty
 
 BASES = ("entropy", "least_confidence", "margin")
@@ -165,9 +169,27 @@ def centroid_density(X: np.ndarray, rows: np.ndarray, n_centroids: int,
     return out
 
 
-def density_weighted(ctx: QueryContext, base: str = "entropy", beta: float = 1.0,
-                     mode: str = "knn", metric: str = "cosine", k: int = 10,
-                     reference_size: int = 1000, n_centroids: int = 50) -> np.ndarray:
+#: The ``base`` parameter of the strategies that weigh an uncertainty measure.
+Base = Annotated[str, Doc("Uncertainty measure that is weighted.", choices=BASES)]
+
+
+@strategy("density_weighted",
+          "Uncertainty times representativeness^beta (information density, no N x N matrix).",
+          requires={"proba", "features"})
+def density_weighted(
+    ctx: QueryContext,
+    base: Base = "entropy",
+    beta: Annotated[float, Doc("Weight of representativeness.", minimum=0.0)] = 1.0,
+    mode: Annotated[str, Doc(
+        "knn: k nearest neighbours among a reference sample; centroids: k-means centroids; "
+        "exact: all pool samples (small pools, O(N^2) time).", choices=MODES)] = "knn",
+    metric: Annotated[str, Doc("Distance behind similarity 1/(1+d).", choices=METRICS)] = "cosine",
+    k: Annotated[int, Doc("Neighbours per sample (knn mode).", minimum=1)] = 10,
+    reference_size: Annotated[int, Doc(
+        "Pool samples the neighbours are drawn from (knn mode; the whole pool when smaller).",
+        minimum=2)] = 1000,
+    n_centroids: Annotated[int, Doc("k-means centroids (centroids mode).", minimum=1)] = 50,
+) -> np.ndarray:
     """Uncertainty times representativeness ** beta, per candidate."""
     u = base_uncertainty(ctx, base)
     X = ctx.representation()

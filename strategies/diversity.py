@@ -5,14 +5,16 @@ O(N d) pass per pick, so a batch of b costs O(b N d) time and O(N) memory (no N 
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
-from activelab.core.querying.strategy_api import QueryContext, QueryResult
+from activelab.core.querying.strategy_api import Doc, QueryContext, QueryResult, strategy
 from activelab.strategies._geometry import (
     BLOCK, argmax_random_tie, min_sq_dist_to_set, representation_of, single_thread,
     sq_dist_to_point, sq_norms,
 )
-from activelab.strategies.density import base_uncertainty
+from activelab.strategies.density import BASES, base_uncertainty
 
 
 class _Greedy:
@@ -42,6 +44,9 @@ class _Greedy:
         return np.where(self.taken, -np.inf, values)
 
 
+@strategy("coreset",
+          "Greedy k-center: each pick is the candidate farthest from labeled and chosen ones.",
+          requires={"features"})
 @single_thread
 def coreset(ctx: QueryContext, n: int) -> QueryResult:
     """Greedy k-center (Sener & Savarese 2018): repeatedly take the candidate farthest from
@@ -65,8 +70,12 @@ def coreset(ctx: QueryContext, n: int) -> QueryResult:
     return QueryResult(idx.astype(np.int64), np.asarray(scores), cand_scores)
 
 
+@strategy("ranked_batch",
+          "Ranked batch (Cardoso et al.): uncertainty blended with distance to labeled+chosen.",
+          requires={"proba", "features"})
 @single_thread
-def ranked_batch(ctx: QueryContext, n: int, base: str = "least_confidence") -> QueryResult:
+def ranked_batch(ctx: QueryContext, n: int, base: Annotated[
+        str, Doc("Uncertainty measure.", choices=BASES)] = "least_confidence") -> QueryResult:
     """Ranked batch-mode sampling (Cardoso et al. 2017), as in modAL but without N x N:
     score = alpha (1 - sim to labeled+selected) + (1 - alpha) uncertainty, with
     sim = 1 / (1 + euclidean distance) and alpha = |unlabeled| / (|unlabeled| + |labeled|)."""
@@ -99,8 +108,12 @@ def ranked_batch(ctx: QueryContext, n: int, base: str = "least_confidence") -> Q
     return QueryResult(idx.astype(np.int64), np.asarray(scores), u)
 
 
+@strategy("cluster",
+          "k-means over the candidates; the most uncertain per cluster (nearest the centroid "
+          "without a model).", requires={"features"}, optional={"proba"})
 @single_thread
-def cluster(ctx: QueryContext, n: int, base: str = "entropy") -> QueryResult:
+def cluster(ctx: QueryContext, n: int, base: Annotated[
+        str, Doc("Uncertainty used within a cluster.", choices=BASES)] = "entropy") -> QueryResult:
     """k-means with n clusters over the candidates; from each cluster the most uncertain
     candidate (or, without model predictions, the one closest to its centroid)."""
     from sklearn.cluster import MiniBatchKMeans

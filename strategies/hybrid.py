@@ -10,11 +10,14 @@ x), which the same identity covers exactly; multi-label tasks use a = p - [p >= 
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
 from activelab.core.errors import StrategyError
-from activelab.core.querying.strategy_api import QueryContext, QueryResult, top_k
-from activelab.strategies import baseline, bayesian, committee, density, uncertainty
+from activelab.core.querying.strategy_api import (
+    Doc, QueryContext, QueryResult, StrategyName, strategy, strategy_scores, top_k,
+)
 from activelab.strategies._geometry import argmax_random_tie, representation_of, single_thread, sq_norms
 
 
@@ -36,6 +39,8 @@ def gradient_factors(ctx: QueryContext, candidates: np.ndarray) -> np.ndarray:
     return np.hstack(parts) if len(parts) > 1 else parts[0]
 
 
+@strategy("badge", "BADGE: k-means++ seeding on gradient embeddings (uncertain and diverse).",
+          requires={"proba", "features"})
 @single_thread
 def badge(ctx: QueryContext, n: int) -> QueryResult:
     """k-means++ seeding over gradient embeddings; score = distance to the chosen set when
@@ -81,29 +86,22 @@ def badge(ctx: QueryContext, n: int) -> QueryResult:
     return QueryResult(cand[np.asarray(picks, dtype=np.int64)], np.asarray(scores), np.sqrt(g2))
 
 
-#: Score-based strategies exploration_mix can wrap (built-in, default parameters).
-MIX_BASES = {
-    "random": baseline.random_scores,
-    "least_confidence": uncertainty.least_confidence,
-    "margin": uncertainty.margin,
-    "entropy": uncertainty.entropy,
-    "density_weighted": density.density_weighted,
-    "bald": bayesian.bald,
-    "variation_ratios": bayesian.variation_ratios,
-    "vote_entropy": committee.vote_entropy,
-    "consensus_entropy": committee.consensus_entropy,
-    "kl_max_disagreement": committee.kl_max_disagreement,
-}
-
-
-def exploration_mix(ctx: QueryContext, n: int, base: str = "entropy",
-                    random_fraction: float = 0.1) -> QueryResult:
+@strategy("exploration_mix",
+          "A base strategy's picks with a fraction of the batch uniformly random.",
+          requires={"proba"},
+          # whatever the base needs: the loop computes it when the base asks for it
+          optional={"features", "embeddings", "mc_samples", "committee", "by_modality"})
+def exploration_mix(
+    ctx: QueryContext, n: int,
+    base: Annotated[StrategyName, Doc("Score-based strategy that picks the rest.")] = "entropy",
+    random_fraction: Annotated[float, Doc("Share of the batch picked at random.",
+                                          minimum=0.0, maximum=1.0)] = 0.1,
+) -> QueryResult:
     """The base strategy's top picks, with round(n * random_fraction) of the batch replaced by
-    uniformly random candidates (listed after the base picks)."""
-    if base not in MIX_BASES:
-        raise StrategyError(f"Unknown base strategy '{base}'; use one of {sorted(MIX_BASES)}.")
+    uniformly random candidates (listed after the base picks). The base is any registered
+    score-based strategy (a plug-in too), run with its default parameters."""
     cand = np.asarray(ctx.candidates, dtype=np.int64)
-    scores = np.asarray(MIX_BASES[base](ctx), dtype=np.float64)
+    scores = strategy_scores(ctx, base)
     n_rand = int(round(n * float(random_fraction)))
     pos = top_k(scores, n - n_rand, ctx.rng)
     rest = np.ones(len(cand), dtype=bool)

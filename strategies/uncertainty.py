@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from activelab.core.querying.strategy_api import QueryContext, TaskOutput, aggregate_task_scores
+from activelab.core.querying.strategy_api import (
+    QueryContext, TaskOutput, aggregate_task_scores, strategy,
+)
 
 
 def _rows(out: TaskOutput, candidates: np.ndarray) -> np.ndarray | None:
@@ -66,6 +68,7 @@ def entropy_scores(p: np.ndarray, multilabel: bool = False) -> np.ndarray:
 
 
 def _per_task(fn):
+    """A score strategy applying ``fn(proba, multilabel)`` to each task's candidates."""
     def score(ctx: QueryContext) -> np.ndarray:
         def one(out: TaskOutput, cand: np.ndarray):
             p = _rows(out, cand)
@@ -75,6 +78,12 @@ def _per_task(fn):
     return score
 
 
-least_confidence = _per_task(least_confidence_scores)
-margin = _per_task(margin_scores)
-entropy = _per_task(entropy_scores)
+least_confidence = strategy(
+    "least_confidence", "Samples whose most likely class has the lowest probability.",
+    requires={"proba"})(_per_task(least_confidence_scores))
+margin = strategy(
+    "margin", "Samples with the smallest gap between the two most likely classes.",
+    requires={"proba"})(_per_task(margin_scores))
+entropy = strategy(
+    "entropy", "Samples with the highest entropy of the predicted class distribution.",
+    requires={"proba"})(_per_task(entropy_scores))

@@ -1,9 +1,11 @@
 """Build a query-by-committee: predictions of M models over the pool, shape (M, N, C).
 
-Two kinds of committee: bootstrap copies of one model (``mode="bootstrap"``: each member is
-trained on a seeded resample of the labeled set) or several model types trained on the same
-labeled set (``mode="models"``). Columns follow ``classes``; a class a member never saw gets
-probability 0 from it. Members are fresh estimators from factories, never the model in use.
+Two kinds of committee (``activelab.core.querying.strategy_api.Committee`` holds the kind,
+the size and the member types): bootstrap copies of one model (``mode="bootstrap"``: each
+member is trained on a seeded resample of the labeled set) or several model types trained on
+the same labeled set (``mode="models"``). Columns follow ``classes``; a class a member never
+saw gets probability 0 from it. Members are fresh estimators from factories, never the model
+in use.
 
 Built from what can be fitted: a single-label resample is stratified (every member sees every
 labeled class as often as the labeled set has it, so a model that fits the labeled set fits
@@ -14,12 +16,15 @@ left, ``CommitteeError`` says why, and the caller falls back to another strategy
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from activelab.core.errors import ModelError
-from activelab.core.querying.strategy_api import TaskOutput
+from activelab.core.learning.fitting import FittedTask, dense_if_needed, fit_threads
+from activelab.core.learning.labels import label_matrix
+from activelab.core.learning.models import model_info
+from activelab.core.querying.strategy_api import Committee
 
 Factory = Callable[[], Any]
 
@@ -78,8 +83,8 @@ def committee_outputs(
     y_train: Sequence | np.ndarray,
     X_pool: Any,
     classes: Sequence,
-    n_members: int = 5,
-    mode: str = "bootstrap",
+    n_members: int = Committee.n_members,
+    mode: str = Committee.kind,
     rng: np.random.Generator | None = None,
     multilabel: bool = False,
 ) -> np.ndarray:
@@ -140,62 +145,48 @@ def committee_outputs(
 
 
 def task_committee(
-    fitted: Any,
+    fitted: FittedTask,
     X_train: Any,
     y_train: Sequence[Any],
     X_pool: Any,
-    *,
-    model_name: str,
-    params: Mapping[str, Any] | None = None,
-    mode: str = "bootstrap",
-    n_members: int = 5,
-    committee_models: Sequence[str] = (),
+    committee: Committee = Committee(),
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """The committee of one task (a ``activelab.core.learning.fitting.FittedTask``), (M, N, C) over X_pool.
+    """The committee of one fitted task, (M, N, C) over X_pool, as ``committee`` asks.
 
-    Bootstrap mode: ``n_members`` copies of ``model_name`` with ``params``; models mode: one
-    member per name in ``committee_models``. Labels ``y_train`` are class names, or lists of
-    them for a multi-label task (one-vs-rest members on 0/1 targets). Raises CommitteeError
-    when no committee can be fitted on these labels."""
-    from activelab.core.learning.models import make_model
-    from activelab.core.learning.fitting import _dense_if_needed, _fit_threads, label_matrix
-
+    Bootstrap kind: ``committee.n_members`` copies of the task's own model (its resolved
+    ``ModelInfo``, parameters included); models kind: one member of each of
+    ``committee.model_types``. Labels ``y_train`` are class names, or lists of them for a
+    multi-label task (one-vs-rest members on 0/1 targets). Raises CommitteeError when no
+    committee can be fitted on these labels."""
     multilabel = bool(fitted.multilabel)
     y = label_matrix(y_train, fitted.classes) if multilabel else \
         np.asarray([str(v) for v in y_train], dtype=object)
-    if mode == "models":
-        names = list(committee_models)
-        with _fit_threads(names[0], len(y)):
+    if committee.kind == "models":
+        members = [model_info(name) for name in committee.model_types]
+        with fit_threads(members[0], len(y)):
             return committee_outputs(
-                [lambda n=n: make_model(n, multilabel=multilabel) for n in names],
+                [lambda m=m: _seeded(m.build(multilabel)) for m in members],
                 X_train, y, X_pool, classes=fitted.classes, mode="models", rng=rng,
                 multilabel=multilabel,
             )
-    with _fit_threads(model_name, len(y)):
+    model = fitted.model
+    with fit_threads(model, len(y)):
         return committee_outputs(
-            lambda: make_model(model_name, params, multilabel=multilabel),
-            _dense_if_needed(model_name, X_train), y, _dense_if_needed(model_name, X_pool),
-            classes=fitted.classes, n_members=n_members, rng=rng, multilabel=multilabel,
+            lambda: model.build(multilabel),
+            dense_if_needed(model, X_train), y, dense_if_needed(model, X_pool),
+            classes=fitted.classes, n_members=committee.n_members, rng=rng,
+            multilabel=multilabel, mode=committee.kind,
         )
 
 
-#: What a committee or Bayesian strategy falls back to when its inputs cannot be built.
-FALLBACK_STRATEGY = "margin"
-
-
-def fallback_strategy(strategy: Any, outputs: Mapping[str, TaskOutput]) -> tuple[str, str] | None:
-    """(fallback strategy name, reason) when ``strategy`` requires a committee or sampled
-    predictions that no task got (``task_outputs`` says why in ``notes``); None when it can
-    run. The reason is the sentence shown to the user (queue item and CLI)."""
-    words = {"committee": "a committee of models", "mc_samples": "sampled predictions"}
-    missing = [need for need in ("committee", "mc_samples") if need in strategy.requires
-               and not any(getattr(o, need) is not None for o in outputs.values())]
-    if not missing or not outputs or strategy.name == FALLBACK_STRATEGY:
-        return None
-    why = "; ".join(n for o in outputs.values() for n in o.notes) or \
-        "the model cannot provide them"
-    return FALLBACK_STRATEGY, (
-        f"fallback to {FALLBACK_STRATEGY}: {strategy.name} needs "
-        f"{' and '.join(words[m] for m in missing)}, which could not be built ({why})"
-    )
+def _seeded(est: Any) -> Any:
+    """``est`` with any unset ``random_state`` (its own or a wrapped estimator's) set to 0, so
+    the same labels give the same committee in every process."""
+    get_params = getattr(est, "get_params", None)
+    if get_params is not None:
+        unset = {k: 0 for k, v in get_params().items()
+                 if (k == "random_state" or k.endswith("__random_state")) and v is None}
+        if unset:
+            est.set_params(**unset)
+    return est

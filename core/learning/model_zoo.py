@@ -114,8 +114,3 @@ class FewLabelKNeighborsClassifier(KNeighborsClassifier):
         if n_neighbors is None:
             n_neighbors = min(self.n_neighbors, self.n_samples_fit_ - (1 if X is None else 0))
         return KNeighborsClassifier.kneighbors(self, X, n_neighbors, return_distance)
-
-
-def calibrated_linear_svm(C: float = 1.0, **kwargs: Any) -> CalibratedLinearSVM:
-    """Kept for callers of the former factory: a ``CalibratedLinearSVM``."""
-    return CalibratedLinearSVM(C=C, **kwargs)

@@ -1,8 +1,12 @@
 """The active-learning loop as module-level functions over plain data.
 
-The GUI thread takes a cheap ``Snapshot`` of the project; a worker runs ``retrain_and_query`` or
-``requery`` on it and returns a ``RetrainResult``; the GUI thread installs that result. The CLI
-does the same three steps synchronously. Nothing here touches the store.
+The GUI thread takes a cheap ``Snapshot`` of the project; a worker runs ``retrain_and_query``
+on it and returns a ``RetrainResult``; the GUI thread installs that result. The CLI does the
+same three steps synchronously. Nothing here touches the store.
+
+One retrain: the model is resolved once (``resolve_model``: name, parameters, capabilities),
+a ``Fitter`` fits it, cross-validates it and predicts the pool, then ``make_queue`` builds the
+chosen strategy's inputs (``task_outputs``) and runs it (``run_strategy``).
 """
 from __future__ import annotations
 
@@ -12,25 +16,17 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from activelab.core.learning.committee import fallback_strategy
-from activelab.core.errors import ActiveLabError, ModelError
-from activelab.core.learning.models import model_info
-from activelab.core.progress import NULL_PROGRESS, Progress
-from activelab.core.querying.runner import percentile_in_pool, run_strategy
-from activelab.core.querying.registry import registry
-from activelab.core.loop.settings import Settings
 from activelab.core.data.spec import DatasetSpec
-from activelab.core.learning.fitting import (
-    committee_options,
-    FittedTask,
-    build_context,
-    can_fit,
-    cv_metrics,
-    fit_task_model,
-    prediction_summary,
-    task_outputs,
-    wanted_inputs,
-)
+from activelab.core.errors import ActiveLabError, ModelError
+from activelab.core.learning.fitting import Fitter, FittedTask, take_rows
+from activelab.core.learning.labels import prediction_summary
+from activelab.core.learning.models import ModelInfo, resolve_model
+from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
+from activelab.core.loop.settings import Settings
+from activelab.core.progress import NULL_PROGRESS, Progress
+from activelab.core.querying.registry import registry
+from activelab.core.querying.runner import percentile_in_pool, run_strategy, wanted_inputs
+from activelab.core.querying.strategy_api import QueryContext
 
 COLD_START_STRATEGY = "coreset"
 
@@ -123,26 +119,11 @@ class RetrainResult:
     message: str = ""
 
 
-def _model_input(snapshot: Snapshot) -> Any:
-    info = model_info(snapshot.settings.model)
-    if info.needs_blocks:
-        return snapshot.features.blocks
-    if info.input_block is not None:
-        blocks = snapshot.features.blocks
-        if info.input_block not in blocks:
-            raise ModelError(
-                f"Model '{info.name}' learns from the {info.input_block} modality, and this "
-                f"project has none (it has: {', '.join(blocks) or 'no features'}). Pick another "
-                "model in the settings."
-            )
-        return blocks[info.input_block]
-    return snapshot.features.model_X
-
-
-def _take(X: Any, idx: np.ndarray) -> Any:
-    if isinstance(X, Mapping):
-        return {k: v[idx] for k, v in X.items()}
-    return X[idx]
+def snapshot_model(snapshot: Snapshot) -> ModelInfo:
+    """The project's model, resolved once: the settings' name and parameters plus what the
+    data fixes (the images' shape, for a model that needs it)."""
+    return resolve_model(snapshot.settings.model, snapshot.settings.model_params,
+                         getattr(snapshot.features, "image_shape", None))
 
 
 def audit_accuracy(records: tuple[tuple[str, Any, Any], ...]) -> tuple[float | None, int]:
@@ -158,94 +139,32 @@ def audit_accuracy(records: tuple[tuple[str, Any, Any], ...]) -> tuple[float | N
     return hits / len(records), len(records)
 
 
-def model_params(snapshot: Snapshot) -> dict[str, Any]:
-    """The user's model parameters plus what the data fixes (a CNN's image shape)."""
-    params = dict(snapshot.settings.model_params)
-    info = model_info(snapshot.settings.model)
-    shape = getattr(snapshot.features, "image_shape", None)
-    if info.neural and shape is not None and "image_shape" not in params:
-        if snapshot.settings.model in ("torch_cnn", "multimodal") or info.needs_blocks:
-            params["image_shape"] = tuple(shape)
-    return params
-
-
-def _unlabeled_rows(snapshot: Snapshot, X: Any, params: Mapping[str, Any], limit: int = 2000) -> Any:
+def _unlabeled_rows(snapshot: Snapshot, model: ModelInfo, X: Any, limit: int = 2000) -> Any:
     """A seeded sample of unlabeled pool rows for losses that use them (image-text alignment)."""
-    if not params.get("align_weight"):
+    if not model.params.get("align_weight"):
         return None
     rng = np.random.default_rng(snapshot.settings.seed)
     cand = snapshot.candidates
     pick = np.sort(rng.choice(cand, size=min(limit, len(cand)), replace=False)) if len(cand) else cand
-    return _take(X, pick)
-
-
-def _fit_all(snapshot: Snapshot, X: Any, fit_tasks: list, params: dict[str, Any],
-             progress: Progress) -> tuple[dict[str, FittedTask], dict[str, dict[str, float | None]], float]:
-    """Fit (one shared model, or one per task) and estimate per-task accuracy by K-fold CV."""
-    s = snapshot.settings
-    info = model_info(s.model)
-    folds = 3 if info.neural else 5
-    per_task: dict[str, dict[str, float | None]] = {}
-    if info.multitask:
-        from activelab.core.learning.multitask_fitting import fit_multitask_model, multitask_cv_metrics
-
-        progress.update(0.0, f"training {s.model} on {snapshot.n_labels} samples")
-        prev = None
-        if snapshot.previous is not None and snapshot.previous.model_name == s.model:
-            prev = next((f.estimator for f in snapshot.previous.fitted.values()), None)
-        t0 = time.perf_counter()
-        fitted = fit_multitask_model(s.model, params, X, snapshot.labeled, fit_tasks, prev,
-                                     _unlabeled_rows(snapshot, X, params))
-        fit_seconds = time.perf_counter() - t0
-        progress.update(0.5, "cross-validating")
-        cv = multitask_cv_metrics(s.model, params, X, snapshot.labeled, fit_tasks, folds, s.seed)
-        for t in fit_tasks:
-            acc, f1 = cv[t.name]
-            per_task[t.name] = {"cv_accuracy": acc, "cv_macro_f1": f1,
-                                "n_labels": float(len(snapshot.labeled[t.name][0]))}
-        return fitted, per_task, fit_seconds
-    fitted = {}
-    t0 = time.perf_counter()
-    for i, task in enumerate(fit_tasks):
-        idx, values = snapshot.labeled[task.name]
-        progress.update(i / len(fit_tasks) * 0.5, f"training '{task.name}' on {len(idx)} labels")
-        prev = snapshot.previous.fitted.get(task.name) if snapshot.previous else None
-        if prev is not None and prev.model_name != s.model:
-            prev = None
-        fitted[task.name] = fit_task_model(
-            s.model, params, _take(X, idx), values, task.classes, task.multilabel, prev
-        )
-    fit_seconds = time.perf_counter() - t0
-    for i, task in enumerate(fit_tasks):
-        idx, values = snapshot.labeled[task.name]
-        progress.update(0.5 + 0.5 * i / len(fit_tasks), f"cross-validating '{task.name}'")
-        acc, f1 = cv_metrics(s.model, params, _take(X, idx), values, task.classes,
-                             task.multilabel, max_folds=folds, seed=s.seed)
-        per_task[task.name] = {"cv_accuracy": acc, "cv_macro_f1": f1, "n_labels": float(len(idx))}
-    return fitted, per_task, fit_seconds
+    return take_rows(X, pick)
 
 
 def train(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) -> tuple[ModelState | None, CurvePoint | None]:
     """Fit the model on the labels of every task that has two classes labeled; estimate
     per-task accuracy by cross-validation; compute the pool outputs."""
-    s = snapshot.settings
-    X = _model_input(snapshot)
-    state = ModelState(version=snapshot.version, model_name=s.model)
-    tasks = [t for t in snapshot.spec.tasks if t.name in snapshot.labeled]
-    fit_tasks = [t for t in tasks if can_fit(snapshot.labeled[t.name][1], t.multilabel)]
-    if not fit_tasks:
+    model = snapshot_model(snapshot)
+    X = model.input_of(snapshot.features)
+    fit = Fitter(model).retrain(
+        X, snapshot.labeled, snapshot.spec.tasks, seed=snapshot.settings.seed,
+        previous=snapshot.previous.fitted if snapshot.previous is not None else None,
+        X_unlabeled=_unlabeled_rows(snapshot, model, X) if model.shared_multitask else None,
+        progress=progress)
+    if fit is None:          # no task has two classes labeled yet
         return None, None
-    params = model_params(snapshot)
-    state.fitted, per_task, train_seconds = _fit_all(snapshot, X, fit_tasks, params,
-                                                     progress.sub(0.0, 0.8))
-    progress.update(0.8, "scoring the pool")
-    for task in fit_tasks:
-        if task.name in state.fitted:
-            state.proba[task.name] = state.fitted[task.name].predict_proba(X)
-    first = next(iter(state.fitted.values()))
-    state.embeddings = first.embed(X) if hasattr(first.estimator, "embed") else None
-    accs = [v["cv_accuracy"] for v in per_task.values() if v["cv_accuracy"] is not None]
-    f1s = [v["cv_macro_f1"] for v in per_task.values() if v["cv_macro_f1"] is not None]
+    state = ModelState(version=snapshot.version, model_name=model.name, fitted=fit.fitted,
+                       proba=fit.proba, embeddings=fit.embeddings)
+    accs = [v["cv_accuracy"] for v in fit.per_task.values() if v["cv_accuracy"] is not None]
+    f1s = [v["cv_macro_f1"] for v in fit.per_task.values() if v["cv_macro_f1"] is not None]
     aud, aud_n = audit_accuracy(snapshot.audit_records)
     point = CurvePoint(
         version=snapshot.version,
@@ -255,9 +174,9 @@ def train(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) -> tuple[Model
         cv_macro_f1=float(np.mean(f1s)) if f1s else None,
         audit_accuracy=aud,
         audit_n=aud_n,
-        train_seconds=train_seconds,
-        per_task=per_task,
-        model=s.model,
+        train_seconds=fit.fit_seconds,
+        per_task=fit.per_task,
+        model=model.name,
     )
     return state, point
 
@@ -295,27 +214,22 @@ def make_queue(
         reason = (f"cold start: {'diverse' if cold != 'random' else 'random'} pick "
                   "(no task has two classes labeled yet)")
         used_name = f"cold_start:{cold}"
-        ctx = build_context(snapshot.n_pool, cand, labeled_idx, dense, {}, rng)
+        ctx = QueryContext(n_pool=snapshot.n_pool, candidates=cand, rng=rng, labeled=labeled_idx,
+                           features=dense)
         result = run_strategy(strat, ctx, n_main)
     else:
         strat = reg.get(name)
         progress.update(None, f"querying with {name}")
-        X = _model_input(snapshot)
-        wanted = wanted_inputs(strat, params)
-        X_by_task = y_by_task = None
-        if wanted & {"committee", "mc_samples"}:
-            # Committees / bootstrap samples train per task on that task's own labeled rows.
-            X_by_task = {t: _take(X, snapshot.labeled[t][0]) for t in state.fitted}
-            y_by_task = {t: snapshot.labeled[t][1] for t in state.fitted}
+        # The fitted tasks carry the model they were resolved from (name, parameters,
+        # capabilities); committees are built from it, each task on its own labeled rows.
+        model = next(iter(state.fitted.values())).model
         outputs = task_outputs(
-            state.fitted, X, wanted, model_name=s.model, params=model_params(snapshot),
-            X_train_by_task=X_by_task, y_train_by_task=y_by_task, rng=rng, proba=state.proba,
-            **committee_options(strat, params),
-        )
-        ctx = build_context(
-            snapshot.n_pool, cand, labeled_idx, dense, outputs, rng,
-            embeddings=state.embeddings, aggregate=s.aggregate, task_weights=s.task_weights,
-        )
+            state.fitted, model.input_of(snapshot.features), wanted_inputs(strat, params),
+            labeled=snapshot.labeled, rng=rng, committee=strat.committee(params),
+            proba=state.proba)
+        ctx = QueryContext(n_pool=snapshot.n_pool, candidates=cand, rng=rng, labeled=labeled_idx,
+                           features=dense, embeddings=state.embeddings, tasks=outputs,
+                           aggregate=s.aggregate, task_weights=s.task_weights)
         reason = f"chosen by {name}"
         used_name = name
         fallback = fallback_strategy(strat, outputs)
@@ -366,13 +280,7 @@ def retrain_and_query(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) ->
     return RetrainResult(state, point, queue, snapshot.event_seq, msg)
 
 
-def requery(snapshot: Snapshot, state: ModelState | None, progress: Progress = NULL_PROGRESS) -> RetrainResult:
-    """Worker job: a new queue with the current model (e.g. after the strategy changed)."""
-    queue = make_queue(snapshot, state, progress=progress)
-    return RetrainResult(state, None, queue, snapshot.event_seq, "queue refreshed")
-
-
 __all__ = [
     "ActiveLabError", "CurvePoint", "ModelState", "Prediction", "QueueItem", "RetrainResult",
-    "Snapshot", "make_queue", "requery", "retrain_and_query", "train",
+    "Snapshot", "make_queue", "retrain_and_query", "snapshot_model", "train",
 ]

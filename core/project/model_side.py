@@ -15,7 +15,7 @@ from activelab.core.loop.cycle import (
 )
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.project.create import CACHE_DIR
-from activelab.core.learning.fitting import prediction_summary
+from activelab.core.learning.labels import prediction_summary
 
 
 class ProjectModelMixin:

@@ -1,24 +1,24 @@
 """The strategy registry: built-ins and plug-ins both arrive through the entry-point group
-``activelab.strategies``. An entry point names either a Strategy, a list of them, or a callable
+``activelab.strategies``. An entry point names a function declared with ``@strategy``, a
+module (every strategy declared in it), a ``Strategy``, a list of those, or a callable
 returning one or a list. A plug-in that fails to load is reported by name and skipped.
 """
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
+from types import ModuleType
 from typing import Any, Iterable
 
 from activelab.core.errors import StrategyError
-from activelab.core.querying.strategy_api import Strategy
+from activelab.core.querying.strategy_api import Strategy, StrategyName, strategies_in
 
 log = logging.getLogger(__name__)
 
 GROUP = "activelab.strategies"
-#: Where the built-ins live; used only when the package metadata is missing (source checkout
-#: run without installing), so that built-ins still arrive through the same loader code.
-_BUILTIN_ENTRY = "activelab.strategies.builtin:strategies"
+#: The built-ins' entry point (in activelab's own package metadata).
+BUILTIN_ENTRY = "activelab.strategies.builtin:strategies"
 
 
 @dataclass
@@ -57,47 +57,62 @@ class StrategyRegistry:
         return iter(self.strategies.values())
 
 
-def _as_strategies(obj: Any, source: str) -> list[Strategy]:
-    if callable(obj) and not isinstance(obj, Strategy):
-        obj = obj()
+def _declared(obj: Any) -> list[Strategy] | None:
+    """The strategies ``obj`` declares itself (a decorated function, a Strategy, a module)."""
     if isinstance(obj, Strategy):
-        items: Iterable[Strategy] = [obj]
-    else:
-        items = list(obj)
+        return [obj]
+    if isinstance(getattr(obj, "__strategy__", None), Strategy):
+        return [obj.__strategy__]
+    if isinstance(obj, ModuleType):
+        return strategies_in(obj)
+    return None
+
+
+def _as_strategies(obj: Any, source: str) -> list[Strategy]:
+    items: Iterable[Any] | None = _declared(obj)
+    if items is None:
+        if callable(obj):
+            obj = obj()
+        items = _declared(obj)
+        if items is None:
+            items = list(obj)
     out = []
-    for s in items:
-        if not isinstance(s, Strategy):
-            raise StrategyError(f"Entry point {source} gave {type(s).__name__}, not a Strategy.")
-        if s.source == "builtin" and source != "builtin":
-            s = Strategy(**{**s.__dict__, "source": source})
-        out.append(s)
+    for item in items:
+        declared = _declared(item)
+        if declared is None or isinstance(item, ModuleType):
+            raise StrategyError(f"Entry point {source} gave {type(item).__name__}, not a "
+                                "Strategy or a function declared with @strategy.")
+        for s in declared:
+            if s.source == "builtin" and source != "builtin":
+                s = Strategy(**{**s.__dict__, "source": source})
+            out.append(s)
     return out
-
-
-def _load_target(target: str) -> Any:
-    module, _, attr = target.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split(".") if attr else []:
-        obj = getattr(obj, part)
-    return obj
 
 
 def load_registry() -> StrategyRegistry:
     """Build a fresh registry from every entry point of the group (built-ins included)."""
     reg = StrategyRegistry()
-    eps = list(entry_points(group=GROUP))
-    targets = [(ep.name, ep.value, ep.load) for ep in eps]
-    if not any(value == _BUILTIN_ENTRY for _, value, _ in targets):
-        targets.insert(0, ("builtin", _BUILTIN_ENTRY, lambda: _load_target(_BUILTIN_ENTRY)))
-    for name, value, load in targets:
-        source = "builtin" if value == _BUILTIN_ENTRY else f"plug-in '{name}' ({value})"
+    for ep in entry_points(group=GROUP):
+        source = "builtin" if ep.value == BUILTIN_ENTRY else f"plug-in '{ep.name}' ({ep.value})"
         try:
-            for s in _as_strategies(load(), source):
+            for s in _as_strategies(ep.load(), source):
                 reg.register(s)
         except Exception as exc:  # a broken plug-in must not break the app
-            reg.failures[name] = f"{type(exc).__name__}: {exc}"
-            log.warning("Strategy plug-in '%s' (%s) failed to load: %s", name, value, exc)
+            reg.failures[ep.name] = f"{type(exc).__name__}: {exc}"
+            log.warning("Strategy plug-in '%s' (%s) failed to load: %s", ep.name, ep.value, exc)
+    _name_the_choices(reg)
     return reg
+
+
+def _name_the_choices(reg: StrategyRegistry) -> None:
+    """Give each parameter that names a score strategy (``StrategyName``) the registered
+    score strategies as its choices, so they are listed and offered like any choice."""
+    scores = tuple(sorted(s.name for s in reg if s.kind == "score"))
+    for s in list(reg):
+        if any(p.type is StrategyName and p.choices is None for p in s.params):
+            params = tuple(replace(p, choices=scores) if p.type is StrategyName else p
+                           for p in s.params)
+            reg.register(replace(s, params=params), replace=True)
 
 
 _REGISTRY: StrategyRegistry | None = None

@@ -1,4 +1,5 @@
-"""Run a registered strategy on a QueryContext: validate inputs, score, select, explain."""
+"""Run a registered strategy on a QueryContext: say which inputs it needs, validate them,
+score, select."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -6,7 +7,25 @@ from typing import Any, Mapping
 import numpy as np
 
 from activelab.core.errors import StrategyError
+from activelab.core.querying.params import StrategyName
 from activelab.core.querying.strategy_api import QueryContext, QueryResult, Strategy, top_k
+
+#: Inputs that cost model fits or extra passes: computed only when a strategy requires them.
+EXPENSIVE_INPUTS = frozenset({"committee", "mc_samples", "by_modality"})
+
+
+def wanted_inputs(strategy: Strategy, params: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """The inputs to compute for ``strategy`` with ``params``: what it requires, its cheap
+    optional ones, and what a strategy named by one of its parameters requires (e.g. the
+    committee of ``exploration_mix`` with ``base="vote_entropy"``)."""
+    from activelab.core.querying.registry import registry
+
+    wanted = set(strategy.requires) | (set(strategy.optional) - EXPENSIVE_INPUTS)
+    resolved = strategy.resolve_params(params)
+    for p in strategy.params:
+        if p.type is StrategyName and resolved[p.name] != strategy.name:
+            wanted |= set(registry().get(resolved[p.name]).requires) & set(strategy.optional)
+    return frozenset(wanted)
 
 
 def validate_context(strategy: Strategy, ctx: QueryContext) -> None:
@@ -65,17 +84,12 @@ def run_strategy(
     if n < 0:
         raise StrategyError(f"The number of samples to query must be >= 0; got {n}.")
     validate_context(strategy, ctx)
-    kwargs = strategy.resolve_params(params)
+    kwargs = strategy.function_params(strategy.resolve_params(params))
     n = min(int(n), len(ctx.candidates))
     if n == 0:
         return QueryResult(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
     if strategy.kind == "score":
-        scores = np.asarray(strategy.func(ctx, **kwargs), dtype=np.float64)
-        if scores.shape != (len(ctx.candidates),):
-            raise StrategyError(
-                f"Strategy '{strategy.name}' returned {scores.shape} scores for "
-                f"{len(ctx.candidates)} candidates."
-            )
+        scores = _scores(strategy, ctx, kwargs)
         pos = top_k(scores, n, ctx.rng)
         return QueryResult(ctx.candidates[pos].astype(np.int64), scores[pos], scores)
     result = strategy.func(ctx, n, **kwargs)
@@ -87,6 +101,28 @@ def run_strategy(
             f"Strategy '{strategy.name}' returned indices that are repeated or not candidates."
         )
     return QueryResult(idx, np.asarray(result.scores, dtype=np.float64), result.candidate_scores)
+
+
+def score_candidates(strategy: Strategy, ctx: QueryContext,
+                     params: Mapping[str, Any] | None = None) -> np.ndarray:
+    """The scores (float64, one per candidate) of a score-based strategy; StrategyError for a
+    batch strategy or inputs that cannot serve it."""
+    if strategy.kind != "score":
+        raise StrategyError(
+            f"Strategy '{strategy.name}' picks whole batches and gives no score per candidate; "
+            "name a score-based strategy.")
+    validate_context(strategy, ctx)
+    return _scores(strategy, ctx, strategy.function_params(strategy.resolve_params(params)))
+
+
+def _scores(strategy: Strategy, ctx: QueryContext, kwargs: Mapping[str, Any]) -> np.ndarray:
+    scores = np.asarray(strategy.func(ctx, **kwargs), dtype=np.float64)
+    if scores.shape != (len(ctx.candidates),):
+        raise StrategyError(
+            f"Strategy '{strategy.name}' returned {scores.shape} scores for "
+            f"{len(ctx.candidates)} candidates."
+        )
+    return scores
 
 
 def percentile_in_pool(candidate_scores: np.ndarray | None, score: float) -> float | None:

@@ -3,17 +3,27 @@
 A strategy reads model outputs and features; it never fits or mutates a model. Randomness only
 comes through ``QueryContext.rng``. Score-based strategies return a score per candidate and let
 the shared selector pick the top ones; batch strategies pick the batch themselves.
+
+A strategy is declared beside its function with ``@strategy``; its parameters (names,
+defaults, types) are read from the function's signature, so each default has one source::
+
+    @strategy("top_two_ratio", "Ratio of the two most likely classes.", requires={"proba"})
+    def top_two_ratio(ctx: QueryContext, power: Annotated[float, Doc("Exponent.")] = 1.0):
+        ...
+
+The older form, a ``Strategy(...)`` object with its ``Param``s listed, is accepted as well.
 """
 from __future__ import annotations
 
-import math
+import inspect
 from dataclasses import dataclass, field
-from numbers import Integral, Real
-from typing import Any, Callable, Mapping
+from types import ModuleType
+from typing import Annotated, Any, Callable, ClassVar, Mapping, TypeVar, get_args, get_origin
 
 import numpy as np
 
 from activelab.core.errors import StrategyError
+from activelab.core.querying.params import Doc, Param, StrategyName
 
 #: What a strategy may ask the loop to provide.
 REQUIREMENTS = frozenset(
@@ -92,83 +102,48 @@ class QueryResult:
     candidate_scores: np.ndarray | None = None
 
 
-@dataclass(frozen=True)
-class Param:
-    """A typed strategy parameter (shown by ``activelab strategies`` and in the GUI)."""
-
-    name: str
-    type: type
-    default: Any
-    description: str = ""
-    choices: tuple[Any, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-
-    def describe(self) -> str:
-        """What the parameter accepts, in words (used in error messages)."""
-        if self.choices is not None:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        word = {bool: "true or false", int: "an integer", float: "a number",
-                str: "text"}.get(self.type, self.type.__name__)
-        if self.minimum is not None and self.maximum is not None:
-            return f"{word} from {self.minimum:g} to {self.maximum:g}"
-        if self.minimum is not None:
-            return f"{word} >= {self.minimum:g}"
-        if self.maximum is not None:
-            return f"{word} <= {self.maximum:g}"
-        return word
-
-    def _typed(self, value: Any) -> Any:
-        """``value`` as ``self.type`` without losing information (1.5 is no int, 'maybe' no
-        bool); raises ValueError otherwise."""
-        t = self.type
-        if t is bool:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in {"1", "true", "yes", "on"}:
-                return True
-            if text in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(value)
-        if isinstance(value, bool) and t in (int, float):
-            raise ValueError(value)
-        if t is int:
-            if isinstance(value, Integral):
-                return int(value)
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            if isinstance(value, str):
-                return int(value.strip())
-            raise ValueError(value)
-        if t is float:
-            v = float(value) if isinstance(value, (Real, str)) else None
-            if v is None or not math.isfinite(v):
-                raise ValueError(value)
-            return v
-        return t(value)
-
-    def coerce(self, value: Any) -> Any:
-        """``value`` converted to the parameter's type and checked against its choices and
-        range; raises StrategyError naming the parameter, the value and what is allowed."""
-        try:
-            v = self._typed(value)
-        except (TypeError, ValueError):
-            v = None
-            ok = False
-        else:
-            ok = not ((self.choices is not None and v not in self.choices)
-                      or (self.minimum is not None and v < self.minimum)
-                      or (self.maximum is not None and v > self.maximum))
-        if not ok:
-            raise StrategyError(
-                f"Parameter '{self.name}' must be {self.describe()}; got {value!r}."
-            )
-        return v
-
-
 ScoreFn = Callable[..., np.ndarray]
 BatchFn = Callable[..., QueryResult]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Committee:
+    """How the loop builds the committee of a strategy that requires one: the one place for
+    the committee's kind, size and members.
+
+    kind "bootstrap": ``n_members`` copies of the project's model, each fitted on a bootstrap
+    resample of the labeled set; kind "models": one member of each of ``model_types``, all
+    fitted on the labeled set. A model that is a committee itself (a deep ensemble) is used
+    as it is. Every strategy that requires "committee" gets the parameters ``committee``
+    (the kind) and ``n_members``; the loop reads them, the strategy's function does not.
+    """
+
+    kind: str = "bootstrap"
+    n_members: int = 5
+    model_types: tuple[str, ...] = ("logistic_regression", "sklearn.ensemble.ExtraTreesClassifier",
+                                    "random_forest", "knn")
+    KINDS: ClassVar[tuple[str, ...]] = ("bootstrap", "models")
+    MIN_MEMBERS: ClassVar[int] = 2
+    MAX_MEMBERS: ClassVar[int] = 50
+
+    @classmethod
+    def params(cls) -> tuple[Param, ...]:
+        """The committee parameters every committee strategy has (read by the loop)."""
+        return (
+            Param("committee", str, cls.kind,
+                  "bootstrap: copies of the chosen model on bootstrap resamples; models: several "
+                  "different model types (logistic regression, random forest, extra trees, k-NN).",
+                  choices=cls.KINDS, engine=True),
+            Param("n_members", int, cls.n_members, "Committee size (bootstrap mode).",
+                  minimum=cls.MIN_MEMBERS, maximum=cls.MAX_MEMBERS, engine=True),
+        )
+
+    @classmethod
+    def from_params(cls, resolved: Mapping[str, Any]) -> "Committee":
+        """The committee a strategy's resolved parameters ask for (defaults where it has none)."""
+        return cls(kind=str(resolved.get("committee", cls.kind)),
+                   n_members=int(resolved.get("n_members", cls.n_members)))
 
 
 @dataclass(frozen=True)
@@ -201,6 +176,9 @@ class Strategy:
                 f"Strategy '{self.name}' requires unknown inputs {sorted(unknown)}; "
                 f"known: {sorted(REQUIREMENTS)}."
             )
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise StrategyError(f"Strategy '{self.name}' lists a parameter twice: {names}.")
 
     def resolve_params(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(given or {})
@@ -220,6 +198,96 @@ class Strategy:
                 raise StrategyError(f"Strategy '{self.name}': {text[:1].lower()}{text[1:]}") \
                     from None
         return out
+
+    def function_params(self, resolved: Mapping[str, Any]) -> dict[str, Any]:
+        """The resolved parameters the strategy's function takes (engine parameters, read by
+        the loop to build its inputs, left out)."""
+        engine = {p.name for p in self.params if p.engine}
+        return {k: v for k, v in resolved.items() if k not in engine}
+
+    def committee(self, params: Mapping[str, Any] | None = None) -> Committee:
+        """The committee this strategy asks for with ``params`` (see ``Committee``)."""
+        return Committee.from_params(self.resolve_params(params))
+
+
+def strategy(name: str | None = None, description: str | None = None, *,
+             requires: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+             optional: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+             kind: str | None = None) -> Callable[[F], F]:
+    """Declare a query strategy beside its function; the function is returned unchanged,
+    with the ``Strategy`` in its ``__strategy__`` attribute (what the registry loads).
+
+    The function takes the ``QueryContext`` first; a batch strategy takes ``n`` (the batch
+    size) next, which is how its kind is told apart (or say ``kind=``). Every other
+    parameter is a ``Param``: name and default from the signature, type from the annotation
+    (else from the default), description, choices and range from a ``Doc`` in
+    ``Annotated[type, Doc(...)]``. ``name`` defaults to the function's name, ``description``
+    to the first line of its docstring. A strategy that requires "committee" also gets the
+    ``Committee`` parameters. Raises StrategyError for a parameter without a default or an
+    annotation that cannot be read.
+    """
+    def declare(func: F) -> F:
+        label = name or func.__name__
+        target = inspect.unwrap(func)
+        args = [p for p in inspect.signature(target).parameters.values()
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        batch = len(args) > 1 and args[1].name == "n" and args[1].default is args[1].empty
+        k = kind or ("batch" if batch else "score")
+        if not args or (k == "batch" and not batch):
+            raise StrategyError(
+                f"Strategy '{label}': the function takes the QueryContext first"
+                f"{' and the batch size n next' if k == 'batch' else ''}.")
+        params = tuple(_param_of(label, target, p) for p in args[2 if k == "batch" else 1:])
+        if "committee" in set(requires):
+            own = {p.name for p in params}
+            params += tuple(p for p in Committee.params() if p.name not in own)
+        doc = (description or (inspect.getdoc(func) or "").strip().split("\n")[0]).strip()
+        func.__strategy__ = Strategy(  # type: ignore[attr-defined]
+            label, doc, func, kind=k, params=params, requires=frozenset(requires),
+            optional=frozenset(optional))
+        return func
+
+    return declare
+
+
+def _param_of(strategy_name: str, func: Callable[..., Any], p: inspect.Parameter) -> Param:
+    """The Param of function parameter ``p`` (see ``strategy``)."""
+    if p.default is p.empty:
+        raise StrategyError(
+            f"Strategy '{strategy_name}': parameter '{p.name}' needs a default value (the one "
+            "the strategy runs with unless the user sets another).")
+    hint: Any = p.annotation
+    if isinstance(hint, str):
+        try:
+            hint = eval(hint, getattr(func, "__globals__", {}))  # noqa: S307 - the author's own annotation
+        except Exception as exc:  # noqa: BLE001 - any failure is the annotation's
+            raise StrategyError(
+                f"Strategy '{strategy_name}': the annotation of parameter '{p.name}' ({hint}) "
+                f"cannot be read: {type(exc).__name__}: {exc}.") from None
+    doc = Doc()
+    if get_origin(hint) is Annotated:
+        hint, *meta = get_args(hint)
+        doc = next((m for m in meta if isinstance(m, Doc)), doc)
+    kind = hint if hint in (bool, int, float, str, StrategyName) else type(p.default)
+    choices = tuple(doc.choices) if doc.choices is not None else None
+    return Param(p.name, kind, p.default, doc.description, choices, doc.minimum, doc.maximum)
+
+
+def strategies_in(module: ModuleType) -> list[Strategy]:
+    """The strategies declared with ``@strategy`` in ``module``, in the order of the module."""
+    return [obj.__strategy__ for obj in vars(module).values()
+            if isinstance(getattr(obj, "__strategy__", None), Strategy)
+            and getattr(obj, "__module__", None) == module.__name__]
+
+
+def strategy_scores(ctx: QueryContext, name: str) -> np.ndarray:
+    """The scores (one per candidate) the registered score strategy ``name`` gives with its
+    default parameters: how one strategy builds on another, built-in or plug-in. Raises
+    StrategyError for an unknown name, a batch strategy, or inputs it needs that are missing."""
+    from activelab.core.querying.registry import get_strategy
+    from activelab.core.querying.runner import score_candidates
+
+    return score_candidates(get_strategy(name), ctx)
 
 
 def aggregate_task_scores(

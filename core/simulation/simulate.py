@@ -21,15 +21,14 @@ import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from activelab.core.learning.committee import fallback_strategy
 from activelab.core.errors import DataError, StrategyError
+from activelab.core.learning.fitting import Fitter, FittedTask
+from activelab.core.learning.models import resolve_model
+from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
 from activelab.core.progress import NULL_PROGRESS, Progress
-from activelab.core.querying.runner import run_strategy
 from activelab.core.querying.registry import get_strategy
-from activelab.core.querying.strategy_api import Strategy
-from activelab.core.learning.fitting import (
-    build_context, committee_options, fit_task_model, task_outputs, wanted_inputs,
-)
+from activelab.core.querying.runner import run_strategy, wanted_inputs
+from activelab.core.querying.strategy_api import QueryContext, Strategy
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
 REFERENCE = "random"
@@ -184,6 +183,7 @@ def simulate(
         X_dense = np.asarray(X, dtype=np.float32) if np.asarray(X).ndim == 2 else None
     classes = tuple(sorted(set(y_arr.tolist())))
     params = dict(model_params or {})
+    fitter = Fitter(resolve_model(model, params))     # resolved once, for every fit below
     strategy_params = dict(strategy_params or {})
 
     names = list(dict.fromkeys(s.strip() for s in strategies if s and s.strip()))
@@ -223,7 +223,7 @@ def simulate(
             y_train, y_test = y_arr[train], y_arr[test]
             dense_train = None if X_dense is None else np.asarray(X_dense[train])
             progress.update(done / total, f"repeat {r + 1}/{repeats}: full training split")
-            full = fit_task_model(model, params, X_train, y_train, classes)
+            full = fitter.fit_task(X_train, y_train, classes)
             full_accuracy[r] = _scores(full, X_test, y_test, classes)[0]
             done += 1
             start = initial_labeled(y_train, initial, np.random.default_rng([seed, r]))
@@ -234,15 +234,14 @@ def simulate(
                 for i, n_labels in enumerate(steps):
                     progress.update(done / total, f"{name_} · repeat {r + 1}/{repeats} · "
                                                   f"{n_labels}/{budget} labels")
-                    fitted = fit_task_model(model, params, X_train[labeled], y_train[labeled],
-                                            classes)
+                    fitted = fitter.fit_task(X_train[labeled], y_train[labeled], classes)
                     acc, f1 = _scores(fitted, X_test, y_test, classes)
                     rows.append((name_, r, int(len(labeled)), acc, f1))
                     done += 1
                     if i + 1 == len(steps):
                         break
                     picked = _query(strat, fitted, labeled, X_train, y_train, dense_train,
-                                    steps[i + 1] - len(labeled), rng, model, params,
+                                    steps[i + 1] - len(labeled), rng,
                                     strategy_params.get(name_), notes)
                     labeled = np.concatenate([labeled, picked])
     progress.update(1.0, "simulation finished")
@@ -257,10 +256,9 @@ def simulate(
                             name, settings, notes)
 
 
-def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_train: np.ndarray,
-           dense_train: np.ndarray | None, n: int, rng: np.random.Generator, model: str,
-           params: dict[str, Any], given: Mapping[str, Any] | None,
-           notes: list[str] | None = None) -> np.ndarray:
+def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: Any,
+           y_train: np.ndarray, dense_train: np.ndarray | None, n: int, rng: np.random.Generator,
+           given: Mapping[str, Any] | None, notes: list[str] | None = None) -> np.ndarray:
     """Ask ``strat`` for n more pool positions among those not labeled yet. A committee or
     Bayesian strategy whose inputs cannot be fitted falls back (said once in ``notes``)."""
     n_pool = _n_rows(X_train)
@@ -273,11 +271,11 @@ def _query(strat: Strategy, fitted: Any, labeled: np.ndarray, X_train: Any, y_tr
     wanted = wanted_inputs(strat, given)
     if wanted & {"proba", "committee", "mc_samples"}:
         outputs = task_outputs(
-            {"label": fitted}, X_train, wanted, model_name=model, params=params,
-            X_train=X_train[labeled], y_train_by_task={"label": y_train[labeled]}, rng=rng,
-            **committee_options(strat, given),
-        )
-    ctx = build_context(n_pool, candidates, labeled, dense_train, outputs, rng)
+            {"label": fitted}, X_train, wanted, labeled={"label": (labeled, y_train[labeled])},
+            rng=rng, committee=strat.committee(given))
+    ctx = QueryContext(n_pool=n_pool, candidates=candidates, rng=rng,
+                       labeled=np.asarray(labeled, dtype=np.int64), features=dense_train,
+                       tasks=outputs)
     fallback = fallback_strategy(strat, outputs)
     if fallback is not None:   # no committee could be fitted on this round's labels
         said = f"fallback to {fallback[0]}: {strat.name} "

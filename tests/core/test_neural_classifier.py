@@ -173,5 +173,5 @@ def test_registered_models():
     assert make_model("torch_cnn", {"image_shape": (1, 8, 8)}).arch == "cnn"
     assert isinstance(make_model("torch_mlp", multilabel=True), TorchClassifier)
     assert make_model("deep_ensemble").n_members == 5
-    assert model_info("multitask_mlp").multitask and not model_info("multitask_mlp").needs_blocks
-    assert model_info("multimodal").needs_blocks and model_info("multimodal").neural
+    assert model_info("multitask_mlp").shared_multitask and not model_info("multitask_mlp").multimodal
+    assert model_info("multimodal").multimodal and model_info("multimodal").is_torch

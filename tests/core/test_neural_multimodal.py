@@ -13,7 +13,8 @@ from activelab.core.learning.neural.multimodal import MultimodalClassifier  # no
 from activelab.core.learning.neural.weights import load_model, save_weights  # noqa: E402
 from activelab.core.querying.runner import run_strategy  # noqa: E402
 from activelab.core.querying.strategy_api import QueryContext, TaskOutput  # noqa: E402
-from activelab.strategies.cotesting import disagreement_scores, strategies  # noqa: E402
+from activelab.core.querying.registry import get_strategy  # noqa: E402
+from activelab.strategies.cotesting import disagreement_scores  # noqa: E402
 
 TASKS = {"kind": (["shoe", "bag"], False), "tone": (["dark", "light", "mixed"], False)}
 
@@ -121,7 +122,7 @@ def test_cross_modal_disagreement_through_the_runner():
                       by_modality={mod: by[mod][t] for mod in by})
         for t in TASKS
     }
-    strat = strategies()[0]
+    strat = get_strategy("cross_modal_disagreement")
     cand = np.arange(150, 300)
     ctx = QueryContext(n_pool=300, candidates=cand, rng=np.random.default_rng(0), tasks=tasks)
     res = run_strategy(strat, ctx, 10)
@@ -141,7 +142,7 @@ def test_cross_modal_disagreement_needs_per_modality_predictions():
     ctx = QueryContext(n_pool=5, candidates=np.arange(5), rng=np.random.default_rng(0),
                        tasks={"t": TaskOutput(proba=p)})
     with pytest.raises(StrategyError, match="multimodal"):
-        run_strategy(strategies()[0], ctx, 2)
+        run_strategy(get_strategy("cross_modal_disagreement"), ctx, 2)
 
 
 def test_cotesting_is_a_builtin():

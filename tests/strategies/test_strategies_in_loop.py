@@ -15,7 +15,10 @@ from activelab.core.errors import StrategyError
 from activelab.core.project.project import Project
 from activelab.core.querying.registry import registry
 from activelab.core.simulation.simulate import simulate
-from activelab.core.learning.fitting import fit_task_model, task_outputs, wanted_inputs
+from activelab.core.learning.fitting import Fitter
+from activelab.core.learning.models import resolve_model
+from activelab.core.learning.strategy_inputs import task_outputs
+from activelab.core.querying.runner import wanted_inputs
 from tests.core.helpers import write_text_csv
 
 #: Needs per-modality heads, which only the multimodal model gives (not this text project;
@@ -99,9 +102,8 @@ def test_bald_gets_bootstrap_samples_from_a_scikit_learn_model():
                                n_clusters_per_class=1, random_state=0)
     y = y.astype(str)
     lab = np.arange(30)
-    fitted = fit_task_model("logistic_regression", None, X[lab], y[lab], ("0", "1", "2"))
-    out = task_outputs({"t": fitted}, X, {"proba", "mc_samples"}, model_name="logistic_regression",
-                       X_train_by_task={"t": X[lab]}, y_train_by_task={"t": y[lab]},
+    fitted = Fitter(resolve_model("logistic_regression")).fit_task(X[lab], y[lab], ("0", "1", "2"))
+    out = task_outputs({"t": fitted}, X, {"proba", "mc_samples"}, labeled={"t": (lab, y[lab])},
                        n_bootstrap_samples=8)["t"]
     assert out.mc_samples.shape == (8, 400, 3)
     np.testing.assert_allclose(out.mc_samples.sum(axis=2), 1.0, atol=1e-5)
@@ -109,7 +111,7 @@ def test_bald_gets_bootstrap_samples_from_a_scikit_learn_model():
     from activelab.strategies.bayesian import bald_block
     assert bald_block(out.mc_samples.astype(np.float64)).max() > 1e-3
     # Without training rows there is nothing to resample: no samples, not a wrong array.
-    none = task_outputs({"t": fitted}, X, {"mc_samples"}, model_name="logistic_regression")
+    none = task_outputs({"t": fitted}, X, {"mc_samples"})
     assert none["t"].mc_samples is None
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from activelab.core.errors import StrategyError
 from activelab.core.querying.runner import run_strategy
 from activelab.core.querying.registry import registry
-from activelab.core.querying.strategy_api import TaskOutput
+from activelab.core.querying.strategy_api import Doc, TaskOutput
 from tests.strategies import _toy_plugin
 from tests.strategies.stub import arrays_of, current_arrays, stub_context
 
@@ -104,3 +105,52 @@ def test_missing_or_misshapen_features_are_reported(name):
         run_strategy(STRATEGIES[name], dataclasses.replace(ctx, features=None), 3)
     with pytest.raises(StrategyError, match="shape"):
         run_strategy(STRATEGIES[name], dataclasses.replace(ctx, features=ctx.features[:-1]), 3)
+
+
+def test_builtins_are_declared_beside_their_functions_with_one_default_each():
+    """Every built-in is declared with @strategy on its function, and each parameter's
+    default is the function's own (so there is no second copy to drift); a committee
+    strategy's committee parameters are the loop's (Committee), not the function's."""
+    import inspect
+
+    from activelab.core.querying.strategy_api import Committee
+    from activelab.strategies.builtin import strategies
+
+    for s in strategies():
+        assert getattr(s.func, "__strategy__", None) is not None, s.name
+        signature = inspect.signature(inspect.unwrap(s.func)).parameters
+        for p in s.params:
+            if p.engine:
+                assert p.name not in signature
+                assert p.default == getattr(Committee, {"committee": "kind"}.get(p.name, p.name))
+            else:
+                assert signature[p.name].default == p.default, (s.name, p.name)
+        assert ("committee" in s.requires) == any(p.engine for p in s.params)
+
+
+def test_strategy_declared_from_its_signature():
+    """Annotations are read in the function's module (here: this test module's imports)."""
+    from activelab.core.querying.strategy_api import QueryResult, strategy
+
+    @strategy("demo", requires={"features"})
+    def demo(ctx, n, k: Annotated[int, Doc("Neighbours.", minimum=1)] = 3, mode="a"):
+        """Demo batch strategy.
+
+        More words."""
+        return QueryResult(ctx.candidates[:n], np.ones(n))
+
+    s = demo.__strategy__
+    assert (s.name, s.kind, s.description) == ("demo", "batch", "Demo batch strategy.")
+    k, mode = s.params
+    assert (k.type, k.default, k.minimum, k.description) == (int, 3, 1, "Neighbours.")
+    assert (mode.type, mode.default) == (str, "a")
+    with pytest.raises(StrategyError, match="needs a default"):
+        strategy("bad")(lambda ctx, power: ctx)
+    with pytest.raises(StrategyError, match="'k' must be an integer >= 1"):
+        s.resolve_params({"k": 0})
+    with pytest.raises(StrategyError, match="annotation of parameter 'x'"):
+        strategy("unreadable")(_unreadable)
+
+
+def _unreadable(ctx, x: NotAName = 1):  # noqa: F821 - the annotation cannot be read
+    return ctx

@@ -100,10 +100,6 @@ class TorchClassifier(ClassifierMixin, TorchBase):
         self._fit_nets(spec, [X], present, [target], [multilabel], classes, init_from)
         return self
 
-    def warm_start_from(self, other: Any, X: Any, y: Any) -> "TorchClassifier":
-        """Same as ``fit(X, y, init_from=other)``."""
-        return self.fit(X, y, init_from=other)
-
     # -- prediction -----------------------------------------------------------------------
     def _blocks(self, X: Any):
         self._check_fitted()

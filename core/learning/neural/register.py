@@ -1,19 +1,22 @@
-"""Register the torch models in ``activelab.core.learning.models`` (imported lazily by ``_load_neural``; fails
-with ImportError when torch is missing, which the registry treats as "no neural extra").
+"""Register the torch models in ``activelab.core.learning.models`` (imported by
+``models._load_neural`` when torch is installed: the ``neural`` extra).
 
-Registering does not import torch (~4 s): names and descriptions are declared here and each
-factory imports its module when a model is built, so listing models stays instant.
+Registering does not import torch (~4 s): names, descriptions and capabilities are declared
+here and each factory imports its module when a model is built, so listing models stays
+instant.
 """
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from activelab.core.learning.model_params import IMAGE_SHAPE, POSITIVE_INTS
 from activelab.core.learning.models import ModelInfo, register_model
 
-if importlib.util.find_spec("torch") is None:  # what tells the registry torch is absent
-    raise ImportError("torch is not installed (the 'neural' extra)")
+#: What every torch model can do: its own threads and multi-label heads, warm starts from
+#: the previous fit, MC-dropout samples (BALD), embeddings (core-set, the pool map); three
+#: cross-validation folds (each fold is a full network fit).
+TORCH = dict(is_torch=True, native_multilabel=True, supports_warm_start=True,
+             has_mc_samples=True, has_embeddings=True, cv_folds=3)
 
 
 def _net_constraints(**extra: Any) -> dict[str, list]:
@@ -113,7 +116,7 @@ for _info in (
         "Torch MLP (dropout, early stopping, warm start; MC-dropout samples for BALD).",
         _torch_mlp,
         {"hidden": (256,), "dropout": 0.2, "max_epochs": 100},
-        neural=True,
+        **TORCH,
         param_constraints=_classifier_constraints,
     ),
     ModelInfo(
@@ -121,9 +124,10 @@ for _info in (
         "Small torch CNN on image pixels (3 conv blocks; MC-dropout samples for BALD).",
         _torch_cnn,
         {"hidden": (128,), "dropout": 0.3, "max_epochs": 60},
+        **TORCH,
         dense_only=True,
-        neural=True,
         input_block="image",
+        needs_image_shape=True,
         param_constraints=_classifier_constraints,
     ),
     ModelInfo(
@@ -131,7 +135,8 @@ for _info in (
         "Five torch MLPs with different seeds (a committee for query-by-committee).",
         _deep_ensemble,
         {"n_members": 5, "hidden": (256,), "max_epochs": 60},
-        neural=True,
+        **TORCH,
+        has_committee=True,
         param_constraints=_ensemble_constraints,
     ),
     ModelInfo(
@@ -139,8 +144,8 @@ for _info in (
         "One torch MLP with a head per task, trained on partially labeled samples.",
         _multitask_mlp,
         {"hidden": (256,), "dropout": 0.2},
-        neural=True,
-        multitask=True,
+        **TORCH,
+        shared_multitask=True,
         param_constraints=_classifier_constraints,
     ),
     ModelInfo(
@@ -149,9 +154,11 @@ for _info in (
         "task; optional image-text alignment; per-modality heads for co-testing.",
         _multimodal,
         {"proj_dim": 128, "fusion": "concat", "align_weight": 0.0},
-        neural=True,
-        multitask=True,
-        needs_blocks=True,
+        **TORCH,
+        shared_multitask=True,
+        multimodal=True,
+        needs_image_shape=True,
+        has_modality_heads=True,
         param_constraints=_multimodal_constraints,
     ),
 ):
