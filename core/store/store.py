@@ -1,7 +1,9 @@
 """The project store: one SQLite file (WAL, synchronous=FULL), schema-versioned.
 
 Labels, skips, flags, undos and redos are append-only events; nothing is deleted, so the full
-history and provenance are kept. Current labels are a fold over the events. Every write is its
+history and provenance are kept. Current labels are a fold over the events, kept in memory
+(``state()``): each read takes in only the events appended since the last one, by this process
+or another, so reads do not grow with the history. Every write is its
 own transaction and is on disk when the method returns; shortly after each burst of writes the
 WAL is checkpointed into ``project.sqlite`` itself (``activelab.core.store.connection``), so a copy of that one
 file has every label.
@@ -21,23 +23,22 @@ import time
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from activelab.core.errors import ActiveLabError, ProjectError
 from activelab.core.store.failures import (
     cause_of, is_storage_error, open_error, read_only_error, read_only_reason, write_error,
 )
-from activelab.core.store.events import (
-    EVENT_COLS, DamagedRow, LabelEvent, LabelState, dumps, fold_events, loads, row_to_event,
-)
+from activelab.core.records import DamagedRow, LabelEvent
+from activelab.core.store.events import EVENT_COLS, dumps, loads, row_to_event
+from activelab.core.store.label_state import LabelState
 from activelab.core.store.connection import (
     IDLE_DELAY, Checkpointer, ReadOnlyOpener, checkpoint, connect_rw, rollback_quietly,
 )
 from activelab.core.store.curve import CurveQueueMixin
 from activelab.core.store.schema import NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
 
-__all__ = ["LabelStore", "LabelEvent", "LabelState", "DamagedRow", "fold_events", "SCHEMA_VERSION",
-           "STORE_NAME"]
+__all__ = ["LabelStore", "SCHEMA_VERSION", "STORE_NAME"]
 
 STORE_NAME = "project.sqlite"
 BUSY_TIMEOUT = 30.0
@@ -83,7 +84,11 @@ class LabelStore(CurveQueueMixin):
         if not create and not self.path.is_file():
             raise ProjectError(f"{self.path} is not a file; it should be the project's store.")
         self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else float(busy_timeout)
-        self.event_filter: Callable[[LabelEvent], str | None] | None = None
+        self._event_filter: Callable[[LabelEvent], str | None] | None = None
+        self._index: Mapping[str, int] | None = None
+        self._state: LabelState | None = None
+        self._state_read_to = 0             # the last event row the state has seen
+        self._state_lock = threading.RLock()
         self.read_only_reason: str | None = None if create else read_only_reason(self.path)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -376,13 +381,25 @@ class LabelStore(CurveQueueMixin):
         ).fetchall()
         return [row_to_event(r) for r in rows]
 
-    def events(self, since: int = 0) -> list[LabelEvent]:
-        """The events after ``since``, oldest first, without damaged rows (see module doc)."""
-        rows = self._conn().execute(
-            f"SELECT {EVENT_COLS} FROM events WHERE seq > ? ORDER BY seq", (since,)
-        ).fetchall()
+    def configure_events(self, event_filter: Callable[[LabelEvent], str | None] | None,
+                         index: Mapping[str, int] | None = None) -> None:
+        """How the project reads the log: ``event_filter(e)`` says why event ``e`` cannot be
+        used (None: it can; a damaged event is skipped and reported), ``index`` maps sample
+        ids to pool positions (``LabelState.by_index``). The state is folded again on the
+        next read (the filter may accept events it refused before: a class was added)."""
+        with self._state_lock:
+            self._event_filter, self._index = event_filter, index
+            self._state, self._state_read_to = None, 0
+
+    @property
+    def event_filter(self) -> Callable[[LabelEvent], str | None] | None:
+        return self._event_filter
+
+    def _usable(self, rows: Iterable[Sequence[Any]]) -> list[LabelEvent]:
+        """The events of ``rows`` (selected with ``EVENT_COLS``) the project can use, in the
+        rows' order; damaged ones are reported (``damaged_rows``) and left out."""
         out = []
-        check = self.event_filter
+        check = self._event_filter
         decode = json.loads
         for r in rows:
             try:
@@ -400,9 +417,48 @@ class LabelStore(CurveQueueMixin):
             out.append(e)
         return out
 
+    def events(self, since: int = 0) -> list[LabelEvent]:
+        """The events after ``since``, oldest first, without damaged rows (see module doc)."""
+        rows = self._conn().execute(
+            f"SELECT {EVENT_COLS} FROM events WHERE seq > ? ORDER BY seq", (since,)
+        ).fetchall()
+        return self._usable(rows)
+
+    def recent_events(self, limit: int) -> list[LabelEvent]:
+        """The latest ``limit`` usable events, newest first; reads only those rows (and the
+        damaged ones among them)."""
+        out: list[LabelEvent] = []
+        before = None
+        while len(out) < limit:
+            rows = self._conn().execute(
+                f"SELECT {EVENT_COLS} FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                (before if before is not None else 2**63 - 1, limit - len(out)),
+            ).fetchall()
+            if not rows:
+                break
+            out.extend(self._usable(rows))
+            before = rows[-1][0]
+        return out
+
     def last_seq(self) -> int:
         row = self._conn().execute("SELECT MAX(seq) FROM events").fetchone()
         return int(row[0] or 0)
 
     def state(self) -> LabelState:
-        return fold_events(self.events())
+        """The current labels, skips and flags: the fold of the usable events.
+
+        Kept in memory and brought up to date on each call with the events appended since
+        the last one (by this process or another): one indexed query when nothing changed,
+        so a read costs O(new events), not O(history). The state returned is read-only and
+        is updated in place by later calls."""
+        with self._state_lock:
+            if self._state is None:
+                self._state, self._state_read_to = LabelState(self._index), 0
+            rows = self._conn().execute(
+                f"SELECT {EVENT_COLS} FROM events WHERE seq > ? ORDER BY seq",
+                (self._state_read_to,),
+            ).fetchall()
+            if rows:
+                self._state.apply(self._usable(rows))
+                self._state_read_to = rows[-1][0]
+            return self._state
