@@ -33,7 +33,7 @@ _Key = tuple[int, int]            # (group order, seq): the order a full replay 
 
 class _Stack:
     """A list of group ids with the fold's list semantics (``remove`` takes the first
-    occurrence) and O(1) membership; removing the newest entry (the usual undo) is O(1)."""
+    occurrence) and O(1) membership."""
 
     def __init__(self) -> None:
         self.items: list[int] = []
@@ -51,12 +51,10 @@ class _Stack:
         self._count.clear()
 
     def remove(self, g: int) -> None:
-        if self._count[g] == 1:            # one occurrence: search from the newest end
-            items = self.items
-            for i in range(len(items) - 1, -1, -1):
-                if items[i] == g:
-                    del items[i]
-                    break
+        """Remove the first occurrence of ``g`` (list semantics); O(1) for the newest entry
+        when it occurs once (an undo of the latest action)."""
+        if self.items[-1] == g and self._count[g] == 1:
+            self.items.pop()
         else:
             self.items.remove(g)
         self._count[g] -= 1
@@ -89,7 +87,6 @@ class LabelState:
         self._active: dict[int, bool] = {}
         self._label_events: dict[tuple[str, str], list[tuple[_Key, LabelEvent]]] = {}
         self._sample_events: dict[str, list[tuple[_Key, LabelEvent]]] = {}   # labels and skips
-        self._flags_active: Counter[str] = Counter()
         self._first: dict[tuple[str, str], _Key] = {}    # key of the first active label
         self._tasks_of: Counter[str] = Counter()         # sample id -> tasks labeled
         self._classes: dict[str, Counter[str]] = {}
@@ -121,23 +118,42 @@ class LabelState:
 
     # ------------------------------------------------------------------ updates
     def apply(self, events: Iterable[LabelEvent]) -> "LabelState":
-        """Take in ``events`` (usable ones, in log order, after ``last_seq``); returns self."""
+        """Take in ``events`` (usable ones, in log order, after ``last_seq``); returns self.
+
+        O(events given) plus, per sample they touch, O(its own events); the first call on an
+        empty state replays them in one pass."""
+        touched: dict[int, None] = {}      # groups with new events or a new activity
         for e in events:
             self.last_seq = e.seq
             if e.kind in ("label", "skip", "flag"):
                 self._add(e)
-            elif e.kind == "undo" and e.target_seq in self._active:
+                touched[e.group] = None
+            elif e.kind in ("undo", "redo") and e.target_seq in self._active:
                 g = e.target_seq
-                if g in self._undo:
-                    self._undo.remove(g)
-                self._redo.append(g)
-                self._set_active(g, False)
-            elif e.kind == "redo" and e.target_seq in self._active:
-                g = e.target_seq
-                if g in self._redo:
-                    self._redo.remove(g)
-                self._undo.append(g)
-                self._set_active(g, True)
+                undo = e.kind == "undo"
+                stack, other = (self._undo, self._redo) if undo else (self._redo, self._undo)
+                if g in stack:
+                    stack.remove(g)
+                other.append(g)
+                self._active[g] = not undo
+                touched[g] = None
+        if not touched:
+            return self
+        if not self.provenance and not self.skipped and not self.flagged:
+            self._replay()
+            return self
+        keys: dict[tuple[str, str], None] = {}
+        samples: dict[str, None] = {}
+        for g in touched:
+            for e in self._groups[g]:
+                samples[e.sample_id] = None
+                if e.kind == "label":
+                    keys[(e.task or "", e.sample_id)] = None
+        for sid in samples:
+            self._refresh_sample(sid)
+        # New keys are appended in the order of their first active label, as a replay would.
+        for key in sorted(keys, key=self._first_active_key):
+            self._refresh_label(key)
         return self
 
     def _add(self, e: LabelEvent) -> None:
@@ -150,47 +166,64 @@ class LabelState:
             self._redo.clear()
         self._groups[g].append(e)
         k = (self._order[g], e.seq)
-        sid = e.sample_id
-        if e.kind == "flag":
-            if self._active[g]:
-                self._flags_active[sid] += 1
-                self.flagged.add(sid)
-            return
-        _insert(self._sample_events.setdefault(sid, []), k, e)
+        _insert(self._sample_events.setdefault(e.sample_id, []), k, e)
         if e.kind == "label":
-            _insert(self._label_events.setdefault((e.task or "", sid), []), k, e)
-        if self._active[g]:
-            self._refresh(e)
+            _insert(self._label_events.setdefault((e.task or "", e.sample_id), []), k, e)
 
-    def _set_active(self, g: int, active: bool) -> None:
-        if self._active[g] == active:
-            return
-        self._active[g] = active
-        for e in self._groups[g]:
-            if e.kind == "flag":
-                self._flags_active[e.sample_id] += 1 if active else -1
-                if self._flags_active[e.sample_id] > 0:
-                    self.flagged.add(e.sample_id)
+    def _replay(self) -> None:
+        """Build every dictionary from the log in one pass (the first read of a project)."""
+        order, first = self._order, self._first
+        labels, provenance = self.labels, self.provenance
+        for g, events in self._groups.items():     # in group order
+            if not self._active[g]:
+                continue
+            for e in events:
+                sid = e.sample_id
+                if e.kind == "label":
+                    key = (e.task or "", sid)
+                    if key not in provenance:
+                        first[key] = (order[g], e.seq)
+                    labels.setdefault(key[0], {})[sid] = e.value
+                    provenance[key] = e
+                    self.skipped.discard(sid)
+                elif e.kind == "skip":
+                    self.skipped.add(sid)
                 else:
-                    del self._flags_active[e.sample_id]
-                    self.flagged.discard(e.sample_id)
-            else:
-                self._refresh(e)
+                    self.flagged.add(sid)
+        for (task, sid), e in provenance.items():
+            self._tasks_of[sid] += 1
+            self._count(task, e.value, +1)
+            if e.audit and e.predicted is not None:
+                self.audits[(task, sid)] = e
+        if self._index is not None:
+            self.by_index = {t: {self._index[s]: v for s, v in per.items()}
+                             for t, per in labels.items()}
 
-    def _refresh(self, e: LabelEvent) -> None:
-        """Recompute what event ``e``'s group decides: its sample's skip and, for a label,
-        the value of its (task, sample)."""
-        sid = e.sample_id
-        last = next((ev for _k, ev in reversed(self._sample_events[sid]) if self._active[ev.group]),
-                    None)
+    def _first_active_key(self, key: tuple[str, str]) -> _Key:
+        return next((k for k, e in self._label_events[key] if self._active[e.group]), (-1, -1))
+
+    def _refresh_sample(self, sid: str) -> None:
+        """Recompute whether ``sid`` is skipped (its latest active label-or-skip is a skip)
+        and flagged (one of its flags is active)."""
+        last = None
+        flagged = False
+        for _k, ev in reversed(self._sample_events[sid]):
+            if self._active[ev.group]:
+                if ev.kind == "flag":
+                    flagged = True
+                elif last is None:
+                    last = ev
         if last is not None and last.kind == "skip":
             self.skipped.add(sid)
         else:
             self.skipped.discard(sid)
-        if e.kind == "label":
-            self._refresh_label((e.task or "", sid))
+        if flagged:
+            self.flagged.add(sid)
+        else:
+            self.flagged.discard(sid)
 
     def _refresh_label(self, key: tuple[str, str]) -> None:
+        """Recompute the value of (task, sample) ``key``: its latest active label."""
         active = [(k, ev) for k, ev in self._label_events[key] if self._active[ev.group]]
         task, sid = key
         if not active:

@@ -350,36 +350,49 @@ class LabelStore(CurveQueueMixin):
         An event's ``time`` (seconds since the epoch) is kept when given (labels imported
         from an export keep when they were made); otherwise it is now.
         """
-        if not events:
+        return self.append_groups([events])[0] if events else []
+
+    def append_groups(self, groups: Sequence[Sequence[dict[str, Any]]]) -> list[list[LabelEvent]]:
+        """Append several groups (user actions, in order) in one durable transaction (see
+        ``append_group``); returns each group's events as stored. Empty groups are skipped."""
+        groups = [g for g in groups if g]
+        if not groups:
             return []
         now = time.time()
-        what = events[0].get("kind", "label")
+        what = groups[0][0].get("kind", "label")
+        spans = []
         with self.writing(what) as conn:
-            seqs = []
-            for e in events:
-                cur = conn.execute(
-                    "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, "
-                    "seconds, strategy, score, rank, model_version, audit, predicted, "
-                    "confidence, target_seq) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"), e.get("task"),
-                        dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
-                        e.get("strategy"), e.get("score"), e.get("rank"),
-                        e.get("model_version"), int(bool(e.get("audit"))),
-                        dumps(e.get("predicted")), e.get("confidence"), e.get("target_seq"),
-                    ),
-                )
-                seqs.append(cur.lastrowid)
-            conn.execute(
-                f"UPDATE events SET grp=? WHERE seq IN ({','.join('?' * len(seqs))})",
-                (seqs[0], *seqs),
-            )
+            for events in groups:
+                first = last = None
+                for e in events:
+                    last = conn.execute(
+                        "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, "
+                        "seconds, strategy, score, rank, model_version, audit, predicted, "
+                        "confidence, target_seq) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            now if e.get("time") is None else float(e["time"]), e["kind"],
+                            e.get("sample_id"), e.get("task"), dumps(e.get("value")),
+                            e.get("annotator"), e.get("seconds"), e.get("strategy"),
+                            e.get("score"), e.get("rank"), e.get("model_version"),
+                            int(bool(e.get("audit"))), dumps(e.get("predicted")),
+                            e.get("confidence"), e.get("target_seq"),
+                        ),
+                    ).lastrowid
+                    first = last if first is None else first
+                # The rows of one write transaction have consecutive seqs.
+                conn.execute("UPDATE events SET grp=? WHERE seq BETWEEN ? AND ?", (first, first, last))
+                spans.append((first, last))
         rows = self._conn().execute(
-            f"SELECT {EVENT_COLS} FROM events WHERE seq IN ({','.join('?' * len(seqs))}) "
-            "ORDER BY seq",
-            seqs,
+            f"SELECT {EVENT_COLS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            (spans[0][0], spans[-1][1]),
         ).fetchall()
-        return [row_to_event(r) for r in rows]
+        out: list[list[LabelEvent]] = [[] for _ in spans]
+        g = 0
+        for r in rows:
+            while r[0] > spans[g][1]:
+                g += 1
+            out[g].append(row_to_event(r))
+        return out
 
     def configure_events(self, event_filter: Callable[[LabelEvent], str | None] | None,
                          index: Mapping[str, int] | None = None) -> None:
