@@ -12,10 +12,12 @@ import random
 from typing import Sequence
 
 
-def write_history(project, n_events: int, *, task: str | None = None, seed: int = 0) -> int:
+def write_history(project, n_events: int, *, task: str | None = None, seed: int = 0,
+                  keep_unlabeled: int = 0) -> int:
     """Append about ``n_events`` events to ``project`` (an open ``Project``); returns how many.
 
-    Labels use the classes of ``task`` (default: the first task)."""
+    Labels use the classes of ``task`` (default: the first task); once only
+    ``keep_unlabeled`` samples are neither labeled nor skipped, labels are relabels."""
     if n_events <= 0:
         return 0
     store = project.store
@@ -49,14 +51,14 @@ def write_history(project, n_events: int, *, task: str | None = None, seed: int 
             g = undone.pop()
             add([{"kind": "redo", "target_seq": g, "annotator": "bench"}])
             active.append(g)
-        elif r < 0.16 and unlabeled:
+        elif r < 0.16 and len(unlabeled) > keep_unlabeled:
             active.append(add([{"kind": "skip", "sample_id": unlabeled.pop(), "annotator": "bench"}]))
             undone.clear()
         elif r < 0.18 and labeled:
             active.append(add([{"kind": "flag", "sample_id": rng.choice(labeled), "annotator": "bench"}]))
             undone.clear()
         else:
-            if unlabeled and rng.random() > 0.03:
+            if len(unlabeled) > keep_unlabeled and rng.random() > 0.03:
                 sid = unlabeled.pop()
                 labeled.append(sid)
             else:

@@ -1,11 +1,13 @@
 """The label a user gives, checked against its task (no I/O here)."""
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Sequence
 
 from activelab.core.data.export_columns import parse_multilabel_cell
 from activelab.core.data.spec import TaskSpec
 from activelab.core.errors import LabelError
+from activelab.core.records import QueueItem
 
 
 def checked_value(task: TaskSpec, value: Any, project: Any) -> Any:
@@ -46,3 +48,23 @@ def checked_value(task: TaskSpec, value: Any, project: Any) -> Any:
             f"{project} {task.name} NAME' if it is new."
         )
     return vals
+
+
+def label_rows(sample_id: str, values: Sequence[tuple[TaskSpec, Any]], item: QueueItem | None,
+               annotator: str, seconds: float | None) -> list[dict[str, Any]]:
+    """The event rows of one labeling action: one per (task, checked value), with the
+    provenance of the queue ``item`` the sample was shown from (strategy, score, rank, model
+    version, audit flag, the model's prediction for the task); no provenance without one."""
+    prov: dict[str, Any] = {}
+    if item is not None:
+        prov = {"strategy": item.strategy or None, "rank": item.rank,
+                "score": None if math.isnan(item.score) else item.score,
+                "model_version": item.model_version, "audit": item.audit}
+    rows = []
+    for task, value in values:
+        pred = item.predictions.get(task.name) if item is not None else None
+        rows.append({"kind": "label", "sample_id": sample_id, "task": task.name, "value": value,
+                     "annotator": annotator, "seconds": seconds, **prov,
+                     "predicted": None if pred is None else pred.label,
+                     "confidence": None if pred is None else pred.confidence})
+    return rows

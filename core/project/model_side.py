@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from activelab.core.data.spec import DatasetSpec
 from activelab.core.features.cache import load_array, save_array
 from activelab.core.learning.fitting import prediction_summary
-from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot
+from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, make_queue, retrain_and_query
 from activelab.core.loop.settings import Settings
 from activelab.core.records import Installed, QueueItem
 from activelab.core.store.label_state import LabelState
@@ -100,6 +100,30 @@ class ModelSide:
         if save_queue:
             self._store.save_queue([it.to_dict() for it in queue], result.event_seq)
         return Installed(point, tuple(queue))
+
+    def queue(self, labels: LabelState, index: dict[str, int]) -> list[QueueItem]:
+        """The stored queue, minus samples labeled or skipped since it was made."""
+        items, _seq = self._store.load_queue()
+        return fresh_queue(items, labels, index)
+
+    def query(self, snapshot: Callable[[], Snapshot], labels: Callable[[], LabelState],
+              index: dict[str, int], n: int, strategy: str | None) -> list[QueueItem]:
+        """The next ``n`` samples (with ``strategy``, else the settings'): the stored queue
+        when it is up to date, else a new one (retraining first when labels changed since the
+        model, or there is none); saved unless the project is read-only."""
+        items, seq = self._store.load_queue()
+        last = self._store.last_seq()
+        prepared = fresh_queue(items, labels(), index)
+        if strategy is None and seq == last and len(items) >= n and prepared:
+            return prepared[:n]
+        snap = snapshot()
+        if self.state is None or seq != last or snap.version - 1 == 0:
+            self.install(retrain_and_query(snap))
+            snap = snapshot()
+        queue = make_queue(snap, self.state, n=n, strategy=strategy)
+        if not self._store.read_only:
+            self._store.save_queue([it.to_dict() for it in queue], snap.event_seq)
+        return queue
 
     def predictions(self, spec: DatasetSpec) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Predicted label and confidence per task for every pool sample ({} without a model)."""

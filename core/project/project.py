@@ -6,7 +6,6 @@ to the store and are committed before a method returns. Models are derived data 
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
@@ -15,11 +14,12 @@ import numpy as np
 
 from activelab.core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteError
 from activelab.core.data.export_columns import check_class_name
-from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, make_queue, retrain_and_query
+from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, retrain_and_query
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.project.create import CACHE_DIR, IMAGES_NPY
-from activelab.core.project.label_values import checked_value
-from activelab.core.project.model_side import ModelSide, fresh_queue
+from activelab.core.project import position
+from activelab.core.project.label_values import checked_value, label_rows
+from activelab.core.project.model_side import ModelSide
 from activelab.core.records import (
     CurvePoint, Installed, LabelEvent, Prediction, ProjectStatus, QueueItem, Sample, SavedPosition,
     TaskStatus,
@@ -35,8 +35,6 @@ __all__ = [
     "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
 ]
 
-POSITION_KEY = "gui_current_sample"    # store setting: the sample on screen when the app closed
-POSITION_ITEM_KEY = "gui_current_item"  # its queue item (suggestion, why), when it came from one
 
 
 class Project:
@@ -301,18 +299,6 @@ class Project:
                 f"No task named '{name}'. Tasks: {', '.join(t.name for t in self.spec.tasks)}."
             ) from None
 
-    def _provenance(self, sample_id: str, item: QueueItem | None) -> dict[str, Any]:
-        """Where a label comes from: the queue item shown (or the stored queue's entry)."""
-        if item is None or item.id != sample_id:
-            entry = self.store.queue_entry(sample_id)
-            item = None if entry is None else QueueItem.from_dict(entry, idx=self._index[sample_id])
-        if item is None:
-            return {}
-        score = None if math.isnan(item.score) else item.score
-        return {"strategy": item.strategy or None, "score": score, "rank": item.rank,
-                "model_version": item.model_version, "audit": item.audit,
-                "predictions": item.predictions}
-
     def label_sample(
         self, sample_id: str, values: Mapping[str, Any], *, annotator: str | None = None,
         seconds: float | None = None, item: QueueItem | None = None,
@@ -323,23 +309,17 @@ class Project:
         version, audit flag and the predictions recorded before the label); without it the
         persisted queue is looked up.
         """
-        self.index_of(sample_id)
-        prov = self._provenance(str(sample_id), item)
-        preds: dict[str, Prediction] = prov.pop("predictions", {})
-        events = []
-        for task_name, value in values.items():
-            task = self._task(task_name)
-            pred = preds.get(task.name)
-            events.append({
-                "kind": "label", "sample_id": str(sample_id), "task": task.name,
-                "value": checked_value(task, value, self.path),
-                "annotator": annotator or self._settings.annotator, "seconds": seconds, **prov,
-                "predicted": None if pred is None else pred.label,
-                "confidence": None if pred is None else pred.confidence,
-            })
-        if not events:
+        idx = self.index_of(sample_id)
+        sample_id = str(sample_id)
+        if item is None or item.id != sample_id:
+            entry = self.store.queue_entry(sample_id)
+            item = None if entry is None else QueueItem.from_dict(entry, idx=idx)
+        checked = [(task, checked_value(task, value, self.path))
+                   for task, value in ((self._task(t), v) for t, v in values.items())]
+        if not checked:
             raise LabelError("No label given.")
-        return self.store.append_group(events)
+        return self.store.append_group(label_rows(sample_id, checked, item, annotator or
+                                                  self._settings.annotator, seconds))
 
     def label(self, sample_id: str, value: Any, *, task: str | None = None,
               annotator: str | None = None, seconds: float | None = None) -> LabelEvent:
@@ -453,8 +433,7 @@ class Project:
 
     def queue(self) -> list[QueueItem]:
         """The prepared queue, minus samples labeled or skipped since it was made."""
-        items, _seq = self.store.load_queue()
-        return fresh_queue(items, self.store.state(), self._index)
+        return self._model.queue(self.store.state(), self._index)
 
     def query(self, n: int | None = None, strategy: str | None = None) -> list[QueueItem]:
         """The next samples to label (synchronous; retrains first when labels changed)."""
@@ -463,19 +442,7 @@ class Project:
             from activelab.core.querying.registry import get_strategy
 
             get_strategy(strategy)
-        items, seq = self.store.load_queue()
-        last = self.store.last_seq()
-        prepared = fresh_queue(items, self.store.state(), self._index)
-        if strategy is None and seq == last and len(items) >= n and prepared:
-            return prepared[:n]
-        snap = self.training_snapshot()
-        if self._model.state is None or seq != last or snap.version - 1 == 0:
-            self.install(retrain_and_query(snap))
-            snap = self.training_snapshot()
-        queue = make_queue(snap, self._model.state, n=n, strategy=strategy)
-        if not self.store.read_only:
-            self.store.save_queue([it.to_dict() for it in queue], snap.event_seq)
-        return queue
+        return self._model.query(self.training_snapshot, self.store.state, self._index, n, strategy)
 
     def model_state(self) -> ModelState | None:
         return self._model.state
@@ -494,31 +461,11 @@ class Project:
     def save_position(self, sample_id: str | None, item: QueueItem | None,
                       queue: Sequence[QueueItem]) -> None:
         """Remember the sample on screen (and the queue item it was shown from) and the queue
-        still to come, as the expert sees it, so reopening shows the same next samples and
-        their labels keep their provenance. Raises ``StoreWriteError`` when it is not saved
-        (labels are never touched here)."""
-        if sample_id is not None:
-            self.store.set_setting(POSITION_KEY, sample_id)
-            self.store.set_setting(POSITION_ITEM_KEY, item.to_dict() if item is not None else {})
-        items = ([item] if item is not None else []) + list(queue)
-        if items and [q.id for q in items] != [q.id for q in self.queue()]:
-            seq = self.store.queue_event_seq()
-            self.store.save_queue([q.to_dict() for q in items],
-                                  self.store.last_seq() if seq is None else seq)
+        still to come, so reopening shows the same next samples and their labels keep their
+        provenance. Raises ``StoreWriteError`` when not saved (labels are never touched)."""
+        position.save_position(self.store, sample_id, item, queue, self.queue())
 
     def saved_position(self) -> SavedPosition:
-        """The sample on screen when the app last closed and its queue item (see
-        ``save_position``); empty when none was saved or it is no longer in the project."""
-        sample_id = self.store.get_setting(POSITION_KEY)
-        if not sample_id or str(sample_id) not in self._index:
-            return SavedPosition()
-        sample_id = str(sample_id)
-        saved = self.store.get_setting(POSITION_ITEM_KEY, expect=dict)
-        item = None
-        if saved and saved.get("id") == sample_id:
-            try:
-                item = QueueItem.from_dict(saved, idx=self._index[sample_id])
-            except (KeyError, TypeError, ValueError) as exc:
-                self.store.report_damage("settings", f"key '{POSITION_ITEM_KEY}'",
-                                         f"cannot be read ({exc})")
-        return SavedPosition(sample_id, item)
+        """The sample on screen when the app last closed and its queue item (empty when none
+        was saved, or the sample is gone)."""
+        return position.saved_position(self.store, self._index)

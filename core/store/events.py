@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Container, Sequence
+import sqlite3
+from typing import Any, Callable, Container, Iterable, Sequence
 
 from activelab.core.records import LabelEvent
 
@@ -34,6 +35,56 @@ def row_to_event(r: Sequence[Any], value: Any = None, predicted: Any = None,
         rank=r[11], model_version=r[12], audit=bool(r[13]), predicted=predicted,
         confidence=r[15], target_seq=r[16],
     )
+
+
+def insert_group(conn: sqlite3.Connection, events: Sequence[dict[str, Any]],
+                 now: float) -> tuple[int, int]:
+    """Insert one group's events (inside the caller's write transaction); returns the first
+    and last seq given (consecutive: no other writer runs during the transaction). An event's
+    ``time`` is kept when given, else ``now``."""
+    first = last = 0
+    for e in events:
+        last = conn.execute(
+            "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, seconds, "
+            "strategy, score, rank, model_version, audit, predicted, confidence, target_seq) "
+            "VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"),
+             e.get("task"), dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
+             e.get("strategy"), e.get("score"), e.get("rank"), e.get("model_version"),
+             int(bool(e.get("audit"))), dumps(e.get("predicted")), e.get("confidence"),
+             e.get("target_seq")),
+        ).lastrowid
+        first = first or last
+    conn.execute("UPDATE events SET grp=? WHERE seq BETWEEN ? AND ?", (first, first, last))
+    return first, last
+
+
+def usable_events(rows: Iterable[Sequence[Any]],
+                  event_filter: Callable[[LabelEvent], str | None] | None,
+                  damaged: Callable[[str, str], None]) -> list[LabelEvent]:
+    """The events of ``rows`` (selected with ``EVENT_COLS``, in any order) that a project can
+    use, in the same order. A row whose value or prediction is not JSON, or that
+    ``event_filter`` refuses, is left out and given to ``damaged(key, reason)``."""
+    out = []
+    decode = json.loads
+    for r in rows:
+        try:
+            value = None if r[6] is None else decode(r[6])
+        except (ValueError, TypeError):      # say which column, then skip the row
+            damaged(f"seq {r[0]}", f"value is not valid JSON: {str(r[6])[:40]!r}")
+            continue
+        try:
+            predicted = None if r[14] is None else decode(r[14])
+        except (ValueError, TypeError):
+            damaged(f"seq {r[0]}", f"predicted is not valid JSON: {str(r[14])[:40]!r}")
+            continue
+        e = row_to_event(r, value, predicted, decoded=True)
+        reason = event_filter(e) if event_filter is not None else None
+        if reason:
+            damaged(f"seq {e.seq}", reason)
+            continue
+        out.append(e)
+    return out
 
 
 def event_problem(e: LabelEvent, tasks: dict[str, tuple[bool, frozenset[str]]],

@@ -30,7 +30,7 @@ from activelab.core.store.failures import (
     cause_of, is_storage_error, open_error, read_only_error, read_only_reason, write_error,
 )
 from activelab.core.records import DamagedRow, LabelEvent
-from activelab.core.store.events import EVENT_COLS, dumps, loads, row_to_event
+from activelab.core.store.events import EVENT_COLS, insert_group, loads, row_to_event, usable_events
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.connection import (
     IDLE_DELAY, Checkpointer, ReadOnlyOpener, checkpoint, connect_rw, rollback_quietly,
@@ -359,29 +359,8 @@ class LabelStore(CurveQueueMixin):
         if not groups:
             return []
         now = time.time()
-        what = groups[0][0].get("kind", "label")
-        spans = []
-        with self.writing(what) as conn:
-            for events in groups:
-                first = last = None
-                for e in events:
-                    last = conn.execute(
-                        "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, "
-                        "seconds, strategy, score, rank, model_version, audit, predicted, "
-                        "confidence, target_seq) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (
-                            now if e.get("time") is None else float(e["time"]), e["kind"],
-                            e.get("sample_id"), e.get("task"), dumps(e.get("value")),
-                            e.get("annotator"), e.get("seconds"), e.get("strategy"),
-                            e.get("score"), e.get("rank"), e.get("model_version"),
-                            int(bool(e.get("audit"))), dumps(e.get("predicted")),
-                            e.get("confidence"), e.get("target_seq"),
-                        ),
-                    ).lastrowid
-                    first = last if first is None else first
-                # The rows of one write transaction have consecutive seqs.
-                conn.execute("UPDATE events SET grp=? WHERE seq BETWEEN ? AND ?", (first, first, last))
-                spans.append((first, last))
+        with self.writing(groups[0][0].get("kind", "label")) as conn:
+            spans = [insert_group(conn, events, now) for events in groups]
         rows = self._conn().execute(
             f"SELECT {EVENT_COLS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
             (spans[0][0], spans[-1][1]),
@@ -409,26 +388,9 @@ class LabelStore(CurveQueueMixin):
         return self._event_filter
 
     def _usable(self, rows: Iterable[Sequence[Any]]) -> list[LabelEvent]:
-        """The events of ``rows`` (selected with ``EVENT_COLS``) the project can use, in the
-        rows' order; damaged ones are reported (``damaged_rows``) and left out."""
-        out = []
-        check = self._event_filter
-        decode = json.loads
-        for r in rows:
-            try:
-                value = None if r[6] is None else decode(r[6])
-                predicted = None if r[14] is None else decode(r[14])
-            except (ValueError, TypeError):      # say which column, then skip the row
-                if self._decode(r[6], "events", f"seq {r[0]}", "value")[0]:
-                    self._decode(r[14], "events", f"seq {r[0]}", "predicted")
-                continue
-            e = row_to_event(r, value, predicted, decoded=True)
-            reason = check(e) if check is not None else None
-            if reason:
-                self.report_damage("events", f"seq {e.seq}", reason)
-                continue
-            out.append(e)
-        return out
+        """The events of ``rows`` the project can use; damaged ones are reported and left out."""
+        return usable_events(rows, self._event_filter,
+                             lambda key, reason: self.report_damage("events", key, reason))
 
     def events(self, since: int = 0) -> list[LabelEvent]:
         """The events after ``since``, oldest first, without damaged rows (see module doc)."""
