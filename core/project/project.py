@@ -339,18 +339,17 @@ class Project:
     def undo(self) -> LabelEvent | None:
         """Undo the latest label/skip/flag action (an event; nothing is deleted). Returns the
         first event of the action undone, or None when there is nothing to undo."""
-        return self._undo_redo("undo", self.store.state().undo_stack)
+        return self._undo_redo("undo", self.store.state().undo_target())
 
     def redo(self) -> LabelEvent | None:
         """Redo the latest undone action; returns its first event (None: nothing to redo)."""
-        return self._undo_redo("redo", self.store.state().redo_stack)
+        return self._undo_redo("redo", self.store.state().redo_target())
 
-    def _undo_redo(self, kind: str, stack: list[int]) -> LabelEvent | None:
-        if not stack:
+    def _undo_redo(self, kind: str, group: int | None) -> LabelEvent | None:
+        if group is None:
             return None
-        grp = stack[-1]
-        target = self.store.state().group_events(grp)[0]
-        self.store.append_group([{"kind": kind, "target_seq": grp, "sample_id": target.sample_id,
+        target = self.store.state().group_events(group)[0]
+        self.store.append_group([{"kind": kind, "target_seq": group, "sample_id": target.sample_id,
                                   "annotator": self._settings.annotator}])
         return target
 

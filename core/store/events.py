@@ -29,12 +29,19 @@ def row_to_event(r: Sequence[Any], value: Any = None, predicted: Any = None,
     given already decoded (else they are decoded here; ValueError if not JSON)."""
     if not decoded:
         value, predicted = loads(r[6]), loads(r[14])
-    return LabelEvent(
-        seq=r[0], group=r[1], time=r[2], kind=r[3], sample_id=r[4], task=r[5],
-        value=value, annotator=r[7], seconds=r[8], strategy=r[9], score=r[10],
-        rank=r[11], model_version=r[12], audit=bool(r[13]), predicted=predicted,
-        confidence=r[15], target_seq=r[16],
-    )
+    return LabelEvent(r[0], r[2], r[3], r[4], r[5], value, r[7], r[8], r[9], r[10], r[11], r[12],
+                      bool(r[13]), predicted, r[15], r[16], r[1])
+
+
+def _decoded(text: str | None) -> Any:
+    """A stored JSON value (a plain JSON string such as a class name, printable and without
+    escapes, is read without the parser: most values are). ValueError when it is not JSON."""
+    if text is None:
+        return None
+    if len(text) > 1 and text[0] == '"' and text[-1] == '"' and "\\" not in text \
+            and '"' not in text[1:-1] and text.isprintable():
+        return text[1:-1]
+    return json.loads(text)
 
 
 def insert_group(conn: sqlite3.Connection, events: Sequence[dict[str, Any]],
@@ -66,15 +73,15 @@ def usable_events(rows: Iterable[Sequence[Any]],
     use, in the same order. A row whose value or prediction is not JSON, or that
     ``event_filter`` refuses, is left out and given to ``damaged(key, reason)``."""
     out = []
-    decode = json.loads
+    decode = _decoded
     for r in rows:
         try:
-            value = None if r[6] is None else decode(r[6])
+            value = decode(r[6])
         except (ValueError, TypeError):      # say which column, then skip the row
             damaged(f"seq {r[0]}", f"value is not valid JSON: {str(r[6])[:40]!r}")
             continue
         try:
-            predicted = None if r[14] is None else decode(r[14])
+            predicted = decode(r[14])
         except (ValueError, TypeError):
             damaged(f"seq {r[0]}", f"predicted is not valid JSON: {str(r[14])[:40]!r}")
             continue

@@ -33,31 +33,40 @@ _Key = tuple[int, int]            # (group order, seq): the order a full replay 
 
 class _Stack:
     """A list of group ids with the fold's list semantics (``remove`` takes the first
-    occurrence) and O(1) membership."""
+    occurrence, ``append`` adds at the end), each operation O(1)."""
 
     def __init__(self) -> None:
-        self.items: list[int] = []
-        self._count: Counter[int] = Counter()
+        self._entries: dict[int, int] = {}          # entry number -> group, in list order
+        self._where: dict[int, list[int]] = {}      # group -> its entry numbers, in order
+        self._next = 0
 
     def __contains__(self, g: int) -> bool:
-        return self._count[g] > 0
+        return g in self._where
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def items(self) -> list[int]:
+        return list(self._entries.values())
+
+    def last(self) -> int | None:
+        return next(reversed(self._entries.values()), None)
 
     def append(self, g: int) -> None:
-        self.items.append(g)
-        self._count[g] += 1
+        self._entries[self._next] = g
+        self._where.setdefault(g, []).append(self._next)
+        self._next += 1
 
     def clear(self) -> None:
-        self.items.clear()
-        self._count.clear()
+        if self._entries:
+            self._entries.clear()
+            self._where.clear()
 
     def remove(self, g: int) -> None:
-        """Remove the first occurrence of ``g`` (list semantics); O(1) for the newest entry
-        when it occurs once (an undo of the latest action)."""
-        if self.items[-1] == g and self._count[g] == 1:
-            self.items.pop()
-        else:
-            self.items.remove(g)
-        self._count[g] -= 1
+        where = self._where[g]
+        del self._entries[where.pop(0)]
+        if not where:
+            del self._where[g]
 
 
 class LabelState:
@@ -85,8 +94,9 @@ class LabelState:
         self._groups: dict[int, list[LabelEvent]] = {}
         self._order: dict[int, int] = {}                 # group -> its place in group order
         self._active: dict[int, bool] = {}
-        self._label_events: dict[tuple[str, str], list[tuple[_Key, LabelEvent]]] = {}
-        self._sample_events: dict[str, list[tuple[_Key, LabelEvent]]] = {}   # labels and skips
+        # Each in replay order (``_key``): the labels of a (task, sample), the events of a sample.
+        self._label_events: dict[tuple[str, str], list[LabelEvent]] = {}
+        self._sample_events: dict[str, list[LabelEvent]] = {}
         self._first: dict[tuple[str, str], _Key] = {}    # key of the first active label
         self._tasks_of: Counter[str] = Counter()         # sample id -> tasks labeled
         self._classes: dict[str, Counter[str]] = {}
@@ -94,11 +104,21 @@ class LabelState:
     # ------------------------------------------------------------------ reads
     @property
     def undo_stack(self) -> list[int]:
-        return self._undo.items
+        """Active groups, newest last (a copy: O(groups); ``undo_target`` is O(1))."""
+        return self._undo.items()
 
     @property
     def redo_stack(self) -> list[int]:
-        return self._redo.items
+        """Undone groups, newest last (a copy: O(groups); ``redo_target`` is O(1))."""
+        return self._redo.items()
+
+    def undo_target(self) -> int | None:
+        """The group an undo acts on (the newest on the undo stack), or None."""
+        return self._undo.last()
+
+    def redo_target(self) -> int | None:
+        """The group a redo acts on (the newest on the redo stack), or None."""
+        return self._redo.last()
 
     @property
     def labeled_count(self) -> int:
@@ -165,10 +185,20 @@ class LabelState:
             self._undo.append(g)
             self._redo.clear()
         self._groups[g].append(e)
-        k = (self._order[g], e.seq)
-        _insert(self._sample_events.setdefault(e.sample_id, []), k, e)
+        self._insert(self._sample_events.setdefault(e.sample_id, []), e)
         if e.kind == "label":
-            _insert(self._label_events.setdefault((e.task or "", e.sample_id), []), k, e)
+            self._insert(self._label_events.setdefault((e.task or "", e.sample_id), []), e)
+
+    def _key(self, e: LabelEvent) -> _Key:
+        """Where a replay applies ``e``: its group's place, then its seq."""
+        return (self._order[e.group], e.seq)
+
+    def _insert(self, events: list[LabelEvent], e: LabelEvent) -> None:
+        last = events[-1] if events else None
+        if last is None or last.group == e.group or self._order[last.group] < self._order[e.group]:
+            events.append(e)                    # (events come in seq order)
+        else:                                   # an event of an older group (a damaged log)
+            bisect.insort(events, e, key=self._key)
 
     def _replay(self) -> None:
         """Build every dictionary from the log in one pass (the first read of a project)."""
@@ -200,14 +230,14 @@ class LabelState:
                              for t, per in labels.items()}
 
     def _first_active_key(self, key: tuple[str, str]) -> _Key:
-        return next((k for k, e in self._label_events[key] if self._active[e.group]), (-1, -1))
+        return next((self._key(e) for e in self._label_events[key] if self._active[e.group]), (-1, -1))
 
     def _refresh_sample(self, sid: str) -> None:
         """Recompute whether ``sid`` is skipped (its latest active label-or-skip is a skip)
         and flagged (one of its flags is active)."""
         last = None
         flagged = False
-        for _k, ev in reversed(self._sample_events[sid]):
+        for ev in reversed(self._sample_events[sid]):
             if self._active[ev.group]:
                 if ev.kind == "flag":
                     flagged = True
@@ -224,13 +254,13 @@ class LabelState:
 
     def _refresh_label(self, key: tuple[str, str]) -> None:
         """Recompute the value of (task, sample) ``key``: its latest active label."""
-        active = [(k, ev) for k, ev in self._label_events[key] if self._active[ev.group]]
+        active = [ev for ev in self._label_events[key] if self._active[ev.group]]
         task, sid = key
         if not active:
             if key in self.provenance:
                 self._remove(key)
             return
-        first_k, (_k, ev) = active[0][0], active[-1]
+        first_k, ev = self._key(active[0]), active[-1]
         if key in self.provenance and self._first[key] == first_k:
             self._set_value(key, ev)            # keeps its place, as a replay would
             return
@@ -287,7 +317,9 @@ class LabelState:
                 del d[task]
 
     def _count(self, task: str, value: Any, step: int) -> None:
-        counts = self._classes.setdefault(task, Counter())
+        counts = self._classes.get(task)
+        if counts is None:
+            counts = self._classes[task] = Counter()
         for c in (value if isinstance(value, list) else [value]):
             counts[c] += step
             if counts[c] == 0:
@@ -305,13 +337,6 @@ class LabelState:
         if self._index is not None:
             self.by_index = {t: {self._index[s]: v for s, v in per.items()}
                              for t, per in labels.items()}
-
-
-def _insert(events: list[tuple[_Key, LabelEvent]], k: _Key, e: LabelEvent) -> None:
-    if not events or events[-1][0] < k:
-        events.append((k, e))
-    else:                                       # an event of an older group (a damaged log)
-        bisect.insort(events, (k, e), key=lambda x: x[0])
 
 
 def fold_events(events: Iterable[LabelEvent], index: Mapping[str, int] | None = None) -> LabelState:
