@@ -85,47 +85,64 @@ def ensure_project(data: Path, workdir: Path, events: int = 0) -> Path:
 
 
 def compare(args: argparse.Namespace) -> int:
-    """Run a fresh project and one with --events of history, each in its own process; print
-    both and their ratio."""
+    """Run a fresh project and one with --events of history, each in its own process,
+    alternating for --rounds rounds; print the medians over the rounds and their ratio."""
     import json
+    import statistics
     import subprocess
     import tempfile
 
-    runs = {}
-    for events in (0, args.events):
-        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-            out = Path(f.name)
-        cmd = [sys.executable, __file__, "--single", "--json-out", str(out), "--events", str(events),
-               "--data", args.data, "--workdir", args.workdir, "--labels", str(args.labels),
-               "--pace-ms", str(args.pace_ms), "--docks", args.docks, "--retrain-in", args.retrain_in,
-               "--refresh-rounds", str(args.refresh_rounds if events == 0 else 0)]
-        r = subprocess.run(cmd, text=True, capture_output=True)
-        print(r.stdout)
-        if r.returncode != 0:
-            print(r.stderr)
-            return r.returncode
-        runs[events] = json.loads(out.read_text())
-        out.unlink()
-    fresh, long = runs[0], runs[args.events]
-    lines = [f"ui_latency, fresh project vs {args.events:,} events of history, each in its own "
-             f"process, Fashion-MNIST (60,000 images), {args.labels} presses "
-             f"{args.pace_ms} ms apart, retrain in the {args.retrain_in}, side panels {args.docks}, "
-             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
+    runs: dict[int, list[dict]] = {0: [], args.events: []}
+    for _round in range(args.rounds):
+        for events in (0, args.events):
+            with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+                out = Path(f.name)
+            cmd = [sys.executable, __file__, "--single", "--json-out", str(out),
+                   "--events", str(events), "--data", args.data, "--workdir", args.workdir,
+                   "--labels", str(args.labels), "--pace-ms", str(args.pace_ms),
+                   "--docks", args.docks, "--retrain-in", args.retrain_in, "--refresh-rounds", "0"]
+            r = subprocess.run(cmd, text=True, capture_output=True)
+            print(r.stdout)
+            if r.returncode != 0:
+                print(r.stderr)
+                return r.returncode
+            runs[events].append(json.loads(out.read_text()))
+            out.unlink()
+
+    def med(events: int, *path: str) -> float:
+        values = []
+        for run in runs[events]:
+            v = run
+            for p in path:
+                v = v[p]
+            values.append(v)
+        return statistics.median(values)
+
+    lines = [f"ui_latency, fresh project vs {args.events:,} events of history: {args.rounds} "
+             f"round(s), fresh and long history alternating, each run in its own process; "
+             f"Fashion-MNIST (60,000 images), {args.labels} presses {args.pace_ms} ms apart, "
+             f"retrain in the {args.retrain_in}, side panels {args.docks}, {os.cpu_count()} CPUs, "
+             f"load average {os.getloadavg()[0]:.1f} at the end; medians over the rounds",
              f"{'measure':<44} {'fresh':>9} {f'{args.events:,} events':>15} {'ratio':>7}"]
 
-    def row(name: str, a: float, b: float, unit: str) -> None:
+    def row(name: str, path: tuple[str, ...], unit: str) -> None:
+        a, b = med(0, *path), med(args.events, *path)
         lines.append(f"{name:<44} {a:>7.1f}{unit} {b:>13.1f}{unit} {b / a:>6.2f}x")
 
-    for key, name in (("p50", "key press -> next sample painted, p50"),
-                      ("p99", "key press -> next sample painted, p99"),
-                      ("max", "key press -> next sample painted, max")):
-        row(name, fresh["press_ms"][key], long["press_ms"][key], "ms")
-    lines.append(f"{'  presses with a retrain running':<44} {fresh['busy']:>9} {long['busy']:>15}")
-    row("launch -> first sample painted (in process)", fresh["launch_s"], long["launch_s"], "s ")
-    if fresh.get("install_ms") and long.get("install_ms"):
-        row("project.install on the GUI thread, p50", fresh["install_ms"]["p50"],
-            long["install_ms"]["p50"], "ms")
-    lines.append(f"{'labeled samples at the end':<44} {fresh['labeled']:>9,} {long['labeled']:>15,}")
+    row("key press -> next sample painted, p50", ("press_ms", "p50"), "ms")
+    row("key press -> next sample painted, p99", ("press_ms", "p99"), "ms")
+    row("key press -> next sample painted, max", ("press_ms", "max"), "ms")
+    busy = lambda e: ", ".join(r["busy"] for r in runs[e])  # noqa: E731
+    lines.append(f"{'  presses with a retrain running':<44} {busy(0):>9} {busy(args.events):>15}")
+    row("launch -> first sample painted (in process)", ("launch_s",), "s ")
+    if all(r.get("install_ms") for r in runs[0] + runs[args.events]):
+        row("project.install on the GUI thread, p50", ("install_ms", "p50"), "ms")
+    lines.append(f"{'labeled samples at the end':<44} {runs[0][0]['labeled']:>9,} "
+                 f"{runs[args.events][0]['labeled']:>15,}")
+    for e in (0, args.events):
+        lines.append(f"  per round, {e:,} events: p50/p99 ms " + "; ".join(
+            f"{r['press_ms']['p50']:.1f}/{r['press_ms']['p99']:.1f} (load {r['load']:.1f})"
+            for r in runs[e]))
     text = "\n".join(lines)
     print(text)
     if args.out:
@@ -149,6 +166,8 @@ def main() -> int:
                          "and prints both side by side")
     ap.add_argument("--refresh-rounds", type=int, default=5,
                     help="rounds of 'Nth label -> refreshed queue' (3.); 0 skips it")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="with --events: rounds of (fresh, long history) runs, alternating")
     ap.add_argument("--out", help="also write the comparison table (--events) to this file")
     ap.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
@@ -325,7 +344,7 @@ def main() -> int:
             "busy": f"{busy_presses}/{len(press_ms)}", "launch_s": launch_in_process,
             "install_ms": ({"p50": percentile([1000 * x for x in install_times], 50)}
                            if install_times else None),
-            "labeled": n_labels,
+            "labeled": n_labels, "load": os.getloadavg()[0],
         }))
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown of Qt/pyqtgraph objects (nothing left to save)

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping
 
 from activelab.core.records import LabelEvent
 
-__all__ = ["LabelState", "fold_events"]
+__all__ = ["LabelState"]
 
 _Key = tuple[int, int]            # (group order, seq): the order a full replay applies events
 
@@ -337,8 +337,3 @@ class LabelState:
         if self._index is not None:
             self.by_index = {t: {self._index[s]: v for s, v in per.items()}
                              for t, per in labels.items()}
-
-
-def fold_events(events: Iterable[LabelEvent], index: Mapping[str, int] | None = None) -> LabelState:
-    """The state after ``events`` (usable ones, in log order)."""
-    return LabelState(index).apply(events)
