@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from activelab.core.records import LabelEvent
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -31,7 +33,7 @@ def _value_text(v: Any) -> str:
     return ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
 
 
-def group_actions(events: Sequence[Any]) -> list[Action]:
+def group_actions(events: Sequence[LabelEvent]) -> list[Action]:
     """Events (newest first, as ``Project.history`` returns them) as one Action per group,
     newest first; a label action later undone (and not redone) is marked ``undone``."""
     undone: set[int] = set()
@@ -43,7 +45,7 @@ def group_actions(events: Sequence[Any]) -> list[Action]:
     out: list[Action] = []
     by_group: dict[int, int] = {}
     for ev in events:
-        key = int(getattr(ev, "group", 0) or ev.seq)
+        key = ev.group or ev.seq
         if key in by_group:
             a = out[by_group[key]]
             out[by_group[key]] = Action(a.group, a.time, a.kind, a.sample_id,
@@ -66,11 +68,6 @@ def action_text(a: Action, show_task: bool = True) -> str:
     else:
         line = f"{when}  {a.sample_id}  ({KIND_TEXT.get(a.kind, a.kind)})"
     return line + ("   (undone)" if a.undone else "")
-
-
-def event_text(ev: Any) -> str:
-    """One event as a history line (kept for callers that show single events)."""
-    return action_text(group_actions([ev])[0])
 
 
 class HistoryView(QWidget):
@@ -98,7 +95,7 @@ class HistoryView(QWidget):
         lay.addWidget(hint)
         self._lines: list[str] = []
 
-    def set_events(self, events: Sequence[Any], limit: int = 50) -> None:
+    def set_events(self, events: Sequence[LabelEvent], limit: int = 50) -> None:
         """Show the latest ``limit`` actions of ``events`` (newest first, any number per group)."""
         actions = group_actions(events)[:limit]
         tasks = {t for a in actions for t, _v in a.values}

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from activelab.core.records import Prediction, QueueItem
+
 KEYS = "1234567890"
 PER_ROW = 10
 PANEL_STYLE = """
@@ -220,7 +222,7 @@ class LabelPanel(QWidget):
         if self.read_only:
             self.set_read_only(True)
 
-    def set_sample(self, existing: dict[str, Any], predictions: dict[str, Any], why: str) -> None:
+    def set_sample(self, existing: dict[str, Any], predictions: dict[str, Prediction], why: str) -> None:
         """A new sample: preselect its existing labels, show suggestions and the reason."""
         for row in self.rows:
             v = existing.get(row.task.name)
@@ -228,7 +230,7 @@ class LabelPanel(QWidget):
             row.filter.clear()
         self._suggestions = {}
         for task, p in (predictions or {}).items():
-            self._suggestions[task] = (getattr(p, "label", None), getattr(p, "confidence", None))
+            self._suggestions[task] = (p.label, p.confidence)
         self._show_suggestions()
         self.why.setText(why)
         self.set_active(0)
@@ -315,7 +317,7 @@ class LabelPanel(QWidget):
             self.rows[self.active].filter.setFocus()
 
 
-def why_text(item: Any | None, source: str, n_pool: int) -> str:
+def why_text(item: QueueItem | None, source: str, n_pool: int) -> str:
     """The "Why this sample" line for a queue item (or for a revisited sample)."""
     if item is None:
         return {
@@ -335,6 +337,6 @@ def why_text(item: Any | None, source: str, n_pool: int) -> str:
         if item.percentile is not None:
             parts.append(f"{item.percentile:.1f}th percentile of {n_pool:,} in the pool")
     line = " · ".join(parts)
-    if getattr(item, "reason", ""):
+    if item.reason:
         line += f" — {item.reason}"
     return line

@@ -2,9 +2,14 @@
 
 A label is committed to the project store (``Project.label_sample``) before the view moves on;
 the next sample comes from the queue prepared in advance, so nothing waits on the model. Every
-``settings.retrain_every`` labels the controller asks the ``TaskRunner`` for
-``loop.retrain_and_query`` on a snapshot; the result is installed on the GUI thread
-(``project.install``) and refreshes the queue. A failing retrain leaves the previous model in use.
+``settings.retrain_every`` labels the controller asks the ``TaskRunner`` to retrain a snapshot
+(``project.retrain_function()``, in the training process when ``project.retrain_request`` gives
+a request); the result is installed on the GUI thread (``project.install``) and its queue is
+used as it came back. A failing retrain leaves the previous model in use. A settings change
+that makes the queue stale (``Settings.invalidates_queue``) asks for a retrain at once.
+
+The project is a ``LabelingEngine`` (``activelab.core.project.engine``): the controller uses
+nothing else of it.
 
 The pool features load in a background job (``load_features``); until they are there labeling
 works and retrains wait. A failed load ends the wait (``features_failed``): labeling goes on,
@@ -19,15 +24,17 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from activelab.app.retrain_control import RETRAIN, RetrainControl
-from activelab.app.session_position import queue_item, save_position, saved_position
 from activelab.app.worker import TaskRunner
 from activelab.app.write_failures import project_read_only_reason
 from activelab.core.errors import ActiveLabError, StoreWriteError
+from activelab.core.loop.settings import Settings
+from activelab.core.project.engine import LabelingEngine
+from activelab.core.records import LabelEvent, QueueItem, Sample
 
 __all__ = ["Current", "LabelingController", "RETRAIN"]
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
@@ -39,8 +46,8 @@ class Current:
     """What the labeling view shows now (plain data for the widgets)."""
 
     idx: int
-    sample: Any                    # activelab.core.project.project.Sample
-    item: Any | None               # activelab.core.project.project.QueueItem, None when not from the queue
+    sample: Sample
+    item: QueueItem | None         # None when not shown from the queue
     existing: dict[str, Any] = field(default_factory=dict)  # labels it already has, per task
     source: str = "queue"          # queue | history | undo | map | fallback
 
@@ -60,13 +67,12 @@ class LabelingController(QObject, RetrainControl):
     features_failed = Signal(str)         # the pool features could not be loaded (the message)
     retrain_running = Signal(bool)
 
-    def __init__(self, project: Any, runner: TaskRunner, retrain_fn: Callable[..., Any] | None = None,
+    def __init__(self, project: LabelingEngine, runner: TaskRunner,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project = project
         self.runner = runner
-        self._retrain_fn = retrain_fn
-        self._queue: list[Any] = []
+        self._queue: list[QueueItem] = []
         self._current: Current | None = None
         self._shown_at = time.perf_counter()
         self._since_retrain = 0
@@ -78,8 +84,8 @@ class LabelingController(QObject, RetrainControl):
         self._running_rebuild = False
         self._parked: list[Current] = []  # samples to return to after a revisit (undo, resume)
         self._features_problem: str | None = None   # why the features could not be loaded
-        self.read_only = bool(getattr(project, "read_only", False))
-        self._rng = random.Random(getattr(project.settings, "seed", 0))
+        self.read_only = project.read_only
+        self._rng = random.Random(project.settings.seed)
         runner.finished.connect(self._on_runner_finished)
         runner.failed.connect(self._on_runner_failed)
         self._ticker = QTimer(self)
@@ -91,14 +97,15 @@ class LabelingController(QObject, RetrainControl):
     def current(self) -> Current | None:
         return self._current
 
-    def queue(self) -> list[Any]:
+    def queue(self) -> list[QueueItem]:
         return list(self._queue)
 
     def start(self) -> None:
         """Show the sample that was on screen at close, else the first prepared one; prepare a
         queue in the background if there is none."""
-        if self._retrain_fn is None:   # the real loop retrains in the training process;
-            QTimer.singleShot(PROCESS_START_MS, self.runner.warm_up_process)  # after the first paint
+        # Retrains run in the training process (when the runner uses one): start it after the
+        # first paint.
+        QTimer.singleShot(PROCESS_START_MS, self.runner.warm_up_process)
         self._queue = list(self.project.queue())
         self.queue_changed.emit(self.queue())
         if not self._resume_position():
@@ -117,7 +124,7 @@ class LabelingController(QObject, RetrainControl):
                 self.request_retrain(rebuild=True)
 
     # ----- user actions ----------------------------------------------------------------------
-    def submit(self, values: dict[str, Any]) -> list[Any]:
+    def submit(self, values: dict[str, Any]) -> list[LabelEvent]:
         """Commit the labels of the shown sample (all tasks at once), then show the next."""
         cur = self._current
         if cur is None:
@@ -154,7 +161,7 @@ class LabelingController(QObject, RetrainControl):
         self._advance(after=cur)
         self.labels_changed.emit()
 
-    def undo(self) -> Any | None:
+    def undo(self) -> LabelEvent | None:
         """Undo the last label and show that sample again."""
         self._check_writable("undo")
         event = self.project.undo()
@@ -168,7 +175,7 @@ class LabelingController(QObject, RetrainControl):
         self.labels_changed.emit()
         return event
 
-    def redo(self) -> Any | None:
+    def redo(self) -> LabelEvent | None:
         self._check_writable("redo")
         event = self.project.redo()
         if event is None:
@@ -190,14 +197,12 @@ class LabelingController(QObject, RetrainControl):
         self._show(idx, None, source)
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
-        """Persist changed settings; a new model or strategy asks for a fresh queue."""
+        """Persist changed settings; a change that makes the queue stale (the project empties
+        it: ``Settings.invalidates_queue``) asks for a fresh one at once."""
         self._check_writable("setting")
         before = self.project.settings
         after = self.project.update_settings(**changes)
-        if (after.model, after.model_params, after.strategy, after.strategy_params, after.batch_size,
-                after.audit_rate, after.aggregate) != (before.model, before.model_params, before.strategy,
-                                                       before.strategy_params, before.batch_size,
-                                                       before.audit_rate, before.aggregate):
+        if Settings.invalidates_queue(before, after):
             self.request_retrain()
         if after.blind_mode != before.blind_mode and self._current is not None:
             self.current_changed.emit(self._current)
@@ -208,12 +213,12 @@ class LabelingController(QObject, RetrainControl):
         ``StoreWriteError`` (or a raw sqlite3/OS error) when the write fails."""
         if self.read_only:
             return
-        save_position(self.project, self._current,
-                      [q for q in self._queue if q.idx not in self._handled])
+        cur = self._current
+        self.project.save_position(None if cur is None else cur.sample.id,
+                                   None if cur is None else cur.item,
+                                   [q for q in self._queue if q.idx not in self._handled])
 
     # ----- internals -------------------------------------------------------------------------
-    def _path(self) -> Any:
-        return getattr(self.project, "path", None)
 
     def _check_writable(self, what: str) -> None:
         """Attempt no write on a project opened read-only: say so instead."""
@@ -225,22 +230,21 @@ class LabelingController(QObject, RetrainControl):
                 cause="read_only")
 
     def _resume_position(self) -> bool:
-        sample_id, saved = saved_position(self.project)
-        if not sample_id:
+        saved = self.project.saved_position()
+        if saved.sample_id is None:
             return False
-        item = next((q for q in self._queue if q.id == sample_id), None)
+        item = next((q for q in self._queue if q.id == saved.sample_id), None)
         if item is not None:
             self._queue.remove(item)
             self._show(item.idx, item, "queue")
             return True
         try:
-            idx = self.project.index_of(sample_id)
-        except (ActiveLabError, ValueError, KeyError):
+            idx = self.project.index_of(saved.sample_id)
+        except ActiveLabError:
             return False
-        if idx in self._done_indices():
+        if self._is_labeled(idx):
             return False
-        item = queue_item(idx, saved) if saved is not None and saved.get("id") == sample_id else None
-        self._show(idx, item, "queue" if item is not None else "resume")
+        self._show(idx, saved.item, "queue" if saved.item is not None else "resume")
         return True
 
     def _park_current(self, except_idx: int) -> None:
@@ -259,7 +263,7 @@ class LabelingController(QObject, RetrainControl):
     def _advance(self, after: Current | None = None) -> None:
         while self._parked:
             back = self._parked.pop()
-            if back.idx not in self._handled and back.idx not in self._done_indices() and (
+            if back.idx not in self._handled and not self._is_labeled(back.idx) and (
                     after is None or back.idx != after.idx):
                 self._show(back.idx, None, back.source)
                 return
@@ -270,7 +274,7 @@ class LabelingController(QObject, RetrainControl):
                 self.queue_changed.emit(self.queue())
                 return
         self.queue_changed.emit([])
-        idx = self._fallback_index(self._done_indices() | self._handled)
+        idx = self._fallback_index()
         if idx is None:
             self._current = None
             self.current_changed.emit(None)
@@ -280,24 +284,27 @@ class LabelingController(QObject, RetrainControl):
         if not self.runner.is_running(RETRAIN):
             self.request_retrain()
 
-    def _done_indices(self) -> set[int]:
-        done: set[int] = set()
-        for per_task in self.project.labels().values():
-            done.update(per_task)
-        return done
+    def _is_labeled(self, idx: int) -> bool:
+        """Sample ``idx`` has a label for some task (O(number of tasks))."""
+        return any(idx in per for per in self.project.labels().values())
 
-    def _fallback_index(self, done: set[int]) -> int | None:
-        """A random unlabeled sample while no queue is ready (the view never waits)."""
+    def _fallback_index(self) -> int | None:
+        """A random sample neither labeled nor handled here while no queue is ready (the view
+        never waits); None when every sample is."""
+        labels = list(self.project.labels().values())
+
+        def done(i: int) -> bool:
+            return i in self._handled or any(i in per for per in labels)
+
         n = self.project.n_samples
-        if len(done) >= n:
-            return None
-        for _ in range(64):
-            idx = self._rng.randrange(n)
-            if idx not in done:
-                return idx
-        return next((i for i in range(n) if i not in done), None)
+        if self.project.labeled_count() + len(self._handled) < n:
+            for _ in range(64):
+                idx = self._rng.randrange(n)
+                if not done(idx):
+                    return idx
+        return next((i for i in range(n) if not done(i)), None)
 
-    def _show(self, idx: int, item: Any | None, source: str) -> None:
+    def _show(self, idx: int, item: QueueItem | None, source: str) -> None:
         # Queue items and fallback picks are unlabeled by construction; revisits look labels up.
         existing = {} if item is not None or source == "fallback" else {
             task: per[idx] for task, per in self.project.labels().items() if idx in per}

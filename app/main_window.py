@@ -33,6 +33,8 @@ from activelab.app.worker import TaskRunner
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
 from activelab.app.write_guard import NOT_SAVED, WriteGuard
 from activelab.core.errors import ActiveLabError
+from activelab.core.project.engine import LabelingEngine
+from activelab.core.records import CurvePoint
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 250   # side panels refresh at most this often while the expert is labeling
@@ -42,27 +44,6 @@ def _throttle(timer: QTimer) -> None:
     """Start a single-shot refresh unless one is already due (at most one per interval)."""
     if not timer.isActive():
         timer.start()
-
-
-def _class_counts(tasks: Any, labels: dict[str, dict[int, Any]]) -> dict[str, dict[str, int]]:
-    """Labels per class and task, from labels already read (no second pass over the store)."""
-    out: dict[str, dict[str, int]] = {}
-    for t in tasks:
-        counts = {c: 0 for c in t.classes}
-        for v in labels.get(t.name, {}).values():
-            for c in (v if isinstance(v, list) else [v]):
-                counts[c] = counts.get(c, 0) + 1
-        out[t.name] = counts
-    return out
-
-
-def _recent_events(project: Any, actions: int) -> list[Any]:
-    """The events of about the latest ``actions`` actions, newest first (not the whole log)."""
-    store = getattr(project, "store", None)
-    if store is None or not hasattr(store, "last_seq"):
-        return list(project.history(limit=actions * (len(project.spec.tasks) + 1)))
-    since = max(0, store.last_seq() - actions * (len(project.spec.tasks) + 1))
-    return list(reversed(store.events(since)))
 
 
 def _model_names(current: str) -> list[str]:
@@ -76,19 +57,18 @@ def _model_names(current: str) -> list[str]:
 class MainWindow(QMainWindow):
     """One project open for labeling."""
 
-    def __init__(self, project: Any, runner: TaskRunner | None = None,
-                 retrain_fn: Any | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, project: LabelingEngine, runner: TaskRunner | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.project = project
         self.runner = runner or TaskRunner(self)
-        self.controller = LabelingController(project, self.runner, retrain_fn=retrain_fn, parent=self)
-        name = getattr(project, "name", None) or project.path.name
-        self.setWindowTitle(f"activelab — {name}")
+        self.controller = LabelingController(project, self.runner, parent=self)
+        self.setWindowTitle(f"activelab — {project.name}")
         self.resize(1280, 800)
 
         self.banner = ErrorBanner()
         self.read_only_bar = ReadOnlyBar()
-        self.read_only = bool(getattr(project, "read_only", False))
+        self.read_only = project.read_only
         self.sample_view = SampleView()
         self.sample_view.set_hidden_columns(t.column for t in project.spec.tasks)
         self.label_panel = LabelPanel()
@@ -141,7 +121,7 @@ class MainWindow(QMainWindow):
         self.counts_line = QLabel()
         self.statusBar().addPermanentWidget(self.counts_line)
         self.guard = WriteGuard(self.banner, self.read_only_bar, self.status_line,
-                                getattr(project, "path", None), self.read_only, parent=self)
+                                project.path, self.read_only, parent=self)
         self._menus()
         self._wire()
         if self.read_only:
@@ -281,19 +261,26 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _refresh_panels(self) -> None:
-        """History, counts and the labeled marks on the map (after each label, coalesced)."""
+        """History, counts and the labeled marks on the map (after each label, coalesced).
+        The counts and history cost O(1) in the project's history; the map's marks O(labeled)."""
         p = self.project
-        labels = p.labels()
-        labeled = sorted({i for per in labels.values() for i in per})
-        self.counts_line.setText(f"{len(labeled):,} / {p.n_samples:,} labeled")
+        n_labeled = p.labeled_count()
+        self.counts_line.setText(f"{n_labeled:,} / {p.n_samples:,} labeled")
         # Only visible panels are redrawn; a dock shown later refreshes on becoming visible.
         if self.history_dock.isVisible():
-            self.history_view.set_events(_recent_events(p, actions=50), limit=50)
+            actions = 50   # events of about that many actions (a group per labeled sample)
+            self.history_view.set_events(p.history(limit=actions * (len(p.spec.tasks) + 1)),
+                                         limit=actions)
         if self.progress_dock.isVisible():
-            self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in labels.items()},
-                                         _class_counts(p.spec.tasks, labels), len(labeled))
+            self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in p.labels().items()},
+                                         p.class_counts(), n_labeled)
         if self.map_dock.isVisible():
-            self.pool_map.set_labeled(np.asarray(labeled, dtype=np.int64))
+            self.pool_map.set_labeled(self._labeled_indices())
+
+    def _labeled_indices(self) -> np.ndarray:
+        """Pool positions with a label for some task, sorted."""
+        per_task = [np.fromiter(per, dtype=np.int64, count=len(per)) for per in self.project.labels().values()]
+        return np.unique(np.concatenate(per_task)) if per_task else np.empty(0, np.int64)
 
     def _show_predictions(self) -> None:
         """Colour the map and fill the histogram; only when a model is in memory (never trains)."""
@@ -302,8 +289,7 @@ class MainWindow(QMainWindow):
         preds = self.project.predictions()
         classes = {t.name: list(t.classes) for t in self.project.spec.tasks}
         self.pool_map.set_predictions(preds, classes)
-        labeled = sorted({i for per in self.project.labels().values() for i in per})
-        self.histogram.set_predictions(preds, np.asarray(labeled, dtype=np.int64))
+        self.histogram.set_predictions(preds, self._labeled_indices())
 
     @Slot(list)
     def _on_controller_queue_changed(self, items: list) -> None:
@@ -319,7 +305,7 @@ class MainWindow(QMainWindow):
         self.pool_map.set_current(cur.idx if cur is not None else None)
 
     @Slot(object)
-    def _on_controller_model_updated(self, point: Any) -> None:
+    def _on_controller_model_updated(self, point: CurvePoint) -> None:
         self.curve_view.add_point(point)
 
     @Slot(object)

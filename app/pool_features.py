@@ -9,15 +9,16 @@ map stays empty: the job still succeeds.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 import numpy as np
+
+from activelab.core.project.engine import LabelingEngine
+from activelab.core.progress import Progress
 
 log = logging.getLogger(__name__)
 WARM_UP = "warm_up"
 
 
-def warm_up(project: Any, progress: Any) -> np.ndarray | None:
+def warm_up(project: LabelingEngine, progress: Progress) -> np.ndarray | None:
     """Worker job: the features loaded (cached by the project), then the pool map's projection,
     an (n_samples, 2) float array, or None when it cannot be made.
 
@@ -28,16 +29,12 @@ def warm_up(project: Any, progress: Any) -> np.ndarray | None:
     progress.update(0.0, "loading features")
     features = project.features
     if project.spec.image_column:
-        image_array = getattr(project, "image_array", None)
-        if callable(image_array):
-            image_array()
+        project.image_array()
     progress.update(0.5, "projecting the pool")
-    cached = getattr(project, "pool_projection", None)    # cached on disk by the project
-    if callable(cached):
-        try:
-            return _checked(np.asarray(cached()), project.n_samples)
-        except Exception as exc:  # noqa: BLE001 - derived data: recompute below, never fail the job
-            log.warning("pool projection cache unusable (%s: %s); recomputing", type(exc).__name__, exc)
+    try:   # cached on disk by the project
+        return _checked(np.asarray(project.pool_projection()), project.n_samples)
+    except Exception as exc:  # noqa: BLE001 - derived data: recompute below, never fail the job
+        log.warning("pool projection cache unusable (%s: %s); recomputing", type(exc).__name__, exc)
     try:
         return _checked(project_2d(np.asarray(features.dense)), project.n_samples)
     except Exception as exc:  # noqa: BLE001 - the map is optional; labeling and retraining go on

@@ -2,17 +2,19 @@
 installing their results, and what the status line says meanwhile. Mixed into
 ``LabelingController`` (the labeling flow); split out so each module has one responsibility.
 
-Needs from the host: project, runner, read_only, _retrain_fn, _ready, _pending_retrain,
+Needs from the host: project, runner, read_only, _ready, _pending_retrain,
 _rebuild_only, _running_rebuild, _since_retrain, _labels_at_request, _features_problem,
-_ticker, _queue, _handled, _current, _advance(), _done_indices(), _path(), queue(), and the
+_ticker, _queue, _handled, _current, _advance(), _is_labeled(), queue(), and the
 host's signals.
+
+After a retrain the queue that came back with the result (``project.install``) is used as it
+is: nothing is read again from the store.
 """
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QTimer, Slot
 
@@ -20,14 +22,10 @@ from activelab.app.pool_features import WARM_UP, warm_up
 from activelab.app.worker import ProcessCall, freeze_loaded_objects
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure
 from activelab.core.errors import ActiveLabError, StoreWriteError
+from activelab.core.loop.cycle import RetrainResult
+from activelab.core.records import CurvePoint, QueueItem
 
 RETRAIN = "retrain"
-
-
-def _default_retrain_fn() -> Callable[..., Any]:
-    from activelab.core.loop import cycle as loop
-
-    return loop.retrain_and_query
 
 
 class RetrainControl:
@@ -92,9 +90,9 @@ class RetrainControl:
         try:
             snapshot = self.project.training_snapshot()
         except WRITE_ERRORS as exc:   # features rebuilt here may fail to be saved, too
-            self.error_occurred.emit(describe_write_failure(exc, self._path(), "features fingerprint").message)
+            self.error_occurred.emit(describe_write_failure(exc, self.project.path, "features fingerprint").message)
             return
-        fn = self._retrain_fn or _default_retrain_fn()
+        fn = self.project.retrain_function()
         self._since_retrain = 0
         self._labels_at_request = self.project.labeled_count()
         self.runner.submit(RETRAIN, fn, snapshot, in_process=self._process_call(snapshot))
@@ -103,17 +101,16 @@ class RetrainControl:
         self._on_ticker_timeout()
 
     def _process_call(self, snapshot: Any) -> ProcessCall | None:
-        """The real loop's retrain as a training-process job (features re-opened from the
-        project's cache there), or None: a custom retrain function runs in a thread."""
-        if self._retrain_fn is not None or not self.runner.uses_processes():
+        """The retrain as a training-process job (the project's request: features re-opened
+        from its cache there), or None: it runs in a thread."""
+        if not self.runner.uses_processes():
+            return None
+        request = self.project.retrain_request(snapshot)
+        if request is None:
             return None
         from activelab.core.loop import retrain_process
-        from activelab.core.project.create import CACHE_DIR
 
-        path = getattr(self.project, "path", None)
-        cache = None if path is None else Path(path) / CACHE_DIR
-        request = retrain_process.retrain_request(snapshot, cache)
-        return None if request is None else ProcessCall(retrain_process.retrain_from_request, (request,))
+        return ProcessCall(retrain_process.retrain_from_request, (request,))
 
     def _process_note(self) -> str:
         problem = self.runner.process_problem
@@ -145,7 +142,7 @@ class RetrainControl:
         )
 
     @Slot(str, object)
-    def _on_runner_finished(self, kind: str, result: object) -> None:
+    def _on_runner_finished(self, kind: str, result: Any) -> None:
         if kind == WARM_UP:
             self.set_ready(True)
             self.features_loaded.emit(result)
@@ -156,7 +153,7 @@ class RetrainControl:
         self.retrain_running.emit(False)
         rebuild, self._running_rebuild = self._running_rebuild, False
         try:
-            point = self.project.install(result, keep_queue=True) if rebuild else self.project.install(result)
+            installed = self.project.install(result, keep_queue=rebuild)
         except (StoreWriteError, sqlite3.Error, OSError) as exc:
             self._on_install_write_failed(result, exc, rebuild)
             return
@@ -166,16 +163,13 @@ class RetrainControl:
         finally:
             self._start_pending()
         self.model_installed.emit()
+        point = installed.point
         if rebuild:   # reopened: the model is back, the queue the expert left stays
             if point is not None:
                 self.model_updated.emit(point)
             self.status_changed.emit(self._model_line())
             return
-        shown = self._current.idx if self._current is not None else None
-        fresh_queue = self.project.queue()
-        self._handled.clear()
-        self._queue = [q for q in fresh_queue if q.idx != shown]
-        self.queue_changed.emit(self.queue())
+        fresh_queue = self._use_queue(installed.queue)
         if point is not None:
             self.model_updated.emit(point)
         if self._current is None:
@@ -185,11 +179,22 @@ class RetrainControl:
             if fresh is not None:  # same sample, newer suggestion and score
                 self._current = dataclasses.replace(self._current, item=fresh)
                 self.current_changed.emit(self._current)
-        message = getattr(result, "message", "") or "model updated"
+        message = result.message or "model updated"
         line = self._point_line(point) if point is not None else message[:1].upper() + message[1:]
         self.status_changed.emit(line + self._process_note())
 
-    def _point_line(self, point: Any) -> str:
+    def _use_queue(self, queue: Any) -> list[QueueItem]:
+        """Take a retrain's queue as the one to come, minus the samples labeled since its
+        snapshot (or skipped here) and the one on screen (O(queue length)). Returns it without
+        the labeled and skipped ones."""
+        fresh = [q for q in queue if q.idx not in self._handled and not self._is_labeled(q.idx)]
+        shown = self._current.idx if self._current is not None else None
+        self._handled.clear()
+        self._queue = [q for q in fresh if q.idx != shown]
+        self.queue_changed.emit(self.queue())
+        return fresh
+
+    def _point_line(self, point: CurvePoint) -> str:
         parts = [f"Model v{point.version} trained on {point.n_labels} labels in {point.train_seconds:.1f} s"]
         if point.cv_accuracy is not None:
             parts.append(f"CV accuracy {point.cv_accuracy:.2f}")
@@ -197,19 +202,14 @@ class RetrainControl:
             parts.append(f"audit {point.audit_accuracy:.2f} (n={point.audit_n})")
         return " · ".join(parts)
 
-    def _on_install_write_failed(self, result: Any, exc: BaseException, rebuild: bool) -> None:
+    def _on_install_write_failed(self, result: RetrainResult, exc: BaseException, rebuild: bool) -> None:
         """The model was trained but its curve point or queue did not land: keep the model and
         its queue in memory (labels carry their provenance from the queue item), say why."""
-        failure = describe_write_failure(exc, self._path(), "the new model's curve point and queue")
+        failure = describe_write_failure(exc, self.project.path, "the new model's curve point and queue")
         if self.project.model_state() is not None:
             self.model_installed.emit()
-        queue = list(getattr(result, "queue", None) or [])
-        if queue and not rebuild:
-            skip = self._done_indices() | self._handled
-            shown = self._current.idx if self._current is not None else None
-            self._handled.clear()
-            self._queue = [q for q in queue if q.idx not in skip and q.idx != shown]
-            self.queue_changed.emit(self.queue())
+        if result.queue and not rebuild:
+            self._use_queue(result.queue)
             if self._current is None:
                 self._advance()
         if self.read_only:   # a rebuilt model of a read-only project: nothing to save, nothing to say

@@ -15,9 +15,8 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 from activelab.core.errors import ActiveLabError, StoreWriteError
+from activelab.core.project.engine import LabelingEngine
 
 __all__ = ["WRITE_ERRORS", "WriteFailure", "describe_write_failure", "project_read_only_reason",
            "read_only_reason"]
@@ -55,7 +54,7 @@ def describe_write_failure(exc: BaseException, project_path: str | Path | None,
     A ``StoreWriteError`` keeps its own message and cause; another ``ActiveLabError`` is shown
     as it is (``refused``); a raw ``sqlite3.Error``/``OSError`` is named here."""
     if isinstance(exc, StoreWriteError):
-        return WriteFailure(getattr(exc, "cause", "io") or "io", str(exc))
+        return WriteFailure(exc.cause or "io", str(exc))
     if isinstance(exc, ActiveLabError):
         return WriteFailure("refused", str(exc))
     cause, evidence = _raw_cause(exc, project_path)
@@ -123,11 +122,7 @@ def read_only_reason(project_path: str | Path, store_name: str = "project.sqlite
     return ""
 
 
-def project_read_only_reason(project: Any) -> str:
-    """Why ``project`` (opened read-only) cannot be written: the store's own reason
-    (``LabelStore.read_only_reason``) when it gives one, else the file system's."""
-    reason = getattr(getattr(project, "store", None), "read_only_reason", None)
-    if isinstance(reason, str) and reason:
-        return reason
-    path = getattr(project, "path", None)
-    return read_only_reason(path) if path is not None else ""
+def project_read_only_reason(project: LabelingEngine) -> str:
+    """Why ``project`` (opened read-only) cannot be written: its own reason when it gives
+    one, else the file system's."""
+    return project.read_only_reason or read_only_reason(project.path)

@@ -5,11 +5,18 @@ Measures, with a retrain running in the background:
   2. label key press -> next sample painted (p50 / p99 / max over many presses);
   3. the Nth label (the one that triggers a retrain) -> refreshed queue installed;
   4. project.install(result) on the GUI thread (part of 2's worst case).
-Prints a table. The project is created once in --workdir (features cached) and copied per run.
+Prints a table. The project is created once in --workdir (features cached) and copied per run;
+each run starts with a 200-sample cold-start queue.
 
     python benchmarks/ui_latency.py [--data ../shared/data/fashion_mnist/fashion_mnist.npz]
                                     [--workdir ~/.cache/activelab-bench] [--labels 200]
                                     [--retrain-in process|thread] [--docks closed]
+                                    [--events 100000 [--out benchmarks/results/ui_latency_events.txt]]
+
+``--events N`` runs twice, each in its own process: on a fresh copy of the project and on one
+whose history holds N events written beforehand (``history.write_history``: labels, relabels,
+skips, flags, undos and redos; 10,000 samples left unlabeled), and prints both side by side
+with their ratio (the reads the app makes per key press must not grow with the history).
 
 ``--retrain-in thread`` is the previous design (the retrain holds this process's GIL between
 numpy/sklearn releases); ``process`` (the app's default) runs it in the training process.
@@ -37,7 +44,7 @@ def percentile(xs: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(xs), q)) if xs else float("nan")
 
 
-def ensure_project(data: Path, workdir: Path) -> Path:
+def ensure_project(data: Path, workdir: Path, events: int = 0) -> Path:
     """The Fashion-MNIST project template (created once; features cached inside)."""
     from activelab.core.project.project import Project
 
@@ -55,11 +62,92 @@ def ensure_project(data: Path, workdir: Path) -> Path:
     reopened = Project.open(template)
     reopened.pool_projection()
     reopened.close()
-    run = workdir / "fashion_mnist_run"
+    run = workdir / f"fashion_mnist_run_{events}"
     if run.exists():
         shutil.rmtree(run)
     shutil.copytree(template, run)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from history import write_history
+
+    from activelab.core.loop.cycle import make_queue
+
+    p = Project.open(run)
+    t = time.perf_counter()
+    write_history(p, events, keep_unlabeled=10_000)
+    written = time.perf_counter() - t
+    snap = p.training_snapshot()          # the same starting queue for every run
+    p.store.save_queue([q.to_dict() for q in make_queue(snap, None, n=200)], snap.event_seq)
+    if events:
+        print(f"wrote {p.store.last_seq():,} events ({p.labeled_count():,} samples labeled) "
+              f"in {written:.1f} s")
+    p.close()
     return run
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Run a fresh project and one with --events of history, each in its own process,
+    alternating for --rounds rounds; print the medians over the rounds and their ratio."""
+    import json
+    import statistics
+    import subprocess
+    import tempfile
+
+    runs: dict[int, list[dict]] = {0: [], args.events: []}
+    for _round in range(args.rounds):
+        for events in (0, args.events):
+            with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+                out = Path(f.name)
+            cmd = [sys.executable, __file__, "--single", "--json-out", str(out),
+                   "--events", str(events), "--data", args.data, "--workdir", args.workdir,
+                   "--labels", str(args.labels), "--pace-ms", str(args.pace_ms),
+                   "--docks", args.docks, "--retrain-in", args.retrain_in, "--refresh-rounds", "0"]
+            r = subprocess.run(cmd, text=True, capture_output=True)
+            print(r.stdout)
+            if r.returncode != 0:
+                print(r.stderr)
+                return r.returncode
+            runs[events].append(json.loads(out.read_text()))
+            out.unlink()
+
+    def med(events: int, *path: str) -> float:
+        values = []
+        for run in runs[events]:
+            v = run
+            for p in path:
+                v = v[p]
+            values.append(v)
+        return statistics.median(values)
+
+    lines = [f"ui_latency, fresh project vs {args.events:,} events of history: {args.rounds} "
+             f"round(s), fresh and long history alternating, each run in its own process; "
+             f"Fashion-MNIST (60,000 images), {args.labels} presses {args.pace_ms} ms apart, "
+             f"retrain in the {args.retrain_in}, side panels {args.docks}, {os.cpu_count()} CPUs, "
+             f"load average {os.getloadavg()[0]:.1f} at the end; medians over the rounds",
+             f"{'measure':<44} {'fresh':>9} {f'{args.events:,} events':>15} {'ratio':>7}"]
+
+    def row(name: str, path: tuple[str, ...], unit: str) -> None:
+        a, b = med(0, *path), med(args.events, *path)
+        lines.append(f"{name:<44} {a:>7.1f}{unit} {b:>13.1f}{unit} {b / a:>6.2f}x")
+
+    row("key press -> next sample painted, p50", ("press_ms", "p50"), "ms")
+    row("key press -> next sample painted, p99", ("press_ms", "p99"), "ms")
+    row("key press -> next sample painted, max", ("press_ms", "max"), "ms")
+    busy = lambda e: ", ".join(r["busy"] for r in runs[e])  # noqa: E731
+    lines.append(f"{'  presses with a retrain running':<44} {busy(0):>9} {busy(args.events):>15}")
+    row("launch -> first sample painted (in process)", ("launch_s",), "s ")
+    if all(r.get("install_ms") for r in runs[0] + runs[args.events]):
+        row("project.install on the GUI thread, p50", ("install_ms", "p50"), "ms")
+    lines.append(f"{'labeled samples at the end':<44} {runs[0][0]['labeled']:>9,} "
+                 f"{runs[args.events][0]['labeled']:>15,}")
+    for e in (0, args.events):
+        lines.append(f"  per round, {e:,} events: p50/p99 ms " + "; ".join(
+            f"{r['press_ms']['p50']:.1f}/{r['press_ms']['p99']:.1f} (load {r['load']:.1f})"
+            for r in runs[e]))
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
 
 
 def main() -> int:
@@ -73,7 +161,19 @@ def main() -> int:
     ap.add_argument("--slow", action="store_true", help="list the presses over 50 ms")
     ap.add_argument("--retrain-in", choices=("process", "thread"), default="process",
                     help="where the retrain runs (thread: ACTIVELAB_RETRAIN_IN_PROCESS=0)")
+    ap.add_argument("--events", type=int, default=0,
+                    help="events of history written beforehand; > 0 also runs a fresh project "
+                         "and prints both side by side")
+    ap.add_argument("--refresh-rounds", type=int, default=5,
+                    help="rounds of 'Nth label -> refreshed queue' (3.); 0 skips it")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="with --events: rounds of (fresh, long history) runs, alternating")
+    ap.add_argument("--out", help="also write the comparison table (--events) to this file")
+    ap.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--json-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.events > 0 and not args.single:
+        return compare(args)
     os.environ["ACTIVELAB_RETRAIN_IN_PROCESS"] = "1" if args.retrain_in == "process" else "0"
     data = Path(args.data)
     if not data.exists():
@@ -81,7 +181,7 @@ def main() -> int:
         return 2
     workdir = Path(args.workdir).expanduser()
     workdir.mkdir(parents=True, exist_ok=True)
-    path = ensure_project(data, workdir)
+    path = ensure_project(data, workdir, args.events)
 
     # ---- 1. launch -> usable window (imports, open, first sample painted)
     t_launch = time.perf_counter()
@@ -170,7 +270,7 @@ def main() -> int:
         key = getattr(Qt.Key, f"Key_{cur.sample.fields['label']}")
         before = watch.painted
         n_gc = len(gc_ms)
-        loading.append(not c._ready)   # the window's warm-up job (features, map) still runs
+        loading.append(not c.ready)   # the window's warm-up job (features, map) still runs
         t = time.perf_counter()
         QTest.keyClick(win, key)
         while watch.painted == before:
@@ -188,7 +288,7 @@ def main() -> int:
     wait_until(lambda: not win.runner.is_running("retrain"))
     refresh_s: list[float] = []
     every = project.settings.retrain_every
-    for _ in range(5):
+    for _ in range(args.refresh_rounds):
         for i in range(every):
             cur = c.current
             QTest.keyClick(win, getattr(Qt.Key, f"Key_{cur.sample.fields['label']}"))
@@ -223,8 +323,9 @@ def main() -> int:
         print(f"{'  after the window warm-up job (features, map) ended':<52} {percentile(ready, 50):>7.1f}ms "
               f"{percentile(ready, 99):>7.1f}ms {max(ready):>7.1f}ms")
         print(f"{'  (presses while the warm-up job ran)':<52} {len(press_ms) - len(ready)}/{len(press_ms)}")
-    print(f"{'Nth label -> refreshed queue installed':<52} {percentile(refresh_s, 50):>8.2f}s "
-          f"{percentile(refresh_s, 99):>8.2f}s {max(refresh_s):>8.2f}s")
+    if refresh_s:
+        print(f"{'Nth label -> refreshed queue installed':<52} {percentile(refresh_s, 50):>8.2f}s "
+              f"{percentile(refresh_s, 99):>8.2f}s {max(refresh_s):>8.2f}s")
     if install_times:
         ms = [1000 * x for x in install_times]
         print(f"{'project.install on the GUI thread':<52} {percentile(ms, 50):>7.1f}ms "
@@ -234,6 +335,17 @@ def main() -> int:
         gen2 = [ms for g, ms in gc_ms if g == 2]
         print(f"GUI-process GC: {len(gc_ms)} collections, {len(gen2)} of generation 2 "
               f"(max {max(gen2, default=0):.0f} ms), max any {max((m for _g, m in gc_ms), default=0):.0f} ms")
+    if args.json_out:
+        import json
+
+        Path(args.json_out).write_text(json.dumps({
+            "press_ms": {"p50": percentile(press_ms, 50), "p99": percentile(press_ms, 99),
+                         "max": max(press_ms)},
+            "busy": f"{busy_presses}/{len(press_ms)}", "launch_s": launch_in_process,
+            "install_ms": ({"p50": percentile([1000 * x for x in install_times], 50)}
+                           if install_times else None),
+            "labeled": n_labels, "load": os.getloadavg()[0],
+        }))
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown of Qt/pyqtgraph objects (nothing left to save)
 

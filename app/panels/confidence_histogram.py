@@ -6,7 +6,6 @@ Public API (GUI thread, plain numpy data):
                                         labeled: np.ndarray | None = None) -> None
         # project.predictions(): task -> (labels (N,), confidence (N,)); ``labeled`` are pool
         # indices with a label, left out so the histogram shows what is still to label.
-    ConfidenceHistogram.set_confidence(confidence: np.ndarray) -> None   # one task, direct
 
 Bins are 0.05 wide over [0, 1]. With several tasks a selector picks the task.
 """
@@ -71,9 +70,6 @@ class ConfidenceHistogram(QWidget):
         sync_task_combo(self.task_combo, tasks)
         self._task_row.setVisible(len(tasks) > 1)
         self._refresh()
-
-    def set_confidence(self, confidence: np.ndarray) -> None:
-        self._draw(np.asarray(confidence, dtype=float))
 
     def counts(self) -> np.ndarray:
         """The bar heights drawn (for tests)."""

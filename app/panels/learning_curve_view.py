@@ -1,6 +1,6 @@
 """Live learning curve: accuracy and macro-F1 against the number of labels, one point per retrain.
 
-Public API (GUI thread; plain data, see CurvePoint in core/project.py):
+Public API (GUI thread; plain data, ``activelab.core.records.CurvePoint``):
 
     LearningCurveView.set_points(points: Sequence[CurvePoint]) -> None   # replace all (on open)
     LearningCurveView.add_point(point: CurvePoint) -> None               # after a retrain
@@ -12,7 +12,7 @@ created once and updated with ``setData``.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
+from activelab.core.records import CurvePoint
 
 ALL_TASKS = "All tasks"
 #: (key in CurvePoint / per_task, legend name, colour, dashed)
@@ -30,11 +31,12 @@ SERIES = (
 )
 
 
-def _value(point: Any, key: str, task: str) -> float:
-    if task != ALL_TASKS:
-        v = (getattr(point, "per_task", None) or {}).get(task, {}).get(key)
-    else:
-        v = getattr(point, key, None)
+_OVERALL = {"cv_accuracy": lambda p: p.cv_accuracy, "cv_macro_f1": lambda p: p.cv_macro_f1,
+            "audit_accuracy": lambda p: p.audit_accuracy}
+
+
+def _value(point: CurvePoint, key: str, task: str) -> float:
+    v = point.per_task.get(task, {}).get(key) if task != ALL_TASKS else _OVERALL[key](point)
     return float("nan") if v is None else float(v)
 
 
@@ -44,7 +46,7 @@ class LearningCurveView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("learning_curve_view")
-        self._points: list[Any] = []
+        self._points: list[CurvePoint] = []
 
         self.task_combo = QComboBox()
         self.task_combo.addItem(ALL_TASKS)
@@ -97,13 +99,13 @@ class LearningCurveView(QWidget):
         self._refresh()
 
     # ------------------------------------------------------------------ slots
-    def set_points(self, points: Sequence[Any]) -> None:
+    def set_points(self, points: Sequence[CurvePoint]) -> None:
         """Replace the whole curve (on opening a project)."""
         self._points = sorted(points, key=lambda p: (p.n_labels, p.version))
         self._sync_tasks()
         self._refresh()
 
-    def add_point(self, point: Any) -> None:
+    def add_point(self, point: CurvePoint) -> None:
         """Append the point of a finished retrain (replaces one of the same model version)."""
         self._points = [p for p in self._points if p.version != point.version] + [point]
         self._points.sort(key=lambda p: (p.n_labels, p.version))
@@ -122,7 +124,7 @@ class LearningCurveView(QWidget):
     def _sync_tasks(self) -> None:
         tasks: list[str] = []
         for p in self._points:
-            for t in (getattr(p, "per_task", None) or {}):
+            for t in p.per_task:
                 if t not in tasks:
                     tasks.append(t)
         sync_task_combo(self.task_combo, [ALL_TASKS, *tasks], keep=tasks)
@@ -149,7 +151,7 @@ class LearningCurveView(QWidget):
                     parts.append(f"{label} {v:.3f}")
             a = _value(last, "audit_accuracy", task)
             if not np.isnan(a):
-                parts.append(f"audit accuracy {a:.3f} on {getattr(last, 'audit_n', 0)} picks")
+                parts.append(f"audit accuracy {a:.3f} on {last.audit_n} picks")
             self.latest.setText(" · ".join(parts))
             self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.05), padding=0)
         else:

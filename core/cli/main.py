@@ -60,14 +60,6 @@ def add_read_arguments(p: argparse.ArgumentParser) -> None:
                    "data; default: detected)")
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    return v
-
-
 # --------------------------------------------------------------------------- commands
 def cmd_new(a: argparse.Namespace) -> int:
     from activelab.core.cli.simulate import parse_key_values
@@ -106,14 +98,9 @@ def cmd_query(a: argparse.Namespace) -> int:
     if a.json:
         out = []
         for it in items:
-            d = {"id": it.id, "strategy": it.strategy, "score": _jsonable(it.score),
-                 "rank": it.rank, "percentile": it.percentile, "audit": it.audit,
-                 "model_version": it.model_version, "reason": it.reason,
-                 "predictions": {t: {"label": p.label, "confidence": p.confidence}
-                                 for t, p in it.predictions.items()}}
-            for t, p in it.predictions.items():
-                d[f"{t}_prediction"] = p.label
-                d[f"{t}_confidence"] = p.confidence
+            d = it.to_dict()
+            for t, p in it.predictions.items():   # flat columns, for jq and spreadsheets
+                d[f"{t}_prediction"], d[f"{t}_confidence"] = p.label, p.confidence
             out.append(d)
         print(json.dumps(out, indent=2))
         return 0
@@ -190,35 +177,11 @@ def cmd_redo(a: argparse.Namespace) -> int:
     return 0
 
 
-def project_status(proj) -> dict[str, Any]:
-    curve = proj.curve()
-    st = proj.store.state()
-    latest = curve[-1].to_dict() if curve else None
-    return {
-        "project": str(proj.path),
-        "samples": proj.n_samples,
-        "labeled": proj.labeled_count(),
-        "skipped": len(st.skipped),
-        "flagged": len(st.flagged),
-        "tasks": {
-            t.name: {"multilabel": t.multilabel, "labeled": len(st.labels.get(t.name, {})),
-                     "classes": counts}
-            for t, counts in zip(proj.spec.tasks, proj.class_counts().values())
-        },
-        "model": proj.settings.model,
-        "model_version": proj.model_version,
-        "strategy": proj.settings.strategy,
-        "strategy_params": proj.settings.strategy_params,
-        "latest_curve_point": latest,
-        "settings": proj.settings.to_dict(),
-    }
-
-
 def cmd_status(a: argparse.Namespace) -> int:
     proj = _project(a.project)
-    s = project_status(proj)
+    s = proj.status().to_dict()
     if a.json:
-        print(json.dumps(s, indent=2, default=str))
+        print(json.dumps(s, indent=2))
         return 0
     print(f"Project {s['project']}: {s['labeled']} of {s['samples']} samples labeled "
           f"({s['skipped']} skipped, {s['flagged']} flagged)")

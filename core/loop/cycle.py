@@ -27,55 +27,9 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import registry
 from activelab.core.querying.runner import percentile_in_pool, run_strategy, wanted_inputs
 from activelab.core.querying.strategy_api import QueryContext
+from activelab.core.records import CurvePoint, Prediction, QueueItem
 
 COLD_START_STRATEGY = "coreset"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    label: Any
-    confidence: float
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    idx: int
-    id: str
-    strategy: str
-    score: float
-    rank: int
-    percentile: float | None
-    audit: bool
-    predictions: dict[str, Prediction]
-    model_version: int
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "strategy": self.strategy, "score": self.score, "rank": self.rank,
-            "percentile": self.percentile, "audit": self.audit, "model_version": self.model_version,
-            "reason": self.reason,
-            "predictions": {
-                t: {"label": p.label, "confidence": p.confidence} for t, p in self.predictions.items()
-            },
-        }
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    version: int
-    n_labels: int
-    time: float
-    cv_accuracy: float | None
-    cv_macro_f1: float | None
-    audit_accuracy: float | None
-    audit_n: int
-    train_seconds: float
-    per_task: dict[str, dict[str, float | None]]
-    model: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass

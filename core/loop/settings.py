@@ -118,6 +118,16 @@ class Settings:
     annotator: str = field(default_factory=_user)
     seed: int = 0
 
+    QUEUE_SETTINGS = ("model", "model_params", "strategy", "strategy_params", "aggregate",
+                      "task_weights", "audit_rate", "batch_size", "seed")
+    """The settings the prepared queue depends on: changing one makes it stale."""
+
+    @classmethod
+    def invalidates_queue(cls, old: "Settings", new: "Settings") -> bool:
+        """Whether going from ``old`` to ``new`` makes the prepared queue stale (a setting of
+        ``QUEUE_SETTINGS`` changed): the project empties it and a new one must be made."""
+        return any(getattr(old, k) != getattr(new, k) for k in cls.QUEUE_SETTINGS)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from activelab.core.errors import ProjectError
-from activelab.core.store.store import STORE_NAME, DamagedRow, LabelStore
+from activelab.core.records import DamagedRow
+from activelab.core.store.store import STORE_NAME, LabelStore
 
 _WHERE = {
     "events": (re.compile(r"^seq (\d+)$"), "seq", int),

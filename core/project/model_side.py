@@ -1,164 +1,167 @@
-"""The model side of a project: snapshots for the worker, installing its results, the queue,
-predictions and the pool map. Mixed into ``activelab.core.project.project.Project``; models are derived data kept
-in memory (rebuilt on demand), never read back from disk."""
+"""The model side of a project: the model in memory, what a retrain is given (a ``Snapshot``),
+installing a retrain's result (curve point and queue, in the store), predictions and the pool
+map's projection.
+
+A ``Project`` owns one ``ModelSide``. Models are derived data kept in memory (rebuilt on
+demand), never read back from disk; the store keeps only the curve and the queue.
+"""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from activelab.core.data.spec import DatasetSpec
 from activelab.core.features.cache import load_array, save_array
-from activelab.core.loop.cycle import (
-    CurvePoint, ModelState, Prediction, QueueItem, RetrainResult, Snapshot, make_queue,
-    retrain_and_query,
-)
-from activelab.core.progress import NULL_PROGRESS, Progress
-from activelab.core.project.create import CACHE_DIR
 from activelab.core.learning.labels import prediction_summary
+from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, make_queue, retrain_and_query
+from activelab.core.loop.settings import Settings
+from activelab.core.records import Installed, QueueItem
+from activelab.core.store.label_state import LabelState
+from activelab.core.store.store import LabelStore
 
 
-class ProjectModelMixin:
-    """Needs from the host: store, spec, ids, _index, n_samples, features, model_version,
-    _settings, _state, _projection, _state_now()."""
+class ModelSide:
+    """The model of one project's labels, its learning curve and its queue.
 
-    def training_snapshot(self) -> Snapshot:
-        st = self._state_now()
+    ``store``: the project's store (curve points and the queue are written there);
+    ``cache_dir``: where derived arrays (the pool map's projection) are cached.
+    """
+
+    def __init__(self, store: LabelStore, cache_dir: Path) -> None:
+        self._store = store
+        self._cache_dir = cache_dir
+        self.state: ModelState | None = None
+        self._projection: np.ndarray | None = None
+
+    def forget(self) -> None:
+        """Drop the model (another model was chosen: nothing to warm-start from)."""
+        self.state = None
+        self._projection = None
+
+    def next_version(self, event_seq: int) -> int:
+        """The model version a retrain on the labels up to ``event_seq`` would produce: the
+        latest one when the latest curve point was trained on exactly those labels."""
+        latest = self._store.model_version()
+        same = latest and self._store.get_setting("curve_event_seq") == event_seq
+        return latest if same else latest + 1
+
+    def snapshot(self, *, spec: DatasetSpec, settings: Settings, features: Any,
+                 ids: Sequence[str], index: dict[str, int], labels: LabelState) -> Snapshot:
+        """What a retrain needs, read on this thread: per task the labeled pool positions and
+        their values (in the order they were first labeled), the candidates (neither labeled
+        nor skipped), the audit picks' records, the previous model. O(labeled samples)."""
         labeled: dict[str, tuple[np.ndarray, list[Any]]] = {}
-        any_label: set[str] = set()
-        for t in self.spec.tasks:
-            per = st.labels.get(t.name, {})
+        mask = np.ones(len(ids), dtype=bool)
+        for t in spec.tasks:
+            per = labels.by_index.get(t.name)
             if per:
-                sids = list(per)
-                labeled[t.name] = (np.array([self._index[s] for s in sids], dtype=np.int64),
-                                   [per[s] for s in sids])
-                any_label.update(sids)
-        excluded = any_label | st.skipped
-        mask = np.ones(self.n_samples, dtype=bool)
-        if excluded:
-            mask[[self._index[s] for s in excluded]] = False
-        audits = tuple(
-            (task, ev.predicted, ev.value)
-            for (task, _sid), ev in st.provenance.items()
-            if ev.audit and ev.predicted is not None
-        )
+                rows = np.fromiter(per.keys(), dtype=np.int64, count=len(per))
+                labeled[t.name] = (rows, list(per.values()))
+                mask[rows] = False
+        if labels.skipped:
+            mask[[index[s] for s in labels.skipped]] = False
+        audits = tuple((task, ev.predicted, ev.value) for (task, _sid), ev in labels.audits.items())
         return Snapshot(
-            spec=self.spec, settings=self._settings, features=self.features, ids=tuple(self.ids),
-            labeled=labeled, candidates=np.flatnonzero(mask).astype(np.int64),
-            audit_records=audits, event_seq=st.last_seq,
-            version=self.model_version + (
-                0 if self.model_version and self.store.get_setting("curve_event_seq") == st.last_seq
-                else 1),
-            n_labels=len(any_label), previous=self._state,
+            spec=spec, settings=settings, features=features, ids=tuple(ids), labeled=labeled,
+            candidates=np.flatnonzero(mask).astype(np.int64), audit_records=audits,
+            event_seq=labels.last_seq, version=self.next_version(labels.last_seq),
+            n_labels=labels.labeled_count, previous=self.state,
         )
 
-    def install(self, result: RetrainResult, *, keep_queue: bool = False) -> CurvePoint | None:
-        """Swap in a worker's result: the model, a new curve point, the persisted queue.
+    def install(self, result: RetrainResult, *, save_queue: bool = True) -> Installed:
+        """Swap in a worker's result: the model, a new curve point, the queue (saved unless
+        ``save_queue`` is False). Returns the point as committed (the store gives it the next
+        free version: another process may have committed one meanwhile; None when the latest
+        point was trained on the same labels) and the queue with that version.
 
-        ``keep_queue``: a model rebuilt when a project is reopened keeps the persisted queue
-        (when one is left), so the expert finds the queue they left; the next retrain replaces it."""
+        Raises ``StoreWriteError`` when the point or queue cannot be saved (the model is in
+        memory by then)."""
         if result.state is not None:
-            self._state = result.state
+            self.state = result.state
             self._projection = None
-        point = result.curve_point
-        queue = result.queue
-        if self.store.read_only:       # viewing only: the model and queue live in memory
-            return point
+        point, queue = result.curve_point, list(result.queue)
+        if self._store.read_only:       # viewing only: the model and queue live in memory
+            return Installed(point, tuple(queue))
         if point is not None:
-            # The store gives the point the next free version (another process may have
-            # committed one meanwhile), or None when the latest point was trained on the same
-            # labels (e.g. a model rebuilt in a new process): the same model version.
-            version = self.store.add_curve_point(point.to_dict(), event_seq=result.event_seq)
+            version = self._store.add_curve_point(point.to_dict(), event_seq=result.event_seq)
             if version is None:
-                if self._state is not None:
-                    self._state.version = self.model_version
+                if self.state is not None:
+                    self.state.version = self._store.model_version()
                 point = None
             elif version != point.version:
-                if self._state is not None:
-                    self._state.version = version
-                queue = [replace(it, model_version=version) if it.model_version == point.version
-                         else it for it in queue]
+                if self.state is not None:
+                    self.state.version = version
+                queue = [it.with_version(version) if it.model_version == point.version else it
+                         for it in queue]
                 point = replace(point, version=version)
-        if not (keep_queue and self._queue_items()):
-            self.store.save_queue([it.to_dict() for it in queue], result.event_seq)
-        return point
+        if save_queue:
+            self._store.save_queue([it.to_dict() for it in queue], result.event_seq)
+        return Installed(point, tuple(queue))
 
-    def retrain(self, progress: Progress | None = None) -> CurvePoint | None:
-        """Retrain now (synchronously) and prepare a new queue."""
-        result = retrain_and_query(self.training_snapshot(), progress or NULL_PROGRESS)
-        return self.install(result)
+    def queue(self, labels: LabelState, index: dict[str, int]) -> list[QueueItem]:
+        """The stored queue, minus samples labeled or skipped since it was made."""
+        items, _seq = self._store.load_queue()
+        return fresh_queue(items, labels, index)
 
-    def _queue_items(self) -> list[QueueItem]:
-        items, _ = self.store.load_queue()
-        st = self._state_now()
-        done = {sid for per in st.labels.values() for sid in per} | st.skipped
-        out = []
-        for it in items:
-            if it["id"] in done or it["id"] not in self._index:
-                continue
-            preds = {t: Prediction(p["label"], p["confidence"]) for t, p in it["predictions"].items()}
-            out.append(QueueItem(
-                self._index[it["id"]], it["id"], it["strategy"] or "",
-                float("nan") if it["score"] is None else it["score"], it["rank"] or 0,
-                it["percentile"], it["audit"], preds, it["model_version"] or 0, it["reason"] or "",
-            ))
-        return out
-
-    def queue(self) -> list[QueueItem]:
-        """The prepared queue, minus samples labeled or skipped since it was made."""
-        return self._queue_items()
-
-    def query(self, n: int | None = None, strategy: str | None = None) -> list[QueueItem]:
-        """The next samples to label (synchronous; retrains first when labels changed)."""
-        n = self._settings.batch_size if n is None else int(n)
-        if strategy is not None:
-            from activelab.core.querying.registry import get_strategy
-
-            get_strategy(strategy)
-        items, seq = self.store.load_queue()
-        last = self.store.last_seq()
-        if strategy is None and seq == last and len(items) >= n and self._queue_items():
-            return self._queue_items()[:n]
-        snap = self.training_snapshot()
-        if self._state is None or seq != last or snap.version - 1 == 0:
+    def query(self, snapshot: Callable[[], Snapshot], labels: Callable[[], LabelState],
+              index: dict[str, int], n: int, strategy: str | None) -> list[QueueItem]:
+        """The next ``n`` samples (with ``strategy``, else the settings'): the stored queue
+        when it is up to date, else a new one (retraining first when labels changed since the
+        model, or there is none); saved unless the project is read-only."""
+        items, seq = self._store.load_queue()
+        last = self._store.last_seq()
+        prepared = fresh_queue(items, labels(), index)
+        if strategy is None and seq == last and len(items) >= n and prepared:
+            return prepared[:n]
+        snap = snapshot()
+        if self.state is None or seq != last or snap.version - 1 == 0:
             self.install(retrain_and_query(snap))
-            snap = self.training_snapshot()
-        queue = make_queue(snap, self._state, n=n, strategy=strategy)
-        if not self.store.read_only:
-            self.store.save_queue([it.to_dict() for it in queue], snap.event_seq)
+            snap = snapshot()
+        queue = make_queue(snap, self.state, n=n, strategy=strategy)
+        if not self._store.read_only:
+            self._store.save_queue([it.to_dict() for it in queue], snap.event_seq)
         return queue
 
-    def model_state(self) -> ModelState | None:
-        return self._state
-
-    def predictions(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Predicted label and confidence per task for every pool sample (trains if needed)."""
-        if self._state is None:
-            self.retrain()
-        if self._state is None:
+    def predictions(self, spec: DatasetSpec) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Predicted label and confidence per task for every pool sample ({} without a model)."""
+        if self.state is None:
             return {}
         out = {}
-        for task, p in self._state.proba.items():
-            t = self.spec.task(task)
+        for task, p in self.state.proba.items():
+            t = spec.task(task)
             out[task] = prediction_summary(p, t.classes, t.multilabel)
         return out
 
-    def pool_projection(self) -> np.ndarray:
-        """A 2-D PCA of the pool (model embeddings when the model provides them)."""
+    def projection(self, features: Any, n_samples: int) -> np.ndarray:
+        """A 2-D PCA of the pool, (n_samples, 2): of the model's embeddings when it has them,
+        else of the features (cached beside them; a damaged cache is recomputed)."""
         if self._projection is None:
             from activelab.core.features.projection import project_2d
 
-            emb = self._state.embeddings if self._state is not None else None
+            emb = self.state.embeddings if self.state is not None else None
             if emb is not None:
                 self._projection = project_2d(emb)
             else:
-                # The features' projection is derived data, cached beside the features; a
-                # damaged or wrong-shaped cache is recomputed and replaced.
-                cache = self.path / CACHE_DIR / f"projection-{self.features.fingerprint[:16]}.npy"
-                xy = load_array(cache, (self.n_samples, 2))
+                cache = self._cache_dir / f"projection-{features.fingerprint[:16]}.npy"
+                xy = load_array(cache, (n_samples, 2))
                 if xy is None:
-                    xy = project_2d(self.features.dense)
-                    if not self.store.read_only:
+                    xy = project_2d(features.dense)
+                    if not self._store.read_only:
                         save_array(cache, xy)
                 self._projection = xy
         return self._projection
+
+
+def fresh_queue(items: Sequence[dict[str, Any]], labels: LabelState,
+                index: dict[str, int]) -> list[QueueItem]:
+    """The stored queue's rows as items, minus samples labeled or skipped since (and ids the
+    project does not have). O(queue length)."""
+    out = []
+    for d in items:
+        sid = d["id"]
+        if sid in index and not labels.is_labeled(sid) and sid not in labels.skipped:
+            out.append(QueueItem.from_dict(d, idx=index[sid]))
+    return out

@@ -6,22 +6,29 @@ to the store and are committed before a method returns. Models are derived data 
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from activelab.core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteError
-from activelab.core.data.export_columns import check_class_name, parse_multilabel_cell
-from activelab.core.loop.cycle import CurvePoint, ModelState, Prediction, QueueItem
+from activelab.core.data.export_columns import check_class_name
+from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, retrain_and_query
+from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.project.create import CACHE_DIR, IMAGES_NPY
+from activelab.core.project import position
+from activelab.core.project.label_values import checked_value, label_rows
+from activelab.core.project.model_side import ModelSide
+from activelab.core.records import (
+    CurvePoint, Installed, LabelEvent, Prediction, ProjectStatus, QueueItem, Sample, SavedPosition,
+    TaskStatus,
+)
 from activelab.core.store.pool import Pool
-from activelab.core.project.model_side import ProjectModelMixin
 from activelab.core.loop.settings import Settings
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, TaskSpec
-from activelab.core.store.store import STORE_NAME, LabelEvent, LabelStore, LabelState
+from activelab.core.store.label_state import LabelState
+from activelab.core.store.store import STORE_NAME, LabelStore
 from activelab.core.store.events import event_problem
 
 __all__ = [
@@ -29,17 +36,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Sample:
-    idx: int
-    id: str
-    fields: dict[str, Any]
-    texts: dict[str, str]
-    image_ref: str | None
-    tabular: dict[str, Any]
 
-
-class Project(ProjectModelMixin):
+class Project:
     """An activelab project folder. Create with ``Project.create``, open with ``Project.open``."""
 
     def __init__(self, path: Path, store: LabelStore) -> None:
@@ -63,11 +61,11 @@ class Project(ProjectModelMixin):
         self.ids: list[str] = store.sample_ids()
         self._index = {sid: i for i, sid in enumerate(self.ids)}
         self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None
-        store.event_filter = self._event_problem   # damaged events are skipped, and reported
+        # Damaged events are skipped (and reported); the labels are kept by pool position too.
+        store.configure_events(self._event_problem, self._index)
         self._features = None
         self._image_array = None
-        self._state: ModelState | None = None
-        self._projection: np.ndarray | None = None
+        self._model = ModelSide(store, path / CACHE_DIR)
         self._pool: Pool | None = None
         self.decisions: list[str] = list(store.get_setting("decisions", [], expect=list))
 
@@ -124,6 +122,12 @@ class Project(ProjectModelMixin):
         """True when the project could not be opened for writing (read-only folder, file or
         file system): viewing, status and export work; labeling raises ``StoreWriteError``."""
         return self.store.read_only
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why the store was opened read-only, in a few words (None when it was not, or the
+        store does not know)."""
+        return self.store.read_only_reason or None
 
     def damaged_rows(self) -> list:
         """Store rows skipped so far because they are damaged (``activelab.core.store.store.DamagedRow``)."""
@@ -238,75 +242,47 @@ class Project(ProjectModelMixin):
             self._features = fs
         return self._features
 
-    # ---------------------------------------------------------------- labels
-    def _state_now(self) -> LabelState:
+    # ---------------------------------------------------------------- labels (reads: O(1))
+    def label_state(self) -> LabelState:
+        """The current labels, skips and flags by sample id (read-only; kept up to date by the
+        store, in step with other processes writing to the project)."""
         return self.store.state()
 
-    def labels(self) -> dict[str, dict[int, Any]]:
-        st = self._state_now()
-        return {
-            t.name: {self._index[sid]: v for sid, v in st.labels.get(t.name, {}).items()}
-            for t in self.spec.tasks
-        }
+    def labels(self) -> dict[str, Mapping[int, Any]]:
+        """Per task: pool position -> label (a class, or a list of classes), in the order the
+        samples were first labeled. Read-only views that follow later labels (``dict(...)``
+        keeps a copy); O(number of tasks)."""
+        by_index = self.store.state().by_index
+        return {t.name: MappingProxyType(by_index.get(t.name, {})) for t in self.spec.tasks}
 
     def labeled_count(self) -> int:
-        st = self._state_now()
-        return len({sid for per in st.labels.values() for sid in per})
+        """Samples with a label for at least one task."""
+        return self.store.state().labeled_count
 
     def class_counts(self) -> dict[str, dict[str, int]]:
-        st = self._state_now()
-        out: dict[str, dict[str, int]] = {}
-        for t in self.spec.tasks:
-            counts = {c: 0 for c in t.classes}
-            for v in st.labels.get(t.name, {}).values():
-                for c in (v if isinstance(v, list) else [v]):
-                    counts[c] = counts.get(c, 0) + 1
-            out[t.name] = counts
-        return out
+        """Per task: labels per class (every class of the task, 0 when unused)."""
+        st = self.store.state()
+        return {t.name: {c: 0 for c in t.classes} | st.class_counts(t.name) for t in self.spec.tasks}
 
     def history(self, limit: int = 50) -> list[LabelEvent]:
-        return list(reversed(self.store.events()))[:limit]
+        """The latest ``limit`` events, newest first (reads only those rows)."""
+        return self.store.recent_events(limit)
 
     def curve(self) -> list[CurvePoint]:
-        return [CurvePoint(**d) for d in self.store.curve()]
+        return [CurvePoint.from_dict(d) for d in self.store.curve()]
 
-    def _check_value(self, task: TaskSpec, value: Any) -> Any:
-        """The label to store: a class (single-label) or a list of classes (multi-label).
-
-        Surrounding spaces (and a stray ``\\r``) of each class are removed. A multi-label value
-        is a list (``[]`` is the empty set: labeled, no class applies), a JSON array written
-        as text (``'[]'``, ``'["red","round"]'``) or classes joined by the task's separator
-        (``'red|round'``); repeated classes are kept once. Raises LabelError for an unknown
-        class, an empty value, or a list given to a single-label task.
-        """
-        if task.multilabel:
-            if isinstance(value, (list, tuple)):
-                vals = [str(v).strip() for v in value if v is not None and str(v).strip()]
-            else:
-                vals = parse_multilabel_cell(value, task.separator)
-            if vals is None:
-                raise LabelError(
-                    f"No class given for the multi-label task '{task.name}'. Give classes "
-                    f"joined by '{task.separator}' (e.g. '{task.separator.join(task.classes[:2])}'), "
-                    "or [] for the empty set (labeled: none of the classes applies)."
-                )
-            vals = list(dict.fromkeys(vals))
-            bad = [v for v in vals if v not in task.classes]
-        else:
-            if isinstance(value, (list, tuple)):
-                raise LabelError(f"Task '{task.name}' is single-label; give one class, not {value}.")
-            vals = "" if value is None else str(value).strip()
-            if not vals:
-                raise LabelError(f"No class given for task '{task.name}'. Its classes: "
-                                 f"{', '.join(task.classes)}.")
-            bad = [] if vals in task.classes else [vals]
-        if bad:
-            raise LabelError(
-                f"'{', '.join(bad)}' is not a class of task '{task.name}'. Its classes: "
-                f"{', '.join(task.classes)}. Add a class with 'activelab add-class "
-                f"{self.path} {task.name} NAME' if it is new."
-            )
-        return vals
+    def status(self) -> ProjectStatus:
+        """What ``activelab status`` reports: progress per task, the model, the settings."""
+        st, curve = self.store.state(), self.curve()
+        tasks = {t.name: TaskStatus(t.multilabel, len(st.labels.get(t.name, {})), counts)
+                 for t, counts in zip(self.spec.tasks, self.class_counts().values())}
+        s = self._settings
+        return ProjectStatus(
+            project=str(self.path), samples=self.n_samples, labeled=st.labeled_count,
+            skipped=len(st.skipped), flagged=len(st.flagged), tasks=tasks, model=s.model,
+            model_version=self.model_version, strategy=s.strategy,
+            strategy_params=dict(s.strategy_params), latest_curve_point=curve[-1] if curve else None,
+            settings=s.to_dict())
 
     def _task(self, name: str | None) -> TaskSpec:
         if name is None:
@@ -323,14 +299,6 @@ class Project(ProjectModelMixin):
                 f"No task named '{name}'. Tasks: {', '.join(t.name for t in self.spec.tasks)}."
             ) from None
 
-    def _provenance(self, sample_id: str) -> dict[str, Any]:
-        entry = self.store.queue_entry(sample_id)
-        if entry is None:
-            return {}
-        return {k: entry.get(k) for k in ("strategy", "score", "rank", "model_version", "audit")} | {
-            "_predictions": entry.get("predictions") or {}
-        }
-
     def label_sample(
         self, sample_id: str, values: Mapping[str, Any], *, annotator: str | None = None,
         seconds: float | None = None, item: QueueItem | None = None,
@@ -341,31 +309,17 @@ class Project(ProjectModelMixin):
         version, audit flag and the predictions recorded before the label); without it the
         persisted queue is looked up.
         """
-        self.index_of(sample_id)
-        if item is not None and item.id == str(sample_id):
-            prov = {"strategy": item.strategy, "score": item.score, "rank": item.rank,
-                    "model_version": item.model_version, "audit": item.audit,
-                    "_predictions": {t: {"label": p.label, "confidence": p.confidence}
-                                     for t, p in item.predictions.items()}}
-        else:
-            prov = self._provenance(str(sample_id))
-        preds = prov.pop("_predictions", {})
-        events = []
-        for task_name, value in values.items():
-            task = self._task(task_name)
-            v = self._check_value(task, value)
-            pred = preds.get(task.name) or {}
-            score = prov.get("score")
-            events.append({
-                "kind": "label", "sample_id": str(sample_id), "task": task.name, "value": v,
-                "annotator": annotator or self._settings.annotator, "seconds": seconds,
-                **{k: prov.get(k) for k in ("strategy", "rank", "model_version", "audit")},
-                "score": None if score is None or (isinstance(score, float) and math.isnan(score)) else score,
-                "predicted": pred.get("label"), "confidence": pred.get("confidence"),
-            })
-        if not events:
+        idx = self.index_of(sample_id)
+        sample_id = str(sample_id)
+        if item is None or item.id != sample_id:
+            entry = self.store.queue_entry(sample_id)
+            item = None if entry is None else QueueItem.from_dict(entry, idx=idx)
+        checked = [(task, checked_value(task, value, self.path))
+                   for task, value in ((self._task(t), v) for t, v in values.items())]
+        if not checked:
             raise LabelError("No label given.")
-        return self.store.append_group(events)
+        return self.store.append_group(label_rows(sample_id, checked, item, annotator or
+                                                  self._settings.annotator, seconds))
 
     def label(self, sample_id: str, value: Any, *, task: str | None = None,
               annotator: str | None = None, seconds: float | None = None) -> LabelEvent:
@@ -383,23 +337,19 @@ class Project(ProjectModelMixin):
                                          "annotator": annotator or self._settings.annotator}])[0]
 
     def undo(self) -> LabelEvent | None:
-        """Undo the latest label/skip/flag action (an event; nothing is deleted)."""
-        st = self._state_now()
-        if not st.undo_stack:
-            return None
-        grp = st.undo_stack[-1]
-        target = next(e for e in self.store.events(grp - 1) if e.group == grp)
-        self.store.append_group([{"kind": "undo", "target_seq": grp, "sample_id": target.sample_id,
-                                  "annotator": self._settings.annotator}])
-        return target
+        """Undo the latest label/skip/flag action (an event; nothing is deleted). Returns the
+        first event of the action undone, or None when there is nothing to undo."""
+        return self._undo_redo("undo", self.store.state().undo_target())
 
     def redo(self) -> LabelEvent | None:
-        st = self._state_now()
-        if not st.redo_stack:
+        """Redo the latest undone action; returns its first event (None: nothing to redo)."""
+        return self._undo_redo("redo", self.store.state().redo_target())
+
+    def _undo_redo(self, kind: str, group: int | None) -> LabelEvent | None:
+        if group is None:
             return None
-        grp = st.redo_stack[-1]
-        target = next(e for e in self.store.events(grp - 1) if e.group == grp)
-        self.store.append_group([{"kind": "redo", "target_seq": grp, "sample_id": target.sample_id,
+        target = self.store.state().group_events(group)[0]
+        self.store.append_group([{"kind": kind, "target_seq": group, "sample_id": target.sample_id,
                                   "annotator": self._settings.annotator}])
         return target
 
@@ -421,6 +371,7 @@ class Project(ProjectModelMixin):
             self.spec.feature_columns, tuple(new if x.name == t.name else x for x in self.spec.tasks),
         )
         self.store.set_setting("spec", self.spec.to_dict())
+        self.store.configure_events(self._event_problem, self._index)   # labels of it count now
         return new
 
     def update_settings(self, **changes: Any) -> Settings:
@@ -429,7 +380,9 @@ class Project(ProjectModelMixin):
         Each value is checked against its type and range, and the model's / strategy's
         parameters against their typed parameters (ActiveLabError naming the key, the value
         and what is allowed). A new model or strategy given without its parameters starts
-        from their defaults: the previous parameters belonged to the previous one.
+        from their defaults: the previous parameters belonged to the previous one. A change
+        that makes the prepared queue stale (``Settings.invalidates_queue``) empties it: ask
+        for a new one (``query``, or a retrain).
         """
         changes = dict(changes)
         if "model" in changes and changes["model"] != self._settings.model:
@@ -440,11 +393,78 @@ class Project(ProjectModelMixin):
         self.store.set_setting("settings", new.to_dict())
         old, self._settings = self._settings, new
         if (old.model, old.model_params) != (new.model, new.model_params):
-            self._state = None          # a different model: nothing to warm-start from
-            self._projection = None
+            self._model.forget()        # a different model: nothing to warm-start from
             self.store.set_setting("curve_event_seq", None)   # its first fit is a new point
-        queue_keys = ("model", "model_params", "strategy", "strategy_params", "aggregate",
-                      "task_weights", "audit_rate", "batch_size", "seed")
-        if any(getattr(old, k) != getattr(new, k) for k in queue_keys):
+        if Settings.invalidates_queue(old, new):
             self.store.save_queue([], -1)   # the prepared queue no longer matches the settings
         return new
+
+    # ---------------------------------------------------------------- the model and the queue
+    def training_snapshot(self) -> Snapshot:
+        """What a retrain needs (see ``ModelSide.snapshot``); taken on the caller's thread."""
+        return self._model.snapshot(spec=self.spec, settings=self._settings, features=self.features,
+                                    ids=self.ids, index=self._index, labels=self.store.state())
+
+    def retrain_function(self) -> Callable[[Snapshot, Progress], RetrainResult]:
+        """The worker job that retrains a ``training_snapshot`` (in a thread)."""
+        return retrain_and_query
+
+    def retrain_request(self, snapshot: Snapshot) -> Any | None:
+        """``snapshot`` as a request for the training process
+        (``activelab.core.loop.retrain_process``), or None: retrain it in a thread."""
+        from activelab.core.loop import retrain_process
+
+        return retrain_process.retrain_request(snapshot, self.path / CACHE_DIR)
+
+    def install(self, result: RetrainResult, *, keep_queue: bool = False) -> Installed:
+        """Swap in a worker's result: the model, a new curve point, the persisted queue.
+
+        ``keep_queue``: a model rebuilt when a project is reopened keeps the persisted queue
+        (when one is left), so the expert finds the queue they left; the next retrain replaces
+        it. Returns the curve point as committed and the queue now in use."""
+        kept = self.queue() if keep_queue else []
+        done = self._model.install(result, save_queue=not kept)
+        return Installed(done.point, tuple(kept)) if kept else done
+
+    def retrain(self, progress: Progress | None = None) -> CurvePoint | None:
+        """Retrain now (synchronously) and prepare a new queue."""
+        return self.install(retrain_and_query(self.training_snapshot(), progress or NULL_PROGRESS)).point
+
+    def queue(self) -> list[QueueItem]:
+        """The prepared queue, minus samples labeled or skipped since it was made."""
+        return self._model.queue(self.store.state(), self._index)
+
+    def query(self, n: int | None = None, strategy: str | None = None) -> list[QueueItem]:
+        """The next samples to label (synchronous; retrains first when labels changed)."""
+        n = self._settings.batch_size if n is None else int(n)
+        if strategy is not None:
+            from activelab.core.querying.registry import get_strategy
+
+            get_strategy(strategy)
+        return self._model.query(self.training_snapshot, self.store.state, self._index, n, strategy)
+
+    def model_state(self) -> ModelState | None:
+        return self._model.state
+
+    def predictions(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Predicted label and confidence per task for every pool sample (trains if needed)."""
+        if self._model.state is None:
+            self.retrain()
+        return self._model.predictions(self.spec)
+
+    def pool_projection(self) -> np.ndarray:
+        """A 2-D PCA of the pool, (n_samples, 2) (model embeddings when the model has them)."""
+        return self._model.projection(self.features, self.n_samples)
+
+    # ---------------------------------------------------------------- where the expert left off
+    def save_position(self, sample_id: str | None, item: QueueItem | None,
+                      queue: Sequence[QueueItem]) -> None:
+        """Remember the sample on screen (and the queue item it was shown from) and the queue
+        still to come, so reopening shows the same next samples and their labels keep their
+        provenance. Raises ``StoreWriteError`` when not saved (labels are never touched)."""
+        position.save_position(self.store, sample_id, item, queue, self.queue())
+
+    def saved_position(self) -> SavedPosition:
+        """The sample on screen when the app last closed and its queue item (empty when none
+        was saved, or the sample is gone)."""
+        return position.saved_position(self.store, self._index)

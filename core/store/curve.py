@@ -80,25 +80,33 @@ class CurveQueueMixin:
                 ],
             )
 
+    _QUEUE_COLS = ("sample_id, strategy, score, rank, percentile, audit, predictions, "
+                   "model_version, reason, event_seq, position")
+
+    def _queue_item(self, r: Sequence[Any]) -> dict[str, Any] | None:
+        """A queue row as a ``QueueItem.to_dict``-style dict (without idx); None when damaged."""
+        ok, preds = self._decode(r[6] or "{}", "queue", f"position {r[10]}", "predictions")
+        if not ok or not isinstance(preds, dict):
+            return None
+        return {"id": r[0], "strategy": r[1], "score": r[2], "rank": r[3], "percentile": r[4],
+                "audit": bool(r[5]), "predictions": preds, "model_version": r[7], "reason": r[8]}
+
     def load_queue(self) -> tuple[list[dict[str, Any]], int | None]:
+        """The prepared queue (rows as dicts, in order, damaged ones left out) and the event
+        seq it was made at (None when there is no queue)."""
         rows = self._conn().execute(
-            "SELECT sample_id, strategy, score, rank, percentile, audit, predictions, "
-            "model_version, reason, event_seq, position FROM queue ORDER BY position"
-        ).fetchall()
-        items = []
-        for r in rows:
-            ok, preds = self._decode(r[6] or "{}", "queue", f"position {r[10]}", "predictions")
-            if not ok or not isinstance(preds, dict):
-                continue
-            items.append({
-                "id": r[0], "strategy": r[1], "score": r[2], "rank": r[3], "percentile": r[4],
-                "audit": bool(r[5]), "predictions": preds, "model_version": r[7], "reason": r[8],
-            })
+            f"SELECT {self._QUEUE_COLS} FROM queue ORDER BY position").fetchall()
+        items = [it for it in map(self._queue_item, rows) if it is not None]
         return items, (rows[0][9] if rows else None)
 
+    def queue_event_seq(self) -> int | None:
+        """The event seq the prepared queue was made at (None when there is no queue)."""
+        row = self._conn().execute("SELECT event_seq FROM queue ORDER BY position LIMIT 1").fetchone()
+        return None if row is None else row[0]
+
     def queue_entry(self, sample_id: str) -> dict[str, Any] | None:
-        items, _ = self.load_queue()
-        for it in items:
-            if it["id"] == sample_id:
-                return it
-        return None
+        """The prepared queue's row for ``sample_id`` (None when it is not queued)."""
+        row = self._conn().execute(
+            f"SELECT {self._QUEUE_COLS} FROM queue WHERE sample_id=? ORDER BY position LIMIT 1",
+            (sample_id,)).fetchone()
+        return None if row is None else self._queue_item(row)

@@ -1,58 +1,12 @@
-"""The rows of the event log and their fold into the current labels (no I/O here)."""
+"""The rows of the event log: their columns, decoding, and which ones a project can use
+(no I/O here; the fold into the current labels is ``activelab.core.store.label_state``)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Container, Iterable, Sequence
+import sqlite3
+from typing import Any, Callable, Container, Iterable, Sequence
 
-
-@dataclass(frozen=True)
-class DamagedRow:
-    """A store row that cannot be used: where it is (table and key) and why."""
-
-    table: str
-    key: str
-    reason: str
-    repairable: bool = True
-
-    def __str__(self) -> str:
-        return f"{self.table} {self.key}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class LabelEvent:
-    """One row of the event log (see ``activelab.core.store.store``)."""
-
-    seq: int
-    time: float
-    kind: str
-    sample_id: str | None
-    task: str | None
-    value: Any
-    annotator: str | None
-    seconds: float | None
-    strategy: str | None
-    score: float | None
-    rank: int | None
-    model_version: int | None
-    audit: bool
-    predicted: Any
-    confidence: float | None
-    target_seq: int | None
-    group: int = 0
-
-
-@dataclass
-class LabelState:
-    """The fold of the event log: what is labeled, skipped and flagged now."""
-
-    labels: dict[str, dict[str, Any]] = field(default_factory=dict)      # task -> id -> value
-    provenance: dict[tuple[str, str], LabelEvent] = field(default_factory=dict)  # (task,id)->event
-    skipped: set[str] = field(default_factory=set)
-    flagged: set[str] = field(default_factory=set)
-    undo_stack: list[int] = field(default_factory=list)   # active groups, newest last
-    redo_stack: list[int] = field(default_factory=list)   # undone groups, newest last
-    last_seq: int = 0
+from activelab.core.records import LabelEvent
 
 
 def dumps(v: Any) -> str | None:
@@ -75,54 +29,69 @@ def row_to_event(r: Sequence[Any], value: Any = None, predicted: Any = None,
     given already decoded (else they are decoded here; ValueError if not JSON)."""
     if not decoded:
         value, predicted = loads(r[6]), loads(r[14])
-    return LabelEvent(
-        seq=r[0], group=r[1], time=r[2], kind=r[3], sample_id=r[4], task=r[5],
-        value=value, annotator=r[7], seconds=r[8], strategy=r[9], score=r[10],
-        rank=r[11], model_version=r[12], audit=bool(r[13]), predicted=predicted,
-        confidence=r[15], target_seq=r[16],
-    )
+    return LabelEvent(r[0], r[2], r[3], r[4], r[5], value, r[7], r[8], r[9], r[10], r[11], r[12],
+                      bool(r[13]), predicted, r[15], r[16], r[1])
 
 
-def fold_events(events: Iterable[LabelEvent]) -> LabelState:
-    """Replay the log: groups are active unless undone (and not redone)."""
-    events = list(events)
-    groups: dict[int, list[LabelEvent]] = {}
-    order: list[int] = []
-    active: dict[int, bool] = {}
-    st = LabelState()
+def _decoded(text: str | None) -> Any:
+    """A stored JSON value (a plain JSON string such as a class name, printable and without
+    escapes, is read without the parser: most values are). ValueError when it is not JSON."""
+    if text is None:
+        return None
+    if len(text) > 1 and text[0] == '"' and text[-1] == '"' and "\\" not in text \
+            and '"' not in text[1:-1] and text.isprintable():
+        return text[1:-1]
+    return json.loads(text)
+
+
+def insert_group(conn: sqlite3.Connection, events: Sequence[dict[str, Any]],
+                 now: float) -> tuple[int, int]:
+    """Insert one group's events (inside the caller's write transaction); returns the first
+    and last seq given (consecutive: no other writer runs during the transaction). An event's
+    ``time`` is kept when given, else ``now``."""
+    first = last = 0
     for e in events:
-        st.last_seq = e.seq
-        if e.kind in ("label", "skip", "flag"):
-            if e.group not in groups:
-                groups[e.group] = []
-                order.append(e.group)
-                active[e.group] = True
-                st.undo_stack.append(e.group)
-                st.redo_stack.clear()
-            groups[e.group].append(e)
-        elif e.kind == "undo" and e.target_seq in active:
-            active[e.target_seq] = False
-            if e.target_seq in st.undo_stack:
-                st.undo_stack.remove(e.target_seq)
-            st.redo_stack.append(e.target_seq)
-        elif e.kind == "redo" and e.target_seq in active:
-            active[e.target_seq] = True
-            if e.target_seq in st.redo_stack:
-                st.redo_stack.remove(e.target_seq)
-            st.undo_stack.append(e.target_seq)
-    for g in order:
-        if not active[g]:
+        last = conn.execute(
+            "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, seconds, "
+            "strategy, score, rank, model_version, audit, predicted, confidence, target_seq) "
+            "VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"),
+             e.get("task"), dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
+             e.get("strategy"), e.get("score"), e.get("rank"), e.get("model_version"),
+             int(bool(e.get("audit"))), dumps(e.get("predicted")), e.get("confidence"),
+             e.get("target_seq")),
+        ).lastrowid
+        first = first or last
+    conn.execute("UPDATE events SET grp=? WHERE seq BETWEEN ? AND ?", (first, first, last))
+    return first, last
+
+
+def usable_events(rows: Iterable[Sequence[Any]],
+                  event_filter: Callable[[LabelEvent], str | None] | None,
+                  damaged: Callable[[str, str], None]) -> list[LabelEvent]:
+    """The events of ``rows`` (selected with ``EVENT_COLS``, in any order) that a project can
+    use, in the same order. A row whose value or prediction is not JSON, or that
+    ``event_filter`` refuses, is left out and given to ``damaged(key, reason)``."""
+    out = []
+    decode = _decoded
+    for r in rows:
+        try:
+            value = decode(r[6])
+        except (ValueError, TypeError):      # say which column, then skip the row
+            damaged(f"seq {r[0]}", f"value is not valid JSON: {str(r[6])[:40]!r}")
             continue
-        for e in groups[g]:
-            if e.kind == "label":
-                st.labels.setdefault(e.task or "", {})[e.sample_id] = e.value
-                st.provenance[(e.task or "", e.sample_id)] = e
-                st.skipped.discard(e.sample_id)
-            elif e.kind == "skip":
-                st.skipped.add(e.sample_id)
-            elif e.kind == "flag":
-                st.flagged.add(e.sample_id)
-    return st
+        try:
+            predicted = decode(r[14])
+        except (ValueError, TypeError):
+            damaged(f"seq {r[0]}", f"predicted is not valid JSON: {str(r[14])[:40]!r}")
+            continue
+        e = row_to_event(r, value, predicted, decoded=True)
+        reason = event_filter(e) if event_filter is not None else None
+        if reason:
+            damaged(f"seq {e.seq}", reason)
+            continue
+        out.append(e)
+    return out
 
 
 def event_problem(e: LabelEvent, tasks: dict[str, tuple[bool, frozenset[str]]],

@@ -1,7 +1,9 @@
 """The project store: one SQLite file (WAL, synchronous=FULL), schema-versioned.
 
 Labels, skips, flags, undos and redos are append-only events; nothing is deleted, so the full
-history and provenance are kept. Current labels are a fold over the events. Every write is its
+history and provenance are kept. Current labels are a fold over the events, kept in memory
+(``state()``): each read takes in only the events appended since the last one, by this process
+or another, so reads do not grow with the history. Every write is its
 own transaction and is on disk when the method returns; shortly after each burst of writes the
 WAL is checkpointed into ``project.sqlite`` itself (``activelab.core.store.connection``), so a copy of that one
 file has every label.
@@ -21,23 +23,22 @@ import time
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from activelab.core.errors import ActiveLabError, ProjectError
 from activelab.core.store.failures import (
     cause_of, is_storage_error, open_error, read_only_error, read_only_reason, write_error,
 )
-from activelab.core.store.events import (
-    EVENT_COLS, DamagedRow, LabelEvent, LabelState, dumps, fold_events, loads, row_to_event,
-)
+from activelab.core.records import DamagedRow, LabelEvent
+from activelab.core.store.events import EVENT_COLS, insert_group, loads, row_to_event, usable_events
+from activelab.core.store.label_state import LabelState
 from activelab.core.store.connection import (
     IDLE_DELAY, Checkpointer, ReadOnlyOpener, checkpoint, connect_rw, rollback_quietly,
 )
 from activelab.core.store.curve import CurveQueueMixin
 from activelab.core.store.schema import NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
 
-__all__ = ["LabelStore", "LabelEvent", "LabelState", "DamagedRow", "fold_events", "SCHEMA_VERSION",
-           "STORE_NAME"]
+__all__ = ["LabelStore", "SCHEMA_VERSION", "STORE_NAME"]
 
 STORE_NAME = "project.sqlite"
 BUSY_TIMEOUT = 30.0
@@ -83,7 +84,11 @@ class LabelStore(CurveQueueMixin):
         if not create and not self.path.is_file():
             raise ProjectError(f"{self.path} is not a file; it should be the project's store.")
         self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else float(busy_timeout)
-        self.event_filter: Callable[[LabelEvent], str | None] | None = None
+        self._event_filter: Callable[[LabelEvent], str | None] | None = None
+        self._index: Mapping[str, int] | None = None
+        self._state: LabelState | None = None
+        self._state_read_to = 0             # the last event row the state has seen
+        self._state_lock = threading.RLock()
         self.read_only_reason: str | None = None if create else read_only_reason(self.path)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -345,59 +350,69 @@ class LabelStore(CurveQueueMixin):
         An event's ``time`` (seconds since the epoch) is kept when given (labels imported
         from an export keep when they were made); otherwise it is now.
         """
-        if not events:
+        return self.append_groups([events])[0] if events else []
+
+    def append_groups(self, groups: Sequence[Sequence[dict[str, Any]]]) -> list[list[LabelEvent]]:
+        """Append several groups (user actions, in order) in one durable transaction (see
+        ``append_group``); returns each group's events as stored. Empty groups are skipped."""
+        groups = [g for g in groups if g]
+        if not groups:
             return []
         now = time.time()
-        what = events[0].get("kind", "label")
-        with self.writing(what) as conn:
-            seqs = []
-            for e in events:
-                cur = conn.execute(
-                    "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, "
-                    "seconds, strategy, score, rank, model_version, audit, predicted, "
-                    "confidence, target_seq) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"), e.get("task"),
-                        dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
-                        e.get("strategy"), e.get("score"), e.get("rank"),
-                        e.get("model_version"), int(bool(e.get("audit"))),
-                        dumps(e.get("predicted")), e.get("confidence"), e.get("target_seq"),
-                    ),
-                )
-                seqs.append(cur.lastrowid)
-            conn.execute(
-                f"UPDATE events SET grp=? WHERE seq IN ({','.join('?' * len(seqs))})",
-                (seqs[0], *seqs),
-            )
+        with self.writing(groups[0][0].get("kind", "label")) as conn:
+            spans = [insert_group(conn, events, now) for events in groups]
         rows = self._conn().execute(
-            f"SELECT {EVENT_COLS} FROM events WHERE seq IN ({','.join('?' * len(seqs))}) "
-            "ORDER BY seq",
-            seqs,
+            f"SELECT {EVENT_COLS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            (spans[0][0], spans[-1][1]),
         ).fetchall()
-        return [row_to_event(r) for r in rows]
+        out: list[list[LabelEvent]] = [[] for _ in spans]
+        g = 0
+        for r in rows:
+            while r[0] > spans[g][1]:
+                g += 1
+            out[g].append(row_to_event(r))
+        return out
+
+    def configure_events(self, event_filter: Callable[[LabelEvent], str | None] | None,
+                         index: Mapping[str, int] | None = None) -> None:
+        """How the project reads the log: ``event_filter(e)`` says why event ``e`` cannot be
+        used (None: it can; a damaged event is skipped and reported), ``index`` maps sample
+        ids to pool positions (``LabelState.by_index``). The state is folded again on the
+        next read (the filter may accept events it refused before: a class was added)."""
+        with self._state_lock:
+            self._event_filter, self._index = event_filter, index
+            self._state, self._state_read_to = None, 0
+
+    @property
+    def event_filter(self) -> Callable[[LabelEvent], str | None] | None:
+        return self._event_filter
+
+    def _usable(self, rows: Iterable[Sequence[Any]]) -> list[LabelEvent]:
+        """The events of ``rows`` the project can use; damaged ones are reported and left out."""
+        return usable_events(rows, self._event_filter,
+                             lambda key, reason: self.report_damage("events", key, reason))
 
     def events(self, since: int = 0) -> list[LabelEvent]:
         """The events after ``since``, oldest first, without damaged rows (see module doc)."""
         rows = self._conn().execute(
             f"SELECT {EVENT_COLS} FROM events WHERE seq > ? ORDER BY seq", (since,)
         ).fetchall()
-        out = []
-        check = self.event_filter
-        decode = json.loads
-        for r in rows:
-            try:
-                value = None if r[6] is None else decode(r[6])
-                predicted = None if r[14] is None else decode(r[14])
-            except (ValueError, TypeError):      # say which column, then skip the row
-                if self._decode(r[6], "events", f"seq {r[0]}", "value")[0]:
-                    self._decode(r[14], "events", f"seq {r[0]}", "predicted")
-                continue
-            e = row_to_event(r, value, predicted, decoded=True)
-            reason = check(e) if check is not None else None
-            if reason:
-                self.report_damage("events", f"seq {e.seq}", reason)
-                continue
-            out.append(e)
+        return self._usable(rows)
+
+    def recent_events(self, limit: int) -> list[LabelEvent]:
+        """The latest ``limit`` usable events, newest first; reads only those rows (and the
+        damaged ones among them)."""
+        out: list[LabelEvent] = []
+        before = None
+        while len(out) < limit:
+            rows = self._conn().execute(
+                f"SELECT {EVENT_COLS} FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                (before if before is not None else 2**63 - 1, limit - len(out)),
+            ).fetchall()
+            if not rows:
+                break
+            out.extend(self._usable(rows))
+            before = rows[-1][0]
         return out
 
     def last_seq(self) -> int:
@@ -405,4 +420,20 @@ class LabelStore(CurveQueueMixin):
         return int(row[0] or 0)
 
     def state(self) -> LabelState:
-        return fold_events(self.events())
+        """The current labels, skips and flags: the fold of the usable events.
+
+        Kept in memory and brought up to date on each call with the events appended since
+        the last one (by this process or another): one indexed query when nothing changed,
+        so a read costs O(new events), not O(history). The state returned is read-only and
+        is updated in place by later calls."""
+        with self._state_lock:
+            if self._state is None:
+                self._state, self._state_read_to = LabelState(self._index), 0
+            rows = self._conn().execute(
+                f"SELECT {EVENT_COLS} FROM events WHERE seq > ? ORDER BY seq",
+                (self._state_read_to,),
+            ).fetchall()
+            if rows:
+                self._state.apply(self._usable(rows))
+                self._state_read_to = rows[-1][0]
+            return self._state

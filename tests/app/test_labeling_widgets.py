@@ -5,12 +5,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from activelab.app.main_window import MainWindow
+from activelab.app.worker import TaskRunner
 from activelab.core.data.spec import TaskSpec
 from tests.app.fake_engine import FakeProject, fake_retrain
 
 
 def open_window(qtbot, project):
-    win = MainWindow(project, retrain_fn=fake_retrain)
+    # The fake retrains in a thread (its retrain_function); no training process is started.
+    win = MainWindow(project, runner=TaskRunner(use_processes=False))
     qtbot.addWidget(win)
     win.show()
     win.activateWindow()
@@ -166,17 +168,15 @@ def test_named_classes_use_keys_in_order_with_filter(qtbot, tmp_path):
 def test_labels_during_a_retrain_get_a_follow_up_retrain(qtbot, tmp_path):
     import threading
 
-    from tests.app.fake_engine import fake_retrain as plain
-
     gate = threading.Event()
 
     def gated(snapshot, progress):
         while not gate.wait(0.01):
             progress.update(0.1, "waiting")
-        return plain(snapshot, progress)
+        return fake_retrain(snapshot, progress)
 
-    project = FakeProject(tmp_path / "gated", n=60)
-    win = MainWindow(project, retrain_fn=gated)
+    project = FakeProject(tmp_path / "gated", n=60, retrain=gated)
+    win = MainWindow(project, runner=TaskRunner(use_processes=False))
     qtbot.addWidget(win)
     win.show()
     win.activateWindow()

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from activelab.core.data.spec import DatasetSpec, TaskSpec
-from activelab.core.store.store import LabelEvent, LabelState
+from activelab.core.records import LabelEvent
 
 T0 = 1_714_564_800.25   # 2024-05-01T12:00:00.250Z
 
@@ -43,7 +43,7 @@ class FakeProject:
         self.ids = list(ids)
         self.spec = DatasetSpec(tasks=tuple(tasks), image_column=image_column)
         prov = prov or {}
-        state = LabelState(
+        state = SimpleNamespace(   # what export reads of a ``LabelState``
             labels={t: dict(v) for t, v in labels.items()},
             provenance={(t, sid): event(t, sid, v, **prov.get((t, sid), {}))
                         for t, per in labels.items() for sid, v in per.items()},

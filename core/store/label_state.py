@@ -1,0 +1,339 @@
+"""The current labels, skips and flags, kept up to date one event at a time (no I/O here).
+
+The event log is the truth; ``LabelState`` is its fold. Replaying the whole log on every read
+grew with the history (384 ms at 20k events), so the state is kept instead: the store feeds it
+the events appended since it last looked (``apply``), and every read is a dictionary look-up.
+
+What the fold means (the rules ``apply`` keeps, event by event):
+
+* label/skip/flag events form groups (one user action; ``group`` is the seq of its first
+  event). A new group is active, goes on the undo stack and empties the redo stack.
+* an undo of a known group makes it inactive and moves it to the redo stack; a redo makes it
+  active again and moves it back (undo and redo of any group, not only the latest).
+* of the active events, taken in group order (then seq order): a label sets the value of
+  (task, sample) and un-skips the sample; a skip skips it; a flag flags it.
+
+So a value is the one of the latest active label of (task, sample), a sample is skipped when
+its latest active label-or-skip is a skip, and flagged while any of its flags is active. The
+dictionaries keep the order a full replay gives them (keys in the order of their first active
+label), which decides the row order a model is trained on.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from typing import Any, Iterable, Mapping
+
+from activelab.core.records import LabelEvent
+
+__all__ = ["LabelState"]
+
+_Key = tuple[int, int]            # (group order, seq): the order a full replay applies events
+
+
+class _Stack:
+    """A list of group ids with the fold's list semantics (``remove`` takes the first
+    occurrence, ``append`` adds at the end), each operation O(1)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, int] = {}          # entry number -> group, in list order
+        self._where: dict[int, list[int]] = {}      # group -> its entry numbers, in order
+        self._next = 0
+
+    def __contains__(self, g: int) -> bool:
+        return g in self._where
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def items(self) -> list[int]:
+        return list(self._entries.values())
+
+    def last(self) -> int | None:
+        return next(reversed(self._entries.values()), None)
+
+    def append(self, g: int) -> None:
+        self._entries[self._next] = g
+        self._where.setdefault(g, []).append(self._next)
+        self._next += 1
+
+    def clear(self) -> None:
+        if self._entries:
+            self._entries.clear()
+            self._where.clear()
+
+    def remove(self, g: int) -> None:
+        where = self._where[g]
+        del self._entries[where.pop(0)]
+        if not where:
+            del self._where[g]
+
+
+class LabelState:
+    """The fold of the event log: what is labeled, skipped and flagged now.
+
+    Read-only for callers (the store updates it). ``labels[task][sample_id]`` is the value (a
+    class, or a list of classes); ``provenance[(task, sample_id)]`` the label event it came
+    from; ``skipped`` / ``flagged`` sample ids; ``undo_stack`` / ``redo_stack`` group ids,
+    newest last; ``last_seq`` the last event read. With an ``index`` (sample id -> pool
+    position) ``by_index[task][position]`` mirrors ``labels`` in the same order.
+    ``labeled_count`` and ``class_counts(task)`` are kept as counts.
+    """
+
+    def __init__(self, index: Mapping[str, int] | None = None) -> None:
+        self.labels: dict[str, dict[str, Any]] = {}
+        self.provenance: dict[tuple[str, str], LabelEvent] = {}
+        self.skipped: set[str] = set()
+        self.flagged: set[str] = set()
+        self.last_seq = 0
+        self.by_index: dict[str, dict[int, Any]] = {}
+        self.audits: dict[tuple[str, str], LabelEvent] = {}   # labels given on audit picks
+        self._index = index
+        self._undo = _Stack()
+        self._redo = _Stack()
+        self._groups: dict[int, list[LabelEvent]] = {}
+        self._order: dict[int, int] = {}                 # group -> its place in group order
+        self._active: dict[int, bool] = {}
+        # Each in replay order (``_key``): the labels of a (task, sample), the events of a sample.
+        self._label_events: dict[tuple[str, str], list[LabelEvent]] = {}
+        self._sample_events: dict[str, list[LabelEvent]] = {}
+        self._first: dict[tuple[str, str], _Key] = {}    # key of the first active label
+        self._tasks_of: Counter[str] = Counter()         # sample id -> tasks labeled
+        self._classes: dict[str, Counter[str]] = {}
+
+    # ------------------------------------------------------------------ reads
+    @property
+    def undo_stack(self) -> list[int]:
+        """Active groups, newest last (a copy: O(groups); ``undo_target`` is O(1))."""
+        return self._undo.items()
+
+    @property
+    def redo_stack(self) -> list[int]:
+        """Undone groups, newest last (a copy: O(groups); ``redo_target`` is O(1))."""
+        return self._redo.items()
+
+    def undo_target(self) -> int | None:
+        """The group an undo acts on (the newest on the undo stack), or None."""
+        return self._undo.last()
+
+    def redo_target(self) -> int | None:
+        """The group a redo acts on (the newest on the redo stack), or None."""
+        return self._redo.last()
+
+    @property
+    def labeled_count(self) -> int:
+        """Samples with a label for at least one task."""
+        return len(self._tasks_of)
+
+    def is_labeled(self, sample_id: str) -> bool:
+        return sample_id in self._tasks_of
+
+    def class_counts(self, task: str) -> dict[str, int]:
+        """Labels per class of ``task`` (a multi-label value counts once per class)."""
+        return dict(self._classes.get(task, {}))
+
+    def group_events(self, group: int) -> list[LabelEvent]:
+        """The usable events of ``group`` (one user action), in log order."""
+        return list(self._groups.get(group, ()))
+
+    # ------------------------------------------------------------------ updates
+    def apply(self, events: Iterable[LabelEvent]) -> "LabelState":
+        """Take in ``events`` (usable ones, in log order, after ``last_seq``); returns self.
+
+        O(events given) plus, per sample they touch, O(its own events); the first call on an
+        empty state replays them in one pass."""
+        touched: dict[int, None] = {}      # groups with new events or a new activity
+        for e in events:
+            self.last_seq = e.seq
+            if e.kind in ("label", "skip", "flag"):
+                self._add(e)
+                touched[e.group] = None
+            elif e.kind in ("undo", "redo") and e.target_seq in self._active:
+                g = e.target_seq
+                undo = e.kind == "undo"
+                stack, other = (self._undo, self._redo) if undo else (self._redo, self._undo)
+                if g in stack:
+                    stack.remove(g)
+                other.append(g)
+                self._active[g] = not undo
+                touched[g] = None
+        if not touched:
+            return self
+        if not self.provenance and not self.skipped and not self.flagged:
+            self._replay()
+            return self
+        keys: dict[tuple[str, str], None] = {}
+        samples: dict[str, None] = {}
+        for g in touched:
+            for e in self._groups[g]:
+                samples[e.sample_id] = None
+                if e.kind == "label":
+                    keys[(e.task or "", e.sample_id)] = None
+        for sid in samples:
+            self._refresh_sample(sid)
+        # New keys are appended in the order of their first active label, as a replay would.
+        for key in sorted(keys, key=self._first_active_key):
+            self._refresh_label(key)
+        return self
+
+    def _add(self, e: LabelEvent) -> None:
+        g = e.group
+        if g not in self._groups:
+            self._groups[g] = []
+            self._order[g] = len(self._order)
+            self._active[g] = True
+            self._undo.append(g)
+            self._redo.clear()
+        self._groups[g].append(e)
+        self._insert(self._sample_events.setdefault(e.sample_id, []), e)
+        if e.kind == "label":
+            self._insert(self._label_events.setdefault((e.task or "", e.sample_id), []), e)
+
+    def _key(self, e: LabelEvent) -> _Key:
+        """Where a replay applies ``e``: its group's place, then its seq."""
+        return (self._order[e.group], e.seq)
+
+    def _insert(self, events: list[LabelEvent], e: LabelEvent) -> None:
+        last = events[-1] if events else None
+        if last is None or last.group == e.group or self._order[last.group] < self._order[e.group]:
+            events.append(e)                    # (events come in seq order)
+        else:                                   # an event of an older group (a damaged log)
+            bisect.insort(events, e, key=self._key)
+
+    def _replay(self) -> None:
+        """Build every dictionary from the log in one pass (the first read of a project)."""
+        order, first = self._order, self._first
+        labels, provenance = self.labels, self.provenance
+        for g, events in self._groups.items():     # in group order
+            if not self._active[g]:
+                continue
+            for e in events:
+                sid = e.sample_id
+                if e.kind == "label":
+                    key = (e.task or "", sid)
+                    if key not in provenance:
+                        first[key] = (order[g], e.seq)
+                    labels.setdefault(key[0], {})[sid] = e.value
+                    provenance[key] = e
+                    self.skipped.discard(sid)
+                elif e.kind == "skip":
+                    self.skipped.add(sid)
+                else:
+                    self.flagged.add(sid)
+        for (task, sid), e in provenance.items():
+            self._tasks_of[sid] += 1
+            self._count(task, e.value, +1)
+            if e.audit and e.predicted is not None:
+                self.audits[(task, sid)] = e
+        if self._index is not None:
+            self.by_index = {t: {self._index[s]: v for s, v in per.items()}
+                             for t, per in labels.items()}
+
+    def _first_active_key(self, key: tuple[str, str]) -> _Key:
+        return next((self._key(e) for e in self._label_events[key] if self._active[e.group]), (-1, -1))
+
+    def _refresh_sample(self, sid: str) -> None:
+        """Recompute whether ``sid`` is skipped (its latest active label-or-skip is a skip)
+        and flagged (one of its flags is active)."""
+        last = None
+        flagged = False
+        for ev in reversed(self._sample_events[sid]):
+            if self._active[ev.group]:
+                if ev.kind == "flag":
+                    flagged = True
+                elif last is None:
+                    last = ev
+        if last is not None and last.kind == "skip":
+            self.skipped.add(sid)
+        else:
+            self.skipped.discard(sid)
+        if flagged:
+            self.flagged.add(sid)
+        else:
+            self.flagged.discard(sid)
+
+    def _refresh_label(self, key: tuple[str, str]) -> None:
+        """Recompute the value of (task, sample) ``key``: its latest active label."""
+        active = [ev for ev in self._label_events[key] if self._active[ev.group]]
+        task, sid = key
+        if not active:
+            if key in self.provenance:
+                self._remove(key)
+            return
+        first_k, ev = self._key(active[0]), active[-1]
+        if key in self.provenance and self._first[key] == first_k:
+            self._set_value(key, ev)            # keeps its place, as a replay would
+            return
+        if key in self.provenance:
+            self._remove(key)
+        self._first[key] = first_k
+        self._set_value(key, ev)                # appended: the newest first label…
+        if not self._in_order(task, key, first_k):
+            self._reorder()                     # …else (a redo of an old action) re-sorted
+
+    def _in_order(self, task: str, key: tuple[str, str], first_k: _Key) -> bool:
+        """Whether ``key`` (just appended) belongs at the end of its dictionaries."""
+        for d, k_of in ((self.provenance, lambda k: k), (self.labels[task], lambda s: (task, s))):
+            keys = reversed(d)
+            next(keys)                          # ``key`` itself
+            before = next(keys, None)
+            if before is not None and self._first[k_of(before)] > first_k:
+                return False
+        return True
+
+    def _set_value(self, key: tuple[str, str], ev: LabelEvent) -> None:
+        task, sid = key
+        old = self.provenance.get(key)
+        per = self.labels.setdefault(task, {})
+        if old is not None:
+            self._count(task, old.value, -1)
+        else:
+            self._tasks_of[sid] += 1
+        self._count(task, ev.value, +1)
+        per[sid] = ev.value
+        self.provenance[key] = ev
+        if ev.audit and ev.predicted is not None:
+            self.audits[key] = ev
+        else:
+            self.audits.pop(key, None)
+        if self._index is not None:
+            self.by_index.setdefault(task, {})[self._index[sid]] = ev.value
+
+    def _remove(self, key: tuple[str, str]) -> None:
+        task, sid = key
+        old = self.provenance.pop(key)
+        self._count(task, old.value, -1)
+        self._tasks_of[sid] -= 1
+        if self._tasks_of[sid] == 0:
+            del self._tasks_of[sid]
+        del self._first[key]
+        self.audits.pop(key, None)
+        for d, k in ((self.labels, sid), (self.by_index, None if self._index is None
+                                           else self._index[sid])):
+            if k is None:
+                continue
+            del d[task][k]
+            if not d[task]:
+                del d[task]
+
+    def _count(self, task: str, value: Any, step: int) -> None:
+        counts = self._classes.get(task)
+        if counts is None:
+            counts = self._classes[task] = Counter()
+        for c in (value if isinstance(value, list) else [value]):
+            counts[c] += step
+            if counts[c] == 0:
+                del counts[c]
+
+    def _reorder(self) -> None:
+        """Put every dictionary back in replay order (rare: after a redo of an old action)."""
+        keys = sorted(self.provenance, key=self._first.__getitem__)
+        self.provenance = {k: self.provenance[k] for k in keys}
+        self.audits = {k: self.audits[k] for k in keys if k in self.audits}
+        labels: dict[str, dict[str, Any]] = {}
+        for task, sid in keys:
+            labels.setdefault(task, {})[sid] = self.labels[task][sid]
+        self.labels = labels
+        if self._index is not None:
+            self.by_index = {t: {self._index[s]: v for s, v in per.items()}
+                             for t, per in labels.items()}
