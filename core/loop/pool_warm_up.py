@@ -1,5 +1,6 @@
-"""The window's warm-up job: load the pool's features (the project rebuilds a missing or damaged
-cache) and the 2-D projection for the pool map. Runs in a worker thread; no Qt here.
+"""The labeling window's warm-up job: load the pool's features (the project rebuilds a missing or
+damaged cache) and the 2-D projection for the pool map. A core job like any other
+(``fn(project, progress)``): the app runs it in a worker thread and only adapts its outcome.
 
 The features are needed for retraining; the projection only for the map. So a features failure
 fails the job (the window says why and offers Retry, labeling goes on), while a projection that
@@ -14,10 +15,9 @@ from typing import Any
 import numpy as np
 
 log = logging.getLogger(__name__)
-WARM_UP = "warm_up"
 
 
-def warm_up(project: Any, progress: Any) -> np.ndarray | None:
+def warm_up_pool(project: Any, progress: Any) -> np.ndarray | None:
     """Worker job: the features loaded (cached by the project), then the pool map's projection,
     an (n_samples, 2) float array, or None when it cannot be made.
 
