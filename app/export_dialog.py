@@ -120,9 +120,6 @@ class ExportDialog(QDialog):
         lay.addStretch(1)
         lay.addLayout(buttons)
 
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.failed.connect(self._on_runner_failed)
-        self.runner.progress.connect(self._on_runner_progress)
         self.dest_edit.setText(str(Path(self.project_path) / f"{name}-labels.csv"))
         self.format_buttons["csv"].setChecked(True)
 
@@ -147,8 +144,11 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self._show("Exporting …")
-        self.runner.submit("export", run_export, self.project_path, out, fmt,
-                           self.include_unlabeled.isChecked())
+        job = self.runner.submit("export", run_export, self.project_path, out, fmt,
+                                 self.include_unlabeled.isChecked())
+        job.progress.connect(self._on_export_progress)
+        job.finished.connect(self._on_export_finished)
+        job.failed.connect(self._on_export_failed)
 
     def done(self, result: int) -> None:  # Qt override: closing cancels a running export
         self.runner.cancel("export")
@@ -187,24 +187,19 @@ class ExportDialog(QDialog):
         if path:
             self.dest_edit.setText(path)
 
-    def _on_runner_progress(self, kind: str, fraction: float, message: str) -> None:
-        if kind == "export":
-            self.progress.setValue(int(fraction * 100))
-            if message:
-                self._show(message[:1].upper() + message[1:] + " …")
+    def _on_export_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 100))
+        if message:
+            self._show(message[:1].upper() + message[1:] + " …")
 
-    def _on_runner_finished(self, kind: str, result: Any) -> None:
-        if kind != "export":
-            return
+    def _on_export_finished(self, result: Any) -> None:
         self.progress.setValue(100)
         self.export_button.setEnabled(True)
         self.close_button.setText("Done")
         self._show(f"Exported to {result}", ok=True)
         self.export_finished.emit(str(result))
 
-    def _on_runner_failed(self, kind: str, message: str) -> None:
-        if kind != "export":
-            return
+    def _on_export_failed(self, message: str) -> None:
         self.progress.setVisible(False)
         self.export_button.setEnabled(True)
         self._show(message, error=True)

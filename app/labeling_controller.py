@@ -86,8 +86,6 @@ class LabelingController(QObject, RetrainControl):
         self._features_problem: str | None = None   # why the features could not be loaded
         self.read_only = project.read_only
         self._rng = random.Random(project.settings.seed)
-        runner.finished.connect(self._on_runner_finished)
-        runner.failed.connect(self._on_runner_failed)
         self._ticker = QTimer(self)
         self._ticker.setInterval(200)
         self._ticker.timeout.connect(self._on_ticker_timeout)

@@ -34,8 +34,6 @@ class AppShell:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.runner = TaskRunner()
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.failed.connect(self._on_runner_failed)
         self.start_screen: Any = None
         self.window: Any = None
         self.wizard: Any = None
@@ -106,27 +104,27 @@ class AppShell:
         self._busy.setWindowModality(Qt.WindowModality.ApplicationModal)
         self._busy.setMinimumDuration(300)
         self._busy.canceled.connect(lambda: self.runner.cancel(DEMO))
-        self.runner.progress.connect(self._on_runner_progress)
-        self.runner.submit(DEMO, _create_demo, folder)
+        job = self.runner.submit(DEMO, _create_demo, folder)
+        job.progress.connect(self._on_demo_progress)
+        job.finished.connect(self._on_demo_finished)
+        job.failed.connect(self._on_demo_failed)
 
     # ----- slots ------------------------------------------------------------------------
-    def _on_runner_progress(self, kind: str, fraction: float, message: str) -> None:
-        if kind == DEMO and self._busy is not None:
+    def _on_demo_progress(self, fraction: float, message: str) -> None:
+        if self._busy is not None:
             self._busy.setValue(int(100 * fraction))
             if message:
                 self._busy.setLabelText(f"Preparing the demo: {message}")
 
-    def _on_runner_finished(self, kind: str, result: object) -> None:
-        if kind == DEMO:
-            self._close_busy()
-            self.open_project(str(result))
+    def _on_demo_finished(self, result: object) -> None:
+        self._close_busy()
+        self.open_project(str(result))
 
-    def _on_runner_failed(self, kind: str, message: str) -> None:
-        if kind == DEMO:
-            self._close_busy()
-            self._error(f"The demo could not be prepared: {message}")
-            if self.window is None:
-                self.show_start()
+    def _on_demo_failed(self, message: str) -> None:
+        self._close_busy()
+        self._error(f"The demo could not be prepared: {message}")
+        if self.window is None:
+            self.show_start()
 
     def _close_busy(self) -> None:
         if self._busy is not None:

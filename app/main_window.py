@@ -376,5 +376,5 @@ class MainWindow(QMainWindow):
         except WRITE_ERRORS as exc:
             log.warning("position not saved on close: %s",
                         describe_write_failure(exc, self.project.path, "position").message)
-        self.runner.shutdown(wait_ms=3000)
+        self.runner.shutdown()   # kills the training process at once; does not wait for a retrain
         super().closeEvent(event)

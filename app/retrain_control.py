@@ -16,16 +16,18 @@ import dataclasses
 import sqlite3
 from typing import Any
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Slot
 
-from activelab.app.pool_features import WARM_UP, warm_up
-from activelab.app.worker import ProcessCall, freeze_loaded_objects
+from activelab.app.worker import freeze_loaded_objects
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure
 from activelab.core.errors import ActiveLabError, StoreWriteError
 from activelab.core.loop.cycle import RetrainResult
 from activelab.core.records import CurvePoint, QueueItem
+from activelab.core.loop.pool_warm_up import warm_up_pool
+from activelab.core.loop.training_process import ProcessCall, retrain_timeout_s
 
 RETRAIN = "retrain"
+WARM_UP = "warm_up"
 
 
 class RetrainControl:
@@ -44,7 +46,9 @@ class RetrainControl:
     def load_features(self) -> None:
         """Load the pool features in the background (again, after a failure); retrains wait."""
         self.set_ready(False)
-        self.runner.submit(WARM_UP, warm_up, self.project)
+        job = self.runner.submit(WARM_UP, warm_up_pool, self.project)
+        job.finished.connect(self._on_warm_up_finished)
+        job.failed.connect(self._on_warm_up_failed)
         self._ticker.start()
         self._on_ticker_timeout()
 
@@ -95,7 +99,10 @@ class RetrainControl:
         fn = self.project.retrain_function()
         self._since_retrain = 0
         self._labels_at_request = self.project.labeled_count()
-        self.runner.submit(RETRAIN, fn, snapshot, in_process=self._process_call(snapshot))
+        job = self.runner.submit(RETRAIN, fn, snapshot, in_process=self._process_call(snapshot),
+                                 timeout_s=retrain_timeout_s())
+        job.finished.connect(self._on_retrain_finished)
+        job.failed.connect(self._on_retrain_failed)
         self.retrain_running.emit(True)
         self._ticker.start()
         self._on_ticker_timeout()
@@ -113,8 +120,8 @@ class RetrainControl:
         return ProcessCall(retrain_process.retrain_from_request, (request,))
 
     def _process_note(self) -> str:
-        problem = self.runner.process_problem
-        return f" (in a thread: {problem})" if problem else ""
+        note = self.runner.process_note
+        return f" ({note})" if note else ""
 
     def _model_line(self) -> str:
         v = self.project.model_version
@@ -141,14 +148,13 @@ class RetrainControl:
             + self._process_note()
         )
 
-    @Slot(str, object)
-    def _on_runner_finished(self, kind: str, result: Any) -> None:
-        if kind == WARM_UP:
-            self.set_ready(True)
-            self.features_loaded.emit(result)
-            return
-        if kind != RETRAIN:
-            return
+    @Slot(object)
+    def _on_warm_up_finished(self, result: object) -> None:
+        self.set_ready(True)
+        self.features_loaded.emit(result)
+
+    @Slot(object)
+    def _on_retrain_finished(self, result: object) -> None:
         self._ticker.stop()
         self.retrain_running.emit(False)
         rebuild, self._running_rebuild = self._running_rebuild, False
@@ -158,7 +164,7 @@ class RetrainControl:
             self._on_install_write_failed(result, exc, rebuild)
             return
         except ActiveLabError as exc:
-            self._on_runner_failed(RETRAIN, str(exc))
+            self._on_retrain_failed(str(exc))
             return
         finally:
             self._start_pending()
@@ -219,18 +225,17 @@ class RetrainControl:
                                  "(see the banner).")
         self.write_failed.emit(failure.message + " The next retrain saves them again.")
 
-    @Slot(str, str)
-    def _on_runner_failed(self, kind: str, message: str) -> None:
-        if kind == WARM_UP:
-            self._ready = False
-            self._pending_retrain = False
-            self._features_problem = message
-            self.status_changed.emit("The pool features could not be loaded — labeling continues; "
-                                     "the model is not retrained (see the banner).")
-            self.features_failed.emit(message)
-            return
-        if kind != RETRAIN:
-            return
+    @Slot(str)
+    def _on_warm_up_failed(self, message: str) -> None:
+        self._ready = False
+        self._pending_retrain = False
+        self._features_problem = message
+        self.status_changed.emit("The pool features could not be loaded — labeling continues; "
+                                 "the model is not retrained (see the banner).")
+        self.features_failed.emit(message)
+
+    @Slot(str)
+    def _on_retrain_failed(self, message: str) -> None:
         self._ticker.stop()
         self.retrain_running.emit(False)
         v = self.project.model_version
@@ -240,7 +245,7 @@ class RetrainControl:
         self._start_pending()
 
     def _start_pending(self) -> None:
-        """Start the coalesced follow-up retrain, if labels arrived while one was running."""
+        """Start the coalesced follow-up retrain, if labels arrived while one was running, now:
+        no turn of the event loop may see "no retrain running" while one is still owed."""
         if self._pending_retrain and self._ready and not self.runner.is_running(RETRAIN):
-            self._pending_retrain = False
-            QTimer.singleShot(0, self.request_retrain)
+            self.request_retrain()

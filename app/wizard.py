@@ -182,9 +182,6 @@ class NewProjectWizard(QWizard):
         self.create_page = CreatePage(self)
         for page in (self.data_page, self.columns_page, self.tasks_page, self.create_page):
             self.addPage(page)
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.failed.connect(self._on_runner_failed)
-        self.runner.progress.connect(self._on_runner_progress)
 
     def set_data_path(self, path: str) -> None:
         self.data_page.load(path)
@@ -209,7 +206,10 @@ class NewProjectWizard(QWizard):
         page.progress.setValue(0)
         page.progress.setVisible(True)
         page.status.setText("Importing and building features …")
-        self.runner.submit("wizard_create", create_project, folder, **kwargs)
+        job = self.runner.submit("wizard_create", create_project, folder, **kwargs)
+        job.progress.connect(self._on_create_progress)
+        job.finished.connect(self._on_create_finished)
+        job.failed.connect(self._on_create_failed)
         page.completeChanged.emit()
         self.button(QWizard.WizardButton.BackButton).setEnabled(False)
 
@@ -220,43 +220,42 @@ class NewProjectWizard(QWizard):
         super().done(result)
 
     # ------------------------------------------------------------------ slots
-    def _on_runner_progress(self, kind: str, fraction: float, message: str) -> None:
-        if kind == "wizard_create":
-            self.create_page.progress.setValue(int(fraction * 100))
-            if message:
-                self.create_page.status.setText(message[:1].upper() + message[1:] + " …")
+    def _on_create_progress(self, fraction: float, message: str) -> None:
+        self.create_page.progress.setValue(int(fraction * 100))
+        if message:
+            self.create_page.status.setText(message[:1].upper() + message[1:] + " …")
 
-    def _on_runner_finished(self, kind: str, result: object) -> None:
-        if kind == "wizard_preview" and isinstance(result, Preview):
-            if result.source != self.data_page.path_edit.text().strip():
-                return
-            self.preview = result
-            self.columns_page.fill(result)
-            self.tasks_page.fill(result)
-            stem = Path(result.source.rstrip("/")).stem or "project"
-            self.create_page.folder_edit.setText(str(self._free_folder(stem)))
-            self.data_page.show_preview(result)
-        elif kind == "wizard_create":
-            self.created_path = str(result)
-            self.create_page.progress.setValue(100)
-            self.create_page.status.setText(f"Created {result}")
-            self.button(QWizard.WizardButton.BackButton).setEnabled(True)
-            self.project_created.emit(self.created_path)
-            self.accept()
+    def _on_preview_finished(self, result: Preview) -> None:
+        if result.source != self.data_page.path_edit.text().strip():
+            return
+        self.preview = result
+        self.columns_page.fill(result)
+        self.tasks_page.fill(result)
+        stem = Path(result.source.rstrip("/")).stem or "project"
+        self.create_page.folder_edit.setText(str(self._free_folder(stem)))
+        self.data_page.show_preview(result)
 
-    def _on_runner_failed(self, kind: str, message: str) -> None:
-        if kind == "wizard_preview":
-            self.preview = None
-            self.data_page.show_error(message)
-        elif kind == "wizard_create":
-            page = self.create_page
-            page.progress.setVisible(False)
-            page.status.setText("")
-            page.error.setText(f"{message}\n\nCorrect it here or on an earlier page (Back) "
-                               "and press Create project again.")
-            page.error.setVisible(True)
-            self.button(QWizard.WizardButton.BackButton).setEnabled(True)
-            page.completeChanged.emit()
+    def _on_preview_failed(self, message: str) -> None:
+        self.preview = None
+        self.data_page.show_error(message)
+
+    def _on_create_finished(self, result: object) -> None:
+        self.created_path = str(result)
+        self.create_page.progress.setValue(100)
+        self.create_page.status.setText(f"Created {result}")
+        self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+        self.project_created.emit(self.created_path)
+        self.accept()
+
+    def _on_create_failed(self, message: str) -> None:
+        page = self.create_page
+        page.progress.setVisible(False)
+        page.status.setText("")
+        page.error.setText(f"{message}\n\nCorrect it here or on an earlier page (Back) "
+                           "and press Create project again.")
+        page.error.setVisible(True)
+        self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+        page.completeChanged.emit()
 
     def _free_folder(self, stem: str) -> Path:
         base = self.projects_dir / stem

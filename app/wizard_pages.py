@@ -180,7 +180,9 @@ class DataPage(QWizardPage):
         self.status.setText(f"Reading {Path(path).name} …")
         self.wiz.preview = None
         self.completeChanged.emit()
-        self.wiz.runner.submit("wizard_preview", load_preview, path)
+        job = self.wiz.runner.submit("wizard_preview", load_preview, path)
+        job.finished.connect(self.wiz._on_preview_finished)
+        job.failed.connect(self.wiz._on_preview_failed)
 
     def show_preview(self, p: Preview) -> None:
         self.error.setVisible(False)

@@ -1,18 +1,18 @@
-"""The one place in the app that owns threads and the training process.
+"""The one place in the app that owns threads; it adapts the training process to signals.
 
-``TaskRunner`` runs module-level core functions (``fn(*args, progress=Progress)``) on a
-``QThreadPool`` and reports back on the GUI thread with plain-data signals. Each job has a
-*kind* ("retrain", "export", ...): a new request of a kind cancels the previous job of that
-kind (``Progress.cancel()``) and the superseded job's result, error or progress is dropped,
-so retrain requests never pile up (Orange3's ConcurrentWidgetMixin, pymeasure's Worker).
+``TaskRunner.submit(kind, fn, *args)`` runs a module-level core function
+(``fn(*args, progress=Progress)``) on a ``QThreadPool`` and returns a ``JobHandle``: that job's
+own ``finished(result)``, ``failed(message)`` and ``progress(fraction, message)`` signals, emitted
+on the GUI thread with plain data. A new request of a kind cancels the previous job of that kind
+(``Progress.cancel()``); a superseded or cancelled job emits nothing more, so retrain requests
+never pile up (Orange3's ConcurrentWidgetMixin, pymeasure's Worker).
 
-A job may also name a ``ProcessCall``: it then runs in one long-lived ``spawn`` child process
-(``TrainingProcess``) so its Python-level work never holds this process's GIL while the expert
-labels; a pool thread only waits for it. A superseded process job is cancelled through a shared
-board of job ids (the child stops at its next progress check) and its result is dropped. If
-the child cannot start or dies, the job and the ones after it run in a thread instead
-(``TaskRunner.process_problem`` says why). ``ACTIVELAB_RETRAIN_IN_PROCESS=0`` or
-``TaskRunner(use_processes=False)`` chooses threads (tests that monkeypatch a model do).
+A job may also name a ``ProcessCall`` (``in_process=``): it then runs in the training process
+(``activelab.core.loop.training_process.TrainingProcess``, plain Python) and a pool thread only
+waits for it. That process lives and dies with the app, is restarted when it dies, abandons a
+job over its ``timeout_s``, and after repeated failures hands jobs back to a thread
+(``TaskRunner.process_note`` says what the status line should). ``ACTIVELAB_RETRAIN_IN_PROCESS=0``
+or ``TaskRunner(use_processes=False)`` chooses threads (tests that monkeypatch a model do).
 """
 from __future__ import annotations
 
@@ -20,26 +20,28 @@ import gc
 import logging
 import os
 import sys
-import threading
 import time
 import traceback
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from activelab.core.loop import retrain_process
 from activelab.core.errors import ActiveLabError
+from activelab.core.loop.training_process import (
+    ProcessCall,
+    ProcessFailed,
+    ProcessUnavailable,
+    RemoteError,
+    TrainingProcess,
+    describe_duration,
+)
 from activelab.core.progress import Cancelled, Progress
-
-if TYPE_CHECKING:  # multiprocessing and concurrent.futures load with the first process job
-    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 PROCESS_ENV = "ACTIVELAB_RETRAIN_IN_PROCESS"
+OVERDUE_GRACE_S = TrainingProcess.CANCEL_GRACE_S + 2.0   # the process enforces its own limit first
 
-__all__ = ["PROCESS_ENV", "ProcessCall", "TaskRunner", "TrainingProcess", "freeze_loaded_objects",
-           "limit_compute_threads"]
+__all__ = ["JobHandle", "PROCESS_ENV", "TaskRunner", "freeze_loaded_objects", "limit_compute_threads"]
 
 
 def limit_compute_threads(n: int = 1) -> None:
@@ -69,151 +71,40 @@ def freeze_loaded_objects() -> None:
     gc.freeze()
 
 
-@dataclass(frozen=True)
-class ProcessCall:
-    """A job for the training process: a module-level function and plain-data arguments."""
+class JobHandle(QObject):
+    """One submitted job. Its signals fire on the GUI thread, for this job only:
+    ``finished(result)``, ``failed(message)`` (a message for the user), ``progress(fraction,
+    message)``. A job that is cancelled or superseded emits nothing more."""
 
-    fn: Callable[..., Any]
-    args: tuple
+    finished = Signal(object)
+    failed = Signal(str)
+    progress = Signal(float, str)
 
+    def __init__(self, runner: TaskRunner, kind: str, job_id: int, progress: Progress) -> None:
+        super().__init__()
+        self.kind, self.job_id = kind, job_id
+        self.started = time.perf_counter()
+        self._runner = runner
+        self._progress = progress
 
-class RemoteError(Exception):
-    """An unexpected exception in the training process, as its message ("Type: message")."""
+    def elapsed(self) -> float:
+        """Seconds since the job was submitted."""
+        return time.perf_counter() - self.started
 
+    def is_running(self) -> bool:
+        """Submitted and neither ended, cancelled nor superseded."""
+        return self._runner._jobs.get(self.kind) is self
 
-class ProcessUnavailable(Exception):
-    """The training process could not run the job (not started, died, or could not pickle)."""
-
-
-class TrainingProcess:
-    """One long-lived ``spawn`` child (never fork a Qt process) that runs ``ProcessCall`` jobs.
-
-    Started lazily (``warm_up`` starts it in the background and imports sklearn and the loop
-    there); the child keeps BLAS/OpenMP/torch at one thread. Cancelling writes the job id on a
-    shared board the child's ``Progress`` reads. After the child dies ``problem`` says why and
-    every later job runs in a thread.
-    """
-
-    POLL_S = 0.05
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
-        self._board: Any = None          # shared RawArray of cancelled job ids (the child reads it)
-        self._slot = 0
-        self._running: set[int] = set()
-        self.problem: str | None = None
-        self.pid: int | None = None
-        self._closed = False           # shut down: no new child (the window has closed)
-
-    def _ensure(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self.problem is not None or self._closed:
-                raise ProcessUnavailable(self.problem or "the training process was shut down")
-            if self._executor is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                try:
-                    ctx = multiprocessing.get_context("spawn")
-                    self._board = ctx.RawArray("q", 16)   # no lock: one writer, int64 slots
-                    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-                        os.environ.setdefault(var, "1")   # inherited by the child
-                    self._executor = ProcessPoolExecutor(
-                        max_workers=1, mp_context=ctx, initializer=retrain_process.init_child,
-                        initargs=(self._board,))
-                except (OSError, ValueError, RuntimeError) as exc:
-                    self.problem = f"the training process could not start ({exc})"
-                    raise ProcessUnavailable(self.problem) from exc
-            return self._executor
-
-    def warm_up(self) -> None:
-        """Start the child and import the training code in it, without blocking the caller."""
-        def run() -> None:
-            try:
-                self.pid = self._ensure().submit(retrain_process.warm_up).result()
-            except ProcessUnavailable:
-                pass
-            except Exception as exc:  # noqa: BLE001 - a dead child is reported, never raised here
-                self._broken(exc)
-
-        threading.Thread(target=run, name="activelab-process-warm-up", daemon=True).start()
-
-    def run(self, job_id: int, call: ProcessCall, progress: Progress) -> Any:
-        """Run ``call`` in the child and wait (pool thread); raises ``Cancelled`` when
-        ``progress`` is cancelled, ``ProcessUnavailable`` when the child cannot run it."""
-        from concurrent.futures import CancelledError
-        from concurrent.futures import TimeoutError as FutureTimeout
-        from concurrent.futures.process import BrokenProcessPool
-
-        executor = self._ensure()
-        self._running.add(job_id)
-        try:
-            future = executor.submit(retrain_process.run_job, job_id, call.fn, call.args)
-            while True:
-                try:
-                    outcome = future.result(timeout=self.POLL_S)
-                    break
-                except FutureTimeout:
-                    if progress.cancelled:
-                        self.cancel(job_id)
-                        future.cancel()
-                        raise Cancelled() from None
-        except (Cancelled, ProcessUnavailable):
-            raise
-        except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, pickling: use a thread
-            progress.check()
-            if isinstance(exc, CancelledError):
-                raise Cancelled() from None
-            if isinstance(exc, BrokenProcessPool):
-                self._broken(exc)
-            raise ProcessUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            self._running.discard(job_id)
-        if outcome.status == "ok":
-            return outcome.result
-        if outcome.status == "cancelled":
-            raise Cancelled()
-        if outcome.status == "user_error":
-            raise ActiveLabError(outcome.message)
-        log.error("training process job failed:\n%s", outcome.details)
-        raise RemoteError(outcome.message)
-
-    def cancel(self, job_id: int) -> None:
-        """Tell the child to stop ``job_id`` at its next progress check."""
-        board = self._board
-        if board is not None:
-            with self._lock:
-                board[self._slot % len(board)] = job_id
-                self._slot += 1
-
-    def _broken(self, exc: BaseException) -> None:
-        self.problem = f"the training process stopped ({type(exc).__name__}: {exc})"
-        log.warning("%s; retraining in a thread from now on", self.problem)
-        self.shutdown(wait_s=0.0)
-
-    def shutdown(self, wait_s: float = 1.5) -> None:
-        """Stop the child (cancelling what it runs) for good; terminate it if it does not exit
-        in time. Later jobs run in a thread."""
-        with self._lock:
-            executor, self._executor = self._executor, None
-            self._closed = True
-        if executor is None:
-            return
-        for job_id in list(self._running):
-            self.cancel(job_id)
-        processes = list((getattr(executor, "_processes", None) or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            proc.join(wait_s)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(1.0)
-        self.pid = None
+    def cancel(self) -> None:
+        """Stop this job (at its next progress check); it reports nothing more."""
+        if self.is_running():
+            self._runner.cancel(self.kind)
+        else:
+            self._progress.cancel()
 
 
 class _Bridge(QObject):
-    """Carries a job's events from the pool thread to the GUI thread (queued signals)."""
+    """Carries a job's events from its pool thread to the GUI thread (queued signals)."""
 
     done = Signal(str, int, object)
     error = Signal(str, int, str)
@@ -223,17 +114,17 @@ class _Bridge(QObject):
 class _Job(QRunnable):
     def __init__(self, kind: str, job_id: int, fn: Callable[..., Any], args: tuple, kwargs: dict,
                  progress: Progress, bridge: _Bridge, call: ProcessCall | None = None,
-                 process: TrainingProcess | None = None) -> None:
+                 process: TrainingProcess | None = None, timeout_s: float | None = None) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self.kind, self.job_id, self.fn = kind, job_id, fn
         self.args, self.kwargs, self.progress, self.bridge = args, kwargs, progress, bridge
-        self.call, self.process = call, process
+        self.call, self.process, self.timeout_s = call, process, timeout_s
 
     def _execute(self) -> Any:
         if self.call is not None and self.process is not None:
             try:
-                return self.process.run(self.job_id, self.call, self.progress)
+                return self.process.run(self.job_id, self.call, self.progress, self.timeout_s)
             except ProcessUnavailable as exc:   # run it here instead; nothing is lost
                 log.warning("job %s runs in a thread: %s", self.kind, exc)
                 self.progress.check()
@@ -248,7 +139,7 @@ class _Job(QRunnable):
         except Cancelled:
             self.bridge.error.emit(self.kind, self.job_id, "")
             return
-        except (ActiveLabError, RemoteError) as exc:   # RemoteError: already "Type: message"
+        except (ActiveLabError, RemoteError, ProcessFailed) as exc:   # already a message for the user
             self.bridge.error.emit(self.kind, self.job_id, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - any worker crash must reach the user, not kill the app
@@ -258,26 +149,11 @@ class _Job(QRunnable):
         self.bridge.done.emit(self.kind, self.job_id, result)
 
 
-@dataclass
-class JobInfo:
-    kind: str
-    job_id: int
-    progress: Progress
-    started: float
-
-
 class TaskRunner(QObject):
-    """Runs background jobs by kind; newest request of a kind wins.
+    """Runs background jobs by kind; the newest request of a kind wins (see the module doc).
 
-    Signals (GUI thread, plain data): ``started(kind)``, ``progress(kind, fraction, message)``,
-    ``finished(kind, result)``, ``failed(kind, message)``. A cancelled job emits nothing.
     ``use_processes``: None follows ``ACTIVELAB_RETRAIN_IN_PROCESS`` (on unless "0").
     """
-
-    started = Signal(str)
-    progress = Signal(str, float, str)
-    finished = Signal(str, object)
-    failed = Signal(str, str)
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 2,
                  use_processes: bool | None = None) -> None:
@@ -287,13 +163,15 @@ class TaskRunner(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._on_app_about_to_quit)
-        self._pool = QThreadPool(self)
+        self._pool = QThreadPool(self)          # jobs that compute here
         self._pool.setMaxThreadCount(max_threads)
+        self._waiters = QThreadPool(self)       # jobs that wait for the training process
+        self._waiters.setMaxThreadCount(4)
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_job_done)
         self._bridge.error.connect(self._on_job_error)
         self._bridge.step.connect(self._on_job_step)
-        self._jobs: dict[str, JobInfo] = {}
+        self._jobs: dict[str, JobHandle] = {}
         self._next_id = 0
 
     def uses_processes(self) -> bool:
@@ -304,8 +182,14 @@ class TaskRunner(QObject):
 
     @property
     def process_problem(self) -> str | None:
-        """Why process jobs run in a thread now (the child could not start or died), or None."""
+        """Why process jobs run in a thread now (repeated failures), or None."""
         return self.training_process.problem if self.uses_processes() else None
+
+    @property
+    def process_note(self) -> str | None:
+        """What the status line adds about where retrains run ("in a thread: …", "training
+        process restarted: …"), or None."""
+        return self.training_process.note() if self.uses_processes() else None
 
     def warm_up_process(self) -> None:
         """Start the training process in the background and import what a retrain needs."""
@@ -313,11 +197,15 @@ class TaskRunner(QObject):
             self.training_process.warm_up()
 
     def submit(self, kind: str, fn: Callable[..., Any], *args: Any,
-               in_process: ProcessCall | None = None, **kwargs: Any) -> int:
+               in_process: ProcessCall | None = None, timeout_s: float | None = None,
+               **kwargs: Any) -> JobHandle:
         """Run ``fn(*args, progress=..., **kwargs)`` in the pool; supersede the running ``kind``.
+        Returns the job's handle; connect to its signals before control returns to the event loop.
 
         With ``in_process`` (and processes enabled) the job runs that call in the training
-        process instead; ``fn(*args)`` is the fallback when the process is unavailable."""
+        process instead; ``fn(*args)`` is the fallback when the process is unavailable.
+        ``timeout_s``: the job is abandoned after this long and fails with a message saying so
+        (in the training process, the process is killed and restarted)."""
         self.cancel(kind)
         self._next_id += 1
         job_id = self._next_id
@@ -327,57 +215,79 @@ class TaskRunner(QObject):
             bridge.step.emit(kind, job_id, fraction, message)
 
         progress = Progress(report)
-        self._jobs[kind] = JobInfo(kind, job_id, progress, time.perf_counter())
+        handle = JobHandle(self, kind, job_id, progress)
+        self._jobs[kind] = handle
         process = self.training_process if in_process is not None and self.uses_processes() else None
-        self._pool.start(_Job(kind, job_id, fn, args, kwargs, progress, bridge, in_process, process))
-        self.started.emit(kind)
-        return job_id
+        pool = self._waiters if process is not None else self._pool
+        pool.start(_Job(kind, job_id, fn, args, kwargs, progress, bridge, in_process, process, timeout_s))
+        if timeout_s is not None:   # a job running in a thread cannot be killed: it is abandoned
+            QTimer.singleShot(int((timeout_s + OVERDUE_GRACE_S) * 1000), handle,
+                              lambda: self._on_job_overdue(handle, timeout_s))
+        return handle
 
     def cancel(self, kind: str) -> None:
         """Cancel the job of ``kind`` (if any); whatever it still reports is dropped."""
-        info = self._jobs.pop(kind, None)
-        if info is not None:
-            info.progress.cancel()
+        handle = self._jobs.pop(kind, None)
+        if handle is not None:
+            handle._progress.cancel()
+
+    def current(self, kind: str) -> JobHandle | None:
+        """The running job of ``kind``, or None."""
+        return self._jobs.get(kind)
 
     def is_running(self, kind: str) -> bool:
         return kind in self._jobs
 
     def elapsed(self, kind: str) -> float | None:
         """Seconds since the current job of ``kind`` started, or None."""
-        info = self._jobs.get(kind)
-        return None if info is None else time.perf_counter() - info.started
+        handle = self._jobs.get(kind)
+        return None if handle is None else handle.elapsed()
 
-    def shutdown(self, wait_ms: int = 5000) -> bool:
-        """Cancel everything, stop the training process and wait for the pool threads (call
-        when the window closes)."""
+    def shutdown(self, wait_ms: int = 500) -> bool:
+        """Cancel everything and kill the training process at once (call when the window
+        closes; everything the user did is already saved). Waits up to ``wait_ms`` for the pool
+        threads to notice; True when they have all ended."""
         for kind in list(self._jobs):
             self.cancel(kind)
-        self.training_process.shutdown(wait_s=min(1.5, wait_ms / 1000))
+        self.training_process.shutdown()
         gc.unfreeze()   # the closed window's objects may be collected again
-        return self._pool.waitForDone(wait_ms)
+        deadline = time.perf_counter() + wait_ms / 1000
+        done = self._waiters.waitForDone(wait_ms)
+        left_ms = max(0, int((deadline - time.perf_counter()) * 1000))
+        return self._pool.waitForDone(left_ms) and done
 
     @Slot()
     def _on_app_about_to_quit(self) -> None:
-        self.shutdown(wait_ms=3000)
+        self.shutdown()
 
-    def _current(self, kind: str, job_id: int) -> bool:
-        info = self._jobs.get(kind)
-        return info is not None and info.job_id == job_id
+    def _take(self, kind: str, job_id: int) -> JobHandle | None:
+        """The current handle of ``kind`` if it is job ``job_id`` (then no longer running)."""
+        handle = self._jobs.get(kind)
+        if handle is None or handle.job_id != job_id:
+            return None
+        del self._jobs[kind]
+        return handle
 
     @Slot(str, int, object)
     def _on_job_done(self, kind: str, job_id: int, result: object) -> None:
-        if self._current(kind, job_id):
-            del self._jobs[kind]
-            self.finished.emit(kind, result)
+        handle = self._take(kind, job_id)
+        if handle is not None:
+            handle.finished.emit(result)
 
     @Slot(str, int, str)
     def _on_job_error(self, kind: str, job_id: int, message: str) -> None:
-        if self._current(kind, job_id):
-            del self._jobs[kind]
-            if message:
-                self.failed.emit(kind, message)
+        handle = self._take(kind, job_id)
+        if handle is not None and message:
+            handle.failed.emit(message)
 
     @Slot(str, int, float, str)
     def _on_job_step(self, kind: str, job_id: int, fraction: float, message: str) -> None:
-        if self._current(kind, job_id):
-            self.progress.emit(kind, fraction, message)
+        handle = self._jobs.get(kind)
+        if handle is not None and handle.job_id == job_id:
+            handle.progress.emit(fraction, message)
+
+    def _on_job_overdue(self, handle: JobHandle, timeout_s: float) -> None:
+        if self._take(handle.kind, handle.job_id) is handle:
+            handle._progress.cancel()
+            handle.failed.emit(f"the {handle.kind.replace('_', ' ')} took longer than "
+                               f"{describe_duration(timeout_s)} (the time limit) and was abandoned")

@@ -65,8 +65,8 @@ def test_export_with_unlabeled_rows_and_error_shown(qtbot, tmp_path, labeled_pro
     qtbot.addWidget(dlg)
     # A destination in a folder that does not exist: the engine's message, then a retry.
     dlg.set_destination(str(tmp_path / "nope" / "out.csv"))
-    with qtbot.waitSignal(dlg.runner.failed, timeout=30000):
-        dlg.export_button.click()
+    dlg.export_button.click()
+    qtbot.waitUntil(lambda: not dlg.runner.is_running("export"), timeout=30000)
     assert "does not exist" in dlg.status.text() and dlg.export_button.isEnabled()
 
     dlg.include_unlabeled.setChecked(True)

@@ -34,9 +34,8 @@ def _write_csv(path: Path, n: int = 24) -> Path:
 
 
 def _wait_preview(qtbot, wiz: NewProjectWizard, path: str) -> None:
-    with qtbot.waitSignal(wiz.runner.finished, timeout=20000,
-                          check_params_cb=lambda kind, _r: kind == "wizard_preview"):
-        wiz.set_data_path(path)
+    wiz.set_data_path(path)
+    qtbot.waitUntil(lambda: wiz.preview is not None and wiz.preview.source == path, timeout=20000)
 
 
 def _next(wiz: NewProjectWizard) -> None:
@@ -104,8 +103,8 @@ def test_wizard_shows_engine_errors_and_retry_works(qtbot, tmp_path):
     wiz.show()
 
     # A file that is not there: the importer's message is shown, Next stays disabled.
-    with qtbot.waitSignal(wiz.runner.failed, timeout=20000):
-        wiz.data_page.load(str(tmp_path / "missing.csv"))
+    wiz.data_page.load(str(tmp_path / "missing.csv"))
+    qtbot.waitUntil(lambda: not wiz.runner.is_running("wizard_preview"), timeout=20000)
     assert wiz.data_page.error.isVisible()
     assert "missing.csv does not exist" in wiz.data_page.error.text()
     assert not wiz.button(QWizard.WizardButton.NextButton).isEnabled()
@@ -130,8 +129,8 @@ def test_wizard_shows_engine_errors_and_retry_works(qtbot, tmp_path):
     taken.mkdir()
     (taken / "notes.txt").write_text("mine")
     wiz.create_page.folder_edit.setText(str(taken))
-    with qtbot.waitSignal(wiz.runner.failed, timeout=60000):
-        wiz.button(QWizard.WizardButton.FinishButton).click()
+    wiz.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: not wiz.runner.is_running("wizard_create"), timeout=60000)
     err = wiz.create_page.error
     assert err.isVisible() and "already exists and is not empty" in err.text()
     assert wiz.isVisible() and wiz.created_path is None

@@ -41,9 +41,9 @@ def _columns_page(qtbot, tmp_path, with_text: bool):
     wiz = NewProjectWizard(projects_dir=str(tmp_path / "projects"))
     qtbot.addWidget(wiz)
     wiz.show()
-    with qtbot.waitSignal(wiz.runner.finished, timeout=30000,
-                          check_params_cb=lambda kind, _r: kind == "wizard_preview"):
-        wiz.set_data_path(str(_write(tmp_path / "news.csv", with_text)))
+    path = str(_write(tmp_path / "news.csv", with_text))
+    wiz.set_data_path(path)
+    qtbot.waitUntil(lambda: wiz.preview is not None and wiz.preview.source == path, timeout=30000)
     wiz.button(QWizard.WizardButton.NextButton).click()
     return wiz.columns_page
 

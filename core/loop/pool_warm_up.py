@@ -1,5 +1,6 @@
-"""The window's warm-up job: load the pool's features (the project rebuilds a missing or damaged
-cache) and the 2-D projection for the pool map. Runs in a worker thread; no Qt here.
+"""The labeling window's warm-up job: load the pool's features (the project rebuilds a missing or
+damaged cache) and the 2-D projection for the pool map. A core job like any other
+(``fn(project, progress)``): the app runs it in a worker thread and only adapts its outcome.
 
 The features are needed for retraining; the projection only for the map. So a features failure
 fails the job (the window says why and offers Retry, labeling goes on), while a projection that
@@ -9,16 +10,16 @@ map stays empty: the job still succeeds.
 from __future__ import annotations
 
 import logging
+from typing import Any
+
 import numpy as np
 
-from activelab.core.project.engine import LabelingEngine
 from activelab.core.progress import Progress
 
 log = logging.getLogger(__name__)
-WARM_UP = "warm_up"
 
 
-def warm_up(project: LabelingEngine, progress: Progress) -> np.ndarray | None:
+def warm_up_pool(project: Any, progress: Progress) -> np.ndarray | None:
     """Worker job: the features loaded (cached by the project), then the pool map's projection,
     an (n_samples, 2) float array, or None when it cannot be made.
 
