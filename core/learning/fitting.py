@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
 from activelab.core.errors import ModelError
 from activelab.core.learning.models import make_model, model_info
@@ -51,6 +50,8 @@ def _n_rows(X: Any) -> int:
 
 
 def _dense_if_needed(name: str, X: Any) -> Any:
+    import scipy.sparse as sp   # here: opening a project to label must not import scipy
+
     if model_info(name).dense_only and sp.issparse(X):
         return X.toarray()
     return X

@@ -4,18 +4,19 @@ in memory (rebuilt on demand), never read back from disk."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from activelab.core.features.cache import load_array, save_array
-from activelab.core.loop.cycle import (
-    CurvePoint, ModelState, Prediction, QueueItem, RetrainResult, Snapshot, make_queue,
-    retrain_and_query,
-)
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.project.create import CACHE_DIR
-from activelab.core.learning.fitting import prediction_summary
+
+# The loop and the learning room (scikit-learn, scipy) are imported when a model is touched,
+# not when a project is opened to label or to read its status.
+if TYPE_CHECKING:   # pragma: no cover
+    import numpy as np
+
+    from activelab.core.loop.cycle import (
+        CurvePoint, ModelState, QueueItem, RetrainResult, Snapshot,
+    )
 
 
 class ProjectModelMixin:
@@ -23,6 +24,10 @@ class ProjectModelMixin:
     _settings, _state, _projection, _state_now()."""
 
     def training_snapshot(self) -> Snapshot:
+        import numpy as np
+
+        from activelab.core.loop.cycle import Snapshot
+
         st = self._state_now()
         labeled: dict[str, tuple[np.ndarray, list[Any]]] = {}
         any_label: set[str] = set()
@@ -85,10 +90,14 @@ class ProjectModelMixin:
 
     def retrain(self, progress: Progress | None = None) -> CurvePoint | None:
         """Retrain now (synchronously) and prepare a new queue."""
+        from activelab.core.loop.cycle import retrain_and_query
+
         result = retrain_and_query(self.training_snapshot(), progress or NULL_PROGRESS)
         return self.install(result)
 
     def _queue_items(self) -> list[QueueItem]:
+        from activelab.core.loop.cycle import Prediction, QueueItem
+
         items, _ = self.store.load_queue()
         st = self._state_now()
         done = {sid for per in st.labels.values() for sid in per} | st.skipped
@@ -110,6 +119,8 @@ class ProjectModelMixin:
 
     def query(self, n: int | None = None, strategy: str | None = None) -> list[QueueItem]:
         """The next samples to label (synchronous; retrains first when labels changed)."""
+        from activelab.core.loop.cycle import make_queue, retrain_and_query
+
         n = self._settings.batch_size if n is None else int(n)
         if strategy is not None:
             from activelab.core.querying.registry import get_strategy
@@ -133,6 +144,8 @@ class ProjectModelMixin:
 
     def predictions(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Predicted label and confidence per task for every pool sample (trains if needed)."""
+        from activelab.core.learning.fitting import prediction_summary
+
         if self._state is None:
             self.retrain()
         if self._state is None:
@@ -146,6 +159,7 @@ class ProjectModelMixin:
     def pool_projection(self) -> np.ndarray:
         """A 2-D PCA of the pool (model embeddings when the model provides them)."""
         if self._projection is None:
+            from activelab.core.features.cache import load_array, save_array
             from activelab.core.features.projection import project_2d
 
             emb = self._state.embeddings if self._state is not None else None

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
-
 from activelab.core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteError
 from activelab.core.data.export_columns import check_class_name, parse_multilabel_cell
-from activelab.core.loop.cycle import CurvePoint, ModelState, Prediction, QueueItem
 from activelab.core.project.create import CACHE_DIR, IMAGES_NPY
 from activelab.core.store.pool import Pool
+from activelab.core.store.samples import SampleIds
 from activelab.core.project.model_side import ProjectModelMixin
 from activelab.core.loop.settings import Settings
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, TaskSpec
@@ -27,6 +25,16 @@ from activelab.core.store.events import event_problem
 __all__ = [
     "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The loop's records, re-exported without importing the loop (and scikit-learn) when a
+    # command only labels or reads the status.
+    if name in ("QueueItem", "CurvePoint", "Prediction", "ModelState"):
+        from activelab.core.loop import cycle
+
+        return getattr(cycle, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -60,14 +68,15 @@ class Project(ProjectModelMixin):
         if self.settings_problems:   # listed by 'activelab check' like any damaged row
             store.report_damage("settings", "key 'settings'",
                                 "cannot be read (" + "; ".join(self.settings_problems) + ")")
-        self.ids: list[str] = store.sample_ids()
-        self._index = {sid: i for i, sid in enumerate(self.ids)}
+        # Ids are looked up in the store as needed, not read at open (see core.store.samples).
+        self.ids = SampleIds(store)
+        self._index = self.ids.index
         self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None
         store.event_filter = self._event_problem   # damaged events are skipped, and reported
         self._features = None
         self._image_array = None
-        self._state: ModelState | None = None
-        self._projection: np.ndarray | None = None
+        self._state = None          # the loop's ModelState, once a model is trained
+        self._projection = None     # (n_samples, 2) pool map, once computed
         self._pool: Pool | None = None
         self.decisions: list[str] = list(store.get_setting("decisions", [], expect=list))
 
@@ -194,8 +203,11 @@ class Project(ProjectModelMixin):
                 return str(cand)
         return absolute
 
-    def image_array(self) -> np.ndarray | None:
+    def image_array(self):
+        """The images imported from a NumPy archive, memory-mapped (None for other pools)."""
         if self._image_array is None and (self.path / IMAGES_NPY).exists():
+            import numpy as np
+
             self._image_array = np.load(self.path / IMAGES_NPY, mmap_mode="r", allow_pickle=False)
         return self._image_array
 
@@ -207,12 +219,13 @@ class Project(ProjectModelMixin):
             raise ActiveLabError(f"Sample '{self.ids[idx]}' has no image.")
         return load_image(ref, self.image_root(), self.image_array(), size=size)
 
-    def frame(self, columns: list[str] | None = None):
+    def frame(self, columns: list[str] | None = None, rows=None):
         """The imported columns (all, or ``columns``) as a pandas DataFrame: one row per
-        sample in project order, source column names and order, source types (text read
-        from a CSV as ``str``/None, integers, booleans, timestamps, lists as imported).
+        sample in project order (or the positions ``rows``, in that order: only the parts of
+        the pool that hold them are read), source column names and order, source types (text
+        read from a CSV as ``str``/None, integers, booleans, timestamps, lists as imported).
         activelab's own columns of an imported export are not part of it."""
-        return self.pool.frame(columns=columns)
+        return self.pool.frame(columns=columns, rows=rows)
 
     @property
     def features(self):
@@ -225,9 +238,13 @@ class Project(ProjectModelMixin):
             fp = self.store.get_setting("feature_fingerprint", expect=str)
             fs = load_cached_features(self.path / CACHE_DIR, fp, n_samples=self.n_samples) if fp else None
             if fs is None:   # missing, damaged or stale: rebuilt (and re-cached when writable)
+                spec = self.spec
+                used = [c for c in (spec.image_column, *spec.text_columns, *spec.feature_columns)
+                        if c and c in self.pool.columns]
                 fs = build_features(
-                    self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
-                    image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
+                    self.frame(list(dict.fromkeys(used))), spec, self.feature_config,
+                    image_root=self.image_root(), image_array=self.image_array(),
+                    cache_dir=self.path / CACHE_DIR, pool=self.pool,
                     decimal=self.store.get_setting("source", {}).get("decimal") or ".",
                 )
                 if fs.fingerprint != fp and not self.read_only:
@@ -268,6 +285,8 @@ class Project(ProjectModelMixin):
         return list(reversed(self.store.events()))[:limit]
 
     def curve(self) -> list[CurvePoint]:
+        from activelab.core.loop.cycle import CurvePoint
+
         return [CurvePoint(**d) for d in self.store.curve()]
 
     def _check_value(self, task: TaskSpec, value: Any) -> Any:
