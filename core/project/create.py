@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from activelab.core.errors import DataError, ProjectError
-from activelab.core.store.pool import POOL_FILE, Pool, write_pool
+from activelab.core.store.pool import POOL_FILE, Pool, frame_of, pool_table, write_pool_table
 from activelab.core.store.samples import add_sample_ids
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.loop.settings import Settings
@@ -134,7 +134,9 @@ def create_from_table(
     try:
         ours = set(activelab_columns(frame.columns))
         kept = frame[[c for c in frame.columns if c not in ours]] if ours else frame
-        decisions += write_pool(kept, tmp)
+        stored, pool_decisions = pool_table(kept)
+        write_pool_table(stored, tmp)
+        decisions += pool_decisions
         store = LabelStore(tmp / STORE_NAME, create=True)
         add_sample_ids(store, ids)
         if table.image_array is not None:
@@ -155,10 +157,13 @@ def create_from_table(
         if events:
             store.append_group(events)
         progress.update(0.2, "building features")
-        used = [c for c in (spec.image_column, *spec.text_columns, *spec.feature_columns) if c]
+        used = [c for c in dict.fromkeys((spec.image_column, *spec.text_columns,
+                                          *spec.feature_columns)) if c in stored.column_names]
         pool = Pool.open(tmp, store=store)
+        # The columns as the pool gives them back, from the table just written (numeric
+        # columns without a copy) rather than read again from the file.
         fs = build_features(
-            pool.frame(columns=list(dict.fromkeys(used))), spec, fc, image_root=image_root,
+            frame_of(stored.select(used)), spec, fc, image_root=image_root,
             image_array=table.image_array, cache_dir=tmp / CACHE_DIR,
             progress=progress.sub(0.2, 1.0), decimal=decimal, pool=pool,
         )

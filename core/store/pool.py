@@ -14,9 +14,8 @@ times slower to read).
 ``Pool.open(project_dir)`` reads it: ``len(pool)``, ``pool.columns``, ``pool.row(i)`` (one row
 as a dict, reading and caching one row group), ``pool.frame(columns, rows)`` (a DataFrame
 with the source types; text columns as Python ``str`` with ``None`` for an empty cell; only
-the row groups holding ``rows`` are read, so k rows cost O(k)), ``pool.table(columns, rows)``
-(the same as Arrow) and ``pool.batches(columns, rows)`` (consecutive rows as Arrow tables, to
-stream a large pool). Projects made before the pool file existed keep their rows as JSON in
+the row groups holding ``rows`` are read, so k rows cost O(k)) and ``pool.table(columns,
+rows)`` (the same as Arrow). Projects made before the pool file existed keep their rows as JSON in
 the store; ``Pool.open`` falls back to those.
 
 pandas, numpy and pyarrow are imported when data is read, not when this module is.
@@ -29,7 +28,7 @@ import math
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from activelab.core.errors import DataError, ProjectError
 
@@ -168,12 +167,6 @@ def pool_table(frame: "pd.DataFrame") -> tuple[Any, list[str]]:
     return table.replace_schema_metadata(meta), decisions
 
 
-def pool_frame(frame: "pd.DataFrame") -> tuple["pd.DataFrame", list[str]]:
-    """The frame as ``pool_table`` stores it, as pandas (see ``pool_table``)."""
-    table, decisions = pool_table(frame)
-    return _to_frame(table), decisions
-
-
 def _dictionary_columns(schema: Any) -> list[str]:
     """Columns worth dictionary-encoding: all but floating-point ones (measured on 1M x 32
     random float32: 191 MB and 2.5 s to read with a dictionary, 135 MB and 0.35 s without)."""
@@ -183,10 +176,12 @@ def _dictionary_columns(schema: Any) -> list[str]:
 
 
 def write_pool_table(table: Any, project_dir: str | Path,
-                     row_group_rows: int = ROW_GROUP_ROWS) -> Path:
-    """Write an Arrow table as ``project_dir/pool.parquet`` (atomically); return its path."""
+                     row_group_rows: int | None = None) -> Path:
+    """Write an Arrow table as ``project_dir/pool.parquet`` (atomically), in row groups of
+    ``row_group_rows`` (default ``ROW_GROUP_ROWS``); return its path."""
     import pyarrow.parquet as pq
 
+    row_group_rows = ROW_GROUP_ROWS if row_group_rows is None else row_group_rows
     final = Path(project_dir) / POOL_FILE
     tmp = final.with_name(f".{POOL_FILE}.tmp")
     try:
@@ -200,7 +195,7 @@ def write_pool_table(table: Any, project_dir: str | Path,
 
 
 def write_pool(frame: "pd.DataFrame", project_dir: str | Path,
-               row_group_rows: int = ROW_GROUP_ROWS) -> list[str]:
+               row_group_rows: int | None = None) -> list[str]:
     """Write ``frame`` as ``project_dir/pool.parquet`` (atomically); return the decisions.
 
     Raises DataError for repeated column names.
@@ -220,7 +215,7 @@ def _text_columns(schema: Any) -> list[str]:
             if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
 
 
-def _to_frame(table: Any) -> "pd.DataFrame":
+def frame_of(table: Any) -> "pd.DataFrame":
     """An Arrow table as pandas with the source types; text as ``str``/None (object)."""
     import pandas as pd
 
@@ -276,14 +271,6 @@ class Pool:
               rows: "Sequence[int] | np.ndarray | None" = None) -> "pd.DataFrame":
         """The pool (or the given columns / rows, in the order given) as a DataFrame."""
         raise NotImplementedError
-
-    def batches(self, columns: Sequence[str] | None = None,
-                batch_rows: int = ROW_GROUP_ROWS) -> Iterator[tuple[int, "pd.DataFrame"]]:
-        """(first row, DataFrame of up to ``batch_rows`` consecutive rows), in pool order."""
-        frame = self.frame(columns)
-        step = max(1, int(batch_rows))
-        for start in range(0, len(frame), step):
-            yield start, frame.iloc[start:start + step].reset_index(drop=True)
 
     def _check_columns(self, columns: Sequence[str] | None) -> list[str]:
         if columns is None:
@@ -390,21 +377,7 @@ class ParquetPool(Pool):
 
     def frame(self, columns: Sequence[str] | None = None,
               rows: "Sequence[int] | np.ndarray | None" = None) -> "pd.DataFrame":
-        return _to_frame(self.table(columns, rows))
-
-    def batches(self, columns: Sequence[str] | None = None,
-                batch_rows: int = ROW_GROUP_ROWS) -> Iterator[tuple[int, "pd.DataFrame"]]:
-        """Consecutive rows as DataFrames, read a batch at a time from a file handle of
-        its own (memory: one batch, whatever the pool's size)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        cols = self._check_columns(columns)
-        start = 0
-        with pq.ParquetFile(self.path) as f:
-            for batch in f.iter_batches(batch_size=max(1, int(batch_rows)), columns=cols):
-                yield start, _to_frame(pa.Table.from_batches([batch]))
-                start += batch.num_rows
+        return frame_of(self.table(columns, rows))
 
     def null_counts(self) -> dict[str, int | None]:
         """Missing values per column over the whole pool, from the file's statistics (None
