@@ -43,25 +43,35 @@ def tabular_block_and_recipe(frame: pd.DataFrame, columns: tuple[str, ...], deci
     """``tabular_block`` and, when every column is numeric, its recipe (the numbers it is
     recomputed from, see ``activelab.core.features.numeric``); else None."""
     from activelab.core.data.values import numeric_column
-    from activelab.core.features.numeric import RECIPE_KIND, column_scaling, standardize_into
+    from activelab.core.features.numeric import (
+        GROUP, RECIPE_KIND, column_scaling, recipe_params, standardize_into,
+    )
 
     n = len(frame)
     numeric: list[str] = []
     categorical: list[str] = []
-    params: dict[str, list[float]] = {"fill": [], "mean": [], "scale": []}
+    scaling: list[tuple[float, float, float]] = []
+    pending: list[np.ndarray] = []      # at most GROUP numeric columns in float64 at a time
     out = np.empty((n, len(columns)), dtype=np.float32)
-    for c in columns:   # one numeric column in float64 at a time
+
+    def flush() -> None:
+        j0 = len(numeric) - len(pending)
+        standardize_into(out, j0, pending, scaling[j0:])
+        pending.clear()
+
+    for c in columns:
         parsed = numeric_column(frame[c], decimal)
         if parsed is None:
             categorical.append(c)
             continue
-        fill, mean, scale = column_scaling(parsed.values)
-        standardize_into(out, len(numeric), parsed.values, fill, mean, scale)
-        for key, v in zip(("fill", "mean", "scale"), (fill, mean, scale)):
-            params[key].append(v)
+        scaling.append(column_scaling(parsed.values))
+        pending.append(parsed.values)
         numeric.append(c)
+        if len(pending) == GROUP:
+            flush()
+    flush()
     if not categorical:
-        return out, {"kind": RECIPE_KIND, "columns": numeric, **params}
+        return out, {"kind": RECIPE_KIND, "columns": numeric, **recipe_params(scaling)}
     parts = [np.ascontiguousarray(out[:, :len(numeric)])] if numeric else []
     del out
     parts.append(_categorical_block(frame, categorical, n))

@@ -48,7 +48,7 @@ class ProjectModelMixin:
             if ev.audit and ev.predicted is not None
         )
         return Snapshot(
-            spec=self.spec, settings=self._settings, features=self.features, ids=tuple(self.ids),
+            spec=self.spec, settings=self._settings, features=self.features, ids=self.ids,
             labeled=labeled, candidates=np.flatnonzero(mask).astype(np.int64),
             audit_records=audits, event_seq=st.last_seq,
             version=self.model_version + (

@@ -28,7 +28,7 @@ import math
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from activelab.core.errors import DataError, ProjectError
 
@@ -378,6 +378,15 @@ class ParquetPool(Pool):
     def frame(self, columns: Sequence[str] | None = None,
               rows: "Sequence[int] | np.ndarray | None" = None) -> "pd.DataFrame":
         return frame_of(self.table(columns, rows))
+
+    def row_groups(self, columns: Sequence[str] | None = None) -> Iterator[tuple[int, Any]]:
+        """(first row, pyarrow Table) for each row group in pool order: the whole pool,
+        one group in memory at a time."""
+        cols = self._check_columns(columns)
+        for g in range(len(self._starts) - 1):
+            with self._lock:
+                table = self._file.read_row_group(g, columns=cols)
+            yield self._starts[g], table
 
     def null_counts(self) -> dict[str, int | None]:
         """Missing values per column over the whole pool, from the file's statistics (None

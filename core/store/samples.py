@@ -129,6 +129,10 @@ class SampleIds(Sequence[str]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, tuple[list[str]]]:
+        # Sent to another process (a retrain job) as the plain list it stands for.
+        return (list, (self.all(),))
+
     def __repr__(self) -> str:
         return f"SampleIds({self._n} samples{', loaded' if self.loaded else ''})"
 
