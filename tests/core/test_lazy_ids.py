@@ -16,6 +16,7 @@ from activelab.core.export.labels import export_labels
 from activelab.core.errors import LabelError
 from activelab.core.project.project import Project
 from activelab.core.store import pool as pool_mod
+from activelab.core.store import pool_writer
 from activelab.core.store import samples as samples_mod
 from activelab.core.store.store import LabelStore
 
@@ -28,12 +29,13 @@ def project_dir(tmp_path_factory):
     data = folder / "d.csv"
     data.write_text("id,x,label\n" + "".join(f"id-{i:03d},{i},{'ab'[i % 2]}\n" for i in range(N)))
     mp = pytest.MonkeyPatch()
-    mp.setattr(pool_mod, "ROW_GROUP_ROWS", 8)
+    mp.setattr(pool_writer, "ROW_GROUP_ROWS", 8)
     try:
         Project.create(folder / "p", data=data, id_column="id", feature_columns=["x"],
                        tasks=["t=label"]).close()
     finally:
         mp.undo()
+    assert len(pool_mod.Pool.open(folder / "p")._starts) == 9     # 8 row groups
     return folder / "p"
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from activelab.core.export import labels as export_mod
 from activelab.core.export.labels import export_batches, export_labels
-from activelab.core.store import pool as pool_mod
+from activelab.core.store import pool_writer
 from tests.fidelity.import_helpers import create, frame_table
 
 N = 23
@@ -42,12 +42,13 @@ def _frame() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     mp = pytest.MonkeyPatch()
-    mp.setattr(pool_mod, "ROW_GROUP_ROWS", 4)
+    mp.setattr(pool_writer, "ROW_GROUP_ROWS", 4)
     try:
         proj = create(tmp_path_factory.mktemp("stream"), frame_table(_frame()), id_column="id",
                       tasks=["t=label"], text_columns=["text"], feature_columns=["count", "ratio"])
     finally:
         mp.undo()
+    assert pq.ParquetFile(proj.path / "pool.parquet").metadata.num_row_groups == 6
     for i in (0, 1, 2, 3, 7, 8):
         proj.label(f"r{i:03d}", "ab"[i % 2])
     proj.skip("r010")
