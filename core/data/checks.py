@@ -24,9 +24,16 @@ def sample_ids(table: ImportedTable, spec: DatasetSpec) -> list[str]:
     n = table.frame.shape[0]
     if spec.id_column is None:
         return [str(i) for i in range(n)]
-    values = table.frame[spec.id_column].tolist()
-    if all(type(v) is str for v in values):   # text ids (the usual case) are kept as they are
-        return values
+    import pandas as pd
+
+    col = table.frame[spec.id_column]
+    values = col.tolist()
+    if isinstance(col.dtype, pd.StringDtype):
+        every_str = not col.isna().any()
+    else:
+        every_str = col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "string"
+    if every_str:
+        return values   # text ids (the usual case) are kept as they are (checked in C)
     return [id_str(v) or "" for v in values]
 
 

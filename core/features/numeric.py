@@ -28,7 +28,7 @@ def column_scaling(x: np.ndarray) -> tuple[float, float, float]:
     deviation of the filled column; a constant column gets scale 1."""
     present = ~np.isnan(x)
     n = len(x)
-    fill = float(np.median(x[present])) if present.any() else 0.0
+    fill = float(np.median(x[present], overwrite_input=True)) if present.any() else 0.0
     filled = np.where(present, x, fill)
     mean = float(filled.mean()) if n else 0.0
     var = float(filled.var()) if n else 0.0
