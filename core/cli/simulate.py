@@ -10,14 +10,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable
 
 from activelab.core.cli.support import (
     nonnegative_int, open_fraction, positive_int, progress_bar,
 )
 from activelab.core.errors import ActiveLabError, DataError
+
+if TYPE_CHECKING:   # pragma: no cover
+    import numpy as np
 
 DEFAULT_STRATEGIES = "random,least_confidence,margin,entropy"
 
@@ -127,6 +128,8 @@ def _data_name(path: str) -> str:
 def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any = None
                  ) -> tuple[Any, np.ndarray, np.ndarray, list[str]]:
     """(model_X, dense, labels, decisions) for the rows that have a label."""
+    import numpy as np
+
     from activelab.core.features.build import build_features
     from activelab.core.data.roles import infer_spec, label_str
     from activelab.core.data.read import read_table

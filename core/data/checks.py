@@ -24,7 +24,17 @@ def sample_ids(table: ImportedTable, spec: DatasetSpec) -> list[str]:
     n = table.frame.shape[0]
     if spec.id_column is None:
         return [str(i) for i in range(n)]
-    return [id_str(v) or "" for v in table.frame[spec.id_column].tolist()]
+    import pandas as pd
+
+    col = table.frame[spec.id_column]
+    values = col.tolist()
+    if isinstance(col.dtype, pd.StringDtype):
+        every_str = not col.isna().any()
+    else:
+        every_str = col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "string"
+    if every_str:
+        return values   # text ids (the usual case) are kept as they are (checked in C)
+    return [id_str(v) or "" for v in values]
 
 
 def validate_table(table: ImportedTable, spec: DatasetSpec, progress: Progress | None = None) -> None:
@@ -54,6 +64,10 @@ def _check_ids(table: ImportedTable, spec: DatasetSpec) -> None:
     if spec.id_column is None:
         return
     ids = sample_ids(table, spec)
+    distinct = set(ids)
+    if len(distinct) == len(ids) and "" not in distinct:
+        return   # the usual case, said without building a list of rows per id
+    del distinct
     empty = [i + 1 for i, v in enumerate(ids) if not v]
     if empty:
         raise DataError(

@@ -38,6 +38,12 @@ def _increasing_integers(col: pd.Series) -> np.ndarray | None:
         if col.isna().any():
             return None
         values = col.to_numpy(dtype=np.int64)
+    elif pd.api.types.is_float_dtype(col):   # vectorized: a 1M-row float column in ms
+        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        if not (np.isfinite(v).all() and (v == np.floor(v)).all()
+                and (np.abs(v) < 2.0 ** 63).all()):
+            return None
+        values = v.astype(np.int64)
     else:
         out: list[int] = []
         for v in col.tolist():

@@ -178,7 +178,8 @@ def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str]
 
     try:
         table = pq.ParquetFile(path).read()
-        frame = table.to_pandas()
+        # One block per column: no 2-D copy of the numeric columns (see store.pool._to_frame).
+        frame = table.to_pandas(split_blocks=True)
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
         raise DataError(
             f"{path} cannot be read as a Parquet file ({type(exc).__name__}: {exc}). It may be "
@@ -216,7 +217,9 @@ def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str]
         elif typ is not None and (pa.types.is_list(typ) or pa.types.is_large_list(typ)):
             s = pd.Series([v.tolist() if isinstance(v, np.ndarray) else v for v in s], dtype=object)
         elif isinstance(s.dtype, (pd.CategoricalDtype, pd.StringDtype)):
-            s = pd.Series([None if _missing(v) else v for v in s.astype(object)], dtype=object)
+            # Python str values, None for a missing one (vectorized: 1M ids in a fraction of
+            # a second, where a Python loop over the cells took two).
+            s = s.astype(object).where(~s.isna().to_numpy(), None)
         if na and s.dtype == object:
             hit = s.map(lambda v: isinstance(v, str) and v in na).to_numpy(dtype=bool)
             if hit.any():
@@ -227,7 +230,7 @@ def read_parquet(path: Path, na_values: Sequence[str] = (), decisions: list[str]
     if na:
         notes.append(f"{path.name}: {na_hits} text cells equal to "
                      f"{', '.join(repr(v) for v in sorted(na))} read as missing (--na-values)")
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _missing(v: Any) -> bool:

@@ -18,45 +18,43 @@ order. The columns (names from ``activelab.core.data.export_columns``):
 
 The writers (``activelab.core.export.writers``) keep these types in Parquet, write JSON types in JSON
 Lines / JSON and quoted text in CSV; ``activelab.core.export.files`` checks the format against the
-file name and writes atomically.
+file name and writes atomically; ``activelab.core.export.columns`` makes the columns.
+
+Cost: the labeled rows are found by id (a few indexed look-ups) and only the parts of the pool
+holding them are read, so exporting k labels costs O(k) in time and memory whatever the pool's
+size. With ``include_unlabeled`` every row goes out, read, assembled and written in batches of
+``BATCH_ROWS`` rows (one schema for all), so memory stays bounded on a pool of millions.
 """
 from __future__ import annotations
 
 import inspect
-import math
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
 
 from activelab.core.errors import ActiveLabError
-from activelab.core.data.export_columns import (
-    FLAGGED_COLUMN, ID_COLUMN, IMAGE_PATH_COLUMN, SKIPPED_COLUMN, parse_multilabel_cell,
-    task_column,
+from activelab.core.data.export_columns import ID_COLUMN, IMAGE_PATH_COLUMN, task_column
+from activelab.core.export.columns import (
+    PROVENANCE, Columns, flag_columns, image_paths, pandas_metadata, source_array, task_columns,
 )
+from activelab.core.data.export_columns import FLAGGED_COLUMN, SKIPPED_COLUMN
 from activelab.core.export.files import (
     EXTENSIONS, FORMATS, ExportError, check_destination, format_for_path, write_atomically,
 )
-from activelab.core.export.writers import WRITERS, json_text
+from activelab.core.export.writers import WRITERS
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.store.store import STORE_NAME
 
-__all__ = ["export_labels", "write_export", "export_table", "ExportSummary", "ExportError",
-           "check_destination",
-           "format_for_path", "FORMATS", "EXTENSIONS"]
+__all__ = ["export_labels", "write_export", "export_table", "export_batches", "ExportSummary",
+           "ExportError", "check_destination", "format_for_path", "FORMATS", "EXTENSIONS",
+           "source_array"]
 
-_PROVENANCE = ("annotator", "time", "seconds", "strategy", "score", "rank", "model_version",
-               "audit")
-_ARROW = {
-    "annotator": pa.string(), "time": pa.timestamp("ms", tz="UTC"), "seconds": pa.float64(),
-    "strategy": pa.string(), "score": pa.float64(), "rank": pa.int64(),
-    "model_version": pa.int64(), "audit": pa.bool_(), "confidence": pa.float64(),
-}
-# pandas dtypes recorded in the Parquet file so that pandas.read_parquet restores them.
-_PANDAS = {"time": "datetime64[ms, UTC]", "seconds": "float64", "score": "float64",
-           "rank": "Int64", "model_version": "Int64", "confidence": "float64"}
+BATCH_ROWS = 50_000
+"""Rows per batch of an ``include_unlabeled`` export (five row groups of the pool)."""
 
 
 @dataclass(frozen=True)
@@ -70,240 +68,205 @@ class ExportSummary:
     columns: tuple[str, ...]
 
 
-class _Columns:
-    """Column names, Arrow arrays and the pandas dtypes to record, in order."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.arrays: list[pa.Array] = []
-        self.dtypes: list[Any] = []
-
-    def add(self, name: str, array: pa.Array, dtype: Any = object) -> None:
-        self.names.append(name)
-        self.arrays.append(array)
-        self.dtypes.append(dtype)
+# ----------------------------------------------------------------------------- which rows
 
 
-def _cell_text(v: Any) -> str | None:
-    """One value as text: lists and records as JSON, missing values as None."""
-    import pandas as pd
-
-    if hasattr(v, "tolist") and not isinstance(v, str):     # numpy arrays and scalars
-        v = v.tolist()
-    if isinstance(v, (list, tuple, dict)):
-        return json_text(v)
-    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return v if isinstance(v, str) else str(v)
-
-
-def _meta_dtype(array: pa.Array, original: Any) -> Any:
-    """The pandas dtype that reads this column back as it was."""
-    if original is not None and str(original) not in ("object", "category"):
-        return original
-    t = array.type
-    if pa.types.is_integer(t):
-        return "Int64" if array.null_count else "int64"
-    if pa.types.is_boolean(t):
-        return "boolean" if array.null_count else "bool"
-    if pa.types.is_floating(t):
-        return "float64"
-    return object
-
-
-def source_array(series: Any) -> tuple[pa.Array, Any]:
-    """One source column (a pandas Series) as an Arrow array with its type, and its dtype.
-
-    Integers (nullable ones too), floats, booleans, timestamps (naive or with a time zone),
-    text and lists keep their type; categoricals become their values as text; a column of
-    mixed types that Arrow cannot hold in one type becomes text (lists and records as JSON).
-    """
-    import pandas as pd
-
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        arr = pa.array(series, from_pandas=True).dictionary_decode()
-        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-            arr = pa.array([_cell_text(v) for v in arr.to_pylist()], pa.string())
-        dtype = None
+def _positions(project: Any, sids: set[str]) -> tuple[list[int], list[str]]:
+    """The pool positions of the ids in ``sids`` that are in the pool, in pool order, and
+    those ids. A project whose ids are a ``activelab.core.store.samples.SampleIds`` answers
+    with a few indexed look-ups; a plain list of ids is scanned."""
+    index = getattr(project.ids, "index", None)
+    if hasattr(index, "positions"):
+        found = index.positions(sids)
     else:
+        found = {str(sid): i for i, sid in enumerate(project.ids) if str(sid) in sids}
+    order = sorted(found.items(), key=lambda kv: kv[1])
+    return [i for _, i in order], [sid for sid, _ in order]
+
+
+class _Source:
+    """The source table's rows, read as they are asked for: ``frame(rows=...)`` when the
+    project offers it (only those rows are decoded), else the whole table once, then cut."""
+
+    def __init__(self, project: Any) -> None:
+        self.project = project
         try:
-            arr = pa.array(series, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
-            arr = pa.array([_cell_text(v) for v in series.tolist()], pa.string())
-            dtype = None
-    if pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.string())
-    return arr, _meta_dtype(arr, dtype)
+            self.takes_rows = "rows" in inspect.signature(project.frame).parameters
+        except (TypeError, ValueError):
+            self.takes_rows = False
+        self._whole = None
+
+    def _damaged(self, n_rows: int) -> ActiveLabError:
+        return ActiveLabError(
+            f"The project {getattr(self.project, 'path', '')} holds {len(self.project.ids)} "
+            f"sample ids but its imported data has {n_rows} rows; it is damaged. Restore it "
+            "from a copy.")
+
+    def check(self) -> None:
+        """Refuse a project whose pool and ids disagree (before anything is written)."""
+        pool = getattr(self.project, "pool", None)
+        if self.takes_rows and pool is not None and len(pool) != len(self.project.ids):
+            raise self._damaged(len(pool))
+
+    def rows(self, rows: Sequence[int]) -> Any:
+        if self.takes_rows:
+            frame = self.project.frame(rows=list(rows))
+            if len(frame) != len(rows):
+                raise self._damaged(len(frame))
+            return frame.reset_index(drop=True)
+        if self._whole is None:
+            self._whole = self.project.frame()
+            if len(self._whole) != len(self.project.ids):
+                raise self._damaged(len(self._whole))
+        return self._whole.iloc[list(rows)].reset_index(drop=True)
 
 
-def _source_frame(proj: Any, rows: Sequence[int], all_rows: bool):
-    """The source table's rows ``rows`` (index reset). A project whose ``frame`` takes
-    ``rows=`` decodes only those; otherwise the whole table is read and then cut."""
-    frame_fn = proj.frame
-    try:
-        takes_rows = "rows" in inspect.signature(frame_fn).parameters
-    except (TypeError, ValueError):
-        takes_rows = False
-    if takes_rows and not all_rows:
-        frame = frame_fn(rows=list(rows))
-        expected = len(rows)
-    else:
-        frame = frame_fn()
-        expected = len(proj.ids)
-    if len(frame) != expected:
-        raise ActiveLabError(
-            f"The project {getattr(proj, 'path', '')} holds {len(proj.ids)} sample ids but its "
-            f"imported data has {len(frame)} rows; it is damaged. Restore it from a copy.")
-    if not takes_rows and not all_rows:
-        frame = frame.iloc[list(rows)]
-    return frame.reset_index(drop=True)
+def _pool_schema(project: Any) -> Any:
+    """The pool's Arrow schema when the project has a Parquet pool (None otherwise)."""
+    return getattr(getattr(project, "pool", None), "schema", None)
 
 
-def _image_paths(proj: Any, values: Sequence[Any]) -> pa.Array:
-    root = proj.image_root()
-    out = []
-    for v in values:
-        ref = _cell_text(v)
-        if ref is None or ref.startswith("@array:"):
-            out.append(None)
-        elif os.path.isabs(ref):
-            out.append(ref)
+# ----------------------------------------------------------------------------- batches
+
+
+class _Export:
+    """One export in the making: the rows, their batches and the columns of each."""
+
+    def __init__(self, project: Any, include_unlabeled: bool, progress: Progress,
+                 batch_rows: int) -> None:
+        self.project, self.progress = project, progress
+        self.include_unlabeled = include_unlabeled
+        progress.update(0.05, "reading labels")
+        self.st = project.store.state()
+        self.spec = project.spec
+        self.labeled = {sid for per in self.st.labels.values() for sid in per}
+        self.source = _Source(project)
+        self.source.check()
+        self.n_ids = len(project.ids)
+        if include_unlabeled:
+            self.n_rows = self.n_ids
+            schema = _pool_schema(project)
+            # Batches need the pool's types for columns a batch has only empty cells in.
+            self.batch_rows = max(1, int(batch_rows)) if schema is not None else max(1, self.n_ids)
         else:
-            out.append(str(Path(root) / ref) if root else None)
-    return pa.array(out, pa.string())
+            self.rows, self.row_ids = _positions(project, self.labeled)
+            self.n_rows = len(self.rows)
+            self.batch_rows = max(1, self.n_rows)
+        self.preds = None
+        if include_unlabeled:
+            progress.update(0.15, "predicting labels for unlabeled samples")
+            self.preds = project.predictions()
+        ours = [ID_COLUMN, SKIPPED_COLUMN, FLAGGED_COLUMN]
+        if self.spec.image_column:
+            ours.append(IMAGE_PATH_COLUMN)
+        fields = ("label", *PROVENANCE) + (("predicted", "confidence") if include_unlabeled else ())
+        ours += [task_column(t.name, f) for t in self.spec.tasks for f in fields]
+        self.ours = set(ours)
+        self.nullable, self.audit_nullable = self._nullable()
+        self.labeled_out = 0
+        self.schema: pa.Schema | None = None
+
+    def _nullable(self) -> tuple[dict[str, bool] | None, dict[str, bool]]:
+        """Whether each column has a missing value anywhere in the export, where batches
+        cannot tell (a streamed export); (None, {}) for a single batch."""
+        if self.batch_rows >= self.n_rows:
+            return None, {}
+        counts = self.project.pool.null_counts()
+        nullable = {name: bool(n) for name, n in counts.items() if n is not None}
+        audit = {t.name: len(self.st.labels.get(t.name, {})) < self.n_rows for t in self.spec.tasks}
+        return nullable, audit
+
+    def batches(self) -> Iterator[tuple[list[int], list[str]]]:
+        if not self.include_unlabeled:
+            yield self.rows, self.row_ids
+            return
+        ids = self.project.ids
+        for start in range(0, self.n_rows, self.batch_rows):
+            stop = min(self.n_rows, start + self.batch_rows)
+            yield list(range(start, stop)), [str(s) for s in ids[start:stop]]
+
+    def table(self, rows: list[int], row_ids: list[str]) -> pa.Table:
+        """The export's rows ``rows`` as one table of the export's schema."""
+        source = self.source.rows(rows)
+        cols = Columns()
+        cols.add(ID_COLUMN, pa.array(row_ids, pa.string()))
+        for name in source.columns:
+            if str(name) in self.ours:
+                continue
+            has_null = None if self.nullable is None else self.nullable.get(str(name))
+            arr, dtype = source_array(source[name], has_null)
+            cols.add(str(name), arr, dtype)
+        if self.spec.image_column:
+            values = source[self.spec.image_column].tolist() \
+                if self.spec.image_column in source.columns else [None] * len(rows)
+            cols.add(IMAGE_PATH_COLUMN, image_paths(self.project.image_root(), values))
+        for task in self.spec.tasks:
+            self.progress.check()
+            task_columns(cols, task, self.st, row_ids, rows, self.preds,
+                         self.audit_nullable.get(task.name))
+        flag_columns(cols, self.st, row_ids)
+        self.labeled_out += sum(1 for sid in row_ids if sid in self.labeled)
+        if self.schema is None:
+            self.schema = self._schema(cols)
+        return _conform(cols, self.schema)
+
+    def _schema(self, cols: Columns) -> pa.Schema:
+        """The first batch's types (a column empty in it takes the pool's type) and the
+        pandas metadata of the whole export."""
+        pool = _pool_schema(self.project) if self.batch_rows < self.n_rows else None
+        fields = []
+        for name, arr in zip(cols.names, cols.arrays):
+            t = arr.type
+            if pa.types.is_null(t) and pool is not None and name in pool.names:
+                t = pool.field(name).type
+                if pa.types.is_dictionary(t):
+                    t = t.value_type
+                if pa.types.is_large_string(t):
+                    t = pa.string()
+            fields.append(pa.field(name, t))
+        typed = [pa.nulls(0, f.type) for f in fields]
+        meta = pandas_metadata(cols.names, typed, cols.dtypes)
+        return pa.schema(fields, metadata=meta)
 
 
-def _label_value(v: Any, multilabel: bool, separator: str) -> Any:
-    if v is None:
-        return None
-    if multilabel:
-        return [str(x) for x in v] if isinstance(v, (list, tuple)) else parse_multilabel_cell(
-            v, separator)
-    return json_text(v) if isinstance(v, (list, tuple, dict)) else str(v)
+def _conform(cols: Columns, schema: pa.Schema) -> pa.Table:
+    arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(cols.arrays, schema)]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _provenance_value(field: str, e: Any) -> Any:
-    v = getattr(e, field, None)
-    if v is None:
-        return None
-    if field == "time":
-        return int(round(float(v) * 1000))
-    if field in ("rank", "model_version"):
-        return int(v)
-    if field in ("seconds", "score"):
-        v = float(v)
-        return None if math.isnan(v) else v
-    if field == "audit":
-        return bool(v)
-    return str(v)
+def export_batches(project: Any, include_unlabeled: bool = False,
+                   progress: Progress | None = None,
+                   batch_rows: int | None = None) -> tuple[Iterator[pa.Table], Any]:
+    """The export as typed Arrow tables of one schema (columns in the module docstring's
+    order), made one batch at a time as they are iterated, and the export in the making
+    (its ``labeled_out`` counts the labeled rows yielded so far, ``n_rows`` all of them).
 
+    ``project`` is a ``activelab.core.project.project.Project`` (or anything with ``ids``,
+    ``spec``, ``store.state()``, ``frame()``, ``image_root()`` and ``predictions()``).
+    Without ``include_unlabeled`` there is one batch, the labeled rows; with it, batches of
+    ``batch_rows`` (default ``BATCH_ROWS``) when the project has a Parquet pool. Raises
+    ActiveLabError if the project's data is damaged.
+    """
+    export = _Export(project, include_unlabeled, progress or NULL_PROGRESS,
+                     BATCH_ROWS if batch_rows is None else batch_rows)
 
-def _provenance_array(field: str, values: list[Any]) -> pa.Array:
-    if field == "time":
-        return pa.array(values, pa.int64()).cast(_ARROW["time"])
-    return pa.array(values, _ARROW[field])
+    def tables() -> Iterator[pa.Table]:
+        for k, (rows, row_ids) in enumerate(export.batches()):
+            if k == 0:   # later batches are read while the file is written
+                export.progress.update(0.5, f"reading the data of {len(rows):,} samples")
+            yield export.table(rows, row_ids)
 
-
-def _task_columns(cols: _Columns, task: Any, st: Any, row_ids: Sequence[str],
-                  rows: Sequence[int], preds: dict[str, Any] | None) -> None:
-    per = st.labels.get(task.name, {})
-    label_type = pa.list_(pa.string()) if task.multilabel else pa.string()
-    labels = [_label_value(per.get(sid), task.multilabel, task.separator) for sid in row_ids]
-    cols.add(task_column(task.name, "label"), pa.array(labels, label_type))
-    events = [st.provenance.get((task.name, sid)) if sid in per else None for sid in row_ids]
-    for field in _PROVENANCE:
-        values = [None if e is None else _provenance_value(field, e) for e in events]
-        arr = _provenance_array(field, values)
-        dtype = _PANDAS.get(field) or (("boolean" if arr.null_count else "bool")
-                                       if field == "audit" else object)
-        cols.add(task_column(task.name, field), arr, dtype)
-    if preds is None:
-        return
-    pred_labels, conf = preds.get(task.name, (None, None))
-    predicted, confidence = [], []
-    for sid, i in zip(row_ids, rows):
-        if pred_labels is None or sid in per:
-            predicted.append(None)
-            confidence.append(None)
-        else:
-            predicted.append(_label_value(pred_labels[i], task.multilabel, task.separator))
-            # float32 confidences as their shortest text (0.87, not 0.8700000047683716)
-            confidence.append(float(str(conf[i])))
-    cols.add(task_column(task.name, "predicted"), pa.array(predicted, label_type))
-    cols.add(task_column(task.name, "confidence"), pa.array(confidence, pa.float64()),
-             "float64")
-
-
-def _pandas_metadata(cols: _Columns) -> dict[bytes, bytes] | None:
-    """The schema metadata pandas writes, so ``pandas.read_parquet`` restores nullable
-    integers, nullable booleans and time zones; None where pandas cannot describe it."""
-    import pandas as pd
-
-    if len(set(cols.names)) != len(cols.names):
-        return None
-    try:
-        empty = pd.DataFrame({n: pd.Series([], dtype=d) for n, d in zip(cols.names, cols.dtypes)})
-        schema = pa.schema([pa.field(n, a.type) for n, a in zip(cols.names, cols.arrays)])
-        return pa.Table.from_pandas(empty, schema=schema, preserve_index=False).schema.metadata
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
+    return tables(), export
 
 
 def export_table(project: Any, include_unlabeled: bool = False,
                  progress: Progress | None = None) -> tuple[pa.Table, int]:
-    """The export as a typed Arrow table (columns in the module docstring's order) and the
-    number of labeled rows in it.
-
-    ``project`` is a ``activelab.core.project.project.Project`` (or anything with ``ids``, ``spec``,
-    ``store.state()``, ``frame()``, ``image_root()`` and ``predictions()``). Only the rows
-    exported are converted. Raises ActiveLabError if the project's data is damaged.
-    """
-    progress = progress or NULL_PROGRESS
-    progress.update(0.05, "reading labels")
-    st = project.store.state()
-    spec = project.spec
-    ids = [str(s) for s in project.ids]
-    labeled = {sid for per in st.labels.values() for sid in per}
-    rows = (list(range(len(ids))) if include_unlabeled
-            else [i for i, sid in enumerate(ids) if sid in labeled])
-    row_ids = [ids[i] for i in rows]
-    preds = None
-    if include_unlabeled:
-        progress.update(0.15, "predicting labels for unlabeled samples")
-        preds = project.predictions()
-    progress.update(0.5, f"reading the data of {len(rows):,} samples")
-    source = _source_frame(project, rows, include_unlabeled)
-
-    ours = [ID_COLUMN, SKIPPED_COLUMN, FLAGGED_COLUMN]
-    if spec.image_column:
-        ours.append(IMAGE_PATH_COLUMN)
-    fields = ("label", *_PROVENANCE) + (("predicted", "confidence") if include_unlabeled else ())
-    ours += [task_column(t.name, f) for t in spec.tasks for f in fields]
-    ours_set = set(ours)
-
-    progress.update(0.6, "assembling columns")
-    cols = _Columns()
-    cols.add(ID_COLUMN, pa.array(row_ids, pa.string()))
-    for name in source.columns:
-        if str(name) in ours_set:
-            continue
-        arr, dtype = source_array(source[name])
-        cols.add(str(name), arr, dtype)
-    if spec.image_column:
-        values = source[spec.image_column].tolist() if spec.image_column in source.columns \
-            else [None] * len(rows)
-        cols.add(IMAGE_PATH_COLUMN, _image_paths(project, values))
-    for task in spec.tasks:
-        progress.check()
-        _task_columns(cols, task, st, row_ids, rows, preds)
-    cols.add(SKIPPED_COLUMN, pa.array([sid in st.skipped for sid in row_ids], pa.bool_()), "bool")
-    cols.add(FLAGGED_COLUMN, pa.array([sid in st.flagged for sid in row_ids], pa.bool_()), "bool")
-    table = pa.Table.from_arrays(cols.arrays, names=cols.names)
-    meta = _pandas_metadata(cols)
-    if meta:
-        table = table.replace_schema_metadata(meta)
-    return table, sum(1 for sid in row_ids if sid in labeled)
+    """The whole export as one typed Arrow table and the number of labeled rows in it (see
+    ``export_batches``; prefer that, or ``write_export``, for a large ``include_unlabeled``)."""
+    tables, export = export_batches(project, include_unlabeled, progress)
+    parts = list(tables)
+    table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+    return table, export.labeled_out
 
 
 def _refuse_project_files(proj: Any, out: Path) -> None:
@@ -331,7 +294,8 @@ def write_export(project: Any, out_path: str | Path, format: str | None = None,
     (csv, parquet, jsonl, json) or None for the file name's extension; see
     ``activelab.core.export.files.format_for_path`` for the checks. Raises ExportError (bad format or
     destination, disk full, read-only; nothing is left at the destination) or another
-    ActiveLabError (the project cannot be read).
+    ActiveLabError (the project cannot be read). Rows are read and written in batches (see
+    the module docstring).
     """
     from activelab.core.project.project import Project
 
@@ -342,15 +306,26 @@ def write_export(project: Any, out_path: str | Path, format: str | None = None,
     proj = Project.open(project) if opened else project
     try:
         _refuse_project_files(proj, out)
-        table, labeled = export_table(proj, include_unlabeled, progress.sub(0.0, 0.8))
+        tables, export = export_batches(proj, include_unlabeled, progress.sub(0.0, 0.8))
+        first = next(tables)        # what cannot be read is said before any file is made
+        progress.update(0.8, f"writing {out.name}")
+        rows = [0]
+
+        def counted() -> Iterator[pa.Table]:
+            for table in itertools.chain([first], tables):
+                rows[0] += table.num_rows
+                if rows[0] < export.n_rows:
+                    progress.update(0.8 + 0.2 * rows[0] / export.n_rows,
+                                    f"writing {out.name}: {rows[0]:,} of {export.n_rows:,} rows")
+                yield table
+
+        writer = WRITERS[fmt]
+        write_atomically(out, lambda f: writer(counted(), f, progress))
     finally:
         if opened:
             proj.close()
-    progress.update(0.8, f"writing {out.name}")
-    writer = WRITERS[fmt]
-    write_atomically(out, lambda f: writer(table, f, progress))
-    progress.update(1.0, f"exported {table.num_rows:,} rows to {out}")
-    return ExportSummary(out, fmt, table.num_rows, labeled, tuple(table.column_names))
+    progress.update(1.0, f"exported {rows[0]:,} rows to {out}")
+    return ExportSummary(out, fmt, rows[0], export.labeled_out, tuple(export.schema.names))
 
 
 def export_labels(project: Any, out_path: str | Path, format: str | None = None,

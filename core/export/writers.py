@@ -10,8 +10,9 @@
   numbers and booleans (``true``/``false``) are unquoted, timestamps are ISO-8601, and lists
   and records are JSON (a multi-label value ``["red","round"]``, the empty set ``[]``).
 
-Each writer takes the table and a binary file opened for writing, and checks ``progress``
-for cancellation between batches.
+Each writer takes the table (or an iterable of tables of one schema: a streamed export,
+written batch by batch so memory stays bounded) and a binary file opened for writing, and
+checks ``progress`` for cancellation between batches.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import base64
 import datetime as dt
 import decimal
 import json
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterable, Union
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -100,25 +101,52 @@ def _convert(table: pa.Table, fn: Callable[[pa.ChunkedArray], Any]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=table.column_names)
 
 
-def write_parquet(table: pa.Table, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
-    """The table as Parquet, types as they are (pandas metadata included, if any)."""
-    progress.check()
-    pq.write_table(table, f, row_group_size=max(1, min(table.num_rows, 1_000_000)))
+Tables = Union[pa.Table, Iterable[pa.Table]]
+"""What a writer takes: one table, or batches of one schema (a streamed export)."""
 
 
-def write_csv(table: pa.Table, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
-    """The table as UTF-8 CSV (comma, header row, ``\\n`` line ends), see the module docstring."""
-    text = _convert(table, _as_csv_column)
-    progress.check()
-    pa_csv.write_csv(text, f, pa_csv.WriteOptions(include_header=True, batch_size=BATCH_ROWS,
-                                                  quoting_style="needed"))
+def _tables(tables: Tables) -> Iterable[pa.Table]:
+    return [tables] if isinstance(tables, pa.Table) else tables
 
 
-def _rows(table: pa.Table, progress: Progress):
-    table = _convert(table, _as_json_column)
-    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-        progress.check()
-        yield from batch.to_pylist()
+def write_parquet(tables: Tables, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
+    """The table(s) as Parquet, types as they are (pandas metadata included, if any); each
+    batch becomes one or more row groups."""
+    writer = None
+    try:
+        for table in _tables(tables):
+            progress.check()
+            if writer is None:
+                writer = pq.ParquetWriter(f, table.schema)
+            writer.write_table(table, row_group_size=max(1, min(table.num_rows, 1_000_000)))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def write_csv(tables: Tables, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
+    """The table(s) as UTF-8 CSV (comma, one header row, ``\\n`` line ends), see the module
+    docstring."""
+    writer = None
+    try:
+        for table in _tables(tables):
+            text = _convert(table, _as_csv_column)
+            progress.check()
+            if writer is None:
+                writer = pa_csv.CSVWriter(f, text.schema, write_options=pa_csv.WriteOptions(
+                    include_header=True, batch_size=BATCH_ROWS, quoting_style="needed"))
+            writer.write_table(text)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _rows(tables: Tables, progress: Progress):
+    for table in _tables(tables):
+        table = _convert(table, _as_json_column)
+        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+            progress.check()
+            yield from batch.to_pylist()
 
 
 # Characters that str.splitlines() and other line readers take as line breaks, which
@@ -131,25 +159,25 @@ def _json_line(row: dict[str, Any]) -> bytes:
     return text.translate(_LINE_BREAKS).encode("utf-8")
 
 
-def write_jsonl(table: pa.Table, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
+def write_jsonl(tables: Tables, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
     """One JSON object per line (UTF-8), keys in column order; no raw line-break character
     (U+0085, U+2028, U+2029 are written escaped) inside a line."""
-    for row in _rows(table, progress):
+    for row in _rows(tables, progress):
         f.write(_json_line(row))
         f.write(b"\n")
 
 
-def write_json(table: pa.Table, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
+def write_json(tables: Tables, f: IO[bytes], progress: Progress = NULL_PROGRESS) -> None:
     """One JSON array of objects (UTF-8), one object per line, keys in column order."""
     f.write(b"[")
     first = True
-    for row in _rows(table, progress):
+    for row in _rows(tables, progress):
         f.write(b"\n" if first else b",\n")
         f.write(_json_line(row))
         first = False
     f.write(b"\n]\n")
 
 
-WRITERS: dict[str, Callable[[pa.Table, IO[bytes], Progress], None]] = {
+WRITERS: dict[str, Callable[[Tables, IO[bytes], Progress], None]] = {
     "csv": write_csv, "parquet": write_parquet, "jsonl": write_jsonl, "json": write_json,
 }

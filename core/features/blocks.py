@@ -40,66 +40,94 @@ def tabular_block(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = 
 
     Numeric: a column whose every non-empty value is a number (native, or text written with
     ``decimal`` as the decimal mark, see ``activelab.core.data.values.numeric_column``; ``inf`` and
-    ``NaN`` are missing); median imputation, then zero mean / unit variance (values of any
-    finite magnitude, ``1e308`` included). Categorical
-    (anything else, booleans included, the values as written): most frequent value imputed,
-    then one-hot with rare values (fewer than ``min_frequency`` rows) grouped into one
-    "infrequent" column; unseen values are ignored.
+    ``NaN`` are missing); median imputation, then zero mean / unit variance
+    (``activelab.core.features.numeric``; values of any
+    finite magnitude, ``1e308`` included). Categorical (anything else, booleans included, the
+    values as written): most frequent value imputed, then one-hot with rare values (fewer
+    than ``min_frequency`` rows) grouped into one "infrequent" column; unseen values are
+    ignored. Numeric columns come first, then the categorical ones' indicator columns.
     """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    return tabular_block_and_recipe(frame, columns, decimal)[0]
 
-    from activelab.core.data.values import id_str, missing_mask, numeric_column
 
+def tabular_block_and_recipe(frame: pd.DataFrame, columns: tuple[str, ...], decimal: str = "."
+                             ) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """``tabular_block`` and, when every column is numeric, its recipe (the numbers it is
+    recomputed from, see ``activelab.core.features.numeric``); else None."""
+    from activelab.core.data.values import numeric_column
+    from activelab.core.features.numeric import (
+        GROUP, RECIPE_KIND, column_scaling, recipe_params, standardize_into,
+    )
+
+    n = len(frame)
     numeric: list[str] = []
     categorical: list[str] = []
-    cols: dict[str, np.ndarray] = {}
+    scaling: list[tuple[float, float, float]] = []
+    pending: list[np.ndarray] = []      # at most GROUP numeric columns in float64 at a time
+    rescaled = False    # a column divided by its magnitude: the pool's values are not the recipe's
+    out = np.empty((n, len(columns)), dtype=np.float32)
+
+    def flush() -> None:
+        j0 = len(numeric) - len(pending)
+        standardize_into(out, j0, pending, scaling[j0:])
+        pending.clear()
+
     for c in columns:
         parsed = numeric_column(frame[c], decimal)
-        if parsed is not None:
-            numeric.append(c)
-            cols[c] = _within_range(parsed.values)
+        if parsed is None:
+            categorical.append(c)
             continue
-        categorical.append(c)
+        raw = parsed.values
+        values = _within_range(raw)
+        rescaled = rescaled or values is not raw
+        scaling.append(column_scaling(values))
+        pending.append(values)
+        numeric.append(c)
+        if len(pending) == GROUP:
+            flush()
+    flush()
+    if not categorical:
+        if rescaled:
+            return out, None
+        return out, {"kind": RECIPE_KIND, "columns": numeric, **recipe_params(scaling)}
+    parts = [np.ascontiguousarray(out[:, :len(numeric)])] if numeric else []
+    del out
+    parts.append(_categorical_block(frame, categorical, n))
+    return np.ascontiguousarray(np.hstack(parts), dtype=np.float32), None
+
+
+def _categorical_block(frame: pd.DataFrame, columns: list[str], n: int) -> np.ndarray:
+    """Most frequent value imputed, then one-hot (see ``tabular_block``)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from activelab.core.data.values import id_str, missing_mask
+
+    cols: dict[str, np.ndarray] = {}
+    for c in columns:
         values = np.array([id_str(v) for v in frame[c].tolist()], dtype=object)
         values[missing_mask(frame[c])] = np.nan
         cols[c] = values
     # One DataFrame built at once: inserting thousands of columns one by one fragments it.
-    data = pd.DataFrame(cols, columns=list(columns), index=range(len(frame)))
-    n = len(frame)
-    transformers: list[tuple[str, Any, list[str]]] = []
-    if numeric:
-        transformers.append((
-            "numeric",
-            make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
-            numeric,
-        ))
-    if categorical:
-        for c in categorical:
-            if data[c].isna().all():
-                raise DataError(
-                    f"Feature column '{c}' has no values at all. Remove it from --feature-columns "
-                    "or fill it in the source file."
-                )
-        transformers.append((
-            "categorical",
-            make_pipeline(
-                SimpleImputer(strategy="most_frequent"),
-                OneHotEncoder(
-                    handle_unknown="infrequent_if_exist",
-                    min_frequency=5 if n >= 100 else None,
-                    max_categories=100,
-                    sparse_output=False,
-                    dtype=np.float32,
-                ),
-            ),
-            categorical,
-        ))
-    transformer = ColumnTransformer(transformers, sparse_threshold=0.0)
-    out = transformer.fit_transform(data)
-    return np.ascontiguousarray(out, dtype=np.float32)
+    data = pd.DataFrame(cols, columns=list(columns), index=range(n))
+    for c in columns:
+        if data[c].isna().all():
+            raise DataError(
+                f"Feature column '{c}' has no values at all. Remove it from --feature-columns "
+                "or fill it in the source file."
+            )
+    pipeline = make_pipeline(
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=5 if n >= 100 else None,
+            max_categories=100,
+            sparse_output=False,
+            dtype=np.float32,
+        ),
+    )
+    return np.ascontiguousarray(pipeline.fit_transform(data), dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- text

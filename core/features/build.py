@@ -1,36 +1,29 @@
 """Features per modality, combined for the model, with a dense view, cached on disk.
 
-``build_features`` turns the modality columns of a table into:
+``build_features`` turns the modality columns of a table into a ``FeatureSet``
+(``activelab.core.features.feature_set``):
 
 * one block per modality (``image`` pixels, ``text`` TF-IDF or sentence embeddings,
   ``tabular`` standardized / one-hot columns), see ``activelab.core.features.blocks``;
-* ``model_X``, what classifiers train on. With one modality it is that block unchanged. With
-  several, the blocks are put side by side after scaling each so that its rows have a norm of
-  about 1: image rows are L2-normalized, text rows already are (TF-IDF and MiniLM both
-  normalize), and the standardized tabular block is divided by sqrt(its width) (its expected
-  squared row norm is then 1). So no modality dominates distances or a linear model just
-  because it has more columns;
+* ``model_X``, what classifiers train on: with one modality that block unchanged; with
+  several, the blocks side by side after scaling each to a row norm of about 1, made in
+  memory when first used;
 * ``dense``, at most ``config.dense_dim`` wide, for strategies that need distances (k-means,
   core-set) and the pool map: ``model_X`` itself when dense and narrow enough, else PCA
   (dense) or truncated SVD (sparse); with several modalities each scaled block is reduced
   on its own and the results put side by side (``dense_view_of_parts``).
 
-Everything is saved under ``cache_dir/features-<fingerprint[:16]>/`` (``.npy`` for dense,
-``.npz`` for sparse, ``meta.json``), written to a temporary folder and renamed into place,
-and loaded back memory-mapped, so reopening a 60,000-image project costs no decoding.
-No pickles are written or read.
+They are saved under ``cache_dir/features-<fingerprint[:16]>/`` (``activelab.core.features.stored``:
+each matrix once, numeric pool columns as a recipe rather than a copy) and loaded back
+memory-mapped, so reopening a 60,000-image project costs no decoding.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,34 +31,20 @@ import scipy.sparse as sp
 
 from activelab.core.features import blocks as feature_blocks
 from activelab.core.features.dense import dense_view, dense_view_of_parts  # noqa: F401  (dense_view re-exported)
-from activelab.core.features.cache import ensure_dir, is_damage, replace_atomically
+from activelab.core.features.feature_set import FeatureSet, combine_blocks, scaled_blocks  # noqa: F401
+from activelab.core.features.numeric import pool_recipe_possible
+from activelab.core.features.stored import (  # noqa: F401  (re-exported)
+    FEATURES_VERSION, cache_folder, has_files, load_cached_features, save_features,
+)
 from activelab.core.errors import DataError
 from activelab.core.progress import Progress
 from activelab.core.data.spec import DatasetSpec, FeatureConfig
 
 log = logging.getLogger(__name__)
 
-FEATURES_VERSION = 2   # 2: modalities weigh equally in the dense view
-"""Bumped whenever the way features are computed changes, so old caches are not reused."""
-
+_cache_folder = cache_folder   # the name the retrain process uses
 _HASH_FULL_LIMIT = 256 * 1024 * 1024
 _HASH_SAMPLE_ROWS = 4096
-
-
-@dataclass
-class FeatureSet:
-    """The features of every sample, one row per row of the imported table."""
-
-    model_X: np.ndarray | sp.csr_matrix
-    dense: np.ndarray
-    blocks: dict[str, np.ndarray | sp.csr_matrix]
-    image_shape: tuple[int, int, int] | None
-    fingerprint: str
-    names: dict[str, int]
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.model_X.shape[0])
 
 
 # ----------------------------------------------------------------------------- fingerprint
@@ -164,10 +143,15 @@ def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureC
 def build_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig, *,
                    image_root: str | None = None, image_array: np.ndarray | None = None,
                    cache_dir: str | Path | None = None,
-                   progress: Progress | None = None, decimal: str = ".") -> FeatureSet:
+                   progress: Progress | None = None, decimal: str = ".",
+                   pool: Any = None) -> FeatureSet:
     """Features for every row of ``frame``, loaded from ``cache_dir`` when already built.
 
     ``decimal`` is the decimal mark of numbers written as text in the feature columns.
+    ``pool``: the project's ``activelab.core.store.pool.ParquetPool`` that ``frame`` was read
+    from; when it lies beside ``cache_dir`` (``PROJECT/pool.parquet`` and ``PROJECT/cache``)
+    and the feature columns are numbers in it, the tabular block is cached as a recipe and
+    recomputed from the pool when loaded (see ``activelab.core.features.stored``).
     """
     progress = progress if progress is not None else Progress()
     _check_columns(frame, spec)
@@ -180,28 +164,46 @@ def build_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig
             return cached
     fs = _compute_features(frame, spec, config, fingerprint, image_root, image_array,
                            progress.sub(0.0, 0.95), decimal)
+    fs.recipes = {name: r for name, r in fs.recipes.items()
+                  if _recipe_from_pool(pool, cache_dir, r["columns"])}
     if cache_dir is not None:
         progress.update(0.95, "saving features")
         try:
-            _save(fs, Path(cache_dir))
+            save_features(fs, Path(cache_dir))
         except OSError as exc:   # read-only project or full disk: use them from memory
             log.info("features not cached in %s: %s", cache_dir, exc)
         else:
-            loaded = load_cached_features(cache_dir, fingerprint, n_samples=fs.n_samples)
-            if loaded is not None:
-                fs = loaded  # memory-mapped: the in-RAM copies can be freed
+            if has_files(fs):     # memory-mapped: the in-RAM copies can be freed
+                loaded = load_cached_features(cache_dir, fingerprint, n_samples=fs.n_samples,
+                                              reuse=fs)
+                if loaded is not None:
+                    fs = loaded
     progress.update(1.0, "features ready")
     return fs
+
+
+def _recipe_from_pool(pool: Any, cache_dir: str | Path | None, columns: list[str]) -> bool:
+    """True when a block of ``columns`` can be recomputed from the pool beside ``cache_dir``."""
+    from activelab.core.store.pool import POOL_FILE
+
+    if pool is None or cache_dir is None or getattr(pool, "path", None) is None:
+        return False
+    beside = Path(cache_dir).resolve().parent / POOL_FILE
+    return Path(pool.path).resolve() == beside and pool_recipe_possible(pool, columns)
 
 
 def _compute_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureConfig,
                       fingerprint: str, image_root: str | None, image_array: np.ndarray | None,
                       progress: Progress, decimal: str = ".") -> FeatureSet:
     blocks: dict[str, np.ndarray | sp.csr_matrix] = {}
+    recipes: dict[str, dict[str, Any]] = {}
     image_shape = None
     if spec.feature_columns:
         progress.update(0.02, "encoding tabular columns")
-        blocks["tabular"] = feature_blocks.tabular_block(frame, tuple(spec.feature_columns), decimal)
+        blocks["tabular"], recipe = feature_blocks.tabular_block_and_recipe(
+            frame, tuple(spec.feature_columns), decimal)
+        if recipe is not None:
+            recipes["tabular"] = recipe
     if spec.text_columns:
         progress.update(0.05, "reading text")
         texts = feature_blocks.joined_texts(frame, tuple(spec.text_columns))
@@ -221,14 +223,12 @@ def _compute_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureCon
         blocks["image"], image_shape = feature_blocks.image_block(
             refs, image_root, image_array, size=config.image_size, mode=mode,
             progress=progress.sub(0.5, 0.85))
-    progress.update(0.85, "combining modalities")
-    parts = scaled_blocks(blocks)
-    model_X = combine_blocks(parts)
-    progress.update(0.88, "computing the dense view")
-    dense = dense_view_of_parts(parts, config.dense_dim)
-    names = {name: int(b.shape[1]) for name, b in blocks.items()}
-    return FeatureSet(model_X=model_X, dense=dense, blocks=blocks, image_shape=image_shape,
-                      fingerprint=fingerprint, names=names)
+    progress.update(0.85, "computing the dense view")
+    # The scaled copies live only while the dense view is computed; model_X is combined
+    # from the blocks when a model first asks for it (never stored).
+    dense = dense_view_of_parts(scaled_blocks(blocks), config.dense_dim)
+    return FeatureSet(dense=dense, blocks=blocks, image_shape=image_shape,
+                      fingerprint=fingerprint, recipes=recipes)
 
 
 def _image_refs(frame: pd.DataFrame, column: str) -> list[str]:
@@ -242,152 +242,3 @@ def _image_refs(frame: pd.DataFrame, column: str) -> list[str]:
             "or remove those rows from the table before importing."
         )
     return col.astype(str).str.strip().tolist()
-
-
-def _l2_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64)).astype(np.float32)
-    norms[norms == 0] = 1.0
-    return X / norms[:, None]
-
-
-_MODALITY_ORDER = ("image", "text", "tabular")
-
-
-def scaled_blocks(blocks: dict[str, np.ndarray | sp.csr_matrix]) -> list[np.ndarray | sp.csr_matrix]:
-    """The blocks in a fixed order, each scaled to a row norm of about 1 (see module doc)."""
-    if len(blocks) == 1:
-        return list(blocks.values())
-    parts = []
-    for name in _MODALITY_ORDER:
-        if name not in blocks:
-            continue
-        b = blocks[name]
-        if name == "image":
-            b = _l2_rows(np.asarray(b, dtype=np.float32))
-        elif name == "tabular":
-            b = np.asarray(b, dtype=np.float32) / np.float32(np.sqrt(max(b.shape[1], 1)))
-        parts.append(b)
-    return parts
-
-
-def combine_blocks(parts: list[np.ndarray | sp.csr_matrix]) -> np.ndarray | sp.csr_matrix:
-    """One matrix for the model: the only block as is, or the scaled blocks side by side."""
-    if len(parts) == 1:
-        return parts[0]
-    if any(sp.issparse(p) for p in parts):
-        return sp.hstack([sp.csr_matrix(p) for p in parts], format="csr", dtype=np.float32)
-    return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
-
-
-# ----------------------------------------------------------------------------- cache
-
-
-def _cache_folder(cache_dir: str | Path, fingerprint: str) -> Path:
-    return Path(cache_dir) / f"features-{fingerprint[:16]}"
-
-
-def _write_matrix(folder: Path, stem: str, X: np.ndarray | sp.csr_matrix) -> dict[str, str]:
-    if sp.issparse(X):
-        sp.save_npz(folder / f"{stem}.npz", sp.csr_matrix(X, dtype=np.float32), compressed=False)
-        return {"file": f"{stem}.npz", "kind": "sparse"}
-    np.save(folder / f"{stem}.npy", np.ascontiguousarray(X, dtype=np.float32), allow_pickle=False)
-    return {"file": f"{stem}.npy", "kind": "dense"}
-
-
-def _save(fs: FeatureSet, cache_dir: Path) -> Path:
-    """Write ``fs`` atomically; a matrix shared by several fields is stored once. A damaged
-    cache folder of the same fingerprint (or a file in its place) is replaced."""
-    ensure_dir(cache_dir)
-    final = _cache_folder(cache_dir, fs.fingerprint)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-features-", dir=cache_dir))
-    try:
-        written: dict[int, dict[str, str]] = {}
-
-        def entry(stem: str, X: np.ndarray | sp.csr_matrix) -> dict[str, str]:
-            if id(X) not in written:
-                written[id(X)] = _write_matrix(tmp, stem, X)
-            return written[id(X)]
-
-        blocks = {name: entry(f"block_{name}", b) for name, b in fs.blocks.items()}
-        meta = {
-            "version": FEATURES_VERSION,
-            "fingerprint": fs.fingerprint,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "n_samples": fs.n_samples,
-            "blocks": blocks,
-            "model_X": entry("model_X", fs.model_X),
-            "dense": entry("dense", fs.dense),
-            "image_shape": list(fs.image_shape) if fs.image_shape else None,
-            "names": fs.names,
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            if load_cached_features(cache_dir, fs.fingerprint, n_samples=fs.n_samples) is None:
-                replace_atomically(tmp, final)   # what is there is damaged: replace it
-            else:                                # someone else already wrote it
-                shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
-
-
-def _read_matrix(folder: Path, entry: dict[str, str]) -> np.ndarray | sp.csr_matrix:
-    path = folder / entry["file"]
-    if entry["kind"] == "sparse":
-        return sp.csr_matrix(sp.load_npz(path), dtype=np.float32)
-    return np.load(path, mmap_mode="r", allow_pickle=False)
-
-
-def load_cached_features(cache_dir: str | Path, fingerprint: str,
-                         n_samples: int | None = None) -> FeatureSet | None:
-    """The cached features with this fingerprint, memory-mapped, or None if not (validly) cached.
-
-    Any damage (unreadable or truncated files, a wrong shape, a file where a folder should be,
-    ``n_samples`` rows expected and others found) gives None, never an error: the caller
-    rebuilds the features and ``build_features`` replaces the bad cache.
-    """
-    folder = _cache_folder(cache_dir, fingerprint)
-    meta_path = folder / "meta.json"
-    try:
-        if not meta_path.is_file():
-            return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("fingerprint") != fingerprint or meta.get("version") != FEATURES_VERSION:
-            return None
-        loaded: dict[str, np.ndarray | sp.csr_matrix] = {}
-
-        def get(entry: dict[str, str]) -> np.ndarray | sp.csr_matrix:
-            if entry["file"] not in loaded:
-                loaded[entry["file"]] = _read_matrix(folder, entry)
-            return loaded[entry["file"]]
-
-        blocks = {name: get(e) for name, e in meta["blocks"].items()}
-        fs = FeatureSet(
-            model_X=get(meta["model_X"]),
-            dense=get(meta["dense"]),
-            blocks=blocks,
-            image_shape=tuple(meta["image_shape"]) if meta.get("image_shape") else None,
-            fingerprint=fingerprint,
-            names={k: int(v) for k, v in meta["names"].items()},
-        )
-        whole = _whole(fs, meta, n_samples)
-    except Exception as exc:  # noqa: BLE001  derived data: any failure to read it means rebuild
-        if not is_damage(exc):
-            log.warning("feature cache %s unreadable (%s: %s); rebuilding", folder,
-                        type(exc).__name__, exc)
-        return None
-    return fs if whole else None
-
-
-def _whole(fs: FeatureSet, meta: dict, n_samples: int | None) -> bool:
-    """True when every matrix of ``fs`` has the rows and widths its meta.json promises."""
-    n = meta.get("n_samples")
-    if not isinstance(n, int) or (n_samples is not None and n != n_samples):
-        return False
-    mats = [fs.model_X, fs.dense, *fs.blocks.values()]
-    if any(len(m.shape) != 2 or m.shape[0] != n for m in mats):
-        return False
-    return fs.names == {k: int(b.shape[1]) for k, b in fs.blocks.items()}

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
 from activelab.core.data.spec import TaskSpec
 from activelab.core.errors import ModelError
@@ -45,6 +44,8 @@ def n_rows(X: Any) -> int:
 
 def dense_if_needed(model: ModelInfo, X: Any) -> Any:
     """X as a dense array when ``model`` cannot take sparse input."""
+    import scipy.sparse as sp   # here: opening a project to label must not import scipy
+
     if model.dense_only and sp.issparse(X):
         return X.toarray()
     return X

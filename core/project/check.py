@@ -93,13 +93,17 @@ def _check_pool(store: LabelStore) -> None:
     from activelab.core.errors import DataError
     from activelab.core.store.pool import POOL_FILE, Pool
 
+    from activelab.core.store.samples import sample_count
+
     try:
         pool = Pool.open(store.path.parent, store=store)
-        n_rows = len(pool.frame())
+        row_groups = getattr(pool, "row_groups", None)   # read it all, a row group at a time
+        n_rows = (sum(t.num_rows for _, t in row_groups()) if row_groups is not None
+                  else len(pool.frame()))
     except (ProjectError, DataError, OSError, ValueError, ArrowException) as exc:
         store.report_damage("pool", POOL_FILE, f"cannot be read ({exc})", False)
         return
-    n_ids = len(store.sample_ids())
+    n_ids = sample_count(store, exact=True)
     if n_rows != n_ids:
         store.report_damage("pool", POOL_FILE,
                             f"holds {n_rows} rows but the store has {n_ids} sample ids", False)

@@ -11,13 +11,9 @@ import shutil
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
-
 from activelab.core.errors import DataError, ProjectError
-from activelab.core.data.own_export import (
-    activelab_columns, export_task_of, image_root_from_export, mark_events, provenance,
-)
-from activelab.core.store.pool import POOL_FILE, Pool, write_pool
+from activelab.core.store.pool import POOL_FILE, Pool, frame_of, pool_table, write_pool_table
+from activelab.core.store.samples import add_sample_ids
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.loop.settings import Settings
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, ImportedTable
@@ -103,8 +99,11 @@ def create_from_table(
     export. Labels are recorded as events: with ``import_labels`` the values of each task's
     column; always the labels of an activelab export, with their provenance.
     """
-    from activelab.core.features.build import build_features
+    import numpy as np
+
+    from activelab.core.data.own_export import activelab_columns, image_root_from_export
     from activelab.core.data.read import infer_spec, sample_ids, validate_table
+    from activelab.core.features.build import build_features
 
     progress = progress or NULL_PROGRESS
     final = _check_free(path)
@@ -135,9 +134,11 @@ def create_from_table(
     try:
         ours = set(activelab_columns(frame.columns))
         kept = frame[[c for c in frame.columns if c not in ours]] if ours else frame
-        decisions += write_pool(kept, tmp)
+        stored, pool_decisions = pool_table(kept)
+        write_pool_table(stored, tmp)
+        decisions += pool_decisions
         store = LabelStore(tmp / STORE_NAME, create=True)
-        store.add_samples((i, sid, {}) for i, sid in enumerate(ids))
+        add_sample_ids(store, ids)
         if table.image_array is not None:
             np.save(tmp / IMAGES_NPY, np.ascontiguousarray(table.image_array), allow_pickle=False)
         image_root = str(Path(table.image_root).resolve()) if table.image_root else None
@@ -156,12 +157,15 @@ def create_from_table(
         if events:
             store.append_group(events)
         progress.update(0.2, "building features")
-        used = [c for c in (spec.image_column, *spec.text_columns, *spec.feature_columns) if c]
+        used = [c for c in dict.fromkeys((spec.image_column, *spec.text_columns,
+                                          *spec.feature_columns)) if c in stored.column_names]
         pool = Pool.open(tmp, store=store)
+        # The columns as the pool gives them back, from the table just written (numeric
+        # columns without a copy) rather than read again from the file.
         fs = build_features(
-            pool.frame(columns=list(dict.fromkeys(used))), spec, fc, image_root=image_root,
+            frame_of(stored.select(used)), spec, fc, image_root=image_root,
             image_array=table.image_array, cache_dir=tmp / CACHE_DIR,
-            progress=progress.sub(0.2, 1.0), decimal=decimal,
+            progress=progress.sub(0.2, 1.0), decimal=decimal, pool=pool,
         )
         store.set_setting("feature_fingerprint", fs.fingerprint)
         store.close()
@@ -177,6 +181,9 @@ def create_from_table(
 def _label_events(table: ImportedTable, spec: DatasetSpec, ids: list[str], import_labels: bool,
                   decisions: list[str]) -> list[dict[str, Any]]:
     """The label (and skip/flag) events to record at creation, and a decision line per task."""
+    from activelab.core.data.own_export import (
+        activelab_columns, export_task_of, mark_events, provenance,
+    )
     from activelab.core.data.read import imported_labels
 
     exported = {t.name: export_task_of(t.column) for t in spec.tasks if export_task_of(t.column)}

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from activelab.core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteError
 from activelab.core.data.export_columns import check_class_name
@@ -25,11 +23,15 @@ from activelab.core.records import (
     TaskStatus,
 )
 from activelab.core.store.pool import Pool
+from activelab.core.store.samples import SampleIds
 from activelab.core.loop.settings import Settings
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, TaskSpec
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import STORE_NAME, LabelStore
 from activelab.core.store.events import event_problem
+
+if TYPE_CHECKING:   # pragma: no cover
+    import numpy as np
 
 __all__ = [
     "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
@@ -58,8 +60,9 @@ class Project:
         if self.settings_problems:   # listed by 'activelab check' like any damaged row
             store.report_damage("settings", "key 'settings'",
                                 "cannot be read (" + "; ".join(self.settings_problems) + ")")
-        self.ids: list[str] = store.sample_ids()
-        self._index = {sid: i for i, sid in enumerate(self.ids)}
+        # Ids are looked up in the store as needed, not read at open (see core.store.samples).
+        self.ids = SampleIds(store)
+        self._index = self.ids.index
         self._task_classes: tuple[DatasetSpec, dict[str, tuple[bool, frozenset[str]]]] | None = None
         # Damaged events are skipped (and reported); the labels are kept by pool position too.
         store.configure_events(self._event_problem, self._index)
@@ -198,8 +201,11 @@ class Project:
                 return str(cand)
         return absolute
 
-    def image_array(self) -> np.ndarray | None:
+    def image_array(self):
+        """The images imported from a NumPy archive, memory-mapped (None for other pools)."""
         if self._image_array is None and (self.path / IMAGES_NPY).exists():
+            import numpy as np
+
             self._image_array = np.load(self.path / IMAGES_NPY, mmap_mode="r", allow_pickle=False)
         return self._image_array
 
@@ -211,12 +217,13 @@ class Project:
             raise ActiveLabError(f"Sample '{self.ids[idx]}' has no image.")
         return load_image(ref, self.image_root(), self.image_array(), size=size)
 
-    def frame(self, columns: list[str] | None = None):
+    def frame(self, columns: list[str] | None = None, rows=None):
         """The imported columns (all, or ``columns``) as a pandas DataFrame: one row per
-        sample in project order, source column names and order, source types (text read
-        from a CSV as ``str``/None, integers, booleans, timestamps, lists as imported).
+        sample in project order (or the positions ``rows``, in that order: only the parts of
+        the pool that hold them are read), source column names and order, source types (text
+        read from a CSV as ``str``/None, integers, booleans, timestamps, lists as imported).
         activelab's own columns of an imported export are not part of it."""
-        return self.pool.frame(columns=columns)
+        return self.pool.frame(columns=columns, rows=rows)
 
     @property
     def features(self):
@@ -229,9 +236,13 @@ class Project:
             fp = self.store.get_setting("feature_fingerprint", expect=str)
             fs = load_cached_features(self.path / CACHE_DIR, fp, n_samples=self.n_samples) if fp else None
             if fs is None:   # missing, damaged or stale: rebuilt (and re-cached when writable)
+                spec = self.spec
+                used = [c for c in (spec.image_column, *spec.text_columns, *spec.feature_columns)
+                        if c and c in self.pool.columns]
                 fs = build_features(
-                    self.frame(), self.spec, self.feature_config, image_root=self.image_root(),
-                    image_array=self.image_array(), cache_dir=self.path / CACHE_DIR,
+                    self.frame(list(dict.fromkeys(used))), spec, self.feature_config,
+                    image_root=self.image_root(), image_array=self.image_array(),
+                    cache_dir=self.path / CACHE_DIR, pool=self.pool,
                     decimal=self.store.get_setting("source", {}).get("decimal") or ".",
                 )
                 if fs.fingerprint != fp and not self.read_only:
