@@ -65,8 +65,10 @@ def cmd_new(a: argparse.Namespace) -> int:
     from activelab.core.cli.simulate import parse_key_values
     from activelab.core.project.project import Project
     from activelab.core.data.spec import FeatureConfig
+    from activelab.core.features.image_encoder import feature_config_options
 
-    fc = FeatureConfig(text=a.text_features) if a.text_features else None
+    chosen = feature_config_options(a.text_features, a.image_features)
+    fc = FeatureConfig(**chosen) if chosen else None
     settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
     with _progress_bar("creating project") as prog:
         proj = Project.create(
@@ -322,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--strategy-param", action="append", default=[], dest="strategy_params",
                    metavar="KEY=VALUE", help="a strategy parameter (repeatable), e.g. beta=2")
     n.add_argument("--text-features", choices=["tfidf", "minilm"])
+    n.add_argument("--image-features", choices=["pixels", "efficientnet"],
+                   help="image features: resized pixels, or pretrained EfficientNet-Lite0 "
+                        "features (the neural extra); default: see FeatureConfig")
     n.set_defaults(func=cmd_new)
 
     q = sub.add_parser("query", help="print the next samples to label")

@@ -52,6 +52,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="Comma-separated tabular feature columns (default: guessed).")
     p.add_argument("--text-features", choices=("tfidf", "minilm"), default="tfidf",
                    help="Text features: TF-IDF (default) or MiniLM sentence embeddings.")
+    p.add_argument("--image-features", choices=("pixels", "efficientnet"), default=None,
+                   help="Image features: resized pixels or pretrained EfficientNet-Lite0 "
+                        "features (the neural extra); default: see FeatureConfig.")
     p.add_argument("--model", default="logistic_regression",
                    help="Model name (see 'activelab models'; default logistic_regression).")
     p.add_argument("--model-param", action="append", default=[], dest="model_params",
@@ -159,7 +162,11 @@ def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any
                          f"'{args.label_column}' are left out")
     if keep.sum() == 0:
         raise DataError(f"Column '{args.label_column}' of {args.data} has no labels at all.")
-    fs = build_features(table.frame, spec, FeatureConfig(text=args.text_features),
+    from activelab.core.features.image_encoder import feature_config_options
+
+    config = FeatureConfig(**feature_config_options(args.text_features,
+                                                    getattr(args, "image_features", None)))
+    fs = build_features(table.frame, spec, config,
                         image_root=table.image_root, image_array=table.image_array,
                         cache_dir=cache_dir, progress=progress,
                         decimal=getattr(table, "decimal", None) or ".")

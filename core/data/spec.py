@@ -90,13 +90,20 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """How features are built per modality (part of the cache fingerprint)."""
+    """How features are built per modality (part of the cache fingerprint).
+
+    ``image``: "pixels" (the image resized to ``image_size`` squared, ``image_mode``) or
+    "efficientnet_lite0" (1280 pooled features of the pretrained EfficientNet-Lite0, from the
+    ``neural`` extra; ``image_size`` and ``image_mode`` then do not apply). A stored config
+    written before this option existed reads as "pixels", what it was built with.
+    """
 
     text: str = "tfidf"            # "tfidf" or "minilm" (sentence embeddings, offline package)
     tfidf_max_features: int = 50000
     image_size: int = 32           # images are resized to image_size x image_size
     image_mode: str = "auto"       # "auto" (L for grey sources, RGB otherwise), "L", "RGB"
     dense_dim: int = 256           # width of the dense view used by strategies and the pool map
+    image: str = "pixels"          # "pixels" or "efficientnet_lite0" (pretrained, offline)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +111,7 @@ class FeatureConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "FeatureConfig":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known.setdefault("image", "pixels")   # configs stored before the option: pixels
         return cls(**known)
 
 

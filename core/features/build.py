@@ -118,9 +118,13 @@ def feature_fingerprint(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureC
         "image_column": spec.image_column,
         "text_columns": list(spec.text_columns),
         "feature_columns": list(spec.feature_columns),
-        "config": config.to_dict(),
+        "config": {k: v for k, v in config.to_dict().items() if k != "image"},
         "n_rows": len(frame),
     }
+    if spec.image_column and config.image != "pixels":   # pixels: older caches stay valid
+        from activelab.core.features.image_encoder import encoder_identity
+
+        roles["image_encoder"] = encoder_identity(config.image)
     if decimal != "." and spec.feature_columns:
         roles["decimal"] = decimal   # only when it matters, so older caches stay valid
     if config.text == "minilm" and spec.text_columns:
@@ -216,7 +220,14 @@ def _compute_features(frame: pd.DataFrame, spec: DatasetSpec, config: FeatureCon
             blocks["text"] = embed_texts(texts, progress=progress.sub(0.07, 0.5))
         else:
             raise DataError(f"Unknown text features '{config.text}'; use tfidf or minilm.")
-    if spec.image_column:
+    if spec.image_column and config.image != "pixels":
+        from activelab.core.features.image_encoder import encode_images
+
+        progress.update(0.5, "computing pretrained image features")
+        blocks["image"] = encode_images(_image_refs(frame, spec.image_column), image_root,
+                                        image_array, encoder=config.image,
+                                        progress=progress.sub(0.5, 0.85))
+    elif spec.image_column:
         progress.update(0.5, "decoding images")
         refs = _image_refs(frame, spec.image_column)
         mode = feature_blocks.image_mode(refs, image_root, image_array, config.image_mode)
