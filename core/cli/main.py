@@ -413,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     st.add_argument("--target", type=float, default=None, metavar="SCORE",
                     help="accuracy the forecast counts the labels to (default: 0.02 above the "
-                         "latest cross-validated accuracy)")
+                         "latest cross-validated accuracy, or half-way to 1 if closer)")
     st.set_defaults(func=cmd_status)
 
     ex = sub.add_parser(

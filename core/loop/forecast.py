@@ -272,7 +272,8 @@ def forecast_from_curve(points: Sequence[object], target: float | None = None,
     """``forecast`` over a project's learning curve (``CurvePoint``s or dicts with
     ``n_labels`` and ``metric``), or None with too few usable points.
 
-    ``target`` defaults to two points (0.02) above the latest score, capped at 1."""
+    ``target`` defaults to two points (0.02) above the latest score, or half-way to 1 when
+    that is closer (None when the latest score is within 0.002 of 1)."""
     xs, ys = [], []
     for p in points:
         get = p.get if isinstance(p, dict) else (lambda k, p=p: getattr(p, k, None))
@@ -283,7 +284,10 @@ def forecast_from_curve(points: Sequence[object], target: float | None = None,
     if len(set(xs)) < MIN_POINTS:
         return None
     if target is None:
-        target = min(1.0, ys[-1] + 0.02)
+        room = 1.0 - ys[-1]
+        if room < 0.002:      # already at the top of the scale: nothing to forecast
+            return None
+        target = ys[-1] + min(0.02, room / 2.0)
     try:
         return forecast(xs, ys, float(target), **kwargs)  # type: ignore[arg-type]
     except ValueError:
