@@ -61,6 +61,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="Score that 'labels to target' is measured on (default accuracy).")
     p.add_argument("--target", type=target_fraction, default=0.95,
                    help="Target as a fraction of the full-data model's score (default 0.95).")
+    p.add_argument("--stop-kappa", type=target_fraction, default=None, metavar="K",
+                   help="Stopping rule: kappa between successive models' stop-set predictions "
+                        "(default 0.99, the paper's).")
+    p.add_argument("--stop-window", type=positive_int("--stop-window"), default=None,
+                   metavar="N", help="Stopping rule: successive retrains it looks at (default 3).")
+    p.add_argument("--stop-aggregate", choices=("each", "mean"), default=None,
+                   help="Stopping rule: each of the window's kappas must reach K (default), or "
+                        "their mean (the paper's averaging).")
     p.add_argument("--model", default="logistic_regression",
                    help="Model name (see 'activelab models'; default logistic_regression).")
     p.add_argument("--model-param", action="append", default=[], dest="model_params",
@@ -189,6 +197,14 @@ def image_size_arg(text: str) -> int | str:
     return n
 
 
+def stop_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The stopping-rule settings given on the command line (absent ones keep the defaults)."""
+    given = {"stop_kappa": getattr(args, "stop_kappa", None),
+             "stop_window": getattr(args, "stop_window", None),
+             "stop_aggregate": getattr(args, "stop_aggregate", None)}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def target_fraction(text: str) -> float:
     """argparse type of --target: a fraction in (0, 1] of the full-data model's score."""
     try:
@@ -314,6 +330,7 @@ def run(args: argparse.Namespace) -> int:
                 repeats=args.repeats, test_size=args.test_size, seed=args.seed,
                 progress=progress, name=name, test=test,
                 target_metric=args.target_metric, target=args.target,
+                **stop_options(args),
             )
         except BaseException:
             close(failed=True)
@@ -325,7 +342,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(format_summary(result))
     print()
-    print(f"Wrote {paths['curves_csv']}, {paths['curves_png']} and {paths['summary_csv']}.")
+    print(f"Wrote {paths['curves_csv']}, {paths['curves_png']}, {paths['summary_csv']} (one "
+          f"row per strategy and repeat), {paths['table_csv']} and {paths['kappas_csv']}.")
     return 0
 
 

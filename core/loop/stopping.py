@@ -31,6 +31,7 @@ KAPPA_THRESHOLD = 0.99
 WINDOW = 3
 _STOP_SET_STREAM = 0x5709   # a fixed sub-stream of the project's seed for the stop set
 STOP_SET_KEY = "stop_set"
+AGGREGATES = ("each", "mean")
 
 
 def stop_set(n_pool: int, seed: int, size: int = STOP_SET_SIZE) -> np.ndarray:
@@ -170,15 +171,29 @@ def _decide(kappas: np.ndarray, threshold: float, window: int,
 
 
 def first_stop(predictions: Sequence[Any | None], *, threshold: float = KAPPA_THRESHOLD,
-               window: int = WINDOW) -> int | None:
+               window: int = WINDOW, aggregate: str = "each") -> int | None:
     """Index (into ``predictions``) of the first model version at which the rule fires, or None
     if it never does. Used by ``simulate`` to compare the rule with the true plateau."""
-    kappas = successive_agreements(predictions)
-    ok = ~np.isnan(kappas) & (kappas >= threshold)
-    run = 0
-    for i, good in enumerate(ok):
-        run = run + 1 if good else 0
-        if run >= window:
+    return first_stop_from_kappas(successive_agreements(predictions), threshold=threshold,
+                                  window=window, aggregate=aggregate)
+
+
+def first_stop_from_kappas(kappas: Sequence[float], *, threshold: float = KAPPA_THRESHOLD,
+                           window: int = WINDOW, aggregate: str = "each") -> int | None:
+    """Index of the first version at which the rule fires, from ``successive_agreements``'
+    output (kappas[i] compares versions i and i-1; NaN where undefined).
+
+    aggregate "each": each of the last ``window`` kappas >= threshold (the default);
+    "mean": their mean >= threshold (the paper's averaging), none of them undefined.
+    """
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}.")
+    k = np.asarray(kappas, dtype=np.float64)
+    for i in range(window, len(k)):
+        last = k[i - window + 1:i + 1]
+        if np.isnan(last).any():
+            continue
+        if (last.min() if aggregate == "each" else last.mean()) >= threshold:
             return i
     return None
 

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from activelab.core.loop.stopping import STOP_SET_SIZE, stop_set
+from activelab.core.loop.stopping import STOP_SET_SIZE, agreement, stop_set
+
+KAPPA_COLUMNS = ["strategy", "repeat", "n_labels", "kappa"]
 
 
 def as_rows(X: Any) -> Any:
@@ -117,14 +119,17 @@ class Recorder:
     """Collects the curve rows, each model's stop-set predictions and the per-repeat references.
 
     curve_rows:   (strategy, repeat, n_labels, accuracy, macro_f1) per fitted model.
-    stop_preds:   (strategy, repeat) -> list of (n_labels, predicted class positions) per round.
+    kappa_rows:   (strategy, repeat, n_labels, kappa): Cohen's kappa between this model's and
+                  the previous round's predictions on the stop set (NaN for the first round, or
+                  when undefined; see ``activelab.core.loop.stopping.agreement``).
     full:         repeat -> (accuracy, macro_f1) of the model fitted on the whole pool.
     majority:     repeat -> (accuracy, macro_f1) of the majority-class constant model.
     """
 
     classes: tuple[str, ...]
     curve_rows: list[tuple[str, int, int, float, float]] = field(default_factory=list)
-    stop_preds: dict[tuple[str, int], list[tuple[int, np.ndarray]]] = field(default_factory=dict)
+    kappa_rows: list[tuple[str, int, int, float]] = field(default_factory=list)
+    _last_stop: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
     full: dict[int, tuple[float, float]] = field(default_factory=dict)
     majority: dict[int, tuple[float, float]] = field(default_factory=dict)
 
@@ -138,7 +143,10 @@ class Recorder:
         acc, f1 = model_scores(fitted, data.X_test, data.y_test, self.classes)
         self.curve_rows.append((strategy, r, int(n_labels), acc, f1))
         pred = np.argmax(fitted.predict_proba(data.X_stop), axis=1).astype(np.int32)
-        self.stop_preds.setdefault((strategy, r), []).append((int(n_labels), pred))
+        prev = self._last_stop.get((strategy, r))
+        kappa = float("nan") if prev is None else agreement(prev, pred)
+        self.kappa_rows.append((strategy, r, int(n_labels), kappa))
+        self._last_stop[(strategy, r)] = pred
 
     @property
     def full_accuracy(self) -> dict[int, float]:

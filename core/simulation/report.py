@@ -149,7 +149,7 @@ def _stop_lines(result: "SimulationResult") -> list[str]:
     metric = METRIC_NAMES.get(s.get("target_metric", "accuracy"), "accuracy")
     budget = s.get("budget")
     header = ["strategy", "plateau at", "rule fires at", f"within ±{STOP_GOAL:.0%}",
-              "forecast error"]
+              "forecast", "forecast error"]
     body = []
     for row in table.itertuples(index=False):
         n = int(row.stop_evaluated)
@@ -158,17 +158,20 @@ def _stop_lines(result: "SimulationResult") -> list[str]:
         err = (f"{row.forecast_error:.0%} (n={int(row.forecast_evaluated)})"
                if row.forecast_evaluated else "- (n=0)")
         body.append([row.strategy, f"{row.plateau_labels:.0f}", fires,
-                     f"{int(row.stop_within_goal)}/{n}", err])
-    intro = (f"Stopping rule (Bloodgood & Vijay-Shanker 2009: each of {s.get('stop_window', WINDOW)} "
+                     f"{int(row.stop_within_goal)}/{n}", _fmt(row.forecast_labels, ".0f"), err])
+    window = s.get("stop_window", WINDOW)
+    how = ("each of" if s.get("stop_aggregate", "each") == "each" else "the mean of")
+    intro = (f"When to stop: the stopping rule (Bloodgood & Vijay-Shanker 2009; {how} {window} "
              f"successive kappas >= {s.get('stop_kappa', KAPPA_THRESHOLD):g} between consecutive "
-             f"models on a stop set of {s.get('stop_set_size', 0):,} pool samples) against the "
-             f"plateau (smallest label count after which {metric} stays within 0.01 of its final "
-             "value, the mean of the last 3 points); forecast (inverse power law fitted to the "
-             f"points up to {budget / 3:.0f} labels, a third of the budget) of the labels to the "
-             "target against what happened.")
-    foot = ("plateau / rule fires: median over repeats (the rule over the repeats where it "
-            "fired). forecast error: median |forecast - actual| / actual over the repeats that "
-            "reached the target after the forecast was made (n).")
+             f"models' predictions on {s.get('stop_set_size', 0):,} pool samples) and the "
+             f"forecast made at {budget / 3:.0f} labels (a third of the budget; inverse power "
+             f"law) of the labels to the plateau, both against the plateau: the smallest label "
+             f"count from which {metric} stays within 0.01 of its final value (the mean of the "
+             "last 3 points).")
+    foot = (f"plateau, rule fires at: medians over repeats (the rule: over the repeats where it "
+            f"fired, k/n). within ±{STOP_GOAL:.0%}: repeats where it fired that close to the "
+            "plateau. forecast error: median |forecast - plateau| / plateau over the repeats "
+            "whose curve flattened after the forecast was made (n).")
     return [intro, ""] + _table(header, body) + [foot]
 
 
@@ -225,13 +228,16 @@ def plot_curves(result: "SimulationResult", path: str | Path) -> Path:
 
 def write_outputs(result: "SimulationResult", out_dir: str | Path) -> dict[str, Path]:
     """Write curves.csv (one row per fitted model), summary.csv (one row per strategy and
-    repeat: REPEAT_COLUMNS), table.csv (the printed strategy table) and curves.png into
-    out_dir (created); return the paths."""
+    repeat: REPEAT_COLUMNS), table.csv (the printed strategy table), kappas.csv (the stopping
+    rule's successive kappas per round) and curves.png into out_dir (created); return the
+    paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"curves_csv": out / "curves.csv", "summary_csv": out / "summary.csv",
-             "table_csv": out / "table.csv", "curves_png": out / "curves.png"}
+             "table_csv": out / "table.csv", "kappas_csv": out / "kappas.csv",
+             "curves_png": out / "curves.png"}
     result.curves.to_csv(paths["curves_csv"], index=False)
+    result.kappas.to_csv(paths["kappas_csv"], index=False)
     result.per_repeat.to_csv(paths["summary_csv"], index=False)
     result.summary.to_csv(paths["table_csv"], index=False)
     plot_curves(result, paths["curves_png"])

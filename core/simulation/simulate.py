@@ -29,8 +29,8 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.runner import run_strategy
 from activelab.core.querying.registry import get_strategy
 from activelab.core.querying.strategy_api import Strategy
-from activelab.core.loop.stopping import KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW
-from activelab.core.simulation.evaluation import Recorder, as_rows, repeat_data
+from activelab.core.loop.stopping import AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW
+from activelab.core.simulation.evaluation import KAPPA_COLUMNS, Recorder, as_rows, repeat_data
 from activelab.core.simulation.summary import METRICS, TARGET_FRACTION, per_repeat
 from activelab.core.learning.fitting import (
     build_context, committee_options, fit_task_model, task_outputs, wanted_inputs,
@@ -50,6 +50,8 @@ class SimulationResult:
     notes:         what was decided on the user's behalf (reference added, budget capped, ...).
     per_repeat:    one row per (strategy, repeat) (``summary.REPEAT_COLUMNS``): what the
                    summary is computed from, written as summary.csv.
+    kappas:        successive stop-set kappas per (strategy, repeat, round)
+                   (``evaluation.KAPPA_COLUMNS``), written as kappas.csv.
     """
 
     curves: pd.DataFrame
@@ -61,6 +63,7 @@ class SimulationResult:
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     per_repeat: pd.DataFrame = field(default_factory=pd.DataFrame)
+    kappas: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _n_rows(X: Any) -> int:
@@ -140,6 +143,9 @@ def simulate(
     target_metric: str = "accuracy",
     target: float = TARGET_FRACTION,
     stop_set_size: int = STOP_SET_SIZE,
+    stop_kappa: float = KAPPA_THRESHOLD,
+    stop_window: int = WINDOW,
+    stop_aggregate: str = "each",
 ) -> SimulationResult:
     """Run every strategy for every repeat and return curves, full-data scores and summary.
 
@@ -150,7 +156,9 @@ def simulate(
     features fitted on the pool only, see ``activelab.core.features.held_out``); every row of
     X is then the pool and ``test_size`` is not used. ``target_metric`` ("accuracy" or
     "macro_f1") and ``target`` (a fraction of the full-data model's score) define "labels to
-    target". ``stop_set_size``: pool samples the stopping rule compares successive models on.
+    target". ``stop_set_size``: pool samples the stopping rule compares successive models on;
+    ``stop_kappa``, ``stop_window``, ``stop_aggregate``: the rule's settings (see
+    ``activelab.core.loop.stopping.first_stop_from_kappas``).
     """
     from activelab.core.simulation.summary import strategy_table
 
@@ -165,6 +173,10 @@ def simulate(
     if not 0.0 < target <= 1.0:
         raise DataError(f"--target must lie in (0, 1] (a fraction of the full-data model's "
                         f"score); got {target}.")
+    if not 0.0 < stop_kappa <= 1.0 or stop_window < 1 or stop_aggregate not in AGGREGATES:
+        raise DataError(f"The stopping rule needs a kappa threshold in (0, 1], a window >= 1 "
+                        f"and an aggregate in {AGGREGATES}; got {stop_kappa}, {stop_window}, "
+                        f"{stop_aggregate!r}.")
     if X_dense is None and not sp.issparse(X):
         X_dense = np.asarray(X, dtype=np.float32) if np.asarray(X).ndim == 2 else None
     held_out = None
@@ -239,8 +251,10 @@ def simulate(
                     labeled = np.concatenate([labeled, picked])
     progress.update(1.0, "simulation finished")
     curves = pd.DataFrame(rec.curve_rows, columns=CURVE_COLUMNS)
-    rows = per_repeat(curves, rec.full, rec.majority, rec.stop_preds, seed=seed, budget=budget,
-                      target_metric=target_metric, target=target)
+    kappas = pd.DataFrame(rec.kappa_rows, columns=KAPPA_COLUMNS)
+    rows = per_repeat(curves, rec.full, rec.majority, kappas, seed=seed, budget=budget,
+                      target_metric=target_metric, target=target, kappa=stop_kappa,
+                      window=stop_window, aggregate=stop_aggregate)
     summary = strategy_table(rows)
     settings = {
         "model": model, "model_params": params, "initial": initial, "batch": batch,
@@ -248,11 +262,11 @@ def simulate(
         "seed": seed, "n_samples": len(y_arr) + (n_test if held_out else 0),
         "n_train": n_train, "n_test": n_test, "classes": list(classes),
         "test_data": held_out is not None, "target_metric": target_metric, "target": target,
-        "stop_set_size": min(stop_set_size, n_train), "stop_kappa": KAPPA_THRESHOLD,
-        "stop_window": WINDOW,
+        "stop_set_size": min(stop_set_size, n_train), "stop_kappa": stop_kappa,
+        "stop_window": stop_window, "stop_aggregate": stop_aggregate,
     }
     return SimulationResult(curves, rec.full_accuracy, summary, tuple(names), reference_added,
-                            name, settings, notes, rows)
+                            name, settings, notes, rows, kappas)
 
 
 def _label_array(y: Sequence[Any]) -> np.ndarray:

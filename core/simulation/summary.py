@@ -4,8 +4,10 @@ Per repeat (``per_repeat``, written as summary.csv): the full-data model's and t
 majority-class model's scores, the area under the learning curve (AULC, the trapezoid area over
 the label range: a mean score over the run, 0..1), labels to reach the target (the first label
 count from which the score stays at or above ``target`` x the full-data model's score until the
-end of the run; censored when it never does), where the stopping rule fires, where the curve
-really flattened, and the forecast made after a third of the budget.
+end of the run; censored when it never does), the plateau (the smallest label count from which
+the score stays within 0.01 of the run's final score, the mean of its last 3 points), where the
+stopping rule fires (from the successive stop-set kappas, kappas.csv), and the forecast made at
+a third of the budget of the labels to the plateau level (final score - 0.01).
 
 Per strategy (``strategy_table``, the printed table), recomputable from those rows alone:
 
@@ -20,6 +22,10 @@ Per strategy (``strategy_table``, the printed table), recomputable from those ro
   where neither reached it tell nothing and are left out (their number is kept). The figure
   is the geometric mean of the per-repeat ratios with a 95% paired t interval (scipy's
   ``ttest_1samp`` on the log ratios, back-transformed).
+* when to stop: the median plateau, the median label count where the stopping rule fired
+  (over the repeats where it did, counted), how many repeats it fired within +-15% of their
+  plateau, and the forecasts' median relative error |forecast - plateau| / plateau over the
+  repeats whose curve flattened after the forecast was made.
 """
 from __future__ import annotations
 
@@ -30,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from activelab.core.loop.forecast import MIN_POINTS, forecast
-from activelab.core.loop.stopping import KAPPA_THRESHOLD, WINDOW, first_stop
+from activelab.core.loop.stopping import KAPPA_THRESHOLD, WINDOW, first_stop_from_kappas
 
 REFERENCE = "random"
 TARGET_FRACTION = 0.95
@@ -45,7 +51,7 @@ REPEAT_COLUMNS = [
     "full_accuracy", "full_macro_f1", "majority_accuracy", "majority_macro_f1", "target_value",
     "aulc_accuracy", "aulc_macro_f1", "final_accuracy", "final_macro_f1",
     "labels_to_target", "reached_target", "stop_labels", "plateau_labels",
-    "forecast_from", "forecast_labels", "forecast_low", "forecast_high",
+    "forecast_from", "forecast_target", "forecast_labels", "forecast_low", "forecast_high",
 ]
 
 SUMMARY_COLUMNS = [
@@ -55,7 +61,7 @@ SUMMARY_COLUMNS = [
     "reached_target", "labels_vs_random_ratio", "labels_vs_random_low",
     "labels_vs_random_high", "labels_vs_random_pairs", "labels_vs_random_bounds",
     "stop_labels", "stop_fired", "plateau_labels", "stop_within_goal", "stop_evaluated",
-    "forecast_error", "forecast_evaluated",
+    "forecast_labels", "forecast_error", "forecast_evaluated",
 ]
 
 
@@ -111,51 +117,59 @@ def plateau_labels(n_labels: np.ndarray, values: np.ndarray,
     return float(x[min(last_off + 1, len(x) - 1)])
 
 
-def forecast_at_third(n_labels: np.ndarray, values: np.ndarray, target: float,
-                      budget: int, seed: int = 0) -> tuple[float, float, float, float]:
-    """(labels at the forecast, forecast labels to target, low, high): the forecast made from
-    the points up to a third of the budget. NaNs when there are fewer than ``MIN_POINTS``."""
+def forecast_at_third(n_labels: np.ndarray, values: np.ndarray, budget: int, seed: int = 0,
+                      tolerance: float = PLATEAU_TOLERANCE,
+                      final_points: int = PLATEAU_FINAL_POINTS, n_boot: int = 100
+                      ) -> tuple[float, float, float, float, float]:
+    """(labels at the forecast, target, forecast labels, low, high): the forecast made from
+    the points up to a third of the budget of the labels needed to come within ``tolerance``
+    of the score the run ended at (the mean of its last ``final_points`` points), the level
+    ``plateau_labels`` measures against. NaNs when there are fewer than ``MIN_POINTS``."""
     x = np.asarray(n_labels, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
     early = x <= budget / 3.0
+    target = float(v[np.argsort(x)][-final_points:].mean()) - tolerance
     if len(np.unique(x[early])) < MIN_POINTS:
-        return (math.nan,) * 4
+        return (math.nan,) * 5
     try:
-        f = forecast(x[early], v[early], target, seed=seed)
+        f = forecast(x[early], v[early], target, seed=seed, n_boot=n_boot)
     except ValueError:
-        return (float(x[early].max()), math.nan, math.nan, math.nan)
-    return float(f.current_labels), f.labels, f.low, f.high
+        return (float(x[early].max()), target, math.nan, math.nan, math.nan)
+    return float(f.current_labels), target, f.labels, f.low, f.high
 
 
 # ----------------------------------------------------------------------------- per repeat
 
 
 def per_repeat(curves: pd.DataFrame, full: dict[int, tuple[float, float]],
-               majority: dict[int, tuple[float, float]],
-               stop_preds: dict[tuple[str, int], list[tuple[int, np.ndarray]]] | None = None,
+               majority: dict[int, tuple[float, float]], kappas: pd.DataFrame | None = None,
                *, seed: int = 0, budget: int | None = None, target_metric: str = "accuracy",
                target: float = TARGET_FRACTION, kappa: float = KAPPA_THRESHOLD,
-               window: int = WINDOW) -> pd.DataFrame:
+               window: int = WINDOW, aggregate: str = "each") -> pd.DataFrame:
     """One row per (strategy, repeat): REPEAT_COLUMNS. ``full`` / ``majority``: repeat ->
-    (accuracy, macro_f1). ``stop_preds``: (strategy, repeat) -> [(n_labels, stop-set
-    predictions)] in round order (None: no stopping-rule columns)."""
+    (accuracy, macro_f1). ``kappas``: successive stop-set kappas, one row per (strategy,
+    repeat, n_labels) (``evaluation.KAPPA_COLUMNS``; None: the rule is not evaluated); the rule
+    is ``stopping.first_stop_from_kappas`` with ``kappa``, ``window`` and ``aggregate``."""
     if target_metric not in METRICS:
         raise ValueError(f"target_metric must be one of {METRICS}; got {target_metric!r}.")
-    k = METRICS.index(target_metric)
+    m = METRICS.index(target_metric)
     rows = []
+    by_run = {} if kappas is None else {
+        key: g.sort_values("n_labels") for key, g in kappas.groupby(["strategy", "repeat"])}
     for (name, r), g in curves.groupby(["strategy", "repeat"], sort=False):
         g = g.sort_values("n_labels")
         x = g["n_labels"].to_numpy()
         score = g[target_metric].to_numpy()
         r = int(r)
-        target_value = target * full[r][k]
+        target_value = target * full[r][m]
         stop_at = math.nan
-        if stop_preds is not None and (name, r) in stop_preds:
-            seq = stop_preds[(name, r)]
-            i = first_stop([p for _, p in seq], threshold=kappa, window=window)
-            stop_at = float(seq[i][0]) if i is not None else math.nan
+        if (name, r) in by_run:
+            kr = by_run[(name, r)]
+            i = first_stop_from_kappas(kr["kappa"].to_numpy(dtype=np.float64), threshold=kappa,
+                                       window=window, aggregate=aggregate)
+            stop_at = float(kr["n_labels"].iloc[i]) if i is not None else math.nan
         b = int(budget if budget is not None else x.max())
-        f_from, f_lab, f_low, f_high = forecast_at_third(x, score, target_value, b, seed=r)
+        f_from, f_target, f_lab, f_low, f_high = forecast_at_third(x, score, b, seed=r)
         reached = labels_to_reach(x, score, target_value)
         rows.append({
             "strategy": name, "repeat": r, "seed": seed, "budget": b,
@@ -169,7 +183,7 @@ def per_repeat(curves: pd.DataFrame, full: dict[int, tuple[float, float]],
             "final_macro_f1": float(g["macro_f1"].iloc[-1]),
             "labels_to_target": reached, "reached_target": not math.isnan(reached),
             "stop_labels": stop_at, "plateau_labels": plateau_labels(x, score),
-            "forecast_from": f_from, "forecast_labels": f_lab,
+            "forecast_from": f_from, "forecast_target": f_target, "forecast_labels": f_lab,
             "forecast_low": f_low, "forecast_high": f_high,
         })
     return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
@@ -282,6 +296,7 @@ def _stop_and_forecast(g: pd.DataFrame) -> dict[str, Any]:
         "plateau_labels": float(g["plateau_labels"].median()),
         "stop_within_goal": int((within & fired).sum()),
         "stop_evaluated": int(len(g)),
+        "forecast_labels": float(g["forecast_labels"].median()),
         "forecast_error": float(np.median(err)) if err.size else math.nan,
         "forecast_evaluated": int(err.size),
     }
@@ -289,12 +304,12 @@ def _stop_and_forecast(g: pd.DataFrame) -> dict[str, Any]:
 
 def forecast_errors(g: pd.DataFrame) -> np.ndarray:
     """Relative errors |forecast - actual| / actual of the forecasts made at a third of the
-    budget, for the repeats where the target was reached after the forecast was made (a
-    forecast that never reaches the target counts as an infinite error)."""
-    ok = g["reached_target"].astype(bool) & g["forecast_from"].notna() \
-        & (g["labels_to_target"] > g["forecast_from"])
+    budget of the labels to the plateau (``forecast_at_third``), for the repeats whose curve
+    flattened after the forecast was made (a forecast that never gets there counts as an
+    infinite error)."""
+    ok = g["forecast_from"].notna() & (g["plateau_labels"] > g["forecast_from"])
     sub = g[ok]
     pred = sub["forecast_labels"].to_numpy(dtype=np.float64)
-    actual = sub["labels_to_target"].to_numpy(dtype=np.float64)
+    actual = sub["plateau_labels"].to_numpy(dtype=np.float64)
     err = np.abs(pred - actual) / actual
     return np.where(np.isnan(pred), np.inf, err)

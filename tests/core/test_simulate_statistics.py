@@ -191,7 +191,18 @@ def test_stopping_and_forecast_columns_are_filled(four_repeats):
     t = four_repeats.summary
     assert t["stop_evaluated"].eq(4).all()
     text = format_summary(four_repeats)
-    assert "Stopping rule (Bloodgood & Vijay-Shanker 2009" in text and "forecast error" in text
+    assert "the stopping rule (Bloodgood & Vijay-Shanker 2009" in text
+    assert "forecast error" in text
+    # The rule's firing point is recomputed from kappas.csv: each of 3 successive kappas >= 0.99.
+    k = four_repeats.kappas
+    assert list(k.columns) == ["strategy", "repeat", "n_labels", "kappa"]
+    assert len(k) == len(four_repeats.curves)
+    for row in rows.itertuples():
+        g = k[(k.strategy == row.strategy) & (k.repeat == row.repeat)].sort_values("n_labels")
+        ok = (g["kappa"] >= 0.99).to_numpy()
+        runs = [i for i in range(3, len(ok)) if ok[i - 2:i + 1].all()]
+        expected = g["n_labels"].iloc[runs[0]] if runs else math.nan
+        assert (row.stop_labels == expected) or (math.isnan(expected) and math.isnan(row.stop_labels))
 
 
 # ----------------------------------------------------------------------------- fixed test set
