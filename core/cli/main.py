@@ -180,8 +180,12 @@ def cmd_redo(a: argparse.Namespace) -> int:
 
 
 def cmd_status(a: argparse.Namespace) -> int:
+    from activelab.core.cli.outlook import outlook, outlook_lines, without_stop_sets
+
     proj = _project(a.project)
     s = proj.status().to_dict()
+    s.update(outlook(proj.curve(), getattr(a, "target", None)))   # stopping rule, forecast
+    s["latest_curve_point"] = without_stop_sets(s["latest_curve_point"])
     if a.json:
         print(json.dumps(s, indent=2))
         return 0
@@ -200,6 +204,8 @@ def cmd_status(a: argparse.Namespace) -> int:
               f"(n={p['audit_n']}), trained in {p['train_seconds']:.2f} s")
     else:
         print("  no model trained yet")
+    for line in outlook_lines(s):
+        print(line)
     return 0
 
 
@@ -373,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="labels per task and class, model, learning curve")
     st.add_argument("project")
     st.add_argument("--json", action="store_true")
+    st.add_argument("--target", type=float, default=None, metavar="SCORE",
+                    help="accuracy the forecast counts the labels to (default: 0.02 above the "
+                         "latest cross-validated accuracy, or half-way to 1 if closer)")
     st.set_defaults(func=cmd_status)
 
     ex = sub.add_parser(

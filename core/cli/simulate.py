@@ -55,6 +55,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--image-features", choices=("pixels", "efficientnet"), default=None,
                    help="Image features: resized pixels or pretrained EfficientNet-Lite0 "
                         "features (the neural extra); default: see FeatureConfig.")
+    p.add_argument("--image-size", type=image_size_arg, default=None, metavar="N|native",
+                   help="Side in pixels images are resized to (default 32); 'native' keeps "
+                        "the first image's size (28 for MNIST-like data: no upscaling).")
+    p.add_argument("--test-data", default=None, metavar="FILE",
+                   help="Evaluate on this fixed test file (same columns as --data) instead of "
+                        "a random held-out split; features are fitted on --data only.")
+    p.add_argument("--target-metric", choices=("accuracy", "macro_f1"), default="accuracy",
+                   help="Score that 'labels to target' is measured on (default accuracy).")
+    p.add_argument("--target", type=target_fraction, default=0.95,
+                   help="Target as a fraction of the full-data model's score (default 0.95).")
+    p.add_argument("--stop-kappa", type=target_fraction, default=None, metavar="K",
+                   help="Stopping rule: kappa between successive models' stop-set predictions "
+                        "(default 0.99, the paper's).")
+    p.add_argument("--stop-window", type=positive_int("--stop-window"), default=None,
+                   metavar="N", help="Stopping rule: successive retrains it looks at (default 3).")
+    p.add_argument("--stop-aggregate", choices=("each", "mean"), default=None,
+                   help="Stopping rule: each of the window's kappas must reach K (default), or "
+                        "their mean (the paper's averaging).")
     p.add_argument("--model", default="logistic_regression",
                    help="Model name (see 'activelab models'; default logistic_regression).")
     p.add_argument("--model-param", action="append", default=[], dest="model_params",
@@ -136,7 +154,6 @@ def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any
     from activelab.core.features.build import build_features
     from activelab.core.data.roles import infer_spec, label_str
     from activelab.core.data.read import read_table
-    from activelab.core.data.spec import FeatureConfig
 
     from activelab.core.cli.main import read_options
 
@@ -162,11 +179,7 @@ def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any
                          f"'{args.label_column}' are left out")
     if keep.sum() == 0:
         raise DataError(f"Column '{args.label_column}' of {args.data} has no labels at all.")
-    from activelab.core.features.image_encoder import feature_config_options
-
-    config = FeatureConfig(**feature_config_options(args.text_features,
-                                                    getattr(args, "image_features", None)))
-    fs = build_features(table.frame, spec, config,
+    fs = build_features(table.frame, spec, feature_config(args, table, spec),
                         image_root=table.image_root, image_array=table.image_array,
                         cache_dir=cache_dir, progress=progress,
                         decimal=getattr(table, "decimal", None) or ".")
@@ -174,6 +187,125 @@ def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any
     X = fs.model_X if keep.all() else fs.model_X[rows]
     dense = np.asarray(fs.dense) if keep.all() else np.asarray(fs.dense[rows])
     return X, dense, labels[rows], list(table.decisions) + decisions
+
+
+def image_size_arg(text: str) -> int | str:
+    """argparse type of --image-size: an integer from 8 to 1024, or 'native'."""
+    if text.strip().lower() == "native":
+        return "native"
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--image-size must be a whole number of pixels or 'native'; got '{text}'.") from None
+    if not 8 <= n <= 1024:
+        raise argparse.ArgumentTypeError(f"--image-size must lie between 8 and 1024; got {n}.")
+    return n
+
+
+def stop_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The stopping-rule settings given on the command line (absent ones keep the defaults)."""
+    given = {"stop_kappa": getattr(args, "stop_kappa", None),
+             "stop_window": getattr(args, "stop_window", None),
+             "stop_aggregate": getattr(args, "stop_aggregate", None)}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def target_fraction(text: str) -> float:
+    """argparse type of --target: a fraction in (0, 1] of the full-data model's score."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"--target must be a number above 0 and at most 1 (a fraction of the full-data "
+            f"model's score, e.g. 0.95); got {text!r}.")
+    return value
+
+
+def _native_image_size(table: Any, column: str) -> int:
+    """The larger side of the first image of ``column`` (decoded as the viewer shows it)."""
+    from activelab.core.data.images import load_image
+
+    refs = table.frame[column].astype(str).str.strip()
+    first = next((r for r in refs if r), None)
+    if first is None:
+        raise DataError(f"Image column '{column}' is empty; --image-size native has no image "
+                        "to read the size from.")
+    img = load_image(first, table.image_root, table.image_array, None, None)
+    return int(max(img.size))
+
+
+def feature_config(args: argparse.Namespace, table: Any, spec: Any) -> Any:
+    """The FeatureConfig of the command line: text features and, for images, --image-features
+    and --image-size."""
+    from activelab.core.data.spec import FeatureConfig
+
+    from activelab.core.features.image_encoder import feature_config_options
+
+    options: dict[str, Any] = feature_config_options(args.text_features,
+                                                     getattr(args, "image_features", None))
+    size = getattr(args, "image_size", None)
+    if size is not None and spec.image_column:
+        if size == "native":
+            size = _native_image_size(table, spec.image_column)
+        options["image_size"] = int(size)
+    return FeatureConfig(**options)
+
+
+def load_pool_and_test(args: argparse.Namespace, progress: Any = None
+                       ) -> tuple[Any, np.ndarray, np.ndarray, tuple[Any, np.ndarray], list[str]]:
+    """(pool model_X, pool dense view, pool labels, (test model_X, test labels), decisions):
+    --data is the pool, --test-data the fixed test set; features are fitted on the pool only
+    (``activelab.core.features.held_out``). Unlabeled rows of either are left out (said)."""
+    from activelab.core.cli.main import read_options
+    from activelab.core.data.read import read_table
+    from activelab.core.data.roles import infer_spec, label_str
+    from activelab.core.features.held_out import build_pool_and_test_features
+
+    tables = []
+    for path in (args.data, args.test_data):
+        table = read_table(path, format=args.format, encoding=getattr(args, "encoding", None),
+                           image_column=args.image_column, **read_options(args))
+        if args.label_column not in table.frame.columns:
+            raise DataError(
+                f"Label column '{args.label_column}' is not in {path}. Available columns: "
+                f"{', '.join(map(str, table.frame.columns))}. The pool and the test file need "
+                "the same label column (names are case-sensitive)."
+            )
+        tables.append(table)
+    pool, test = tables
+    features = None
+    if args.feature_columns:
+        features = [c.strip() for c in args.feature_columns.split(",") if c.strip()]
+    spec, decisions = infer_spec(
+        pool, id_column=args.id_column, text_columns=args.text_columns,
+        image_column=args.image_column, feature_columns=features, tasks=[args.label_column],
+    )
+    kept = []
+    for what, table in (("pool", pool), ("test file", test)):
+        labels = np.array([label_str(v) for v in table.frame[args.label_column]], dtype=object)
+        keep = np.array([v is not None for v in labels])
+        if not keep.any():
+            raise DataError(f"Column '{args.label_column}' of the {what} has no labels at all.")
+        if not keep.all():
+            decisions.append(f"{int((~keep).sum())} rows of the {what} without a label in "
+                             f"'{args.label_column}' are left out")
+        frame = table.frame[keep].reset_index(drop=True) if not keep.all() else table.frame
+        kept.append((frame, labels[keep]))
+    (pool_frame, y_pool), (test_frame, y_test) = kept
+    decisions.append(f"evaluating on {args.test_data} ({len(y_test):,} rows); features "
+                     f"(vocabulary, scalers, dense view) fitted on the pool's {len(y_pool):,} "
+                     "rows only")
+    fs = build_pool_and_test_features(
+        pool_frame, test_frame, spec, feature_config(args, pool, spec),
+        image_root=pool.image_root, image_array=pool.image_array,
+        test_image_root=test.image_root, test_image_array=test.image_array,
+        progress=progress, decimal=getattr(pool, "decimal", None) or ".",
+        test_decimal=getattr(test, "decimal", None) or ".")
+    return (fs.pool_X, fs.pool_dense, y_pool, (fs.test_X, y_test),
+            list(pool.decisions) + [f"test file: {d}" for d in test.decisions] + decisions)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -188,8 +320,12 @@ def run(args: argparse.Namespace) -> int:
         strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
         _check_choices(args.model, parse_key_values(args.model_params), strategies)
         progress, close = _tqdm_progress("features", show)
+        test = None
         try:
-            X, dense, y, decisions = load_labeled(args, out / ".feature-cache", progress)
+            if getattr(args, "test_data", None):
+                X, dense, y, test, decisions = load_pool_and_test(args, progress)
+            else:
+                X, dense, y, decisions = load_labeled(args, out / ".feature-cache", progress)
         except BaseException:
             close(failed=True)
             raise
@@ -203,7 +339,9 @@ def run(args: argparse.Namespace) -> int:
                 model_params=parse_key_values(args.model_params),
                 initial=args.initial, batch=args.batch, budget=args.budget,
                 repeats=args.repeats, test_size=args.test_size, seed=args.seed,
-                progress=progress, name=name,
+                progress=progress, name=name, test=test,
+                target_metric=args.target_metric, target=args.target,
+                **stop_options(args),
             )
         except BaseException:
             close(failed=True)
@@ -215,7 +353,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(format_summary(result))
     print()
-    print(f"Wrote {paths['curves_csv']}, {paths['curves_png']} and {paths['summary_csv']}.")
+    print(f"Wrote {paths['curves_csv']}, {paths['curves_png']}, {paths['summary_csv']} (one "
+          f"row per strategy and repeat), {paths['table_csv']} and {paths['kappas_csv']}.")
     return 0
 
 

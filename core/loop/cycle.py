@@ -23,6 +23,7 @@ from activelab.core.learning.labels import prediction_summary
 from activelab.core.learning.models import ModelInfo, resolve_model
 from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
 from activelab.core.loop.settings import Settings
+from activelab.core.loop.stopping import attach_stop_predictions
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import registry
 from activelab.core.querying.runner import percentile_in_pool, run_strategy, wanted_inputs
@@ -227,6 +228,8 @@ def retrain_and_query(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) ->
         raise
     except (ValueError, TypeError, np.linalg.LinAlgError) as exc:
         raise ModelError(f"Training '{snapshot.settings.model}' failed: {exc}") from exc
+    if state is not None and point is not None:   # for the stopping rule (loop.stopping)
+        attach_stop_predictions(point.per_task, state, snapshot.n_pool, snapshot.settings.seed)
     queue = make_queue(snapshot, state, progress=progress.sub(0.85, 1.0))
     progress.update(1.0, "done")
     msg = (f"model v{point.version} trained on {point.n_labels} labels in "

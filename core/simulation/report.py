@@ -1,10 +1,10 @@
-"""What a simulation tells the user: the summary, a fixed-width table, curves.csv/png.
+"""What a simulation tells the user: the printed tables, curves.csv/png, summary.csv, table.csv.
 
-The area under the learning curve (AULC) is the trapezoid area of accuracy over the number of
-labels divided by the label range, so it is a mean accuracy over the labeling run (0..1) and
-comparable between runs with different budgets. "Labels to 95%" is the number of labels from
-which on test accuracy stays at or above 95% of the accuracy of a model fitted on the whole
-training split of the same repeat (until the end of the run).
+The figures themselves are computed in ``activelab.core.simulation.summary`` (see its module
+doc for the definitions: AULC, labels to the target with censoring, paired ratios to random
+with intervals, the stopping rule against the plateau, the forecast's error). summary.csv holds
+one row per strategy and repeat, so every printed figure can be recomputed from it
+(``strategy_table(pd.read_csv("summary.csv"))`` gives table.csv).
 """
 from __future__ import annotations
 
@@ -15,153 +15,164 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from activelab.core.loop.stopping import KAPPA_THRESHOLD, WINDOW
+from activelab.core.simulation.summary import (  # noqa: F401  (re-exported for callers)
+    REFERENCE, REPEAT_COLUMNS, STOP_GOAL, SUMMARY_COLUMNS, TARGET_FRACTION, aulc,
+    labels_to_reach, strategy_table,
+)
+
 if TYPE_CHECKING:
     from activelab.core.simulation.simulate import SimulationResult
 
-REFERENCE = "random"
-TARGET_FRACTION = 0.95
 LINESTYLES = ("-", (0, (6, 2)), "-.", (0, (1, 1.5)), (0, (3, 1, 1, 1, 1, 1)))
-
-SUMMARY_COLUMNS = [
-    "strategy", "aulc_accuracy", "aulc_accuracy_sd", "aulc_vs_random_ratio",
-    "aulc_vs_random_diff", "aulc_macro_f1", "final_accuracy", "final_macro_f1",
-    "labels_to_95", "reached_95", "repeats", "labels_to_95_vs_random",
-]
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
+BELOW_BASELINE = ("target below the majority-class baseline: a constant model reaches it")
 
 
-def aulc(n_labels: np.ndarray, values: np.ndarray) -> float:
-    """Normalized area under one learning curve (trapezoid / label range)."""
-    order = np.argsort(n_labels)
-    x = np.asarray(n_labels, dtype=np.float64)[order]
-    v = np.asarray(values, dtype=np.float64)[order]
-    if len(x) == 1 or x[-1] == x[0]:
-        return float(v.mean())
-    area = float(np.sum((x[1:] - x[:-1]) * (v[1:] + v[:-1]) / 2.0))
-    return area / float(x[-1] - x[0])
+def _fmt(v: Any, spec: str) -> str:
+    if v is None:
+        return "-"
+    try:
+        if math.isnan(float(v)):
+            return "-"
+    except (TypeError, ValueError):
+        return str(v)
+    return format(v, spec)
 
 
-def labels_to_reach(n_labels: np.ndarray, accuracy: np.ndarray, target: float,
-                    sustained: bool = True) -> float:
-    """Labels at which accuracy reaches ``target``; NaN when it does not within the run.
-
-    sustained (the default): the first point from which accuracy stays >= target until the end
-    of the run, so an early lucky spike followed by a dip (common in cold starts) does not count.
-    Otherwise the first point at or above the target.
-    """
-    order = np.argsort(n_labels)
-    ok = np.asarray(accuracy)[order] >= target
-    x = np.asarray(n_labels)[order]
-    if sustained:
-        if not ok.size or not ok[-1]:
-            return math.nan
-        below = np.flatnonzero(~ok)
-        return float(x[below[-1] + 1] if below.size else x[0])
-    hit = np.flatnonzero(ok)
-    return float(x[hit[0]]) if hit.size else math.nan
+def labels_cell(row: Any, budget: Any) -> str:
+    """'140 (5/5)', '160 (3/5)', '> 300 (2/5 reached)' or 'not reached (> 300)'."""
+    n, k = int(row.repeats), int(row.reached_target)
+    if k == 0:
+        return f"not reached (> {budget})"
+    if row.labels_to_target_censored:
+        return f"> {budget} ({k}/{n} reached)"
+    return f"{row.labels_to_target:.0f} ({k}/{n})"
 
 
-def summarize(curves: pd.DataFrame, full_accuracy: dict[int, float]) -> pd.DataFrame:
-    """One row per strategy (in the order they appear in ``curves``); see SUMMARY_COLUMNS.
-
-    labels_to_95 is the mean over the repeats that reached the target; reached_95 counts them
-    (NaN labels_to_95 means no repeat reached it within the budget).
-    """
-    rows = []
-    for name, g in curves.groupby("strategy", sort=False):
-        per_rep = []
-        for r, gr in g.groupby("repeat"):
-            gr = gr.sort_values("n_labels")
-            x = gr["n_labels"].to_numpy()
-            target = TARGET_FRACTION * full_accuracy[int(r)]
-            per_rep.append((
-                aulc(x, gr["accuracy"].to_numpy()),
-                aulc(x, gr["macro_f1"].to_numpy()),
-                gr["accuracy"].iloc[-1],
-                gr["macro_f1"].iloc[-1],
-                labels_to_reach(x, gr["accuracy"].to_numpy(), target),
-            ))
-        a = np.array(per_rep, dtype=np.float64)
-        reached = a[:, 4][~np.isnan(a[:, 4])]
-        rows.append({
-            "strategy": name,
-            "aulc_accuracy": a[:, 0].mean(),
-            "aulc_accuracy_sd": a[:, 0].std(ddof=1) if len(a) > 1 else 0.0,
-            "aulc_macro_f1": a[:, 1].mean(),
-            "final_accuracy": a[:, 2].mean(),
-            "final_macro_f1": a[:, 3].mean(),
-            "labels_to_95": reached.mean() if reached.size else math.nan,
-            "reached_95": int(reached.size),
-            "repeats": int(len(a)),
-        })
-    out = pd.DataFrame(rows)
-    ref = out[out["strategy"] == REFERENCE]
-    if len(ref):
-        ref_aulc = float(ref["aulc_accuracy"].iloc[0])
-        ref_labels = float(ref["labels_to_95"].iloc[0])
-        out["aulc_vs_random_ratio"] = out["aulc_accuracy"] / ref_aulc if ref_aulc else math.nan
-        out["aulc_vs_random_diff"] = out["aulc_accuracy"] - ref_aulc
-        out["labels_to_95_vs_random"] = out["labels_to_95"] / ref_labels
-    else:
-        for c in ("aulc_vs_random_ratio", "aulc_vs_random_diff", "labels_to_95_vs_random"):
-            out[c] = math.nan
-    return out[SUMMARY_COLUMNS]
+def ratio_cell(ratio: float, low: float, high: float, star: bool = False, digits: int = 2) -> str:
+    """'0.62x (0.50–0.75)' (no interval with a single pair), '-' without pairs; '*' marks a
+    ratio where some repeats entered as bounds."""
+    if ratio is None or math.isnan(ratio):
+        return "-"
+    text = f"{ratio:.{digits}f}x"
+    if low is not None and not math.isnan(low):
+        text += f" ({low:.{digits}f}–{high:.{digits}f})"
+    return text + ("*" if star else "")
 
 
-def _fmt(v: float, spec: str) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+def _row_line(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
 
-def _labels_vs_random(row: Any, ref_reached: bool, budget: Any) -> str:
-    """Ratio of labels-to-95% against random; '<r' when random never got there (it would
-    need more than the budget, so the true ratio is below labels / budget)."""
-    if not math.isnan(row.labels_to_95_vs_random):
-        return f"{row.labels_to_95_vs_random:.2f}x"
-    if row.reached_95 and not ref_reached and budget:
-        return f"<{row.labels_to_95 / float(budget):.2f}x"
-    return "-"
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = [_row_line(header, widths)]
+    lines.append("-" * len(lines[0]))
+    lines += [_row_line(r, widths) for r in rows]
+    return lines
 
 
 def format_summary(result: "SimulationResult") -> str:
-    """A readable fixed-width table with a short header on what was run."""
+    """The printed report: what was run, the references, the strategy table, the stopping
+    rule and forecast table, and what each column means."""
     s = result.settings
-    full = np.array(list(result.full_accuracy.values()), dtype=np.float64)
+    rows = result.per_repeat
+    table = result.summary
+    metric = s.get("target_metric", "accuracy")
+    mname = METRIC_NAMES.get(metric, metric)
+    target = float(s.get("target", TARGET_FRACTION))
+    budget = s.get("budget")
+    first = rows.drop_duplicates("repeat") if len(rows) else rows
+    where = (f"the fixed test set ({s.get('n_test'):,} rows; features fitted on the pool only)"
+             if s.get("test_data") else
+             f"a held-out split of {s.get('n_test'):,} of {s.get('n_samples'):,} rows "
+             "(stratified, a new split per repeat)")
     head = [
         f"Simulation{' of ' + result.name if result.name else ''}: model {s.get('model')}, "
         f"{s.get('repeats')} repeats, {s.get('initial')} initial + {s.get('batch')} per round "
-        f"up to {s.get('budget')} labels; test split {s.get('n_test')} of {s.get('n_samples')}.",
-        f"Full training split ({s.get('n_train')} labels) accuracy: {full.mean():.3f} "
-        f"(target for 'labels to 95%': {TARGET_FRACTION * full.mean():.3f}).",
+        f"up to {budget} labels; pool {s.get('n_train'):,} rows; evaluated on {where}.",
     ]
+    if len(first):
+        head.append(
+            f"Full-data model ({s.get('n_train'):,} labels): accuracy "
+            f"{first['full_accuracy'].mean():.3f}, macro-F1 {first['full_macro_f1'].mean():.3f}. "
+            f"Majority-class baseline: accuracy {first['majority_accuracy'].mean():.3f}, "
+            f"macro-F1 {first['majority_macro_f1'].mean():.3f}.")
+        tv = first["target_value"]
+        base = first[f"majority_{metric}"]
+        head.append(f"Target: {target:.0%} of the full-data model's {mname} = {tv.mean():.3f} "
+                    f"(mean over repeats; each repeat uses its own full-data model).")
+        below = int((tv <= base).sum())
+        if below:
+            head.append(f"FLAG: {BELOW_BASELINE} ({below}/{len(first)} repeats: target "
+                        f"{tv.mean():.3f} <= baseline {base.mean():.3f}). Use a higher --target "
+                        "or --target-metric macro_f1.")
     head += [f"Note: {n}" for n in result.notes]
-    cols = [("strategy", 18), ("AULC acc", 9), ("± sd", 7), ("vs random", 10), ("diff", 8),
-            ("AULC F1", 8), ("final acc", 10), ("labels→95%", 12), ("vs random", 10)]
-    ref = result.summary[result.summary["strategy"] == REFERENCE]
-    ref_reached = bool(len(ref)) and int(ref["reached_95"].iloc[0]) > 0
-    lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(cols))]
-    lines.append("-" * len(lines[0]))
-    for row in result.summary.itertuples(index=False):
-        if row.reached_95 == 0:
-            labels = "not reached"
-        elif row.reached_95 < row.repeats:
-            labels = f"{row.labels_to_95:.0f} ({row.reached_95}/{row.repeats})"
-        else:
-            labels = f"{row.labels_to_95:.0f}"
-        cells = [
+    lab_head = f"labels→{target:.0%}"
+    header = ["strategy", "AULC acc", "± sd", "AULC F1", "final acc", "final F1",
+              f"AULC {mname} vs random", lab_head, "vs random"]
+    body = []
+    for row in table.itertuples(index=False):
+        body.append([
             row.strategy, _fmt(row.aulc_accuracy, ".3f"), _fmt(row.aulc_accuracy_sd, ".3f"),
-            _fmt(row.aulc_vs_random_ratio, ".3f") + "x" if not math.isnan(row.aulc_vs_random_ratio)
-            else "-",
-            _fmt(row.aulc_vs_random_diff, "+.3f"), _fmt(row.aulc_macro_f1, ".3f"),
-            _fmt(row.final_accuracy, ".3f"), labels,
-            _labels_vs_random(row, ref_reached, s.get("budget")),
-        ]
-        lines.append("  ".join(c.rjust(w) if i else c.ljust(w)
-                               for i, (c, (_, w)) in enumerate(zip(cells, cols))))
-    foot = ("AULC: mean accuracy over the run (area under the learning curve / label range). "
-            "labels→95%: labels from which accuracy stays at or above 95% of the full-split "
-            "accuracy (mean over the "
-            "repeats that reached it; '(k/n)' when only k of n did; '<r' when random did not "
-            "reach it within the budget).")
-    return "\n".join(head + [""] + lines + ["", foot])
+            _fmt(row.aulc_macro_f1, ".3f"), _fmt(row.final_accuracy, ".3f"),
+            _fmt(row.final_macro_f1, ".3f"),
+            ratio_cell(row.aulc_vs_random_ratio, row.aulc_vs_random_low,
+                       row.aulc_vs_random_high, digits=3),
+            labels_cell(row, budget),
+            ratio_cell(row.labels_vs_random_ratio, row.labels_vs_random_low,
+                       row.labels_vs_random_high,
+                       star=bool(row.labels_vs_random_bounds and row.labels_vs_random_bounds > 0)),
+        ])
+    lines = head + [""] + _table(header, body)
+    lines += ["", *_stop_lines(result)]
+    foot = [
+        f"AULC: mean score over the run (area under the learning curve / label range). "
+        f"{lab_head}: labels from which {mname} stays at or above {target:.0%} of the "
+        "full-data model's; median over repeats, an unreached repeat counting as more than "
+        "the budget; (k/n): repeats that reached it.",
+        "vs random: per repeat (same seed, same start set) strategy / random, geometric mean "
+        "and 95% paired t interval over repeats. Labels: when only one of the pair reached the "
+        "target within the budget, the repeat enters as a bound (budget in place of the "
+        "missing count), marked *; repeats where neither reached it are left out.",
+    ]
+    return "\n".join(lines + [""] + foot)
+
+
+def _stop_lines(result: "SimulationResult") -> list[str]:
+    s = result.settings
+    table = result.summary
+    if not len(table) or table["stop_evaluated"].isna().all():
+        return []
+    metric = METRIC_NAMES.get(s.get("target_metric", "accuracy"), "accuracy")
+    budget = s.get("budget")
+    header = ["strategy", "plateau at", "rule fires at", f"within ±{STOP_GOAL:.0%}",
+              "forecast", "forecast error"]
+    body = []
+    for row in table.itertuples(index=False):
+        n = int(row.stop_evaluated)
+        fires = (f"{row.stop_labels:.0f} ({int(row.stop_fired)}/{n})" if row.stop_fired
+                 else f"never (0/{n})")
+        err = (f"{row.forecast_error:.0%} (n={int(row.forecast_evaluated)})"
+               if row.forecast_evaluated else "- (n=0)")
+        body.append([row.strategy, f"{row.plateau_labels:.0f}", fires,
+                     f"{int(row.stop_within_goal)}/{n}", _fmt(row.forecast_labels, ".0f"), err])
+    window = s.get("stop_window", WINDOW)
+    how = ("each of" if s.get("stop_aggregate", "each") == "each" else "the mean of")
+    intro = (f"When to stop: the stopping rule (Bloodgood & Vijay-Shanker 2009; {how} {window} "
+             f"successive kappas >= {s.get('stop_kappa', KAPPA_THRESHOLD):g} between consecutive "
+             f"models' predictions on {s.get('stop_set_size', 0):,} pool samples) and the "
+             f"forecast made at {budget / 3:.0f} labels (a third of the budget; inverse power "
+             f"law) of the labels to the plateau, both against the plateau: the smallest label "
+             f"count from which {metric} stays within 0.01 of its final value (the mean of the "
+             "last 3 points).")
+    foot = (f"plateau, rule fires at: medians over repeats (the rule: over the repeats where it "
+            f"fired, k/n). within ±{STOP_GOAL:.0%}: repeats where it fired that close to the "
+            "plateau. forecast error: median |forecast - plateau| / plateau over the repeats "
+            "whose curve flattened after the forecast was made (n).")
+    return [intro, ""] + _table(header, body) + [foot]
 
 
 def plot_curves(result: "SimulationResult", path: str | Path) -> Path:
@@ -176,7 +187,10 @@ def plot_curves(result: "SimulationResult", path: str | Path) -> Path:
     fig = Figure(figsize=(11, 4.5), dpi=110)
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2)
-    full = float(np.mean(list(result.full_accuracy.values())))
+    s = result.settings
+    first = result.per_repeat.drop_duplicates("repeat") if len(result.per_repeat) else None
+    target = float(s.get("target", TARGET_FRACTION))
+    where = "the test set" if s.get("test_data") else "the held-out split"
     for ax, metric, label in ((axes[0], "accuracy", "Accuracy"), (axes[1], "macro_f1", "Macro-F1")):
         for k, name in enumerate(result.strategies):
             g = result.curves[result.curves["strategy"] == name]
@@ -189,16 +203,20 @@ def plot_curves(result: "SimulationResult", path: str | Path) -> Path:
             (line,) = ax.plot(x, stats["mean"].to_numpy(), label=name, linewidth=1.8, **style)
             ax.fill_between(x, stats["min"].to_numpy(), stats["max"].to_numpy(),
                             color=line.get_color(), alpha=0.15, linewidth=0)
-        if metric == "accuracy":
+        if first is not None:
+            full = float(first[f"full_{metric}"].mean())
+            base = float(first[f"majority_{metric}"].mean())
             ax.axhline(full, color="black", linewidth=0.8, linestyle=":",
-                       label=f"full training split ({full:.3f})")
-            ax.axhline(TARGET_FRACTION * full, color="0.6", linewidth=0.8, linestyle=":",
-                       label="95% of full")
+                       label=f"full data ({full:.3f})")
+            ax.axhline(base, color="firebrick", linewidth=0.8, linestyle=":",
+                       label=f"majority class ({base:.3f})")
+            if metric == s.get("target_metric", "accuracy"):
+                ax.axhline(target * full, color="0.6", linewidth=0.8, linestyle="--",
+                           label=f"target: {target:.0%} of full")
+            ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel("number of labels")
-        ax.set_ylabel(f"{label} on the held-out split")
+        ax.set_ylabel(f"{label} on {where}")
         ax.grid(True, alpha=0.3)
-    axes[0].legend(loc="lower right", fontsize=8)
-    s = result.settings
     title = f"Active-learning simulation{': ' + result.name if result.name else ''}"
     fig.suptitle(f"{title}  ({s.get('model')}, {s.get('repeats')} repeats; "
                  "line = mean, band = min–max)", fontsize=11)
@@ -209,14 +227,18 @@ def plot_curves(result: "SimulationResult", path: str | Path) -> Path:
 
 
 def write_outputs(result: "SimulationResult", out_dir: str | Path) -> dict[str, Path]:
-    """Write curves.csv, curves.png and summary.csv into out_dir (created); return the paths."""
+    """Write curves.csv (one row per fitted model), summary.csv (one row per strategy and
+    repeat: REPEAT_COLUMNS), table.csv (the printed strategy table), kappas.csv (the stopping
+    rule's successive kappas per round) and curves.png into out_dir (created); return the
+    paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"curves_csv": out / "curves.csv", "summary_csv": out / "summary.csv",
+             "table_csv": out / "table.csv", "kappas_csv": out / "kappas.csv",
              "curves_png": out / "curves.png"}
     result.curves.to_csv(paths["curves_csv"], index=False)
-    summary = result.summary.copy()
-    summary.insert(1, "full_accuracy_mean", float(np.mean(list(result.full_accuracy.values()))))
-    summary.to_csv(paths["summary_csv"], index=False)
+    result.kappas.to_csv(paths["kappas_csv"], index=False)
+    result.per_repeat.to_csv(paths["summary_csv"], index=False)
+    result.summary.to_csv(paths["table_csv"], index=False)
     plot_curves(result, paths["curves_png"])
     return paths

@@ -1,14 +1,16 @@
 """Simulated active learning: the known labels play the expert.
 
 Before spending an expert's time, compare query strategies on data that is already labeled:
-per repeat, split the data (stratified, seeded) into a training pool and a held-out test split,
-start every strategy from the same small random labeled set, and let each strategy ask for
-``batch`` more labels per round until ``budget`` labels. Each round fits a fresh model on the
-labeled set and records accuracy and macro-F1 on the test split. A model fitted on the whole
-training split gives the reference ("full") accuracy.
+per repeat, split the data (stratified, seeded) into a training pool and a held-out test split
+(or, with ``test``, use every row as the pool and a fixed test set), start every strategy from
+the same small random labeled set, and let each strategy ask for ``batch`` more labels per
+round until ``budget`` labels. Each round fits a fresh model on the labeled set and records
+accuracy and macro-F1 on the evaluation rows and its predictions on a stop set
+(``activelab.core.simulation.evaluation``). A model fitted on the whole pool gives the
+reference ("full-data") scores; the majority class gives the baseline.
 
-Pure arrays in, a ``SimulationResult`` out; no files, no UI. ``activelab.core.simulation.report`` writes the
-CSV, the plot and the summary table.
+Pure arrays in, a ``SimulationResult`` out; no files, no UI. ``activelab.core.simulation.summary``
+computes the figures, ``activelab.core.simulation.report`` writes the CSVs, the plot and the table.
 """
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import get_strategy
 from activelab.core.querying.runner import run_strategy, wanted_inputs
 from activelab.core.querying.strategy_api import QueryContext, Strategy
+from activelab.core.loop.stopping import AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW
+from activelab.core.simulation.evaluation import KAPPA_COLUMNS, Recorder, as_rows, repeat_data
+from activelab.core.simulation.summary import METRICS, TARGET_FRACTION, per_repeat
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
 REFERENCE = "random"
@@ -40,8 +45,12 @@ class SimulationResult:
 
     curves:        one row per (strategy, repeat, round): CURVE_COLUMNS.
     full_accuracy: repeat -> test accuracy of a model fitted on that repeat's whole training pool.
-    summary:       one row per strategy (see ``activelab.core.simulation.report.summarize``).
+    summary:       one row per strategy (``activelab.core.simulation.summary.strategy_table``).
     notes:         what was decided on the user's behalf (reference added, budget capped, ...).
+    per_repeat:    one row per (strategy, repeat) (``summary.REPEAT_COLUMNS``): what the
+                   summary is computed from, written as summary.csv.
+    kappas:        successive stop-set kappas per (strategy, repeat, round)
+                   (``evaluation.KAPPA_COLUMNS``), written as kappas.csv.
     """
 
     curves: pd.DataFrame
@@ -52,32 +61,12 @@ class SimulationResult:
     name: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def _as_rows(X: Any) -> Any:
-    """Row-indexable view of X: CSR for sparse input, an ndarray otherwise."""
-    if sp.issparse(X):
-        return X.tocsr()
-    return np.asarray(X)
+    per_repeat: pd.DataFrame = field(default_factory=pd.DataFrame)
+    kappas: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _n_rows(X: Any) -> int:
     return int(X.shape[0])
-
-
-def _split(y: np.ndarray, test_size: float, seed: int, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified train/test split of row indices; plain random when a class is too rare."""
-    from sklearn.model_selection import train_test_split
-
-    idx = np.arange(len(y))
-    _, counts = np.unique(y, return_counts=True)
-    stratify = y if counts.min() >= 2 else None
-    if stratify is None and "unstratified" not in " ".join(notes):
-        notes.append(
-            "A class has a single sample, so the train/test split is random (unstratified)."
-        )
-    train, test = train_test_split(idx, test_size=test_size, random_state=seed, stratify=stratify)
-    return np.sort(train), np.sort(test)
 
 
 def initial_labeled(y_train: np.ndarray, initial: int, rng: np.random.Generator) -> np.ndarray:
@@ -100,22 +89,6 @@ def _label_steps(initial: int, batch: int, budget: int) -> list[int]:
     if not steps or steps[-1] != budget:
         steps.append(budget)
     return steps
-
-
-def _scores(fitted: Any, X_test: Any, y_test: np.ndarray, classes: tuple[str, ...]) -> tuple[float, float]:
-    """Accuracy and macro-F1 (over every class of the task; an absent class scores 0)."""
-    proba = fitted.predict_proba(X_test)
-    pred = np.argmax(proba, axis=1)
-    truth = np.searchsorted(np.asarray(classes, dtype=object), y_test)
-    acc = float(np.mean(pred == truth))
-    k = len(classes)
-    tp = np.bincount(truth[pred == truth], minlength=k).astype(np.float64)
-    n_pred = np.bincount(pred, minlength=k)
-    n_true = np.bincount(truth, minlength=k)
-    denom = n_pred + n_true
-    f1 = np.divide(2.0 * tp, denom, out=np.zeros(k), where=denom > 0)
-    present = denom > 0   # like scikit-learn's labels=None: classes seen in truth or prediction
-    return acc, float(f1[present].mean())
 
 
 def _strategy_rng(seed: int, repeat: int, name: str) -> np.random.Generator:
@@ -165,23 +138,50 @@ def simulate(
     progress: Progress | None = None,
     strategy_params: Mapping[str, Mapping[str, Any]] | None = None,
     name: str = "",
+    test: tuple[Any, Sequence[Any]] | None = None,
+    target_metric: str = "accuracy",
+    target: float = TARGET_FRACTION,
+    stop_set_size: int = STOP_SET_SIZE,
+    stop_kappa: float = KAPPA_THRESHOLD,
+    stop_window: int = WINDOW,
+    stop_aggregate: str = "each",
 ) -> SimulationResult:
-    """Run every strategy for every repeat and return curves, full-split accuracy and summary.
+    """Run every strategy for every repeat and return curves, full-data scores and summary.
 
     ``X_model`` (dense or sparse, N rows) is what the model trains on; ``X_dense`` (N, d) is the
     dense view distance-based strategies read (defaults to X_model when that is dense).
     ``random`` is always run as the reference; it is added (and the result says so) if missing.
+    ``test``: (X_test, y_test), a fixed test set in the same feature space (built by
+    features fitted on the pool only, see ``activelab.core.features.held_out``); every row of
+    X is then the pool and ``test_size`` is not used. ``target_metric`` ("accuracy" or
+    "macro_f1") and ``target`` (a fraction of the full-data model's score) define "labels to
+    target". ``stop_set_size``: pool samples the stopping rule compares successive models on;
+    ``stop_kappa``, ``stop_window``, ``stop_aggregate``: the rule's settings (see
+    ``activelab.core.loop.stopping.first_stop_from_kappas``).
     """
-    from activelab.core.simulation.report import summarize
+    from activelab.core.simulation.summary import strategy_table
 
     progress = progress or NULL_PROGRESS
-    X = _as_rows(X_model)
-    y_arr = np.asarray([str(v) if v is not None and not (isinstance(v, float) and np.isnan(v))
-                        else None for v in y], dtype=object)
-    _validate(y_arr, _n_rows(X), initial, batch, budget, repeats, test_size)
+    X = as_rows(X_model)
+    y_arr = _label_array(y)
+    _validate(y_arr, _n_rows(X), initial, batch, budget, repeats,
+              test_size if test is None else 0.5)
+    if target_metric not in METRICS:
+        raise DataError(f"--target-metric must be one of {', '.join(METRICS)}; got "
+                        f"'{target_metric}'.")
+    if not 0.0 < target <= 1.0:
+        raise DataError(f"--target must lie in (0, 1] (a fraction of the full-data model's "
+                        f"score); got {target}.")
+    if not 0.0 < stop_kappa <= 1.0 or stop_window < 1 or stop_aggregate not in AGGREGATES:
+        raise DataError(f"The stopping rule needs a kappa threshold in (0, 1], a window >= 1 "
+                        f"and an aggregate in {AGGREGATES}; got {stop_kappa}, {stop_window}, "
+                        f"{stop_aggregate!r}.")
     if X_dense is None and not sp.issparse(X):
         X_dense = np.asarray(X, dtype=np.float32) if np.asarray(X).ndim == 2 else None
-    classes = tuple(sorted(set(y_arr.tolist())))
+    held_out = None
+    if test is not None:
+        held_out = _test_set(test, X)
+    classes = tuple(sorted(set(y_arr.tolist()) | (set(held_out[1].tolist()) if held_out else set())))
     params = dict(model_params or {})
     fitter = Fitter(resolve_model(model, params))     # resolved once, for every fit below
     strategy_params = dict(strategy_params or {})
@@ -203,8 +203,15 @@ def simulate(
                 "were given. Pass a dense view (X_dense) or choose another strategy."
             )
 
-    n_test = int(np.ceil(test_size * len(y_arr)))
-    n_train = len(y_arr) - n_test
+    if held_out is not None:
+        n_test, n_train = len(held_out[1]), len(y_arr)
+        unseen = sorted(set(held_out[1].tolist()) - set(y_arr.tolist()))
+        if unseen:
+            notes.append(f"The test set holds classes the pool does not ({', '.join(unseen[:5])}"
+                         f"{', ...' if len(unseen) > 5 else ''}); no model can predict them.")
+    else:
+        n_test = int(np.ceil(test_size * len(y_arr)))
+        n_train = len(y_arr) - n_test
     if budget > n_train:
         notes.append(f"The budget was capped at the training pool size ({n_train}).")
         budget = n_train
@@ -213,18 +220,16 @@ def simulate(
     total = repeats * (1 + len(names) * len(steps))
     done = 0
 
-    rows: list[tuple[str, int, int, float, float]] = []
-    full_accuracy: dict[int, float] = {}
+    rec = Recorder(classes)
     # Many small fits: BLAS/OpenMP threads only add overhead (and oversubscribe a shared CPU).
     with threadpool_limits(limits=1):
         for r in range(repeats):
-            train, test = _split(y_arr, test_size, seed + r, notes)
-            X_train, X_test = X[train], X[test]
-            y_train, y_test = y_arr[train], y_arr[test]
-            dense_train = None if X_dense is None else np.asarray(X_dense[train])
+            data = repeat_data(X, y_arr, X_dense, r, seed, test_size, notes, held_out,
+                               stop_set_size)
+            X_train, y_train, dense_train = data.X_train, data.y_train, data.dense_train
             progress.update(done / total, f"repeat {r + 1}/{repeats}: full training split")
             full = fitter.fit_task(X_train, y_train, classes)
-            full_accuracy[r] = _scores(full, X_test, y_test, classes)[0]
+            rec.full_model(r, full, data)
             done += 1
             start = initial_labeled(y_train, initial, np.random.default_rng([seed, r]))
             for name_ in names:
@@ -235,8 +240,7 @@ def simulate(
                     progress.update(done / total, f"{name_} · repeat {r + 1}/{repeats} · "
                                                   f"{n_labels}/{budget} labels")
                     fitted = fitter.fit_task(X_train[labeled], y_train[labeled], classes)
-                    acc, f1 = _scores(fitted, X_test, y_test, classes)
-                    rows.append((name_, r, int(len(labeled)), acc, f1))
+                    rec.round(name_, r, len(labeled), fitted, data)
                     done += 1
                     if i + 1 == len(steps):
                         break
@@ -245,15 +249,45 @@ def simulate(
                                     strategy_params.get(name_), notes)
                     labeled = np.concatenate([labeled, picked])
     progress.update(1.0, "simulation finished")
-    curves = pd.DataFrame(rows, columns=CURVE_COLUMNS)
-    summary = summarize(curves, full_accuracy)
+    curves = pd.DataFrame(rec.curve_rows, columns=CURVE_COLUMNS)
+    kappas = pd.DataFrame(rec.kappa_rows, columns=KAPPA_COLUMNS)
+    rows = per_repeat(curves, rec.full, rec.majority, kappas, seed=seed, budget=budget,
+                      target_metric=target_metric, target=target, kappa=stop_kappa,
+                      window=stop_window, aggregate=stop_aggregate)
+    summary = strategy_table(rows)
     settings = {
         "model": model, "model_params": params, "initial": initial, "batch": batch,
-        "budget": budget, "repeats": repeats, "test_size": test_size, "seed": seed,
-        "n_samples": len(y_arr), "n_train": n_train, "n_test": n_test, "classes": list(classes),
+        "budget": budget, "repeats": repeats, "test_size": None if held_out else test_size,
+        "seed": seed, "n_samples": len(y_arr) + (n_test if held_out else 0),
+        "n_train": n_train, "n_test": n_test, "classes": list(classes),
+        "test_data": held_out is not None, "target_metric": target_metric, "target": target,
+        "stop_set_size": min(stop_set_size, n_train), "stop_kappa": stop_kappa,
+        "stop_window": stop_window, "stop_aggregate": stop_aggregate,
     }
-    return SimulationResult(curves, full_accuracy, summary, tuple(names), reference_added,
-                            name, settings, notes)
+    return SimulationResult(curves, rec.full_accuracy, summary, tuple(names), reference_added,
+                            name, settings, notes, rows, kappas)
+
+
+def _label_array(y: Sequence[Any]) -> np.ndarray:
+    """Labels as text (None where missing), an object array."""
+    return np.asarray([str(v) if v is not None and not (isinstance(v, float) and np.isnan(v))
+                       else None for v in y], dtype=object)
+
+
+def _test_set(test: tuple[Any, Sequence[Any]], X_pool: Any) -> tuple[Any, np.ndarray]:
+    """The fixed test set as (rows, labels), checked against the pool's features."""
+    X_test, y_test = as_rows(test[0]), _label_array(test[1])
+    if _n_rows(X_test) != len(y_test):
+        raise DataError(f"The test set has {len(y_test)} labels but {_n_rows(X_test)} feature "
+                        "rows; they must describe the same samples.")
+    if len(y_test) == 0:
+        raise DataError("The test set has no rows.")
+    if any(v is None for v in y_test):
+        raise DataError("Some test labels are missing; drop unlabeled rows of the test set.")
+    if X_test.shape[1:] != X_pool.shape[1:]:
+        raise DataError(f"The test set has {X_test.shape[1]} feature columns and the pool "
+                        f"{X_pool.shape[1]}; build both with the same (pool-fitted) features.")
+    return X_test, y_test
 
 
 def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: Any,

@@ -1,0 +1,294 @@
+"""How far there is to go: an inverse power law fitted to the learning curve.
+
+Learning curves of classifiers are well described by ``score(n) = a - b * n**(-c)`` (Figueroa
+et al. 2012, "Predicting sample size required for classification performance"): ``a`` is the
+level the curve tends to, ``b`` and ``c`` how fast it gets there. ``fit_learning_curve`` fits
+it by least squares under bounds (level in [0, 1], b >= 0, 0.001 <= c <= 3): by variable
+projection (for a fixed c the model is linear in a and b; c is found on a grid refined with
+``scipy.optimize.minimize_scalar``), polished with ``scipy.optimize.curve_fit`` (bounded).
+``forecast`` inverts it (labels at which the fitted curve reaches a target) and attaches a
+bootstrap interval: the fit is repeated on the fitted values plus the residuals with random
+signs (a wild bootstrap, which keeps the larger noise of the early, small-n points where it is),
+and the interval is the spread of the resulting label counts. The refits use the projection
+alone (1 ms each; curve_fit's trust region needs up to 100 ms on flat curves, where c is
+poorly determined).
+
+Pure functions over (labels, score) points; the app's curve panel, ``activelab status`` and
+``simulate`` all call ``forecast``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+MIN_POINTS = 4
+INTERVAL = 0.80
+N_BOOT = 200
+C_MAX = 3.0
+HORIZON = 100.0
+"""Label counts beyond HORIZON x the labels of the last point are reported as not reachable:
+that far out, the fitted curve is extrapolated by orders of magnitude and says nothing."""
+
+
+@dataclass(frozen=True)
+class CurveFit:
+    """score(n) = a - b * n**(-c), fitted on ``n_points`` points."""
+
+    a: float
+    b: float
+    c: float
+    n_points: int
+
+    def predict(self, n: np.ndarray | float) -> np.ndarray:
+        """Fitted score at ``n`` labels (any shape; n > 0)."""
+        return self.a - self.b * np.power(np.asarray(n, dtype=np.float64), -self.c)
+
+    def labels_to_reach(self, target: float) -> float:
+        """Labels at which the fitted curve reaches ``target``; inf when it levels off at or
+        below it (a <= target). (``forecast`` also counts anything beyond its horizon as inf.)"""
+        if self.a <= target:
+            return math.inf
+        if self.b <= 0:
+            return 0.0
+        # In logs: a tiny c or gap gives counts beyond any float (never, in practice).
+        log_n = (math.log(self.b) - math.log(self.a - target)) / self.c
+        return math.exp(log_n) if log_n < 700.0 else math.inf
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Labels needed to reach ``target``, from a fit on points up to ``current_labels``.
+
+    labels:         total labels at which the fitted curve reaches the target (inf: never, or
+                    beyond HORIZON x the labels of the last point).
+    low, high:      the central ``interval`` of the bootstrap's label counts (high may be inf).
+    more:           labels - current_labels (0 when the fitted curve is already there).
+    level, level_low, level_high: the level the curve tends to (a) and its interval.
+    reach_share:    share of bootstrap fits that reach the target at all.
+    """
+
+    target: float
+    current_labels: int
+    labels: float
+    low: float
+    high: float
+    interval: float
+    level: float
+    level_low: float
+    level_high: float
+    reach_share: float
+    fit: CurveFit
+
+    @property
+    def more(self) -> float:
+        return max(0.0, self.labels - self.current_labels)
+
+    def message(self) -> str:
+        """One sentence: "about N more labels to reach X (80% interval a–b)"."""
+        pct = f"{self.interval:.0%}"
+        if math.isinf(self.labels):
+            return (f"the curve levels off near {self.level:.3f} ({pct} interval "
+                    f"{self.level_low:.3f}–{self.level_high:.3f}): {self.target:.3f} is not "
+                    f"expected within {HORIZON:.0f}x the current labels")
+        lo = max(0.0, self.low - self.current_labels)
+        hi = self.high - self.current_labels
+        hi_text = "more than the fit can tell" if math.isinf(hi) else f"{_round(hi):,}"
+        if self.more <= 0:
+            return f"the fitted curve is already at {self.target:.3f}"
+        return (f"about {_round(self.more):,} more labels to reach {self.target:.3f} "
+                f"({pct} interval {_round(lo):,}–{hi_text})")
+
+
+def _round(x: float) -> int:
+    """Label counts shown to two significant digits (10 -> 10, 1234 -> 1200)."""
+    if x <= 0 or not math.isfinite(x):
+        return 0
+    digits = max(0, int(math.floor(math.log10(x))) - 1)
+    return int(round(x, -digits))
+
+
+def _model(x: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
+    # x is n / n0 (labels relative to the first point): b is then the gap at the first point,
+    # which keeps the three parameters on similar scales for the optimizer.
+    return a - b * np.power(x, -c)
+
+
+def _jac(x: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
+    p = np.power(x, -c)
+    return np.column_stack([np.ones_like(x), -p, b * p * np.log(x)])
+
+
+def _clean(n: Sequence[float], score: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(n, dtype=np.float64).reshape(-1)
+    y = np.asarray(score, dtype=np.float64).reshape(-1)
+    if x.shape != y.shape:
+        raise ValueError(f"labels and scores differ in length: {x.shape} vs {y.shape}.")
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0)
+    x, y = x[ok], y[ok]
+    order = np.argsort(x, kind="stable")
+    return x[order], y[order]
+
+
+_C_GRID = np.geomspace(1e-3, C_MAX, 48)
+
+
+def _given_c(xs: np.ndarray, y: np.ndarray, c: np.ndarray, top: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each exponent in ``c`` (shape (m,)), the least-squares a and b (b >= 0, a <= top)
+    of y = a - b * xs**(-c), and the sum of squared residuals; each shape (m,). With c fixed
+    the model is linear in (a, b), so this is a closed-form regression."""
+    p = np.power(xs[None, :], -c[:, None])                    # (m, k)
+    pm, ym = p.mean(axis=1), y.mean()
+    var = ((p - pm[:, None]) ** 2).sum(axis=1)
+    cov = ((p - pm[:, None]) * (y - ym)[None, :]).sum(axis=1)
+    b = np.where(var > 0, -cov / np.where(var > 0, var, 1.0), 0.0)
+    b = np.maximum(b, 0.0)
+    a = ym + b * pm
+    over = a > top                       # the level may not exceed the score's range
+    if over.any():
+        pp = (p * p).sum(axis=1)
+        b_top = np.maximum(((top - y)[None, :] * p).sum(axis=1) / np.where(pp > 0, pp, 1.0), 0.0)
+        a = np.where(over, top, a)
+        b = np.where(over, b_top, b)
+    sse = ((y[None, :] - (a[:, None] - b[:, None] * p)) ** 2).sum(axis=1)
+    return a, b, sse
+
+
+def _profile_fit(xs: np.ndarray, y: np.ndarray, top: float) -> tuple[float, float, float, float]:
+    """(a, b, c, sse) minimizing the squared error under the bounds by variable projection: a
+    grid over c, refined by ``scipy.optimize.minimize_scalar`` between the grid neighbours of
+    the best exponent, (a, b) in closed form for each c."""
+    from scipy.optimize import minimize_scalar
+
+    a, b, sse = _given_c(xs, y, _C_GRID, top)
+    k = int(np.argmin(sse))
+    lo, hi = _C_GRID[max(k - 1, 0)], _C_GRID[min(k + 1, len(_C_GRID) - 1)]
+    best = (float(a[k]), float(b[k]), float(_C_GRID[k]), float(sse[k]))
+    res = minimize_scalar(lambda c: float(_given_c(xs, y, np.array([c]), top)[2][0]),
+                          bounds=(lo, hi), method="bounded", options={"xatol": 1e-5})
+    if res.success and res.fun < best[3]:
+        a1, b1, s1 = _given_c(xs, y, np.array([res.x]), top)
+        best = (float(a1[0]), float(b1[0]), float(res.x), float(s1[0]))
+    return best
+
+
+def _fit(x: np.ndarray, y: np.ndarray, n0: float, polish: bool = False
+         ) -> tuple[float, float, float] | None:
+    """(a, b, c) of score(n) = a - b * n**(-c) by least squares under the bounds, or None
+    when the points cannot be fitted. ``polish``: also run ``scipy.optimize.curve_fit``
+    (bounded trust-region) from that solution and keep it when it fits better."""
+    xs = x / n0   # labels relative to the first point: b is then the gap at that point
+    top = float(max(1.0, y.max()))
+    if not np.all(np.isfinite(y)):
+        return None
+    a, b, c, sse = _profile_fit(xs, y, top)
+    if polish:
+        from scipy.optimize import OptimizeWarning, curve_fit
+
+        lower, upper = np.array([0.0, 0.0, 1e-3]), np.array([top, np.inf, C_MAX])
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)   # no covariance: not used
+            try:
+                popt, _ = curve_fit(_model, xs, y, p0=np.clip((a, b, c), lower, upper),
+                                    jac=_jac, bounds=(lower, upper), max_nfev=200)
+                if float(((y - _model(xs, *popt)) ** 2).sum()) < sse:
+                    a, b, c = (float(v) for v in popt)
+            except (RuntimeError, ValueError):
+                pass
+    return a, b * n0 ** c, c   # back to score(n) = a - b * n**(-c)
+
+
+def _within_horizon(labels: float, last: float) -> float:
+    return labels if labels <= HORIZON * last else math.inf
+
+
+def fit_learning_curve(n: Sequence[float], score: Sequence[float]) -> CurveFit:
+    """Least-squares fit of score(n) = a - b * n**(-c) to the points (labels > 0, finite).
+
+    Raises ValueError with fewer than ``MIN_POINTS`` distinct label counts, or when the fit
+    does not converge.
+    """
+    x, y = _clean(n, score)
+    if len(np.unique(x)) < MIN_POINTS:
+        raise ValueError(f"A learning-curve forecast needs at least {MIN_POINTS} points with "
+                         f"different label counts; got {len(np.unique(x))}.")
+    got = _fit(x, y, float(x[0]), polish=True)
+    if got is None:
+        raise ValueError("The learning-curve fit did not converge.")
+    return CurveFit(*got, n_points=len(x))
+
+
+def forecast(n: Sequence[float], score: Sequence[float], target: float, *,
+             interval: float = INTERVAL, n_boot: int = N_BOOT, seed: int = 0) -> Forecast:
+    """Fit the curve to (labels, score) points and say how many labels reach ``target``.
+
+    ``n``: label counts (shape (k,)); ``score``: accuracy or macro-F1 at each (0..1). The
+    interval is the central ``interval`` share of ``n_boot`` wild-bootstrap refits (seeded);
+    fits that never reach the target count as infinitely many labels, so the upper end is inf
+    when more than (1 - interval) / 2 of them do not. Raises ValueError as
+    ``fit_learning_curve`` does, or for an interval outside (0, 1).
+    """
+    if not 0.0 < interval < 1.0:
+        raise ValueError(f"interval must lie strictly between 0 and 1; got {interval}.")
+    fit = fit_learning_curve(n, score)
+    x, y = _clean(n, score)
+    n0 = float(x[0])
+    fitted = fit.predict(x)
+    resid = y - fitted
+    rng = np.random.default_rng(seed)
+    labels, levels = [], []
+    for _ in range(int(n_boot)):
+        y_b = fitted + resid * rng.choice((-1.0, 1.0), size=len(resid))
+        got = _fit(x, y_b, n0)
+        if got is None:
+            continue
+        f = CurveFit(*got, n_points=len(x))
+        labels.append(_within_horizon(f.labels_to_reach(target), x[-1]))
+        levels.append(f.a)
+    tail = (1.0 - interval) / 2.0 * 100.0
+    if labels:
+        lab = np.asarray(labels)
+        # inf sorts last, so percentiles of a sample with some infs are still well defined.
+        low, high = (float(np.percentile(lab, q, method="inverted_cdf"))
+                     for q in (tail, 100.0 - tail))
+        lev_low, lev_high = (float(np.percentile(levels, q)) for q in (tail, 100.0 - tail))
+        share = float(np.mean(np.isfinite(lab)))
+    else:
+        low = high = _within_horizon(fit.labels_to_reach(target), x[-1])
+        lev_low = lev_high = fit.a
+        share = float(math.isfinite(low))
+    return Forecast(target=float(target), current_labels=int(x[-1]),
+                    labels=_within_horizon(fit.labels_to_reach(target), x[-1]), low=low, high=high, interval=interval,
+                    level=fit.a, level_low=lev_low, level_high=lev_high, reach_share=share,
+                    fit=fit)
+
+
+def forecast_from_curve(points: Sequence[object], target: float | None = None,
+                        metric: str = "cv_accuracy", **kwargs: object) -> Forecast | None:
+    """``forecast`` over a project's learning curve (``CurvePoint``s or dicts with
+    ``n_labels`` and ``metric``), or None with too few usable points.
+
+    ``target`` defaults to two points (0.02) above the latest score, or half-way to 1 when
+    that is closer (None when the latest score is within 0.002 of 1)."""
+    xs, ys = [], []
+    for p in points:
+        get = p.get if isinstance(p, dict) else (lambda k, p=p: getattr(p, k, None))
+        n_l, v = get("n_labels"), get(metric)
+        if n_l is not None and v is not None and n_l > 0 and math.isfinite(float(v)):
+            xs.append(float(n_l))
+            ys.append(float(v))
+    if len(set(xs)) < MIN_POINTS:
+        return None
+    if target is None:
+        room = 1.0 - ys[-1]
+        if room < 0.002:      # already at the top of the scale: nothing to forecast
+            return None
+        target = ys[-1] + min(0.02, room / 2.0)
+    try:
+        return forecast(xs, ys, float(target), **kwargs)  # type: ignore[arg-type]
+    except ValueError:
+        return None

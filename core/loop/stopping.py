@@ -1,0 +1,306 @@
+"""When to stop labeling: stabilizing predictions (Bloodgood & Vijay-Shanker, 2009).
+
+A fixed *stop set* (a seeded random sample of the pool, chosen once per project: no labels
+needed) is predicted by every model version. When successive models agree on it almost
+perfectly (Cohen's kappa, scikit-learn's ``cohen_kappa_score``) for ``window`` retrains in a
+row, more labels are no longer changing the model: the rule fires. The paper's setting is a
+threshold of 0.99; it averages the kappas of the last three models, this module asks that
+*each* of the last ``window`` kappas is at or above the threshold (stricter, so it fires no
+earlier).
+
+Where audit picks exist (uniformly random samples whose prediction was recorded before the
+label), the rule is combined with the audit estimate: it only fires when the audit accuracy of
+``window`` retrains ago lies inside the current estimate's 95% interval (Wilson, from
+``scipy.stats.binomtest``), i.e. the unbiased accuracy estimate has not moved measurably.
+
+Pure functions over predictions; no store, no Qt. The project stores each model version's
+stop-set predictions in its curve point (``per_task[task]["stop_set"]``, see
+``stop_set_record``); ``decision_from_curve`` reads them back.
+"""
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+STOP_SET_SIZE = 2000
+KAPPA_THRESHOLD = 0.99
+WINDOW = 3
+_STOP_SET_STREAM = 0x5709   # a fixed sub-stream of the project's seed for the stop set
+STOP_SET_KEY = "stop_set"
+AGGREGATES = ("each", "mean")
+
+
+def stop_set(n_pool: int, seed: int, size: int = STOP_SET_SIZE) -> np.ndarray:
+    """Sorted pool positions of the stop set: ``min(size, n_pool)`` distinct rows drawn with
+    ``seed``. The same (n_pool, seed, size) always give the same rows, so every model version
+    of a project is compared on the same samples without storing them. Shape (k,), int64."""
+    n_pool, size = int(n_pool), int(size)
+    if n_pool < 0 or size < 0:
+        raise ValueError(f"n_pool and size must be >= 0; got {n_pool}, {size}.")
+    rng = np.random.default_rng([int(seed), _STOP_SET_STREAM])
+    k = min(size, n_pool)
+    return np.sort(rng.choice(n_pool, size=k, replace=False)).astype(np.int64)
+
+
+def agreement(a: Sequence[Any], b: Sequence[Any]) -> float:
+    """Cohen's kappa between two models' predictions of the same samples (shape (k,) each, or
+    (k, c) 0/1 indicators for multi-label tasks, compared cell by cell).
+
+    NaN when kappa is undefined: both models predict one and the same class for every sample
+    (chance agreement is then 1). Such a constant model says nothing about stability, so NaN
+    never counts as agreement. Raises ValueError when the shapes differ.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError(f"The two predictions cover different samples: {a.shape} vs {b.shape}.")
+    a, b = a.reshape(-1), b.reshape(-1)
+    if a.size == 0:
+        return math.nan
+    if len(np.unique(np.concatenate([a, b]))) < 2:
+        return math.nan
+    return float(cohen_kappa_score(a, b))
+
+
+def successive_agreements(predictions: Sequence[Any | None]) -> np.ndarray:
+    """Kappa between each model version's stop-set predictions and the previous one's.
+
+    ``predictions[i]`` is version i's predictions (None when unknown). Returns shape
+    (len(predictions),): element 0 and every element whose own or previous predictions are
+    None or of another shape (the stop set changed) are NaN.
+    """
+    out = np.full(len(predictions), np.nan)
+    for i in range(1, len(predictions)):
+        prev, cur = predictions[i - 1], predictions[i]
+        if prev is None or cur is None or np.shape(prev) != np.shape(cur):
+            continue
+        out[i] = agreement(prev, cur)
+    return out
+
+
+@dataclass(frozen=True)
+class StopDecision:
+    """The rule's verdict for the latest model.
+
+    stop:     True when the last ``window`` kappas all reach ``threshold`` (and the audit check,
+              when there is one, passes).
+    kappas:   the last ``window`` successive kappas (fewer when there are fewer models; NaN
+              where undefined).
+    audit:    (accuracy, low, high, n) of the latest audit estimate, or None.
+    reason:   one sentence for the user ("the model has stopped improving (...)" or why not).
+    """
+
+    stop: bool
+    kappas: tuple[float, ...]
+    threshold: float
+    window: int
+    audit: tuple[float, float, float, int] | None
+    reason: str
+
+
+def audit_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(accuracy, low, high) of ``correct`` hits in ``n`` audit picks: the Wilson interval of
+    ``scipy.stats.binomtest``. Raises ValueError when n < 1 or correct is outside 0..n."""
+    from scipy.stats import binomtest
+
+    correct, n = int(correct), int(n)
+    if n < 1 or not 0 <= correct <= n:
+        raise ValueError(f"Audit counts must satisfy 0 <= correct <= n and n >= 1; got {correct}/{n}.")
+    ci = binomtest(correct, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return correct / n, float(ci.low), float(ci.high)
+
+
+def _fmt_kappas(kappas: Sequence[float]) -> str:
+    return ", ".join("undefined" if math.isnan(k) else f"{k:.3f}" for k in kappas)
+
+
+def stabilizing_predictions(
+    predictions: Sequence[Any | None], *, threshold: float = KAPPA_THRESHOLD,
+    window: int = WINDOW, audit: Sequence[tuple[int, int] | None] | None = None,
+) -> StopDecision:
+    """Apply the stopping rule at the latest of ``predictions`` (one entry per model version,
+    oldest first; see ``successive_agreements``).
+
+    ``audit`` (optional, aligned with ``predictions``): (correct, n) audit counts known when each
+    version was trained, or None. With an estimate for the latest version and for the one
+    ``window`` retrains earlier, the rule also requires that the earlier accuracy lies inside the
+    latest estimate's 95% Wilson interval.
+    """
+    return _decide(successive_agreements(predictions)[1:], threshold, window, audit)
+
+
+def _decide(kappas: np.ndarray, threshold: float, window: int,
+            audit: Sequence[tuple[int, int] | None] | None) -> StopDecision:
+    """The rule over successive kappas (kappas[i] compares versions i and i+1); ``audit`` is
+    aligned with the versions (one more entry than ``kappas``)."""
+    if window < 1 or not 0.0 < threshold <= 1.0:
+        raise ValueError(f"window must be >= 1 and threshold in (0, 1]; got {window}, {threshold}.")
+    last = tuple(float(k) for k in kappas[-window:])
+    stable = len(last) == window and all(not math.isnan(k) and k >= threshold for k in last)
+    audit_now = None
+    audit_ok = True
+    if audit is not None and len(audit) == len(kappas) + 1 and audit[-1] and audit[-1][1] > 0:
+        acc, low, high = audit_interval(*audit[-1])
+        audit_now = (acc, low, high, int(audit[-1][1]))
+        before = audit[-1 - window] if len(audit) > window else None
+        if before and before[1] > 0:
+            audit_ok = low <= before[0] / before[1] <= high
+    stop = stable and audit_ok
+    shown = f"kappa {_fmt_kappas(last)} over the last {len(last)} retrains" if last else ""
+    audit_text = ""
+    if audit_now is not None:
+        audit_text = (f"; audit accuracy {audit_now[0]:.3f}, 95% interval "
+                      f"{audit_now[1]:.3f}–{audit_now[2]:.3f}, n={audit_now[3]}")
+    if stop:
+        reason = f"the model has stopped improving ({shown}{audit_text})"
+    elif len(last) < window:
+        reason = (f"too early to tell: the rule needs {window} successive retrains compared on "
+                  f"the stop set ({len(last)} so far)")
+    elif not stable:
+        reason = (f"the model is still changing ({shown}; stops when each is >= "
+                  f"{threshold:g}{audit_text})")
+    else:
+        reason = (f"predictions are stable ({shown}) but the audit accuracy moved beyond its "
+                  f"95% interval{audit_text}")
+    return StopDecision(stop, last, threshold, window, audit_now, reason)
+
+
+def first_stop(predictions: Sequence[Any | None], *, threshold: float = KAPPA_THRESHOLD,
+               window: int = WINDOW, aggregate: str = "each") -> int | None:
+    """Index (into ``predictions``) of the first model version at which the rule fires, or None
+    if it never does. Used by ``simulate`` to compare the rule with the true plateau."""
+    return first_stop_from_kappas(successive_agreements(predictions), threshold=threshold,
+                                  window=window, aggregate=aggregate)
+
+
+def first_stop_from_kappas(kappas: Sequence[float], *, threshold: float = KAPPA_THRESHOLD,
+                           window: int = WINDOW, aggregate: str = "each") -> int | None:
+    """Index of the first version at which the rule fires, from ``successive_agreements``'
+    output (kappas[i] compares versions i and i-1; NaN where undefined).
+
+    aggregate "each": each of the last ``window`` kappas >= threshold (the default);
+    "mean": their mean >= threshold (the paper's averaging), none of them undefined.
+    """
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}.")
+    k = np.asarray(kappas, dtype=np.float64)
+    for i in range(window, len(k)):
+        last = k[i - window + 1:i + 1]
+        if np.isnan(last).any():
+            continue
+        if (last.min() if aggregate == "each" else last.mean()) >= threshold:
+            return i
+    return None
+
+
+# ----------------------------------------------------------------------------- stored form
+
+
+def stop_set_record(predicted: np.ndarray, classes: Sequence[str], seed: int, n_pool: int,
+                    size: int = STOP_SET_SIZE) -> dict[str, Any]:
+    """The JSON-able record of one model version's stop-set predictions for one task.
+
+    ``predicted``: (k,) class positions into ``classes``, or (k, c) 0/1 for multi-label. Stored
+    as base64 of uint8/uint16 (about 2.7 KB for 2,000 samples), with what identifies the stop
+    set (seed, pool size, size), so a changed pool is never compared with an old one.
+    """
+    arr = np.asarray(predicted)
+    dtype = np.uint8 if len(classes) < 256 else np.uint16
+    return {
+        "seed": int(seed), "n_pool": int(n_pool), "size": int(size),
+        "shape": list(arr.shape), "dtype": np.dtype(dtype).name,
+        "classes": [str(c) for c in classes],
+        "data": base64.b64encode(np.ascontiguousarray(arr, dtype=dtype).tobytes()).decode("ascii"),
+    }
+
+
+def decode_stop_set(record: Mapping[str, Any] | None) -> tuple[tuple[Any, ...], np.ndarray] | None:
+    """(identity, predictions as labels) of a stored record, or None when absent or unreadable.
+
+    Predictions come back as class names (object array) for single-label tasks, so versions
+    whose class lists differ (a class added) still compare; multi-label ones as 0/1 indicators
+    in the order of the record's classes."""
+    if not isinstance(record, Mapping):
+        return None
+    try:
+        classes = [str(c) for c in record["classes"]]
+        shape = tuple(int(s) for s in record["shape"])
+        raw = np.frombuffer(base64.b64decode(record["data"]), dtype=np.dtype(record["dtype"]))
+        arr = raw.reshape(shape)
+        ident = (int(record["seed"]), int(record["n_pool"]), int(record["size"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if arr.ndim == 1:
+        if arr.size and int(arr.max()) >= len(classes):
+            return None
+        labels = np.asarray(classes, dtype=object)[arr.astype(np.int64)] if arr.size else arr
+        return ident, labels
+    return (*ident, tuple(classes)), arr
+
+
+def stop_predictions_of(proba: np.ndarray, rows: np.ndarray, multilabel: bool) -> np.ndarray:
+    """A model's stop-set predictions from its pool probabilities: (k,) argmax positions, or
+    (k, c) 0/1 indicators (p >= 0.5) for multi-label tasks."""
+    p = np.asarray(proba)[rows]
+    if multilabel:
+        return (p >= 0.5).astype(np.uint8)
+    return p.argmax(axis=1)
+
+
+def decision_from_curve(points: Sequence[Any], task: str | None = None, *,
+                        threshold: float = KAPPA_THRESHOLD, window: int = WINDOW
+                        ) -> StopDecision | None:
+    """The rule over a project's learning curve (points as ``CurvePoint`` or dicts, oldest
+    first), for ``task`` (default: every task must have stopped; the least stable one is
+    reported). None when no point holds stop-set predictions."""
+    def get(p: Any, key: str) -> Any:
+        return p.get(key) if isinstance(p, Mapping) else getattr(p, key, None)
+
+    tasks: list[str] = []
+    for p in points:
+        for t, d in (get(p, "per_task") or {}).items():
+            if isinstance(d, Mapping) and STOP_SET_KEY in d and t not in tasks:
+                tasks.append(t)
+    if task is not None:
+        tasks = [t for t in tasks if t == task]
+    if not tasks:
+        return None
+    audit = []
+    for p in points:
+        acc, n = get(p, "audit_accuracy"), get(p, "audit_n") or 0
+        audit.append((int(round(acc * n)), int(n)) if acc is not None and n else None)
+    decisions = []
+    for t in tasks:
+        recs = [decode_stop_set(((get(p, "per_task") or {}).get(t) or {}).get(STOP_SET_KEY))
+                for p in points]
+        kappas = np.full(max(len(recs) - 1, 0), np.nan)
+        for i in range(1, len(recs)):
+            prev, cur = recs[i - 1], recs[i]
+            # Versions predicted on different stop sets (seed or pool changed) do not compare.
+            if prev is not None and cur is not None and prev[0] == cur[0] \
+                    and np.shape(prev[1]) == np.shape(cur[1]):
+                kappas[i - 1] = agreement(prev[1], cur[1])
+        decisions.append(_decide(kappas, threshold, window, audit))
+    if len(decisions) == 1:
+        return decisions[0]
+    return next((d for d in decisions if not d.stop), decisions[0])
+
+
+def attach_stop_predictions(per_task: dict[str, dict[str, Any]], state: Any, n_pool: int,
+                            seed: int, size: int = STOP_SET_SIZE) -> None:
+    """Add each fitted task's stop-set predictions to a curve point's ``per_task`` entries
+    (key ``STOP_SET_KEY``), from the model state's pool probabilities (``state.proba[task]``,
+    shape (n_pool, n_classes)) and fitted tasks (``state.fitted[task].classes`` /
+    ``.multilabel``). Tasks without probabilities are left as they are."""
+    rows = stop_set(n_pool, seed, size)
+    for task, fitted in (getattr(state, "fitted", None) or {}).items():
+        proba = (getattr(state, "proba", None) or {}).get(task)
+        if proba is None or task not in per_task or len(proba) != n_pool:
+            continue
+        pred = stop_predictions_of(proba, rows, bool(fitted.multilabel))
+        per_task[task][STOP_SET_KEY] = stop_set_record(pred, fitted.classes, seed, n_pool, size)
