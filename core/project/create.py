@@ -18,7 +18,9 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.loop.settings import Settings
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, ImportedTable
 from activelab.core.store.store import STORE_NAME, LabelStore
-from activelab.core.store.temp_folders import make_temp_sibling, remove_stale_temp_siblings
+from activelab.core.store.temp_folders import (
+    make_temp_sibling, raise_if_interrupted, remove_stale_temp_siblings,
+)
 
 IMAGES_NPY = "images.npy"
 CACHE_DIR = "cache"
@@ -169,6 +171,7 @@ def create_from_table(
         )
         store.set_setting("feature_fingerprint", fs.fingerprint)
         store.close()
+        raise_if_interrupted()     # a kill whose exception was swallowed still stops here
         if final.exists():
             final.rmdir()
         os.replace(tmp, final)

@@ -112,18 +112,35 @@ def remove_stale_temp_siblings(parent: Path) -> list[Path]:
     return removed
 
 
+_interrupted = threading.Event()
+
+
 @contextmanager
 def sigterm_as_keyboard_interrupt() -> Iterator[None]:
-    """While inside, SIGTERM raises KeyboardInterrupt (main thread only; else a no-op)."""
+    """While inside, SIGTERM (and Ctrl+C) raise KeyboardInterrupt (main thread only; else a
+    no-op). The signal is also remembered: Python drops an exception raised where it cannot
+    propagate (a finalizer run by the garbage collector, a callback from C), so code about to
+    make its work permanent calls ``raise_if_interrupted`` first."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def _raise(signum: int, frame: object) -> None:
+        _interrupted.set()
         raise KeyboardInterrupt(f"signal {signum}")
 
+    _interrupted.clear()
     previous = signal.signal(signal.SIGTERM, _raise)
+    previous_int = signal.signal(signal.SIGINT, _raise)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt when SIGTERM or Ctrl+C arrived inside
+    ``sigterm_as_keyboard_interrupt`` (even if the exception it raised was swallowed)."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt("interrupted")

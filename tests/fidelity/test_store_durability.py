@@ -289,3 +289,19 @@ def test_live_or_recent_creating_folders_are_kept(tmp_path):
         sleeper.kill()
         sleeper.wait()
     assert remove_stale_temp_siblings(tmp_path) == [live]   # its process is gone now
+
+
+def test_a_kill_whose_exception_was_swallowed_still_stops_the_commit():
+    """Python drops an exception raised in a finalizer or a callback from C: the kill is
+    remembered, so creating a project does not rename its folder into place afterwards."""
+    from activelab.core.store.temp_folders import raise_if_interrupted, sigterm_as_keyboard_interrupt
+
+    with sigterm_as_keyboard_interrupt():
+        raise_if_interrupted()                   # nothing arrived yet: no exception
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.5)                      # the handler runs here
+        except KeyboardInterrupt:
+            pass                                 # swallowed, as a finalizer would
+        with pytest.raises(KeyboardInterrupt):
+            raise_if_interrupted()
