@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
             [self.progress_dock, self.curve_dock], [330, 360], Qt.Orientation.Horizontal))
         self._refresh_panels()
         self.curve_view.set_points(self.project.curve())
+        self.curve_view.set_outlook(self.project.outlook())
         self._show_predictions()
         self.controller.load_features()   # retrains wait for it; labeling does not
         self.controller.start()
@@ -307,6 +308,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_controller_model_updated(self, point: CurvePoint) -> None:
         self.curve_view.add_point(point)
+        self.curve_view.set_outlook(self.project.outlook())
 
     @Slot(object)
     def _on_controller_features_loaded(self, projection: Any) -> None:

@@ -4,11 +4,18 @@ Public API (GUI thread; plain data, ``activelab.core.records.CurvePoint``):
 
     LearningCurveView.set_points(points: Sequence[CurvePoint]) -> None   # replace all (on open)
     LearningCurveView.add_point(point: CurvePoint) -> None               # after a retrain
+    LearningCurveView.set_outlook(outlook: dict) -> None                 # LabelingEngine.outlook()
 
 Cross-validated estimates are solid lines, audit estimates (on uniformly random audit picks,
 unbiased by the strategy) are dashed; a legend says which is which. With several tasks a
 selector shows the overall curve or one task's (``CurvePoint.per_task``). The curves are
 created once and updated with ``setData``.
+
+Below the plot, the outlook (``activelab.core.loop.outlook``): the audit estimate of the
+current model with its 95% interval (also drawn as an error bar at the latest label count),
+what random picks alone would have reached, whether the model has stopped improving, and how
+many more labels the forecast expects. Until cross-validation is possible the plot is replaced
+by a sentence saying why.
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
+from activelab.app.panels.outlook_lines import OutlookLines
 from activelab.core.records import CurvePoint
 
 ALL_TASKS = "All tasks"
@@ -38,6 +46,12 @@ _OVERALL = {"cv_accuracy": lambda p: p.cv_accuracy, "cv_macro_f1": lambda p: p.c
 def _value(point: CurvePoint, key: str, task: str) -> float:
     v = point.per_task.get(task, {}).get(key) if task != ALL_TASKS else _OVERALL[key](point)
     return float("nan") if v is None else float(v)
+
+
+NO_CV = ("No cross-validated accuracy yet: it needs at least 4 labels and two examples of most "
+         "classes")
+AUDIT_COLOR = "#009E73"
+RANDOM_COLOR = "#7F7F7F"
 
 
 class LearningCurveView(QWidget):
@@ -88,14 +102,29 @@ class LearningCurveView(QWidget):
         self.latest = QLabel("")
         self.latest.setObjectName("hint")
         self.latest.setWordWrap(True)
+        self.no_cv_hint = QLabel("")
+        self.no_cv_hint.setObjectName("no_cv_hint")
+        self.no_cv_hint.setWordWrap(True)
+        self.no_cv_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_cv_hint.setVisible(False)
+        self.outlook = OutlookLines()
+        self.audit_bar = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), height=np.empty(0),
+                                         beam=0.0, pen=pg.mkPen(AUDIT_COLOR, width=3))
+        item.addItem(self.audit_bar)
+        self.random_bar = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), height=np.empty(0),
+                                          beam=0.0, pen=pg.mkPen(RANDOM_COLOR, width=3))
+        item.addItem(self.random_bar)
+        self._outlook: dict = {}
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(self._task_row)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(self.no_cv_hint, 1)
         lay.addWidget(self.legend)
         lay.addWidget(self.empty_hint)
         lay.addWidget(self.latest)
+        lay.addWidget(self.outlook)
         self._refresh()
 
     # ------------------------------------------------------------------ slots
@@ -110,6 +139,13 @@ class LearningCurveView(QWidget):
         self._points = [p for p in self._points if p.version != point.version] + [point]
         self._points.sort(key=lambda p: (p.n_labels, p.version))
         self._sync_tasks()
+        self._refresh()
+
+    def set_outlook(self, outlook: dict) -> None:
+        """Show the project's outlook (``LabelingEngine.outlook()``: stopping rule, forecast,
+        savings, why there is no cross-validated accuracy yet)."""
+        self._outlook = dict(outlook or {})
+        self.outlook.set_outlook(self._outlook)
         self._refresh()
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +177,15 @@ class LearningCurveView(QWidget):
             keep = ~np.isnan(y)   # a retrain without an estimate leaves no gap in the line
             self.curves[key].setData(x[keep], y[keep])
         self.empty_hint.setVisible(not self._points)
-        self.legend.setVisible(bool(self._points))
+        has_cv = any(not np.isnan(_value(p, k, task)) for p in self._points
+                     for k in ("cv_accuracy", "cv_macro_f1"))
+        waiting = bool(self._points) and not has_cv
+        self.no_cv_hint.setText(
+            (self._outlook.get("cv") or NO_CV) + ".\nThe curve appears from then on." if waiting else "")
+        self.no_cv_hint.setVisible(waiting)
+        self.plot.setVisible(not waiting)
+        self.legend.setVisible(bool(self._points) and not waiting)
+        self._draw_estimates()
         if self._points:
             last = self._points[-1]
             parts = [f"Model v{last.version} on {last.n_labels:,} labels"]
@@ -157,3 +201,35 @@ class LearningCurveView(QWidget):
         else:
             self.latest.setText("")
             self.plot.getPlotItem().setXRange(0, 50, padding=0)
+
+    def _draw_estimates(self) -> None:
+        """Error bars at the latest label count: the audit estimate of the current model and
+        what random picks alone would reach there (single-task projects, or the task shown)."""
+        rec = _savings_record(self._outlook, self.task_combo.currentText() or ALL_TASKS)
+        cur = (rec or {}).get("current")
+        rnd = (rec or {}).get("random_at_current")
+        x = float(self._points[-1].n_labels) if self._points else 0.0
+        for bar, est, (lo, hi) in ((self.audit_bar, cur, ("low", "high")),
+                                   (self.random_bar, rnd, ("low", "high"))):
+            if est and self._points:
+                y = (est[lo] + est[hi]) / 2.0
+                bar.setData(x=np.array([x]), y=np.array([y]),
+                            height=np.array([est[hi] - est[lo]]))
+            else:
+                bar.setData(x=np.empty(0), y=np.empty(0), height=np.empty(0))
+
+    def estimate_bars(self) -> dict[str, tuple[float, float] | None]:
+        """(low, high) of the drawn error bars: 'audit' and 'random' (None when not drawn)."""
+        out: dict[str, tuple[float, float] | None] = {}
+        for name, bar in (("audit", self.audit_bar), ("random", self.random_bar)):
+            y, h = bar.opts.get("y"), bar.opts.get("height")
+            out[name] = (float(y[0] - h[0] / 2), float(y[0] + h[0] / 2)) \
+                if y is not None and len(y) else None
+        return out
+
+
+def _savings_record(outlook: dict, task: str) -> dict | None:
+    tasks = ((outlook or {}).get("savings") or {}).get("tasks") or {}
+    if task != ALL_TASKS and task in tasks:
+        return tasks[task]
+    return next(iter(tasks.values())) if len(tasks) == 1 else None
