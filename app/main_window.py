@@ -33,6 +33,7 @@ from activelab.app.worker import TaskRunner
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
 from activelab.app.write_guard import NOT_SAVED, WriteGuard
 from activelab.core.errors import ActiveLabError
+from activelab.core.loop.outlook import outlook_task
 from activelab.core.project.engine import LabelingEngine
 from activelab.core.records import CurvePoint
 
@@ -199,7 +200,7 @@ class MainWindow(QMainWindow):
             [self.progress_dock, self.curve_dock], [330, 360], Qt.Orientation.Horizontal))
         self._refresh_panels()
         self.curve_view.set_points(self.project.curve())
-        self.curve_view.set_outlook(self.project.outlook())
+        self._refresh_outlook()
         self._show_predictions()
         self.controller.load_features()   # retrains wait for it; labeling does not
         self.controller.start()
@@ -308,7 +309,14 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_controller_model_updated(self, point: CurvePoint) -> None:
         self.curve_view.add_point(point)
-        self.curve_view.set_outlook(self.project.outlook())
+        self._refresh_outlook()
+
+    def _refresh_outlook(self) -> None:
+        """Stopping rule, forecast and savings of the curve, computed in the worker (the
+        forecast's bootstrap refits take up to a second); a newer request supersedes."""
+        job = self.runner.submit("outlook", outlook_task, self.project.curve(),
+                                 self.project.settings.audit_rate)
+        job.finished.connect(self.curve_view.set_outlook)
 
     @Slot(object)
     def _on_controller_features_loaded(self, projection: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from activelab.core.loop.savings import MIN_AUDIT, SAVINGS_KEY, savings_lines
 from activelab.core.loop.stopping import STOP_SET_KEY
+from activelab.core.progress import NULL_PROGRESS, Progress
 
 MIN_FORECAST_POINTS = 4
 
@@ -68,6 +69,10 @@ def outlook(curve: Sequence[Any], target: float | None = None,
         from activelab.core.loop.forecast import forecast_from_curve
 
         f = forecast_from_curve(points, target)
+        latest = next(p["cv_accuracy"] for p in reversed(points) if p.get("cv_accuracy") is not None)
+        if f is None and target is None and latest >= 0.998:
+            out["forecast_wait"] = (f"the cross-validated accuracy is already {latest:.3f}: "
+                                    "nothing left to forecast")
         if f is not None:
             out["forecast"] = {"target": f.target, "labels": f.labels, "more": f.more,
                                "low": f.low, "high": f.high, "interval": f.interval,
@@ -81,6 +86,14 @@ def outlook(curve: Sequence[Any], target: float | None = None,
                      "held-out fold is tested on classes its model has seen")
     out["savings"] = _savings(points, audit_rate)
     return out
+
+
+def outlook_task(curve: Sequence[Any], audit_rate: float | None = None,
+                 progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+    """``outlook`` as a worker job (the app's ``TaskRunner``: plain data in and out; the
+    forecast's bootstrap makes it take up to a second)."""
+    progress.update(None, "forecasting the learning curve")
+    return outlook(curve, None, audit_rate=audit_rate)
 
 
 def without_stop_sets(point: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -213,12 +213,6 @@ class FakeProject:
     def curve(self) -> list[CurvePoint]:
         return list(self._curve)
 
-    def outlook(self, target: float | None = None) -> dict[str, Any]:
-        """The outlook of the real engine (``activelab.core.loop.outlook``) over this curve."""
-        from activelab.core.loop.outlook import outlook
-
-        return outlook(self._curve, target, audit_rate=self._settings.audit_rate)
-
     def queue(self) -> list[QueueItem]:
         labels, skipped = self._state()
         done = set(skipped).union(*[set(v) for v in labels.values()])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -15,7 +14,7 @@ from activelab.app.worker import TaskRunner  # noqa: E402
 from activelab.core.cli.main import main  # noqa: E402
 from activelab.core.project.project import Project  # noqa: E402
 from tests.app.fake_engine import FakeProject  # noqa: E402
-from tests.core.helpers import write_text_csv  # noqa: E402
+from tests.core.helpers import noisy_truth, write_text_csv  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class _Point:
 def _labeled_project(tmp_path, rounds: int = 14) -> Project:
     """A text project labeled in rounds of 5 with half of the picks audit picks."""
     data = write_text_csv(tmp_path / "news.csv", n=240)
-    truth = pd.read_csv(data).set_index("id")["topic"]
+    truth = noisy_truth(data)
     path = tmp_path / "p"
     assert main(["new", str(path), "--data", str(data), "--id-column", "id",
                  "--text-column", "text", "--task", "topic=topic"]) == 0
@@ -62,9 +61,8 @@ def test_curve_panel_shows_audit_savings_stopping_and_forecast(qtbot, tmp_path):
         assert (f"Audit: accuracy {cur['accuracy']:.3f} (95% interval {cur['low']:.3f}–"
                 f"{cur['high']:.3f}) on {cur['n']} audit picks") in text
         assert "Savings: with " in text and "random picks alone" in text
-        assert outlook["stopping"]["stop"]        # three separable topics: stable early
-        assert "Stopping: the model has stopped improving (kappa" in text
-        assert "Forecast (CV accuracy): " in text
+        assert f"Stopping: {outlook['stopping']['message']}" in text
+        assert f"Forecast (CV accuracy): {outlook['forecast']['message']}" in text
         for row in (view.outlook.savings, view.outlook.stopping, view.outlook.forecast):
             assert row.isVisible() and row.width() > 200      # readable, not squeezed
         # The audit estimate is also drawn: an error bar spanning its interval.
@@ -72,6 +70,25 @@ def test_curve_panel_shows_audit_savings_stopping_and_forecast(qtbot, tmp_path):
         assert view.plot.isVisible() and not view.no_cv_hint.isVisible()
     finally:
         proj.close()
+
+
+def test_a_fired_stopping_rule_and_a_forecast_read_as_sentences(qtbot):
+    view = LearningCurveView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_points([_Point(i, 10 * i, 0.6 + 0.05 * i, 0.5) for i in range(1, 6)])
+    stop = "the model has stopped improving (kappa 0.995, 0.998, 1.000 over the last 3 retrains)"
+    view.set_outlook({
+        "stopping": {"stop": True, "message": stop},
+        "forecast": {"message": "about 120 more labels to reach 0.870 (80% interval 60–300)"},
+        "savings": {"messages": ["audit estimate: not enough audit picks yet (n=3, need >= 10)"],
+                    "tasks": {}}})
+    assert view.outlook.text().splitlines() == [
+        "Audit: not enough audit picks yet (n=3, need >= 10)",
+        f"Stopping: {stop}",
+        "Forecast (CV accuracy): about 120 more labels to reach 0.870 (80% interval 60–300)"]
+    assert "#00704A" in view.outlook.stopping.text()          # a fired rule stands out
+    assert view.estimate_bars() == {"audit": None, "random": None}   # no estimate: no bar
 
 
 def test_before_cross_validation_the_panel_says_why_instead_of_plotting(qtbot):
@@ -97,6 +114,7 @@ def test_main_window_refreshes_the_outlook_after_each_retrain(qtbot, tmp_path):
         assert win.curve_view.outlook.text() == ""         # nothing trained, nothing to say
         with qtbot.waitSignal(win.controller.model_updated, timeout=5000):
             win.controller.request_retrain()
+        qtbot.waitUntil(lambda: "Audit:" in win.curve_view.outlook.text(), timeout=5000)
         text = win.curve_view.outlook.text()
         assert "Audit: not enough audit picks yet (n=0, need >= 10)" in text
         assert "Forecast: the forecast needs 4 retrains with a cross-validated accuracy (1 so far)" \

@@ -8,7 +8,7 @@ import pytest
 
 from activelab.core.cli.main import main
 from activelab.core.loop.stopping import STOP_SET_KEY
-from tests.core.helpers import write_text_csv
+from tests.core.helpers import noisy_truth, write_text_csv
 
 
 def _run(capsys, *args):
@@ -37,11 +37,13 @@ def test_status_reports_the_stopping_rule_and_the_forecast(tmp_path, capsys):
     assert stop is not None and len(stop["kappas"]) == 3 and stop["window"] == 3
     # Three well separated topics: the models stop changing well before 60 labels.
     assert stop["stop"], stop
-    assert status["forecast"] is not None and status["forecast"]["message"]
+    # Separable topics reach a cross-validated accuracy of 1.0: nothing to forecast, said so.
+    assert status["forecast"] is None and status["forecast_wait"] == (
+        "the cross-validated accuracy is already 1.000: nothing left to forecast")
+    assert "  forecast: the cross-validated accuracy is already 1.000" in _run(capsys, "status", path)
     out = _run(capsys, "status", path)
     assert "  stopping rule: the model has stopped improving (kappa 1.000, 1.000, 1.000 over " \
            "the last 3 retrains" in out
-    assert "  forecast (CV accuracy): " in out
     out = _run(capsys, "status", path, "--target", "0.999")
     assert "0.999" in out.split("forecast (CV accuracy):")[1]
 
@@ -50,7 +52,7 @@ def _labeled_with_audits(capsys, tmp_path, rounds: int = 14, audit_rate: float =
     """A project labeled through the CLI in rounds of 5 (query, label, retrain) with
     ``audit_rate`` of the picks uniformly random; returns (path, audit picks labeled)."""
     data = write_text_csv(tmp_path / "news.csv", n=240)
-    truth = pd.read_csv(data).set_index("id")["topic"]
+    truth = noisy_truth(data)
     path = tmp_path / "p"
     _run(capsys, "new", path, "--data", data, "--id-column", "id", "--text-column", "text",
          "--task", "topic=topic")
