@@ -33,9 +33,9 @@ from activelab.core.records import CurvePoint
 ALL_TASKS = "All tasks"
 #: (key in CurvePoint / per_task, legend name, colour, dashed)
 SERIES = (
-    ("cv_accuracy", "Accuracy (cross-validated)", "#0072B2", False),
-    ("cv_macro_f1", "Macro-F1 (cross-validated)", "#E69F00", False),
-    ("audit_accuracy", "Accuracy (audit picks)", "#009E73", True),
+    ("cv_accuracy", "Accuracy (CV)", "#0072B2", False),
+    ("cv_macro_f1", "Macro-F1 (CV)", "#E69F00", False),
+    ("audit_accuracy", "Accuracy at audit picks", "#009E73", True),
 )
 
 
@@ -82,6 +82,11 @@ class LearningCurveView(QWidget):
             f'<span style="color:{color}; font-weight:bold">{"- - -" if dashed else "&#9472;&#9472;"}'
             f'</span>&nbsp;{name.replace(" ", "&nbsp;")}' for _key, name, color, dashed in SERIES))
         self.legend.setObjectName("legend")
+        self.legend.setToolTip(
+            "CV: cross-validated on the labels (the strategy's picks are harder than average, "
+            "so it runs low). Audit picks: uniformly random samples, scored by the model of the "
+            "moment before their label. Bars at the right end: the audit estimate of the current "
+            "model (green) and random picks alone, extrapolated (grey), with 95% intervals.")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -194,7 +199,7 @@ class LearningCurveView(QWidget):
                 if not np.isnan(v):
                     parts.append(f"{label} {v:.3f}")
             a = _value(last, "audit_accuracy", task)
-            if not np.isnan(a):
+            if not np.isnan(a) and not (_savings_record(self._outlook, task) or {}).get("current"):
                 parts.append(f"audit accuracy {a:.3f} on {last.audit_n} picks")
             self.latest.setText(" · ".join(parts))
             self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.05), padding=0)

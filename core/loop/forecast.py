@@ -275,8 +275,10 @@ def forecast_from_curve(points: Sequence[object], target: float | None = None,
     """``forecast`` over a project's learning curve (``CurvePoint``s or dicts with
     ``n_labels`` and ``metric``), or None with too few usable points.
 
-    ``target`` defaults to two points (0.02) above the latest score, or half-way to 1 when
-    that is closer (None when the latest score is within 0.002 of 1)."""
+    ``target`` defaults to two points (0.02) above where the curve is now (the larger of the
+    latest score and the fitted curve at the latest label count, so a last point below the
+    trend does not give a target the curve has already passed), or half-way to 1 when that is
+    closer (None when that is within 0.002 of 1)."""
     xs, ys = [], []
     for p in points:
         get = p.get if isinstance(p, dict) else (lambda k, p=p: getattr(p, k, None))
@@ -287,10 +289,15 @@ def forecast_from_curve(points: Sequence[object], target: float | None = None,
     if len(set(xs)) < MIN_POINTS:
         return None
     if target is None:
-        room = 1.0 - ys[-1]
+        now = ys[-1]
+        try:
+            now = max(now, float(fit_learning_curve(xs, ys).predict(xs[-1])))
+        except ValueError:
+            pass
+        room = 1.0 - now
         if room < 0.002:      # already at the top of the scale: nothing to forecast
             return None
-        target = ys[-1] + min(0.02, room / 2.0)
+        target = now + min(0.02, room / 2.0)
     try:
         return forecast(xs, ys, float(target), **kwargs)  # type: ignore[arg-type]
     except ValueError:

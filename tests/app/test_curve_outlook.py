@@ -57,12 +57,18 @@ def test_curve_panel_shows_audit_savings_stopping_and_forecast(qtbot, tmp_path):
         view.set_points(proj.curve())
         view.set_outlook(outlook)
         text = view.outlook.text()
-        cur = outlook["savings"]["tasks"]["topic"]["current"]
-        assert (f"Audit: accuracy {cur['accuracy']:.3f} (95% interval {cur['low']:.3f}–"
-                f"{cur['high']:.3f}) on {cur['n']} audit picks") in text
-        assert "Savings: with " in text and "random picks alone" in text
-        assert f"Stopping: {outlook['stopping']['message']}" in text
-        assert f"Forecast (CV accuracy): {outlook['forecast']['message']}" in text
+        rec = outlook["savings"]["tasks"]["topic"]
+        cur, m = rec["current"], rec["matched"]
+        assert (f"Audit: accuracy {cur['accuracy']:.3f} (95% CI {cur['low']:.3f}–"
+                f"{cur['high']:.3f}), {cur['n']} held-out audit picks") in text
+        assert (f"Savings: at {m['labels']} labels the strategy's picks {m['active']:.3f} vs "
+                f"random {m['random']:.3f}") in text
+        assert "Random only: ≈" in text or "Savings: the random-only curve" in text
+        stop = outlook["stopping"]["message"].split("; audit accuracy")[0]
+        assert f"Stopping: {stop}" in text and "audit accuracy" not in text  # not twice
+        assert f"Forecast: {outlook['forecast']['message']}" in text
+        # The full sentences of `activelab status` are the tooltips.
+        assert view.outlook.savings.toolTip() == "\n".join(outlook["savings"]["messages"])
         for row in (view.outlook.savings, view.outlook.stopping, view.outlook.forecast):
             assert row.isVisible() and row.width() > 200      # readable, not squeezed
         # The audit estimate is also drawn: an error bar spanning its interval.
@@ -86,7 +92,7 @@ def test_a_fired_stopping_rule_and_a_forecast_read_as_sentences(qtbot):
     assert view.outlook.text().splitlines() == [
         "Audit: not enough audit picks yet (n=3, need >= 10)",
         f"Stopping: {stop}",
-        "Forecast (CV accuracy): about 120 more labels to reach 0.870 (80% interval 60–300)"]
+        "Forecast: about 120 more labels to reach 0.870 (80% interval 60–300)"]
     assert "#00704A" in view.outlook.stopping.text()          # a fired rule stands out
     assert view.estimate_bars() == {"audit": None, "random": None}   # no estimate: no bar
 
