@@ -78,9 +78,13 @@ class LearningCurveView(QWidget):
         item.setLimits(yMin=-0.05, yMax=1.1, xMin=0)
         item.getViewBox().setMouseEnabled(x=True, y=False)
         # The legend sits below the plot (a legend inside a small plot hides the newest points).
+        entries = [(color, "-&nbsp;-&nbsp;-" if dashed else "&#9472;&#9472;", name)
+                   for _key, name, color, dashed in SERIES]
+        entries += [(AUDIT_COLOR, "&#9475;", "audit estimate"),
+                    (RANDOM_COLOR, "&#9475;", "random only")]
         self.legend = QLabel("&nbsp;&nbsp; ".join(
-            f'<span style="color:{color}; font-weight:bold">{"- - -" if dashed else "&#9472;&#9472;"}'
-            f'</span>&nbsp;{name.replace(" ", "&nbsp;")}' for _key, name, color, dashed in SERIES))
+            f'<span style="color:{color}; font-weight:bold">{mark}</span>'
+            f'&nbsp;{name.replace(" ", "&nbsp;")}' for color, mark, name in entries))
         self.legend.setObjectName("legend")
         self.legend.setToolTip(
             "CV: cross-validated on the labels (the strategy's picks are harder than average, "
@@ -113,12 +117,8 @@ class LearningCurveView(QWidget):
         self.no_cv_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_cv_hint.setVisible(False)
         self.outlook = OutlookLines()
-        self.audit_bar = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), height=np.empty(0),
-                                         beam=0.0, pen=pg.mkPen(AUDIT_COLOR, width=3))
-        item.addItem(self.audit_bar)
-        self.random_bar = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), height=np.empty(0),
-                                          beam=0.0, pen=pg.mkPen(RANDOM_COLOR, width=3))
-        item.addItem(self.random_bar)
+        self.audit_bar, self.audit_dot = self._estimate_items(item, AUDIT_COLOR)
+        self.random_bar, self.random_dot = self._estimate_items(item, RANDOM_COLOR)
         self._outlook: dict = {}
 
         lay = QVBoxLayout(self)
@@ -131,6 +131,16 @@ class LearningCurveView(QWidget):
         lay.addWidget(self.latest)
         lay.addWidget(self.outlook)
         self._refresh()
+
+    @staticmethod
+    def _estimate_items(item: pg.PlotItem, color: str) -> tuple[pg.ErrorBarItem, pg.PlotDataItem]:
+        """An error bar (the 95% interval) and a diamond (the estimate), drawn empty."""
+        bar = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), top=np.empty(0),
+                              bottom=np.empty(0), beam=0.0, pen=pg.mkPen(color, width=3))
+        item.addItem(bar)
+        dot = item.plot([], [], pen=None, symbol="d", symbolSize=10, symbolBrush=color,
+                        symbolPen=pg.mkPen("w"))
+        return bar, dot
 
     # ------------------------------------------------------------------ slots
     def set_points(self, points: Sequence[CurvePoint]) -> None:
@@ -214,21 +224,24 @@ class LearningCurveView(QWidget):
         cur = (rec or {}).get("current")
         rnd = (rec or {}).get("random_at_current")
         x = float(self._points[-1].n_labels) if self._points else 0.0
-        for bar, est, (lo, hi) in ((self.audit_bar, cur, ("low", "high")),
-                                   (self.random_bar, rnd, ("low", "high"))):
+        # Side by side at the latest count: the audit estimate on it, random-only just right.
+        for bar, dot, est, dx in ((self.audit_bar, self.audit_dot, cur, 0.0),
+                                  (self.random_bar, self.random_dot, rnd, 0.025 * x)):
             if est and self._points:
-                y = (est[lo] + est[hi]) / 2.0
-                bar.setData(x=np.array([x]), y=np.array([y]),
-                            height=np.array([est[hi] - est[lo]]))
+                y = np.array([est["accuracy"]])
+                bar.setData(x=np.array([x + dx]), y=y, top=np.array([est["high"]]) - y,
+                            bottom=y - np.array([est["low"]]))
+                dot.setData([x + dx], y)
             else:
-                bar.setData(x=np.empty(0), y=np.empty(0), height=np.empty(0))
+                bar.setData(x=np.empty(0), y=np.empty(0), top=np.empty(0), bottom=np.empty(0))
+                dot.setData([], [])
 
     def estimate_bars(self) -> dict[str, tuple[float, float] | None]:
         """(low, high) of the drawn error bars: 'audit' and 'random' (None when not drawn)."""
         out: dict[str, tuple[float, float] | None] = {}
         for name, bar in (("audit", self.audit_bar), ("random", self.random_bar)):
-            y, h = bar.opts.get("y"), bar.opts.get("height")
-            out[name] = (float(y[0] - h[0] / 2), float(y[0] + h[0] / 2)) \
+            y, top, bottom = (bar.opts.get(k) for k in ("y", "top", "bottom"))
+            out[name] = (float(y[0] - bottom[0]), float(y[0] + top[0])) \
                 if y is not None and len(y) else None
         return out
 

@@ -73,6 +73,9 @@ def test_curve_panel_shows_audit_savings_stopping_and_forecast(qtbot, tmp_path):
             assert row.isVisible() and row.width() > 200      # readable, not squeezed
         # The audit estimate is also drawn: an error bar spanning its interval.
         assert view.estimate_bars()["audit"] == pytest.approx((cur["low"], cur["high"]))
+        if "random_at_current" in rec:
+            r = rec["random_at_current"]
+            assert view.estimate_bars()["random"] == pytest.approx((r["low"], r["high"]))
         assert view.plot.isVisible() and not view.no_cv_hint.isVisible()
     finally:
         proj.close()
