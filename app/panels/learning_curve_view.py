@@ -78,7 +78,7 @@ class LearningCurveView(QWidget):
         item.setLimits(yMin=-0.05, yMax=1.1, xMin=0)
         item.getViewBox().setMouseEnabled(x=True, y=False)
         # The legend sits below the plot (a legend inside a small plot hides the newest points).
-        entries = [(color, "-&nbsp;-&nbsp;-" if dashed else "&#9472;&#9472;", name)
+        entries = [(color, "&#9476;&#9476;" if dashed else "&#9472;&#9472;", name)
                    for _key, name, color, dashed in SERIES]
         entries += [(AUDIT_COLOR, "&#9475;", "audit estimate"),
                     (RANDOM_COLOR, "&#9475;", "random only")]
@@ -195,8 +195,9 @@ class LearningCurveView(QWidget):
         has_cv = any(not np.isnan(_value(p, k, task)) for p in self._points
                      for k in ("cv_accuracy", "cv_macro_f1"))
         waiting = bool(self._points) and not has_cv
-        self.no_cv_hint.setText(
-            (self._outlook.get("cv") or NO_CV) + ".\nThe curve appears from then on." if waiting else "")
+        why = self._outlook.get("cv") or NO_CV
+        self.no_cv_hint.setText(why[:1].upper() + why[1:] + ".\nThe curve appears from then on."
+                                if waiting else "")
         self.no_cv_hint.setVisible(waiting)
         self.plot.setVisible(not waiting)
         self.legend.setVisible(bool(self._points) and not waiting)
@@ -212,7 +213,7 @@ class LearningCurveView(QWidget):
             if not np.isnan(a) and not (_savings_record(self._outlook, task) or {}).get("current"):
                 parts.append(f"audit accuracy {a:.3f} on {last.audit_n} picks")
             self.latest.setText(" · ".join(parts))
-            self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.05), padding=0)
+            self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.08), padding=0)
         else:
             self.latest.setText("")
             self.plot.getPlotItem().setXRange(0, 50, padding=0)

@@ -107,7 +107,7 @@ def test_before_cross_validation_the_panel_says_why_instead_of_plotting(qtbot):
     view.set_points([_Point(1, 3, None, None)])
     view.set_outlook({"cv": "no cross-validated accuracy yet on 3 labels: it needs at least 4"})
     assert view.no_cv_hint.isVisible() and not view.plot.isVisible()
-    assert "no cross-validated accuracy yet on 3 labels" in view.no_cv_hint.text()
+    assert "No cross-validated accuracy yet on 3 labels" in view.no_cv_hint.text()
     view.add_point(_Point(2, 8, 0.7, 0.6))
     view.set_outlook({})
     assert view.plot.isVisible() and not view.no_cv_hint.isVisible()
