@@ -22,7 +22,7 @@ from activelab.core.learning.fitting import Fitter, FittedTask, take_rows
 from activelab.core.learning.labels import prediction_summary
 from activelab.core.learning.models import ModelInfo, resolve_model
 from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
-from activelab.core.loop.savings import attach_savings
+from activelab.core.loop.savings_loop import attach_savings
 from activelab.core.loop.settings import Settings
 from activelab.core.loop.stopping import attach_stop_predictions
 from activelab.core.progress import NULL_PROGRESS, Progress

@@ -22,12 +22,15 @@ only, each held out of every model it scores:
   were drawn, not the randomness of training, so read it as a lower bound on the uncertainty.
 
 With fewer than ``MIN_AUDIT`` audit picks nothing is estimated and the record says so. Pure
-functions over label arrays and a ``fit_predict`` callable; ``measure_task`` wires them to the
-project's ``Fitter``. No store, no Qt.
+functions over label arrays and a ``fit_predict`` callable;
+``activelab.core.loop.savings_loop.attach_savings`` wires them to the project's ``Fitter``
+during each retrain. No store, no Qt.
 """
 from __future__ import annotations
 
+import threading
 import warnings
+from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -110,12 +113,16 @@ def _paired_interval(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[float, fl
 
 
 def estimate(fit_predict: FitPredict, values: Sequence[Any], audit_mask: Sequence[bool], *,
-             folds: int = FOLDS, seed: int = 0, curve: bool = True) -> dict[str, Any]:
+             folds: int = FOLDS, seed: int = 0, curve: bool = True,
+             memo_key: Any = None) -> dict[str, Any]:
     """The savings record of one task (JSON-able; see the module doc).
 
     ``values``: the task's labels in the order they were given (shape (n,)); ``audit_mask``:
     which of them were audit picks; ``curve=False`` skips the random-only curve (its
-    ``len(CURVE_FRACTIONS) - 1`` extra fits per fold). Always has "n_audit" and "need"; "current", "matched" and
+    ``len(CURVE_FRACTIONS) - 1`` extra fits per fold). ``memo_key`` (hashable; None: none)
+    must identify everything the random-only and matched models depend on (model, features
+    of the rows, the audit picks and the strategy's first picks, seed): their hits are then
+    reused by later calls in this process with the same key. Always has "n_audit" and "need"; "current", "matched" and
     "random_at_current" are present when they could be estimated, with "notes" saying why not.
     """
     mask = np.asarray(audit_mask, dtype=bool)
@@ -135,24 +142,9 @@ def estimate(fit_predict: FitPredict, values: Sequence[Any], audit_mask: Sequenc
         return out
     out["current"] = {**current_accuracy(hits), "train_labels": n_train}
 
-    # Random-only (audit picks of the other folds, nested subsets) and the loop's first m.
-    rng = np.random.default_rng([seed, 0x5A7])
-    random_hits = {fr: np.full(len(audit), np.nan) for fr in CURVE_FRACTIONS}
-    sizes = {fr: [] for fr in CURVE_FRACTIONS}
-    active_hits = np.full(len(audit), np.nan)
-    m_sizes = []
-    for f in fold_list:
-        rest = rng.permutation(np.setdiff1d(np.arange(len(audit)), f))
-        for fr in CURVE_FRACTIONS:
-            if fr < 1.0 and (len(audit) < MIN_AUDIT_CURVE or not curve):
-                continue
-            k = max(2, int(round(fr * len(rest))))
-            random_hits[fr][f] = _score(fit_predict, audit[rest[:k]], audit[f], values)
-            sizes[fr].append(k)
-        m = len(rest)
-        if len(active) >= m:
-            active_hits[f] = _score(fit_predict, active[:m], audit[f], values)
-            m_sizes.append(m)
+    random_hits, sizes, active_hits, m_sizes = _remembered(
+        memo_key, lambda: _random_and_matched(fit_predict, values, audit, active, fold_list,
+                                              seed, curve))
     both = ~np.isnan(random_hits[1.0]) & ~np.isnan(active_hits)
     if len(active) < len(audit) - len(fold_list[0]):
         out["notes"].append(f"the strategy has chosen fewer labels ({len(active)}) than the "
@@ -173,6 +165,55 @@ def estimate(fit_predict: FitPredict, values: Sequence[Any], audit_mask: Sequenc
     else:
         out["random_at_current"] = rac
     return out
+
+
+_MEMO: OrderedDict[Any, Any] = OrderedDict()
+_MEMO_SIZE = 8
+_MEMO_LOCK = threading.Lock()
+
+
+def _remembered(key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered under ``key`` (None: never) for the process's next retrains:
+    the random-only and matched models depend only on the audit picks and the strategy's
+    first picks, which a retrain without a new audit pick leaves as they were."""
+    if key is None:
+        return compute()
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    value = compute()
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return value
+
+
+def _random_and_matched(fit_predict: FitPredict, values: Sequence[Any], audit: np.ndarray,
+                        active: np.ndarray, fold_list: Sequence[np.ndarray], seed: int,
+                        curve: bool) -> tuple[dict[float, np.ndarray], dict[float, list[int]],
+                                              np.ndarray, list[int]]:
+    """Hits at each held-out audit fold of models fitted on nested subsets of the other
+    audit picks (random only) and on the strategy's first m labels, m = the other picks."""
+    rng = np.random.default_rng([seed, 0x5A7])
+    random_hits = {fr: np.full(len(audit), np.nan) for fr in CURVE_FRACTIONS}
+    sizes = {fr: [] for fr in CURVE_FRACTIONS}
+    active_hits = np.full(len(audit), np.nan)
+    m_sizes = []
+    for f in fold_list:
+        rest = rng.permutation(np.setdiff1d(np.arange(len(audit)), f))
+        for fr in CURVE_FRACTIONS:
+            if fr < 1.0 and (len(audit) < MIN_AUDIT_CURVE or not curve):
+                continue
+            k = max(2, int(round(fr * len(rest))))
+            random_hits[fr][f] = _score(fit_predict, audit[rest[:k]], audit[f], values)
+            sizes[fr].append(k)
+        m = len(rest)
+        if len(active) >= m:
+            active_hits[f] = _score(fit_predict, active[:m], audit[f], values)
+            m_sizes.append(m)
+    return random_hits, sizes, active_hits, m_sizes
 
 
 def _curve_diff(idx: np.ndarray, hits: np.ndarray, random_hits: dict[float, np.ndarray],
@@ -269,47 +310,5 @@ def savings_lines(record: dict[str, Any] | None, audit_rate: float | None = None
     return lines
 
 
-def is_savings_record(d: Any) -> bool:
-    return isinstance(d, dict) and "n_audit" in d
-
-
-def attach_savings(per_task: dict[str, dict[str, Any]], model: Any, X: Any, spec: Any,
-                   labeled: dict[str, tuple[np.ndarray, list[Any]]],
-                   audit_rows: dict[str, Sequence[int]], seed: int = 0) -> None:
-    """Add each fitted task's savings record (``estimate``) to a curve point's ``per_task``
-    entries (key ``SAVINGS_KEY``). ``model``: the resolved ``ModelInfo`` the loop trains;
-    ``X``: its input for the whole pool; ``labeled``: task -> (pool positions in label order,
-    values); ``audit_rows``: task -> pool positions labeled on audit picks. Costs about
-    ``FOLDS`` x (1 + len(CURVE_FRACTIONS) + 1) fits per task once there are ``MIN_AUDIT`` picks
-    (the random-only ones on the few audit labels); torch models skip the random-only curve
-    (``FOLDS`` x 3 fits)."""
-    from activelab.core.errors import ModelError
-    from activelab.core.learning.fitting import Fitter, take_rows
-
-    fitter = Fitter(model)
-    for task in spec.tasks:
-        if task.name not in per_task or task.name not in labeled:
-            continue
-        idx, values = labeled[task.name]
-        audit = {int(i) for i in audit_rows.get(task.name, ())}
-        mask = np.fromiter((int(i) in audit for i in idx), dtype=bool, count=len(idx))
-
-        def fit_predict(train: np.ndarray, test: np.ndarray, task=task, idx=idx,
-                        values=values) -> list[Any]:
-            try:
-                fitted = fitter.fit(X, {task.name: (idx[train], [values[i] for i in train])},
-                                    [task])[task.name]
-            except ModelError as exc:
-                raise ValueError(str(exc)) from exc
-            p = fitted.predict_proba(take_rows(X, idx[test]))
-            classes = np.asarray(task.classes, dtype=object)
-            if task.multilabel:
-                return [list(classes[row >= 0.5]) for row in p]
-            return list(classes[p.argmax(axis=1)])
-
-        per_task[task.name][SAVINGS_KEY] = estimate(fit_predict, values, mask, seed=seed,
-                                                    curve=not model.is_torch)
-
-
-__all__ = ["MIN_AUDIT", "SAVINGS_KEY", "attach_savings", "audit_folds", "current_accuracy",
-           "current_hits", "estimate", "savings_lines"]
+__all__ = ["MIN_AUDIT", "SAVINGS_KEY", "audit_folds", "current_accuracy", "current_hits",
+           "estimate", "savings_lines"]
