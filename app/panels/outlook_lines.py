@@ -98,7 +98,9 @@ class OutlookLines(QWidget):
         sav = o.get("savings") or {}
         tasks = sav.get("tasks") or {}
         record = next(iter(tasks.values())) if len(tasks) == 1 else None
-        rows = savings_rows(record, sav.get("messages", []))
+        rows = savings_rows(record, [m for m in sav.get("messages", [])
+                                     if not m.startswith("note: ")])
+        rows += [("Note", n) for n in sav.get("notes", [])]
         self._set(self.savings, "<br>".join(f"<b>{lead}:</b> {escape(text)}" for lead, text in rows),
                   "\n".join(sav.get("messages", [])))
         plain.extend(f"{lead}: {text}" for lead, text in rows)

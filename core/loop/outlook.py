@@ -34,10 +34,19 @@ def _savings(points: list[dict[str, Any]], audit_rate: float | None) -> dict[str
         tasks = {"": {"n_audit": n, "need": MIN_AUDIT, "notes": []}} if n < MIN_AUDIT else {}
     if not tasks:
         return None
-    out: dict[str, Any] = {"tasks": tasks, "messages": []}
+    out: dict[str, Any] = {"tasks": tasks, "messages": [], "notes": []}
     for t, rec in tasks.items():
         prefix = f"[{t}] " if t and len(tasks) > 1 else ""
         out["messages"].extend(prefix + line for line in savings_lines(rec, audit_rate))
+        cv = ((latest.get("per_task") or {}).get(t) or {}).get("cv_accuracy")
+        cur = rec.get("current")
+        if cur and cv is not None and not cur["low"] <= cv <= cur["high"]:
+            side, why = (("below", "harder") if cv < cur["low"] else ("above", "easier"))
+            out["notes"].append(
+                f"{prefix}cross-validated accuracy {cv:.3f} lies {side} the audit interval: the "
+                f"labeled samples are {why} than the pool, so the CV curve (and its forecast) "
+                f"{'understates' if side == 'below' else 'overstates'} the model")
+    out["messages"].extend(f"note: {n}" for n in out["notes"])
     return out
 
 

@@ -118,3 +118,23 @@ def test_a_strategy_worse_than_random_is_reported_behind_random():
     r = rec["random_at_current"]
     assert r["low"] <= r["accuracy"] <= r["high"] and r["from_labels"] == 48
     assert any("random picks alone would reach about" in line for line in lines)
+
+
+def test_outlook_says_when_the_cv_curve_disagrees_with_the_audit_estimate():
+    """Cross-validation on actively chosen (hard) samples runs low: the outlook says so when
+    the CV accuracy falls outside the audit estimate's interval, and only then."""
+    from activelab.core.loop.outlook import outlook
+
+    rec = {"n_audit": 35, "need": MIN_AUDIT, "notes": [],
+           "current": {"accuracy": 0.886, "low": 0.74, "high": 0.955, "n": 35}}
+
+    def point(cv):
+        return {"version": 3, "n_labels": 120, "cv_accuracy": cv, "audit_n": 35,
+                "per_task": {"digit": {"cv_accuracy": cv, "savings": rec}}}
+
+    low = outlook([point(0.625)])["savings"]
+    assert low["notes"] == ["cross-validated accuracy 0.625 lies below the audit interval: the "
+                            "labeled samples are harder than the pool, so the CV curve (and its "
+                            "forecast) understates the model"]
+    assert low["messages"][0].startswith("audit estimate: accuracy 0.886 (95% interval 0.740–0.955)")
+    assert outlook([point(0.80)])["savings"]["notes"] == []
