@@ -198,9 +198,9 @@ class MainWindow(QMainWindow):
         """Show the first sample, the panels and the curve; load features in the background."""
         QTimer.singleShot(0, lambda: self.resizeDocks(
             [self.progress_dock, self.curve_dock], [330, 360], Qt.Orientation.Horizontal))
-        # The curve with its outlook rows needs about 480 px; the pool map keeps the rest.
+        # The curve with its outlook rows wants about 520 px; the pool map keeps the rest.
         QTimer.singleShot(0, lambda: self.resizeDocks(
-            [self.curve_dock, self.map_dock], [480, 280], Qt.Orientation.Vertical))
+            [self.curve_dock, self.map_dock], [520, 240], Qt.Orientation.Vertical))
         self._refresh_panels()
         self.curve_view.set_points(self.project.curve())
         self._refresh_outlook()

@@ -24,7 +24,9 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget,
+)
 
 from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
 from activelab.app.panels.outlook_lines import OutlookLines
@@ -129,7 +131,15 @@ class LearningCurveView(QWidget):
         lay.addWidget(self.legend)
         lay.addWidget(self.empty_hint)
         lay.addWidget(self.latest)
-        lay.addWidget(self.outlook)
+        # The outlook scrolls rather than growing the dock (and the window) past the screen.
+        self.outlook_scroll = QScrollArea()
+        self.outlook_scroll.setObjectName("outlook_scroll")
+        self.outlook_scroll.setWidget(self.outlook)
+        self.outlook_scroll.setWidgetResizable(True)
+        self.outlook_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.outlook_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.outlook_scroll.setMinimumHeight(60)
+        lay.addWidget(self.outlook_scroll, 1)
         self._refresh()
 
     @staticmethod

@@ -88,8 +88,10 @@ class OutlookLines(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
         lay.setSpacing(3)
-        for w in (self.savings, self.stopping, self.forecast):
+        # The two short answers first (has it stopped, how far to go), then the estimates.
+        for w in (self.stopping, self.forecast, self.savings):
             lay.addWidget(w)
+        lay.addStretch(1)
         self._plain: list[str] = []
 
     def set_outlook(self, outlook: dict) -> None:
@@ -103,7 +105,6 @@ class OutlookLines(QWidget):
         rows += [("Note", n) for n in sav.get("notes", [])]
         self._set(self.savings, "<br>".join(f"<b>{lead}:</b> {escape(text)}" for lead, text in rows),
                   "\n".join(sav.get("messages", [])))
-        plain.extend(f"{lead}: {text}" for lead, text in rows)
         stop = o.get("stopping")
         if stop:
             msg = _AUDIT_TAIL.sub("", stop["message"])   # the audit estimate has its own row
@@ -124,6 +125,7 @@ class OutlookLines(QWidget):
             self._set(self.forecast, f"<b>Forecast:</b> {escape(msg)}", f"Forecast {tip}: {msg}")
         else:
             self._set(self.forecast, "")
+        plain.extend(f"{lead}: {text}" for lead, text in rows)   # in the order shown
         self._plain = plain
 
     def text(self) -> str:

@@ -93,9 +93,9 @@ def test_a_fired_stopping_rule_and_a_forecast_read_as_sentences(qtbot):
         "savings": {"messages": ["audit estimate: not enough audit picks yet (n=3, need >= 10)"],
                     "tasks": {}}})
     assert view.outlook.text().splitlines() == [
-        "Audit: not enough audit picks yet (n=3, need >= 10)",
         f"Stopping: {stop}",
-        "Forecast: about 120 more labels to reach 0.870 (80% interval 60–300)"]
+        "Forecast: about 120 more labels to reach 0.870 (80% interval 60–300)",
+        "Audit: not enough audit picks yet (n=3, need >= 10)"]
     assert "#00704A" in view.outlook.stopping.text()          # a fired rule stands out
     assert view.estimate_bars() == {"audit": None, "random": None}   # no estimate: no bar
 
