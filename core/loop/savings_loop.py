@@ -10,6 +10,7 @@ rows, labels, a digest of their features) finds the earlier ones.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -43,8 +44,12 @@ def attach_savings(per_task: dict[str, dict[str, Any]], model: Any, X: Any, spec
         def fit_predict(train: np.ndarray, test: np.ndarray, task=task, idx=idx,
                         values=values) -> list[Any]:
             try:
-                fitted = fitter.fit(X, {task.name: (idx[train], [values[i] for i in train])},
-                                    [task])[task.name]
+                with warnings.catch_warnings():
+                    # A few random labels often hold a multi-label class everywhere or nowhere.
+                    warnings.filterwarnings("ignore", "Label .* is present in all training",
+                                            UserWarning)
+                    fitted = fitter.fit(X, {task.name: (idx[train], [values[i] for i in train])},
+                                        [task])[task.name]
             except ModelError as exc:
                 raise ValueError(str(exc)) from exc
             p = fitted.predict_proba(take_rows(X, idx[test]))

@@ -138,3 +138,49 @@ def test_outlook_says_when_the_cv_curve_disagrees_with_the_audit_estimate():
                             "forecast) understates the model"]
     assert low["messages"][0].startswith("audit estimate: accuracy 0.886 (95% interval 0.740–0.955)")
     assert outlook([point(0.80)])["savings"]["notes"] == []
+
+
+def test_a_multi_task_project_gets_a_record_per_task_and_reuses_the_random_fits(tmp_path,
+                                                                            monkeypatch):
+    """Two tasks, one of them multi-label, labeled with half the picks audit picks: each
+    task's curve point carries its own record; the status lines name the task; a retrain on
+    the same audit picks reuses the random-only and matched fits (same numbers)."""
+    import pandas as pd
+
+    from activelab.core.loop import savings
+    from activelab.core.loop.outlook import outlook
+    from activelab.core.project.project import Project
+    from tests.core.helpers import write_text_csv
+
+    data = write_text_csv(tmp_path / "news.csv", n=200)
+    truth = pd.read_csv(data).set_index("id")
+    proj = Project.create(tmp_path / "p", data=data, text_columns=["text"], id_column="id",
+                          tasks=["topic=topic", "tags=tags"], multilabel=["tags"],
+                          settings={"audit_rate": 0.5})
+    try:
+        for _ in range(9):
+            for it in proj.query(5):
+                proj.label_sample(it.id, {"topic": truth.loc[it.id, "topic"],
+                                          "tags": truth.loc[it.id, "tags"].split("|")}, item=it)
+            proj.retrain()
+        point = proj.curve()[-1]
+        recs = {t: point.per_task[t]["savings"] for t in ("topic", "tags")}
+        assert recs["topic"]["n_audit"] == recs["tags"]["n_audit"] >= MIN_AUDIT
+        assert all("current" in r and "matched" in r for r in recs.values()), recs
+        lines = outlook(proj.curve())["savings"]["messages"]
+        assert any(m.startswith("[topic] audit estimate: accuracy") for m in lines)
+        assert any(m.startswith("[tags] audit estimate: accuracy") for m in lines)
+        from activelab.core.loop.cycle import retrain_and_query
+
+        calls = []
+        fits = savings._random_and_matched
+        monkeypatch.setattr(savings, "_random_and_matched",
+                            lambda *a: calls.append(1) or fits(*a))
+        result = retrain_and_query(proj.training_snapshot())   # no new label: same picks
+        again = result.curve_point.per_task["topic"]["savings"]
+        assert again["matched"] == recs["topic"]["matched"] and calls == []   # reused
+        monkeypatch.setattr(savings, "_MEMO", type(savings._MEMO)())
+        retrain_and_query(proj.training_snapshot())
+        assert len(calls) == 2                     # forgotten: refitted, once per task
+    finally:
+        proj.close()
