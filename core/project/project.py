@@ -284,8 +284,8 @@ class Project:
 
     def outlook(self, target: float | None = None) -> dict[str, Any]:
         """The stopping rule, the forecast and the audit picks' savings estimates of the
-        learning curve (``activelab.core.loop.outlook.outlook``; a few hundred small curve fits,
-        tens of milliseconds)."""
+        learning curve (``activelab.core.loop.outlook.outlook``: the forecast's bootstrap refits
+        take up to a second, so the app runs ``outlook_task`` in its worker instead)."""
         from activelab.core.loop.outlook import outlook
 
         return outlook(self.curve(), target, audit_rate=self._settings.audit_rate)
