@@ -21,7 +21,11 @@ only, each held out of every model it scores:
   interval over the audit picks (each resample refits the curve). It only reflects which picks
   were drawn, not the randomness of training, so read it as a lower bound on the uncertainty.
 
-With fewer than ``MIN_AUDIT`` audit picks nothing is estimated and the record says so. Pure
+The population is the pool as it was unlabeled when each pick was drawn: the strategy's own
+picks leave it over time (a slowly easier population on which the model is judged), and a
+fold's model is fitted on (K-1)/K of the audit picks plus every other label, slightly fewer
+labels than the current model. With fewer than ``MIN_AUDIT`` audit picks nothing is estimated
+and the record says so. Pure
 functions over label arrays and a ``fit_predict`` callable;
 ``activelab.core.loop.savings_loop.attach_savings`` wires them to the project's ``Fitter``
 during each retrain. No store, no Qt.
