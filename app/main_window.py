@@ -33,6 +33,7 @@ from activelab.app.worker import TaskRunner
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
 from activelab.app.write_guard import NOT_SAVED, WriteGuard
 from activelab.core.errors import ActiveLabError
+from activelab.core.loop.outlook import outlook_task
 from activelab.core.project.engine import LabelingEngine
 from activelab.core.records import CurvePoint
 
@@ -197,8 +198,12 @@ class MainWindow(QMainWindow):
         """Show the first sample, the panels and the curve; load features in the background."""
         QTimer.singleShot(0, lambda: self.resizeDocks(
             [self.progress_dock, self.curve_dock], [330, 360], Qt.Orientation.Horizontal))
+        # The curve with its outlook rows wants about 520 px; the pool map keeps the rest.
+        QTimer.singleShot(0, lambda: self.resizeDocks(
+            [self.curve_dock, self.map_dock], [520, 240], Qt.Orientation.Vertical))
         self._refresh_panels()
         self.curve_view.set_points(self.project.curve())
+        self._refresh_outlook()
         self._show_predictions()
         self.controller.load_features()   # retrains wait for it; labeling does not
         self.controller.start()
@@ -307,6 +312,14 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_controller_model_updated(self, point: CurvePoint) -> None:
         self.curve_view.add_point(point)
+        self._refresh_outlook()
+
+    def _refresh_outlook(self) -> None:
+        """Stopping rule, forecast and savings of the curve, computed in the worker (the
+        forecast's bootstrap refits take up to a second); a newer request supersedes."""
+        job = self.runner.submit("outlook", outlook_task, self.project.curve(),
+                                 self.project.settings.audit_rate)
+        job.finished.connect(self.curve_view.set_outlook)
 
     @Slot(object)
     def _on_controller_features_loaded(self, projection: Any) -> None:

@@ -4,11 +4,18 @@ Public API (GUI thread; plain data, ``activelab.core.records.CurvePoint``):
 
     LearningCurveView.set_points(points: Sequence[CurvePoint]) -> None   # replace all (on open)
     LearningCurveView.add_point(point: CurvePoint) -> None               # after a retrain
+    LearningCurveView.set_outlook(outlook: dict) -> None                 # LabelingEngine.outlook()
 
 Cross-validated estimates are solid lines, audit estimates (on uniformly random audit picks,
 unbiased by the strategy) are dashed; a legend says which is which. With several tasks a
 selector shows the overall curve or one task's (``CurvePoint.per_task``). The curves are
 created once and updated with ``setData``.
+
+Below the plot, the outlook (``activelab.core.loop.outlook``): the audit estimate of the
+current model with its 95% interval (also drawn as an error bar at the latest label count),
+what random picks alone would have reached, whether the model has stopped improving, and how
+many more labels the forecast expects. Until cross-validation is possible the plot is replaced
+by a sentence saying why.
 """
 from __future__ import annotations
 
@@ -17,17 +24,20 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget,
+)
 
 from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
+from activelab.app.panels.outlook_lines import OutlookLines
 from activelab.core.records import CurvePoint
 
 ALL_TASKS = "All tasks"
 #: (key in CurvePoint / per_task, legend name, colour, dashed)
 SERIES = (
-    ("cv_accuracy", "Accuracy (cross-validated)", "#0072B2", False),
-    ("cv_macro_f1", "Macro-F1 (cross-validated)", "#E69F00", False),
-    ("audit_accuracy", "Accuracy (audit picks)", "#009E73", True),
+    ("cv_accuracy", "Accuracy (CV)", "#0072B2", False),
+    ("cv_macro_f1", "Macro-F1 (CV)", "#E69F00", False),
+    ("audit_accuracy", "Accuracy at audit picks", "#009E73", True),
 )
 
 
@@ -38,6 +48,12 @@ _OVERALL = {"cv_accuracy": lambda p: p.cv_accuracy, "cv_macro_f1": lambda p: p.c
 def _value(point: CurvePoint, key: str, task: str) -> float:
     v = point.per_task.get(task, {}).get(key) if task != ALL_TASKS else _OVERALL[key](point)
     return float("nan") if v is None else float(v)
+
+
+NO_CV = ("No cross-validated accuracy yet: it needs at least 4 labels and two examples of most "
+         "classes")
+AUDIT_COLOR = "#009E73"
+RANDOM_COLOR = "#7F7F7F"
 
 
 class LearningCurveView(QWidget):
@@ -64,10 +80,19 @@ class LearningCurveView(QWidget):
         item.setLimits(yMin=-0.05, yMax=1.1, xMin=0)
         item.getViewBox().setMouseEnabled(x=True, y=False)
         # The legend sits below the plot (a legend inside a small plot hides the newest points).
+        entries = [(color, "&#9476;&#9476;" if dashed else "&#9472;&#9472;", name)
+                   for _key, name, color, dashed in SERIES]
+        entries += [(AUDIT_COLOR, "&#9475;", "audit estimate"),
+                    (RANDOM_COLOR, "&#9475;", "random only")]
         self.legend = QLabel("&nbsp;&nbsp; ".join(
-            f'<span style="color:{color}; font-weight:bold">{"- - -" if dashed else "&#9472;&#9472;"}'
-            f'</span>&nbsp;{name.replace(" ", "&nbsp;")}' for _key, name, color, dashed in SERIES))
+            f'<span style="color:{color}; font-weight:bold">{mark}</span>'
+            f'&nbsp;{name.replace(" ", "&nbsp;")}' for color, mark, name in entries))
         self.legend.setObjectName("legend")
+        self.legend.setToolTip(
+            "CV: cross-validated on the labels (the strategy's picks are harder than average, "
+            "so it runs low). Audit picks: uniformly random samples, scored by the model of the "
+            "moment before their label. Bars at the right end: the audit estimate of the current "
+            "model (green) and random picks alone, extrapolated (grey), with 95% intervals.")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -88,15 +113,44 @@ class LearningCurveView(QWidget):
         self.latest = QLabel("")
         self.latest.setObjectName("hint")
         self.latest.setWordWrap(True)
+        self.no_cv_hint = QLabel("")
+        self.no_cv_hint.setObjectName("no_cv_hint")
+        self.no_cv_hint.setWordWrap(True)
+        self.no_cv_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_cv_hint.setVisible(False)
+        self.outlook = OutlookLines()
+        self.audit_bar, self.audit_dot = self._estimate_items(item, AUDIT_COLOR)
+        self.random_bar, self.random_dot = self._estimate_items(item, RANDOM_COLOR)
+        self._outlook: dict = {}
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(self._task_row)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(self.no_cv_hint, 1)
         lay.addWidget(self.legend)
         lay.addWidget(self.empty_hint)
         lay.addWidget(self.latest)
+        # The outlook scrolls rather than growing the dock (and the window) past the screen.
+        self.outlook_scroll = QScrollArea()
+        self.outlook_scroll.setObjectName("outlook_scroll")
+        self.outlook_scroll.setWidget(self.outlook)
+        self.outlook_scroll.setWidgetResizable(True)
+        self.outlook_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.outlook_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.outlook_scroll.setMinimumHeight(60)
+        lay.addWidget(self.outlook_scroll, 1)
         self._refresh()
+
+    @staticmethod
+    def _estimate_items(item: pg.PlotItem, color: str) -> tuple[pg.ErrorBarItem, pg.PlotDataItem]:
+        """An error bar (the 95% interval) and a diamond (the estimate), drawn empty."""
+        bar = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), top=np.empty(0),
+                              bottom=np.empty(0), beam=0.0, pen=pg.mkPen(color, width=3))
+        item.addItem(bar)
+        dot = item.plot([], [], pen=None, symbol="d", symbolSize=10, symbolBrush=color,
+                        symbolPen=pg.mkPen("w"))
+        return bar, dot
 
     # ------------------------------------------------------------------ slots
     def set_points(self, points: Sequence[CurvePoint]) -> None:
@@ -110,6 +164,13 @@ class LearningCurveView(QWidget):
         self._points = [p for p in self._points if p.version != point.version] + [point]
         self._points.sort(key=lambda p: (p.n_labels, p.version))
         self._sync_tasks()
+        self._refresh()
+
+    def set_outlook(self, outlook: dict) -> None:
+        """Show the project's outlook (``LabelingEngine.outlook()``: stopping rule, forecast,
+        savings, why there is no cross-validated accuracy yet)."""
+        self._outlook = dict(outlook or {})
+        self.outlook.set_outlook(self._outlook)
         self._refresh()
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +202,16 @@ class LearningCurveView(QWidget):
             keep = ~np.isnan(y)   # a retrain without an estimate leaves no gap in the line
             self.curves[key].setData(x[keep], y[keep])
         self.empty_hint.setVisible(not self._points)
-        self.legend.setVisible(bool(self._points))
+        has_cv = any(not np.isnan(_value(p, k, task)) for p in self._points
+                     for k in ("cv_accuracy", "cv_macro_f1"))
+        waiting = bool(self._points) and not has_cv
+        why = self._outlook.get("cv") or NO_CV
+        self.no_cv_hint.setText(why[:1].upper() + why[1:] + ".\nThe curve appears from then on."
+                                if waiting else "")
+        self.no_cv_hint.setVisible(waiting)
+        self.plot.setVisible(not waiting)
+        self.legend.setVisible(bool(self._points) and not waiting)
+        self._draw_estimates()
         if self._points:
             last = self._points[-1]
             parts = [f"Model v{last.version} on {last.n_labels:,} labels"]
@@ -150,10 +220,45 @@ class LearningCurveView(QWidget):
                 if not np.isnan(v):
                     parts.append(f"{label} {v:.3f}")
             a = _value(last, "audit_accuracy", task)
-            if not np.isnan(a):
+            if not np.isnan(a) and not (_savings_record(self._outlook, task) or {}).get("current"):
                 parts.append(f"audit accuracy {a:.3f} on {last.audit_n} picks")
             self.latest.setText(" · ".join(parts))
-            self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.05), padding=0)
+            self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.08), padding=0)
         else:
             self.latest.setText("")
             self.plot.getPlotItem().setXRange(0, 50, padding=0)
+
+    def _draw_estimates(self) -> None:
+        """Error bars at the latest label count: the audit estimate of the current model and
+        what random picks alone would reach there (single-task projects, or the task shown)."""
+        rec = _savings_record(self._outlook, self.task_combo.currentText() or ALL_TASKS)
+        cur = (rec or {}).get("current")
+        rnd = (rec or {}).get("random_at_current")
+        x = float(self._points[-1].n_labels) if self._points else 0.0
+        # Side by side at the latest count: the audit estimate on it, random-only just right.
+        for bar, dot, est, dx in ((self.audit_bar, self.audit_dot, cur, 0.0),
+                                  (self.random_bar, self.random_dot, rnd, 0.025 * x)):
+            if est and self._points:
+                y = np.array([est["accuracy"]])
+                bar.setData(x=np.array([x + dx]), y=y, top=np.array([est["high"]]) - y,
+                            bottom=y - np.array([est["low"]]))
+                dot.setData([x + dx], y)
+            else:
+                bar.setData(x=np.empty(0), y=np.empty(0), top=np.empty(0), bottom=np.empty(0))
+                dot.setData([], [])
+
+    def estimate_bars(self) -> dict[str, tuple[float, float] | None]:
+        """(low, high) of the drawn error bars: 'audit' and 'random' (None when not drawn)."""
+        out: dict[str, tuple[float, float] | None] = {}
+        for name, bar in (("audit", self.audit_bar), ("random", self.random_bar)):
+            y, top, bottom = (bar.opts.get(k) for k in ("y", "top", "bottom"))
+            out[name] = (float(y[0] - bottom[0]), float(y[0] + top[0])) \
+                if y is not None and len(y) else None
+        return out
+
+
+def _savings_record(outlook: dict, task: str) -> dict | None:
+    tasks = ((outlook or {}).get("savings") or {}).get("tasks") or {}
+    if task != ALL_TASKS and task in tasks:
+        return tasks[task]
+    return next(iter(tasks.values())) if len(tasks) == 1 else None

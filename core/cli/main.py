@@ -184,7 +184,8 @@ def cmd_status(a: argparse.Namespace) -> int:
 
     proj = _project(a.project)
     s = proj.status().to_dict()
-    s.update(outlook(proj.curve(), getattr(a, "target", None)))   # stopping rule, forecast
+    s.update(outlook(proj.curve(), getattr(a, "target", None),   # stopping, forecast, savings
+                     audit_rate=proj.settings.audit_rate))
     s["latest_curve_point"] = without_stop_sets(s["latest_curve_point"])
     if a.json:
         print(json.dumps(s, indent=2))

@@ -22,6 +22,7 @@ from activelab.core.learning.fitting import Fitter, FittedTask, take_rows
 from activelab.core.learning.labels import prediction_summary
 from activelab.core.learning.models import ModelInfo, resolve_model
 from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
+from activelab.core.loop.savings_loop import attach_savings
 from activelab.core.loop.settings import Settings
 from activelab.core.loop.stopping import attach_stop_predictions
 from activelab.core.progress import NULL_PROGRESS, Progress
@@ -59,6 +60,7 @@ class Snapshot:
     version: int                       # the version a retrain would produce
     n_labels: int                      # samples with at least one label
     previous: ModelState | None = None
+    audit_rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # task -> audit picks
 
     @property
     def n_pool(self) -> int:
@@ -230,6 +232,12 @@ def retrain_and_query(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) ->
         raise ModelError(f"Training '{snapshot.settings.model}' failed: {exc}") from exc
     if state is not None and point is not None:   # for the stopping rule (loop.stopping)
         attach_stop_predictions(point.per_task, state, snapshot.n_pool, snapshot.settings.seed)
+        if snapshot.audit_rows and state.fitted:   # what active learning saved (loop.savings)
+            progress.update(0.85, "measuring on the audit picks")
+            model = next(iter(state.fitted.values())).model
+            attach_savings(point.per_task, model, model.input_of(snapshot.features),
+                           snapshot.spec, snapshot.labeled, snapshot.audit_rows,
+                           snapshot.settings.seed)
     queue = make_queue(snapshot, state, progress=progress.sub(0.85, 1.0))
     progress.update(1.0, "done")
     msg = (f"model v{point.version} trained on {point.n_labels} labels in "

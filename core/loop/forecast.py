@@ -206,8 +206,11 @@ def _within_horizon(labels: float, last: float) -> float:
     return labels if labels <= HORIZON * last else math.inf
 
 
-def fit_learning_curve(n: Sequence[float], score: Sequence[float]) -> CurveFit:
+def fit_learning_curve(n: Sequence[float], score: Sequence[float], *,
+                       polish: bool = True) -> CurveFit:
     """Least-squares fit of score(n) = a - b * n**(-c) to the points (labels > 0, finite).
+    ``polish=False`` skips the final ``curve_fit`` (1 ms instead of up to 100 ms: for
+    bootstrap refits).
 
     Raises ValueError with fewer than ``MIN_POINTS`` distinct label counts, or when the fit
     does not converge.
@@ -216,7 +219,7 @@ def fit_learning_curve(n: Sequence[float], score: Sequence[float]) -> CurveFit:
     if len(np.unique(x)) < MIN_POINTS:
         raise ValueError(f"A learning-curve forecast needs at least {MIN_POINTS} points with "
                          f"different label counts; got {len(np.unique(x))}.")
-    got = _fit(x, y, float(x[0]), polish=True)
+    got = _fit(x, y, float(x[0]), polish=polish)
     if got is None:
         raise ValueError("The learning-curve fit did not converge.")
     return CurveFit(*got, n_points=len(x))
@@ -272,8 +275,10 @@ def forecast_from_curve(points: Sequence[object], target: float | None = None,
     """``forecast`` over a project's learning curve (``CurvePoint``s or dicts with
     ``n_labels`` and ``metric``), or None with too few usable points.
 
-    ``target`` defaults to two points (0.02) above the latest score, or half-way to 1 when
-    that is closer (None when the latest score is within 0.002 of 1)."""
+    ``target`` defaults to two points (0.02) above where the curve is now (the larger of the
+    latest score and the fitted curve at the latest label count, so a last point below the
+    trend does not give a target the curve has already passed), or half-way to 1 when that is
+    closer (None when that is within 0.002 of 1)."""
     xs, ys = [], []
     for p in points:
         get = p.get if isinstance(p, dict) else (lambda k, p=p: getattr(p, k, None))
@@ -284,10 +289,15 @@ def forecast_from_curve(points: Sequence[object], target: float | None = None,
     if len(set(xs)) < MIN_POINTS:
         return None
     if target is None:
-        room = 1.0 - ys[-1]
+        now = ys[-1]
+        try:
+            now = max(now, float(fit_learning_curve(xs, ys).predict(xs[-1])))
+        except ValueError:
+            pass
+        room = 1.0 - now
         if room < 0.002:      # already at the top of the scale: nothing to forecast
             return None
-        target = ys[-1] + min(0.02, room / 2.0)
+        target = now + min(0.02, room / 2.0)
     try:
         return forecast(xs, ys, float(target), **kwargs)  # type: ignore[arg-type]
     except ValueError:

@@ -64,11 +64,15 @@ class ModelSide:
         if labels.skipped:
             mask[[index[s] for s in labels.skipped]] = False
         audits = tuple((task, ev.predicted, ev.value) for (task, _sid), ev in labels.audits.items())
+        audit_rows: dict[str, list[int]] = {}
+        for task, sid in labels.audits:
+            audit_rows.setdefault(task, []).append(index[sid])
         return Snapshot(
             spec=spec, settings=settings, features=features, ids=tuple(ids), labeled=labeled,
             candidates=np.flatnonzero(mask).astype(np.int64), audit_records=audits,
             event_seq=labels.last_seq, version=self.next_version(labels.last_seq),
             n_labels=labels.labeled_count, previous=self.state,
+            audit_rows={t: tuple(r) for t, r in audit_rows.items()},
         )
 
     def install(self, result: RetrainResult, *, save_queue: bool = True) -> Installed:

@@ -282,6 +282,14 @@ class Project:
     def curve(self) -> list[CurvePoint]:
         return [CurvePoint.from_dict(d) for d in self.store.curve()]
 
+    def outlook(self, target: float | None = None) -> dict[str, Any]:
+        """The stopping rule, the forecast and the audit picks' savings estimates of the
+        learning curve (``activelab.core.loop.outlook.outlook``: the forecast's bootstrap refits
+        take up to a second, so the app runs ``outlook_task`` in its worker instead)."""
+        from activelab.core.loop.outlook import outlook
+
+        return outlook(self.curve(), target, audit_rate=self._settings.audit_rate)
+
     def status(self) -> ProjectStatus:
         """What ``activelab status`` reports: progress per task, the model, the settings."""
         st, curve = self.store.state(), self.curve()

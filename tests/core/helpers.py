@@ -26,3 +26,15 @@ def write_text_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
                      "length": float(len(words) + rng.normal())})
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
+
+
+def noisy_truth(path: Path, column: str = "topic", share: float = 0.2, seed: int = 0) -> "pd.Series":
+    """The ``column`` of a CSV written by ``write_text_csv``, by id, with ``share`` of the
+    values replaced by another class (seeded): an expert who errs, so that no model reaches
+    1.0 and a learning curve has room to rise."""
+    truth = pd.read_csv(path).set_index("id")[column]
+    rng = np.random.default_rng(seed)
+    classes = sorted(truth.unique())
+    flip = rng.random(len(truth)) < share
+    other = [rng.choice([c for c in classes if c != v]) for v in truth]
+    return truth.where(~flip, pd.Series(other, index=truth.index))
