@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sqlite3
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from activelab.app.worker import TaskRunner, limit_compute_threads
 
@@ -181,9 +183,42 @@ def run_gui(argv: list[str] | None = None, project_path: str | None = None, demo
             pass  # the start screen is shown with the error
     else:
         shell.show_start()
-    code = app.exec()
+    restore = quit_on_signals(app)
+    try:
+        code = app.exec()
+    finally:
+        restore()
     shell.runner.shutdown()
     return int(code)
+
+
+def quit_on_signals(app: QApplication) -> Callable[[], None]:
+    """SIGTERM (a ``kill``, a service manager, a closing session) and Ctrl+C in the terminal
+    close the app as Ctrl+Q does: every label is already saved, the windows close, the
+    training process ends with the app. Python runs a signal handler only between bytecodes,
+    so a timer wakes the interpreter every 200 ms while Qt's event loop waits in C. Main
+    thread only (signal handlers can only be set there); returns the function that puts the
+    previous handlers back."""
+    from PySide6.QtCore import QTimer
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_signal(signum: int, frame: object) -> None:
+        QTimer.singleShot(0, app.closeAllWindows)
+        QTimer.singleShot(0, app.quit)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+
+    def restore() -> None:
+        wake.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def main() -> int:

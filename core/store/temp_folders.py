@@ -141,6 +141,7 @@ def sigterm_as_keyboard_interrupt() -> Iterator[None]:
 
 def raise_if_interrupted() -> None:
     """Raise KeyboardInterrupt when SIGTERM or Ctrl+C arrived inside
-    ``sigterm_as_keyboard_interrupt`` (even if the exception it raised was swallowed)."""
-    if _interrupted.is_set():
+    ``sigterm_as_keyboard_interrupt`` (even if the exception it raised was swallowed). Main
+    thread only, like the handler: a worker thread of the app is never interrupted this way."""
+    if threading.current_thread() is threading.main_thread() and _interrupted.is_set():
         raise KeyboardInterrupt("interrupted")

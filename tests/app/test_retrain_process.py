@@ -268,7 +268,11 @@ APP = textwrap.dedent("""
             return
         timer.stop()
         print(json.dumps({{"descendants": sorted(descendants())}}), flush=True)
-        win.quit_action.trigger() if {how!r} == "ctrl+q" else app.quit()
+        if {how!r} == "ctrl+q":
+            win.quit_action.trigger()
+        elif {how!r} == "QApplication.quit":
+            app.quit()
+        # else: the test sends the signal from outside once it has read the line above
 
     timer = QTimer()
     timer.timeout.connect(tick)
@@ -277,10 +281,11 @@ APP = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("how", ["ctrl+q", "QApplication.quit"])
+@pytest.mark.parametrize("how", ["ctrl+q", "QApplication.quit", "SIGTERM", "SIGINT"])
 def test_the_app_process_ends_and_leaves_nothing_running(project, how):
-    """The real app (``run_gui``) quit while a retrain hangs in its training process: the
-    process ends, and none of the processes it had is still running a moment later."""
+    """The real app (``run_gui``) quit while a retrain hangs in its training process (Ctrl+Q,
+    a quit, a ``kill``, Ctrl+C in its terminal): the process ends, and none of the processes
+    it had is still running a moment later."""
     project.close()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     app = subprocess.Popen([sys.executable, "-c", APP.format(root=str(ROOT), project=str(project.path), how=how)],
@@ -288,6 +293,8 @@ def test_the_app_process_ends_and_leaves_nothing_running(project, how):
     try:
         kids = set(json.loads(app.stdout.readline())["descendants"])
         assert kids, "the app had its training process when it was quit"
+        if how.startswith("SIG"):
+            app.send_signal(getattr(signal, how))
         assert app.wait(30) == 0
         assert wait_gone(kids, 2.0) == set(), "a process of the app outlived it"
     finally:
