@@ -46,11 +46,17 @@ class _Greedy:
 
 @strategy("coreset",
           "Greedy k-center: each pick is the candidate farthest from labeled and chosen ones.",
-          requires={"features"})
+          requires={"features", "embeddings"})
 @single_thread
 def coreset(ctx: QueryContext, n: int) -> QueryResult:
     """Greedy k-center (Sener & Savarese 2018): repeatedly take the candidate farthest from
-    the labeled and already-chosen samples. Score = that distance at the moment of picking."""
+    the labeled and already-chosen samples. Score = that distance at the moment of picking.
+
+    Distances are taken in ``ctx.representation()``. It requires "embeddings": the loop gives
+    it a learned (the model's) or pretrained (MiniLM, EfficientNet) representation and falls
+    back to margin, saying so, when there is only raw TF-IDF / pixels / table columns, where
+    core-set was below random on every shared set measured. Called directly (cold start,
+    tests) it runs on whatever representation the context holds."""
     g = _Greedy(ctx)
     cand_scores = np.sqrt(g.min_sq).astype(np.float64) if g.n_labeled else None
     picks, scores = [], []
