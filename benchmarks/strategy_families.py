@@ -35,9 +35,11 @@ PORTFOLIO = ["margin", "entropy", "badge", "density_weighted", "random"]
 
 def _subsample(frame: pd.DataFrame, label: str, rows: int, seed: int = 0) -> pd.DataFrame:
     share = min(1.0, rows / len(frame))
-    return (frame.groupby(label, group_keys=False)
-            .apply(lambda g: g.sample(frac=share, random_state=seed))
-            .sample(frac=1.0, random_state=seed).reset_index(drop=True))
+    rng = np.random.default_rng(seed)
+    keep = [rng.choice(idx, size=max(1, int(round(share * len(idx)))), replace=False)
+            for idx in frame.groupby(label).indices.values()]
+    order = rng.permutation(np.concatenate(keep))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _set(name: str, rows: int, tmp: Path) -> tuple[Path, list[str]]:

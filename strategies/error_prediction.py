@@ -57,7 +57,7 @@ def error_probability(Z_known: np.ndarray, wrong: np.ndarray, Z_cand: np.ndarray
 
 @strategy("error_prediction",
           "Samples a model of the current model's known mistakes predicts it gets wrong.",
-          requires={"proba", "errors"}, optional={"features", "embeddings"})
+          requires={"proba", "errors"}, optional={"features"})
 def error_prediction(ctx: QueryContext, C: Annotated[float, Doc(
         "Inverse regularisation strength of the error model.", minimum=1e-6)] = 0.5,
         use_position: Annotated[bool, Doc(

@@ -52,7 +52,7 @@ def input_norms_of(ctx: QueryContext) -> np.ndarray:
 
 @strategy("egl",
           "Expected gradient length: the expected change of the model's last linear layer.",
-          requires={"proba"}, optional={"input_norms", "features", "embeddings"})
+          requires={"proba"}, optional={"input_norms", "features"})
 def egl(ctx: QueryContext) -> np.ndarray:
     """Expected gradient length (Settles, Craven & Ray 2008) of a softmax last layer:
     ||[x; 1]|| * sum_y p(y|x) ||e_y - p(.|x)|| (see the module doc)."""

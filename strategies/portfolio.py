@@ -85,7 +85,7 @@ def expert_probabilities(history: Sequence[PickRecord], arms: Sequence[str], hor
 
 
 @strategy(NAME, "Active Learning by Learning: a bandit picks among strategies, rewarded by "
-          "audit accuracy.", requires={"proba"}, optional={"features", "embeddings", "history"})
+          "audit accuracy.", requires={"proba"}, optional={"features", "history"})
 def auto(ctx: QueryContext, n: int, portfolio: Annotated[str, Doc(
         "Comma-separated strategies the bandit chooses among (score or batch strategies "
         "that need no committee).")] = PORTFOLIO,

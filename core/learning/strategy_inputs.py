@@ -159,25 +159,31 @@ RAW_NOTE = ("{name} measured on raw features (no learned or pretrained embedding
 
 
 def representation_note(strategy: Strategy, embeddings_available: bool) -> str | None:
-    """The flag a strategy that reads distances optionally on embeddings (``optional``
-    holds "embeddings") carries when it runs on raw features; None otherwise."""
-    if embeddings_available or "embeddings" not in strategy.optional:
+    """The flag a strategy that measures distances (it requires "features") on embeddings
+    when there are any (its ``optional`` holds "embeddings": density weighting) carries when
+    it runs on raw features; None otherwise."""
+    if embeddings_available or "embeddings" not in strategy.optional \
+            or "features" not in strategy.requires:
         return None
     return RAW_NOTE.format(name=strategy.name)
 
 
 def fallback_strategy(strategy: Strategy, outputs: Mapping[str, TaskOutput], *,
-                      embeddings_available: bool = True) -> tuple[str, str] | None:
+                      embeddings_available: bool = True,
+                      wanted: frozenset[str] | set[str] | None = None) -> tuple[str, str] | None:
     """(fallback strategy name, reason) when ``strategy`` requires a committee or sampled
     predictions that no task got (``task_outputs`` says why in ``notes``), or requires
-    "embeddings" and ``embeddings_available`` is False; None when it can run. The reason is
-    the sentence shown to the user (queue item and CLI)."""
+    "embeddings" and ``embeddings_available`` is False; None when it can run. ``wanted``
+    (``runner.wanted_inputs``) also counts what a strategy named by a parameter needs (e.g.
+    ``exploration_mix`` with base ``bald``). The reason is the sentence shown to the user
+    (queue item and CLI)."""
     if "embeddings" in strategy.requires and not embeddings_available \
             and strategy.name != FALLBACK_STRATEGY:
         return FALLBACK_STRATEGY, (f"fallback to {FALLBACK_STRATEGY}: "
                                    + RAW_REPRESENTATION.format(name=strategy.name))
     words = {"committee": "a committee of models", "mc_samples": "sampled predictions"}
-    missing = [need for need in ("committee", "mc_samples") if need in strategy.requires
+    needs = set(strategy.requires) | set(wanted or ())
+    missing = [need for need in ("committee", "mc_samples") if need in needs
                and not any(getattr(o, need) is not None for o in outputs.values())]
     if not missing or not outputs or strategy.name == FALLBACK_STRATEGY:
         return None

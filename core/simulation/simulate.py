@@ -376,7 +376,8 @@ def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: An
                        embeddings=embeddings, tasks=outputs, history=history,
                        input_norms=input_norms(X_train, learned) if "input_norms" in wanted
                        else None)
-    fallback = fallback_strategy(strat, outputs, embeddings_available=embeddings is not None)
+    fallback = fallback_strategy(strat, outputs, embeddings_available=embeddings is not None,
+                                 wanted=wanted)
     if fallback is not None:   # no committee could be fitted on this round's labels
         said = f"fallback to {fallback[0]}: {strat.name} "
         if notes is not None and not any(n.startswith(said) for n in notes):
