@@ -9,7 +9,7 @@ cost extra passes or fits. Where they come from is read off the model's capabili
   either (every scikit-learn model) gets none, and BALD / variation ratios fall back to
   margin, saying why: the bootstrap stand-in (a committee of ``BOOTSTRAP_SAMPLES`` copies of
   the model on resamples; Beluch et al. 2018) was below random on every shared set measured
-  (benchmarks/results/losers.txt). ``bootstrap_stand_in=True`` still builds it (to measure);
+  (benchmarks/results/strategy_families.txt). ``bootstrap_stand_in=True`` still builds it (to measure);
 * a committee: the one the strategy's parameters ask for (``Committee``: bootstrap copies of
   the model, or several model types), the model's own members (a deep ensemble), or, for a
   shared multi-task network, its MC-dropout samples.
@@ -43,7 +43,7 @@ FALLBACK_STRATEGY = "margin"
 #: Why a model without a sampler gets no sampled predictions (shown with the fallback).
 NO_POSTERIOR = ("model '{model}' gives no posterior samples (no MC dropout, not an ensemble); "
                 "the bootstrap stand-in was below random on every shared set measured "
-                "(benchmarks/results/losers.txt): use torch_mlp, torch_cnn or deep_ensemble "
+                "(benchmarks/results/strategy_families.txt): use torch_mlp, torch_cnn or deep_ensemble "
                 "for BALD")
 
 
@@ -152,10 +152,10 @@ def input_norms(X: Any, embeddings: np.ndarray | None = None) -> np.ndarray | No
 RAW_REPRESENTATION = ("{name} needs learned or pretrained embeddings (a torch model's, MiniLM "
                       "sentence or EfficientNet image features), and only raw features (TF-IDF, "
                       "pixels, table columns) were given: on them core-set was below random on "
-                      "every shared set measured (benchmarks/results/losers.txt)")
+                      "every shared set measured (benchmarks/results/strategy_families.txt)")
 #: What a strategy that only uses embeddings when present says on raw features.
 RAW_NOTE = ("{name} measured on raw features (no learned or pretrained embeddings), where it "
-            "was below random on some shared sets (benchmarks/results/losers.txt)")
+            "was below random on some shared sets (benchmarks/results/strategy_families.txt)")
 
 
 def representation_note(strategy: Strategy, embeddings_available: bool) -> str | None:

@@ -152,3 +152,36 @@ def test_simulate_runs_the_new_families_and_flags_raw_core_set(pretrained):
     assert all(v == [10, 20, 30, 40] for v in counts.values())
     raw_note = any("coreset needs learned or pretrained embeddings" in n for n in r.notes)
     assert raw_note is not pretrained
+
+
+def test_egl_on_a_torch_model_equals_autograd_on_its_output_layer():
+    """For torch_mlp the loop gives EGL the norms of the penultimate embedding (what the
+    linear head reads): the scores equal the expected norm of the head's autograd gradient."""
+    torch = pytest.importorskip("torch")
+    X, y = make_classification(n_samples=120, n_features=10, n_informative=5, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    y = y.astype(str)
+    model = resolve_model("torch_mlp", {"max_epochs": 5, "hidden": [16]})
+    fitted = Fitter(model).fit_task(X[:60].astype(np.float32), y[:60], ("0", "1", "2"))
+    Xf = X.astype(np.float32)
+    emb = fitted.embed(Xf)
+    proba = fitted.predict_proba(Xf)
+    ctx = QueryContext(n_pool=120, candidates=np.arange(60, 120), rng=np.random.default_rng(0),
+                       tasks={"t": TaskOutput(proba=proba, classes=fitted.classes)},
+                       input_norms=input_norms(Xf, emb))
+    got = score_candidates(get_strategy("egl"), ctx)
+    head = fitted.estimator.nets_[0].heads[0]
+    want = []
+    for i in range(60, 120):
+        e = torch.tensor(emb[i])
+        p = torch.softmax(head(e), dim=0).detach().numpy()
+        total = 0.0
+        for c in range(3):
+            head.zero_grad()
+            loss = -torch.log_softmax(head(e), dim=0)[c]
+            loss.backward()
+            g = torch.cat([head.weight.grad.ravel(), head.bias.grad.ravel()])
+            total += p[c] * float(g.norm())
+        want.append(total)
+    # Column order: the model's classes are the task's here (0, 1, 2).
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
