@@ -144,6 +144,7 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=200)
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--cache", default=None, help="keep the features here between runs")
     a = ap.parse_args()
     import tempfile
 
@@ -154,8 +155,10 @@ def main() -> None:
 
     losers, families = [], []
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(a.cache) if a.cache else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for s in a.sets.split(","):
-            lo, fa = run_set(s.strip(), a.rows, a.repeats, a.budget, a.batch, Path(tmp), log)
+            lo, fa = run_set(s.strip(), a.rows, a.repeats, a.budget, a.batch, folder, log)
             losers += lo
             families += fa
     head = (f"# {a.rows} rows per set (class-stratified subsample), 25% held out, "
