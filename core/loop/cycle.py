@@ -211,6 +211,8 @@ def make_queue(
             strat, params = reg.get(used_name), {}
         note = representation_note(strat, embeddings is not None)
         reason += f"; {note}" if note else ""
+        if "history" in strat.optional and s.audit_rate <= 0:
+            reason += "; no audit picks (audit_rate is 0), so its choice of strategy learns nothing"
         result = run_strategy(strat, ctx, n_main, params)
         if result.detail:           # auto: which of its strategies chose the batch
             used_name, reason = f"{used_name}:{result.detail}", f"{reason} ({result.detail})"

@@ -74,6 +74,7 @@ def test_every_registered_strategy_runs_through_project_query(labeled_project, n
     elif name == "auto":            # the portfolio member that chose is recorded
         assert all(it.strategy.startswith("auto:") and it.reason.startswith("chosen by auto")
                    for it in items)
+        assert "audit_rate is 0" in items[0].reason     # this project has no audit picks
     elif name in RAW_FLAGGED:
         assert all(it.strategy == name and it.reason.startswith(f"chosen by {name}; ")
                    and "raw features" in it.reason for it in items)
