@@ -140,6 +140,9 @@ def test_expensive_optional_inputs_only_when_a_parameter_needs_them():
     assert "mc_samples" in wanted_inputs(mix, {"base": "bald"})
     assert "committee" in wanted_inputs(mix, {"base": "vote_entropy"})
     assert "committee" in wanted_inputs(registry().get("vote_entropy"))
+    assert "errors" in wanted_inputs(mix, {"base": "error_prediction"})
+    assert "errors" not in wanted_inputs(mix, {"base": "egl"})
+    assert "input_norms" in wanted_inputs(mix, {"base": "egl"})
 
 
 def test_simulate_runs_strategies_that_need_committees_samples_and_features():
