@@ -369,7 +369,8 @@ def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: An
         outputs = task_outputs(
             {"label": fitted}, X_train, wanted, labeled={"label": (labeled, y_train[labeled])},
             rng=rng, committee=strat.committee(given), bootstrap_stand_in=bootstrap_stand_in)
-    learned = fitted.embed(X_train) if fitted.model.has_embeddings else None
+    reads_rows = bool(wanted & {"features", "embeddings", "input_norms"})
+    learned = fitted.embed(X_train) if fitted.model.has_embeddings and reads_rows else None
     embeddings = learned if learned is not None else (dense_train if pretrained_dense else None)
     ctx = QueryContext(n_pool=n_pool, candidates=candidates, rng=rng,
                        labeled=np.asarray(labeled, dtype=np.int64), features=dense_train,
