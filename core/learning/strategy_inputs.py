@@ -148,20 +148,15 @@ def input_norms(X: Any, embeddings: np.ndarray | None = None) -> np.ndarray | No
     return np.sqrt(sq + 1.0)
 
 
-#: Why a strategy that requires "embeddings" falls back without a learned or pretrained one.
-RAW_REPRESENTATION = ("{name} needs learned or pretrained embeddings (a torch model's, MiniLM "
-                      "sentence or EfficientNet image features), and only raw features (TF-IDF, "
-                      "pixels, table columns) were given: on them core-set was below random on "
-                      "every shared set measured (benchmarks/results/strategy_families.txt)")
-#: What a strategy that only uses embeddings when present says on raw features.
+#: What a distance-based strategy that uses embeddings when present says on raw features.
 RAW_NOTE = ("{name} measured on raw features (no learned or pretrained embeddings), where it "
             "was below random on some shared sets (benchmarks/results/strategy_families.txt)")
 
 
 def representation_note(strategy: Strategy, embeddings_available: bool) -> str | None:
     """The flag a strategy that measures distances (it requires "features") on embeddings
-    when there are any (its ``optional`` holds "embeddings": density weighting) carries when
-    it runs on raw features; None otherwise."""
+    when there are any (its ``optional`` holds "embeddings": density weighting, core-set)
+    carries when it runs on raw features; None otherwise."""
     if embeddings_available or "embeddings" not in strategy.optional \
             or "features" not in strategy.requires:
         return None
@@ -169,18 +164,13 @@ def representation_note(strategy: Strategy, embeddings_available: bool) -> str |
 
 
 def fallback_strategy(strategy: Strategy, outputs: Mapping[str, TaskOutput], *,
-                      embeddings_available: bool = True,
                       wanted: frozenset[str] | set[str] | None = None) -> tuple[str, str] | None:
     """(fallback strategy name, reason) when ``strategy`` requires a committee or sampled
-    predictions that no task got (``task_outputs`` says why in ``notes``), or requires
-    "embeddings" and ``embeddings_available`` is False; None when it can run. ``wanted``
+    predictions that no task got (``task_outputs`` says why in ``notes``); None when it can
+    run. ``wanted``
     (``runner.wanted_inputs``) also counts what a strategy named by a parameter needs (e.g.
     ``exploration_mix`` with base ``bald``). The reason is the sentence shown to the user
     (queue item and CLI)."""
-    if "embeddings" in strategy.requires and not embeddings_available \
-            and strategy.name != FALLBACK_STRATEGY:
-        return FALLBACK_STRATEGY, (f"fallback to {FALLBACK_STRATEGY}: "
-                                   + RAW_REPRESENTATION.format(name=strategy.name))
     words = {"committee": "a committee of models", "mc_samples": "sampled predictions"}
     needs = set(strategy.requires) | set(wanted or ())
     missing = [need for need in ("committee", "mc_samples") if need in needs

@@ -204,8 +204,7 @@ def make_queue(
                            history=snapshot.history)
         reason = f"chosen by {name}"
         used_name = name
-        fallback = fallback_strategy(strat, outputs, embeddings_available=embeddings is not None,
-                                     wanted=wanted)
+        fallback = fallback_strategy(strat, outputs, wanted=wanted)
         if fallback is not None:    # no committee / samples could be fitted: say so, go on
             used_name, reason = fallback
             strat, params = reg.get(used_name), {}

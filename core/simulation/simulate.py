@@ -165,8 +165,8 @@ def simulate(
     target". ``stop_set_size``: pool samples the stopping rule compares successive models on;
     ``stop_kappa``, ``stop_window``, ``stop_aggregate``: the rule's settings (see
     ``activelab.core.loop.stopping.first_stop_from_kappas``). ``pretrained_dense``: X_dense
-    comes from pretrained encoders (MiniLM, EfficientNet) and serves as embeddings (core-set
-    falls back to margin without embeddings). ``audit_rate``: share of each batch of a
+    comes from pretrained encoders (MiniLM, EfficientNet) and serves as embeddings (without
+    embeddings, core-set and density weighting are flagged in ``notes``). ``audit_rate``: share of each batch of a
     strategy that learns from audit picks (``auto``) picked uniformly at random, at least
     one, their predictions recorded before the label as in the app. ``bootstrap_stand_in``:
     BALD / variation ratios on a model without posterior samples use a bootstrap committee
@@ -353,8 +353,8 @@ def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: An
            bootstrap_stand_in: bool = False) -> tuple[np.ndarray, str]:
     """Ask ``strat`` for n more pool positions among those not labeled yet, and what chose
     them inside the strategy (``QueryResult.detail``). A committee or Bayesian strategy whose
-    inputs cannot be fitted, or core-set without embeddings, falls back (said once in
-    ``notes``). ``exclude``: positions picked already this round (audit picks), unlabeled yet."""
+    inputs cannot be fitted falls back (said once in ``notes``); a distance strategy on raw
+    features is flagged there. ``exclude``: positions picked already this round (audit picks), unlabeled yet."""
     n_pool = _n_rows(X_train)
     mask = np.ones(n_pool, dtype=bool)
     mask[labeled] = False
@@ -377,8 +377,7 @@ def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: An
                        embeddings=embeddings, tasks=outputs, history=history,
                        input_norms=input_norms(X_train, learned) if "input_norms" in wanted
                        else None)
-    fallback = fallback_strategy(strat, outputs, embeddings_available=embeddings is not None,
-                                 wanted=wanted)
+    fallback = fallback_strategy(strat, outputs, wanted=wanted)
     if fallback is not None:   # no committee could be fitted on this round's labels
         said = f"fallback to {fallback[0]}: {strat.name} "
         if notes is not None and not any(n.startswith(said) for n in notes):

@@ -1,6 +1,6 @@
 """Expected gradient length equals a brute-force gradient; error-prediction sampling asks for
-the points the model is known to get wrong; BALD and core-set fall back with a stated reason
-where their inputs would be a stand-in."""
+the points the model is known to get wrong; BALD falls back with a stated reason where its
+samples would be a stand-in; distance strategies on raw features are flagged."""
 from __future__ import annotations
 
 import numpy as np
@@ -129,14 +129,14 @@ def test_bald_on_a_scikit_learn_model_falls_back_to_margin_and_says_why():
         assert "no posterior samples" in why and "below random" in why
 
 
-def test_coreset_needs_learned_or_pretrained_embeddings_and_density_is_flagged_without():
-    coreset, density = get_strategy("coreset"), get_strategy("density_weighted")
-    used, why = fallback_strategy(coreset, {}, embeddings_available=False)
-    assert used == "margin" and "raw features" in why and "below random" in why
-    assert fallback_strategy(coreset, {}, embeddings_available=True) is None
-    assert "raw features" in representation_note(density, False)
-    assert representation_note(density, True) is None
-    assert representation_note(get_strategy("margin"), False) is None
+def test_coreset_and_density_are_flagged_on_raw_features_only():
+    for name in ("coreset", "density_weighted"):
+        s = get_strategy(name)
+        assert fallback_strategy(s, {}) is None
+        assert "raw features" in representation_note(s, False)
+        assert representation_note(s, True) is None
+    for name in ("margin", "exploration_mix", "egl"):
+        assert representation_note(get_strategy(name), False) is None
 
 
 @pytest.mark.parametrize("pretrained", [False, True])
@@ -150,7 +150,7 @@ def test_simulate_runs_the_new_families_and_flags_raw_core_set(pretrained):
                  repeats=1, seed=0, pretrained_dense=pretrained)
     counts = r.curves.groupby("strategy")["n_labels"].apply(list).to_dict()
     assert all(v == [10, 20, 30, 40] for v in counts.values())
-    raw_note = any("coreset needs learned or pretrained embeddings" in n for n in r.notes)
+    raw_note = any(n.startswith("coreset measured on raw features") for n in r.notes)
     assert raw_note is not pretrained
 
 

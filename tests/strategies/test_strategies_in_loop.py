@@ -26,9 +26,9 @@ from tests.core.helpers import write_text_csv
 MULTIMODAL_ONLY = {"cross_modal_disagreement"}
 #: Run only on real posterior samples / learned or pretrained embeddings: on this TF-IDF
 #: project with logistic regression they fall back to margin and say why.
-STAND_IN_ONLY = {"bald", "variation_ratios", "coreset"}
-#: Run on raw features, flagged in the reason.
-RAW_FLAGGED = {"density_weighted"}
+STAND_IN_ONLY = {"bald", "variation_ratios"}
+#: Run on raw features (no learned or pretrained embeddings), flagged in the reason.
+RAW_FLAGGED = {"density_weighted", "coreset"}
 
 
 def _label(project: Project, truth: pd.DataFrame, ids, tasks=("topic", "tags")) -> None:
@@ -200,7 +200,8 @@ def test_fashion_mnist_60k_pool_query_with_bald_coreset_density(shared_data, tmp
     for name in ("bald", "coreset", "density_weighted"):
         items = p.query(20, strategy=name)
         assert len({it.id for it in items}) == 20
-        # Raw pixels and logistic regression: BALD and core-set fall back to margin, saying why.
+        # Logistic regression: BALD falls back to margin, saying why; core-set and density
+        # weighting run on the raw pixels, flagged.
         want = "margin" if name in STAND_IN_ONLY else name
         assert all(it.strategy == want for it in items)
 
