@@ -12,9 +12,12 @@ import sqlite3
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from activelab.app.worker import TaskRunner, limit_compute_threads
+
+if TYPE_CHECKING:   # pragma: no cover
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 DEMO = "demo"

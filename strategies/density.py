@@ -175,7 +175,7 @@ Base = Annotated[str, Doc("Uncertainty measure that is weighted.", choices=BASES
 
 @strategy("density_weighted",
           "Uncertainty times representativeness^beta (information density, no N x N matrix).",
-          requires={"proba", "features"})
+          requires={"proba", "features"}, optional={"embeddings"})
 def density_weighted(
     ctx: QueryContext,
     base: Base = "entropy",

@@ -90,7 +90,8 @@ def badge(ctx: QueryContext, n: int) -> QueryResult:
           "A base strategy's picks with a fraction of the batch uniformly random.",
           requires={"proba"},
           # whatever the base needs: the loop computes it when the base asks for it
-          optional={"features", "embeddings", "mc_samples", "committee", "by_modality"})
+          optional={"features", "embeddings", "mc_samples", "committee", "by_modality", "errors",
+                    "input_norms"})
 def exploration_mix(
     ctx: QueryContext, n: int,
     base: Annotated[StrategyName, Doc("Score-based strategy that picks the rest.")] = "entropy",

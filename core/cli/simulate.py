@@ -254,6 +254,16 @@ def feature_config(args: argparse.Namespace, table: Any, spec: Any) -> Any:
     return FeatureConfig(**options)
 
 
+def _pretrained_dense(args: argparse.Namespace) -> bool:
+    """Whether the dense view comes from pretrained encoders only (MiniLM text and/or
+    EfficientNet images, no raw modality beside them); then it serves as embeddings."""
+    text_ok = getattr(args, "text_features", None) == "minilm"
+    image_ok = getattr(args, "image_features", None) == "efficientnet"
+    return (not getattr(args, "feature_columns", None) and (text_ok or image_ok)
+            and (text_ok or not getattr(args, "text_columns", None))
+            and (image_ok or not getattr(args, "image_column", None)))
+
+
 def load_pool_and_test(args: argparse.Namespace, progress: Any = None
                        ) -> tuple[Any, np.ndarray, np.ndarray, tuple[Any, np.ndarray], list[str]]:
     """(pool model_X, pool dense view, pool labels, (test model_X, test labels), decisions):
@@ -341,7 +351,7 @@ def run(args: argparse.Namespace) -> int:
                 repeats=args.repeats, test_size=args.test_size, seed=args.seed,
                 progress=progress, name=name, test=test,
                 target_metric=args.target_metric, target=args.target,
-                **stop_options(args),
+                pretrained_dense=_pretrained_dense(args), **stop_options(args),
             )
         except BaseException:
             close(failed=True)

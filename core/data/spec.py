@@ -115,6 +115,16 @@ class FeatureConfig:
         return cls(**known)
 
 
+def pretrained_dense(spec: "DatasetSpec", config: FeatureConfig) -> bool:
+    """Whether the dense view is built from pretrained encoders only: the project has text or
+    images, its text uses MiniLM sentence embeddings and its images a pretrained encoder,
+    and it has no table feature columns (raw)."""
+    text, image = bool(spec.text_columns), bool(spec.image_column)
+    if not (text or image) or spec.feature_columns:
+        return False
+    return (not text or config.text == "minilm") and (not image or config.image != "pixels")
+
+
 @dataclass
 class ImportedTable:
     """What an importer read: the table plus where it came from and what was decided."""

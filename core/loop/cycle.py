@@ -21,14 +21,16 @@ from activelab.core.errors import ActiveLabError, ModelError
 from activelab.core.learning.fitting import Fitter, FittedTask, take_rows
 from activelab.core.learning.labels import prediction_summary
 from activelab.core.learning.models import ModelInfo, resolve_model
-from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
+from activelab.core.learning.strategy_inputs import (
+    fallback_strategy, input_norms, representation_note, task_outputs,
+)
 from activelab.core.loop.savings_loop import attach_savings
 from activelab.core.loop.settings import Settings
 from activelab.core.loop.stopping import attach_stop_predictions
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import registry
 from activelab.core.querying.runner import percentile_in_pool, run_strategy, wanted_inputs
-from activelab.core.querying.strategy_api import QueryContext
+from activelab.core.querying.strategy_api import PickRecord, QueryContext
 from activelab.core.records import CurvePoint, Prediction, QueueItem
 
 COLD_START_STRATEGY = "coreset"
@@ -60,7 +62,12 @@ class Snapshot:
     version: int                       # the version a retrain would produce
     n_labels: int                      # samples with at least one label
     previous: ModelState | None = None
-    audit_rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # task -> audit picks
+    #: The labeled picks' provenance, oldest first (what ``auto`` replays its bandit from).
+    history: tuple[PickRecord, ...] = ()
+    #: task -> (pool rows, wrong) of audit picks whose prediction was recorded before the label.
+    audit_rows: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: The dense view comes from pretrained encoders (MiniLM, EfficientNet), not raw features.
+    pretrained_dense: bool = False
 
     @property
     def n_pool(self) -> int:
@@ -180,20 +187,35 @@ def make_queue(
         # The fitted tasks carry the model they were resolved from (name, parameters,
         # capabilities); committees are built from it, each task on its own labeled rows.
         model = next(iter(state.fitted.values())).model
+        X = model.input_of(snapshot.features)
+        wanted = wanted_inputs(strat, params)
         outputs = task_outputs(
-            state.fitted, model.input_of(snapshot.features), wanted_inputs(strat, params),
-            labeled=snapshot.labeled, rng=rng, committee=strat.committee(params),
-            proba=state.proba)
+            state.fitted, X, wanted, labeled=snapshot.labeled, rng=rng,
+            committee=strat.committee(params), proba=state.proba, audits=snapshot.audit_rows,
+            seed=s.seed)
+        # Distances on the model's learned embeddings, else on a pretrained dense view.
+        embeddings = state.embeddings
+        if embeddings is None and snapshot.pretrained_dense:
+            embeddings = dense
         ctx = QueryContext(n_pool=snapshot.n_pool, candidates=cand, rng=rng, labeled=labeled_idx,
-                           features=dense, embeddings=state.embeddings, tasks=outputs,
-                           aggregate=s.aggregate, task_weights=s.task_weights)
+                           features=dense, embeddings=embeddings, tasks=outputs,
+                           aggregate=s.aggregate, task_weights=s.task_weights,
+                           input_norms=(input_norms(X, state.embeddings)
+                                        if "input_norms" in wanted else None),
+                           history=snapshot.history)
         reason = f"chosen by {name}"
         used_name = name
-        fallback = fallback_strategy(strat, outputs)
+        fallback = fallback_strategy(strat, outputs, wanted=wanted)
         if fallback is not None:    # no committee / samples could be fitted: say so, go on
             used_name, reason = fallback
             strat, params = reg.get(used_name), {}
+        note = representation_note(strat, embeddings is not None)
+        reason += f"; {note}" if note else ""
+        if "history" in strat.optional and s.audit_rate <= 0:
+            reason += "; no audit picks (audit_rate is 0), so its choice of strategy learns nothing"
         result = run_strategy(strat, ctx, n_main, params)
+        if result.detail:           # auto: which of its strategies chose the batch
+            used_name, reason = f"{used_name}:{result.detail}", f"{reason} ({result.detail})"
     chosen = [int(i) for i in result.indices]
     scores = [float(x) for x in result.scores]
     items: list[QueueItem] = []
@@ -236,7 +258,9 @@ def retrain_and_query(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) ->
             progress.update(0.85, "measuring on the audit picks")
             model = next(iter(state.fitted.values())).model
             attach_savings(point.per_task, model, model.input_of(snapshot.features),
-                           snapshot.spec, snapshot.labeled, snapshot.audit_rows,
+                           snapshot.spec, snapshot.labeled,
+                           {t: tuple(int(i) for i in rows)
+                            for t, (rows, _wrong) in snapshot.audit_rows.items()},
                            snapshot.settings.seed)
     queue = make_queue(snapshot, state, progress=progress.sub(0.85, 1.0))
     progress.update(1.0, "done")

@@ -18,6 +18,7 @@ from activelab.core.features.cache import load_array, save_array
 from activelab.core.learning.labels import prediction_summary
 from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, make_queue, retrain_and_query
 from activelab.core.loop.settings import Settings
+from activelab.core.querying.strategy_api import PickRecord
 from activelab.core.records import Installed, QueueItem
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import LabelStore
@@ -49,7 +50,8 @@ class ModelSide:
         return latest if same else latest + 1
 
     def snapshot(self, *, spec: DatasetSpec, settings: Settings, features: Any,
-                 ids: Sequence[str], index: dict[str, int], labels: LabelState) -> Snapshot:
+                 ids: Sequence[str], index: dict[str, int], labels: LabelState,
+                 pretrained_dense: bool = False) -> Snapshot:
         """What a retrain needs, read on this thread: per task the labeled pool positions and
         their values (in the order they were first labeled), the candidates (neither labeled
         nor skipped), the audit picks' records, the previous model. O(labeled samples)."""
@@ -64,15 +66,13 @@ class ModelSide:
         if labels.skipped:
             mask[[index[s] for s in labels.skipped]] = False
         audits = tuple((task, ev.predicted, ev.value) for (task, _sid), ev in labels.audits.items())
-        audit_rows: dict[str, list[int]] = {}
-        for task, sid in labels.audits:
-            audit_rows.setdefault(task, []).append(index[sid])
+        history, audit_rows = pick_history(labels, index)
         return Snapshot(
             spec=spec, settings=settings, features=features, ids=tuple(ids), labeled=labeled,
             candidates=np.flatnonzero(mask).astype(np.int64), audit_records=audits,
             event_seq=labels.last_seq, version=self.next_version(labels.last_seq),
-            n_labels=labels.labeled_count, previous=self.state,
-            audit_rows={t: tuple(r) for t, r in audit_rows.items()},
+            n_labels=labels.labeled_count, previous=self.state, history=history,
+            audit_rows=audit_rows, pretrained_dense=pretrained_dense,
         )
 
     def install(self, result: RetrainResult, *, save_queue: bool = True) -> Installed:
@@ -169,3 +169,31 @@ def fresh_queue(items: Sequence[dict[str, Any]], labels: LabelState,
         if sid in index and not labels.is_labeled(sid) and sid not in labels.skipped:
             out.append(QueueItem.from_dict(d, idx=index[sid]))
     return out
+
+
+def _is_hit(predicted: Any, value: Any) -> bool:
+    """Whether a recorded prediction matches the label (a multi-label set as a whole)."""
+    if isinstance(value, list):
+        return sorted(predicted or []) == sorted(value)
+    return str(predicted) == str(value)
+
+
+def pick_history(labels: LabelState, index: dict[str, int]
+                 ) -> tuple[tuple[PickRecord, ...], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """From the labels' provenance: one ``PickRecord`` per (task, sample) label given on a
+    queue item, in the order labels were given (what ``auto`` replays), and per task the
+    pool rows and outcomes (wrong: True) of audit picks with a recorded prediction (what
+    error-prediction sampling learns from). O(labels)."""
+    history: list[PickRecord] = []
+    audit: dict[str, tuple[list[int], list[bool]]] = {}
+    for (task, sid), ev in labels.provenance.items():
+        if ev.model_version is None or ev.strategy is None:
+            continue
+        hit = _is_hit(ev.predicted, ev.value) if ev.audit and ev.predicted is not None else None
+        history.append(PickRecord(int(ev.model_version), str(ev.strategy), bool(ev.audit), hit))
+        if hit is not None and sid in index:
+            rows, wrong = audit.setdefault(task, ([], []))
+            rows.append(index[sid])
+            wrong.append(not hit)
+    return tuple(history), {t: (np.asarray(r, np.int64), np.asarray(w, bool))
+                            for t, (r, w) in audit.items()}

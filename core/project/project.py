@@ -25,7 +25,7 @@ from activelab.core.records import (
 from activelab.core.store.pool import Pool
 from activelab.core.store.samples import SampleIds
 from activelab.core.loop.settings import Settings
-from activelab.core.data.spec import DatasetSpec, FeatureConfig, TaskSpec
+from activelab.core.data.spec import DatasetSpec, FeatureConfig, TaskSpec, pretrained_dense
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import STORE_NAME, LabelStore
 from activelab.core.store.events import event_problem
@@ -422,7 +422,8 @@ class Project:
     def training_snapshot(self) -> Snapshot:
         """What a retrain needs (see ``ModelSide.snapshot``); taken on the caller's thread."""
         return self._model.snapshot(spec=self.spec, settings=self._settings, features=self.features,
-                                    ids=self.ids, index=self._index, labels=self.store.state())
+                                    ids=self.ids, index=self._index, labels=self.store.state(),
+                                    pretrained_dense=pretrained_dense(self.spec, self.feature_config))
 
     def retrain_function(self) -> Callable[[Snapshot, Progress], RetrainResult]:
         """The worker job that retrains a ``training_snapshot`` (in a thread)."""

@@ -11,7 +11,7 @@ from activelab.core.querying.params import StrategyName
 from activelab.core.querying.strategy_api import QueryContext, QueryResult, Strategy, top_k
 
 #: Inputs that cost model fits or extra passes: computed only when a strategy requires them.
-EXPENSIVE_INPUTS = frozenset({"committee", "mc_samples", "by_modality"})
+EXPENSIVE_INPUTS = frozenset({"committee", "mc_samples", "by_modality", "errors"})
 
 
 def wanted_inputs(strategy: Strategy, params: Mapping[str, Any] | None = None) -> frozenset[str]:
@@ -51,6 +51,9 @@ def validate_context(strategy: Strategy, ctx: QueryContext) -> None:
             raise StrategyError(
                 f"{arr_name} must have shape (n_pool={ctx.n_pool}, d); got {arr.shape}."
             )
+    if ctx.input_norms is not None and np.shape(ctx.input_norms) != (ctx.n_pool,):
+        raise StrategyError(f"input_norms must have shape (n_pool={ctx.n_pool},); got "
+                            f"{np.shape(ctx.input_norms)}.")
     for need, attr in (("proba", "proba"), ("mc_samples", "mc_samples"), ("committee", "committee")):
         if need not in strategy.requires:
             continue
@@ -100,7 +103,8 @@ def run_strategy(
         raise StrategyError(
             f"Strategy '{strategy.name}' returned indices that are repeated or not candidates."
         )
-    return QueryResult(idx, np.asarray(result.scores, dtype=np.float64), result.candidate_scores)
+    return QueryResult(idx, np.asarray(result.scores, dtype=np.float64), result.candidate_scores,
+                       result.detail)
 
 
 def score_candidates(strategy: Strategy, ctx: QueryContext,

@@ -27,7 +27,8 @@ from activelab.core.querying.params import Doc, Param, StrategyName
 
 #: What a strategy may ask the loop to provide.
 REQUIREMENTS = frozenset(
-    {"proba", "features", "embeddings", "mc_samples", "committee", "by_modality"}
+    {"proba", "features", "embeddings", "mc_samples", "committee", "by_modality", "errors",
+     "input_norms", "history"}
 )
 
 
@@ -41,6 +42,10 @@ class TaskOutput:
     committee:  (M, N, C) predictions of M committee members, optional.
     by_modality: modality -> (N, C) predictions of each modality's own head (multimodal
                 models), optional; NaN rows where a sample lacks that modality.
+    errors:     (rows, wrong, proba): pool rows whose prediction is known to be right or
+                wrong, int64 (k,); bool (k,) True where the model erred; (k, C) the
+                probabilities that prediction came from. Out-of-fold predictions on the
+                labeled rows and the recorded predictions of audit picks; optional.
     notes:      why an input that was asked for is missing (e.g. a committee that could not
                 be fitted on these labels), one sentence each.
     """
@@ -52,6 +57,20 @@ class TaskOutput:
     committee: np.ndarray | None = None
     by_modality: Mapping[str, np.ndarray] | None = None
     notes: tuple[str, ...] = ()
+    errors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+@dataclass(frozen=True)
+class PickRecord:
+    """One labeled pick as the loop recorded it: the model version whose queue it came from,
+    the strategy that chose it (``auto:margin`` for a portfolio's arm), whether it was a
+    uniformly random audit pick, and for an audit pick whether that model's prediction, made
+    before the label, was right (None when unknown). What ``auto`` learns from."""
+
+    model_version: int
+    strategy: str
+    audit: bool = False
+    correct: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,9 @@ class QueryContext:
                 distance-based strategies when present).
     tasks:      per-task model outputs.
     aggregate:  how per-task scores combine: "mean", "max" or "weighted" (uses task_weights).
+    input_norms: (N,) L2 norm of each pool row's input to the model's last linear layer (its
+                embedding, or the model's own feature row), bias included; optional (EGL).
+    history:    the labeled picks so far, oldest first (``PickRecord``); optional (auto).
     """
 
     n_pool: int
@@ -76,6 +98,8 @@ class QueryContext:
     tasks: Mapping[str, TaskOutput] = field(default_factory=dict)
     aggregate: str = "mean"
     task_weights: Mapping[str, float] | None = None
+    input_norms: np.ndarray | None = None
+    history: tuple[PickRecord, ...] = ()
 
     def representation(self) -> np.ndarray:
         """Embeddings when a model provides them, else features (for distance-based picks)."""
@@ -95,11 +119,14 @@ class QueryResult:
 
     candidate_scores (optional) holds the score of every candidate, aligned with
     ``QueryContext.candidates``, so callers can report a pick's percentile in the pool.
+    ``detail`` (optional) names what chose the batch inside the strategy (``auto``'s arm); the
+    loop records it as ``strategy:detail`` in the picks' provenance.
     """
 
     indices: np.ndarray
     scores: np.ndarray
     candidate_scores: np.ndarray | None = None
+    detail: str = ""
 
 
 ScoreFn = Callable[..., np.ndarray]
@@ -288,6 +315,16 @@ def strategy_scores(ctx: QueryContext, name: str) -> np.ndarray:
     from activelab.core.querying.runner import score_candidates
 
     return score_candidates(get_strategy(name), ctx)
+
+
+def strategy_batch(ctx: QueryContext, name: str, n: int) -> QueryResult:
+    """The batch of ``n`` the registered strategy ``name`` picks with its default parameters
+    (score or batch strategy): how a portfolio runs its members. Raises StrategyError for an
+    unknown name or inputs it needs that are missing."""
+    from activelab.core.querying.registry import get_strategy
+    from activelab.core.querying.runner import run_strategy
+
+    return run_strategy(get_strategy(name), ctx, n)
 
 
 def aggregate_task_scores(

@@ -15,7 +15,7 @@ computes the figures, ``activelab.core.simulation.report`` writes the CSVs, the 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -26,17 +26,21 @@ from threadpoolctl import threadpool_limits
 from activelab.core.errors import DataError, StrategyError
 from activelab.core.learning.fitting import Fitter, FittedTask
 from activelab.core.learning.models import resolve_model
-from activelab.core.learning.strategy_inputs import fallback_strategy, task_outputs
+from activelab.core.learning.strategy_inputs import (
+    fallback_strategy, input_norms, representation_note, task_outputs,
+)
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import get_strategy
 from activelab.core.querying.runner import run_strategy, wanted_inputs
-from activelab.core.querying.strategy_api import QueryContext, Strategy
+from activelab.core.querying.strategy_api import PickRecord, QueryContext, Strategy
 from activelab.core.loop.stopping import AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW
 from activelab.core.simulation.evaluation import KAPPA_COLUMNS, Recorder, as_rows, repeat_data
 from activelab.core.simulation.summary import METRICS, TARGET_FRACTION, per_repeat
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
 REFERENCE = "random"
+#: Share of a batch of a strategy that learns from audit picks (auto) that is audit picks.
+AUDIT_RATE = 0.1
 
 
 @dataclass
@@ -145,6 +149,9 @@ def simulate(
     stop_kappa: float = KAPPA_THRESHOLD,
     stop_window: int = WINDOW,
     stop_aggregate: str = "each",
+    pretrained_dense: bool = False,
+    audit_rate: float = AUDIT_RATE,
+    bootstrap_stand_in: bool = False,
 ) -> SimulationResult:
     """Run every strategy for every repeat and return curves, full-data scores and summary.
 
@@ -157,7 +164,13 @@ def simulate(
     "macro_f1") and ``target`` (a fraction of the full-data model's score) define "labels to
     target". ``stop_set_size``: pool samples the stopping rule compares successive models on;
     ``stop_kappa``, ``stop_window``, ``stop_aggregate``: the rule's settings (see
-    ``activelab.core.loop.stopping.first_stop_from_kappas``).
+    ``activelab.core.loop.stopping.first_stop_from_kappas``). ``pretrained_dense``: X_dense
+    comes from pretrained encoders (MiniLM, EfficientNet) and serves as embeddings (without
+    embeddings, core-set and density weighting are flagged in ``notes``). ``audit_rate``: share of each batch of a
+    strategy that learns from audit picks (``auto``) picked uniformly at random, at least
+    one, their predictions recorded before the label as in the app. ``bootstrap_stand_in``:
+    BALD / variation ratios on a model without posterior samples use a bootstrap committee
+    (off: they fall back to margin; on only to measure it).
     """
     from activelab.core.simulation.summary import strategy_table
 
@@ -236,6 +249,8 @@ def simulate(
                 strat = resolved[name_]
                 rng = _strategy_rng(seed, r, name_)
                 labeled = start.copy()
+                run = _Run(name_, strategy_params.get(name_), notes, pretrained_dense,
+                           audit_rate, bootstrap_stand_in)
                 for i, n_labels in enumerate(steps):
                     progress.update(done / total, f"{name_} · repeat {r + 1}/{repeats} · "
                                                   f"{n_labels}/{budget} labels")
@@ -244,9 +259,8 @@ def simulate(
                     done += 1
                     if i + 1 == len(steps):
                         break
-                    picked = _query(strat, fitted, labeled, X_train, y_train, dense_train,
-                                    steps[i + 1] - len(labeled), rng,
-                                    strategy_params.get(name_), notes)
+                    picked = run.query(strat, fitted, labeled, X_train, y_train, dense_train,
+                                       steps[i + 1] - len(labeled), rng, i)
                     labeled = np.concatenate([labeled, picked])
     progress.update(1.0, "simulation finished")
     curves = pd.DataFrame(rec.curve_rows, columns=CURVE_COLUMNS)
@@ -290,35 +304,95 @@ def _test_set(test: tuple[Any, Sequence[Any]], X_pool: Any) -> tuple[Any, np.nda
     return X_test, y_test
 
 
+@dataclass
+class _Run:
+    """One strategy's run in one repeat: its settings and the picks' provenance so far
+    (``PickRecord``s, for a strategy that learns from them)."""
+
+    name: str
+    given: Mapping[str, Any] | None
+    notes: list[str]
+    pretrained_dense: bool = False
+    audit_rate: float = AUDIT_RATE
+    bootstrap_stand_in: bool = False
+    history: list[PickRecord] = field(default_factory=list)
+
+    def query(self, strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: Any,
+              y_train: np.ndarray, dense_train: np.ndarray | None, n: int,
+              rng: np.random.Generator, version: int) -> np.ndarray:
+        """n more pool positions; a strategy that reads the history first sets aside audit
+        picks (uniform, their prediction by ``fitted`` recorded) as the app does."""
+        audit = np.empty(0, dtype=np.int64)
+        wants_history = "history" in strat.requires | strat.optional
+        if wants_history and n >= 2:
+            mask = np.ones(_n_rows(X_train), dtype=bool)
+            mask[labeled] = False
+            cand = np.flatnonzero(mask)
+            k = min(max(1, int(round(self.audit_rate * n))), n - 1, len(cand))
+            audit = np.sort(rng.choice(cand, size=k, replace=False)).astype(np.int64)
+            pred = np.asarray(fitted.classes, dtype=object)[
+                fitted.predict_proba(X_train[audit]).argmax(axis=1)]
+            for hit in pred == y_train[audit]:
+                self.history.append(PickRecord(version, "audit:random", True, bool(hit)))
+        picked, detail = _query(strat, fitted, labeled, X_train,
+                                y_train, dense_train, n - len(audit), rng, self.given,
+                                self.notes, exclude=audit, pretrained_dense=self.pretrained_dense,
+                                history=tuple(self.history),
+                                bootstrap_stand_in=self.bootstrap_stand_in)
+        if wants_history:
+            used = f"{self.name}:{detail}" if detail else self.name
+            self.history.extend(PickRecord(version, used) for _ in picked)
+        return np.concatenate([audit, picked])
+
+
 def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: Any,
            y_train: np.ndarray, dense_train: np.ndarray | None, n: int, rng: np.random.Generator,
-           given: Mapping[str, Any] | None, notes: list[str] | None = None) -> np.ndarray:
-    """Ask ``strat`` for n more pool positions among those not labeled yet. A committee or
-    Bayesian strategy whose inputs cannot be fitted falls back (said once in ``notes``)."""
+           given: Mapping[str, Any] | None, notes: list[str] | None = None, *,
+           exclude: np.ndarray | None = None, pretrained_dense: bool = False,
+           history: tuple[PickRecord, ...] = (),
+           bootstrap_stand_in: bool = False) -> tuple[np.ndarray, str]:
+    """Ask ``strat`` for n more pool positions among those not labeled yet, and what chose
+    them inside the strategy (``QueryResult.detail``). A committee or Bayesian strategy whose
+    inputs cannot be fitted falls back (said once in ``notes``); a distance strategy on raw
+    features is flagged there. ``exclude``: positions picked already this round (audit picks), unlabeled yet."""
     n_pool = _n_rows(X_train)
     mask = np.ones(n_pool, dtype=bool)
     mask[labeled] = False
+    if exclude is not None:
+        mask[exclude] = False
     candidates = np.flatnonzero(mask).astype(np.int64)
     outputs: dict[str, Any] = {}
     # Fill what the strategy needs, plus what it can use when cheap (probabilities); optional
     # committees / MC samples cost extra fits, so only those its parameters ask for.
     wanted = wanted_inputs(strat, given)
-    if wanted & {"proba", "committee", "mc_samples"}:
+    if wanted & {"proba", "committee", "mc_samples", "errors"}:
         outputs = task_outputs(
             {"label": fitted}, X_train, wanted, labeled={"label": (labeled, y_train[labeled])},
-            rng=rng, committee=strat.committee(given))
+            rng=rng, committee=strat.committee(given), bootstrap_stand_in=bootstrap_stand_in)
+    reads_rows = bool(wanted & {"features", "embeddings", "input_norms"})
+    learned = fitted.embed(X_train) if fitted.model.has_embeddings and reads_rows else None
+    embeddings = learned if learned is not None else (dense_train if pretrained_dense else None)
     ctx = QueryContext(n_pool=n_pool, candidates=candidates, rng=rng,
                        labeled=np.asarray(labeled, dtype=np.int64), features=dense_train,
-                       tasks=outputs)
-    fallback = fallback_strategy(strat, outputs)
+                       embeddings=embeddings, tasks=outputs, history=history,
+                       input_norms=input_norms(X_train, learned) if "input_norms" in wanted
+                       else None)
+    fallback = fallback_strategy(strat, outputs, wanted=wanted)
     if fallback is not None:   # no committee could be fitted on this round's labels
         said = f"fallback to {fallback[0]}: {strat.name} "
         if notes is not None and not any(n.startswith(said) for n in notes):
             notes.append(f"{fallback[1]}; first at {len(labeled)} labels.")
         strat, given = get_strategy(fallback[0]), None
-    picked = run_strategy(strat, ctx, n, given).indices
+        if not outputs:        # the fallback reads probabilities the strategy did not need
+            outputs = task_outputs({"label": fitted}, X_train, {"proba"})
+            ctx = replace(ctx, tasks=outputs)
+    note = representation_note(strat, embeddings is not None)
+    if note and notes is not None and note not in notes:
+        notes.append(note)
+    result = run_strategy(strat, ctx, n, given)
+    picked = result.indices
     if len(picked) != min(n, len(candidates)):
         raise StrategyError(
             f"Strategy '{strat.name}' returned {len(picked)} samples when {n} were asked for."
         )
-    return picked.astype(np.int64)
+    return picked.astype(np.int64), result.detail

@@ -24,6 +24,11 @@ from tests.core.helpers import write_text_csv
 #: Needs per-modality heads, which only the multimodal model gives (not this text project;
 #: see the fashion_products test below).
 MULTIMODAL_ONLY = {"cross_modal_disagreement"}
+#: Run only on real posterior samples / learned or pretrained embeddings: on this TF-IDF
+#: project with logistic regression they fall back to margin and say why.
+STAND_IN_ONLY = {"bald", "variation_ratios"}
+#: Run on raw features (no learned or pretrained embeddings), flagged in the reason.
+RAW_FLAGGED = {"density_weighted", "coreset"}
 
 
 def _label(project: Project, truth: pd.DataFrame, ids, tasks=("topic", "tags")) -> None:
@@ -63,7 +68,18 @@ def test_every_registered_strategy_runs_through_project_query(labeled_project, n
     ids = [it.id for it in items]
     assert len(ids) == 6 and len(set(ids)) == 6
     assert not set(ids) & labeled
-    assert all(it.strategy == name and it.reason == f"chosen by {name}" for it in items)
+    if name in STAND_IN_ONLY:       # TF-IDF and a scikit-learn model: margin, and why
+        assert all(it.strategy == "margin" and it.reason.startswith(
+            f"fallback to margin: {name} needs ") for it in items)
+    elif name == "auto":            # the portfolio member that chose is recorded
+        assert all(it.strategy.startswith("auto:") and it.reason.startswith("chosen by auto")
+                   for it in items)
+        assert "audit_rate is 0" in items[0].reason     # this project has no audit picks
+    elif name in RAW_FLAGGED:
+        assert all(it.strategy == name and it.reason.startswith(f"chosen by {name}; ")
+                   and "raw features" in it.reason for it in items)
+    else:
+        assert all(it.strategy == name and it.reason == f"chosen by {name}" for it in items)
     assert all(set(it.predictions) == {"topic", "tags"} for it in items)
     # The same labels and seed give the same picks (a second process would agree).
     assert [it.id for it in p.query(6, strategy=name)] == ids
@@ -97,21 +113,23 @@ def test_committee_trains_each_task_on_its_own_labeled_rows(labeled_project, mon
     assert [list(r) for r in Y_tags] == [[int(c in v) for c in tags.classes] for v in tags_y]
 
 
-def test_bald_gets_bootstrap_samples_from_a_scikit_learn_model():
+def test_bald_gets_bootstrap_samples_from_a_scikit_learn_model_only_when_asked():
+    """The stand-in is off by default (see test_model_change_and_errors); asked for, it is
+    built as before (to measure it)."""
     X, y = make_classification(n_samples=400, n_features=6, n_informative=4, n_classes=3,
                                n_clusters_per_class=1, random_state=0)
     y = y.astype(str)
     lab = np.arange(30)
     fitted = Fitter(resolve_model("logistic_regression")).fit_task(X[lab], y[lab], ("0", "1", "2"))
     out = task_outputs({"t": fitted}, X, {"proba", "mc_samples"}, labeled={"t": (lab, y[lab])},
-                       n_bootstrap_samples=8)["t"]
+                       n_bootstrap_samples=8, bootstrap_stand_in=True)["t"]
     assert out.mc_samples.shape == (8, 400, 3)
     np.testing.assert_allclose(out.mc_samples.sum(axis=2), 1.0, atol=1e-5)
     # Members trained on different resamples disagree somewhere: BALD is not all zero.
     from activelab.strategies.bayesian import bald_block
     assert bald_block(out.mc_samples.astype(np.float64)).max() > 1e-3
     # Without training rows there is nothing to resample: no samples, not a wrong array.
-    none = task_outputs({"t": fitted}, X, {"mc_samples"})
+    none = task_outputs({"t": fitted}, X, {"mc_samples"}, bootstrap_stand_in=True)
     assert none["t"].mc_samples is None
 
 
@@ -122,6 +140,9 @@ def test_expensive_optional_inputs_only_when_a_parameter_needs_them():
     assert "mc_samples" in wanted_inputs(mix, {"base": "bald"})
     assert "committee" in wanted_inputs(mix, {"base": "vote_entropy"})
     assert "committee" in wanted_inputs(registry().get("vote_entropy"))
+    assert "errors" in wanted_inputs(mix, {"base": "error_prediction"})
+    assert "errors" not in wanted_inputs(mix, {"base": "egl"})
+    assert "input_norms" in wanted_inputs(mix, {"base": "egl"})
 
 
 def test_simulate_runs_strategies_that_need_committees_samples_and_features():
@@ -179,7 +200,10 @@ def test_fashion_mnist_60k_pool_query_with_bald_coreset_density(shared_data, tmp
     for name in ("bald", "coreset", "density_weighted"):
         items = p.query(20, strategy=name)
         assert len({it.id for it in items}) == 20
-        assert all(it.strategy == name for it in items)
+        # Logistic regression: BALD falls back to margin, saying why; core-set and density
+        # weighting run on the raw pixels, flagged.
+        want = "margin" if name in STAND_IN_ONLY else name
+        assert all(it.strategy == want for it in items)
 
 
 @pytest.mark.slow

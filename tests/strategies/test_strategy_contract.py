@@ -23,7 +23,8 @@ MODEL_INPUTS = ("proba", "mc_samples", "committee")
 def test_registry_lists_the_whole_family():
     expected = {"random", "least_confidence", "margin", "entropy", "density_weighted", "coreset",
                 "cluster", "ranked_batch", "vote_entropy", "consensus_entropy",
-                "kl_max_disagreement", "bald", "variation_ratios", "badge", "exploration_mix"}
+                "kl_max_disagreement", "bald", "variation_ratios", "badge", "exploration_mix",
+                "egl", "error_prediction", "auto"}
     reg = registry()
     assert expected <= set(reg.names())
     assert not reg.failures
