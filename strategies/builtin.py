@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from activelab.core.querying.strategy_api import Strategy, strategies_in
 from activelab.strategies import (
-    baseline, bayesian, committee, cotesting, density, diversity, hybrid, uncertainty,
+    baseline, bayesian, cold_start, committee, cotesting, density, diversity, hybrid,
+    uncertainty,
 )
 
-MODULES = (baseline, uncertainty, density, diversity, committee, bayesian, hybrid, cotesting)
+MODULES = (baseline, uncertainty, density, diversity, committee, bayesian, hybrid, cotesting,
+           cold_start)
 
 
 def strategies() -> list[Strategy]:
