@@ -179,6 +179,8 @@ def make_queue(
         reason = (f"cold start: {'typical and diverse' if cold != 'random' else 'random'} pick "
                   "(no task has two classes labeled yet)")
         used_name = f"cold_start:{cold}"
+        if suggestions:
+            reason += "; the suggestion is zero-shot, from the class names"
         ctx = QueryContext(n_pool=snapshot.n_pool, candidates=cand, rng=rng, labeled=labeled_idx,
                            features=rep)
         result = run_strategy(strat, ctx, n_main)
