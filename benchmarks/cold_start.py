@@ -14,6 +14,7 @@ project's model features: the embeddings, or TF-IDF). Mean over seeds, ratio to 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -114,7 +115,8 @@ def main() -> int:
           f"in batches of {args.batch}, no model; mean over seeds; 'acc ratio' = acc@50 / "
           "random's)", flush=True)
     print("Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
-          "benchmarks/cold_start.py > benchmarks/results/cold_start.txt", flush=True)
+          f"benchmarks/cold_start.py {' '.join(sys.argv[1:])} > benchmarks/results/cold_start.txt",
+          flush=True)
     print(flush=True)
     for name in args.sets.split(","):
         reps = args.texts.split(",") + (["photo"] if name == "catalogue" and not args.no_photo else [])
