@@ -49,7 +49,7 @@ def run_loop(fs: FeatureSet, y: np.ndarray, spec: DatasetSpec, settings: Setting
     """(labels when the last class was first seen or None, suggestions shown in the first 50
     labels, of which right)."""
     n = len(y)
-    classes = set(spec.tasks[0].classes)
+    classes = set(y)          # every class present in the pool (a class list may hold more)
     rows: list[int] = []
     state = None
     version = 0
@@ -112,8 +112,12 @@ def run_set(name: str, args: argparse.Namespace) -> list[str]:
             results[method].append(run_loop(fs, y, spec, settings, args.budget, args.batch))
         cycle.COLD_START_STRATEGY = "typiclust"
     counts = {c: int(np.sum(y_all == c)) for c in classes}
-    rarest = min(counts, key=counts.get)
-    lines = [f"-- {TITLES[name]}: {len(y_all):,} rows, rarest class {rarest!r} "
+    rarest = min((c for c in counts if counts[c] >= 20), key=counts.get)
+    absent = [c for c in classes if counts[c] == 0] + [
+        c for c in classes if 0 < counts[c] < 20]
+    note = (f"; classes with fewer than 20 rows in the set (may be absent from a pool; "
+            f"'every class' = every class in the pool): {', '.join(absent)}" if absent else "")
+    lines = [f"-- {TITLES[name]}: {len(y_all):,} rows{note}; rarest class {rarest!r} "
              f"{counts[rarest] / len(y_all):.1%}; zero-shot top-1 accuracy on the pool: names "
              f"{np.mean(zs_acc['names']):.3f}, names+descriptions {np.mean(zs_acc['desc']):.3f} --",
              f"{'method':<16}{'labels to see all classes':>27}{'median':>8}{'reached':>9}"
