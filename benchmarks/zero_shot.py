@@ -7,7 +7,8 @@ Every method but random runs activelab's own loop (``train`` + ``make_queue``, b
 the default settings: strategy, model, 10% audit picks) on MiniLM sentence embeddings, and
 the simulated expert labels each queued sample with its true class:
 
-* random          — labels in a uniformly random order;
+* random          — labels in a uniformly random order (200 orders per pool, so its row is
+                    the expectation rather than the luck of a few orders);
 * k-center        — the loop with the old cold start (greedy k-center) and no zero-shot;
 * typiclust       — the loop's cold start (TypiClust), no zero-shot;
 * zero-shot       — the loop with zero-shot suggestions from the class names (the default
@@ -102,8 +103,9 @@ def run_set(name: str, args: argparse.Namespace) -> list[str]:
             p, _ = zero_shot_suggestions(fs, spec, desc)
             zs_acc.setdefault(desc_name, []).append(
                 float(np.mean(np.asarray(classes)[p["label"].argmax(axis=1)] == y)))
-        rng = np.random.default_rng([seed, 3])
-        results["random"].append((random_order(y, args.budget, rng), 0, 0))
+        rng = np.random.default_rng([seed, 3])     # random: its expectation, 200 orders a pool
+        for _ in range(200):
+            results["random"].append((random_order(y, args.budget, rng), 0, 0))
         for method in METHODS[1:]:
             cycle.COLD_START_STRATEGY = "coreset" if method == "k-center" else "typiclust"
             settings = Settings(seed=seed, zero_shot=method.startswith("zero-shot"),
