@@ -20,7 +20,8 @@ the simulated expert labels each queued sample with its true class:
 
 Reported per method: labels until every class was seen (mean and median over seeds; a seed
 that had not seen them all by the budget counts as the budget, and "reached" says how many
-did), the ratio of the mean to random's, and for the zero-shot runs how many of the first 50
+did), the ratio of the mean to random's, the classes seen in the first 50 labels, and for the
+zero-shot runs how many of the first 50
 queued samples showed a suggestion (zero-shot before the first model, the model's after it,
 zero-shot again on a pick looking for an unseen class) and how many of those were right (the
 expert confirms instead of typing). Audit picks hide their suggestion in the app but count here.
@@ -46,9 +47,9 @@ METHODS = ("random", "k-center", "typiclust", "zero-shot", "zero-shot+desc")
 
 
 def run_loop(fs: FeatureSet, y: np.ndarray, spec: DatasetSpec, settings: Settings,
-             budget: int, batch: int) -> tuple[int | None, int, int]:
+             budget: int, batch: int) -> tuple[int | None, int, int, int]:
     """(labels when the last class was first seen or None, suggestions shown in the first 50
-    labels, of which right)."""
+    labels, of which right, classes seen in the first 50 labels)."""
     n = len(y)
     classes = set(y)          # every class present in the pool (a class list may hold more)
     rows: list[int] = []
@@ -74,25 +75,28 @@ def run_loop(fs: FeatureSet, y: np.ndarray, spec: DatasetSpec, settings: Setting
             rows.append(int(it.idx))
             if all_seen is None and {y[r] for r in rows} >= classes:
                 all_seen = len(rows)
-    return all_seen, shown, right
+    return all_seen, shown, right, len({y[r] for r in rows[:50]})
 
 
-def random_order(y: np.ndarray, budget: int, rng: np.random.Generator) -> int | None:
-    order = rng.permutation(len(y))[:budget]
+def random_order(y: np.ndarray, budget: int, rng: np.random.Generator
+                 ) -> tuple[int | None, int, int, int]:
+    """run_loop's figures for labels in a random order (no suggestions)."""
+    order = rng.permutation(len(y))[:max(budget, 50)]
+    at50 = len(set(y[order[:50]]))
     seen: set[str] = set()
     target = set(y)
-    for k, r in enumerate(order, start=1):
+    for k, r in enumerate(order[:budget], start=1):
         seen.add(y[r])
         if seen >= target:
-            return k
-    return None
+            return k, 0, 0, at50
+    return None, 0, 0, at50
 
 
 def run_set(name: str, args: argparse.Namespace) -> list[str]:
     frame, y_all, classes = LOADERS[name]()
     fs_all = features(name, frame, "minilm")
     spec = DatasetSpec(text_columns=("text",), tasks=(TaskSpec("label", tuple(classes)),))
-    results: dict[str, list[tuple[int | None, int, int]]] = {m: [] for m in METHODS}
+    results: dict[str, list[tuple[int | None, int, int, int]]] = {m: [] for m in METHODS}
     zs_acc = {}
     for seed in range(args.seeds):
         pool, _test = split(len(y_all), seed, args.pool)
@@ -105,7 +109,7 @@ def run_set(name: str, args: argparse.Namespace) -> list[str]:
                 float(np.mean(np.asarray(classes)[p["label"].argmax(axis=1)] == y)))
         rng = np.random.default_rng([seed, 3])     # random: its expectation, 200 orders a pool
         for _ in range(200):
-            results["random"].append((random_order(y, args.budget, rng), 0, 0))
+            results["random"].append(random_order(y, args.budget, rng))
         for method in METHODS[1:]:
             cycle.COLD_START_STRATEGY = "coreset" if method == "k-center" else "typiclust"
             settings = Settings(seed=seed, zero_shot=method.startswith("zero-shot"),
@@ -123,7 +127,7 @@ def run_set(name: str, args: argparse.Namespace) -> list[str]:
              f"{counts[rarest] / len(y_all):.1%}; zero-shot top-1 accuracy on the pool: names "
              f"{np.mean(zs_acc['names']):.3f}, names+descriptions {np.mean(zs_acc['desc']):.3f} --",
              f"{'method':<16}{'labels to see all classes':>27}{'median':>8}{'reached':>9}"
-             f"{'ratio':>8}{'suggestions right in first 50':>32}"]
+             f"{'ratio':>8}{'classes@50':>11}{'suggestions right in first 50':>32}"]
     base = np.mean([r[0] if r[0] is not None else args.budget for r in results["random"]])
     for m in METHODS:
         v = np.array([r[0] if r[0] is not None else args.budget for r in results[m]], float)
@@ -133,7 +137,8 @@ def run_set(name: str, args: argparse.Namespace) -> list[str]:
         conf = f"{right / max(len(results[m]), 1):.1f} of {shown / max(len(results[m]), 1):.1f} shown" \
             if m.startswith("zero-shot") else "-"
         lines.append(f"{m:<16}{v.mean():>21.1f} ± {v.std(ddof=1):>4.1f}{np.median(v):>8.0f}"
-                     f"{f'{reached}/{len(v)}':>9}{v.mean() / base:>8.2f}{conf:>32}")
+                     f"{f'{reached}/{len(v)}':>9}{v.mean() / base:>8.2f}"
+                     f"{np.mean([r[3] for r in results[m]]):>11.2f}{conf:>32}")
     return lines
 
 
