@@ -14,6 +14,7 @@ project's model features: the embeddings, or TF-IDF). Mean over seeds, ratio to 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -21,7 +22,6 @@ import numpy as np
 
 from cold_start_data import LOADERS, TITLES, features, photo_features, split
 
-from activelab.core.features.feature_set import FeatureSet
 from activelab.core.learning.models import make_model
 from activelab.core.loop.cold_start import cold_start_representation
 from activelab.core.querying.registry import registry
@@ -115,7 +115,7 @@ def main() -> int:
           f"in batches of {args.batch}, no model; mean over seeds; 'acc ratio' = acc@50 / "
           "random's)", flush=True)
     print("Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
-          f"benchmarks/cold_start.py {' '.join(sys.argv[1:])} > benchmarks/results/cold_start.txt",
+          f"benchmarks/cold_start.py {shlex.join(sys.argv[1:])} > benchmarks/results/cold_start.txt",
           flush=True)
     print(flush=True)
     for name in args.sets.split(","):

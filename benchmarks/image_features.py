@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -188,7 +189,7 @@ def main() -> int:
         f"logistic_regression C=10, random labels, accuracy mean ± sd over {args.seeds} seeds; "
         "2-core machine shared with other work)")
     say("Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
-        f"benchmarks/image_features.py {' '.join(sys.argv[1:])} "
+        f"benchmarks/image_features.py {shlex.join(sys.argv[1:])} "
         "> benchmarks/results/image_features.txt".replace("  ", " "))
     say()
     catalogue(args, cache)

@@ -30,6 +30,7 @@ The suggestions' own top-1 accuracy on the whole pool is printed beside each set
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -155,7 +156,7 @@ def main() -> int:
           f"{args.batch}; budget {args.budget} (not reached = counted as {args.budget}); MiniLM "
           "sentence embeddings; default settings otherwise)", flush=True)
     print("Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
-          f"benchmarks/zero_shot.py {' '.join(sys.argv[1:])} > benchmarks/results/zero_shot.txt",
+          f"benchmarks/zero_shot.py {shlex.join(sys.argv[1:])} > benchmarks/results/zero_shot.txt",
           flush=True)
     print(flush=True)
     for name in args.sets.split(","):
