@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from activelab.core.querying.strategy_api import Strategy, strategies_in
 from activelab.strategies import (
-    baseline, bayesian, committee, cotesting, density, diversity, error_prediction, hybrid,
-    model_change, portfolio, uncertainty,
+    baseline, bayesian, cold_start, committee, cotesting, density, diversity, error_prediction,
+    hybrid, model_change, portfolio, uncertainty,
 )
 
 MODULES = (baseline, uncertainty, density, diversity, committee, bayesian, hybrid, cotesting,
-           model_change, error_prediction, portfolio)
+           model_change, error_prediction, portfolio, cold_start)
 
 
 def strategies() -> list[Strategy]:

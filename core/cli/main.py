@@ -68,7 +68,7 @@ def cmd_new(a: argparse.Namespace) -> int:
     from activelab.core.features.image_encoder import feature_config_options
 
     chosen = feature_config_options(a.text_features, a.image_features)
-    fc = FeatureConfig(**chosen) if chosen else None
+    fc = FeatureConfig(**{"image": "auto", **chosen}) if chosen else None   # auto: the project chooses
     settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
     with _progress_bar("creating project") as prog:
         proj = Project.create(
@@ -333,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--text-features", choices=["tfidf", "minilm"])
     n.add_argument("--image-features", choices=["pixels", "efficientnet"],
                    help="image features: resized pixels, or pretrained EfficientNet-Lite0 "
-                        "features (the neural extra); default: see FeatureConfig")
+                        "features; default: EfficientNet when the neural extra is installed "
+                        "(pixels for a model that reads pixels: cnn, multimodal), else pixels")
     n.set_defaults(func=cmd_new)
 
     q = sub.add_parser("query", help="print the next samples to label")

@@ -100,6 +100,19 @@ def encoder_identity(name: str) -> dict[str, Any]:
             "preprocess": PREPROCESS_VERSION, "input_size": INPUT_SIZE}
 
 
+AUTO = "auto"
+"""``FeatureConfig.image`` before a new project resolves it (``default_image_features``)."""
+
+
+def default_image_features(needs_pixels: bool = False) -> str:
+    """The image features of a new project when none are chosen: the pretrained
+    EfficientNet-Lite0 features when the neural extra is installed, else pixels. On the
+    product catalogue they beat 32x32 pixels at 50, 200 and 500 labels, photo only and photo +
+    title (benchmarks/results/image_features.txt). ``needs_pixels``: the model reads the
+    images' pixels itself (a CNN, the multimodal network), so pixels it is."""
+    return EFFICIENTNET if efficientnet_available() and not needs_pixels else PIXELS
+
+
 def feature_config_options(text: str | None, image: str | None) -> dict[str, str]:
     """``FeatureConfig`` keyword arguments for the command line's ``--text-features`` and
     ``--image-features`` (None: not given, the FeatureConfig default applies)."""

@@ -25,6 +25,7 @@ from activelab.core.learning.strategy_inputs import (
     fallback_strategy, input_norms, representation_note, task_outputs,
 )
 from activelab.core.loop.savings_loop import attach_savings
+from activelab.core.loop.cold_start import cold_start_representation, seek_unseen_classes, unseen_classes
 from activelab.core.loop.settings import Settings
 from activelab.core.loop.stopping import attach_stop_predictions
 from activelab.core.progress import NULL_PROGRESS, Progress
@@ -33,7 +34,9 @@ from activelab.core.querying.runner import percentile_in_pool, run_strategy, wan
 from activelab.core.querying.strategy_api import PickRecord, QueryContext
 from activelab.core.records import CurvePoint, Prediction, QueueItem
 
-COLD_START_STRATEGY = "coreset"
+#: The first picks, before any task has a model (typical and diverse: TypiClust, Hacohen et al.
+#: 2022; plain k-center took outliers: its first 9 catalogue picks were all one class).
+COLD_START_STRATEGY = "typiclust"
 
 
 @dataclass
@@ -172,14 +175,23 @@ def make_queue(
         [idx for idx, _ in snapshot.labeled.values()] or [np.empty(0, np.int64)]
     )).astype(np.int64)
     version = state.version if state is not None else 0
+    suggestions, seek = _zero_shot(snapshot, state, cand, n_main, rng)
+    if seek:     # the likeliest samples of classes nobody has labeled yet go first
+        taken = np.asarray([p.idx for p in seek], dtype=np.int64)
+        cand = np.setdiff1d(cand, taken)
+        labeled_idx = np.union1d(labeled_idx, taken)
+        n_main -= len(seek)
     if state is None or not state.fitted:
-        cold = COLD_START_STRATEGY if COLD_START_STRATEGY in reg and dense is not None else "random"
+        rep = cold_start_representation(snapshot.features)
+        cold = COLD_START_STRATEGY if COLD_START_STRATEGY in reg and rep is not None else "random"
         strat = reg.get(cold)
-        reason = (f"cold start: {'diverse' if cold != 'random' else 'random'} pick "
+        reason = (f"cold start: {'typical and diverse' if cold != 'random' else 'random'} pick "
                   "(no task has two classes labeled yet)")
         used_name = f"cold_start:{cold}"
+        if suggestions:
+            reason += "; the suggestion is zero-shot, from the class names"
         ctx = QueryContext(n_pool=snapshot.n_pool, candidates=cand, rng=rng, labeled=labeled_idx,
-                           features=dense)
+                           features=rep)
         result = run_strategy(strat, ctx, n_main)
     else:
         strat = reg.get(name)
@@ -219,9 +231,16 @@ def make_queue(
     chosen = [int(i) for i in result.indices]
     scores = [float(x) for x in result.scores]
     items: list[QueueItem] = []
-    for rank, (i, sc) in enumerate(zip(chosen, scores), start=1):
+    for rank, p in enumerate(seek, start=1):
+        items.append(_item(snapshot, state, p.idx, "zero_shot:unseen_class", p.probability, rank,
+                           None, False, f"zero-shot: the likeliest '{p.cls}' for {p.task} (no "
+                           f"sample labeled '{p.cls}' yet)", version, suggestions,
+                           force={p.task}))
+    for rank, (i, sc) in enumerate(zip(chosen, scores), start=len(seek) + 1):
         items.append(_item(snapshot, state, i, used_name, sc, rank,
-                           percentile_in_pool(result.candidate_scores, sc), False, reason, version))
+                           percentile_in_pool(result.candidate_scores, sc), False, reason, version,
+                           suggestions))
+    chosen += [p.idx for p in seek]
     if n_audit:
         rest = np.setdiff1d(cand, np.asarray(chosen, dtype=np.int64))
         picks = rng.choice(rest, size=min(n_audit, len(rest)), replace=False)
@@ -234,14 +253,45 @@ def make_queue(
 
 
 def _item(snapshot: Snapshot, state: ModelState | None, i: int, strategy: str, score: float,
-          rank: int, pct: float | None, audit: bool, reason: str, version: int) -> QueueItem:
+          rank: int, pct: float | None, audit: bool, reason: str, version: int,
+          suggestions: dict[str, np.ndarray] | None = None,
+          force: set[str] | frozenset[str] = frozenset()) -> QueueItem:
+    """One queue item; its predictions are the model's, and for a task without a model (or
+    in ``force``) the zero-shot suggestion from ``suggestions``."""
     preds: dict[str, Prediction] = {}
     if state is not None:
         for task, p in state.proba.items():
             t = snapshot.spec.task(task)
             labels, conf = prediction_summary(p[i:i + 1], t.classes, t.multilabel)
             preds[task] = Prediction(labels[0], float(conf[0]))
+    for task, p in (suggestions or {}).items():
+        if task not in preds or task in force:
+            j = int(np.argmax(p[i]))
+            preds[task] = Prediction(snapshot.spec.task(task).classes[j], float(p[i, j]))
     return QueueItem(i, snapshot.ids[i], strategy, score, rank, pct, audit, preds, version, reason)
+
+
+def _zero_shot(snapshot: Snapshot, state: ModelState | None, cand: np.ndarray, n: int,
+               rng: np.random.Generator) -> tuple[dict[str, np.ndarray], list]:
+    """Zero-shot suggestions for the tasks that need them (no model yet, or a class never
+    labeled) and the picks that look for unseen classes: up to half the batch before the
+    first model, a fifth after (at least one). ({}, []) when the setting is off or the
+    features are not sentence embeddings (see ``activelab.core.learning.zero_shot``)."""
+    s = snapshot.settings
+    if not getattr(s, "zero_shot", True) or n <= 0:
+        return {}, []
+    fitted = set(state.fitted) if state is not None else set()
+    missing = unseen_classes(snapshot.spec, snapshot.labeled)
+    tasks = tuple(t.name for t in snapshot.spec.tasks if t.name not in fitted or t.name in missing)
+    if not tasks:
+        return {}, []
+    from activelab.core.learning.zero_shot import zero_shot_suggestions
+
+    suggestions, _why = zero_shot_suggestions(snapshot.features, snapshot.spec,
+                                              getattr(s, "class_descriptions", None), tasks)
+    share = max(1, n // 2) if not fitted else max(1, n // 5)
+    return suggestions, seek_unseen_classes(snapshot.spec, snapshot.labeled, suggestions, cand,
+                                            min(share, n), rng)
 
 
 def retrain_and_query(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) -> RetrainResult:

@@ -75,6 +75,8 @@ SETTING_RULES: dict[str, _Rule] = {
     "blind_mode": _Rule("bool"),
     "annotator": _Rule("str"),
     "seed": _Rule("int", 0, 2**32 - 1),
+    "zero_shot": _Rule("bool"),
+    "class_descriptions": _Rule("dict"),
 }
 
 
@@ -100,6 +102,13 @@ def setting_problem(key: str, value: Any) -> str | None:
         if bad:
             return (f"Setting 'task_weights' must map task names to numbers >= 0; got "
                     f"{bad!r}.")
+    if key == "class_descriptions":
+        bad = {k: v for k, v in value.items() if not isinstance(v, Mapping) or not all(
+            isinstance(c, str) and isinstance(d, str) for c, d in v.items())}
+        if bad:
+            return ("Setting 'class_descriptions' must map each task to {class: one-line "
+                    "description}, e.g. '{\"label\": {\"spam\": \"an unsolicited advert\"}}'; "
+                    f"got {bad!r}.")
     return None
 
 
@@ -117,9 +126,14 @@ class Settings:
     blind_mode: bool = False
     annotator: str = field(default_factory=_user)
     seed: int = 0
+    zero_shot: bool = True        # zero-shot suggestions from class names (sentence embeddings)
+    class_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
+    """task -> {class: one-line description}, embedded with the class name for zero-shot
+    suggestions (``activelab.core.learning.zero_shot``)."""
 
     QUEUE_SETTINGS = ("model", "model_params", "strategy", "strategy_params", "aggregate",
-                      "task_weights", "audit_rate", "batch_size", "seed")
+                      "task_weights", "audit_rate", "batch_size", "seed", "zero_shot",
+                      "class_descriptions")
     """The settings the prepared queue depends on: changing one makes it stale."""
 
     @classmethod

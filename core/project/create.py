@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from activelab.core.errors import DataError, ProjectError
+from activelab.core.errors import ActiveLabError, DataError, ProjectError
 from activelab.core.store.pool import POOL_FILE, Pool, frame_of, pool_table, write_pool_table
 from activelab.core.store.samples import add_sample_ids
 from activelab.core.progress import NULL_PROGRESS, Progress
@@ -129,7 +129,7 @@ def create_from_table(
         )
     events = _label_events(table, spec, ids, import_labels, decisions)
     decimal = getattr(table, "decimal", None) or "."
-    fc = feature_config or FeatureConfig()
+    fc = _image_features_chosen(feature_config or FeatureConfig(image="auto"), spec, s, decisions)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_siblings(final.parent)   # left by a create or backup that was killed
     tmp = make_temp_sibling(final, "creating")  # named for this process (see activelab.core.store.temp_folders)
@@ -213,3 +213,28 @@ def _label_events(table: ImportedTable, spec: DatasetSpec, ids: list[str], impor
                              "from the export")
         events += marks
     return events
+
+
+def _image_features_chosen(fc: FeatureConfig, spec: DatasetSpec, settings: Settings,
+                           decisions: list[str]) -> FeatureConfig:
+    """``fc`` with an ``auto`` image setting resolved (``default_image_features``): pixels
+    without an image column (nothing to encode) or for a model that reads pixels itself."""
+    from dataclasses import replace
+
+    from activelab.core.features.image_encoder import AUTO, PIXELS, default_image_features
+    from activelab.core.learning.models import resolve_model
+
+    if fc.image != AUTO:
+        return fc
+    if not spec.image_column:
+        return replace(fc, image=PIXELS)
+    try:
+        needs_pixels = resolve_model(settings.model, settings.model_params).needs_image_shape
+    except ActiveLabError:     # a model that cannot be resolved is refused with its own message
+        needs_pixels = True
+    chosen = default_image_features(needs_pixels)
+    if chosen != PIXELS:
+        decisions.append("image features: pretrained EfficientNet-Lite0 (the neural extra is "
+                         "installed); --image-features pixels for resized pixels")
+    return replace(fc, image=chosen)
+

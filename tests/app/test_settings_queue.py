@@ -23,6 +23,8 @@ NEW_VALUES = {
     "audit_rate": 0.3,
     "batch_size": 7,
     "seed": 3,
+    "zero_shot": False,
+    "class_descriptions": {"topic": {"sport": "a text about a sport or a match"}},
 }
 
 

@@ -294,3 +294,26 @@ def test_cli_new_takes_the_image_features_flag(random_encoder, tmp_path):
             assert p.features.model_X.shape == (12, width)
         finally:
             p.close()
+
+
+def test_a_new_image_project_gets_pretrained_features_when_the_extra_is_there(
+        random_encoder, tmp_path, monkeypatch):
+    from activelab.core.cli.main import main
+    from activelab.core.project.project import Project
+
+    np.savez(tmp_path / "imgs.npz", X=_grey_array(12), y=np.array(["a", "b"] * 6))
+
+    def created(name: str, *extra: str) -> tuple[str, int]:
+        assert main(["new", str(tmp_path / name), "--data", str(tmp_path / "imgs.npz"),
+                     "--image-column", "image", "--task", "t=label", *extra]) == 0
+        p = Project.open(tmp_path / name)
+        try:
+            return p.feature_config.image, p.features.model_X.shape[1]
+        finally:
+            p.close()
+
+    assert created("default") == ("efficientnet_lite0", 1280)
+    assert created("text-flag-only", "--text-features", "tfidf") == ("efficientnet_lite0", 1280)
+    assert created("cnn", "--model", "torch_cnn") == ("pixels", 32 * 32)   # it reads pixels itself
+    monkeypatch.setattr(image_encoder, "efficientnet_available", lambda: False)
+    assert created("no-extra") == ("pixels", 32 * 32)

@@ -161,7 +161,7 @@ def test_head_1_of_a_long_listing_gets_the_first_line_and_no_error(project_dir):
                         "| head -1; exit ${PIPESTATUS[0]}"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode in (0, 141) and r.stderr == ""
-    assert r.stdout == "(cold start: diverse pick (no task has two classes labeled yet))\n"
+    assert r.stdout == "(cold start: typical and diverse pick (no task has two classes labeled yet))\n"
 
 
 # ----------------------------------------------------------------- progress bars

@@ -22,7 +22,7 @@ MODEL_INPUTS = ("proba", "mc_samples", "committee")
 
 def test_registry_lists_the_whole_family():
     expected = {"random", "least_confidence", "margin", "entropy", "density_weighted", "coreset",
-                "cluster", "ranked_batch", "vote_entropy", "consensus_entropy",
+                "cluster", "ranked_batch", "typiclust", "vote_entropy", "consensus_entropy",
                 "kl_max_disagreement", "bald", "variation_ratios", "badge", "exploration_mix",
                 "egl", "error_prediction", "auto"}
     reg = registry()
