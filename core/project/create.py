@@ -129,7 +129,8 @@ def create_from_table(
         )
     events = _label_events(table, spec, ids, import_labels, decisions)
     decimal = getattr(table, "decimal", None) or "."
-    fc = _image_features_chosen(feature_config or FeatureConfig(image="auto"), spec, s, decisions)
+    fc = _image_features_chosen(feature_config or FeatureConfig(image="auto"), spec, s, decisions,
+                                n_images=len(ids))
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_siblings(final.parent)   # left by a create or backup that was killed
     tmp = make_temp_sibling(final, "creating")  # named for this process (see activelab.core.store.temp_folders)
@@ -215,10 +216,18 @@ def _label_events(table: ImportedTable, spec: DatasetSpec, ids: list[str], impor
     return events
 
 
+#: Above this many images a new project keeps pixels unless pretrained features are asked for:
+#: encoding costs 20-400 ms per image on a 2-core CPU (benchmarks/results/image_features.txt),
+#: so 60,000 Fashion-MNIST images would hold ``activelab new`` for tens of minutes.
+AUTO_PRETRAINED_MAX_IMAGES = 5000
+
+
 def _image_features_chosen(fc: FeatureConfig, spec: DatasetSpec, settings: Settings,
-                           decisions: list[str]) -> FeatureConfig:
+                           decisions: list[str], n_images: int = 0) -> FeatureConfig:
     """``fc`` with an ``auto`` image setting resolved (``default_image_features``): pixels
-    without an image column (nothing to encode) or for a model that reads pixels itself."""
+    without an image column (nothing to encode), for a model that reads pixels itself, or
+    for more than ``AUTO_PRETRAINED_MAX_IMAGES`` images (said in ``decisions``, with the
+    option that asks for pretrained features anyway)."""
     from dataclasses import replace
 
     from activelab.core.features.image_encoder import AUTO, PIXELS, default_image_features
@@ -233,6 +242,12 @@ def _image_features_chosen(fc: FeatureConfig, spec: DatasetSpec, settings: Setti
     except ActiveLabError:     # a model that cannot be resolved is refused with its own message
         needs_pixels = True
     chosen = default_image_features(needs_pixels)
+    if chosen != PIXELS and n_images > AUTO_PRETRAINED_MAX_IMAGES:
+        decisions.append(f"image features: resized pixels ({n_images:,} images; pretrained "
+                         f"EfficientNet-Lite0 features are the default up to "
+                         f"{AUTO_PRETRAINED_MAX_IMAGES:,} images because encoding takes a while "
+                         "on a CPU); --image-features efficientnet to use them anyway")
+        return replace(fc, image=PIXELS)
     if chosen != PIXELS:
         decisions.append("image features: pretrained EfficientNet-Lite0 (the neural extra is "
                          "installed); --image-features pixels for resized pixels")

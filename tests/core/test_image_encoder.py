@@ -317,3 +317,25 @@ def test_a_new_image_project_gets_pretrained_features_when_the_extra_is_there(
     assert created("cnn", "--model", "torch_cnn") == ("pixels", 32 * 32)   # it reads pixels itself
     monkeypatch.setattr(image_encoder, "efficientnet_available", lambda: False)
     assert created("no-extra") == ("pixels", 32 * 32)
+
+
+def test_a_large_image_pool_keeps_pixels_unless_pretrained_features_are_asked_for(
+        random_encoder, tmp_path, monkeypatch, capsys):
+    """Encoding costs tens to hundreds of ms per image on a CPU: above the limit a new project
+    keeps pixels by default and says how to ask for pretrained features."""
+    from activelab.core.cli.main import main
+    from activelab.core.project import create
+    from activelab.core.project.project import Project
+
+    monkeypatch.setattr(create, "AUTO_PRETRAINED_MAX_IMAGES", 10)
+    np.savez(tmp_path / "imgs.npz", X=_grey_array(12), y=np.array(["a", "b"] * 6))
+    for name, extra, expected in (("default", (), "pixels"),
+                                  ("asked", ("--image-features", "efficientnet"), "efficientnet_lite0")):
+        assert main(["new", str(tmp_path / name), "--data", str(tmp_path / "imgs.npz"),
+                     "--image-column", "image", "--task", "t=label", *extra]) == 0
+        p = Project.open(tmp_path / name)
+        try:
+            assert p.feature_config.image == expected
+        finally:
+            p.close()
+    assert "--image-features efficientnet to use them anyway" in capsys.readouterr().out
