@@ -234,9 +234,15 @@ def cmd_retrain(a: argparse.Namespace) -> int:
 def cmd_strategies(a: argparse.Namespace) -> int:
     from activelab.core.querying.registry import registry
 
+    from activelab.core.querying.measured import measured_default_strategy, record_text
+
     reg = registry()
+    default = measured_default_strategy()
     for s in sorted(reg, key=lambda s: s.name):
         print(f"{s.name:24s} {s.description}")
+        record = record_text(s.name)
+        if record:
+            print(f"{'':26s}{record}" + (" [default]" if s.name == default else ""))
         for p in s.params:
             extra = f" one of {list(p.choices)}" if p.choices else ""
             print(f"{'':26s}{p.name} ({p.type.__name__}, default {p.default!r}){extra}: {p.description}")
