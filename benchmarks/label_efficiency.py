@@ -2,7 +2,7 @@
 random, with the project's own simulate engine (``activelab.core.simulation.simulate``).
 
     ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/label_efficiency.py \
-        [--pool 2000] [--test 1000] [--initial 25] [--batch 25] [--budget 300] [--repeats 5] \
+        [--pool 2000] [--test 1000] [--initial 25] [--batch 25] [--budget 250] [--repeats 5] \
         [--sets sms_spam,ag_news,trec,adult_census,fashion_mnist,products] \
         [--text-features tfidf,minilm] [--strategies all] [--write-records]
 
@@ -85,16 +85,22 @@ def features_for(task: Task, text: str):
 def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
              cache: dict) -> pd.DataFrame:
     """The engine's per-strategy summary for one task and text features, plus the task's
-    columns; per-repeat rows are written to --out/<task>-<text>/summary.csv."""
+    columns. Rows already measured with the same sizes under --out/<task>-<text>/ are kept
+    (table.csv; per-repeat rows in summary.csv) and only the missing strategies run, with
+    random again: its picks depend only on (seed, repeat), so it is the same reference."""
     from activelab.core.errors import StrategyError
     from activelab.core.simulation.simulate import simulate
 
     out = Path(args.out) / f"{task.name}-{text}"
-    settings = {k: getattr(args, k) for k in SIZE_FLAGS} | {"strategies": sorted(names)}
-    if args.reuse and (out / "table.csv").is_file() and (out / "settings.json").is_file():
-        if json.loads((out / "settings.json").read_text()) == settings:
-            print(f"  reused {out / 'table.csv'}", file=sys.stderr)
-            return pd.read_csv(out / "table.csv")
+    settings = {k: getattr(args, k) for k in SIZE_FLAGS}
+    old, old_rows = pd.DataFrame(), pd.DataFrame()
+    if not args.fresh and (out / "table.csv").is_file() and (out / "settings.json").is_file() \
+            and json.loads((out / "settings.json").read_text()) == settings:
+        old, old_rows = pd.read_csv(out / "table.csv"), pd.read_csv(out / "summary.csv")
+    todo = [n for n in names if n not in set(old.get("strategy", ()))]
+    if not todo:
+        print(f"  reused {out / 'table.csv'}", file=sys.stderr)
+        return old[old["strategy"].isin(names)]
     key = (id(task.pool), text)
     if key not in cache:
         cache.clear()
@@ -102,7 +108,6 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     X, dense, X_test = cache[key]
     y = task.pool[task.label].to_numpy()
     y_test = task.test[task.label].to_numpy()
-    todo = list(names)
     t0 = time.time()
     while True:
         try:
@@ -119,22 +124,27 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
             print(f"  {task.name}/{text}: {bad} skipped: {exc}", file=sys.stderr)
             todo.remove(bad)
     out.mkdir(parents=True, exist_ok=True)
-    result.per_repeat.to_csv(out / "summary.csv", index=False)
     table = result.summary.copy()
     first = result.per_repeat.drop_duplicates("repeat")
     table.insert(0, "features", text if task.has_text else "-")
     table.insert(0, "task", task.name)
-    table["seconds"] = round(time.time() - t0, 1)
     table["split"] = task.split
     table["n_pool"] = len(y)
     table["n_test"] = len(y_test)
     table["full_macro_f1"] = float(first["full_macro_f1"].mean())
     table["majority_macro_f1"] = float(first["majority_macro_f1"].mean())
+    rows = result.per_repeat
+    if len(old):
+        table = pd.concat([old, table[table["strategy"] != "random"]], ignore_index=True)
+        rows = pd.concat([old_rows, rows[rows["strategy"] != "random"]], ignore_index=True)
+    table["seconds"] = round(float(old["seconds"].iloc[0]) if len(old) else 0.0, 1) \
+        + round(time.time() - t0, 1)
     for note in result.notes:
         print(f"  {task.name}/{text}: {note}", file=sys.stderr)
+    rows.to_csv(out / "summary.csv", index=False)
     table.to_csv(out / "table.csv", index=False)
     (out / "settings.json").write_text(json.dumps(settings))
-    return table
+    return table[table["strategy"].isin(names)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test", type=int, default=1000, help="Test rows per set (subsampled).")
     p.add_argument("--initial", type=int, default=25)
     p.add_argument("--batch", type=int, default=25)
-    p.add_argument("--budget", type=int, default=300)
+    p.add_argument("--budget", type=int, default=250)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--target", type=float, default=0.95)
     p.add_argument("--seed", type=int, default=0)
@@ -157,9 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="Path stem of the .txt table and .csv.")
     p.add_argument("--minilm-sets", default="sms_spam,ag_news,trec",
                    help="Sets also measured with MiniLM text features ('all': every text set).")
-    p.add_argument("--reuse", action="store_true",
-                   help="Reuse a task's table.csv under --out when run with the same sizes and "
-                        "strategies (to assemble runs made in parallel).")
+    p.add_argument("--fresh", action="store_true",
+                   help="Ignore strategies already measured under --out with the same sizes "
+                        "(by default they are reused and only the missing ones run).")
     p.add_argument("--write-records", action="store_true",
                    help="Write each built-in's record to activelab.resources "
                         "strategy_records.json (needs every set and >= 5 repeats).")

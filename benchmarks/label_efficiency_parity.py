@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -57,27 +58,37 @@ def _skactiveml_pick(name, fitted, classes, X, candidates, n, rng):
     from skactiveml.classifier import SklearnClassifier
     from skactiveml.pool import UncertaintySampling
 
+    X = _dense(X)
     y = np.full(X.shape[0], np.nan)        # scikit-activeml's "unlabeled"
     y[np.setdiff1d(np.arange(X.shape[0]), candidates)] = 0.0
-    clf = _prefit(SklearnClassifier(_FittedEstimator(fitted), classes=np.arange(len(classes))),
-                  fitted, classes)
+    c = len(classes)
+    clf = SklearnClassifier(_FittedEstimator(fitted), classes=np.arange(c))
+    clf.fit(X[:c], np.arange(c, dtype=float))   # keeps the fitted model (see _FittedEstimator)
     qs = UncertaintySampling(method=PAIRS[name][1], random_state=int(rng.integers(2**31)))
     return np.asarray(qs.query(X, y, clf=clf, fit_clf=False, batch_size=n,
                                candidates=candidates), dtype=np.int64)
 
 
-class _FittedEstimator:
-    """A scikit-learn-style estimator whose fit keeps the already-fitted model."""
+_DENSE: dict = {}
+
+
+def _dense(X):
+    """scikit-activeml validates X as a dense array: densify a sparse pool once."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        return X
+    if _DENSE.get("key") is not X:
+        _DENSE.update(key=X, value=X.toarray())
+    return _DENSE["value"]
+
+
+class _FittedEstimator(ClassifierMixin, BaseEstimator):
+    """A scikit-learn classifier whose fit keeps the model activelab already fitted, so
+    every library reads the same probabilities."""
 
     def __init__(self, fitted=None):
         self.fitted = fitted
-
-    def get_params(self, deep=True):
-        return {"fitted": self.fitted}
-
-    def set_params(self, **p):
-        self.fitted = p.get("fitted", self.fitted)
-        return self
 
     def fit(self, X, y, sample_weight=None):
         self.classes_ = np.unique(y)
@@ -87,16 +98,7 @@ class _FittedEstimator:
         return np.asarray(self.fitted.predict_proba(X), dtype=np.float64)
 
     def predict(self, X):
-        return self.predict_proba(X).argmax(axis=1)
-
-
-def _prefit(clf, fitted, classes):
-    """The scikit-activeml wrapper marked as fitted on every class, without refitting."""
-    X0 = np.zeros((len(classes), 1))
-    clf.estimator = _FittedEstimator(fitted)
-    clf.fit(X0, np.arange(len(classes), dtype=float))
-    clf.estimator_ = _FittedEstimator(fitted).fit(X0, np.arange(len(classes)))
-    return clf
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 def _activelab_pick(name, fitted, classes, X, candidates, n, rng, y_pool=None, labeled=None):

@@ -1,0 +1,72 @@
+"""Strong defaults, from evidence (issue 10): the default strategy of a new project is the one
+the label-efficiency benchmark chose, it was never below random on the shared sets, and
+``activelab strategies`` shows every measured strategy's record from the shipped data."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from activelab.core.cli.main import main
+from activelab.core.loop.settings import Settings
+from activelab.core.querying.measured import (
+    load_records, measured_default_strategy, measured_text_features, record_text,
+)
+from activelab.core.querying.registry import registry
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "results" / "label_efficiency.txt"
+
+
+def test_the_records_ship_with_the_package_and_cover_the_built_ins():
+    data = load_records()
+    assert data, "strategy_records.json is missing from activelab.resources"
+    measured = set(data["strategies"])
+    builtins = {s.name for s in registry() if s.source == "builtin"}
+    assert {"margin", "entropy", "least_confidence"} <= measured <= builtins | {"random"}
+
+
+def test_the_default_strategy_is_the_one_the_results_file_names():
+    chosen = measured_default_strategy()
+    assert Settings().strategy == chosen
+    text = RESULTS.read_text(encoding="utf-8")
+    m = re.search(r"Default chosen: strategy (\S+), text features (\S+)", text)
+    assert m, f"{RESULTS} names no default"
+    assert m.group(1) == chosen
+    assert m.group(2) == load_records()["default_text_features"]
+
+
+def test_the_default_strategy_was_never_below_random_on_any_task():
+    entry = load_records()["strategies"][Settings().strategy]
+    for features, rec in entry.items():
+        assert rec["below"] == 0, f"{features}: below random on {rec['below_tasks']}"
+        assert rec["tasks"] >= 8, "the six shared sets give eight tasks"
+
+
+def test_strategies_command_prints_each_measured_record(capsys):
+    assert main(["strategies"]) == 0
+    out = capsys.readouterr().out
+    data = load_records()["strategies"]
+    features = measured_text_features()
+    for name, entry in data.items():
+        rec = entry.get(features) or next(iter(entry.values()))
+        block = out.split(f"\n{name} ", 1)[-1] if not out.startswith(f"{name} ") else out
+        line = next(ln for ln in block.splitlines() if "measured:" in ln)
+        assert f"above random on {rec['above']}/{rec['tasks']} tasks" in line, name
+        assert ("never below" in line) == (rec["below"] == 0), name
+    default_line = next(ln for ln in out.split(f"\n{Settings().strategy} ", 1)[1].splitlines()
+                        if "measured:" in ln)
+    assert default_line.endswith("[default]")
+
+
+def test_a_strategy_that_was_not_measured_has_no_record():
+    assert record_text("no_such_strategy") is None
+
+
+@pytest.mark.parametrize("name", ["entropy", "margin"])
+def test_a_record_names_the_tasks_where_it_lost(name):
+    rec = load_records()["strategies"][name][measured_text_features()]
+    text = record_text(name)
+    for task in rec["below_tasks"]:
+        assert task in text
