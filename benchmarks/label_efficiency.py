@@ -2,7 +2,7 @@
 random, with the project's own simulate engine (``activelab.core.simulation.simulate``).
 
     ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/label_efficiency.py \
-        [--pool 2000] [--test 1000] [--initial 25] [--batch 25] [--budget 250] [--repeats 5] \
+        [--pool 2000] [--test 1000] [--initial 20] [--batch 20] [--budget 240] [--repeats 5] \
         [--sets sms_spam,ag_news,trec,adult_census,fashion_mnist,products] \
         [--text-features tfidf,minilm] [--strategies all] [--write-records]
 
@@ -82,6 +82,32 @@ def features_for(task: Task, text: str):
     return fs.pool_X, fs.pool_dense, fs.test_X
 
 
+def cached_features(task: Task, text: str, args: argparse.Namespace):
+    """``features_for``, kept on disk under --out/_features (MiniLM embeddings take minutes on
+    a busy machine); keyed by the pool's set, the text features and the sampling flags."""
+    import scipy.sparse as sp
+
+    base = "products" if task.name.startswith("products_") else task.name
+    folder = Path(args.out) / "_features" / f"{base}-{text}-{args.pool}-{args.test}-{args.seed}"
+    names = ("pool_X", "pool_dense", "test_X")
+    if folder.is_dir() and not args.fresh:
+        out = []
+        for n in names:
+            out.append(sp.load_npz(folder / f"{n}.npz") if (folder / f"{n}.npz").is_file()
+                       else np.load(folder / f"{n}.npy"))
+        return tuple(out)
+    parts = features_for(task, text)
+    tmp = folder.with_name(folder.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    for n, a in zip(names, parts):
+        if sp.issparse(a):
+            sp.save_npz(tmp / f"{n}.npz", sp.csr_matrix(a))
+        else:
+            np.save(tmp / f"{n}.npy", np.asarray(a))
+    tmp.rename(folder)
+    return parts
+
+
 def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
              cache: dict) -> pd.DataFrame:
     """The engine's per-strategy summary for one task and text features, plus the task's
@@ -104,7 +130,7 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     key = (id(task.pool), text)
     if key not in cache:
         cache.clear()
-        cache[key] = features_for(task, text)
+        cache[key] = cached_features(task, text, args)
     X, dense, X_test = cache[key]
     y = task.pool[task.label].to_numpy()
     y_test = task.test[task.label].to_numpy()
@@ -156,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="logistic_regression")
     p.add_argument("--pool", type=int, default=2000, help="Pool rows per set (subsampled).")
     p.add_argument("--test", type=int, default=1000, help="Test rows per set (subsampled).")
-    p.add_argument("--initial", type=int, default=25)
-    p.add_argument("--batch", type=int, default=25)
-    p.add_argument("--budget", type=int, default=250)
+    p.add_argument("--initial", type=int, default=20)
+    p.add_argument("--batch", type=int, default=20)
+    p.add_argument("--budget", type=int, default=240)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--target", type=float, default=0.95)
     p.add_argument("--seed", type=int, default=0)

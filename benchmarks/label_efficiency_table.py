@@ -36,9 +36,14 @@ def verdicts(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def view(table: pd.DataFrame, text: str) -> pd.DataFrame:
-    """The rows a project with ``text`` text features sees: text tasks measured with ``text``,
-    the others ('-') as they are."""
-    return table[(table["features"] == text) | (table["features"] == "-")]
+    """One row set per task as a project with ``text`` text features sees it: text tasks
+    measured with ``text``, the others ('-') as they are; a text task not measured with
+    ``text`` (the product catalogue with MiniLM, when --minilm-sets leaves it out) keeps its
+    TF-IDF rows."""
+    has = set(table.loc[table["features"] == text, "task"])
+    keep = (table["features"] == text) | (table["features"] == "-") | (
+        (table["features"] == "tfidf") & ~table["task"].isin(has))
+    return table[keep]
 
 
 def record_counts(table: pd.DataFrame, text: str) -> pd.DataFrame:

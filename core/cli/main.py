@@ -332,10 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. sklearn.ensemble.ExtraTreesClassifier")
     n.add_argument("--model-param", action="append", default=[], dest="model_params",
                    metavar="KEY=VALUE", help="a model parameter (repeatable), e.g. C=10")
-    n.add_argument("--strategy", default="entropy")
+    from activelab.core.loop.settings import DEFAULT_STRATEGY
+
+    n.add_argument("--strategy", default=DEFAULT_STRATEGY,
+                   help=f"query strategy (default {DEFAULT_STRATEGY}: the label-efficiency "
+                        "benchmark's choice; 'activelab strategies' shows each one's record)")
     n.add_argument("--strategy-param", action="append", default=[], dest="strategy_params",
                    metavar="KEY=VALUE", help="a strategy parameter (repeatable), e.g. beta=2")
-    n.add_argument("--text-features", choices=["tfidf", "minilm"])
+    n.add_argument("--text-features", choices=["tfidf", "minilm"],
+                   help="text features (default: MiniLM sentence embeddings when the "
+                        "embeddings extra is installed and the label-efficiency benchmark chose "
+                        "them, else TF-IDF; ACTIVELAB_TEXT_FEATURES overrides)")
     n.add_argument("--image-features", choices=["pixels", "efficientnet"],
                    help="image features: resized pixels, or pretrained EfficientNet-Lite0 "
                         "features (the neural extra); default: see FeatureConfig")

@@ -12,12 +12,15 @@ the learning curve (macro-F1) relative to random's lies wholly above / below 1.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 RECORDS_FILE = "strategy_records.json"
+#: Text features of new projects when none are chosen, for a whole installation (tfidf|minilm).
+TEXT_FEATURES_ENV = "ACTIVELAB_TEXT_FEATURES"
 
 
 def records_path() -> Path:
@@ -46,6 +49,14 @@ def measured_text_features() -> str:
         if not minilm_available():
             return "tfidf"
     return chosen
+
+
+def default_text_features() -> str:
+    """Text features a new project (and ``simulate``) gets when none are chosen:
+    ``ACTIVELAB_TEXT_FEATURES`` when set to tfidf or minilm, else ``measured_text_features``
+    (the benchmark's choice, MiniLM only where the embeddings extra is installed)."""
+    chosen = os.environ.get(TEXT_FEATURES_ENV, "").strip().lower()
+    return chosen if chosen in ("tfidf", "minilm") else measured_text_features()
 
 
 def record_text(name: str, text_features: str | None = None) -> str | None:

@@ -70,3 +70,28 @@ def test_a_record_names_the_tasks_where_it_lost(name):
     text = record_text(name)
     for task in rec["below_tasks"]:
         assert task in text
+
+
+def test_a_new_text_project_gets_the_measured_text_features(tmp_path, monkeypatch):
+    """Without a choice (and without the installation-wide variable the test suite pins), a
+    new project's text features are the benchmark's choice where they can be used here."""
+    from activelab.core.project.project import Project
+    from activelab.core.querying.measured import TEXT_FEATURES_ENV
+
+    monkeypatch.delenv(TEXT_FEATURES_ENV, raising=False)
+    rows = ["id,text,label"] + [f"r{i},{'good fine' if i % 2 else 'bad poor'} {i},"
+                                f"{'pos' if i % 2 else 'neg'}" for i in range(12)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    p = Project.create(tmp_path / "p", data=tmp_path / "d.csv", text_columns=["text"],
+                       tasks=["s=label"])
+    try:
+        assert p.feature_config.text == measured_text_features()
+    finally:
+        p.close()
+    monkeypatch.setenv(TEXT_FEATURES_ENV, "tfidf")
+    q = Project.create(tmp_path / "q", data=tmp_path / "d.csv", text_columns=["text"],
+                       tasks=["s=label"])
+    try:
+        assert q.feature_config.text == "tfidf"
+    finally:
+        q.close()
