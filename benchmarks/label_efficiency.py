@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -97,14 +99,17 @@ def cached_features(task: Task, text: str, args: argparse.Namespace):
                        else np.load(folder / f"{n}.npy"))
         return tuple(out)
     parts = features_for(task, text)
-    tmp = folder.with_name(folder.name + ".tmp")
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     for n, a in zip(names, parts):
         if sp.issparse(a):
             sp.save_npz(tmp / f"{n}.npz", sp.csr_matrix(a))
         else:
             np.save(tmp / f"{n}.npy", np.asarray(a))
-    tmp.rename(folder)
+    try:
+        tmp.rename(folder)
+    except OSError:          # another process cached the same features meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
     return parts
 
 
@@ -193,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="Path stem of the .txt table and .csv.")
     p.add_argument("--minilm-sets", default="sms_spam,ag_news,trec",
                    help="Sets also measured with MiniLM text features ('all': every text set).")
+    p.add_argument("--tasks", default="",
+                   help="Only these tasks (comma-separated, e.g. products_usage; default all "
+                        "tasks of --sets), to spread one run over several processes.")
+    p.add_argument("--features-only", action="store_true",
+                   help="Only build (and cache under --out/_features) the features.")
     p.add_argument("--fresh", action="store_true",
                    help="Ignore strategies already measured under --out with the same sizes "
                         "(by default they are reused and only the missing ones run).")
@@ -217,12 +227,19 @@ def main(argv: list[str] | None = None) -> int:
         for task in LOADERS[set_name](args.pool, args.test, args.seed):
             wanted = texts if (args.minilm_sets == "all" or set_name in minilm_sets) \
                 else [t for t in texts if t != "minilm"] or texts[:1]
+            if args.tasks and task.name not in args.tasks.split(","):
+                continue
             for text in (wanted if task.has_text else texts[:1]):
+                if args.features_only:
+                    cached_features(task, text, args)
+                    continue
                 t0 = time.time()
                 print(f"{task.name} [{text if task.has_text else '-'}]: pool {len(task.pool)}, "
                       f"test {len(task.test)} ({task.split}) ...", file=sys.stderr, flush=True)
                 tables.append(run_task(task, text, names, args, cache))
                 print(f"  done in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+    if args.features_only:
+        return 0
     table = pd.concat(tables, ignore_index=True)
     minutes = table.drop_duplicates(["task", "features"])["seconds"].sum() / 60.0
     header = (
