@@ -48,6 +48,7 @@ from label_efficiency_table import (  # noqa: E402
 )
 
 RESULTS = HERE / "results"
+MISSING: dict[str, list[str]] = {}    # task -> strategies not measured (--assemble)
 SIZE_FLAGS = ("model", "pool", "test", "initial", "batch", "budget", "repeats", "target", "seed")
 
 
@@ -129,6 +130,11 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
             and json.loads((out / "settings.json").read_text()) == settings:
         old, old_rows = pd.read_csv(out / "table.csv"), pd.read_csv(out / "summary.csv")
     todo = [n for n in names if n not in set(old.get("strategy", ()))]
+    if args.assemble:
+        if todo:
+            MISSING.setdefault(f"{task.name} [{text if task.has_text else '-'}]", []).extend(
+                n for n in todo if n != "random")
+        return old[old["strategy"].isin(names)] if len(old) else old
     if not todo:
         print(f"  reused {out / 'table.csv'}", file=sys.stderr)
         return old[old["strategy"].isin(names)]
@@ -203,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
                         "tasks of --sets), to spread one run over several processes.")
     p.add_argument("--features-only", action="store_true",
                    help="Only build (and cache under --out/_features) the features.")
+    p.add_argument("--assemble", action="store_true",
+                   help="Run nothing: assemble the table from what is measured under --out "
+                        "(and list what is missing).")
     p.add_argument("--fresh", action="store_true",
                    help="Ignore strategies already measured under --out with the same sizes "
                         "(by default they are reused and only the missing ones run).")
@@ -251,8 +260,15 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
         f"benchmarks/label_efficiency.py {' '.join(argv if argv is not None else sys.argv[1:])}"
     )
+    if args.assemble:
+        header += ("\nAssembled (--assemble) from runs of the same sizes made in parallel "
+                   "processes, each a --sets/--tasks/--strategies/--text-features slice of "
+                   "this command; random is re-run in each slice with the same picks.")
     if skipped:
         header += "\nNot run: " + "; ".join(f"{k} ({v})" for k, v in skipped.items())
+    if MISSING:
+        header += "\nNot measured in the time this run had (these tasks lack them): " + \
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in MISSING.items())
     text = format_tables(table, header)
     print(text)
     stem = Path(args.results)

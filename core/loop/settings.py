@@ -20,7 +20,7 @@ from activelab.core.errors import ActiveLabError
 #: The strategy of a new project: the label-efficiency benchmark's choice (never below random
 #: beyond noise on the shared sets; benchmarks/results/label_efficiency.txt names it and a test
 #: holds the two equal). It was entropy before that table existed.
-DEFAULT_STRATEGY = "entropy"
+DEFAULT_STRATEGY = "margin"
 
 
 def _user() -> str:
