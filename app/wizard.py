@@ -85,12 +85,16 @@ class CreatePage(QWizardPage):
         self.model_combo = QComboBox()
         self.model_combo.addItems(model_names())
         self.model_combo.setCurrentText("logistic_regression")
+        from activelab.core.loop.settings import Settings
+        from activelab.core.querying.measured import described_with_record
+
         self.strategy_combo = QComboBox()
         for s in registry():
             self.strategy_combo.addItem(s.name, s.name)
-            self.strategy_combo.setItemData(self.strategy_combo.count() - 1, s.description,
+            self.strategy_combo.setItemData(self.strategy_combo.count() - 1,
+                                            described_with_record(s.name, s.description),
                                             Qt.ItemDataRole.ToolTipRole)
-        self.strategy_combo.setCurrentText("entropy")
+        self.strategy_combo.setCurrentText(Settings().strategy)
         self.strategy_help = QLabel("")
         self.strategy_help.setObjectName("hint")
         self.strategy_help.setWordWrap(True)

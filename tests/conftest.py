@@ -11,6 +11,11 @@ if not os.environ.get("ACTIVELAB_OFFLINE_PROOF"):
     # The offline proof (tests/fidelity/test_offline.py) leaves it unset on purpose.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# New projects get MiniLM text features when the embeddings extra is installed (the
+# label-efficiency benchmark's choice). Most tests build small text projects and assert
+# TF-IDF behaviour, so they pin TF-IDF the way an installation can; the default itself is
+# tested with the variable removed (tests/core/test_measured_records.py).
+os.environ.setdefault("ACTIVELAB_TEXT_FEATURES", "tfidf")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ACTIVELAB_SHARED_DATA", ROOT.parent / "shared" / "data"))

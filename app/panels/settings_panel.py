@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from activelab.core.querying.measured import described_with_record
 from activelab.core.querying.strategy_api import Param
 
 AGGREGATIONS = (("mean", "Mean over tasks"), ("max", "Max over tasks"),
@@ -113,7 +114,8 @@ class SettingsPanel(QWidget):
         self.strategy_combo = QComboBox()
         for s in self._registry:
             self.strategy_combo.addItem(s.name, s.name)
-            self.strategy_combo.setItemData(self.strategy_combo.count() - 1, s.description, 3)
+            self.strategy_combo.setItemData(self.strategy_combo.count() - 1,
+                                            described_with_record(s.name, s.description), 3)
         self.strategy_help = QLabel()
         self.strategy_help.setObjectName("hint")
         self.strategy_help.setWordWrap(True)
@@ -251,7 +253,8 @@ class SettingsPanel(QWidget):
             self.params_form.removeRow(0)
         self._param_editors = {}
         s = self._strategy()
-        self.strategy_help.setText(s.description if s is not None else
+        self.strategy_help.setText(described_with_record(s.name, s.description)
+                                   if s is not None else
                                    "This strategy's plug-in is not installed.")
         for p in (s.params if s is not None else ()):
             w = make_param_editor(p, values.get(p.name, p.default))

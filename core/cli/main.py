@@ -68,7 +68,11 @@ def cmd_new(a: argparse.Namespace) -> int:
     from activelab.core.features.image_encoder import feature_config_options
 
     chosen = feature_config_options(a.text_features, a.image_features)
-    fc = FeatureConfig(**{"image": "auto", **chosen}) if chosen else None   # auto: the project chooses
+    from activelab.core.querying.measured import default_text_features
+
+    # What is not given, the project chooses (image "auto"; text: the measured default).
+    fc = (FeatureConfig(**{"image": "auto", "text": default_text_features(), **chosen})
+          if chosen else None)
     settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
     with _progress_bar("creating project") as prog:
         proj = Project.create(
@@ -235,9 +239,15 @@ def cmd_retrain(a: argparse.Namespace) -> int:
 def cmd_strategies(a: argparse.Namespace) -> int:
     from activelab.core.querying.registry import registry
 
+    from activelab.core.querying.measured import measured_default_strategy, record_text
+
     reg = registry()
+    default = measured_default_strategy()
     for s in sorted(reg, key=lambda s: s.name):
         print(f"{s.name:24s} {s.description}")
+        record = record_text(s.name)
+        if record:
+            print(f"{'':26s}{record}" + (" [default]" if s.name == default else ""))
         for p in s.params:
             extra = f" one of {list(p.choices)}" if p.choices else ""
             print(f"{'':26s}{p.name} ({p.type.__name__}, default {p.default!r}){extra}: {p.description}")
@@ -327,10 +337,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. sklearn.ensemble.ExtraTreesClassifier")
     n.add_argument("--model-param", action="append", default=[], dest="model_params",
                    metavar="KEY=VALUE", help="a model parameter (repeatable), e.g. C=10")
-    n.add_argument("--strategy", default="entropy")
+    from activelab.core.loop.settings import DEFAULT_STRATEGY
+
+    n.add_argument("--strategy", default=DEFAULT_STRATEGY,
+                   help=f"query strategy (default {DEFAULT_STRATEGY}: the label-efficiency "
+                        "benchmark's choice; 'activelab strategies' shows each one's record)")
     n.add_argument("--strategy-param", action="append", default=[], dest="strategy_params",
                    metavar="KEY=VALUE", help="a strategy parameter (repeatable), e.g. beta=2")
-    n.add_argument("--text-features", choices=["tfidf", "minilm"])
+    n.add_argument("--text-features", choices=["tfidf", "minilm"],
+                   help="text features (default: MiniLM sentence embeddings when the "
+                        "embeddings extra is installed and the label-efficiency benchmark chose "
+                        "them, else TF-IDF; ACTIVELAB_TEXT_FEATURES overrides)")
     n.add_argument("--image-features", choices=["pixels", "efficientnet"],
                    help="image features: resized pixels, or pretrained EfficientNet-Lite0 "
                         "features; default: EfficientNet when the neural extra is installed "

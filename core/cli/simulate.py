@@ -50,8 +50,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--image-column", default=None)
     p.add_argument("--feature-columns", default=None,
                    help="Comma-separated tabular feature columns (default: guessed).")
-    p.add_argument("--text-features", choices=("tfidf", "minilm"), default="tfidf",
-                   help="Text features: TF-IDF (default) or MiniLM sentence embeddings.")
+    p.add_argument("--text-features", choices=("tfidf", "minilm"), default=None,
+                   help="Text features: TF-IDF or MiniLM sentence embeddings (default: what a "
+                        "new project gets, see 'activelab new --help').")
     p.add_argument("--image-features", choices=("pixels", "efficientnet"), default=None,
                    help="Image features: resized pixels or pretrained EfficientNet-Lite0 "
                         "features (the neural extra); default: see FeatureConfig.")
@@ -244,8 +245,10 @@ def feature_config(args: argparse.Namespace, table: Any, spec: Any) -> Any:
 
     from activelab.core.features.image_encoder import feature_config_options
 
-    options: dict[str, Any] = feature_config_options(args.text_features,
-                                                     getattr(args, "image_features", None))
+    from activelab.core.querying.measured import default_text_features
+
+    text = getattr(args, "text_features", None) or default_text_features()
+    options: dict[str, Any] = feature_config_options(text, getattr(args, "image_features", None))
     size = getattr(args, "image_size", None)
     if size is not None and spec.image_column:
         if size == "native":

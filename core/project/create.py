@@ -15,7 +15,8 @@ from activelab.core.errors import ActiveLabError, DataError, ProjectError
 from activelab.core.store.pool import POOL_FILE, Pool, frame_of, pool_table, write_pool_table
 from activelab.core.store.samples import add_sample_ids
 from activelab.core.progress import NULL_PROGRESS, Progress
-from activelab.core.loop.settings import Settings
+from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
+from activelab.core.querying.measured import default_text_features
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, ImportedTable
 from activelab.core.store.store import STORE_NAME, LabelStore
 from activelab.core.store.temp_folders import (
@@ -25,7 +26,6 @@ from activelab.core.store.temp_folders import (
 IMAGES_NPY = "images.npy"
 CACHE_DIR = "cache"
 DEFAULT_MODEL = "logistic_regression"
-DEFAULT_STRATEGY = "entropy"
 
 
 def create_project(
@@ -129,8 +129,9 @@ def create_from_table(
         )
     events = _label_events(table, spec, ids, import_labels, decisions)
     decimal = getattr(table, "decimal", None) or "."
-    fc = _image_features_chosen(feature_config or FeatureConfig(image="auto"), spec, s, decisions,
-                                n_images=len(ids))
+    fc = _image_features_chosen(
+        feature_config or FeatureConfig(text=default_text_features(), image="auto"), spec, s,
+        decisions, n_images=len(ids))
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_siblings(final.parent)   # left by a create or backup that was killed
     tmp = make_temp_sibling(final, "creating")  # named for this process (see activelab.core.store.temp_folders)

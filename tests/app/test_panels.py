@@ -54,7 +54,8 @@ def _registry() -> StrategyRegistry:
 def test_settings_panel_builds_typed_editors_and_emits_only_changes(qtbot):
     panel = SettingsPanel(strategies=_registry(), models=["logistic_regression", "random_forest"])
     qtbot.addWidget(panel)
-    panel.set_settings(Settings(), tasks=["a"])
+    # entropy explicitly: this fake registry holds entropy and toy, not necessarily the default.
+    panel.set_settings(Settings(strategy="entropy"), tasks=["a"])
     assert panel.strategy_combo.currentData() == "entropy"
     assert not panel.params_box.isVisibleTo(panel)  # entropy has no parameters
 

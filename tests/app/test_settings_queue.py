@@ -16,7 +16,7 @@ from tests.core.helpers import write_text_csv
 NEW_VALUES = {
     "model": "knn",
     "model_params": {"C": 2.0},
-    "strategy": "margin",
+    "strategy": "entropy",     # any strategy but the default (margin since issue 10's table)
     "strategy_params": {"base": "margin"},     # with strategy "cluster" (set first)
     "aggregate": "max",
     "task_weights": {"topic": 2.0},

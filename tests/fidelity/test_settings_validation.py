@@ -13,7 +13,7 @@ import pytest
 from activelab.core.errors import ActiveLabError
 from activelab.core.learning.model_params import validate_model_params
 from activelab.core.project.project import Project
-from activelab.core.loop.settings import Settings
+from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -196,7 +196,8 @@ DAMAGED = [
     ({"audit_rate": 5}, "audit_rate", 0.1),
     ({"blind_mode": "yes"}, "blind_mode", False),
     ({"model_params": [1, 2]}, "model_params", {}),
-    ({"strategy": None}, "strategy", "entropy"),
+    # The default strategy is the label-efficiency benchmark's choice (was entropy).
+    ({"strategy": None}, "strategy", DEFAULT_STRATEGY),
 ]
 
 
