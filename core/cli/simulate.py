@@ -272,6 +272,8 @@ def load_pool_and_test(args: argparse.Namespace, progress: Any = None
     """(pool model_X, pool dense view, pool labels, (test model_X, test labels), decisions):
     --data is the pool, --test-data the fixed test set; features are fitted on the pool only
     (``activelab.core.features.held_out``). Unlabeled rows of either are left out (said)."""
+    import numpy as np
+
     from activelab.core.cli.main import read_options
     from activelab.core.data.read import read_table
     from activelab.core.data.roles import infer_spec, label_str

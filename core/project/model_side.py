@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from activelab.core.data.spec import DatasetSpec
 from activelab.core.features.cache import load_array, save_array
 from activelab.core.learning.labels import prediction_summary
-from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, make_queue, retrain_and_query
 from activelab.core.loop.settings import Settings
 from activelab.core.querying.strategy_api import PickRecord
 from activelab.core.records import Installed, QueueItem
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import LabelStore
+
+# The loop (and with it scikit-learn's room) is imported when a model is touched, not when a
+# project is opened to label or to read its status.
+if TYPE_CHECKING:   # pragma: no cover
+    from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot
 
 
 class ModelSide:
@@ -67,6 +71,8 @@ class ModelSide:
             mask[[index[s] for s in labels.skipped]] = False
         audits = tuple((task, ev.predicted, ev.value) for (task, _sid), ev in labels.audits.items())
         history, audit_rows = pick_history(labels, index)
+        from activelab.core.loop.cycle import Snapshot
+
         return Snapshot(
             spec=spec, settings=settings, features=features, ids=tuple(ids), labeled=labeled,
             candidates=np.flatnonzero(mask).astype(np.int64), audit_records=audits,
@@ -120,6 +126,8 @@ class ModelSide:
         prepared = fresh_queue(items, labels(), index)
         if strategy is None and seq == last and len(items) >= n and prepared:
             return prepared[:n]
+        from activelab.core.loop.cycle import make_queue, retrain_and_query
+
         snap = snapshot()
         if self.state is None or seq != last or snap.version - 1 == 0:
             self.install(retrain_and_query(snap))

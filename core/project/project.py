@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from activelab.core.errors import ActiveLabError, LabelError, ProjectError, StoreWriteError
 from activelab.core.data.export_columns import check_class_name
-from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot, retrain_and_query
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.project.create import CACHE_DIR, IMAGES_NPY
 from activelab.core.project import position
@@ -32,6 +31,8 @@ from activelab.core.store.events import event_problem
 
 if TYPE_CHECKING:   # pragma: no cover
     import numpy as np
+
+    from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot
 
 __all__ = [
     "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
@@ -427,6 +428,8 @@ class Project:
 
     def retrain_function(self) -> Callable[[Snapshot, Progress], RetrainResult]:
         """The worker job that retrains a ``training_snapshot`` (in a thread)."""
+        from activelab.core.loop.cycle import retrain_and_query   # the learning room: on demand
+
         return retrain_and_query
 
     def retrain_request(self, snapshot: Snapshot) -> Any | None:
@@ -448,6 +451,8 @@ class Project:
 
     def retrain(self, progress: Progress | None = None) -> CurvePoint | None:
         """Retrain now (synchronously) and prepare a new queue."""
+        from activelab.core.loop.cycle import retrain_and_query
+
         return self.install(retrain_and_query(self.training_snapshot(), progress or NULL_PROGRESS)).point
 
     def queue(self) -> list[QueueItem]:

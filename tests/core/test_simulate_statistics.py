@@ -209,7 +209,8 @@ def test_stopping_and_forecast_columns_are_filled(four_repeats):
 
 
 def test_fixed_test_set_is_the_evaluation_for_every_repeat():
-    from activelab.core.learning.fitting import fit_task_model
+    from activelab.core.learning.fitting import Fitter
+    from activelab.core.learning.models import resolve_model
     from activelab.core.simulation.evaluation import model_scores
 
     X, y = make_classification(n_samples=900, n_features=8, n_informative=4, n_redundant=0,
@@ -220,7 +221,7 @@ def test_fixed_test_set_is_the_evaluation_for_every_repeat():
                  batch=10, budget=56, repeats=3, seed=1)
     assert r.settings["test_data"] and r.settings["n_test"] == 300
     assert r.settings["n_train"] == 600 and r.settings["test_size"] is None
-    full = fit_task_model("logistic_regression", {}, X[pool], y[pool], ("a", "b"))
+    full = Fitter(resolve_model("logistic_regression", {})).fit_task(X[pool], y[pool], ("a", "b"))
     acc, f1 = model_scores(full, X[test], y[test], ("a", "b"))
     assert all(v == pytest.approx(acc) for v in r.full_accuracy.values())
     assert r.per_repeat["full_macro_f1"].eq(f1).all()

@@ -10,6 +10,7 @@ intended change of behaviour (``python -m tests.strategies.test_same_picks --wri
 from __future__ import annotations
 
 import json
+import os
 import math
 import sys
 import tempfile
@@ -227,6 +228,7 @@ def test_loop_models_and_queues_are_what_they_were(golden):
 
 
 if __name__ == "__main__" and "--write" in sys.argv:
+    os.environ.setdefault("ACTIVELAB_TEXT_FEATURES", "tfidf")   # as tests/conftest.py runs it
     GOLDEN.write_text(json.dumps(capture(with_torch=True), indent=1, sort_keys=True),
                       encoding="utf-8")
     print(f"wrote {GOLDEN}")
