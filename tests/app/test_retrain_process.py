@@ -178,16 +178,21 @@ def test_a_hung_retrain_is_abandoned_after_the_time_limit_and_labeling_continues
     with qtbot.waitSignal(win.controller.error_occurred, timeout=60000) as blocker:
         label(qtbot, win, 5)                  # the fifth label starts the retrain that hangs
         label(qtbot, win, 2)                  # the expert labels on meanwhile
+    assert project.model_version == version, "the previous model stays"
     assert project.labeled_count() == 7
     assert "took longer than 3 s (the time limit) and was abandoned" in blocker.args[0]
     assert "restarted" in blocker.args[0]
     assert win.banner.isVisible()
+    assert not alive(hung)
     line = win.status_line.text()
-    assert line.startswith("Retrain failed — labeling continues"), line
-    assert not win.runner.is_running("retrain") and not alive(hung)
-    qtbot.wait(500)
-    assert win.status_line.text() == line, "the status line no longer counts"
-    assert project.model_version == version, "the previous model stays"
+    if win.runner.is_running("retrain"):
+        # On a busy machine the labels given meanwhile came after the abandonment and
+        # started the next retrain at once: the line says so and no longer counts the old one.
+        assert "training process restarted" in line, line
+    else:
+        assert line.startswith("Retrain failed — labeling continues"), line
+        qtbot.wait(500)
+        assert win.status_line.text() == line, "the status line no longer counts"
     with qtbot.waitSignal(win.controller.model_updated, timeout=60000) as blocker:
         label(qtbot, win, 3)                  # the next retrain runs in a fresh process
     assert blocker.args[0].n_labels > 7
