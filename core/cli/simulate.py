@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from activelab.core.cli.support import (
-    nonnegative_int, open_fraction, positive_int, progress_bar,
+    fraction, nonnegative_int, open_fraction, positive_int, progress_bar,
 )
 from activelab.core.errors import ActiveLabError, DataError
 
@@ -64,9 +64,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         "a random held-out split; features are fitted on --data only.")
     p.add_argument("--target-metric", choices=("accuracy", "macro_f1"), default="accuracy",
                    help="Score that 'labels to target' is measured on (default accuracy).")
-    p.add_argument("--target", type=target_fraction, default=0.95,
+    p.add_argument("--target", default=0.95,
+                   type=fraction("--target", "a fraction of the full-data model's score, e.g. 0.95"),
                    help="Target as a fraction of the full-data model's score (default 0.95).")
-    p.add_argument("--stop-kappa", type=target_fraction, default=None, metavar="K",
+    p.add_argument("--stop-kappa", type=fraction("--stop-kappa"), default=None, metavar="K",
                    help="Stopping rule: kappa between successive models' stop-set predictions "
                         "(default 0.99, the paper's).")
     p.add_argument("--stop-window", type=positive_int("--stop-window"), default=None,
@@ -210,19 +211,6 @@ def stop_options(args: argparse.Namespace) -> dict[str, Any]:
              "stop_window": getattr(args, "stop_window", None),
              "stop_aggregate": getattr(args, "stop_aggregate", None)}
     return {k: v for k, v in given.items() if v is not None}
-
-
-def target_fraction(text: str) -> float:
-    """argparse type of --target: a fraction in (0, 1] of the full-data model's score."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(
-            f"--target must be a number above 0 and at most 1 (a fraction of the full-data "
-            f"model's score, e.g. 0.95); got {text!r}.")
-    return value
 
 
 def _native_image_size(table: Any, column: str) -> int:

@@ -22,45 +22,42 @@ def _number(text: str, kind: type, name: str, rule: str) -> Any:
     return value
 
 
-def positive_int(name: str) -> Callable[[str], int]:
-    """An argparse ``type`` for a count >= 1 (argparse then exits 2 with the message)."""
-    def parse(text: str) -> int:
-        value = _number(text, int, name, "an integer >= 1")
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1; got {text!r}")
+def _checked(kind: type, name: str, rule: str, ok: Callable[[Any], bool]) -> Callable[[str], Any]:
+    """An argparse ``type``: ``text`` as ``kind``, finite and ``ok``, else ArgumentTypeError
+    "NAME must be RULE; got 'TEXT'" (argparse then exits 2 with it)."""
+    def parse(text: str) -> Any:
+        value = _number(text, kind, name, rule)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{name} must be {rule}; got {text!r}")
         return value
     return parse
+
+
+def positive_int(name: str) -> Callable[[str], int]:
+    """An argparse ``type`` for a count >= 1."""
+    return _checked(int, name, "an integer >= 1", lambda v: v >= 1)
 
 
 def nonnegative_int(name: str) -> Callable[[str], int]:
     """An argparse ``type`` for an integer >= 0 (e.g. a seed)."""
-    def parse(text: str) -> int:
-        value = _number(text, int, name, "an integer >= 0")
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 0; got {text!r}")
-        return value
-    return parse
+    return _checked(int, name, "an integer >= 0", lambda v: v >= 0)
 
 
 def nonnegative_float(name: str) -> Callable[[str], float]:
     """An argparse ``type`` for a finite number >= 0 (e.g. seconds)."""
-    def parse(text: str) -> float:
-        value = _number(text, float, name, "a number >= 0")
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a number >= 0; got {text!r}")
-        return value
-    return parse
+    return _checked(float, name, "a number >= 0", lambda v: v >= 0)
 
 
 def open_fraction(name: str) -> Callable[[str], float]:
     """An argparse ``type`` for a share strictly between 0 and 1 (e.g. a test split)."""
-    def parse(text: str) -> float:
-        value = _number(text, float, name, "a number between 0 and 1 (exclusive)")
-        if not 0.0 < value < 1.0:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a number between 0 and 1 (exclusive); got {text!r}")
-        return value
-    return parse
+    return _checked(float, name, "a number between 0 and 1 (exclusive)", lambda v: 0.0 < v < 1.0)
+
+
+def fraction(name: str, meaning: str = "") -> Callable[[str], float]:
+    """An argparse ``type`` for a number in (0, 1] (e.g. a target share, a kappa threshold);
+    ``meaning`` is added to the message in parentheses."""
+    rule = "a number above 0 and at most 1" + (f" ({meaning})" if meaning else "")
+    return _checked(float, name, rule, lambda v: 0.0 < v <= 1.0)
 
 
 # --------------------------------------------------------------------------- progress bars

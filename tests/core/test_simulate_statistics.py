@@ -319,3 +319,15 @@ def test_cli_image_size_native_keeps_28_pixels(tmp_path):
     args = parser.parse_args(base + ["--image-size", "native"])
     Xm = load_labeled(args, None)[0]
     assert np.allclose(np.asarray(Xm[3]).reshape(28, 28), X[3] / 255.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("flag, value", [("--target", "1.5"), ("--target", "x"),
+                                         ("--stop-kappa", "0"), ("--stop-kappa", "nan")])
+def test_a_bad_fraction_is_refused_naming_its_own_flag(flag, value, capsys):
+    from activelab.core.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["simulate", "--data", "x.csv", "--label-column", "y", flag, value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{flag} must be a number above 0 and at most 1" in err and repr(value) in err
