@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlparse
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
-    QWizardPage,
+    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout,
+    QWidget, QWizardPage,
 )
 
 from activelab.app.wizard_pages import PREVIEW_ROWS, THUMB, Preview, _error_label, _pixmap, load_preview
@@ -42,13 +42,19 @@ def typed_path(text: str) -> str:
     return s
 
 
-class ReadOptionsBox(QGroupBox):
-    """The reading options of ``activelab new`` for a text table; collapsed until ticked."""
+class ReadOptionsBox(QWidget):
+    """The reading options of ``activelab new`` for a text table, behind a toggle: while it
+    is off, the importer detects everything (``options()`` is then empty)."""
 
     def __init__(self) -> None:
-        super().__init__("Read options (encoding, delimiter, decimal mark, header, missing values)")
-        self.setCheckable(True)
-        self.setChecked(False)
+        super().__init__()
+        self.toggle = QToolButton()
+        self.toggle.setText("Read options (encoding, delimiter, decimal mark, header, missing values)")
+        self.toggle.setCheckable(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.toggle.setAutoRaise(True)
+        self.toggled = self.toggle.toggled
         self.encoding = QLineEdit()
         self.encoding.setPlaceholderText("detected, e.g. utf-8, cp1252, shift_jis")
         self.delimiter = QComboBox()
@@ -59,17 +65,30 @@ class ReadOptionsBox(QGroupBox):
         self.header.addItems(list(HEADERS))
         self.na_values = QLineEdit()
         self.na_values.setPlaceholderText("only empty cells are missing; e.g. NA,null,-")
-        self.form_host = QGroupBox()
-        self.form_host.setFlat(True)
+        self.form_host = QWidget()
         form = QFormLayout(self.form_host)
+        form.setContentsMargins(24, 0, 0, 0)
         form.addRow("Encoding", self.encoding)
         form.addRow("Delimiter", self.delimiter)
         form.addRow("Decimal mark", self.decimal)
         form.addRow("Header", self.header)
         form.addRow("Missing values", self.na_values)
-        QVBoxLayout(self).addWidget(self.form_host)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.toggle)
+        lay.addWidget(self.form_host)
         self.form_host.setVisible(False)
-        self.toggled.connect(self.form_host.setVisible)
+        self.toggle.toggled.connect(self._on_toggle_toggled)
+
+    def isChecked(self) -> bool:  # noqa: N802 (reads like Qt's checkable boxes)
+        return self.toggle.isChecked()
+
+    def setChecked(self, on: bool) -> None:  # noqa: N802
+        self.toggle.setChecked(on)
+
+    def _on_toggle_toggled(self, on: bool) -> None:
+        self.form_host.setVisible(on)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
 
     def options(self) -> dict[str, Any]:
         """``encoding`` and ``read_options`` as Project.create and read_table take them."""

@@ -133,13 +133,19 @@ def column_values(column: Any, top: int = TOP_VALUES) -> tuple[list[tuple[str, i
     return [(str(k), int(n)) for k, n in counter.most_common(top)], len(counter)
 
 
-def describe_values(values: Sequence[tuple[str, int]], distinct: int, shown: int = 4) -> str:
-    """"Apparel (4,210), Accessories (2,301), … 4 more" for a Classes cell."""
+def describe_values(values: Sequence[tuple[str, int]], distinct: int, budget: int = 58) -> str:
+    """"Apparel (4,210), Accessories (2,301), … 4 more" for a Classes cell: the most frequent
+    values with their counts while they fit in about ``budget`` characters (at least one)."""
     if not distinct:
         return "(no values)"
-    text = ", ".join(f"{v} ({n:,})" for v, n in values[:shown])
-    rest = distinct - min(shown, len(values))
-    return text + (f", … {rest:,} more" if rest > 0 else "")
+    parts: list[str] = []
+    for v, n in values:
+        part = f"{v} ({n:,})"
+        if parts and len(", ".join(parts + [part])) > budget:
+            break
+        parts.append(part)
+    rest = distinct - len(parts)
+    return ", ".join(parts) + (f", … {rest:,} more" if rest > 0 else "")
 
 
 def _leaks(table: Any, spec: Any) -> list[Any]:
@@ -259,11 +265,7 @@ class ColumnsPage(QWizardPage):
                 taken = it.text() in self.label_columns
                 if taken:
                     it.setCheckState(Qt.CheckState.Unchecked)
-                    it.setToolTip("the label column of a task")
-                else:
-                    it.setToolTip("")
-                it.setFlags(it.flags() & ~Qt.ItemFlag.ItemIsEnabled if taken
-                            else it.flags() | Qt.ItemFlag.ItemIsEnabled)
+                it.setHidden(taken)
         p = self.wiz.preview
         tasks = [(r.name, r.column, r.multilabel) for r in editor.rows() if r.column]
         if p is None or p.leak_frame is None or not tasks:
@@ -287,7 +289,13 @@ class ColumnsPage(QWizardPage):
         self.leak_warning.setObjectName("error")
         self.leak_warning.style().unpolish(self.leak_warning)
         self.leak_warning.style().polish(self.leak_warning)
-        self.leak_warning.setText("\n\n".join(msg[:1].upper() + msg[1:] for _c, _t, msg in leaks))
+        advice = ""
+        lines = []
+        for _c, _t, msg in leaks:     # the guard's message; its advice is said once, at the end
+            head, sep, tail = msg.partition(". If the column")
+            lines.append(msg[:1].upper() + (head[1:] + "." if sep else msg[1:]))
+            advice = advice or (("If the column" + tail) if sep else "")
+        self.leak_warning.setText("\n".join(lines) + (f"\n{advice}" if advice else ""))
         self.leak_warning.setVisible(bool(leaks))
 
     @staticmethod
