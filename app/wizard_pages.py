@@ -100,6 +100,9 @@ def load_preview(path: str, *, progress: Progress, encoding: str | None = None,
             progress.check()
             try:
                 img = load_image(str(ref), table.image_root, table.image_array)
+                if max(img.size) < THUMB:    # tiny images (8x8 digits) enlarged, pixels kept crisp
+                    k = THUMB // max(img.size)
+                    img = img.resize((img.width * k, img.height * k), resample=0)
                 img.thumbnail((THUMB, THUMB))
                 thumbs.append(img.convert("RGBA"))
             except DataError:

@@ -175,3 +175,17 @@ def test_read_options_reach_the_importer(qtbot, tmp_path):
     qtbot.waitUntil(lambda: wiz.preview is not None and wiz.data_page.isComplete(), timeout=30000)
     assert "NA" not in dict(wiz.preview.value_counts["kind"][0])
     assert wiz.create_arguments()[1]["read_options"] == {"na_values": ("NA",)}
+
+
+def test_tiny_images_get_a_visible_thumbnail(qtbot, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "digits.npz", X=rng.integers(0, 255, (30, 8, 8), dtype=np.uint8),
+             y=np.array([str(i % 3) for i in range(30)]))
+    wiz = _wizard(qtbot, tmp_path)
+    _loaded(qtbot, wiz, str(tmp_path / "digits.npz"))
+    table = wiz.data_page.table
+    image_col = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index("image")
+    thumb = table.item(0, image_col).data(Qt.ItemDataRole.DecorationRole)
+    assert thumb.width() == 48 and thumb.height() == 48      # 8x8 enlarged 6x, not an 8px dot
