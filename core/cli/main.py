@@ -94,7 +94,7 @@ def cmd_new(a: argparse.Namespace) -> int:
     print(f"Created project {proj.path} with {proj.n_samples} samples from {read} data rows "
           f"read; tasks: {tasks}; {n_lab} samples with imported labels; model {a.model}, "
           f"strategy {a.strategy}.")
-    print(f"Next: activelab query {proj.path} -n 5   (or open it: activelab {proj.path})")
+    print(f"Next: activelab query {proj.path} -n 5 --show   (or open it: activelab {proj.path})")
     return 0
 
 
