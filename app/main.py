@@ -165,7 +165,15 @@ def make_app(argv: list[str] | None = None) -> Any:
 
 def run_gui(argv: list[str] | None = None, project_path: str | None = None, demo: bool = False,
             demo_dir: str | None = None) -> int:
-    """Run the desktop app until its last window closes; returns the exit code."""
+    """Run the desktop app until its last window closes; returns the exit code (2, with one
+    line on stderr, when there is no display to open a window on: Qt would abort)."""
+    if not _app_running():
+        from activelab.app.display_check import NO_DISPLAY_EXIT, display_problem
+
+        problem = display_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return NO_DISPLAY_EXIT
     limit_compute_threads(1)
     if argv and project_path is None and not demo:
         parser = argparse.ArgumentParser(prog="activelab", description="activelab desktop app")
@@ -193,6 +201,12 @@ def run_gui(argv: list[str] | None = None, project_path: str | None = None, demo
         restore()
     shell.runner.shutdown()
     return int(code)
+
+
+def _app_running() -> bool:
+    """A QApplication exists already (tests, an embedding program): it has its display."""
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    return widgets is not None and widgets.QApplication.instance() is not None
 
 
 def quit_on_signals(app: QApplication) -> Callable[[], None]:

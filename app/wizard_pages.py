@@ -1,19 +1,19 @@
-"""Worker functions and the first two pages of the new-project wizard (data, columns).
+"""Worker functions and the columns page of the new-project wizard.
 
-``load_preview`` and ``create_project`` are module-level so ``activelab.app.worker.TaskRunner`` can run
-them off the GUI thread; they return plain data.
+``load_preview``, ``check_leaks`` and ``create_project`` are module-level so
+``activelab.app.worker.TaskRunner`` can run them off the GUI thread; they return plain data.
+The data page is in app/wizard_data_page.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem,
+    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
     QVBoxLayout, QWizardPage,
 )
 
@@ -26,12 +26,19 @@ PREVIEW_ROWS = 20
 THUMB = 48
 NO_COLUMN = "(none)"
 ROW_NUMBER = "(row number)"
+TOP_VALUES = 12          # values (with counts) kept per column for the tasks page
+LEAK_ROWS = 5000         # rows kept for the leakage check (find_leaks uses at most 5000)
 
 
 # ------------------------------------------------------------------ worker functions
 @dataclass
 class Preview:
-    """What the data page shows, read in the worker (plain data)."""
+    """What the data page shows, read in the worker (plain data).
+
+    ``value_counts``: per column, its most frequent values as class names (stripped text,
+    empty cells left out) with their counts, and how many distinct values it has.
+    ``leak_frame``: a seeded random subset of at most LEAK_ROWS rows for the leakage check
+    of the tasks the user chooses. ``options_key``: the read options it was read with."""
 
     source: str
     n_rows: int
@@ -40,23 +47,34 @@ class Preview:
     thumbnails: list[Any] = field(default_factory=list)   # PIL images or None, per preview row
     decisions: list[str] = field(default_factory=list)
     guess: dict[str, Any] = field(default_factory=dict)  # id/text/image/feature/task guesses
+    value_counts: dict[str, tuple[list[tuple[str, int]], int]] = field(default_factory=dict)
+    leak_frame: Any = None
+    decimal: str = "."
+    options_key: str = ""
+    read: dict[str, Any] = field(default_factory=dict)   # encoding, read_options
 
 
-def load_preview(path: str, *, progress: Progress) -> Preview:
-    """Read ``path`` with the importer, keep the first rows, guess the column roles."""
+def load_preview(path: str, *, progress: Progress, encoding: str | None = None,
+                 read_options: dict[str, Any] | None = None, options_key: str = "") -> Preview:
+    """Read ``path`` with the importer (``encoding`` and ``read_options`` as ``activelab new``
+    takes them), keep the first rows, count each column's values, guess the column roles.
+    Raises ActiveLabError (DataError) with the importer's message when it cannot be read."""
     from activelab.core.errors import DataError
     from activelab.core.data.images import load_image
     from activelab.core.data.read import infer_spec, read_table
 
     progress.update(0.05, f"reading {Path(path).name}")
-    table = read_table(path)
+    table = read_table(path, encoding=encoding, **(read_options or {}))
     frame = table.frame
-    progress.update(0.7, "preparing the preview")
+    progress.update(0.6, "counting values")
     head = frame.head(PREVIEW_ROWS)
     rows = [["" if v is None or (isinstance(v, float) and v != v) else str(v)[:200] for v in rec]
             for rec in head.itertuples(index=False, name=None)]
+    counts = {str(c): column_values(frame[c]) for c in frame.columns}
+    progress.update(0.7, "preparing the preview")
     guess: dict[str, Any] = {}
     decisions = list(table.decisions)
+    decimal = getattr(table, "decimal", None) or "."
     try:
         try:
             spec, more = infer_spec(table, check_leakage=False)
@@ -82,13 +100,55 @@ def load_preview(path: str, *, progress: Progress) -> Preview:
             progress.check()
             try:
                 img = load_image(str(ref), table.image_root, table.image_array)
+                if max(img.size) < THUMB:    # tiny images (8x8 digits) enlarged, pixels kept crisp
+                    k = THUMB // max(img.size)
+                    img = img.resize((img.width * k, img.height * k), resample=0)
                 img.thumbnail((THUMB, THUMB))
                 thumbs.append(img.convert("RGBA"))
             except DataError:
                 thumbs.append(None)
+    leak_frame = frame if len(frame) <= LEAK_ROWS else frame.sample(LEAK_ROWS, random_state=0)
     progress.update(1.0, "preview ready")
     return Preview(source=str(path), n_rows=int(len(frame)), columns=[str(c) for c in frame.columns],
-                   rows=rows, thumbnails=thumbs, decisions=decisions, guess=guess)
+                   rows=rows, thumbnails=thumbs, decisions=decisions, guess=guess,
+                   value_counts=counts, leak_frame=leak_frame, decimal=decimal,
+                   options_key=options_key,
+                   read={"encoding": encoding, "read_options": dict(read_options or {})})
+
+
+def column_values(column: Any, top: int = TOP_VALUES) -> tuple[list[tuple[str, int]], int]:
+    """The ``top`` most frequent values of a column as class names (text stripped of
+    surrounding spaces, as the importer makes classes; empty cells left out), with counts,
+    and the number of distinct values. A column of lists or other unhashable cells: ([], 0)."""
+    import collections
+
+    from activelab.core.data.values import label_str
+
+    try:   # count the raw values first (hashing, fast), then make each distinct one a class
+        raw = column.value_counts(dropna=True)
+    except (TypeError, ValueError):   # lists, dicts: not classes of a single-label task
+        return [], 0
+    counter: collections.Counter = collections.Counter()
+    for value, n in raw.items():
+        name = label_str(value)
+        if name is not None:
+            counter[name] += int(n)
+    return [(str(k), int(n)) for k, n in counter.most_common(top)], len(counter)
+
+
+def describe_values(values: Sequence[tuple[str, int]], distinct: int, budget: int = 58) -> str:
+    """"Apparel (4,210), Accessories (2,301), … 4 more" for a Classes cell: the most frequent
+    values with their counts while they fit in about ``budget`` characters (at least one)."""
+    if not distinct:
+        return "(no values)"
+    parts: list[str] = []
+    for v, n in values:
+        part = f"{v} ({n:,})"
+        if parts and len(", ".join(parts + [part])) > budget:
+            break
+        parts.append(part)
+    rest = distinct - len(parts)
+    return ", ".join(parts) + (f", … {rest:,} more" if rest > 0 else "")
 
 
 def _leaks(table: Any, spec: Any) -> list[Any]:
@@ -100,6 +160,21 @@ def _leaks(table: Any, spec: Any) -> list[Any]:
              *(t.column for t in spec.tasks)}
     candidates = [c for c in table.frame.columns if c not in taken and not is_activelab_column(c)]
     return find_leaks(table.frame, candidates, spec.tasks, getattr(table, "decimal", None) or ".")
+
+
+def check_leaks(frame: Any, decimal: str, tasks: Sequence[tuple[str, str, bool]],
+                candidates: Sequence[str], *, progress: Progress) -> list[tuple[str, str, str]]:
+    """The importer's leakage guard (``activelab.core.data.leakage.find_leaks``) for the tasks
+    the user chose, ``(name, column, multilabel)`` each, against the columns they could tick
+    as features; returns (column, task, message) per leak."""
+    from activelab.core.data.leakage import find_leaks
+    from activelab.core.data.spec import TaskSpec
+
+    progress.update(0.1, "checking columns against the labels")
+    specs = [TaskSpec(name=n, classes=(), multilabel=m, column=c) for n, c, m in tasks]
+    leaks = find_leaks(frame, list(candidates), specs, decimal)
+    progress.update(1.0, "")
+    return [(lk.column, lk.task, lk.message()) for lk in leaks]
 
 
 def create_project(folder: str, *, progress: Progress, **kwargs: Any) -> str:
@@ -127,124 +202,14 @@ def _error_label() -> QLabel:
     return lab
 
 
-class DataPage(QWizardPage):
-    def __init__(self, wizard: "NewProjectWizard") -> None:
-        super().__init__()
-        self.wiz = wizard
-        self.setTitle("Choose your data")
-        self.setSubTitle("A CSV/TSV, Parquet or JSON-lines table, a NumPy .npz archive, or a "
-                         "folder of images (one sub-folder per class is fine).")
-        self.path_edit = QLineEdit()
-        self.path_edit.setPlaceholderText("/path/to/data.csv or a folder of images")
-        self.path_edit.returnPressed.connect(self._on_path_edit_entered)
-        file_button = QPushButton("Choose file…")
-        folder_button = QPushButton("Choose folder…")
-        file_button.clicked.connect(self._on_file_button_clicked)
-        folder_button.clicked.connect(self._on_folder_button_clicked)
-        row = QHBoxLayout()
-        row.addWidget(self.path_edit, 1)
-        row.addWidget(file_button)
-        row.addWidget(folder_button)
-        self.status = QLabel("")
-        self.status.setObjectName("hint")
-        self.error = _error_label()
-        self.table = QTableWidget(0, 0)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setDefaultSectionSize(140)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.decisions = QLabel("")
-        self.decisions.setObjectName("hint")
-        self.decisions.setWordWrap(True)
-        self.decisions.setAlignment(Qt.AlignmentFlag.AlignTop)
-        scroll = QScrollArea()
-        scroll.setWidget(self.decisions)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMaximumHeight(110)
-        lay = QVBoxLayout(self)
-        lay.addLayout(row)
-        lay.addWidget(self.status)
-        lay.addWidget(self.error)
-        lay.addWidget(self.table, 1)
-        lay.addWidget(scroll)
-
-    def isComplete(self) -> bool:  # noqa: N802 (Qt override)
-        p = self.wiz.preview
-        return p is not None and p.source == self.path_edit.text().strip()
-
-    def load(self, path: str) -> None:
-        self.path_edit.setText(path)
-        self.error.setVisible(False)
-        self.status.setText(f"Reading {Path(path).name} …")
-        self.wiz.preview = None
-        self.completeChanged.emit()
-        job = self.wiz.runner.submit("wizard_preview", load_preview, path)
-        job.finished.connect(self.wiz._on_preview_finished)
-        job.failed.connect(self.wiz._on_preview_failed)
-
-    def show_preview(self, p: Preview) -> None:
-        self.error.setVisible(False)
-        self.status.setText(f"{p.n_rows:,} rows · {len(p.columns)} columns · first "
-                            f"{min(PREVIEW_ROWS, p.n_rows)} shown")
-        image_col = p.guess.get("image")
-        thumbs = p.thumbnails if image_col in p.columns else []
-        self.table.clear()
-        self.table.setColumnCount(len(p.columns))
-        self.table.setRowCount(len(p.rows))
-        self.table.setHorizontalHeaderLabels(p.columns)
-        for r, rec in enumerate(p.rows):
-            for c, text in enumerate(rec):
-                item = QTableWidgetItem(text.replace("\n", " ")[:120])
-                item.setToolTip(text)
-                if thumbs and p.columns[c] == image_col and r < len(thumbs) and thumbs[r] is not None:
-                    item.setData(Qt.ItemDataRole.DecorationRole, _pixmap(thumbs[r]))
-                self.table.setItem(r, c, item)
-        if thumbs:
-            self.table.verticalHeader().setDefaultSectionSize(THUMB + 6)
-            self.table.setIconSize(self.table.iconSize().expandedTo(
-                QPixmap(THUMB, THUMB).size()))
-        else:
-            self.table.verticalHeader().setDefaultSectionSize(24)
-        shown = [d for d in p.decisions if "_preview" not in d]
-        self.decisions.setText("What was detected:\n• " + "\n• ".join(shown) if shown else "")
-        if image_col in p.columns:
-            self.table.setColumnWidth(p.columns.index(image_col), 240)
-        self.completeChanged.emit()
-
-    def show_error(self, message: str) -> None:
-        self.status.setText("")
-        self.error.setText(message)
-        self.error.setVisible(True)
-        self.table.setRowCount(0)
-        self.table.setColumnCount(0)
-        self.completeChanged.emit()
-
-    def _on_path_edit_entered(self) -> None:
-        if self.path_edit.text().strip():
-            self.load(self.path_edit.text().strip())
-
-    def _on_file_button_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a data file", "", "Data (*.csv *.tsv *.tab *.txt *.parquet *.pq "
-            "*.jsonl *.ndjson *.json *.npz);;All files (*)")
-        if path:
-            self.load(path)
-
-    def _on_folder_button_clicked(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a folder of images")
-        if path:
-            self.load(path)
-
-
 class ColumnsPage(QWizardPage):
     def __init__(self, wizard: "NewProjectWizard") -> None:
         super().__init__()
         self.wiz = wizard
         self.setTitle("What is in each column")
-        self.setSubTitle("The model learns from the text and image columns and the feature columns you tick. "
-                         "Label columns are chosen with the tasks on the next page.")
+        self.setSubTitle("The model learns from the text and image columns and the feature columns "
+                         "you tick. A task's label column is never one of them.")
+        self.label_columns: set[str] = set()
         self.id_combo = QComboBox()
         self.image_combo = QComboBox()
         self.text_list = QListWidget()
@@ -276,8 +241,7 @@ class ColumnsPage(QWizardPage):
         leaking = {column for column, _task, _msg in leaks}
         features = [] if (g.get("text") or g.get("image")) else g.get("features", [])
         features = [c for c in features if c not in leaking]
-        self.leak_warning.setText("\n".join(msg[:1].upper() + msg[1:] for _c, _t, msg in leaks))
-        self.leak_warning.setVisible(bool(leaks))
+        self.show_leaks(leaks)
         self.id_combo.clear()
         self.id_combo.addItems([ROW_NUMBER, *p.columns])
         self.id_combo.setCurrentText(g.get("id") or ROW_NUMBER)
@@ -291,6 +255,51 @@ class ColumnsPage(QWizardPage):
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if c in chosen else Qt.CheckState.Unchecked)
                 lst.addItem(item)
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt override)
+        """Coming from the tasks page: the tasks' label columns are taken out of the lists
+        (the model would see the answer), and every other column is checked against the
+        chosen tasks' labels in the background (the importer's leakage guard)."""
+        editor = self.wiz.tasks_page.editor
+        self.label_columns = editor.label_columns()
+        for lst in (self.text_list, self.feature_list):
+            for i in range(lst.count()):
+                it = lst.item(i)
+                taken = it.text() in self.label_columns
+                if taken:
+                    it.setCheckState(Qt.CheckState.Unchecked)
+                it.setHidden(taken)
+        p = self.wiz.preview
+        tasks = [(r.name, r.column, r.multilabel) for r in editor.rows() if r.column]
+        if p is None or p.leak_frame is None or not tasks:
+            self.show_leaks([])
+            return
+        taken = self.label_columns | {c for c in (self.choices()["id_column"],
+                                                  self.choices()["image_column"]) if c}
+        candidates = [c for c in p.columns if c not in taken and not c.startswith("activelab__")]
+        self.leak_warning.setObjectName("hint")
+        self.leak_warning.setText("Checking the other columns against the labels of "
+                                  + ", ".join(f"'{c}'" for _n, c, _m in tasks) + " …")
+        self.leak_warning.setVisible(True)
+        job = self.wiz.runner.submit("wizard_leaks", check_leaks, p.leak_frame, p.decimal,
+                                     tasks, candidates)
+        job.finished.connect(self.show_leaks)
+        job.failed.connect(lambda msg: self.show_leaks([("", "", f"warning: the leakage check failed: {msg}")]))
+
+    def show_leaks(self, leaks: list) -> None:
+        """The leakage guard's warnings (column, task, message) under the lists; a leaking
+        column that is ticked as a feature stays ticked (the user decides), but is named."""
+        self.leak_warning.setObjectName("error")
+        self.leak_warning.style().unpolish(self.leak_warning)
+        self.leak_warning.style().polish(self.leak_warning)
+        advice = ""
+        lines = []
+        for _c, _t, msg in leaks:     # the guard's message; its advice is said once, at the end
+            head, sep, tail = msg.partition(". If the column")
+            lines.append(msg[:1].upper() + (head[1:] + "." if sep else msg[1:]))
+            advice = advice or (("If the column" + tail) if sep else "")
+        self.leak_warning.setText("\n".join(lines) + (f"\n{advice}" if advice else ""))
+        self.leak_warning.setVisible(bool(leaks))
 
     @staticmethod
     def checked(lst: QListWidget) -> list[str]:

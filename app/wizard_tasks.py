@@ -1,14 +1,16 @@
 """The task editor of the new-project wizard: one row per labeling task.
 
 Each row: name, where the classes come from (typed in, or the values of a column), the
-classes (comma-separated when typed in), and whether the task is multi-label. ``specs()``
+classes (comma-separated when typed in; for a column, its values with their counts, read
+only), and whether the task is multi-label. Picking a column names the task after it, until
+the user types a name of their own. ``specs()``
 turns the rows into the ``tasks=`` / ``multilabel=`` arguments of ``Project.create``
 ("NAME:a,b,c" or "NAME=COLUMN").
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,7 +18,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from activelab.app.wizard_pages import describe_values
+
 TYPED = "typed in →"
+AUTO_NAME = "auto_name"   # property of a name field: still named by the program, not the user
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class TaskEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._columns: list[str] = []
+        self._values: Mapping[str, tuple[list[tuple[str, int]], int]] = {}
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Task name", "Classes from", "Classes", "Multi-label"])
         h = self.table.horizontalHeader()
@@ -59,9 +65,12 @@ class TaskEditor(QWidget):
         lay.addWidget(self.table, 1)
         lay.addLayout(buttons)
 
-    def set_columns(self, columns: Sequence[str]) -> None:
-        """The data columns a task may take its classes from."""
+    def set_columns(self, columns: Sequence[str],
+                    values: Mapping[str, tuple[list[tuple[str, int]], int]] | None = None) -> None:
+        """The data columns a task may take its classes from, and each column's most frequent
+        values with counts and its number of distinct values (shown as the classes)."""
         self._columns = list(columns)
+        self._values = dict(values or {})
         for r in range(self.table.rowCount()):
             combo: QComboBox = self.table.cellWidget(r, 1)
             current = combo.currentText()
@@ -82,6 +91,8 @@ class TaskEditor(QWidget):
         self.table.insertRow(r)
         name_edit = QLineEdit(name or f"task{r + 1}")
         name_edit.setPlaceholderText("e.g. sentiment")
+        name_edit.setProperty(AUTO_NAME, not name or name == column or name == "label")
+        name_edit.textEdited.connect(lambda _t, e=name_edit: e.setProperty(AUTO_NAME, False))
         combo = QComboBox()
         combo.addItems([TYPED, *self._columns])
         combo.setCurrentText(column if column in self._columns else TYPED)
@@ -99,7 +110,7 @@ class TaskEditor(QWidget):
         name_edit.textChanged.connect(self.changed)
         classes_edit.textChanged.connect(self.changed)
         multi.toggled.connect(self.changed)
-        combo.currentTextChanged.connect(lambda _t, e=classes_edit: self._on_source_changed(e))
+        combo.currentTextChanged.connect(lambda t, e=name_edit: self._on_source_changed(e, t))
         self._sync_row(r)
         self.changed.emit()
         return r
@@ -141,7 +152,9 @@ class TaskEditor(QWidget):
         return {r.column for r in self.rows() if r.column}
 
     # --------------------------------------------------------------- helpers
-    def _on_source_changed(self, _edit: QLineEdit) -> None:
+    def _on_source_changed(self, name_edit: QLineEdit, source: str) -> None:
+        if source != TYPED and name_edit.property(AUTO_NAME):
+            name_edit.setText(source)      # the task is named after its column
         for r in range(self.table.rowCount()):
             self._sync_row(r)
         self.changed.emit()
@@ -150,11 +163,21 @@ class TaskEditor(QWidget):
         combo: QComboBox = self.table.cellWidget(r, 1)
         edit: QLineEdit = self.table.cellWidget(r, 2)
         typed = combo.currentText() == TYPED
-        edit.setEnabled(typed)
+        was_typed = not edit.isReadOnly()
+        edit.setReadOnly(not typed)
+        edit.setObjectName("" if typed else "fromColumn")
         if not typed:
-            edit.setPlaceholderText(f"the values of column '{combo.currentText()}'")
-            edit.setText("")
+            column = combo.currentText()
+            values, distinct = self._values.get(column, ([], 0))
+            edit.setPlaceholderText(f"the values of column '{column}'")
+            edit.setText(describe_values(values, distinct) if column in self._values else "")
+            edit.setCursorPosition(0)
+            edit.setToolTip(f"Column '{column}': {distinct:,} distinct values; the most frequent:\n"
+                            + "\n".join(f"{v}: {n:,}" for v, n in values))
         else:
+            if not was_typed:
+                edit.setText("")
+            edit.setToolTip("")
             edit.setPlaceholderText("comma-separated, e.g. positive, negative, neutral")
 
     def _on_remove_button_clicked(self) -> None:

@@ -14,7 +14,7 @@ from activelab.core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
             "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain",
-            "backup", "check")
+            "backup", "check", "show")
 
 _OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
 
@@ -94,7 +94,7 @@ def cmd_new(a: argparse.Namespace) -> int:
     print(f"Created project {proj.path} with {proj.n_samples} samples from {read} data rows "
           f"read; tasks: {tasks}; {n_lab} samples with imported labels; model {a.model}, "
           f"strategy {a.strategy}.")
-    print(f"Next: activelab query {proj.path} -n 5   (or open it: activelab {proj.path})")
+    print(f"Next: activelab query {proj.path} -n 5 --show   (or open it: activelab {proj.path})")
     return 0
 
 
@@ -107,6 +107,10 @@ def cmd_query(a: argparse.Namespace) -> int:
             d = it.to_dict()
             for t, p in it.predictions.items():   # flat columns, for jq and spreadsheets
                 d[f"{t}_prediction"], d[f"{t}_confidence"] = p.label, p.confidence
+            if a.show:
+                from activelab.core.cli.show import sample_lines
+
+                d["shown"] = sample_lines(proj, it.idx, it)
             out.append(d)
         print(json.dumps(out, indent=2))
         return 0
@@ -123,6 +127,10 @@ def cmd_query(a: argparse.Namespace) -> int:
         score = "-" if math.isnan(it.score) else f"{it.score:.4f}"
         tag = " [audit]" if it.audit else ""
         print(f"{it.id}\t{it.strategy}{tag}\tscore {score}\trank {it.rank}\t{preds}\t{preview}")
+        if a.show:   # the whole sample, as 'activelab show' prints it
+            from activelab.core.cli.show import sample_lines
+
+            print("\n".join(sample_lines(proj, it.idx, it)) + "\n")
     return 0
 
 
@@ -360,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how many, at least 1 (default: the batch size)")
     q.add_argument("--strategy")
     q.add_argument("--json", action="store_true")
+    q.add_argument("--show", action="store_true", help="print each sample as 'activelab show' "
+                   "does (texts, image path and size, values, suggestion)")
     q.set_defaults(func=cmd_query)
 
     lab = sub.add_parser(
@@ -429,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     from activelab.core.cli import store as cli_store
 
     cli_store.add_parser(sub)
+    from activelab.core.cli import show as cli_show
+
+    cli_show.add_parser(sub)
 
     sub.add_parser("strategies", help="list the query strategies").set_defaults(func=cmd_strategies)
     sub.add_parser("models", help="list the models").set_defaults(func=cmd_models)

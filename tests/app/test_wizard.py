@@ -1,5 +1,5 @@
-"""The new-project wizard as a user drives it: pick a file, check the columns, define two
-tasks, create; errors from the engine are shown in the wizard and a retry works."""
+"""The new-project wizard as a user drives it: pick a file, define two tasks, check the
+columns, create; errors from the engine are shown in the wizard and a retry works."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,10 +56,6 @@ def test_wizard_creates_a_project_with_two_tasks(qtbot, tmp_path):
     assert page.table.rowCount() == 20 and page.table.columnCount() == 4
     assert page.table.item(0, 0).text() == "s0"
 
-    _next(wiz)  # columns: the guesses are pre-filled
-    cols = wiz.columns_page
-    assert cols.id_combo.currentText() == "id"
-    assert cols.checked(cols.text_list) == ["text"]
     _next(wiz)  # tasks: one empty task to start with
     editor = wiz.tasks_page.editor
     assert [r.name for r in editor.rows()] == ["label"]
@@ -74,6 +70,10 @@ def test_wizard_creates_a_project_with_two_tasks(qtbot, tmp_path):
     editor.table.cellWidget(r, 3).findChild(type(wiz.tasks_page.import_labels)).setChecked(True)
     assert wiz.tasks_page.isComplete()
     wiz.tasks_page.import_labels.setChecked(True)
+    _next(wiz)  # columns: the guesses are pre-filled
+    cols = wiz.columns_page
+    assert cols.id_combo.currentText() == "id"
+    assert cols.checked(cols.text_list) == ["text"]
     _next(wiz)
     folder = tmp_path / "projects" / "news"
     assert wiz.create_page.folder_edit.text() == str(folder)
@@ -113,16 +113,15 @@ def test_wizard_shows_engine_errors_and_retry_works(qtbot, tmp_path):
     _wait_preview(qtbot, wiz, str(data))
     assert not wiz.data_page.error.isVisible()
     assert wiz.button(QWizard.WizardButton.NextButton).isEnabled()
-    _next(wiz)
     cols = wiz.columns_page
     cols.set_checked(cols.feature_list, ["length", "topic"])   # the label column ticked too
     _next(wiz)
     editor = wiz.tasks_page.editor
-    editor.table.cellWidget(0, 0).setText("topic")
     editor.table.cellWidget(0, 1).setCurrentText("topic")
     _next(wiz)
-    # Leaving the tasks page took the label column out of the features.
+    # Coming from the tasks page took the label column out of the features.
     assert cols.checked(cols.feature_list) == ["length"]
+    _next(wiz)
 
     # The chosen project folder is taken: the engine's message is shown, the wizard stays.
     taken = tmp_path / "taken"

@@ -44,8 +44,11 @@ def _columns_page(qtbot, tmp_path, with_text: bool):
     path = str(_write(tmp_path / "news.csv", with_text))
     wiz.set_data_path(path)
     qtbot.waitUntil(lambda: wiz.preview is not None and wiz.preview.source == path, timeout=30000)
-    wiz.button(QWizard.WizardButton.NextButton).click()
-    return wiz.columns_page
+    wiz.button(QWizard.WizardButton.NextButton).click()   # the guessed task 'label'
+    wiz.button(QWizard.WizardButton.NextButton).click()   # columns, checked against its labels
+    cols = wiz.columns_page
+    qtbot.waitUntil(lambda: "Checking" not in cols.leak_warning.text(), timeout=30000)
+    return cols
 
 
 @pytest.mark.parametrize("with_text, ticked", [(True, []), (False, ["length"])],
