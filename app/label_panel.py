@@ -14,14 +14,14 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
-    QWidget,
+    QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from activelab.app.class_buttons import ClassButtons
 from activelab.core.records import Prediction, QueueItem
 
 KEYS = "1234567890"
-PER_ROW = 10
+FILTER_ABOVE = 9   # a task with more classes than this gets the type-to-filter box
 PANEL_STYLE = """
 QFrame#taskRow[active="true"] { background: #eaf2fb; border: 1px solid #b7d0ea; border-radius: 6px; }
 QFrame#taskRow QPushButton { min-width: 28px; padding: 4px 6px; }
@@ -49,24 +49,19 @@ class TaskRow(QFrame):
         self.suggestion = QLabel()
         self.suggestion.setObjectName("suggestion")
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("filter classes…")
+        self.filter.setPlaceholderText("filter classes ( / )…")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(180)
         self.filter.textChanged.connect(self._apply_filter)
         self.filter.returnPressed.connect(self._on_filter_return)
-        self.filter.setVisible(len(task.classes) > len(KEYS))
-        self.buttons: dict[str, QPushButton] = {}
-        self.grid = QGridLayout()
-        self.grid.setHorizontalSpacing(6)
-        self.grid.setVerticalSpacing(4)
-        for c in task.classes:
-            b = QPushButton()
-            b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-            b.setMinimumHeight(30)
-            b.clicked.connect(lambda _=False, c=c: self.class_clicked.emit(self.task.name, c))
-            self.buttons[c] = b
+        self.filter.setVisible(len(task.classes) > FILTER_ABOVE)
+        leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.filter,
+                          context=Qt.ShortcutContext.WidgetShortcut)
+        leave.setWhatsThis("Leave the class filter (its keys stay on the filtered classes)")
+        leave.activated.connect(self.filter.clearFocus)
+        self.class_buttons = ClassButtons(list(task.classes),
+                                          lambda c: self.class_clicked.emit(self.task.name, c))
+        self.buttons = self.class_buttons.buttons
         head = QHBoxLayout()
         head.addWidget(self.name)
         head.addWidget(self.filter)
@@ -76,7 +71,7 @@ class TaskRow(QFrame):
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(4)
         lay.addLayout(head)
-        lay.addLayout(self.grid)
+        lay.addWidget(self.class_buttons)
         self._apply_filter("")
 
     def visible_classes(self) -> list[str]:
@@ -91,23 +86,14 @@ class TaskRow(QFrame):
         return {KEYS[i]: c for i, c in enumerate(visible[:len(KEYS)])}
 
     def _apply_filter(self, _text: str = "") -> None:
-        while self.grid.count():
-            self.grid.takeAt(0)
-        visible = self.visible_classes()
+        """Show the classes matching the filter; keys 1-9, 0 go to them in order."""
         key_of = {c: k for k, c in self.keyed_classes().items()}
-        for b in self.buttons.values():
-            b.setVisible(False)
-        for i, c in enumerate(visible):
-            b = self.buttons[c]
-            key = key_of.get(c, "")
-            b.setText(c if key == c else (f"{c}   [{key}]" if key else c))
-            b.setToolTip(f"Press {key}" if key else "Click, or filter to bring it into keys 1-0")
-            self.grid.addWidget(b, i // PER_ROW, i % PER_ROW)
-            b.setVisible(True)
+        self.class_buttons.show_classes(self.visible_classes(), key_of)
 
     def _on_filter_return(self) -> None:
         visible = self.visible_classes()
         if len(visible) == 1:
+            self.filter.clearFocus()   # the keys work again
             self.class_clicked.emit(self.task.name, visible[0])
 
     def set_selected(self, values: list[str]) -> None:
