@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLineEdit, QPushButton, QSizePolicy, QWidget
 
-from activelab.app.flow_layout import FlowLayout
+from activelab.app.flow_layout import FlowWidget
 
 BUTTON_MIN_HEIGHT = 30
 
@@ -25,7 +26,7 @@ def button_text(cls: str, key: str) -> str:
     return f"{cls}   [{key}]"
 
 
-class ClassButtons(QWidget):
+class ClassButtons(FlowWidget):
     """One checkable button per class in a :class:`FlowLayout`.
 
     ``on_click(cls)`` is called when a button is clicked. ``show_classes`` decides which
@@ -34,12 +35,8 @@ class ClassButtons(QWidget):
 
     def __init__(self, classes: list[str], on_click: Callable[[str], None],
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, h_spacing=6, v_spacing=4)
         self.setObjectName("classButtons")
-        self.flow = FlowLayout(self, h_spacing=6, v_spacing=4)
-        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
         self.buttons: dict[str, QPushButton] = {}
         for c in classes:
             b = QPushButton(c)
@@ -65,25 +62,29 @@ class ClassButtons(QWidget):
             b.setMinimumWidth(b.sizeHint().width())   # never narrower than its full text
             self.flow.addWidget(b)
             b.setVisible(True)
-        self._fit_height()
+        self.fit_height()
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
-        return True
 
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
-        return self.flow.heightForWidth(width)
+class ClassFilter(QLineEdit):
+    """The type-to-filter box of a task with many classes (``/`` focuses it).
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        self._fit_height()
+    While it has focus, Enter and Return are its own (``returnPressed``: pick the only match)
+    rather than the window's submit key; Esc hands the keys back to the window, the filter
+    staying, so 1-9, 0 pick among the classes that match."""
 
-    def _fit_height(self) -> None:
-        """Ask for the rows the current width needs, so no parent layout squeezes them away."""
-        width = self.width() if self.width() > 0 else self.flow.minimumSize().width()
-        need = self.flow.heightForWidth(width)
-        if self.minimumHeight() != need:
-            self.setMinimumHeight(need)
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText("filter classes ( / )…")
+        self.setClearButtonEnabled(True)
+        self.setMaximumWidth(180)
+        leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self,
+                          context=Qt.ShortcutContext.WidgetShortcut)
+        leave.setWhatsThis("Leave the class filter (its keys stay on the filtered classes)")
+        leave.activated.connect(self.clearFocus)
 
-    def rows(self) -> list[list[QPushButton]]:
-        """The shown buttons, row by row, as laid out now."""
-        return self.flow.rows()
+    def event(self, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            event.accept()   # a key press for the box, not the window's shortcut
+            return True
+        return super().event(event)

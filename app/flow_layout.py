@@ -8,7 +8,7 @@ The idea is the flow layout of Qt's own examples ("Flow Layout Example"); writte
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
 
 
 class FlowLayout(QLayout):
@@ -90,3 +90,40 @@ class FlowLayout(QLayout):
             x += w + self._h
             row_height = max(row_height, hint.height())
         return y + row_height - rect.y() + m.bottom()
+
+
+class FlowWidget(QWidget):
+    """A widget whose children flow (``self.flow``). It asks for the height its current width
+    needs as its minimum height, so no parent layout squeezes a wrapped row away."""
+
+    def __init__(self, parent: QWidget | None = None, h_spacing: int = 6, v_spacing: int = 4) -> None:
+        super().__init__(parent)
+        self.flow = FlowLayout(self, h_spacing=h_spacing, v_spacing=v_spacing)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def add(self, widget: QWidget) -> None:
+        self.flow.addWidget(widget)
+        self.fit_height()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        return self.flow.heightForWidth(width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.fit_height()
+
+    def fit_height(self) -> None:
+        """Ask for the rows the current width needs."""
+        width = self.width() if self.width() > 0 else self.flow.minimumSize().width()
+        need = self.flow.heightForWidth(width)
+        if self.minimumHeight() != need:
+            self.setMinimumHeight(need)
+
+    def rows(self) -> list[list[QWidget]]:
+        """The shown widgets, row by row, as laid out now."""
+        return self.flow.rows()

@@ -14,10 +14,11 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
-from activelab.app.class_buttons import ClassButtons
+from activelab.app.class_buttons import ClassButtons, ClassFilter
+from activelab.app.flow_layout import FlowWidget
 from activelab.core.records import Prediction, QueueItem
 
 KEYS = "1234567890"
@@ -48,17 +49,10 @@ class TaskRow(QFrame):
         self.name.setMinimumWidth(110)
         self.suggestion = QLabel()
         self.suggestion.setObjectName("suggestion")
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("filter classes ( / )…")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setMaximumWidth(180)
+        self.filter = ClassFilter()
         self.filter.textChanged.connect(self._apply_filter)
         self.filter.returnPressed.connect(self._on_filter_return)
         self.filter.setVisible(len(task.classes) > FILTER_ABOVE)
-        leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.filter,
-                          context=Qt.ShortcutContext.WidgetShortcut)
-        leave.setWhatsThis("Leave the class filter (its keys stay on the filtered classes)")
-        leave.activated.connect(self.filter.clearFocus)
         self.class_buttons = ClassButtons(list(task.classes),
                                           lambda c: self.class_clicked.emit(self.task.name, c))
         self.buttons = self.class_buttons.buttons
@@ -155,16 +149,14 @@ class LabelPanel(QWidget):
         self.redo_button = self._action("Redo  Ctrl+Shift+Z", self.redo_requested.emit)
         for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button, self.redo_button):
             b.setStyleSheet("padding: 4px 8px;")
-        actions = QHBoxLayout()
-        for b in (self.submit_button, self.skip_button, self.flag_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        actions.addWidget(self.undo_button)
-        actions.addWidget(self.redo_button)
+        actions = FlowWidget(h_spacing=6)   # wraps in a narrow window instead of widening it
+        for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button,
+                  self.redo_button):
+            actions.add(b)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 8)
         lay.addLayout(self._rows_box)
-        lay.addLayout(actions)
+        lay.addWidget(actions)
         lay.addWidget(self.why)
         self._shortcuts()
 
