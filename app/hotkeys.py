@@ -108,7 +108,8 @@ def collect_bindings(window: QWidget) -> list[Binding]:
         if isinstance(window, QMainWindow) else []
     rank = {g: i for i, g in enumerate((*ORDER, *menus))}
     out.sort(key=lambda b: rank.get(b.group, len(rank)))
-    return out + class_key_bindings(window)
+    n_labeling = sum(b.group == ORDER[0] for b in out)
+    return out[:n_labeling] + class_key_bindings(window) + out[n_labeling:]
 
 
 def class_key_bindings(window: QWidget) -> list[Binding]:
@@ -117,7 +118,7 @@ def class_key_bindings(window: QWidget) -> list[Binding]:
     out = []
     for row in getattr(panel, "rows", []):
         keyed = row.keyed_classes()
-        text = " · ".join(f"{k} {c}" for k, c in keyed.items()) if keyed else "no class matches the filter"
+        text = " · ".join(f"{k}\u00a0{c}" for k, c in keyed.items()) if keyed else "no class matches the filter"
         rest = len(row.visible_classes()) - len(keyed)
         if rest > 0:
             text += f" · {rest} more: type / to filter them into the keys"
@@ -126,20 +127,16 @@ def class_key_bindings(window: QWidget) -> list[Binding]:
 
 
 def overview_html(bindings: list[Binding]) -> str:
-    """The bindings as HTML tables, one per section."""
-    parts, group = [], None
+    """The bindings as one HTML table (keys aligned), a heading row per section."""
+    rows, group = [], None
     for b in bindings:
         if b.group != group:
-            if group is not None:
-                parts.append("</table>")
             group = b.group
             title = "Class keys of each task (Tab moves between tasks)" if group == "Class keys" else group
-            parts.append(f"<h3>{html.escape(title)}</h3><table cellspacing='0' cellpadding='4'>")
-        parts.append(f"<tr><td style='white-space:nowrap'><b>{html.escape(b.keys)}</b></td>"
-                     f"<td>{html.escape(b.description)}</td></tr>")
-    if group is not None:
-        parts.append("</table>")
-    return "".join(parts)
+            rows.append(f"<tr><td colspan='2' style='padding-top:10px'><h3>{html.escape(title)}</h3></td></tr>")
+        rows.append(f"<tr><td width='26%' style='white-space:nowrap; padding-right:12px'><b>{html.escape(b.keys)}</b></td>"
+                    f"<td width='74%'>{html.escape(b.description)}</td></tr>")
+    return f"<table cellspacing='0' cellpadding='3'>{''.join(rows)}</table>"
 
 
 def markdown_table(bindings: list[Binding]) -> str:
