@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLineEdit, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QFrame, QLineEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
 
 from activelab.app.flow_layout import FlowWidget
 
@@ -88,3 +90,56 @@ class ClassFilter(QLineEdit):
             event.accept()   # a key press for the box, not the window's shortcut
             return True
         return super().event(event)
+
+
+class TaskRowsArea(QScrollArea):
+    """Holds the task rows (``box``): as tall as the wrapped rows need when the window has the
+    room, scrolling instead of cutting them when it has not (a short screen, a display scale
+    of 2). Never shorter than ``MIN_SHOWN`` pixels."""
+
+    MIN_SHOWN = 96   # a task's name and a row of buttons
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("taskRowsArea")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        inner = QWidget()
+        inner.setObjectName("taskRows")
+        self.box = QVBoxLayout(inner)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(2)
+        self.setWidget(inner)
+        inner.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.widget() and event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+            self.updateGeometry()   # the rows wrapped differently: ask for their new height
+        return False
+
+    def content_height(self) -> int:
+        """The height the rows need at the current width."""
+        inner = self.widget()
+        need = inner.minimumSizeHint().height()
+        if inner.layout() is not None and inner.layout().hasHeightForWidth():
+            need = max(need, inner.layout().totalHeightForWidth(self.viewport().width()))
+        return need
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.widget().minimumSizeHint().width(), self.content_height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(self.widget().minimumSizeHint().width() + bar,
+                     min(self.content_height(), self.MIN_SHOWN))
+
+
+def reveal(widget: QWidget) -> None:
+    """Scroll the nearest enclosing scroll area so that ``widget`` is in view."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.ensureWidgetVisible(widget, 0, 0)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
-from activelab.app.class_buttons import ClassButtons, ClassFilter
+from activelab.app.class_buttons import ClassButtons, ClassFilter, TaskRowsArea, reveal
 from activelab.app.flow_layout import FlowWidget
 from activelab.core.records import Prediction, QueueItem
 
@@ -31,6 +31,7 @@ QFrame#taskRow QPushButton[suggested="true"] { border: 2px dashed #d08a00; }
 QFrame#taskRow QPushButton[suggested="true"]:checked { border: 2px solid #d08a00; }
 QLabel#taskName { font-weight: 600; }
 QLabel#suggestion { color: #7a5200; }
+QScrollArea#taskRowsArea, QWidget#taskRows { background: transparent; }
 """
 
 
@@ -113,6 +114,8 @@ class TaskRow(QFrame):
         self.name.setText(("▶ " if active else "") + self.task.name + ("  (several)" if self.task.multilabel else ""))
         self.style().unpolish(self)
         self.style().polish(self)
+        if active:
+            reveal(self)   # scrolled into view when the rows scroll (a short screen)
 
 
 class LabelPanel(QWidget):
@@ -136,8 +139,8 @@ class LabelPanel(QWidget):
         self.blind = False
         self.read_only = False
         self._suggestions: dict[str, tuple[Any, float | None]] = {}
-        self._rows_box = QVBoxLayout()
-        self._rows_box.setSpacing(2)
+        self._rows_area = TaskRowsArea()   # scrolls rather than clips on a short screen
+        self._rows_box = self._rows_area.box
         self.why = QLabel()
         self.why.setObjectName("whyThisSample")
         self.why.setWordWrap(True)
@@ -155,7 +158,7 @@ class LabelPanel(QWidget):
             actions.add(b)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 8)
-        lay.addLayout(self._rows_box)
+        lay.addWidget(self._rows_area)
         lay.addWidget(actions)
         lay.addWidget(self.why)
         self._shortcuts()
