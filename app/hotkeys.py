@@ -40,6 +40,7 @@ KNOWN_SHORTCUTS = {
     ("Labeling", "/"): "Filter the classes of the active task (tasks with more than 9 classes); "
                        "keys 1-9, 0 move to the classes that match",
 }
+KEY_ORDER = [k for _, k in KNOWN_SHORTCUTS] + ["Esc", "+", "=", "-"]
 ORDER = ("Labeling", "Sample view")   # then the menus, in menu-bar order, then "Window"
 
 
@@ -75,11 +76,18 @@ def _owner_group(obj: QObject) -> str:
     return "Window"
 
 
+def _menu_of(action: QAction) -> QMenu | None:
+    return next((o for o in action.associatedObjects() if isinstance(o, QMenu) and o.title()), None)
+
+
 def _menu_title(action: QAction) -> str | None:
-    for o in action.associatedObjects():
-        if isinstance(o, QMenu) and o.title():
-            return o.title().replace("&", "")
-    return None
+    menu = _menu_of(action)
+    return menu.title().replace("&", "") if menu is not None else None
+
+
+def _key_place(key: str) -> int:
+    """Where a known key goes in its section (the order of KEY_ORDER); others after them."""
+    return KEY_ORDER.index(key) if key in KEY_ORDER else len(KEY_ORDER)
 
 
 def _action_text(action: QAction) -> str:
@@ -92,22 +100,28 @@ def collect_bindings(window: QWidget) -> list[Binding]:
     keys as mapped now (after any filter). Bindings with the same section and description are
     merged into one line (Return and Enter, the ten class keys)."""
     merged: dict[tuple[str, str], list[str]] = {}
+    place: dict[tuple[str, str], float] = {}   # position within its section
     for action in window.findChildren(QAction):
         keys = [_key_text(s) for s in action.shortcuts() if not s.isEmpty()]
         if keys:
-            group = _menu_title(action) or "Window"
-            merged.setdefault((group, _action_text(action)), []).extend(keys)
+            group, menu = _menu_title(action) or "Window", _menu_of(action)
+            entry = (group, _action_text(action))
+            merged.setdefault(entry, []).extend(keys)
+            place.setdefault(entry, menu.actions().index(action) if menu is not None else 0)
     for sc in window.findChildren(QShortcut):
         if sc.key().isEmpty() or not sc.isEnabled():
             continue
         group, key = _owner_group(sc), _key_text(sc.key())
         what = sc.whatsThis().strip() or KNOWN_SHORTCUTS.get((group, key), UNDESCRIBED)
         merged.setdefault((group, what), []).append(key)
-    out = [Binding(g, _join_keys(k), d) for (g, d), k in merged.items()]
+        place[(group, what)] = min(place.get((group, what), len(KEY_ORDER)), _key_place(key))
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()] \
         if isinstance(window, QMainWindow) else []
     rank = {g: i for i, g in enumerate((*ORDER, *menus))}
-    out.sort(key=lambda b: rank.get(b.group, len(rank)))
+    # A stable order (findChildren's follows creation and reparenting): sections, then the
+    # known keys' order or the menu's, then by description.
+    entries = sorted(merged, key=lambda e: (rank.get(e[0], len(rank)), place[e], e[1]))
+    out = [Binding(g, _join_keys(sorted(merged[(g, d)], key=_key_place)), d) for g, d in entries]
     n_labeling = sum(b.group == ORDER[0] for b in out)
     return out[:n_labeling] + class_key_bindings(window) + out[n_labeling:]
 
