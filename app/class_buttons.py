@@ -76,7 +76,7 @@ class ClassFilter(QLineEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setPlaceholderText("filter classes ( / )…")
+        self.setPlaceholderText("/ to filter…")
         self.setClearButtonEnabled(True)
         self.setMaximumWidth(180)
         leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self,
@@ -97,10 +97,12 @@ class TaskRowsArea(QScrollArea):
     room, scrolling instead of cutting them when it has not (a short screen, a display scale
     of 2). Never shorter than ``MIN_SHOWN`` pixels."""
 
-    MIN_SHOWN = 96   # a task's name and a row of buttons
+    MIN_SHOWN = 96       # a task's name and a row of buttons
+    MAX_SHARE = 0.6      # of the window's height, so the sample keeps the rest; beyond it, scroll
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._watched = None
         self.setObjectName("taskRowsArea")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -114,9 +116,18 @@ class TaskRowsArea(QScrollArea):
         self.setWidget(inner)
         inner.installEventFilter(self)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        top = self.window()
+        if top is not self and top is not self._watched:
+            top.installEventFilter(self)   # a taller or shorter window changes the share
+            self._watched = top
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if obj is self.widget() and event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
             self.updateGeometry()   # the rows wrapped differently: ask for their new height
+        elif obj is self._watched and event.type() == QEvent.Type.Resize:
+            self.updateGeometry()
         return False
 
     def content_height(self) -> int:
@@ -128,7 +139,12 @@ class TaskRowsArea(QScrollArea):
         return need
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(self.widget().minimumSizeHint().width(), self.content_height())
+        """All the rows, up to MAX_SHARE of the window's height (the sample keeps the rest)."""
+        need = self.content_height()
+        top = self.window()
+        if top is not self and top.height() > 0:
+            need = min(need, max(self.MIN_SHOWN, int(top.height() * self.MAX_SHARE)))
+        return QSize(self.widget().minimumSizeHint().width(), need)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         bar = self.verticalScrollBar().sizeHint().width()
