@@ -14,14 +14,15 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
-    QWidget,
+    QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from activelab.app.class_buttons import ClassButtons, ClassFilter, TaskRowsArea, reveal
+from activelab.app.flow_layout import FlowWidget
 from activelab.core.records import Prediction, QueueItem
 
 KEYS = "1234567890"
-PER_ROW = 10
+FILTER_ABOVE = 9   # a task with more classes than this gets the type-to-filter box
 PANEL_STYLE = """
 QFrame#taskRow[active="true"] { background: #eaf2fb; border: 1px solid #b7d0ea; border-radius: 6px; }
 QFrame#taskRow QPushButton { min-width: 28px; padding: 4px 6px; }
@@ -30,6 +31,7 @@ QFrame#taskRow QPushButton[suggested="true"] { border: 2px dashed #d08a00; }
 QFrame#taskRow QPushButton[suggested="true"]:checked { border: 2px solid #d08a00; }
 QLabel#taskName { font-weight: 600; }
 QLabel#suggestion { color: #7a5200; }
+QScrollArea#taskRowsArea, QWidget#taskRows { background: transparent; }
 """
 
 
@@ -48,25 +50,13 @@ class TaskRow(QFrame):
         self.name.setMinimumWidth(110)
         self.suggestion = QLabel()
         self.suggestion.setObjectName("suggestion")
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("filter classes…")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setMaximumWidth(180)
+        self.filter = ClassFilter()
         self.filter.textChanged.connect(self._apply_filter)
         self.filter.returnPressed.connect(self._on_filter_return)
-        self.filter.setVisible(len(task.classes) > len(KEYS))
-        self.buttons: dict[str, QPushButton] = {}
-        self.grid = QGridLayout()
-        self.grid.setHorizontalSpacing(6)
-        self.grid.setVerticalSpacing(4)
-        for c in task.classes:
-            b = QPushButton()
-            b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-            b.setMinimumHeight(30)
-            b.clicked.connect(lambda _=False, c=c: self.class_clicked.emit(self.task.name, c))
-            self.buttons[c] = b
+        self.filter.setVisible(len(task.classes) > FILTER_ABOVE)
+        self.class_buttons = ClassButtons(list(task.classes),
+                                          lambda c: self.class_clicked.emit(self.task.name, c))
+        self.buttons = self.class_buttons.buttons
         head = QHBoxLayout()
         head.addWidget(self.name)
         head.addWidget(self.filter)
@@ -76,7 +66,7 @@ class TaskRow(QFrame):
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(4)
         lay.addLayout(head)
-        lay.addLayout(self.grid)
+        lay.addWidget(self.class_buttons)
         self._apply_filter("")
 
     def visible_classes(self) -> list[str]:
@@ -91,23 +81,14 @@ class TaskRow(QFrame):
         return {KEYS[i]: c for i, c in enumerate(visible[:len(KEYS)])}
 
     def _apply_filter(self, _text: str = "") -> None:
-        while self.grid.count():
-            self.grid.takeAt(0)
-        visible = self.visible_classes()
+        """Show the classes matching the filter; keys 1-9, 0 go to them in order."""
         key_of = {c: k for k, c in self.keyed_classes().items()}
-        for b in self.buttons.values():
-            b.setVisible(False)
-        for i, c in enumerate(visible):
-            b = self.buttons[c]
-            key = key_of.get(c, "")
-            b.setText(c if key == c else (f"{c}   [{key}]" if key else c))
-            b.setToolTip(f"Press {key}" if key else "Click, or filter to bring it into keys 1-0")
-            self.grid.addWidget(b, i // PER_ROW, i % PER_ROW)
-            b.setVisible(True)
+        self.class_buttons.show_classes(self.visible_classes(), key_of)
 
     def _on_filter_return(self) -> None:
         visible = self.visible_classes()
         if len(visible) == 1:
+            self.filter.clearFocus()   # the keys work again
             self.class_clicked.emit(self.task.name, visible[0])
 
     def set_selected(self, values: list[str]) -> None:
@@ -133,6 +114,8 @@ class TaskRow(QFrame):
         self.name.setText(("▶ " if active else "") + self.task.name + ("  (several)" if self.task.multilabel else ""))
         self.style().unpolish(self)
         self.style().polish(self)
+        if active:
+            reveal(self)   # scrolled into view when the rows scroll (a short screen)
 
 
 class LabelPanel(QWidget):
@@ -156,8 +139,8 @@ class LabelPanel(QWidget):
         self.blind = False
         self.read_only = False
         self._suggestions: dict[str, tuple[Any, float | None]] = {}
-        self._rows_box = QVBoxLayout()
-        self._rows_box.setSpacing(2)
+        self._rows_area = TaskRowsArea()   # scrolls rather than clips on a short screen
+        self._rows_box = self._rows_area.box
         self.why = QLabel()
         self.why.setObjectName("whyThisSample")
         self.why.setWordWrap(True)
@@ -169,16 +152,14 @@ class LabelPanel(QWidget):
         self.redo_button = self._action("Redo  Ctrl+Shift+Z", self.redo_requested.emit)
         for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button, self.redo_button):
             b.setStyleSheet("padding: 4px 8px;")
-        actions = QHBoxLayout()
-        for b in (self.submit_button, self.skip_button, self.flag_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        actions.addWidget(self.undo_button)
-        actions.addWidget(self.redo_button)
+        actions = FlowWidget(h_spacing=6)   # wraps in a narrow window instead of widening it
+        for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button,
+                  self.redo_button):
+            actions.add(b)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 8)
-        lay.addLayout(self._rows_box)
-        lay.addLayout(actions)
+        lay.addWidget(self._rows_area)
+        lay.addWidget(actions)
         lay.addWidget(self.why)
         self._shortcuts()
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QVBo
 
 from activelab.app.banner import ErrorBanner, ReadOnlyBar
 from activelab.app.history_view import HistoryView
+from activelab.app.hotkeys import install_help_menu
 from activelab.app.label_panel import LabelPanel, why_text
 from activelab.app.labeling_controller import Current, LabelingController
 from activelab.app.panels.confidence_histogram import ConfidenceHistogram
@@ -29,6 +30,7 @@ from activelab.app.panels.pool_map_view import PoolMapView
 from activelab.app.panels.progress_panel import ProgressPanel
 from activelab.app.panels.settings_panel import SettingsPanel
 from activelab.app.sample_view import SampleView
+from activelab.app.screen_fit import fit_to_screen
 from activelab.app.worker import TaskRunner
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
 from activelab.app.write_guard import NOT_SAVED, WriteGuard
@@ -65,7 +67,7 @@ class MainWindow(QMainWindow):
         self.runner = runner or TaskRunner(self)
         self.controller = LabelingController(project, self.runner, parent=self)
         self.setWindowTitle(f"activelab — {project.name}")
-        self.resize(1280, 800)
+        fit_to_screen(self, 1280, 800)   # smaller on a smaller screen: nothing starts off-screen
 
         self.banner = ErrorBanner()
         self.read_only_bar = ReadOnlyBar()
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
         for dock in (self.history_dock, self.settings_dock, self.progress_dock, self.curve_dock,
                      self.map_dock, self.histogram_dock):
             view_menu.addAction(dock.toggleViewAction())
+        install_help_menu(self)   # Help > Keyboard shortcuts (?, F1; read from the bindings), About
 
     def _wire(self) -> None:
         c, p = self.controller, self.label_panel

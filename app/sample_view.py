@@ -45,6 +45,7 @@ class ImageView(QGraphicsView):
         self._fit = True
         for seq, f in (("+", 1.25), ("=", 1.25), ("-", 0.8)):
             sc = QShortcut(QKeySequence(seq), self, context=Qt.ShortcutContext.WindowShortcut)
+            sc.setWhatsThis("Zoom in on the image" if f > 1 else "Zoom out of the image")
             sc.activated.connect(lambda f=f: self.zoom_by(f))
 
     def set_image(self, image: QImage | None) -> None:
