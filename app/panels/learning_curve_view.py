@@ -58,7 +58,7 @@ NO_CV = (f"No cross-validated accuracy yet: each task needs at least {MIN_CV_LAB
          "two classes and 2 labels in most of its classes")
 CV_RULE = (f"Cross-validation needs, for each task, at least {MIN_CV_LABELS} labels, two classes "
            "and 2 labels in most of its classes.")
-MIN_AUDIT_POINT = 5      # fewer audit picks: the audit accuracy is not drawn
+MIN_AUDIT_POINT = 3      # fewer audit picks (0, 0.5 or 1 only): the audit accuracy is not drawn
 Y_RANGE = (-0.04, 1.06)  # headroom: a point at 0 or 1 is drawn whole
 AUDIT_COLOR = "#009E73"
 RANDOM_COLOR = "#7F7F7F"
