@@ -19,11 +19,13 @@ from typing import Sequence
 
 from activelab.core.records import LabelEvent, Prediction, QueueItem
 
-__all__ = ["ANNOTATOR_CHOSEN", "FALLBACK_RANDOM", "chosen_item", "fallback_item",
+__all__ = ["ANNOTATOR_CHOSEN", "FALLBACK_RANDOM", "NOT_QUEUED", "chosen_item", "fallback_item",
            "original_pick_item"]
 
 FALLBACK_RANDOM = "fallback:random"
 ANNOTATOR_CHOSEN = "annotator:chosen"
+#: labels not given on one of the loop's picks (``auto`` and error sampling learn nothing from them)
+NOT_QUEUED = frozenset({FALLBACK_RANDOM, ANNOTATOR_CHOSEN})
 
 
 def fallback_item(idx: int, sample_id: str, model_version: int) -> QueueItem:
