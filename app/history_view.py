@@ -1,7 +1,9 @@
 """The latest labeling actions; selecting one asks to show that sample so its label can be changed.
 
 One line per action (an event group): a sample labeled for three tasks at once is one line with
-the three values, the way the expert entered it. Undone actions are greyed and marked.
+the three values, the way the expert entered it. Undone actions are greyed and marked, and so
+is a label replaced by a later one of the same sample and task ("replaced"); the tooltip says
+why the sample was picked (its query provenance).
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from activelab.core.project.history_marks import event_marks
 from activelab.core.records import LabelEvent
 
 from PySide6.QtCore import Qt, Signal
@@ -27,6 +30,8 @@ class Action:
     sample_id: str | None
     values: tuple[tuple[str | None, Any], ...]   # (task, value) per labeled task
     undone: bool = False
+    replaced: tuple[str, ...] = ()               # tasks whose label a later one replaced
+    picked_by: str = ""                          # query provenance (strategy) of the action
 
 
 def _value_text(v: Any) -> str:
@@ -35,13 +40,10 @@ def _value_text(v: Any) -> str:
 
 def group_actions(events: Sequence[LabelEvent]) -> list[Action]:
     """Events (newest first, as ``Project.history`` returns them) as one Action per group,
-    newest first; a label action later undone (and not redone) is marked ``undone``."""
-    undone: set[int] = set()
-    for ev in reversed(events):            # oldest first: the last undo/redo of a group wins
-        if ev.kind == "undo" and ev.target_seq is not None:
-            undone.add(int(ev.target_seq))
-        elif ev.kind == "redo" and ev.target_seq is not None:
-            undone.discard(int(ev.target_seq))
+    newest first; a label action later undone (and not redone) is marked ``undone``, the tasks
+    of its labels replaced by a later label are in ``replaced``."""
+    marks = event_marks(events)
+    undone = marks.undone
     out: list[Action] = []
     by_group: dict[int, int] = {}
     for ev in events:
@@ -49,12 +51,15 @@ def group_actions(events: Sequence[LabelEvent]) -> list[Action]:
         if key in by_group:
             a = out[by_group[key]]
             out[by_group[key]] = Action(a.group, a.time, a.kind, a.sample_id,
-                                        ((ev.task, ev.value),) + a.values, a.undone)
+                                        ((ev.task, ev.value),) + a.values, a.undone,
+                                        tuple(marks.replaced_tasks([ev])) + a.replaced,
+                                        a.picked_by or (ev.strategy or ""))
             continue
         by_group[key] = len(out)
         values = ((ev.task, ev.value),) if ev.kind == "label" else ()
         out.append(Action(key, ev.time, ev.kind, ev.sample_id, values,
-                          ev.kind in ("label", "skip", "flag") and key in undone))
+                          ev.kind in ("label", "skip", "flag") and key in undone,
+                          tuple(marks.replaced_tasks([ev])), ev.strategy or ""))
     return out
 
 
@@ -67,7 +72,13 @@ def action_text(a: Action, show_task: bool = True) -> str:
         line = f"{when}  {a.sample_id}  →  {what}"
     else:
         line = f"{when}  {a.sample_id}  ({KIND_TEXT.get(a.kind, a.kind)})"
-    return line + ("   (undone)" if a.undone else "")
+    if a.undone:
+        return line + "   (undone)"
+    if a.replaced:
+        every = len(a.replaced) == len(a.values)
+        return line + ("   (replaced)" if every or not show_task
+                       else f"   ({', '.join(a.replaced)} replaced)")
+    return line
 
 
 class HistoryView(QWidget):
@@ -108,8 +119,8 @@ class HistoryView(QWidget):
         for a, line in zip(actions, lines):
             item = QListWidgetItem(line)
             item.setData(Qt.ItemDataRole.UserRole, a.sample_id)
-            item.setToolTip(line)
-            if a.kind != "label" or a.undone:
+            item.setToolTip(line + (f"\npicked by: {a.picked_by}" if a.picked_by else ""))
+            if a.kind != "label" or a.undone or len(a.replaced) == len(a.values):
                 item.setForeground(Qt.GlobalColor.gray)
             self.list.addItem(item)
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from activelab.app.class_buttons import ClassButtons, ClassFilter, TaskRowsArea, reveal
 from activelab.app.flow_layout import FlowWidget
-from activelab.core.records import Prediction, QueueItem
+from activelab.core.records import Prediction
 
 KEYS = "1234567890"
 FILTER_ABOVE = 9   # a task with more classes than this gets the type-to-filter box
@@ -297,27 +297,3 @@ class LabelPanel(QWidget):
         if self.rows and self.rows[self.active].filter.isVisible():
             self.rows[self.active].filter.setFocus()
 
-
-def why_text(item: QueueItem | None, source: str, n_pool: int) -> str:
-    """The "Why this sample" line for a queue item (or for a revisited sample)."""
-    if item is None:
-        return {
-            "history": "Opened from the history: labeling it again records a new event.",
-            "undo": "Shown again after undo: label it again, or press Space to skip.",
-            "map": "Opened from the pool map.",
-            "resume": "Where you left off last time.",
-            "fallback": "A random unlabeled sample while the model prepares the next queue.",
-        }.get(source, "")
-    parts = [f"<b>Why this sample:</b> {item.strategy}"]
-    if item.audit:
-        return ("<b>Why this sample:</b> a uniformly random audit pick: it measures the model's "
-                "accuracy without the strategy's bias, so the model's suggestion is hidden.")
-    else:
-        parts.append(f"score {item.score:.3g}")
-        parts.append(f"rank {item.rank}")
-        if item.percentile is not None:
-            parts.append(f"{item.percentile:.1f}th percentile of {n_pool:,} in the pool")
-    line = " · ".join(parts)
-    if item.reason:
-        line += f" — {item.reason}"
-    return line

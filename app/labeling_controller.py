@@ -34,6 +34,7 @@ from activelab.app.write_failures import project_read_only_reason
 from activelab.core.errors import ActiveLabError, StoreWriteError
 from activelab.core.loop.settings import Settings
 from activelab.core.project.engine import LabelingEngine
+from activelab.core.project.pick_provenance import fallback_item
 from activelab.core.records import LabelEvent, QueueItem, Sample
 
 __all__ = ["Current", "LabelingController", "RETRAIN"]
@@ -129,7 +130,9 @@ class LabelingController(QObject, RetrainControl):
             return []
         self._check_writable("label")
         seconds = time.perf_counter() - self._shown_at
-        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=cur.item)
+        item = cur.item if cur.source != "fallback" else fallback_item(
+            cur.idx, cur.sample.id, self.project.model_version)   # provenance: fallback:random
+        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=item)
         self._since_retrain += 1
         self._handled.add(cur.idx)
         self._advance(after=cur)   # the next sample first, the panels after

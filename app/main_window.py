@@ -21,8 +21,9 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QVBo
 
 from activelab.app.banner import ErrorBanner, ReadOnlyBar
 from activelab.app.history_view import HistoryView
+from activelab.app.blind_mode import BlindMode
 from activelab.app.hotkeys import install_help_menu
-from activelab.app.label_panel import LabelPanel, why_text
+from activelab.app.label_panel import LabelPanel
 from activelab.app.labeling_controller import Current, LabelingController
 from activelab.app.panels.confidence_histogram import ConfidenceHistogram
 from activelab.app.panels.learning_curve_view import LearningCurveView
@@ -33,8 +34,10 @@ from activelab.app.sample_view import SampleView
 from activelab.app.screen_fit import fit_to_screen
 from activelab.app.worker import TaskRunner
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure, project_read_only_reason
+from activelab.app.why_this_sample import why_text
 from activelab.app.write_guard import NOT_SAVED, WriteGuard
 from activelab.core.errors import ActiveLabError
+from activelab.core.learning.cv_readiness import cv_readiness
 from activelab.core.loop.outlook import outlook_task
 from activelab.core.project.engine import LabelingEngine
 from activelab.core.records import CurvePoint
@@ -127,6 +130,7 @@ class MainWindow(QMainWindow):
                                 project.path, self.read_only, parent=self)
         self._menus()
         self._wire()
+        self.blind = BlindMode(self)   # hides every model hint while on; a status-bar badge says so
         if self.read_only:
             self._enter_read_only()
 
@@ -250,7 +254,6 @@ class MainWindow(QMainWindow):
                 image = self.project.image(cur.idx)
             except ActiveLabError as exc:  # shown in the image's place; the sample can be skipped
                 image_error = str(exc)
-        n = self.project.n_samples
         caption = f"Sample {cur.sample.id}"
         if cur.existing:
             caption += "  ·  already labeled: " + ", ".join(
@@ -258,7 +261,7 @@ class MainWindow(QMainWindow):
         self.sample_view.set_sample(cur.sample, image, caption, image_error=image_error)
         # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
         preds = cur.item.predictions if cur.item is not None and not cur.item.audit else {}
-        why = why_text(cur.item, cur.source, n)
+        why = why_text(cur.item, cur.source, self.blind.why_context())
         if self.read_only and cur.source == "fallback":
             why = "A random unlabeled sample (read-only: no new queue is prepared)."
         self.label_panel.set_sample(cur.existing, preds, why)
@@ -279,6 +282,7 @@ class MainWindow(QMainWindow):
             actions = 50   # events of about that many actions (a group per labeled sample)
             self.history_view.set_events(p.history(limit=actions * (len(p.spec.tasks) + 1)),
                                          limit=actions)
+        self.curve_view.set_cv_readiness(cv_readiness(p.spec.tasks, p.class_counts(), p.labels()))
         if self.progress_dock.isVisible():
             self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in p.labels().items()},
                                          p.class_counts(), n_labeled)
@@ -350,7 +354,7 @@ class MainWindow(QMainWindow):
         s = self.project.settings
         if "blind_mode" in changes and self.blind_action.isChecked() != s.blind_mode:
             self.blind_action.setChecked(s.blind_mode)
-        self.label_panel.set_blind(s.blind_mode)
+        self.blind.apply(s.blind_mode)
 
     def _show_saved_settings(self) -> None:
         self.settings_panel.set_settings(self.project.settings, [t.name for t in self.project.spec.tasks])
@@ -366,7 +370,7 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_blind_toggled(self, on: bool) -> None:
-        self.label_panel.set_blind(on)
+        self.blind.apply(on)
         if self.project.settings.blind_mode != on and not self.read_only:   # read-only: view only
             self.guard.run("setting", self.controller.apply_settings, {"blind_mode": on})
             self._show_saved_settings()

@@ -21,6 +21,7 @@ from PySide6.QtCore import Slot
 from activelab.app.worker import freeze_loaded_objects
 from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure
 from activelab.core.errors import ActiveLabError, StoreWriteError
+from activelab.core.learning.cv_readiness import plural
 from activelab.core.loop.cycle import RetrainResult
 from activelab.core.records import CurvePoint, QueueItem
 from activelab.core.loop.pool_warm_up import warm_up_pool
@@ -144,7 +145,7 @@ class RetrainControl:
             return
         v = self.project.model_version + 1
         self.status_changed.emit(
-            f"training model v{v} on {self._labels_at_request} labels… {elapsed:.1f} s"
+            f"training model v{v} on {plural(self._labels_at_request, 'label')}… {elapsed:.1f} s"
             + self._process_note()
         )
 
@@ -201,7 +202,8 @@ class RetrainControl:
         return fresh
 
     def _point_line(self, point: CurvePoint) -> str:
-        parts = [f"Model v{point.version} trained on {point.n_labels} labels in {point.train_seconds:.1f} s"]
+        parts = [f"Model v{point.version} trained on {plural(point.n_labels, 'label')} in "
+                 f"{point.train_seconds:.1f} s"]
         if point.cv_accuracy is not None:
             parts.append(f"CV accuracy {point.cv_accuracy:.2f}")
         if point.audit_accuracy is not None and point.audit_n:

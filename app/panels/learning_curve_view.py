@@ -5,6 +5,7 @@ Public API (GUI thread; plain data, ``activelab.core.records.CurvePoint``):
     LearningCurveView.set_points(points: Sequence[CurvePoint]) -> None   # replace all (on open)
     LearningCurveView.add_point(point: CurvePoint) -> None               # after a retrain
     LearningCurveView.set_outlook(outlook: dict) -> None                 # LabelingEngine.outlook()
+    LearningCurveView.set_cv_readiness(missing: list[str]) -> None       # core.learning.cv_readiness
 
 Cross-validated estimates are solid lines, audit estimates (on uniformly random audit picks,
 unbiased by the strategy) are dashed; a legend says which is which. With several tasks a
@@ -15,7 +16,9 @@ Below the plot, the outlook (``activelab.core.loop.outlook``): the audit estimat
 current model with its 95% interval (also drawn as an error bar at the latest label count),
 what random picks alone would have reached, whether the model has stopped improving, and how
 many more labels the forecast expects. Until cross-validation is possible the plot is replaced
-by a sentence saying why.
+by a sentence saying why, per task, with what is missing (``cv_readiness``); an audit point from
+fewer than ``MIN_AUDIT_POINT`` picks is not drawn (one pick gives an accuracy of 0 or 1). The y
+range has headroom above 1.0 and below 0, so no point is clipped at an edge.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
 from activelab.app.panels.outlook_lines import OutlookLines
+from activelab.core.learning.cv_readiness import MIN_CV_LABELS, plural
 from activelab.core.records import CurvePoint
 
 ALL_TASKS = "All tasks"
@@ -50,8 +54,12 @@ def _value(point: CurvePoint, key: str, task: str) -> float:
     return float("nan") if v is None else float(v)
 
 
-NO_CV = ("No cross-validated accuracy yet: it needs at least 4 labels and two examples of most "
-         "classes")
+NO_CV = (f"No cross-validated accuracy yet: each task needs at least {MIN_CV_LABELS} labels, "
+         "two classes and 2 labels in most of its classes")
+CV_RULE = (f"Cross-validation needs, for each task, at least {MIN_CV_LABELS} labels, two classes "
+           "and 2 labels in most of its classes.")
+MIN_AUDIT_POINT = 3      # fewer audit picks (0, 0.5 or 1 only): the audit accuracy is not drawn
+Y_RANGE = (-0.04, 1.06)  # headroom: a point at 0 or 1 is drawn whole
 AUDIT_COLOR = "#009E73"
 RANDOM_COLOR = "#7F7F7F"
 
@@ -63,6 +71,8 @@ class LearningCurveView(QWidget):
         super().__init__(parent)
         self.setObjectName("learning_curve_view")
         self._points: list[CurvePoint] = []
+        self._missing: list[str] = []     # per task, what cross-validation still lacks
+        self._readiness_known = False     # set_cv_readiness was called
 
         self.task_combo = QComboBox()
         self.task_combo.addItem(ALL_TASKS)
@@ -76,8 +86,9 @@ class LearningCurveView(QWidget):
 
         self.plot = make_plot_widget(x_label="labels", y_label="score")
         item = self.plot.getPlotItem()
-        item.setYRange(0, 1.02, padding=0)
-        item.setLimits(yMin=-0.05, yMax=1.1, xMin=0)
+        item.setYRange(*Y_RANGE, padding=0)
+        item.setLimits(yMin=Y_RANGE[0] - 0.01, yMax=Y_RANGE[1] + 0.04, xMin=0)
+        item.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0)]])
         item.getViewBox().setMouseEnabled(x=True, y=False)
         # The legend sits below the plot (a legend inside a small plot hides the newest points).
         entries = [(color, "&#9476;&#9476;" if dashed else "&#9472;&#9472;", name)
@@ -173,6 +184,15 @@ class LearningCurveView(QWidget):
         self.outlook.set_outlook(self._outlook)
         self._refresh()
 
+    def set_cv_readiness(self, missing: Sequence[str]) -> None:
+        """What each task still lacks for cross-validation (``cv_readiness``: one sentence per
+        task, "task: ..."; [] when every task has enough)."""
+        missing = list(missing)
+        if missing != self._missing or not self._readiness_known:
+            self._readiness_known = True
+            self._missing = missing
+            self._refresh()
+
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """The (x, y) drawn for a series key such as 'cv_accuracy' (retrains without an
         estimate of that kind are left out)."""
@@ -200,33 +220,47 @@ class LearningCurveView(QWidget):
         for key, _name, _color, _dashed in SERIES:
             y = np.array([_value(p, key, task) for p in self._points], dtype=float)
             keep = ~np.isnan(y)   # a retrain without an estimate leaves no gap in the line
+            if key == "audit_accuracy":
+                keep &= np.array([p.audit_n >= MIN_AUDIT_POINT for p in self._points], dtype=bool)
             self.curves[key].setData(x[keep], y[keep])
-        self.empty_hint.setVisible(not self._points)
         has_cv = any(not np.isnan(_value(p, k, task)) for p in self._points
                      for k in ("cv_accuracy", "cv_macro_f1"))
-        waiting = bool(self._points) and not has_cv
-        why = self._outlook.get("cv") or NO_CV
-        self.no_cv_hint.setText(why[:1].upper() + why[1:] + ".\nThe curve appears from then on."
-                                if waiting else "")
+        missing = [m for m in self._missing if task == ALL_TASKS or m.startswith(f"{task}: ")]
+        waiting = not has_cv and (bool(self._points) or bool(missing))
+        self.empty_hint.setVisible(not self._points and not waiting)
+        self.no_cv_hint.setText(self._waiting_text(missing) if waiting else "")
         self.no_cv_hint.setVisible(waiting)
         self.plot.setVisible(not waiting)
         self.legend.setVisible(bool(self._points) and not waiting)
         self._draw_estimates()
         if self._points:
             last = self._points[-1]
-            parts = [f"Model v{last.version} on {last.n_labels:,} labels"]
+            parts = [f"Model v{last.version} on {plural(last.n_labels, 'label')}"]
             for key, label in (("cv_accuracy", "accuracy"), ("cv_macro_f1", "macro-F1")):
                 v = _value(last, key, task)
                 if not np.isnan(v):
                     parts.append(f"{label} {v:.3f}")
             a = _value(last, "audit_accuracy", task)
             if not np.isnan(a) and not (_savings_record(self._outlook, task) or {}).get("current"):
-                parts.append(f"audit accuracy {a:.3f} on {last.audit_n} picks")
+                parts.append(f"audit accuracy {a:.3f} on {plural(last.audit_n, 'pick')}")
             self.latest.setText(" · ".join(parts))
             self.plot.getPlotItem().setXRange(0, max(10.0, float(x.max()) * 1.08), padding=0)
         else:
             self.latest.setText("")
             self.plot.getPlotItem().setXRange(0, 50, padding=0)
+
+    def _waiting_text(self, missing: list[str]) -> str:
+        """Why there is no curve yet: what each task lacks, or that the next retrain draws it."""
+        if missing:
+            return ("No cross-validated accuracy yet. " + CV_RULE + "\nStill missing:\n"
+                    + "\n".join(f"• {m}" for m in missing) + "\nThe curve appears from then on.")
+        if self._points and not self._readiness_known:
+            why = self._outlook.get("cv") or NO_CV
+            return why[:1].upper() + why[1:] + ".\nThe curve appears from then on."
+        if self._points:
+            return ("Enough labels for cross-validation now: the curve starts with the next "
+                    "retrain (every few labels, or Model > Retrain now).")
+        return NO_CV + "."
 
     def _draw_estimates(self) -> None:
         """Error bars at the latest label count: the audit estimate of the current model and

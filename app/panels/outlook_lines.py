@@ -119,6 +119,8 @@ class OutlookLines(QWidget):
             self._set(self.stopping, "")
         fc = o.get("forecast")
         msg = fc["message"] if fc else o.get("forecast_wait")
+        if msg and msg.startswith("the forecast "):   # under the lead "Forecast:" already
+            msg = msg[len("the forecast "):]
         if msg:
             plain.append(f"Forecast: {msg}")
             tip = "of the cross-validated accuracy (inverse power law, bootstrap interval)"

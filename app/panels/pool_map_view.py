@@ -64,6 +64,7 @@ class PoolMapView(QWidget):
         self._queue = np.empty(0, dtype=np.int64)
         self._current: int | None = None
         self._class_index = np.empty(0, dtype=np.int64)   # per point, -1 = no prediction
+        self._blind = False                                # blind mode: no colour by prediction
 
         self.task_combo = QComboBox()
         self.task_combo.currentTextChanged.connect(self._on_task_combo_changed)
@@ -149,6 +150,13 @@ class PoolMapView(QWidget):
         self._current = None if index is None else int(index)
         self._draw_overlays()
 
+    def set_blind(self, blind: bool) -> None:
+        """Blind mode: every point grey (no colour reveals a prediction) until switched off."""
+        if bool(blind) != self._blind:
+            self._blind = bool(blind)
+            self._recolor()
+            self._draw_overlays()
+
     def shown_task(self) -> str:
         return self.task_combo.currentText()
 
@@ -165,7 +173,7 @@ class PoolMapView(QWidget):
         task = self.task_combo.currentText()
         labels = self._predictions.get(task, (None, None))[0]
         names = list(self._classes.get(task, []))
-        if labels is None or len(labels) != n:
+        if labels is None or len(labels) != n or self._blind:
             return np.full(n, -1, dtype=np.int64), names
         try:   # hash-based, C speed; lists (multi-label) are unhashable and take the slow path
             codes, uniques = pd.factorize(np.asarray(labels, dtype=object))
@@ -187,7 +195,9 @@ class PoolMapView(QWidget):
                    for i, name in enumerate(names[:MAX_LEGEND])]
         if len(names) > MAX_LEGEND:
             entries.append((UNKNOWN, f"… {len(names) - MAX_LEGEND} more"))
-        if n and (self._class_index < 0).any():
+        if self._blind:
+            entries = [(UNKNOWN, "colours by prediction hidden (blind mode)")]
+        elif n and (self._class_index < 0).any():
             entries.append((UNKNOWN, "no prediction yet"))
         self.legend.setText("&nbsp;&nbsp; ".join(
             f'<span style="color:{c}; font-size:14px">&#9679;</span>&nbsp;{t}' for c, t in entries))

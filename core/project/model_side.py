@@ -18,6 +18,7 @@ from activelab.core.features.cache import load_array, save_array
 from activelab.core.learning.labels import prediction_summary
 from activelab.core.loop.settings import Settings
 from activelab.core.querying.strategy_api import PickRecord
+from activelab.core.project.pick_provenance import NOT_QUEUED
 from activelab.core.records import Installed, QueueItem
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import LabelStore
@@ -189,14 +190,15 @@ def _is_hit(predicted: Any, value: Any) -> bool:
 def pick_history(labels: LabelState, index: dict[str, int]
                  ) -> tuple[tuple[PickRecord, ...], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """From the labels' provenance: one ``PickRecord`` per (task, sample) label given on a
-    queue item, in the order labels were given (what ``auto`` replays), and per task the
+    queue item (a relabel keeps its pick; ``pick_provenance.NOT_QUEUED`` labels are not),
+    in the order labels were given (what ``auto`` replays), and per task the
     pool rows and outcomes (wrong: True) of audit picks with a recorded prediction (what
     error-prediction sampling learns from). O(labels)."""
     history: list[PickRecord] = []
     audit: dict[str, tuple[list[int], list[bool]]] = {}
     for (task, sid), ev in labels.provenance.items():
-        if ev.model_version is None or ev.strategy is None:
-            continue
+        if ev.model_version is None or ev.strategy is None or ev.strategy in NOT_QUEUED:
+            continue   # shown by the app's fallback or opened by hand: not the loop's pick
         hit = _is_hit(ev.predicted, ev.value) if ev.audit and ev.predicted is not None else None
         history.append(PickRecord(int(ev.model_version), str(ev.strategy), bool(ev.audit), hit))
         if hit is not None and sid in index:

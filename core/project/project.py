@@ -17,6 +17,7 @@ from activelab.core.project.create import CACHE_DIR, IMAGES_NPY
 from activelab.core.project import position
 from activelab.core.project.label_values import checked_value, label_rows
 from activelab.core.project.model_side import ModelSide
+from activelab.core.project.pick_provenance import chosen_item, original_pick_item
 from activelab.core.records import (
     CurvePoint, Installed, LabelEvent, Prediction, ProjectStatus, QueueItem, Sample, SavedPosition,
     TaskStatus,
@@ -327,13 +328,17 @@ class Project:
 
         ``item`` is the queue item the expert was shown (its strategy, score, rank, model
         version, audit flag and the predictions recorded before the label); without it the
-        persisted queue is looked up.
+        persisted queue is looked up, then the sample's original pick (a relabel), else the
+        label is recorded as ``annotator:chosen`` (``activelab.core.project.pick_provenance``).
         """
         idx = self.index_of(sample_id)
         sample_id = str(sample_id)
         if item is None or item.id != sample_id:
             entry = self.store.queue_entry(sample_id)
             item = None if entry is None else QueueItem.from_dict(entry, idx=idx)
+        if item is None:   # a relabel keeps its original pick's provenance; else chosen by hand
+            item = (original_pick_item(self.store.state().original_pick(sample_id), idx, sample_id)
+                    or chosen_item(idx, sample_id, self.model_version))
         checked = [(task, checked_value(task, value, self.path))
                    for task, value in ((self._task(t), v) for t, v in values.items())]
         if not checked:

@@ -136,6 +136,16 @@ class LabelState:
         """The usable events of ``group`` (one user action), in log order."""
         return list(self._groups.get(group, ()))
 
+    def original_pick(self, sample_id: str) -> list[LabelEvent]:
+        """The label events of the first labeling action of ``sample_id`` that recorded why it
+        was picked (a strategy), undone or not, in log order; [] when none did. Their query
+        provenance (strategy, score, rank, model version, audit flag, prediction) is what a
+        relabel from the history or after an undo keeps. O(events of the sample)."""
+        for e in self._sample_events.get(sample_id, ()):
+            if e.kind == "label" and e.strategy:
+                return [x for x in self._groups[e.group] if x.kind == "label"]
+        return []
+
     # ------------------------------------------------------------------ updates
     def apply(self, events: Iterable[LabelEvent]) -> "LabelState":
         """Take in ``events`` (usable ones, in log order, after ``last_seq``); returns self.

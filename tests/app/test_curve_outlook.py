@@ -126,7 +126,7 @@ def test_main_window_refreshes_the_outlook_after_each_retrain(qtbot, tmp_path):
         qtbot.waitUntil(lambda: "Audit:" in win.curve_view.outlook.text(), timeout=5000)
         text = win.curve_view.outlook.text()
         assert "Audit: not enough audit picks yet (n=0, need >= 10)" in text
-        assert "Forecast: the forecast needs 4 retrains with a cross-validated accuracy (1 so far)" \
+        assert "Forecast: needs 4 retrains with a cross-validated accuracy (1 so far)" \
             in text
     finally:
         win.runner.shutdown()
