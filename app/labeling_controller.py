@@ -122,14 +122,16 @@ class LabelingController(QObject, RetrainControl):
                 self.request_retrain(rebuild=True)
 
     # ----- user actions ----------------------------------------------------------------------
-    def submit(self, values: dict[str, Any]) -> list[LabelEvent]:
-        """Commit the labels of the shown sample (all tasks at once), then show the next."""
+    def submit(self, values: dict[str, Any], inputs: dict[str, str] | None = None) -> list[LabelEvent]:
+        """Commit the labels of the shown sample (all tasks at once), then show the next.
+        ``inputs``: task -> how its class was entered (accepted, typed, clicked, kept)."""
         cur = self._current
         if cur is None:
             return []
         self._check_writable("label")
         seconds = time.perf_counter() - self._shown_at
-        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=cur.item)
+        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=cur.item,
+                                           inputs=inputs)
         self._since_retrain += 1
         self._handled.add(cur.idx)
         self._advance(after=cur)   # the next sample first, the panels after
