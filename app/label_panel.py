@@ -302,7 +302,10 @@ class LabelPanel(QWidget, AcceptMixin):
         if len(self.rows) == 1:
             self._submit_if_complete()
             return
-        nxt = next((j for j, r in enumerate(self.rows) if not r.selected), None)
+        # On to the next task still without a label, after this one (wrapping around): fixing
+        # the 2nd and 3rd task of a suggestion then needs no Tab between them.
+        n, at = len(self.rows), self.rows.index(row)
+        nxt = next((j % n for j in range(at + 1, at + n) if not self.rows[j % n].selected), None)
         if nxt is not None:
             self.set_active(nxt)
 
