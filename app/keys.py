@@ -41,7 +41,9 @@ PANEL_KEYS: tuple[KeyBinding, ...] = (
     KeyBinding("submit", ("Return", "Enter"), "Enter",
                "Submit the labels picked; on an untouched sample with a suggestion, accept it"),
     KeyBinding("next_task", ("Tab",), "Tab", "Next task"),
-    KeyBinding("previous_task", ("Backtab",), "Shift+Tab", "Previous task"),
+    # A keyboard sends Shift+Tab as Backtab with Shift held: "Shift+Tab" matches it (and a
+    # plain "Backtab" binding does not).
+    KeyBinding("previous_task", ("Shift+Tab",), "Shift+Tab", "Previous task"),
     KeyBinding("skip", ("Space",), "Space", "Skip this sample"),
     KeyBinding("flag", ("F",), "F", "Flag this sample for a second look"),
     KeyBinding("undo", ("Ctrl+Z",), "Ctrl+Z", "Undo the last label, skip or flag"),

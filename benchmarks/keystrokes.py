@@ -78,8 +78,10 @@ class Expert:
         for _ in range(min(fwd, back)):
             if fwd <= back:
                 self.press(self.Qt.Key.Key_Tab)
-            else:
-                self.press(self.Qt.Key.Key_Tab, self.Qt.KeyboardModifier.ShiftModifier)
+            else:   # what a keyboard sends for Shift+Tab
+                self.press(self.Qt.Key.Key_Backtab, self.Qt.KeyboardModifier.ShiftModifier)
+        if self.panel.active != j:
+            raise RuntimeError(f"Tab did not reach task {j} (at {self.panel.active})")
 
     def type_class(self, j: int, cls: str) -> None:
         self.go_to(j)
@@ -87,6 +89,8 @@ class Expert:
         if cls not in key_of:
             raise RuntimeError(f"class {cls!r} has no number key (more than ten classes)")
         self.press(getattr(self.Qt.Key, f"Key_{key_of[cls]}"))
+        if self.panel.rows[j].selected != [cls]:
+            raise RuntimeError(f"the key for {cls!r} did not pick it (got {self.panel.rows[j].selected})")
 
     def type_all(self, truth: dict) -> None:
         rows = self.panel.rows
