@@ -1,7 +1,9 @@
 """The latest labeling actions; selecting one asks to show that sample so its label can be changed.
 
 One line per action (an event group): a sample labeled for three tasks at once is one line with
-the three values, the way the expert entered it. Undone actions are greyed and marked.
+the three values, the way the expert entered it. Undone actions are greyed and marked; labels
+taken from the model's suggestion with the accept key say so ("suggestion accepted", or how
+many of the tasks were).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Action:
     sample_id: str | None
     values: tuple[tuple[str | None, Any], ...]   # (task, value) per labeled task
     undone: bool = False
+    accepted: int = 0                            # tasks whose class was the accepted suggestion
 
 
 def _value_text(v: Any) -> str:
@@ -49,12 +52,14 @@ def group_actions(events: Sequence[LabelEvent]) -> list[Action]:
         if key in by_group:
             a = out[by_group[key]]
             out[by_group[key]] = Action(a.group, a.time, a.kind, a.sample_id,
-                                        ((ev.task, ev.value),) + a.values, a.undone)
+                                        ((ev.task, ev.value),) + a.values, a.undone,
+                                        a.accepted + (ev.input == "accepted"))
             continue
         by_group[key] = len(out)
         values = ((ev.task, ev.value),) if ev.kind == "label" else ()
         out.append(Action(key, ev.time, ev.kind, ev.sample_id, values,
-                          ev.kind in ("label", "skip", "flag") and key in undone))
+                          ev.kind in ("label", "skip", "flag") and key in undone,
+                          int(ev.kind == "label" and ev.input == "accepted")))
     return out
 
 
@@ -65,6 +70,9 @@ def action_text(a: Action, show_task: bool = True) -> str:
         what = " · ".join(f"{t}: {_value_text(v)}" if (t and show_task) else _value_text(v)
                           for t, v in a.values)
         line = f"{when}  {a.sample_id}  →  {what}"
+        if a.accepted:
+            line += ("   (suggestion accepted)" if a.accepted == len(a.values)
+                     else f"   ({a.accepted} of {len(a.values)} accepted)")
     else:
         line = f"{when}  {a.sample_id}  ({KIND_TEXT.get(a.kind, a.kind)})"
     return line + ("   (undone)" if a.undone else "")

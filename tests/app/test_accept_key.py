@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from activelab.app.accept import AUDIT_HINT, BLIND_HINT, NO_MODEL_HINT
+from activelab.app.history_view import action_text, group_actions
 from activelab.app.keys import PANEL_KEYS
 from activelab.app.label_panel import LabelPanel
 from activelab.app.main_window import MainWindow
@@ -90,6 +91,7 @@ def test_one_key_accepts_every_task_and_enter_does_on_an_untouched_sample(qtbot,
     qtbot.keyClick(win, Qt.Key.Key_Return)                  # Enter on an untouched sample
     assert labels_of(project, "p1") == SUGGESTED
     assert inputs_of(project, "p1") == {t: "accepted" for t in TASKS}
+    assert action_text(group_actions(project.history(limit=50))[0]).endswith("(suggestion accepted)")
     win.close()
 
 
@@ -113,6 +115,9 @@ def test_correcting_one_task_is_its_key_plus_accept(qtbot, project):
                                         "usage": "Sports"}
     assert inputs_of(project, "p1") == {"masterCategory": "accepted", "gender": "typed",
                                         "usage": "clicked"}
+    # the history says how much of each label was the accepted suggestion
+    lines = [action_text(a) for a in group_actions(project.history(limit=50))]
+    assert lines[0].endswith("(1 of 3 accepted)") and lines[1].endswith("(2 of 3 accepted)")
     win.close()
 
 
@@ -205,3 +210,17 @@ def test_every_panel_key_is_a_described_shortcut():
         assert all(sc.whatsThis() == b.description and sc.objectName() == f"key_{b.name}"
                    for sc in bound)
     assert "suggestion" in panel.shortcuts["accept"][0].whatsThis()
+
+
+def test_shift_tab_as_a_keyboard_sends_it_moves_back(qtbot):
+    """X11 and others send Shift+Tab as Backtab with Shift held."""
+    panel = LabelPanel()
+    qtbot.addWidget(panel)
+    panel.set_tasks([TaskSpec(t, c) for t, c in TASKS.items()])
+    panel.show()
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow)
+    qtbot.keyClick(panel, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert panel.active == 2
+    qtbot.keyClick(panel, Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    assert panel.active == 1
