@@ -71,6 +71,10 @@ class AcceptMixin:
         self.accept_button.setToolTip(
             f"{key} (or Enter before picking anything): take the model's suggestion for every "
             "task not picked yet, and submit.")
+        # As wide as its longest text, so the buttons beside it do not move as it changes.
+        self.accept_button.setText(f"✓ Accept all suggestions   {key}")
+        self.accept_button.ensurePolished()
+        self.accept_button.setMinimumWidth(self.accept_button.sizeHint().width())
         policy = self.accept_button.sizePolicy()
         policy.setRetainSizeWhenHidden(True)   # the other buttons keep their place
         self.accept_button.setSizePolicy(policy)
@@ -141,4 +145,11 @@ class AcceptMixin:
         self._no_suggestion = no_suggestion
 
     def _refresh_accept(self) -> None:
-        self.accept_button.setVisible(self.accept_offered())
+        """Show the accept button when it would accept something, saying what it takes."""
+        offered = self.accept_offered()
+        self.accept_button.setVisible(offered)
+        if offered:
+            untouched = len(self._untouched())
+            what = ("suggestion" if len(self.rows) == 1 else "all suggestions"
+                    if untouched == len(self.rows) else "the rest")
+            self.accept_button.setText(f"✓ Accept {what}   {binding('accept').shown}")
