@@ -142,7 +142,7 @@ def run(labels: int, rows: int | None, retrain_every: int) -> str:
     window.show()
     window.activateWindow()
     app.processEvents()
-    expert, peer = Expert(window, panel), None
+    expert = Expert(window, panel)
     per: list[tuple[int, int, bool, bool]] = []    # (accept keys, typing keys, all right, offered)
     queue = list(proj.queue())
     retrains, trained_at = 0, 0
