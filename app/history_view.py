@@ -2,8 +2,9 @@
 
 One line per action (an event group): a sample labeled for three tasks at once is one line with
 the three values, the way the expert entered it. Undone actions are greyed and marked, and so
-is a label replaced by a later one of the same sample and task ("replaced"); the tooltip says
-why the sample was picked (its query provenance).
+is a label replaced by a later one of the same sample and task ("replaced"); labels taken from
+the model's suggestion with the accept key say so ("suggestion accepted", or how many of the
+tasks were); the tooltip says why the sample was picked (its query provenance).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Action:
     undone: bool = False
     replaced: tuple[str, ...] = ()               # tasks whose label a later one replaced
     picked_by: str = ""                          # query provenance (strategy) of the action
+    accepted: int = 0                            # tasks whose class was the accepted suggestion
 
 
 def _value_text(v: Any) -> str:
@@ -53,13 +55,15 @@ def group_actions(events: Sequence[LabelEvent]) -> list[Action]:
             out[by_group[key]] = Action(a.group, a.time, a.kind, a.sample_id,
                                         ((ev.task, ev.value),) + a.values, a.undone,
                                         tuple(marks.replaced_tasks([ev])) + a.replaced,
-                                        a.picked_by or (ev.strategy or ""))
+                                        a.picked_by or (ev.strategy or ""),
+                                        a.accepted + (ev.input == "accepted"))
             continue
         by_group[key] = len(out)
         values = ((ev.task, ev.value),) if ev.kind == "label" else ()
         out.append(Action(key, ev.time, ev.kind, ev.sample_id, values,
                           ev.kind in ("label", "skip", "flag") and key in undone,
-                          tuple(marks.replaced_tasks([ev])), ev.strategy or ""))
+                          tuple(marks.replaced_tasks([ev])), ev.strategy or "",
+                          int(ev.kind == "label" and ev.input == "accepted")))
     return out
 
 
@@ -70,6 +74,9 @@ def action_text(a: Action, show_task: bool = True) -> str:
         what = " · ".join(f"{t}: {_value_text(v)}" if (t and show_task) else _value_text(v)
                           for t, v in a.values)
         line = f"{when}  {a.sample_id}  →  {what}"
+        if a.accepted:
+            line += ("   (suggestion accepted)" if a.accepted == len(a.values)
+                     else f"   ({a.accepted} of {len(a.values)} accepted)")
     else:
         line = f"{when}  {a.sample_id}  ({KIND_TEXT.get(a.kind, a.kind)})"
     if a.undone:

@@ -1,9 +1,11 @@
 """Label buttons, one row per task, driven by keyboard or mouse.
 
-Keys (window-wide): 1-9 and 0 pick a class of the active task (the filter box narrows a task
-with more than ten classes); Tab / Shift+Tab move between tasks; Enter submits when every task
-has a label (a single single-label task submits on the key itself); multi-label tasks toggle.
-Space skips, F flags, Ctrl+Z undoes, Ctrl+Shift+Z redoes. The panel only emits requests; the
+Keys (window-wide, defined in ``activelab.app.keys.PANEL_KEYS``): 1-9 and 0 pick a class of the
+active task (the filter box narrows a task with more than ten classes); Tab / Shift+Tab move
+between tasks; A accepts the model's suggestion for every task not picked yet and submits
+(``activelab.app.accept``), Enter does the same on an untouched sample and otherwise submits
+when every task has a label (a single single-label task submits on the key itself);
+multi-label tasks toggle. Space skips, F flags, Ctrl+Z undoes, Ctrl+Shift+Z redoes. The panel only emits requests; the
 controller commits them. Read-only (``set_read_only``): the buttons are greyed, a class key
 selects nothing and emits ``blocked`` (the window points to why).
 """
@@ -17,11 +19,13 @@ from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from activelab.app.accept import AcceptMixin
 from activelab.app.class_buttons import ClassButtons, ClassFilter, TaskRowsArea, reveal
 from activelab.app.flow_layout import FlowWidget
+from activelab.app.keys import CLASS_KEYS, PANEL_KEYS
 from activelab.core.records import Prediction
 
-KEYS = "1234567890"
+KEYS = CLASS_KEYS
 FILTER_ABOVE = 9   # a task with more classes than this gets the type-to-filter box
 PANEL_STYLE = """
 QFrame#taskRow[active="true"] { background: #eaf2fb; border: 1px solid #b7d0ea; border-radius: 6px; }
@@ -118,7 +122,7 @@ class TaskRow(QFrame):
             reveal(self)   # scrolled into view when the rows scroll (a short screen)
 
 
-class LabelPanel(QWidget):
+class LabelPanel(QWidget, AcceptMixin):
     """All task rows, the action buttons and the "Why this sample" line."""
 
     submitted = Signal(dict)          # {task: value}; value is a str, or a list for multi-label
@@ -150,10 +154,11 @@ class LabelPanel(QWidget):
         self.flag_button = self._action("Flag  F", self.flag_requested.emit)
         self.undo_button = self._action("Undo  Ctrl+Z", self.undo_requested.emit)
         self.redo_button = self._action("Redo  Ctrl+Shift+Z", self.redo_requested.emit)
+        self._init_accept()
         for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button, self.redo_button):
             b.setStyleSheet("padding: 4px 8px;")
         actions = FlowWidget(h_spacing=6)   # wraps in a narrow window instead of widening it
-        for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button,
+        for b in (self.accept_button, self.submit_button, self.skip_button, self.flag_button, self.undo_button,
                   self.redo_button):
             actions.add(b)
         lay = QVBoxLayout(self)
@@ -170,23 +175,25 @@ class LabelPanel(QWidget):
         return b
 
     def _shortcuts(self) -> None:
-        ctx = Qt.ShortcutContext.WindowShortcut
-
-        def bind(seq: QKeySequence | str, slot: Any) -> None:
-            sc = QShortcut(QKeySequence(seq), self, context=ctx)
-            sc.activated.connect(slot)
-
-        for i, k in enumerate(KEYS):
-            bind(k, lambda i=i: self.press_number(i))
-        bind(Qt.Key.Key_Tab, lambda: self.set_active(self.active + 1))
-        bind(Qt.Key.Key_Backtab, lambda: self.set_active(self.active - 1))
-        bind(Qt.Key.Key_Return, self._submit_if_complete)
-        bind(Qt.Key.Key_Enter, self._submit_if_complete)
-        bind(Qt.Key.Key_Space, self.skip_requested.emit)
-        bind("F", self.flag_requested.emit)
-        bind(QKeySequence.StandardKey.Undo, self.undo_requested.emit)
-        bind("Ctrl+Shift+Z", self.redo_requested.emit)
-        bind("/", self._focus_filter)
+        """One window-wide QShortcut per key of ``PANEL_KEYS`` (``self.shortcuts``: name ->
+        its shortcuts, each named ``key_<name>`` with the description as What's This)."""
+        slots: dict[str, Any] = {
+            "accept": self.accept_suggestion, "submit": self._on_enter,
+            "next_task": lambda: self.set_active(self.active + 1),
+            "previous_task": lambda: self.set_active(self.active - 1),
+            "skip": self.skip_requested.emit, "flag": self.flag_requested.emit,
+            "undo": self.undo_requested.emit, "redo": self.redo_requested.emit,
+            "filter": self._focus_filter,
+        }
+        self.shortcuts: dict[str, list[QShortcut]] = {}
+        for b in PANEL_KEYS:
+            for i, k in enumerate(b.keys):
+                sc = QShortcut(QKeySequence(k), self, context=Qt.ShortcutContext.WindowShortcut)
+                sc.setObjectName(f"key_{b.name}")
+                sc.setWhatsThis(b.description)
+                sc.activated.connect((lambda i=i: self.press_number(i)) if b.name == "class"
+                                     else slots[b.name])
+                self.shortcuts.setdefault(b.name, []).append(sc)
 
     # ----- data in ---------------------------------------------------------------------------
     def set_tasks(self, tasks: list[Any]) -> None:
@@ -203,8 +210,11 @@ class LabelPanel(QWidget):
         if self.read_only:
             self.set_read_only(True)
 
-    def set_sample(self, existing: dict[str, Any], predictions: dict[str, Prediction], why: str) -> None:
-        """A new sample: preselect its existing labels, show suggestions and the reason."""
+    def set_sample(self, existing: dict[str, Any], predictions: dict[str, Prediction], why: str,
+                   no_suggestion: str = "") -> None:
+        """A new sample: preselect its existing labels, show suggestions and the reason
+        (``no_suggestion``: why there are none, said when the accept key is pressed)."""
+        self._reset_inputs(existing, no_suggestion)
         for row in self.rows:
             v = existing.get(row.task.name)
             row.set_selected([] if v is None else (list(v) if isinstance(v, (list, tuple)) else [str(v)]))
@@ -215,6 +225,7 @@ class LabelPanel(QWidget):
         self._show_suggestions()
         self.why.setText(why)
         self.set_active(0)
+        self._refresh_accept()
 
     def set_read_only(self, read_only: bool) -> None:
         """Viewing only: no class can be chosen, the action buttons are greyed out."""
@@ -222,10 +233,12 @@ class LabelPanel(QWidget):
         for b in (self.submit_button, self.skip_button, self.flag_button, self.undo_button,
                   self.redo_button, *(b for row in self.rows for b in row.buttons.values())):
             b.setEnabled(not read_only)
+        self._refresh_accept()
 
     def set_blind(self, blind: bool) -> None:
         self.blind = blind
         self._show_suggestions()
+        self._refresh_accept()
 
     def _show_suggestions(self) -> None:
         for row in self.rows:
@@ -247,18 +260,21 @@ class LabelPanel(QWidget):
         row = self.rows[self.active]
         cls = row.keyed_classes().get(KEYS[i])
         if cls is not None:
-            self.pick(row.task.name, cls)
+            self.pick(row.task.name, cls, "typed")
 
     def _on_row_class_clicked(self, task: str, cls: str) -> None:
-        self.set_active(next(j for j, r in enumerate(self.rows) if r.task.name == task))
-        self.pick(task, cls)
+        j = next(j for j, r in enumerate(self.rows) if r.task.name == task)
+        self.set_active(j)
+        self.pick(task, cls, "typed" if self.rows[j].filter.hasFocus() else "clicked")
 
-    def pick(self, task: str, cls: str) -> None:
-        """Choose (single-label) or toggle (multi-label) a class; may submit at once."""
+    def pick(self, task: str, cls: str, how: str = "typed") -> None:
+        """Choose (single-label) or toggle (multi-label) a class; may submit at once.
+        ``how``: how it was entered (``typed`` or ``clicked``), recorded with the label."""
         if self.read_only:
             self.blocked.emit()
             return
         row = next(r for r in self.rows if r.task.name == task)
+        self._note_input(task, how)
         if row.task.multilabel:
             sel = [c for c in row.selected if c != cls] if cls in row.selected else row.selected + [cls]
             row.set_selected(sel)
@@ -267,7 +283,10 @@ class LabelPanel(QWidget):
         if len(self.rows) == 1:
             self._submit_if_complete()
             return
-        nxt = next((j for j, r in enumerate(self.rows) if not r.selected), None)
+        # On to the next task still without a label, after this one (wrapping around): fixing
+        # the 2nd and 3rd task of a suggestion then needs no Tab between them.
+        n, at = len(self.rows), self.rows.index(row)
+        nxt = next((j % n for j in range(at + 1, at + n) if not self.rows[j % n].selected), None)
         if nxt is not None:
             self.set_active(nxt)
 

@@ -123,8 +123,9 @@ class LabelingController(QObject, RetrainControl):
                 self.request_retrain(rebuild=True)
 
     # ----- user actions ----------------------------------------------------------------------
-    def submit(self, values: dict[str, Any]) -> list[LabelEvent]:
-        """Commit the labels of the shown sample (all tasks at once), then show the next."""
+    def submit(self, values: dict[str, Any], inputs: dict[str, str] | None = None) -> list[LabelEvent]:
+        """Commit the labels of the shown sample (all tasks at once), then show the next.
+        ``inputs``: task -> how its class was entered (accepted, typed, clicked, kept)."""
         cur = self._current
         if cur is None:
             return []
@@ -132,7 +133,8 @@ class LabelingController(QObject, RetrainControl):
         seconds = time.perf_counter() - self._shown_at
         item = cur.item if cur.source != "fallback" else fallback_item(
             cur.idx, cur.sample.id, self.project.model_version)   # provenance: fallback:random
-        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=item)
+        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=item,
+                                           inputs=inputs)
         self._since_retrain += 1
         self._handled.add(cur.idx)
         self._advance(after=cur)   # the next sample first, the panels after

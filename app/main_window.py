@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QVBo
 
 from activelab.app.banner import ErrorBanner, ReadOnlyBar
 from activelab.app.history_view import HistoryView
+from activelab.app.accept import shown_suggestions
 from activelab.app.blind_mode import BlindMode
 from activelab.app.hotkeys import install_help_menu
 from activelab.app.label_panel import LabelPanel
@@ -234,7 +235,8 @@ class MainWindow(QMainWindow):
 
     @Slot(dict)
     def _on_panel_submitted(self, values: dict) -> None:
-        self.guard.run("label", self.controller.submit, values, retry=self._submit_shown_choice)
+        self.guard.run("label", self.controller.submit, values, self.label_panel.inputs(),
+                       retry=self._submit_shown_choice)
 
     def _submit_shown_choice(self) -> None:
         """Retry of a label that was not saved: the choice still on screen, for the same sample."""
@@ -260,11 +262,11 @@ class MainWindow(QMainWindow):
                 f"{t}={', '.join(v) if isinstance(v, list) else v}" for t, v in cur.existing.items())
         self.sample_view.set_sample(cur.sample, image, caption, image_error=image_error)
         # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
-        preds = cur.item.predictions if cur.item is not None and not cur.item.audit else {}
+        preds, no_suggestion = shown_suggestions(cur, self.project.model_version > 0)
         why = why_text(cur.item, cur.source, self.blind.why_context())
         if self.read_only and cur.source == "fallback":
             why = "A random unlabeled sample (read-only: no new queue is prepared)."
-        self.label_panel.set_sample(cur.existing, preds, why)
+        self.label_panel.set_sample(cur.existing, preds, why, no_suggestion)
         # Paint the new sample now, before queued panel refreshes or a model install get a turn.
         self.sample_view.repaint()
         self.label_panel.repaint()

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Mapping
 
 __all__ = [
-    "CurvePoint", "DamagedRow", "Installed", "LabelEvent", "Prediction", "ProjectStatus",
+    "CurvePoint", "DamagedRow", "Installed", "LABEL_INPUTS", "LabelEvent", "Prediction", "ProjectStatus",
     "QueueItem", "Sample", "SavedPosition", "TaskStatus",
 ]
 
@@ -135,6 +135,10 @@ class CurvePoint:
         return cls(**d)
 
 
+LABEL_INPUTS = ("accepted", "typed", "clicked", "kept", "cli")
+"""How a label's class can be entered (``LabelEvent.input``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LabelEvent:
     """One row of the event log: a label, skip, flag, undo or redo, with its provenance.
@@ -143,6 +147,10 @@ class LabelEvent:
     user action it belongs to (labeling three tasks at once is one group); ``value``: the class
     (a list for a multi-label task; a flag's note); ``target_seq``: the group an undo/redo
     acts on. ``strategy``… ``confidence``: the queue item the label was given on.
+    ``input``: how a label's class was entered (one of ``LABEL_INPUTS``: ``accepted`` from
+    the model's suggestion with the accept key, ``typed`` with a class key or the filter,
+    ``clicked`` on a class button, ``kept`` an existing label submitted again unchanged,
+    ``cli`` given on the command line); None when not known (older events, imports).
     """
 
     seq: int
@@ -162,6 +170,7 @@ class LabelEvent:
     confidence: float | None
     target_seq: int | None
     group: int = 0
+    input: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

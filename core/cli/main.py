@@ -160,7 +160,7 @@ def cmd_label(a: argparse.Namespace) -> int:
     task = None if a.task is None else a.task.strip()
     ev = proj.label(_typed_id(proj, a.sample_id), _typed_label(proj, task, a.label), task=task,
                     annotator=None if a.annotator is None else a.annotator.strip(),
-                    seconds=a.seconds)
+                    seconds=a.seconds, input="cli")
     print(f"Saved: {ev.sample_id} -> {ev.task} = {ev.value} (event {ev.seq}).")
     return 0
 

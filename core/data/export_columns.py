@@ -45,7 +45,7 @@ IMAGE_PATH_COLUMN = PREFIX + "image_path"
 SAMPLE_COLUMNS = (ID_COLUMN, IMAGE_PATH_COLUMN, SKIPPED_COLUMN, FLAGGED_COLUMN)
 TASK_FIELDS = (
     "label", "annotator", "time", "seconds", "strategy", "score", "rank", "model_version",
-    "audit", "predicted", "confidence",
+    "audit", "input", "predicted", "confidence",
 )
 
 

@@ -4,7 +4,7 @@ An export (see ``activelab.core.data.export_columns``) holds the source columns 
 namespaced columns. ``activelab new`` on such a table takes the id from ``activelab__id``,
 one task per ``activelab__<task>__label`` column (multi-label when its values are lists or
 JSON arrays) and imports those labels with the provenance written beside them (annotator,
-time, seconds, strategy, score, rank, model version, audit) as label events, plus the
+time, seconds, strategy, score, rank, model version, audit, input) as label events, plus the
 skipped/flagged marks. activelab's columns are never features and are not kept in the
 project's pool: the next export writes them again.
 """
@@ -22,10 +22,11 @@ from activelab.core.data.export_columns import (
     FLAGGED_COLUMN, ID_COLUMN, IMAGE_PATH_COLUMN, SKIPPED_COLUMN, is_activelab_column,
     parse_task_column, task_column,
 )
+from activelab.core.records import LABEL_INPUTS
 from activelab.core.data.values import id_str, is_list_cell, is_missing, label_str, multilabel_cell
 
 PROVENANCE_FIELDS = ("annotator", "time", "seconds", "strategy", "score", "rank",
-                     "model_version", "audit")
+                     "model_version", "audit", "input")
 
 
 def activelab_columns(columns: Sequence[Any]) -> list[str]:
@@ -148,6 +149,9 @@ def provenance(frame: pd.DataFrame, row: int, exported_task: str, source: str) -
             out[field] = _number(v, source, row, col, integer=True)
         elif field == "audit":
             out["audit"] = _flag(v, source, row, col)
+        elif field == "input":   # how the label was entered; an unknown word is not kept
+            text = id_str(v)
+            out["input"] = text if text in LABEL_INPUTS else None
         else:
             out[field] = id_str(v)
     return {k: v for k, v in out.items() if v is not None}

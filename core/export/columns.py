@@ -24,11 +24,12 @@ from activelab.core.data.export_columns import (
 from activelab.core.export.writers import json_text
 
 PROVENANCE = ("annotator", "time", "seconds", "strategy", "score", "rank", "model_version",
-              "audit")
+              "audit", "input")
 _ARROW = {
     "annotator": pa.string(), "time": pa.timestamp("ms", tz="UTC"), "seconds": pa.float64(),
     "strategy": pa.string(), "score": pa.float64(), "rank": pa.int64(),
     "model_version": pa.int64(), "audit": pa.bool_(), "confidence": pa.float64(),
+    "input": pa.string(),
 }
 # pandas dtypes recorded in the Parquet file so that pandas.read_parquet restores them.
 _PANDAS = {"time": "datetime64[ms, UTC]", "seconds": "float64", "score": "float64",

@@ -12,7 +12,8 @@ order. The columns (names from ``activelab.core.data.export_columns``):
 4. per task ``activelab__<task>__label`` (text; a list of classes for a multi-label task,
    ``[]`` = labeled with no class, missing = not labeled) and the provenance of the label:
    ``annotator``, ``time`` (UTC), ``seconds``, ``strategy``, ``score``, ``rank``,
-   ``model_version``, ``audit``; with ``include_unlabeled`` also ``predicted`` and
+   ``model_version``, ``audit``, ``input`` (how the class was entered: ``accepted`` from the
+   model's suggestion, ``typed``, ``clicked``, ``kept``, ``cli``; empty when not known); with ``include_unlabeled`` also ``predicted`` and
    ``confidence`` (the model's label and its confidence for the rows without a label);
 5. ``activelab__skipped``, ``activelab__flagged``.
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from activelab.core.data.export_columns import parse_multilabel_cell
 from activelab.core.data.spec import TaskSpec
 from activelab.core.errors import LabelError
-from activelab.core.records import QueueItem
+from activelab.core.records import LABEL_INPUTS, QueueItem
 
 
 def checked_value(task: TaskSpec, value: Any, project: Any) -> Any:
@@ -50,11 +50,25 @@ def checked_value(task: TaskSpec, value: Any, project: Any) -> Any:
     return vals
 
 
+def checked_inputs(inputs: Mapping[str, str] | None) -> dict[str, str]:
+    """``inputs`` (task -> how its class was entered) checked against ``LABEL_INPUTS``.
+    Raises LabelError naming an unknown kind."""
+    out = dict(inputs or {})
+    bad = sorted({str(v) for v in out.values() if v not in LABEL_INPUTS})
+    if bad:
+        raise LabelError(f"Unknown label input {', '.join(map(repr, bad))}; "
+                         f"known: {', '.join(LABEL_INPUTS)}.")
+    return out
+
+
 def label_rows(sample_id: str, values: Sequence[tuple[TaskSpec, Any]], item: QueueItem | None,
-               annotator: str, seconds: float | None) -> list[dict[str, Any]]:
+               annotator: str, seconds: float | None,
+               inputs: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The event rows of one labeling action: one per (task, checked value), with the
     provenance of the queue ``item`` the sample was shown from (strategy, score, rank, model
-    version, audit flag, the model's prediction for the task); no provenance without one."""
+    version, audit flag, the model's prediction for the task; none without an item) and,
+    from ``inputs`` (task -> one of ``LABEL_INPUTS``), how each class was entered."""
+    inputs = checked_inputs(inputs)
     prov: dict[str, Any] = {}
     if item is not None:
         prov = {"strategy": item.strategy or None, "rank": item.rank,
@@ -66,5 +80,6 @@ def label_rows(sample_id: str, values: Sequence[tuple[TaskSpec, Any]], item: Que
         rows.append({"kind": "label", "sample_id": sample_id, "task": task.name, "value": value,
                      "annotator": annotator, "seconds": seconds, **prov,
                      "predicted": None if pred is None else pred.label,
-                     "confidence": None if pred is None else pred.confidence})
+                     "confidence": None if pred is None else pred.confidence,
+                     "input": inputs.get(task.name)})
     return rows

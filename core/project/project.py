@@ -323,6 +323,7 @@ class Project:
     def label_sample(
         self, sample_id: str, values: Mapping[str, Any], *, annotator: str | None = None,
         seconds: float | None = None, item: QueueItem | None = None,
+        inputs: Mapping[str, str] | None = None,
     ) -> list[LabelEvent]:
         """Label one sample for one or several tasks in one durable transaction.
 
@@ -330,6 +331,10 @@ class Project:
         version, audit flag and the predictions recorded before the label); without it the
         persisted queue is looked up, then the sample's original pick (a relabel), else the
         label is recorded as ``annotator:chosen`` (``activelab.core.project.pick_provenance``).
+        ``inputs``: task -> how its class was entered
+        (``activelab.core.records.LABEL_INPUTS``: accepted from the suggestion, typed,
+        clicked …), recorded as each event's ``input``; a task left out records None.
+        Raises LabelError for an unknown class or input kind.
         """
         idx = self.index_of(sample_id)
         sample_id = str(sample_id)
@@ -344,12 +349,15 @@ class Project:
         if not checked:
             raise LabelError("No label given.")
         return self.store.append_group(label_rows(sample_id, checked, item, annotator or
-                                                  self._settings.annotator, seconds))
+                                                  self._settings.annotator, seconds, inputs))
 
     def label(self, sample_id: str, value: Any, *, task: str | None = None,
-              annotator: str | None = None, seconds: float | None = None) -> LabelEvent:
+              annotator: str | None = None, seconds: float | None = None,
+              input: str | None = None) -> LabelEvent:
+        """Label one task of a sample (see ``label_sample``; ``input``: how it was entered)."""
         t = self._task(task)
-        return self.label_sample(sample_id, {t.name: value}, annotator=annotator, seconds=seconds)[0]
+        return self.label_sample(sample_id, {t.name: value}, annotator=annotator, seconds=seconds,
+                                 inputs=None if input is None else {t.name: input})[0]
 
     def skip(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent:
         self.index_of(sample_id)

@@ -19,8 +19,16 @@ def loads(s: str | None) -> Any:
 
 EVENT_COLS = (
     "seq, grp, time, kind, sample_id, task, value, annotator, seconds, strategy, score, rank, "
-    "model_version, audit, predicted, confidence, target_seq"
+    "model_version, audit, predicted, confidence, target_seq, input"
 )
+_EVENT_COLS_BEFORE_3 = EVENT_COLS.replace(", input", ", NULL")
+
+
+def event_columns(conn: sqlite3.Connection) -> str:
+    """The ``EVENT_COLS`` to select from this store: a store older than schema 3 that is
+    read as it is (opened read-only) has no ``input`` column and gives NULL in its place."""
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    return EVENT_COLS if "input" in cols else _EVENT_COLS_BEFORE_3
 
 
 def row_to_event(r: Sequence[Any], value: Any = None, predicted: Any = None,
@@ -30,7 +38,8 @@ def row_to_event(r: Sequence[Any], value: Any = None, predicted: Any = None,
     if not decoded:
         value, predicted = loads(r[6]), loads(r[14])
     return LabelEvent(r[0], r[2], r[3], r[4], r[5], value, r[7], r[8], r[9], r[10], r[11], r[12],
-                      bool(r[13]), predicted, r[15], r[16], r[1])
+                      bool(r[13]), predicted, r[15], r[16], r[1],
+                      r[17] if len(r) > 17 else None)
 
 
 def _decoded(text: str | None) -> Any:
@@ -53,13 +62,13 @@ def insert_group(conn: sqlite3.Connection, events: Sequence[dict[str, Any]],
     for e in events:
         last = conn.execute(
             "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, seconds, "
-            "strategy, score, rank, model_version, audit, predicted, confidence, target_seq) "
-            "VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "strategy, score, rank, model_version, audit, predicted, confidence, target_seq, "
+            "input) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"),
              e.get("task"), dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
              e.get("strategy"), e.get("score"), e.get("rank"), e.get("model_version"),
              int(bool(e.get("audit"))), dumps(e.get("predicted")), e.get("confidence"),
-             e.get("target_seq")),
+             e.get("target_seq"), e.get("input")),
         ).lastrowid
         first = first or last
     conn.execute("UPDATE events SET grp=? WHERE seq BETWEEN ? AND ?", (first, first, last))

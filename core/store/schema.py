@@ -1,6 +1,11 @@
 """The tables of ``project.sqlite``, its schema version and the in-place migrations.
 
-Schema 2 (this version) differs from 1 in two places:
+Schema 3 (this version) adds ``events.input``: how a label's class was entered (accepted from
+the model's suggestion, typed, clicked …; ``activelab.core.records.LABEL_INPUTS``). Events of
+an older store keep NULL there (not known). A store opened read-only keeps its older layout;
+``events.event_columns`` reads it with NULL in that column.
+
+Schema 2 differs from 1 in two places:
 
 * ``curve`` is keyed by an autoincrement ``point`` id; ``version`` is an ordinary (unique)
   column assigned by the store when the point is committed (one more than the highest so far),
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 CURVE_COLUMNS = ("version", "time", "n_labels", "cv_accuracy", "cv_macro_f1", "audit_accuracy",
                  "audit_n", "train_seconds", "per_task", "model")
@@ -59,7 +64,8 @@ CREATE TABLE IF NOT EXISTS events(
     audit INTEGER NOT NULL DEFAULT 0,
     predicted TEXT,
     confidence REAL,
-    target_seq INTEGER);
+    target_seq INTEGER,
+    input TEXT);
 CREATE INDEX IF NOT EXISTS events_sample ON events(sample_id);
 """ + _CURVE_V2.format(name="IF NOT EXISTS curve") + ";" + """
 CREATE TABLE IF NOT EXISTS queue(
@@ -87,7 +93,13 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     conn.execute(_QUARANTINE)
 
 
-_MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    if "input" not in cols:
+        conn.execute("ALTER TABLE events ADD COLUMN input TEXT")
+
+
+_MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -30,7 +30,7 @@ from activelab.core.store.failures import (
     cause_of, is_storage_error, open_error, read_only_error, read_only_reason, write_error,
 )
 from activelab.core.records import DamagedRow, LabelEvent
-from activelab.core.store.events import EVENT_COLS, insert_group, loads, row_to_event, usable_events
+from activelab.core.store.events import event_columns, insert_group, loads, row_to_event, usable_events
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.connection import (
     IDLE_DELAY, Checkpointer, ReadOnlyOpener, checkpoint, connect_rw, rollback_quietly,
@@ -145,6 +145,7 @@ class LabelStore(CurveQueueMixin):
         self._check()
         if self._ro is None:
             migrate(conn)
+        self._event_cols = event_columns(conn)
 
     # -- connections -----------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -164,6 +165,7 @@ class LabelStore(CurveQueueMixin):
         try:
             conn = connect_rw(self.path, self.busy_timeout)
             migrate(conn)
+            self._event_cols = event_columns(conn)
         except (sqlite3.Error, OSError):
             return False
         self._ro, self._blocked, self.read_only_reason = None, None, None
@@ -375,7 +377,7 @@ class LabelStore(CurveQueueMixin):
         with self.writing(groups[0][0].get("kind", "label")) as conn:
             spans = [insert_group(conn, events, now) for events in groups]
         rows = self._conn().execute(
-            f"SELECT {EVENT_COLS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            f"SELECT {self._event_cols} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
             (spans[0][0], spans[-1][1]),
         ).fetchall()
         out: list[list[LabelEvent]] = [[] for _ in spans]
@@ -408,7 +410,7 @@ class LabelStore(CurveQueueMixin):
     def events(self, since: int = 0) -> list[LabelEvent]:
         """The events after ``since``, oldest first, without damaged rows (see module doc)."""
         rows = self._conn().execute(
-            f"SELECT {EVENT_COLS} FROM events WHERE seq > ? ORDER BY seq", (since,)
+            f"SELECT {self._event_cols} FROM events WHERE seq > ? ORDER BY seq", (since,)
         ).fetchall()
         return self._usable(rows)
 
@@ -419,7 +421,7 @@ class LabelStore(CurveQueueMixin):
         before = None
         while len(out) < limit:
             rows = self._conn().execute(
-                f"SELECT {EVENT_COLS} FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                f"SELECT {self._event_cols} FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
                 (before if before is not None else 2**63 - 1, limit - len(out)),
             ).fetchall()
             if not rows:
@@ -443,7 +445,7 @@ class LabelStore(CurveQueueMixin):
             if self._state is None:
                 self._state, self._state_read_to = LabelState(self._index), 0
             rows = self._conn().execute(
-                f"SELECT {EVENT_COLS} FROM events WHERE seq > ? ORDER BY seq",
+                f"SELECT {self._event_cols} FROM events WHERE seq > ? ORDER BY seq",
                 (self._state_read_to,),
             ).fetchall()
             if rows:

@@ -7,7 +7,7 @@ the real Project in test_labeling_flow.py. ``test_engine_contract.py`` checks th
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -164,8 +164,11 @@ class FakeProject:
                           seconds, None, None, None, None, False, None, None, None, group=seq)
 
     def label_sample(self, sample_id: str, values: Mapping[str, Any], *,
-                     seconds: float | None = None, item: QueueItem | None = None) -> list[LabelEvent]:
-        return self._append([self._ev("label", sample_id, t, v, seconds) for t, v in values.items()])
+                     seconds: float | None = None, item: QueueItem | None = None,
+                     inputs: Mapping[str, str] | None = None) -> list[LabelEvent]:
+        inputs = inputs or {}
+        return self._append([replace(self._ev("label", sample_id, t, v, seconds), input=inputs.get(t))
+                             for t, v in values.items()])
 
     def skip(self, sample_id: str) -> LabelEvent:
         return self._append([self._ev("skip", sample_id, None, None)])[0]

@@ -142,7 +142,7 @@ def test_columns_in_order_source_first_and_untouched(exported):
     assert cols[1:1 + len(KINDS)] == list(KINDS)
     assert cols[1 + len(KINDS):] == [
         f"activelab__t__{f}" for f in ("label", "annotator", "time", "seconds", "strategy",
-                                       "score", "rank", "model_version", "audit")
+                                       "score", "rank", "model_version", "audit", "input")
     ] + ["activelab__skipped", "activelab__flagged"]
     # the CSV header is the same, and every cell of a text column is quoted
     header = exported["csv"].read_text(encoding="utf-8").splitlines()[0]
@@ -154,7 +154,7 @@ def provenance_project(include_preds: bool = False) -> FakeProject:
     frame = pd.DataFrame({"text": ["a", "b", "c"]})
     task = TaskSpec("t", ("x", "y"))
     prov = {("t", "r0"): dict(rank=3, model_version=2, score=0.5, seconds=1.25,
-                              strategy="entropy", audit=True)}
+                              strategy="entropy", audit=True, input="accepted")}
     preds = {"t": (np.array(["y", "y", "x"], dtype=object),
                    np.array([0.9, 0.87, 0.6], dtype=np.float32))} if include_preds else None
     return FakeProject(frame, ["r0", "r1", "r2"], [task], {"t": {"r0": "x", "r1": "y"}},
@@ -168,6 +168,7 @@ OWN = {  # field -> (Arrow type, pandas dtype, [r0, r1] in JSON, [r0, r1] in CSV
     "seconds": (pa.float64(), "float64", [1.25, None], ["1.25", ""]),
     "audit": (pa.bool_(), "bool", [True, False], ["true", "false"]),
     "strategy": (pa.string(), None, ["entropy", None], ["entropy", ""]),
+    "input": (pa.string(), None, ["accepted", None], ["accepted", ""]),
     "annotator": (pa.string(), None, ["ann", "ann"], ["ann", "ann"]),
     "time": (pa.timestamp("ms", tz="UTC"), "datetime64[ms, UTC]",
              ["2024-05-01T12:00:00.250+00:00"] * 2, ["2024-05-01T12:00:00.250+00:00"] * 2),
