@@ -34,7 +34,7 @@ from activelab.app.write_failures import project_read_only_reason
 from activelab.core.errors import ActiveLabError, StoreWriteError
 from activelab.core.loop.settings import Settings
 from activelab.core.project.engine import LabelingEngine
-from activelab.core.records import LabelEvent, QueueItem, Sample
+from activelab.core.records import LabelEvent, Prediction, QueueItem, Sample
 
 __all__ = ["Current", "LabelingController", "RETRAIN"]
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
@@ -50,6 +50,9 @@ class Current:
     item: QueueItem | None         # None when not shown from the queue
     existing: dict[str, Any] = field(default_factory=dict)  # labels it already has, per task
     source: str = "queue"          # queue | history | undo | map | fallback
+    # The model in memory's prediction when not shown from the queue (a sample opened from the
+    # pool map): task -> Prediction; {} otherwise, or without a model.
+    suggestion: dict[str, Prediction] = field(default_factory=dict)
 
 
 class LabelingController(QObject, RetrainControl):
@@ -85,6 +88,7 @@ class LabelingController(QObject, RetrainControl):
         self._parked: list[Current] = []  # samples to return to after a revisit (undo, resume)
         self._features_problem: str | None = None   # why the features could not be loaded
         self.read_only = project.read_only
+        self.annotator: str | None = None   # who labels (the app's per-machine name); None: the project's
         self._rng = random.Random(project.settings.seed)
         self._ticker = QTimer(self)
         self._ticker.setInterval(200)
@@ -129,7 +133,8 @@ class LabelingController(QObject, RetrainControl):
             return []
         self._check_writable("label")
         seconds = time.perf_counter() - self._shown_at
-        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=cur.item)
+        events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=cur.item,
+                                           annotator=self.annotator)
         self._since_retrain += 1
         self._handled.add(cur.idx)
         self._advance(after=cur)   # the next sample first, the panels after
@@ -145,7 +150,7 @@ class LabelingController(QObject, RetrainControl):
         if cur is None:
             return
         self._check_writable("skip")
-        self.project.skip(cur.sample.id)
+        self.project.skip(cur.sample.id, annotator=self.annotator)
         self._handled.add(cur.idx)
         self._advance(after=cur)
         self.labels_changed.emit()
@@ -155,7 +160,7 @@ class LabelingController(QObject, RetrainControl):
         if cur is None:
             return
         self._check_writable("flag")
-        self.project.flag(cur.sample.id)
+        self.project.flag(cur.sample.id, annotator=self.annotator)
         self._advance(after=cur)
         self.labels_changed.emit()
 
@@ -306,6 +311,7 @@ class LabelingController(QObject, RetrainControl):
         # Queue items and fallback picks are unlabeled by construction; revisits look labels up.
         existing = {} if item is not None or source == "fallback" else {
             task: per[idx] for task, per in self.project.labels().items() if idx in per}
-        self._current = Current(idx, self.project.sample(idx), item, existing, source)
+        suggestion = self.project.suggestion(idx) if item is None and source == "map" else {}
+        self._current = Current(idx, self.project.sample(idx), item, existing, source, suggestion)
         self._shown_at = time.perf_counter()
         self.current_changed.emit(self._current)

@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.file_menu = self.menuBar().addMenu("&File")   # + activelab.app.project_menu
         self.export_action = QAction("&Export labels…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(self._on_export_triggered)
@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
                 f"{t}={', '.join(v) if isinstance(v, list) else v}" for t, v in cur.existing.items())
         self.sample_view.set_sample(cur.sample, image, caption, image_error=image_error)
         # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
-        preds = cur.item.predictions if cur.item is not None and not cur.item.audit else {}
+        preds = cur.item.predictions if cur.item is not None and not cur.item.audit else cur.suggestion
         why = why_text(cur.item, cur.source, n)
         if self.read_only and cur.source == "fallback":
             why = "A random unlabeled sample (read-only: no new queue is prepared)."
