@@ -23,6 +23,7 @@ from activelab.app.banner import ErrorBanner, ReadOnlyBar
 from activelab.app.history_view import HistoryView
 from activelab.app.label_panel import LabelPanel, why_text
 from activelab.app.labeling_controller import Current, LabelingController
+from activelab.app.map_layouts import MapLayouts
 from activelab.app.panels.confidence_histogram import ConfidenceHistogram
 from activelab.app.panels.learning_curve_view import LearningCurveView
 from activelab.app.panels.pool_map_view import PoolMapView
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
                                 project.path, self.read_only, parent=self)
         self._menus()
         self._wire()
+        self.map_layouts = MapLayouts(self.pool_map, self.controller, self.runner, project)  # PCA | UMAP
         if self.read_only:
             self._enter_read_only()
 
