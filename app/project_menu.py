@@ -97,7 +97,7 @@ class ProjectMenu(QObject):
         self.window, self.shell, self._qs = window, shell, settings
         self.new_action = self._action("&New project…", "Ctrl+N", shell.show_wizard)
         self.open_action = self._action("&Open project…", "Ctrl+O", self._on_open_triggered)
-        self.annotator_action = self._action("Annotator &name…", None, self._on_annotator_triggered)
+        self.annotator_action = self._action("&Annotator name…", None, self._on_annotator_triggered)
         self.recent_menu = window.file_menu.addMenu("Open &recent")   # moved into place below
         self.recent_menu.setObjectName("recent_menu")
         self.recent_menu.aboutToShow.connect(self.refresh_recent)
@@ -111,6 +111,7 @@ class ProjectMenu(QObject):
 
         self.annotator_label = QLabel()
         self.annotator_label.setObjectName("annotatorLine")
+        self.annotator_label.setContentsMargins(14, 0, 4, 0)   # apart from the labeled count
         self.annotator_label.setToolTip("Who new labels are recorded as (File > Annotator name…)")
         window.statusBar().addPermanentWidget(self.annotator_label)
         self.apply_annotator()

@@ -67,6 +67,7 @@ def compute_umap(X: Any, seed: int = 0, fit_rows: int = FIT_ROWS,
     n = X.shape[0]
     if n < MIN_ROWS:
         raise ActiveLabError(f"UMAP needs at least {MIN_ROWS} samples; this pool has {n}. Use PCA.")
+    progress.update(0.02, "loading umap-learn (its first use compiles code: a minute or more)")
     try:
         import umap
     except ImportError:
