@@ -138,7 +138,10 @@ def _run_child(src: Path, out: Path, note: Path, seed: int, fit_rows: int, progr
     cmd = [sys.executable, "-m", "activelab.core.features.umap_map", str(src), str(out),
            str(int(seed)), str(int(fit_rows)), str(os.getpid())]
     env = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    err_path = note.with_name("stderr.txt")   # a file, not a pipe: warnings never block the child
+    with open(err_path, "wb") as err_file:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file, env=env)
+    started = time.monotonic()
     try:
         while proc.poll() is None:
             if progress.cancelled:
@@ -146,18 +149,16 @@ def _run_child(src: Path, out: Path, note: Path, seed: int, fit_rows: int, progr
                 progress.check()
             try:
                 fraction, _, message = note.read_text().partition(" ")
-                progress.update(float(fraction), message)
+                progress.update(float(fraction), f"{message} · {time.monotonic() - started:.0f} s so far")
             except (OSError, ValueError):
                 pass
             time.sleep(POLL_S)
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
     if proc.returncode != 0 or not out.is_file():
+        err = err_path.read_text(errors="replace") if err_path.is_file() else ""
         lines = [ln for ln in err.strip().splitlines() if ln.strip() and "Warning" not in ln]
         raise ActiveLabError(f"UMAP failed (exit code {proc.returncode}): "
                              f"{lines[-1] if lines else 'no message'}. PCA still works.")

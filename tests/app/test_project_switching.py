@@ -177,3 +177,16 @@ def test_dock_layout_and_raised_tabs_are_restored_on_reopen(qtbot, shell, folder
     qtbot.waitUntil(lambda: raised_tabs(again) == {"History", "Confidence"}, timeout=3000)
     assert again.curve_dock.isHidden(), "a closed dock stays closed"
     assert not again.history_dock.isHidden()
+
+
+def test_file_new_project_opens_the_wizard_over_the_window(qtbot, shell, folders):
+    digits, _ = folders
+    shell.open_project(str(digits))
+    win = shell.window
+    win.project_menu.new_action.trigger()
+    from activelab.app.wizard import NewProjectWizard
+
+    assert isinstance(shell.wizard, NewProjectWizard) and shell.wizard.isVisible()
+    assert shell.wizard.parent() is win
+    shell.wizard.reject()
+    assert shell.window is win and win.isVisible(), "cancelling keeps the project open"
