@@ -35,7 +35,7 @@ from activelab.core.errors import ActiveLabError, StoreWriteError
 from activelab.core.loop.settings import Settings
 from activelab.core.project.engine import LabelingEngine
 from activelab.core.project.pick_provenance import fallback_item
-from activelab.core.records import LabelEvent, QueueItem, Sample
+from activelab.core.records import LabelEvent, Prediction, QueueItem, Sample
 
 __all__ = ["Current", "LabelingController", "RETRAIN"]
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
@@ -51,6 +51,9 @@ class Current:
     item: QueueItem | None         # None when not shown from the queue
     existing: dict[str, Any] = field(default_factory=dict)  # labels it already has, per task
     source: str = "queue"          # queue | history | undo | map | fallback
+    # The model in memory's prediction when not shown from the queue (a sample opened from the
+    # pool map): task -> Prediction; {} otherwise, or without a model.
+    suggestion: dict[str, Prediction] = field(default_factory=dict)
 
 
 class LabelingController(QObject, RetrainControl):
@@ -86,6 +89,7 @@ class LabelingController(QObject, RetrainControl):
         self._parked: list[Current] = []  # samples to return to after a revisit (undo, resume)
         self._features_problem: str | None = None   # why the features could not be loaded
         self.read_only = project.read_only
+        self.annotator: str | None = None   # who labels (the app's per-machine name); None: the project's
         self._rng = random.Random(project.settings.seed)
         self._ticker = QTimer(self)
         self._ticker.setInterval(200)
@@ -134,7 +138,7 @@ class LabelingController(QObject, RetrainControl):
         item = cur.item if cur.source != "fallback" else fallback_item(
             cur.idx, cur.sample.id, self.project.model_version)   # provenance: fallback:random
         events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=item,
-                                           inputs=inputs)
+                                           inputs=inputs, annotator=self.annotator)
         self._since_retrain += 1
         self._handled.add(cur.idx)
         self._advance(after=cur)   # the next sample first, the panels after
@@ -150,7 +154,7 @@ class LabelingController(QObject, RetrainControl):
         if cur is None:
             return
         self._check_writable("skip")
-        self.project.skip(cur.sample.id)
+        self.project.skip(cur.sample.id, annotator=self.annotator)
         self._handled.add(cur.idx)
         self._advance(after=cur)
         self.labels_changed.emit()
@@ -160,7 +164,7 @@ class LabelingController(QObject, RetrainControl):
         if cur is None:
             return
         self._check_writable("flag")
-        self.project.flag(cur.sample.id)
+        self.project.flag(cur.sample.id, annotator=self.annotator)
         self._advance(after=cur)
         self.labels_changed.emit()
 
@@ -311,6 +315,7 @@ class LabelingController(QObject, RetrainControl):
         # Queue items and fallback picks are unlabeled by construction; revisits look labels up.
         existing = {} if item is not None or source == "fallback" else {
             task: per[idx] for task, per in self.project.labels().items() if idx in per}
-        self._current = Current(idx, self.project.sample(idx), item, existing, source)
+        suggestion = self.project.suggestion(idx) if item is None and source == "map" else {}
+        self._current = Current(idx, self.project.sample(idx), item, existing, source, suggestion)
         self._shown_at = time.perf_counter()
         self.current_changed.emit(self._current)

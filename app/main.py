@@ -65,14 +65,21 @@ class AppShell:
             self._error("The new-project wizard is not available in this build; use "
                         "'activelab new PROJECT_DIR --data FILE' and open the folder.")
             return
-        self.wizard = NewProjectWizard(parent=self.start_screen)
+        self.wizard = NewProjectWizard(parent=self.window or self.start_screen)
         created = getattr(self.wizard, "project_created", None)
         if created is not None:
             created.connect(self.open_project)
         self.wizard.show()
 
     def open_project(self, path: str) -> bool:
+        """Open the project at ``path`` in a new window; the window open before (if any) is
+        closed after the new one shows (its position saved, its background jobs stopped, its
+        store closed), so the app never has no window. False (with a message) when the
+        project cannot be opened: the window open before stays."""
+        from PySide6.QtCore import QTimer
+
         from activelab.app.main_window import MainWindow
+        from activelab.app.project_menu import ProjectMenu
         from activelab.core.errors import ActiveLabError
         from activelab.core.project.project import Project
 
@@ -81,7 +88,7 @@ class AppShell:
         except (ActiveLabError, sqlite3.Error, OSError) as exc:   # raw errors: the last resort
             self._error(str(exc) if isinstance(exc, ActiveLabError) else
                         f"The project {path} could not be opened ({type(exc).__name__}: {exc}).")
-            if self.start_screen is None:
+            if self.window is None:
                 self.show_start()
             return False
         try:
@@ -90,14 +97,27 @@ class AppShell:
             add_recent_project(project.path)
         except ImportError:
             pass
-        if self.window is not None:
-            self.window.close()
-        self.window = MainWindow(project)
+        old, self.window = self.window, MainWindow(project)
+        self.window.project_menu = ProjectMenu(self.window, self)
         self.window.show()
         self.window.start()
+        # After start()'s own dock sizing (queued first), the layout saved on this machine.
+        QTimer.singleShot(0, self.window.project_menu.restore_layout)
+        if old is not None:
+            self._close_window(old)
         if self.start_screen is not None:
             self.start_screen.hide()
         return True
+
+    @staticmethod
+    def _close_window(window: Any) -> None:
+        """Close a project's window as quitting does, then its project's store."""
+        window.close()          # saves the position, stops the timers and background jobs
+        try:
+            window.project.close()
+        except (sqlite3.Error, OSError) as exc:   # every label was committed when given
+            log.warning("closing %s: %s", window.project.path, exc)
+        window.deleteLater()
 
     def open_demo(self, folder: str | None) -> None:
         """Create or reopen the demo in the background with a progress dialog."""

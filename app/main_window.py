@@ -26,6 +26,7 @@ from activelab.app.blind_mode import BlindMode
 from activelab.app.hotkeys import install_help_menu
 from activelab.app.label_panel import LabelPanel
 from activelab.app.labeling_controller import Current, LabelingController
+from activelab.app.map_layouts import MapLayouts
 from activelab.app.panels.confidence_histogram import ConfidenceHistogram
 from activelab.app.panels.learning_curve_view import LearningCurveView
 from activelab.app.panels.pool_map_view import PoolMapView
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self._menus()
         self._wire()
         self.blind = BlindMode(self)   # hides every model hint while on; a status-bar badge says so
+        self.map_layouts = MapLayouts(self.pool_map, self.controller, self.runner, project)  # PCA | UMAP
         if self.read_only:
             self._enter_read_only()
 
@@ -144,7 +146,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.file_menu = self.menuBar().addMenu("&File")   # + activelab.app.project_menu
         self.export_action = QAction("&Export labels…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(self._on_export_triggered)

@@ -69,6 +69,11 @@ class WriteGuard(QObject):
         self._failed = write
         self.banner.show_message(message, retry=retry is not None)
 
+    @property
+    def unsaved(self) -> bool:
+        """The banner shows a write that failed: the choice on screen is not saved yet."""
+        return self._failed
+
     def clear(self) -> None:
         self._failed, self._retry = False, None
         self.banner.hide()

@@ -10,6 +10,9 @@ Public API (GUI thread, plain numpy data):
     PoolMapView.set_queue(indices: np.ndarray) -> None             # the current queue (highlighted)
     PoolMapView.set_current(index: int | None) -> None             # the sample on screen
     signal sample_requested(int idx)                               # a point was clicked
+    PoolMapView.set_layout(method: str) -> None                    # "pca" | "umap" in the selector
+    PoolMapView.set_layout_note(text: str) -> None                 # "Computing UMAP… 40%", "" clears
+    signal layout_requested(str method)                            # the selector was changed
 
 The pool is drawn by a PointCloudItem (one drawPoints call per class, milliseconds for 60k
 points; pyqtgraph's ScatterPlotItem needs ~0.4 s to set 60k spots), the labeled samples by a
@@ -52,6 +55,7 @@ class PoolMapView(QWidget):
     """Scatter of the pool's 2-D projection; click a point to open that sample."""
 
     sample_requested = Signal(int)
+    layout_requested = Signal(str)
     HINT = "Click a point to open that sample. Outlined: labeled · red ring: in the queue."
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -74,6 +78,23 @@ class PoolMapView(QWidget):
         row.addWidget(QLabel("Colour by"))
         row.addWidget(self.task_combo, 1)
         self._task_row.setVisible(False)
+        self.layout_combo = QComboBox()
+        self.layout_combo.setObjectName("map_layout")
+        self.layout_combo.addItem("PCA", "pca")
+        self.layout_combo.addItem("UMAP", "umap")
+        self.layout_combo.setItemData(0, "Two linear components of the features: instant.", Qt.ItemDataRole.ToolTipRole)
+        self.layout_combo.setItemData(1, "Keeps neighbours together (umap-learn, the 'map' extra); "
+                                      "computed in the background and cached.", Qt.ItemDataRole.ToolTipRole)
+        self.layout_combo.activated.connect(
+            lambda i: self.layout_requested.emit(self.layout_combo.itemData(i)))
+        layout_row = QHBoxLayout()
+        layout_row.setContentsMargins(0, 0, 0, 0)
+        layout_row.addWidget(QLabel("Layout"))
+        layout_row.addWidget(self.layout_combo, 1)
+        self.layout_note = QLabel()
+        self.layout_note.setObjectName("hint")
+        self.layout_note.setWordWrap(True)
+        self.layout_note.setVisible(False)
 
         self.plot = make_plot_widget()
         item = self.plot.getPlotItem()
@@ -107,6 +128,8 @@ class PoolMapView(QWidget):
         self.hint.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
+        lay.addLayout(layout_row)
+        lay.addWidget(self.layout_note)
         lay.addWidget(self._task_row)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.legend)
@@ -123,6 +146,20 @@ class PoolMapView(QWidget):
         self._recolor()
         self._draw_overlays()
         self.plot.getPlotItem().autoRange()
+
+    def set_layout(self, method: str) -> None:
+        """Show ``method`` ("pca" or "umap") in the selector (emits nothing)."""
+        i = self.layout_combo.findData(method)
+        if i >= 0:
+            self.layout_combo.setCurrentIndex(i)
+
+    def layout(self) -> str:
+        return str(self.layout_combo.currentData())
+
+    def set_layout_note(self, text: str) -> None:
+        """A line under the selector (UMAP being computed, or why it cannot be); "" hides it."""
+        self.layout_note.setText(text)
+        self.layout_note.setVisible(bool(text))
 
     def set_predictions(
         self,

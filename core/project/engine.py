@@ -19,7 +19,9 @@ from activelab.core.data.spec import DatasetSpec
 from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot
 from activelab.core.loop.settings import Settings
 from activelab.core.progress import Progress
-from activelab.core.records import CurvePoint, Installed, LabelEvent, QueueItem, Sample, SavedPosition
+from activelab.core.records import (
+    CurvePoint, Installed, LabelEvent, Prediction, QueueItem, Sample, SavedPosition,
+)
 
 __all__ = ["LabelingEngine"]
 
@@ -73,13 +75,14 @@ class LabelingEngine(Protocol):
 
     def history(self, limit: int = 50) -> list[LabelEvent]: ...
 
-    def label_sample(self, sample_id: str, values: Mapping[str, Any], *,
+    # ``annotator``: who gives the label (the app's per-machine name); None: the project's setting.
+    def label_sample(self, sample_id: str, values: Mapping[str, Any], *, annotator: str | None = None,
                      seconds: float | None = None, item: QueueItem | None = None,
                      inputs: Mapping[str, str] | None = None) -> list[LabelEvent]: ...
 
-    def skip(self, sample_id: str) -> LabelEvent: ...
+    def skip(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent: ...
 
-    def flag(self, sample_id: str) -> LabelEvent: ...
+    def flag(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent: ...
 
     def undo(self) -> LabelEvent | None: ...
 
@@ -103,6 +106,8 @@ class LabelingEngine(Protocol):
     def model_state(self) -> ModelState | None: ...
 
     def predictions(self) -> dict[str, tuple[np.ndarray, np.ndarray]]: ...
+
+    def suggestion(self, idx: int) -> dict[str, Prediction]: ...
 
     def pool_projection(self) -> np.ndarray: ...
 

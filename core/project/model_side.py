@@ -19,7 +19,7 @@ from activelab.core.learning.labels import prediction_summary
 from activelab.core.loop.settings import Settings
 from activelab.core.querying.strategy_api import PickRecord
 from activelab.core.project.pick_provenance import NOT_QUEUED
-from activelab.core.records import Installed, QueueItem
+from activelab.core.records import Installed, Prediction, QueueItem
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import LabelStore
 
@@ -146,6 +146,20 @@ class ModelSide:
         for task, p in self.state.proba.items():
             t = spec.task(task)
             out[task] = prediction_summary(p, t.classes, t.multilabel)
+        return out
+
+    def suggestion(self, spec: DatasetSpec, idx: int) -> dict[str, Prediction]:
+        """The model's prediction per task for pool sample ``idx`` ({} without a model, or
+        for a position outside its probabilities). O(classes): one row is summarized."""
+        if self.state is None:
+            return {}
+        out = {}
+        for task, p in self.state.proba.items():
+            if not 0 <= idx < len(p):
+                continue
+            t = spec.task(task)
+            labels, conf = prediction_summary(p[idx:idx + 1], t.classes, t.multilabel)
+            out[task] = Prediction(labels[0], float(conf[0]))
         return out
 
     def projection(self, features: Any, n_samples: int) -> np.ndarray:

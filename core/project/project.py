@@ -490,6 +490,11 @@ class Project:
             self.retrain()
         return self._model.predictions(self.spec)
 
+    def suggestion(self, idx: int) -> dict[str, Prediction]:
+        """The model in memory's prediction per task for pool sample ``idx`` (what a queue
+        item carries; {} while no model is in memory: never trains)."""
+        return self._model.suggestion(self.spec, int(idx))
+
     def pool_projection(self) -> np.ndarray:
         """A 2-D PCA of the pool, (n_samples, 2) (model embeddings when the model has them)."""
         return self._model.projection(self.features, self.n_samples)

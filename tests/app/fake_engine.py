@@ -158,23 +158,25 @@ class FakeProject:
         self._undone.clear()
         return evs
 
-    def _ev(self, kind: str, sample_id: str, task: str | None, value: Any, seconds=None) -> LabelEvent:
+    def _ev(self, kind: str, sample_id: str, task: str | None, value: Any, seconds=None,
+            annotator: str | None = None) -> LabelEvent:
         seq = len(self._events) + 1
-        return LabelEvent(seq, time.time(), kind, sample_id, task, value, self._settings.annotator,
+        return LabelEvent(seq, time.time(), kind, sample_id, task, value, annotator or self._settings.annotator,
                           seconds, None, None, None, None, False, None, None, None, group=seq)
 
-    def label_sample(self, sample_id: str, values: Mapping[str, Any], *,
+    def label_sample(self, sample_id: str, values: Mapping[str, Any], *, annotator: str | None = None,
                      seconds: float | None = None, item: QueueItem | None = None,
                      inputs: Mapping[str, str] | None = None) -> list[LabelEvent]:
         inputs = inputs or {}
-        return self._append([replace(self._ev("label", sample_id, t, v, seconds), input=inputs.get(t))
+        return self._append([replace(self._ev("label", sample_id, t, v, seconds, annotator),
+                                     input=inputs.get(t))
                              for t, v in values.items()])
 
-    def skip(self, sample_id: str) -> LabelEvent:
-        return self._append([self._ev("skip", sample_id, None, None)])[0]
+    def skip(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent:
+        return self._append([self._ev("skip", sample_id, None, None, annotator=annotator)])[0]
 
-    def flag(self, sample_id: str) -> LabelEvent:
-        return self._append([self._ev("flag", sample_id, None, None)])[0]
+    def flag(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent:
+        return self._append([self._ev("flag", sample_id, None, None, annotator=annotator)])[0]
 
     def undo(self) -> LabelEvent | None:
         if not self._groups:
@@ -247,6 +249,11 @@ class FakeProject:
     def predictions(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         return {t.name: (np.array([t.classes[0]] * self._n, dtype=object),
                          np.full(self._n, 0.5)) for t in self.spec.tasks}
+
+    def suggestion(self, idx: int) -> dict[str, Prediction]:
+        if not self._version:
+            return {}
+        return {t.name: Prediction(t.classes[0], 0.5) for t in self.spec.tasks}
 
     def pool_projection(self) -> np.ndarray:
         return np.random.default_rng(0).normal(size=(self._n, 2))
