@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -217,6 +218,18 @@ def _about(window: QWidget) -> None:
                       "on the desktop.<br>Press ? or F1 for the keyboard shortcuts.")
 
 
+def with_project_menu(window: Any) -> Any:
+    """Give ``window`` the File menu's project items (New, Open, Open recent, Annotator name), as
+    the app's shell does, with actions that do nothing: for listing the bindings only."""
+    from types import SimpleNamespace
+
+    from activelab.app.project_menu import ProjectMenu
+
+    shell = SimpleNamespace(show_wizard=lambda: None, open_project=lambda path: False, window=window)
+    window.project_menu = ProjectMenu(window, shell)
+    return window
+
+
 def main() -> None:
     """Print the README's hotkey table, read from a window on a throw-away copy of the demo."""
     import os
@@ -233,6 +246,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="activelab-hotkeys-") as tmp:
         window = MainWindow(open_or_create_demo(os.path.join(tmp, "demo")),
                             runner=TaskRunner(use_processes=False))
+        with_project_menu(window)
         print(markdown_table(collect_bindings(window)))
         window.runner.shutdown()
         window.deleteLater()

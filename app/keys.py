@@ -49,7 +49,7 @@ PANEL_KEYS: tuple[KeyBinding, ...] = (
     KeyBinding("undo", ("Ctrl+Z",), "Ctrl+Z", "Undo the last label, skip or flag"),
     KeyBinding("redo", ("Ctrl+Shift+Z",), "Ctrl+Shift+Z", "Redo what was undone"),
     KeyBinding("filter", ("/",), "/",
-               "Filter the classes of the active task (tasks with more than ten classes)"),
+               "Filter the classes of the active task (tasks with more than nine classes)"),
 )
 
 

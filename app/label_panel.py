@@ -1,7 +1,7 @@
 """Label buttons, one row per task, driven by keyboard or mouse.
 
 Keys (window-wide, defined in ``activelab.app.keys.PANEL_KEYS``): 1-9 and 0 pick a class of the
-active task (the filter box narrows a task with more than ten classes); Tab / Shift+Tab move
+active task (the filter box narrows a task with more than nine classes); Tab / Shift+Tab move
 between tasks; A accepts the model's suggestion for every task not picked yet and submits
 (``activelab.app.accept``), Enter does the same on an untouched sample and otherwise submits
 when every task has a label (a single single-label task submits on the key itself);

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog
 
-from activelab.app.hotkeys import UNDESCRIBED, collect_bindings, markdown_table
+from activelab.app.hotkeys import UNDESCRIBED, collect_bindings, markdown_table, with_project_menu
 from activelab.app.main_window import MainWindow
 from activelab.app.worker import TaskRunner
 from activelab.core.data.spec import TaskSpec
@@ -118,7 +118,7 @@ def test_filtered_task_shows_the_remapped_keys(qtbot, tmp_path):
 
 def test_readme_table_is_the_windows_bindings(qtbot, tmp_path):
     """Regenerate with `python -m activelab.app.hotkeys` when a binding is added or changed."""
-    win = open_window(qtbot, tmp_path)
+    win = with_project_menu(open_window(qtbot, tmp_path))   # as the app's shell builds it
     readme = README.read_text(encoding="utf-8")
     m = re.search(r"<!-- hotkeys:start[^>]*-->\n(.*?)\n<!-- hotkeys:end -->", readme, re.S)
     assert m, "README has the hotkey table between its markers"
