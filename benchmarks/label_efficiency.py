@@ -69,19 +69,20 @@ def strategies_to_run(wanted: str) -> tuple[list[str], dict[str, str]]:
     return names, skipped
 
 
-def features_for(task: Task, text: str):
-    """(pool_X, pool_dense, test_X) built by the project's held-out feature code."""
+def features_for(task: Task, text: str, image: str = "pixels", encoder=None):
+    """(pool_X, pool_dense, test_X) built by the project's held-out feature code; ``image``:
+    the image features ("pixels" or a pretrained encoder, then encoded by ``encoder``)."""
     from activelab.core.data.spec import DatasetSpec, FeatureConfig
     from activelab.core.features.held_out import build_pool_and_test_features
 
     spec = DatasetSpec(text_columns=task.text_columns, image_column=task.image_column,
                        feature_columns=task.feature_columns)
-    config = FeatureConfig(text=text, **({"image_size": task.image_size}
-                                         if task.image_size else {}))
+    config = FeatureConfig(text=text, image=image, **({"image_size": task.image_size}
+                                                      if task.image_size else {}))
     fs = build_pool_and_test_features(
         task.pool, task.test, spec, config, image_root=task.image_root,
         image_array=task.pool_images, test_image_root=task.image_root,
-        test_image_array=task.test_images)
+        test_image_array=task.test_images, image_encoder=encoder)
     return fs.pool_X, fs.pool_dense, fs.test_X
 
 
@@ -91,7 +92,10 @@ def cached_features(task: Task, text: str, args: argparse.Namespace):
     import scipy.sparse as sp
 
     base = "products" if task.name.startswith("products_") else task.name
-    folder = Path(args.out) / "_features" / f"{base}-{text}-{args.pool}-{args.test}-{args.seed}"
+    image = args.image if task.image_column else "pixels"
+    tag = "" if image == "pixels" else f"-{image}"
+    folder = Path(args.out) / "_features" / \
+        f"{base}-{text}{tag}-{args.pool}-{args.test}-{args.seed}"
     names = ("pool_X", "pool_dense", "test_X")
     if folder.is_dir() and not args.fresh:
         out = []
@@ -99,7 +103,12 @@ def cached_features(task: Task, text: str, args: argparse.Namespace):
             out.append(sp.load_npz(folder / f"{n}.npz") if (folder / f"{n}.npz").is_file()
                        else np.load(folder / f"{n}.npy"))
         return tuple(out)
-    parts = features_for(task, text)
+    memo = None
+    if image != "pixels":
+        from label_efficiency_defaults import ImageMemo
+
+        memo = ImageMemo(Path(args.out).parent / "_image_memo", image).encode
+    parts = features_for(task, text, image, memo)
     tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     for n, a in zip(names, parts):
@@ -125,6 +134,8 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
 
     out = Path(args.out) / f"{task.name}-{text}"
     settings = {k: getattr(args, k) for k in SIZE_FLAGS}
+    if args.defaults:
+        settings["steps"] = args.steps
     old, old_rows = pd.DataFrame(), pd.DataFrame()
     if not args.fresh and (out / "table.csv").is_file() and (out / "settings.json").is_file() \
             and json.loads((out / "settings.json").read_text()) == settings:
@@ -132,7 +143,7 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     todo = [n for n in names if n not in set(old.get("strategy", ()))]
     if args.assemble:
         if todo:
-            MISSING.setdefault(f"{task.name} [{text if task.has_text else '-'}]", []).extend(
+            MISSING.setdefault(f"{task.name} [{label_of(task, text, args)}]", []).extend(
                 n for n in todo if n != "random")
         return old[old["strategy"].isin(names)] if len(old) else old
     if not todo:
@@ -152,7 +163,8 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
                 X, y, X_dense=dense, strategies=todo, model=args.model, initial=args.initial,
                 batch=args.batch, budget=args.budget, repeats=args.repeats, seed=args.seed,
                 test=(X_test, y_test), target_metric="macro_f1", target=args.target,
-                name=task.name)
+                name=task.name, pretrained_dense=args.defaults,
+                steps=args.steps if args.defaults else None)
             break
         except StrategyError as exc:      # one strategy cannot run here: drop it, say so
             bad = next((n for n in todo if f"'{n}'" in str(exc)), None)
@@ -163,7 +175,7 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     out.mkdir(parents=True, exist_ok=True)
     table = result.summary.copy()
     first = result.per_repeat.drop_duplicates("repeat")
-    table.insert(0, "features", text if task.has_text else "-")
+    table.insert(0, "features", label_of(task, text, args))
     table.insert(0, "task", task.name)
     table["split"] = task.split
     table["n_pool"] = len(y)
@@ -179,9 +191,22 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     for note in result.notes:
         print(f"  {task.name}/{text}: {note}", file=sys.stderr)
     rows.to_csv(out / "summary.csv", index=False)
+    if args.defaults:      # the curves and kappas, to recompute stop / forecast columns
+        result.curves.to_csv(out / "curves.csv", index=False)
+        result.kappas.to_csv(out / "kappas.csv", index=False)
     table.to_csv(out / "table.csv", index=False)
     (out / "settings.json").write_text(json.dumps(settings))
     return table[table["strategy"].isin(names)]
+
+
+def label_of(task: Task, text: str, args: argparse.Namespace) -> str:
+    """The table's features column: the text features ('-' without text), or with --defaults
+    everything the model reads (e.g. 'minilm+efficientnet')."""
+    if args.defaults:
+        from label_efficiency_defaults import features_label
+
+        return features_label(task, {"text": text, "image": args.image})
+    return text if task.has_text else "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,7 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write-records", action="store_true",
                    help="Write each built-in's record to activelab.resources "
                         "strategy_records.json (needs every set and >= 5 repeats).")
+    p.add_argument("--defaults", action="store_true",
+                   help="The project's defaults only: random against the default strategy, "
+                        "default text and image features (MiniLM, EfficientNet-Lite0), label "
+                        "steps +20 to 200 then +50; sizes --pool 4000 --budget 1000 unless "
+                        "given; results label_efficiency_defaults.txt/.csv, runs under "
+                        "label_efficiency_runs/defaults.")
     args = p.parse_args(argv)
+    args.image, args.steps = "pixels", None
+    if args.defaults:
+        apply_defaults(args, argv if argv is not None else sys.argv[1:])
 
     names, skipped = strategies_to_run(args.strategies)
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -231,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             texts = [t for t in texts if t != "minilm"]
     minilm_sets = {s.strip() for s in args.minilm_sets.split(",") if s.strip()}
+    if args.defaults:
+        minilm_sets = set(LOADERS)
     tables, cache = [], {}
     for set_name in sets:
         for task in LOADERS[set_name](args.pool, args.test, args.seed):
@@ -243,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                     cached_features(task, text, args)
                     continue
                 t0 = time.time()
-                print(f"{task.name} [{text if task.has_text else '-'}]: pool {len(task.pool)}, "
+                print(f"{task.name} [{label_of(task, text, args)}]: pool {len(task.pool)}, "
                       f"test {len(task.test)} ({task.split}) ...", file=sys.stderr, flush=True)
                 tables.append(run_task(task, text, names, args, cache))
                 print(f"  done in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
@@ -260,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
         f"benchmarks/label_efficiency.py {' '.join(argv if argv is not None else sys.argv[1:])}"
     )
+    if args.defaults:
+        header = header.replace(
+            f"{args.initial} random labels then {args.batch} per round to {args.budget}",
+            f"the project's defaults (strategy {names[-1]} against random; text features "
+            f"{args.text_features}, image features {args.image}, tabular standardized/one-hot; "
+            f"start: {args.initial} random labels), then +{args.steps[1] - args.steps[0]} "
+            f"labels per round to {min(args.budget, 200)} and +50 per round to {args.budget}")
     if args.assemble:
         header += ("\nAssembled (--assemble) from runs of the same sizes made in parallel "
                    "processes, each a --sets/--tasks/--strategies/--text-features slice of "
@@ -269,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     if MISSING:
         header += "\nNot measured in the time this run had (these tasks lack them): " + \
             "; ".join(f"{k}: {', '.join(v)}" for k, v in MISSING.items())
-    text = format_tables(table, header)
+    text = format_tables(table, header, default=names[-1] if args.defaults else None)
     print(text)
     stem = Path(args.results)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -279,6 +322,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_records:
         write_records(table, args, sets)
     return 0
+
+
+def apply_defaults(args: argparse.Namespace, argv: list[str]) -> None:
+    """--defaults: the project's default strategy (against random), text and image features;
+    larger sizes (unless given) so random reaches the target; its own results and runs."""
+    from label_efficiency_defaults import default_config, growing_steps
+
+    from activelab.core.loop.settings import DEFAULT_STRATEGY
+    from activelab.core.project.create import AUTO_PRETRAINED_MAX_IMAGES, DEFAULT_MODEL
+
+    given = {a.split("=")[0] for a in argv if a.startswith("--")}
+    for flag, value in (("--pool", 4000), ("--budget", 1000),
+                        ("--out", str(RESULTS / "label_efficiency_runs" / "defaults")),
+                        ("--results", str(RESULTS / "label_efficiency_defaults")),
+                        ("--strategies", f"random,{DEFAULT_STRATEGY}"),
+                        ("--model", DEFAULT_MODEL)):
+        if flag not in given:
+            setattr(args, flag[2:].replace("-", "_"), value)
+    if args.write_records:
+        raise SystemExit("--write-records comes from the full table, not --defaults.")
+    if args.pool > AUTO_PRETRAINED_MAX_IMAGES:
+        print(f"Note: a new project with more than {AUTO_PRETRAINED_MAX_IMAGES} images gets "
+              "pixels by default; this pool is larger.", file=sys.stderr)
+    config = default_config(images=True)
+    args.text_features, args.image = config["text"], config["image"]
+    args.steps = growing_steps(args.initial, args.budget)
 
 
 def write_records(table: pd.DataFrame, args: argparse.Namespace, sets: list[str]) -> None:

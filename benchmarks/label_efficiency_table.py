@@ -126,8 +126,10 @@ def _row_text(r: Any) -> str:
             f"{int(r['stop_within_goal'])}/{int(r['repeats'])}   {fc}")
 
 
-def format_tables(table: pd.DataFrame, header: str) -> str:
-    """The printed report: one block per task x features, then each strategy's record."""
+def format_tables(table: pd.DataFrame, header: str, default: str | None = None) -> str:
+    """The printed report: one block per task x features, then each strategy's record and the
+    chosen default; with ``default`` (the --defaults section: every task measured once with
+    the project's default features) the goal lines of that strategy instead."""
     t = verdicts(table)
     lines = [header, "",
              "AULC ratio: strategy's area under the macro-F1 curve / random's, geometric mean "
@@ -151,6 +153,9 @@ def format_tables(table: pd.DataFrame, header: str) -> str:
         lines.append(col)
         lines.extend(_row_text(r) for _, r in g.iterrows())
         lines.append("")
+    if default is not None:
+        lines.extend(goal_lines(t, default, None))
+        return "\n".join(lines)
     for text in [f for f in ("tfidf", "minilm") if f in set(t["features"])]:
         lines.append(f"== record per strategy, text tasks with {text} "
                      f"(tasks above / tie / below random) ==")
@@ -174,13 +179,14 @@ def format_tables(table: pd.DataFrame, header: str) -> str:
     return "\n".join(lines)
 
 
-def goal_lines(table: pd.DataFrame, strategy: str, text: str) -> list[str]:
-    """Per task: is the default's labels-to-95% ratio <= 0.6x random's (the issue's goal)?"""
-    t = view(table, text)
+def goal_lines(table: pd.DataFrame, strategy: str, text: str | None) -> list[str]:
+    """Per task: is the default's labels-to-95% ratio <= 0.6x random's (the issue's goal)?
+    ``text``: the text features whose rows count (None: every row, the --defaults table)."""
+    t = view(table, text) if text else table
     g = t[t["strategy"] == strategy]
     rand = t[t["strategy"] == "random"].set_index("task")
     out = [f"Goal (labels to 95% of full macro-F1 <= {GOAL_RATIO}x random's) with {strategy} + "
-           f"{text}:"]
+           f"{text or 'the default features'}:"]
     met = 0
     for _, r in g.iterrows():
         ratio, hi = r["labels_vs_random_ratio"], r["labels_vs_random_high"]
