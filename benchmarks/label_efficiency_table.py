@@ -187,7 +187,7 @@ def goal_lines(table: pd.DataFrame, strategy: str, text: str | None) -> list[str
     rand = t[t["strategy"] == "random"].set_index("task")
     out = [f"Goal (labels to 95% of full macro-F1 <= {GOAL_RATIO}x random's) with {strategy} + "
            f"{text or 'the default features'}:"]
-    met = 0
+    met, oks = 0, []
     for _, r in g.iterrows():
         ratio, hi = r["labels_vs_random_ratio"], r["labels_vs_random_high"]
         rr = rand.loc[r["task"]]
@@ -201,9 +201,24 @@ def goal_lines(table: pd.DataFrame, strategy: str, text: str | None) -> list[str
                    f"{int(r['reached_target'])}/{int(r['repeats'])}, random "
                    f"{int(rr['reached_target'])}/{int(rr['repeats'])}")
         met += ok
+        oks.append((r["task"], bool(ok)))
         out.append(f"  {r['task']:<26s} {'MET ' if ok else 'not '} {why}")
     out.append(f"  met on {met} of {len(g)} tasks")
+    if text is None:        # the --defaults table: count data sets (the catalogue has tasks)
+        sets: dict[str, list[bool]] = {}
+        for task, ok in oks:
+            sets.setdefault(set_of(task), []).append(ok)
+        whole = [s for s, v in sets.items() if all(v)]
+        most = [s for s, v in sets.items() if sum(v) * 2 > len(v) and not all(v)]
+        out.append(f"  data sets: met on every task of {len(whole)} of {len(sets)} sets "
+                   f"({', '.join(whole) or 'none'})"
+                   + (f"; on most tasks of {', '.join(most)}" if most else ""))
     return out
+
+
+def set_of(task: str) -> str:
+    """The shared data set a task comes from (the catalogue's tasks share one)."""
+    return "products" if task.startswith("products_") else task
 
 
 def records_from(table: pd.DataFrame, t: pd.DataFrame) -> dict[str, Any]:
