@@ -132,10 +132,10 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     from activelab.core.errors import StrategyError
     from activelab.core.simulation.simulate import simulate
 
-    out = Path(args.out) / f"{task.name}-{text}"
+    out = Path(args.out) / f"{task.name}-{label_of(task, text, args) if args.defaults else text}"
     settings = {k: getattr(args, k) for k in SIZE_FLAGS}
-    if args.defaults:
-        settings["steps"] = args.steps
+    if args.defaults:      # runs made by other stop / forecast code are not reused
+        settings["steps"], settings["evaluation_code"] = args.steps, evaluation_code()
     old, old_rows = pd.DataFrame(), pd.DataFrame()
     if not args.fresh and (out / "table.csv").is_file() and (out / "settings.json").is_file() \
             and json.loads((out / "settings.json").read_text()) == settings:
@@ -197,6 +197,19 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     table.to_csv(out / "table.csv", index=False)
     (out / "settings.json").write_text(json.dumps(settings))
     return table[table["strategy"].isin(names)]
+
+
+def evaluation_code() -> str:
+    """A fingerprint of the code that evaluates a run (the loop, the stopping rule, the
+    forecast, the summary), so --defaults reruns what an earlier version measured."""
+    import hashlib
+    import importlib
+
+    h = hashlib.sha1()
+    for name in ("loop.stopping", "loop.forecast", "simulation.summary",
+                 "simulation.evaluation", "simulation.simulate"):
+        h.update(Path(importlib.import_module(f"activelab.core.{name}").__file__).read_bytes())
+    return h.hexdigest()[:12]
 
 
 def label_of(task: Task, text: str, args: argparse.Namespace) -> str:
@@ -303,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.text_features}, image features {args.image}, tabular standardized/one-hot; "
             f"start: {args.initial} random labels), then +{args.steps[1] - args.steps[0]} "
             f"labels per round to {min(args.budget, 200)} and +50 per round to {args.budget}")
+        header += (f"\nStop / forecast columns from the evaluation code {evaluation_code()} "
+                   "(fingerprint of the stopping rule, forecast and summary modules; runs made "
+                   "by other code are not reused).")
     if args.assemble:
         header += ("\nAssembled (--assemble) from runs of the same sizes made in parallel "
                    "processes, each a --sets/--tasks/--strategies/--text-features slice of "
