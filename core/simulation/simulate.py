@@ -33,7 +33,9 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import get_strategy
 from activelab.core.querying.runner import run_strategy, wanted_inputs
 from activelab.core.querying.strategy_api import PickRecord, QueryContext, Strategy
-from activelab.core.loop.stopping import AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW
+from activelab.core.loop.stopping import (
+    AGGREGATE, AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW,
+)
 from activelab.core.simulation.evaluation import KAPPA_COLUMNS, Recorder, as_rows, repeat_data
 from activelab.core.simulation.summary import METRICS, TARGET_FRACTION, per_repeat
 
@@ -160,7 +162,7 @@ def simulate(
     stop_set_size: int = STOP_SET_SIZE,
     stop_kappa: float = KAPPA_THRESHOLD,
     stop_window: int = WINDOW,
-    stop_aggregate: str = "each",
+    stop_aggregate: str = AGGREGATE,
     pretrained_dense: bool = False,
     audit_rate: float = AUDIT_RATE,
     bootstrap_stand_in: bool = False,
