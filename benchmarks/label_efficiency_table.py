@@ -118,12 +118,39 @@ def _row_text(r: Any) -> str:
     if lab != "-" and r["labels_vs_random_bounds"]:
         lab += "*"
     reached = f"{int(r['reached_target'])}/{int(r['repeats'])}"
-    stop = (f"{_f(r['stop_labels'], '.0f')} ({int(r['stop_fired'])}/{int(r['repeats'])})"
-            f" vs {_f(r['plateau_labels'], '.0f')}")
+    n = int(r["repeats"])
+    plateau = _f(r["plateau_labels"], ".0f")
+    if _has(r, "plateau_flat"):       # a censored median plateau: most runs did not flatten
+        plateau = f"{plateau if plateau != '-' else '>budget'} ({int(r['plateau_flat'])}/{n})"
+    stop = f"{_f(r['stop_labels'], '.0f')} ({int(r['stop_fired'])}/{n}) vs {plateau}"
+    judged = int(r["stop_evaluated"]) if _has(r, "stop_evaluated") else n
     fc = f"{_f(r['forecast_error'], '.0%')} (n={int(r['forecast_evaluated'])})"
+    if _has(r, "level_error"):
+        fc += f"; level {_f(r['level_error'], '.0%')} (n={int(r['level_evaluated'])})"
     return (f"{r['strategy']:<26s}{mark} {_ratio(r['aulc_vs_random_ratio'], r['aulc_vs_random_low'], r['aulc_vs_random_high']):<20s}"
-            f"{_f(r['aulc_macro_f1'], '.3f'):>7s}  {lab:<21s}{reached:>6s}  {stop:<20s}"
-            f"{int(r['stop_within_goal'])}/{int(r['repeats'])}   {fc}")
+            f"{_f(r['aulc_macro_f1'], '.3f'):>7s}  {lab:<21s}{reached:>6s}  {stop:<28s}"
+            f"{int(r['stop_within_goal'])}/{judged}   {fc}")
+
+
+def _has(r: Any, column: str) -> bool:
+    """The row has ``column`` with a value (columns the summary code of this version gives)."""
+    try:
+        return not pd.isna(r[column])
+    except KeyError:
+        return False
+
+
+def stop_legend() -> list[str]:
+    """What the stop / forecast columns mean: the summary module's own words when it has
+    them (``summary.legend``), else this table's."""
+    from activelab.core.simulation import summary
+
+    if hasattr(summary, "legend"):
+        return list(summary.legend())
+    return ["stop: median labels where the stopping rule fired (repeats fired) vs median "
+            "plateau (where the curve flattens); 'in 15%': repeats firing within +-15% of "
+            "their plateau. forecast: median |forecast - plateau| / plateau of the forecast "
+            "made at a third of the budget."]
 
 
 def format_tables(table: pd.DataFrame, header: str, default: str | None = None) -> str:
@@ -139,12 +166,9 @@ def format_tables(table: pd.DataFrame, header: str, default: str | None = None) 
              "per repeat (paired); '*' some repeats entered as bounds (one side never reached "
              "it: the budget is used, pulling the ratio towards 1); 'reached' = repeats that "
              "reached the target.",
-             "stop: median labels where the stopping rule fired (repeats fired) vs median "
-             "plateau (where the curve flattens); 'in 15%': repeats firing within +-15% of "
-             "their plateau. forecast: median |forecast - plateau| / plateau of the forecast "
-             "made at a third of the budget.", ""]
+             *stop_legend(), ""]
     col = (f"{'strategy':<27s}{'AULC ratio':<20s}{'AULC':>7s}  {'labels ratio':<21s}"
-           f"{'reached':>6s}  {'stop vs plateau':<20s}in 15%  forecast err")
+           f"{'reached':>6s}  {'stop vs plateau':<28s}in 15%  forecast err")
     for (task, feat), g in t.groupby(["task", "features"], sort=False):
         first = g.iloc[0]
         lines.append(f"== {task} [{feat}] ({first['split']}, pool {int(first['n_pool'])}, test "
