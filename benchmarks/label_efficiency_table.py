@@ -138,9 +138,14 @@ def format_tables(table: pd.DataFrame, header: str) -> str:
              "it: the budget is used, pulling the ratio towards 1); 'reached' = repeats that "
              "reached the target.",
              "stop: median labels where the stopping rule fired (repeats fired) vs median "
-             "plateau (where the curve flattens); 'in 15%': repeats firing within +-15% of "
-             "their plateau. forecast: median |forecast - plateau| / plateau of the forecast "
-             "made at a third of the budget.", ""]
+             "plateau (first labels from which the 3-point smoothed curve stays within 0.01 of "
+             "the run's final level; '-' = censored: the curve had not flattened within the "
+             "budget in most repeats); 'in 15%': repeats firing within +-15% of their plateau "
+             "(a censored repeat cannot count; activelab.core.simulation.summary.legend). "
+             "forecast: median |forecast labels to X - labels where the smoothed curve reached "
+             "X| / the latter, X = two points above the curve when the forecast was made at a "
+             "third of the budget (the app's forecast); n = repeats where X was reached after "
+             "it.", ""]
     col = (f"{'strategy':<27s}{'AULC ratio':<20s}{'AULC':>7s}  {'labels ratio':<21s}"
            f"{'reached':>6s}  {'stop vs plateau':<20s}in 15%  forecast err")
     for (task, feat), g in t.groupby(["task", "features"], sort=False):
