@@ -42,8 +42,8 @@ def test_status_reports_the_stopping_rule_and_the_forecast(tmp_path, capsys):
         "the cross-validated accuracy is already 1.000: nothing left to forecast")
     assert "  forecast: the cross-validated accuracy is already 1.000" in _run(capsys, "status", path)
     out = _run(capsys, "status", path)
-    assert "  stopping rule: the model has stopped improving (kappa 1.000, 1.000, 1.000, " \
-           "1.000, 1.000 over the last 5 checks" in out
+    assert "  stopping rule: the model has stopped improving (kappa 1.000, 1.000, 1.000 over " \
+           "the last 3 checks" in out
     out = _run(capsys, "status", path, "--target", "0.999")
     assert "0.999" in out.split("forecast (CV accuracy):")[1]
 
