@@ -345,6 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     if MISSING:
         header += "\nNot measured in the time this run had (these tasks lack them): " + \
             "; ".join(f"{k}: {', '.join(v)}" for k, v in MISSING.items())
+    if "plateau_flat" in table and table["plateau_flat"].isna().any() \
+            and table["plateau_flat"].notna().any():
+        header += (f"\nStop / forecast columns: {int(table['plateau_flat'].notna().sum())} rows "
+                   "measured with the current stopping rule and forecast (plateau shown with "
+                   "'(flat/n)'), the others with the code of their earlier run.")
     text = format_tables(table, header, default=names[-1] if args.defaults else None)
     print(text)
     stem = Path(args.results)

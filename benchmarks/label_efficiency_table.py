@@ -213,6 +213,8 @@ def goal_lines(table: pd.DataFrame, strategy: str, text: str | None) -> list[str
            f"{text or 'the default features'}:"]
     met, oks = 0, []
     for _, r in g.iterrows():
+        if r["task"] not in rand.index:       # a slice run without random's rows
+            continue
         ratio, hi = r["labels_vs_random_ratio"], r["labels_vs_random_high"]
         rr = rand.loc[r["task"]]
         if math.isnan(ratio):
