@@ -21,6 +21,12 @@ task when the AULC interval lies wholly below 1, "above" when it lies wholly abo
 
 Written to benchmarks/results/label_efficiency.txt and label_efficiency.csv (one row per task x
 features x strategy); each task's per-repeat summary.csv stays under --out for recomputation.
+``--defaults`` measures what a new project gets when the user chooses nothing: the default
+strategy against random, with the default text and image features (MiniLM; EfficientNet-Lite0
+for image projects of up to 5,000 images), label steps +20 to 200 then +50, pool 4,000 and
+budget 1,000 (``--set-budget trec=2000`` for a set where random needs more); results in
+label_efficiency_defaults.txt/.csv, runs (with curves.csv, kappas.csv) under
+label_efficiency_runs/defaults/ (``label_efficiency_defaults``).
 ``--write-records`` also writes each built-in's record (``strategy_records.json`` in
 activelab.resources), which ``activelab strategies`` and the app's strategy picker show.
 Every registered strategy is run unless --strategies names some, so a re-run after new
@@ -43,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from label_efficiency_data import LOADERS, Task  # noqa: E402
+from label_efficiency_defaults import growing_steps  # noqa: E402
 from label_efficiency_table import (  # noqa: E402
     COLUMNS, format_tables, records_from, verdicts,
 )
@@ -69,19 +76,20 @@ def strategies_to_run(wanted: str) -> tuple[list[str], dict[str, str]]:
     return names, skipped
 
 
-def features_for(task: Task, text: str):
-    """(pool_X, pool_dense, test_X) built by the project's held-out feature code."""
+def features_for(task: Task, text: str, image: str = "pixels", encoder=None):
+    """(pool_X, pool_dense, test_X) built by the project's held-out feature code; ``image``:
+    the image features ("pixels" or a pretrained encoder, then encoded by ``encoder``)."""
     from activelab.core.data.spec import DatasetSpec, FeatureConfig
     from activelab.core.features.held_out import build_pool_and_test_features
 
     spec = DatasetSpec(text_columns=task.text_columns, image_column=task.image_column,
                        feature_columns=task.feature_columns)
-    config = FeatureConfig(text=text, **({"image_size": task.image_size}
-                                         if task.image_size else {}))
+    config = FeatureConfig(text=text, image=image, **({"image_size": task.image_size}
+                                                      if task.image_size else {}))
     fs = build_pool_and_test_features(
         task.pool, task.test, spec, config, image_root=task.image_root,
         image_array=task.pool_images, test_image_root=task.image_root,
-        test_image_array=task.test_images)
+        test_image_array=task.test_images, image_encoder=encoder)
     return fs.pool_X, fs.pool_dense, fs.test_X
 
 
@@ -91,7 +99,10 @@ def cached_features(task: Task, text: str, args: argparse.Namespace):
     import scipy.sparse as sp
 
     base = "products" if task.name.startswith("products_") else task.name
-    folder = Path(args.out) / "_features" / f"{base}-{text}-{args.pool}-{args.test}-{args.seed}"
+    image = args.image if task.image_column else "pixels"
+    tag = "" if image == "pixels" else f"-{image}"
+    folder = Path(args.out) / "_features" / \
+        f"{base}-{text}{tag}-{args.pool}-{args.test}-{args.seed}"
     names = ("pool_X", "pool_dense", "test_X")
     if folder.is_dir() and not args.fresh:
         out = []
@@ -99,7 +110,12 @@ def cached_features(task: Task, text: str, args: argparse.Namespace):
             out.append(sp.load_npz(folder / f"{n}.npz") if (folder / f"{n}.npz").is_file()
                        else np.load(folder / f"{n}.npy"))
         return tuple(out)
-    parts = features_for(task, text)
+    memo = None
+    if image != "pixels":
+        from label_efficiency_defaults import ImageMemo
+
+        memo = ImageMemo(Path(args.out).parent / "_image_memo", image).encode
+    parts = features_for(task, text, image, memo)
     tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     for n, a in zip(names, parts):
@@ -123,8 +139,10 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     from activelab.core.errors import StrategyError
     from activelab.core.simulation.simulate import simulate
 
-    out = Path(args.out) / f"{task.name}-{text}"
+    out = Path(args.out) / f"{task.name}-{label_of(task, text, args) if args.defaults else text}"
     settings = {k: getattr(args, k) for k in SIZE_FLAGS}
+    if args.defaults:      # runs made by other stop / forecast code are not reused
+        settings["steps"], settings["evaluation_code"] = args.steps, evaluation_code()
     old, old_rows = pd.DataFrame(), pd.DataFrame()
     if not args.fresh and (out / "table.csv").is_file() and (out / "settings.json").is_file() \
             and json.loads((out / "settings.json").read_text()) == settings:
@@ -132,7 +150,7 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     todo = [n for n in names if n not in set(old.get("strategy", ()))]
     if args.assemble:
         if todo:
-            MISSING.setdefault(f"{task.name} [{text if task.has_text else '-'}]", []).extend(
+            MISSING.setdefault(f"{task.name} [{label_of(task, text, args)}]", []).extend(
                 n for n in todo if n != "random")
         return old[old["strategy"].isin(names)] if len(old) else old
     if not todo:
@@ -152,7 +170,8 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
                 X, y, X_dense=dense, strategies=todo, model=args.model, initial=args.initial,
                 batch=args.batch, budget=args.budget, repeats=args.repeats, seed=args.seed,
                 test=(X_test, y_test), target_metric="macro_f1", target=args.target,
-                name=task.name)
+                name=task.name, pretrained_dense=args.defaults,
+                steps=args.steps if args.defaults else None)
             break
         except StrategyError as exc:      # one strategy cannot run here: drop it, say so
             bad = next((n for n in todo if f"'{n}'" in str(exc)), None)
@@ -163,7 +182,7 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     out.mkdir(parents=True, exist_ok=True)
     table = result.summary.copy()
     first = result.per_repeat.drop_duplicates("repeat")
-    table.insert(0, "features", text if task.has_text else "-")
+    table.insert(0, "features", label_of(task, text, args))
     table.insert(0, "task", task.name)
     table["split"] = task.split
     table["n_pool"] = len(y)
@@ -179,9 +198,35 @@ def run_task(task: Task, text: str, names: list[str], args: argparse.Namespace,
     for note in result.notes:
         print(f"  {task.name}/{text}: {note}", file=sys.stderr)
     rows.to_csv(out / "summary.csv", index=False)
+    if args.defaults:      # the curves and kappas, to recompute stop / forecast columns
+        result.curves.to_csv(out / "curves.csv", index=False)
+        result.kappas.to_csv(out / "kappas.csv", index=False)
     table.to_csv(out / "table.csv", index=False)
     (out / "settings.json").write_text(json.dumps(settings))
     return table[table["strategy"].isin(names)]
+
+
+def evaluation_code() -> str:
+    """A fingerprint of the code that evaluates a run (the loop, the stopping rule, the
+    forecast, the summary), so --defaults reruns what an earlier version measured."""
+    import hashlib
+    import importlib
+
+    h = hashlib.sha1()
+    for name in ("loop.stopping", "loop.forecast", "simulation.summary",
+                 "simulation.evaluation", "simulation.simulate"):
+        h.update(Path(importlib.import_module(f"activelab.core.{name}").__file__).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def label_of(task: Task, text: str, args: argparse.Namespace) -> str:
+    """The table's features column: the text features ('-' without text), or with --defaults
+    everything the model reads (e.g. 'minilm+efficientnet')."""
+    if args.defaults:
+        from label_efficiency_defaults import features_label
+
+        return features_label(task, {"text": text, "image": args.image})
+    return text if task.has_text else "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,7 +263,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write-records", action="store_true",
                    help="Write each built-in's record to activelab.resources "
                         "strategy_records.json (needs every set and >= 5 repeats).")
+    p.add_argument("--set-budget", default="",
+                   help="With --defaults: a larger budget for some sets, e.g. trec=2000 (where "
+                        "random does not reach the target within --budget).")
+    p.add_argument("--defaults", action="store_true",
+                   help="The project's defaults only: random against the default strategy, "
+                        "default text and image features (MiniLM, EfficientNet-Lite0), label "
+                        "steps +20 to 200 then +50; sizes --pool 4000 --budget 1000 unless "
+                        "given; results label_efficiency_defaults.txt/.csv, runs under "
+                        "label_efficiency_runs/defaults.")
     args = p.parse_args(argv)
+    args.image, args.steps = "pixels", None
+    if args.defaults:
+        apply_defaults(args, argv if argv is not None else sys.argv[1:])
 
     names, skipped = strategies_to_run(args.strategies)
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -231,8 +288,15 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             texts = [t for t in texts if t != "minilm"]
     minilm_sets = {s.strip() for s in args.minilm_sets.split(",") if s.strip()}
+    if args.defaults:
+        minilm_sets = set(LOADERS)
     tables, cache = [], {}
+    budgets = dict(b.split("=") for b in args.set_budget.split(",") if "=" in b)
+    base_budget = args.budget
     for set_name in sets:
+        if args.defaults:        # this set's budget and label steps
+            args.budget = int(budgets.get(set_name, base_budget))
+            args.steps = growing_steps(args.initial, args.budget)
         for task in LOADERS[set_name](args.pool, args.test, args.seed):
             wanted = texts if (args.minilm_sets == "all" or set_name in minilm_sets) \
                 else [t for t in texts if t != "minilm"] or texts[:1]
@@ -243,13 +307,14 @@ def main(argv: list[str] | None = None) -> int:
                     cached_features(task, text, args)
                     continue
                 t0 = time.time()
-                print(f"{task.name} [{text if task.has_text else '-'}]: pool {len(task.pool)}, "
+                print(f"{task.name} [{label_of(task, text, args)}]: pool {len(task.pool)}, "
                       f"test {len(task.test)} ({task.split}) ...", file=sys.stderr, flush=True)
                 tables.append(run_task(task, text, names, args, cache))
                 print(f"  done in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     if args.features_only:
         return 0
     table = pd.concat(tables, ignore_index=True)
+    args.budget = base_budget
     minutes = table.drop_duplicates(["task", "features"])["seconds"].sum() / 60.0
     header = (
         f"Label efficiency on the shared sets: model {args.model}, {args.repeats} repeats, "
@@ -260,6 +325,17 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
         f"benchmarks/label_efficiency.py {' '.join(argv if argv is not None else sys.argv[1:])}"
     )
+    if args.defaults:
+        header = header.replace(
+            f"{args.initial} random labels then {args.batch} per round to {args.budget}",
+            f"the project's defaults (strategy {names[-1]} against random; text features "
+            f"{args.text_features}, image features {args.image}, tabular standardized/one-hot; "
+            f"start: {args.initial} random labels), then +{args.steps[1] - args.steps[0]} "
+            f"labels per round to {min(args.budget, 200)} and +50 per round to {args.budget}"
+            + "".join(f" ({k}: to {v})" for k, v in budgets.items()))
+        header += (f"\nStop / forecast columns from the evaluation code {evaluation_code()} "
+                   "(fingerprint of the stopping rule, forecast and summary modules; runs made "
+                   "by other code are not reused).")
     if args.assemble:
         header += ("\nAssembled (--assemble) from runs of the same sizes made in parallel "
                    "processes, each a --sets/--tasks/--strategies/--text-features slice of "
@@ -269,7 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     if MISSING:
         header += "\nNot measured in the time this run had (these tasks lack them): " + \
             "; ".join(f"{k}: {', '.join(v)}" for k, v in MISSING.items())
-    text = format_tables(table, header)
+    if "plateau_flat" in table and table["plateau_flat"].isna().any() \
+            and table["plateau_flat"].notna().any():
+        header += (f"\nStop / forecast columns: {int(table['plateau_flat'].notna().sum())} rows "
+                   "measured with the current stopping rule and forecast (plateau shown with "
+                   "'(flat/n)'), the others with the code of their earlier run.")
+    text = format_tables(table, header, default=names[-1] if args.defaults else None)
     print(text)
     stem = Path(args.results)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -279,6 +360,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_records:
         write_records(table, args, sets)
     return 0
+
+
+def apply_defaults(args: argparse.Namespace, argv: list[str]) -> None:
+    """--defaults: the project's default strategy (against random), text and image features;
+    larger sizes (unless given) so random reaches the target; its own results and runs."""
+    from label_efficiency_defaults import default_config
+
+    from activelab.core.loop.settings import DEFAULT_STRATEGY
+    from activelab.core.project.create import AUTO_PRETRAINED_MAX_IMAGES, DEFAULT_MODEL
+
+    given = {a.split("=")[0] for a in argv if a.startswith("--")}
+    for flag, value in (("--pool", 4000), ("--budget", 1000),
+                        ("--out", str(RESULTS / "label_efficiency_runs" / "defaults")),
+                        ("--results", str(RESULTS / "label_efficiency_defaults")),
+                        ("--strategies", f"random,{DEFAULT_STRATEGY}"),
+                        ("--model", DEFAULT_MODEL)):
+        if flag not in given:
+            setattr(args, flag[2:].replace("-", "_"), value)
+    if args.write_records:
+        raise SystemExit("--write-records comes from the full table, not --defaults.")
+    if args.pool > AUTO_PRETRAINED_MAX_IMAGES:
+        print(f"Note: a new project with more than {AUTO_PRETRAINED_MAX_IMAGES} images gets "
+              "pixels by default; this pool is larger.", file=sys.stderr)
+    config = default_config(images=True)
+    args.text_features, args.image = config["text"], config["image"]
+    args.steps = growing_steps(args.initial, args.budget)     # per set in main (--set-budget)
 
 
 def write_records(table: pd.DataFrame, args: argparse.Namespace, sets: list[str]) -> None:

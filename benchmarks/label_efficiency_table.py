@@ -118,16 +118,45 @@ def _row_text(r: Any) -> str:
     if lab != "-" and r["labels_vs_random_bounds"]:
         lab += "*"
     reached = f"{int(r['reached_target'])}/{int(r['repeats'])}"
-    stop = (f"{_f(r['stop_labels'], '.0f')} ({int(r['stop_fired'])}/{int(r['repeats'])})"
-            f" vs {_f(r['plateau_labels'], '.0f')}")
+    n = int(r["repeats"])
+    plateau = _f(r["plateau_labels"], ".0f")
+    if _has(r, "plateau_flat"):       # a censored median plateau: most runs did not flatten
+        plateau = f"{plateau if plateau != '-' else '>budget'} ({int(r['plateau_flat'])}/{n})"
+    stop = f"{_f(r['stop_labels'], '.0f')} ({int(r['stop_fired'])}/{n}) vs {plateau}"
+    judged = int(r["stop_evaluated"]) if _has(r, "stop_evaluated") else n
     fc = f"{_f(r['forecast_error'], '.0%')} (n={int(r['forecast_evaluated'])})"
+    if _has(r, "level_error"):
+        fc += f"; level {_f(r['level_error'], '.0%')} (n={int(r['level_evaluated'])})"
     return (f"{r['strategy']:<26s}{mark} {_ratio(r['aulc_vs_random_ratio'], r['aulc_vs_random_low'], r['aulc_vs_random_high']):<20s}"
-            f"{_f(r['aulc_macro_f1'], '.3f'):>7s}  {lab:<21s}{reached:>6s}  {stop:<20s}"
-            f"{int(r['stop_within_goal'])}/{int(r['repeats'])}   {fc}")
+            f"{_f(r['aulc_macro_f1'], '.3f'):>7s}  {lab:<21s}{reached:>6s}  {stop:<28s}"
+            f"{int(r['stop_within_goal'])}/{judged}   {fc}")
 
 
-def format_tables(table: pd.DataFrame, header: str) -> str:
-    """The printed report: one block per task x features, then each strategy's record."""
+def _has(r: Any, column: str) -> bool:
+    """The row has ``column`` with a value (columns the summary code of this version gives)."""
+    try:
+        return not pd.isna(r[column])
+    except KeyError:
+        return False
+
+
+def stop_legend() -> list[str]:
+    """What the stop / forecast columns mean: the summary module's own words when it has
+    them (``summary.legend``), else this table's."""
+    from activelab.core.simulation import summary
+
+    if hasattr(summary, "legend"):
+        return list(summary.legend())
+    return ["stop: median labels where the stopping rule fired (repeats fired) vs median "
+            "plateau (where the curve flattens); 'in 15%': repeats firing within +-15% of "
+            "their plateau. forecast: median |forecast - plateau| / plateau of the forecast "
+            "made at a third of the budget."]
+
+
+def format_tables(table: pd.DataFrame, header: str, default: str | None = None) -> str:
+    """The printed report: one block per task x features, then each strategy's record and the
+    chosen default; with ``default`` (the --defaults section: every task measured once with
+    the project's default features) the goal lines of that strategy instead."""
     t = verdicts(table)
     lines = [header, "",
              "AULC ratio: strategy's area under the macro-F1 curve / random's, geometric mean "
@@ -137,12 +166,9 @@ def format_tables(table: pd.DataFrame, header: str) -> str:
              "per repeat (paired); '*' some repeats entered as bounds (one side never reached "
              "it: the budget is used, pulling the ratio towards 1); 'reached' = repeats that "
              "reached the target.",
-             "stop: median labels where the stopping rule fired (repeats fired) vs median "
-             "plateau (where the curve flattens); 'in 15%': repeats firing within +-15% of "
-             "their plateau. forecast: median |forecast - plateau| / plateau of the forecast "
-             "made at a third of the budget.", ""]
+             *stop_legend(), ""]
     col = (f"{'strategy':<27s}{'AULC ratio':<20s}{'AULC':>7s}  {'labels ratio':<21s}"
-           f"{'reached':>6s}  {'stop vs plateau':<20s}in 15%  forecast err")
+           f"{'reached':>6s}  {'stop vs plateau':<28s}in 15%  forecast err")
     for (task, feat), g in t.groupby(["task", "features"], sort=False):
         first = g.iloc[0]
         lines.append(f"== {task} [{feat}] ({first['split']}, pool {int(first['n_pool'])}, test "
@@ -151,6 +177,9 @@ def format_tables(table: pd.DataFrame, header: str) -> str:
         lines.append(col)
         lines.extend(_row_text(r) for _, r in g.iterrows())
         lines.append("")
+    if default is not None:
+        lines.extend(goal_lines(t, default, None))
+        return "\n".join(lines)
     for text in [f for f in ("tfidf", "minilm") if f in set(t["features"])]:
         lines.append(f"== record per strategy, text tasks with {text} "
                      f"(tasks above / tie / below random) ==")
@@ -174,15 +203,18 @@ def format_tables(table: pd.DataFrame, header: str) -> str:
     return "\n".join(lines)
 
 
-def goal_lines(table: pd.DataFrame, strategy: str, text: str) -> list[str]:
-    """Per task: is the default's labels-to-95% ratio <= 0.6x random's (the issue's goal)?"""
-    t = view(table, text)
+def goal_lines(table: pd.DataFrame, strategy: str, text: str | None) -> list[str]:
+    """Per task: is the default's labels-to-95% ratio <= 0.6x random's (the issue's goal)?
+    ``text``: the text features whose rows count (None: every row, the --defaults table)."""
+    t = view(table, text) if text else table
     g = t[t["strategy"] == strategy]
     rand = t[t["strategy"] == "random"].set_index("task")
     out = [f"Goal (labels to 95% of full macro-F1 <= {GOAL_RATIO}x random's) with {strategy} + "
-           f"{text}:"]
-    met = 0
+           f"{text or 'the default features'}:"]
+    met, oks = 0, []
     for _, r in g.iterrows():
+        if r["task"] not in rand.index:       # a slice run without random's rows
+            continue
         ratio, hi = r["labels_vs_random_ratio"], r["labels_vs_random_high"]
         rr = rand.loc[r["task"]]
         if math.isnan(ratio):
@@ -195,9 +227,24 @@ def goal_lines(table: pd.DataFrame, strategy: str, text: str) -> list[str]:
                    f"{int(r['reached_target'])}/{int(r['repeats'])}, random "
                    f"{int(rr['reached_target'])}/{int(rr['repeats'])}")
         met += ok
+        oks.append((r["task"], bool(ok)))
         out.append(f"  {r['task']:<26s} {'MET ' if ok else 'not '} {why}")
     out.append(f"  met on {met} of {len(g)} tasks")
+    if text is None:        # the --defaults table: count data sets (the catalogue has tasks)
+        sets: dict[str, list[bool]] = {}
+        for task, ok in oks:
+            sets.setdefault(set_of(task), []).append(ok)
+        whole = [s for s, v in sets.items() if all(v)]
+        most = [s for s, v in sets.items() if sum(v) * 2 > len(v) and not all(v)]
+        out.append(f"  data sets: met on every task of {len(whole)} of {len(sets)} sets "
+                   f"({', '.join(whole) or 'none'})"
+                   + (f"; on most tasks of {', '.join(most)}" if most else ""))
     return out
+
+
+def set_of(task: str) -> str:
+    """The shared data set a task comes from (the catalogue's tasks share one)."""
+    return "products" if task.startswith("products_") else task
 
 
 def records_from(table: pd.DataFrame, t: pd.DataFrame) -> dict[str, Any]:

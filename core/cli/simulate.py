@@ -68,13 +68,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    type=fraction("--target", "a fraction of the full-data model's score, e.g. 0.95"),
                    help="Target as a fraction of the full-data model's score (default 0.95).")
     p.add_argument("--stop-kappa", type=fraction("--stop-kappa"), default=None, metavar="K",
-                   help="Stopping rule: kappa between successive models' stop-set predictions "
-                        "(default 0.99, the paper's).")
+                   help="Stopping rule: kappa between the stop-set predictions of models "
+                        "20 labels apart (default 0.985; the paper's 0.99).")
     p.add_argument("--stop-window", type=positive_int("--stop-window"), default=None,
-                   metavar="N", help="Stopping rule: successive retrains it looks at (default 3).")
+                   metavar="N", help="Stopping rule: successive kappas it looks at "
+                                     "(default 3).")
     p.add_argument("--stop-aggregate", choices=("each", "mean"), default=None,
-                   help="Stopping rule: each of the window's kappas must reach K (default), or "
-                        "their mean (the paper's averaging).")
+                   help="Stopping rule: each of the window's kappas must reach K, or their "
+                        "mean (the paper's averaging); default each.")
     p.add_argument("--model", default="logistic_regression",
                    help="Model name (see 'activelab models'; default logistic_regression).")
     p.add_argument("--model-param", action="append", default=[], dest="model_params",

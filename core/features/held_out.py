@@ -6,8 +6,8 @@ given. To evaluate on a fixed test file without letting test rows shape the feat
 pool is featurized as ``build_features`` would featurize it alone, and the test rows are
 *transformed* with what was fitted on the pool: a word only the test set has gets no column,
 a test category the pool never had is ignored, test values are scaled with the pool's
-median, mean and scale. Pixels and sentence embeddings learn nothing from the data and are
-computed the same way for both.
+median, mean and scale. Pixels, pretrained image features (EfficientNet-Lite0) and sentence embeddings learn
+nothing from the data and are computed the same way for both.
 
 Only the model input is built for the test rows: the dense view is what query strategies read
 from the pool, never from evaluation rows.
@@ -15,7 +15,7 @@ from the pool, never from evaluation rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -126,6 +126,15 @@ def _tfidf(pool_texts: list[str], test_texts: list[str], max_features: int
             sp.csr_matrix(vec.transform(test_texts), dtype=np.float32))
 
 
+def _pretrained(encoder: str) -> Callable[[list[str], str | None, Any], np.ndarray]:
+    """``encode_images`` with ``encoder`` (ModelError when it or its extra is missing)."""
+    from activelab.core.features.image_encoder import encode_images
+
+    def encode(refs: list[str], root: str | None, array: Any) -> np.ndarray:
+        return encode_images(refs, root, array, encoder=encoder)
+    return encode
+
+
 def _image_refs(frame: pd.DataFrame, column: str, what: str) -> list[str]:
     col = frame[column]
     empty = col.isna().to_numpy() | (col.astype(str).str.strip() == "").to_numpy()
@@ -140,11 +149,15 @@ def build_pool_and_test_features(
     image_root: str | None = None, image_array: np.ndarray | None = None,
     test_image_root: str | None = None, test_image_array: np.ndarray | None = None,
     progress: Progress | None = None, decimal: str = ".", test_decimal: str | None = None,
+    image_encoder: Callable[[list[str], str | None, Any], np.ndarray] | None = None,
 ) -> HeldOutFeatures:
     """Featurize ``pool`` (fitting on it alone) and transform ``test`` with what was fitted.
 
     ``decimal`` / ``test_decimal``: the decimal mark of numbers written as text in each table
-    (the test file's defaults to the pool's).
+    (the test file's defaults to the pool's). With ``config.image`` other than "pixels" the
+    images are encoded by the pretrained encoder it names (``image_encoder.encode_images``);
+    ``image_encoder``, if given, is called instead as ``image_encoder(refs, image_root,
+    image_array)`` -> (N, d) float32 (e.g. one that reads earlier encodings from a cache).
 
     Both tables must hold the columns ``spec`` uses. Raises DataError for a missing column, a
     numeric pool column that is not numeric in the test file, or text with nothing to count.
@@ -185,7 +198,14 @@ def build_pool_and_test_features(
             test_blocks["text"] = embed_texts(test_texts, progress=progress.sub(0.4, 0.5))
         else:
             raise DataError(f"Unknown text features '{config.text}'; use tfidf or minilm.")
-    if spec.image_column:
+    if spec.image_column and config.image != "pixels":
+        progress.update(0.5, "computing pretrained image features")
+        encode = image_encoder or _pretrained(config.image)
+        pool_blocks["image"] = encode(_image_refs(pool, spec.image_column, "pool"), image_root,
+                                      image_array)
+        test_blocks["image"] = encode(_image_refs(test, spec.image_column, "test file"),
+                                      test_image_root, test_image_array)
+    elif spec.image_column:
         progress.update(0.5, "decoding images")
         refs = _image_refs(pool, spec.image_column, "pool")
         mode = feature_blocks.image_mode(refs, image_root, image_array, config.image_mode)

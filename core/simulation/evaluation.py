@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from activelab.core.loop.stopping import STOP_SET_SIZE, agreement, stop_set
+from activelab.core.loop.stopping import SPAN, STOP_SET_SIZE, agreement, span_kappa, stop_set
 
 KAPPA_COLUMNS = ["strategy", "repeat", "n_labels", "kappa"]
 
@@ -120,8 +120,11 @@ class Recorder:
 
     curve_rows:   (strategy, repeat, n_labels, accuracy, macro_f1) per fitted model.
     kappa_rows:   (strategy, repeat, n_labels, kappa): Cohen's kappa between this model's and
-                  the previous round's predictions on the stop set (NaN for the first round, or
-                  when undefined; see ``activelab.core.loop.stopping.agreement``).
+                  the last compared model's predictions on the stop set, that model being at
+                  least ``span`` labels earlier (rounds closer than that are not compared and
+                  get no row; see ``activelab.core.loop.stopping.thinned``), scaled to
+                  ``span`` labels (``span_kappa``). NaN for the first round, or when
+                  undefined (``activelab.core.loop.stopping.agreement``).
     full:         repeat -> (accuracy, macro_f1) of the model fitted on the whole pool.
     majority:     repeat -> (accuracy, macro_f1) of the majority-class constant model.
     """
@@ -129,7 +132,9 @@ class Recorder:
     classes: tuple[str, ...]
     curve_rows: list[tuple[str, int, int, float, float]] = field(default_factory=list)
     kappa_rows: list[tuple[str, int, int, float]] = field(default_factory=list)
-    _last_stop: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
+    span: int = SPAN
+    _last_stop: dict[tuple[str, int], tuple[int, np.ndarray]] = field(default_factory=dict,
+                                                                      repr=False)
     full: dict[int, tuple[float, float]] = field(default_factory=dict)
     majority: dict[int, tuple[float, float]] = field(default_factory=dict)
 
@@ -144,9 +149,12 @@ class Recorder:
         self.curve_rows.append((strategy, r, int(n_labels), acc, f1))
         pred = np.argmax(fitted.predict_proba(data.X_stop), axis=1).astype(np.int32)
         prev = self._last_stop.get((strategy, r))
-        kappa = float("nan") if prev is None else agreement(prev, pred)
+        if prev is not None and int(n_labels) - prev[0] < self.span:
+            return
+        kappa = float("nan") if prev is None else span_kappa(
+            agreement(prev[1], pred), int(n_labels) - prev[0], self.span)
         self.kappa_rows.append((strategy, r, int(n_labels), kappa))
-        self._last_stop[(strategy, r)] = pred
+        self._last_stop[(strategy, r)] = (int(n_labels), pred)
 
     @property
     def full_accuracy(self) -> dict[int, float]:

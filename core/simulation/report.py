@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from activelab.core.loop.stopping import KAPPA_THRESHOLD, WINDOW
+from activelab.core.loop.stopping import AGGREGATE, KAPPA_THRESHOLD, SPAN, WINDOW
 from activelab.core.simulation.summary import (  # noqa: F401  (re-exported for callers)
-    REFERENCE, REPEAT_COLUMNS, STOP_GOAL, SUMMARY_COLUMNS, TARGET_FRACTION, aulc,
+    REFERENCE, REPEAT_COLUMNS, STOP_GOAL, SUMMARY_COLUMNS, TARGET_FRACTION, aulc, legend,
     labels_to_reach, strategy_table,
 )
 
@@ -148,31 +148,28 @@ def _stop_lines(result: "SimulationResult") -> list[str]:
         return []
     metric = METRIC_NAMES.get(s.get("target_metric", "accuracy"), "accuracy")
     budget = s.get("budget")
-    header = ["strategy", "plateau at", "rule fires at", f"within ±{STOP_GOAL:.0%}",
+    header = ["strategy", "plateau at (flat)", "rule fires at", f"within ±{STOP_GOAL:.0%}",
               "forecast", "forecast error"]
     body = []
     for row in table.itertuples(index=False):
-        n = int(row.stop_evaluated)
+        n = int(row.repeats)
         fires = (f"{row.stop_labels:.0f} ({int(row.stop_fired)}/{n})" if row.stop_fired
                  else f"never (0/{n})")
         err = (f"{row.forecast_error:.0%} (n={int(row.forecast_evaluated)})"
                if row.forecast_evaluated else "- (n=0)")
-        body.append([row.strategy, f"{row.plateau_labels:.0f}", fires,
-                     f"{int(row.stop_within_goal)}/{n}", _fmt(row.forecast_labels, ".0f"), err])
+        plateau = (f"> {budget}" if row.plateau_labels != row.plateau_labels
+                   else f"{row.plateau_labels:.0f}")
+        body.append([row.strategy, f"{plateau} ({int(row.plateau_flat)}/{n})", fires,
+                     f"{int(row.stop_within_goal)}/{int(row.stop_evaluated)}",
+                     _fmt(row.forecast_labels, ".0f"), err])
     window = s.get("stop_window", WINDOW)
-    how = ("each of" if s.get("stop_aggregate", "each") == "each" else "the mean of")
+    how = ("each of" if s.get("stop_aggregate", AGGREGATE) == "each" else "the mean of")
     intro = (f"When to stop: the stopping rule (Bloodgood & Vijay-Shanker 2009; {how} {window} "
-             f"successive kappas >= {s.get('stop_kappa', KAPPA_THRESHOLD):g} between consecutive "
-             f"models' predictions on {s.get('stop_set_size', 0):,} pool samples) and the "
-             f"forecast made at {budget / 3:.0f} labels (a third of the budget; inverse power "
-             f"law) of the labels to the plateau, both against the plateau: the smallest label "
-             f"count from which {metric} stays within 0.01 of its final value (the mean of the "
-             "last 3 points).")
-    foot = (f"plateau, rule fires at: medians over repeats (the rule: over the repeats where it "
-            f"fired, k/n). within ±{STOP_GOAL:.0%}: repeats where it fired that close to the "
-            "plateau. forecast error: median |forecast - plateau| / plateau over the repeats "
-            "whose curve flattened after the forecast was made (n).")
-    return [intro, ""] + _table(header, body) + [foot]
+             f"successive kappas >= {s.get('stop_kappa', KAPPA_THRESHOLD):g} between models "
+             f"{SPAN} labels apart, on {s.get('stop_set_size', 0):,} pool samples) against the "
+             f"true plateau of {metric}, and the forecast made at {budget / 3:.0f} labels (a "
+             "third of the budget; inverse power law) against what happened.")
+    return [intro, ""] + _table(header, body) + legend()
 
 
 def plot_curves(result: "SimulationResult", path: str | Path) -> Path:

@@ -33,7 +33,9 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import get_strategy
 from activelab.core.querying.runner import run_strategy, wanted_inputs
 from activelab.core.querying.strategy_api import PickRecord, QueryContext, Strategy
-from activelab.core.loop.stopping import AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW
+from activelab.core.loop.stopping import (
+    AGGREGATE, AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW,
+)
 from activelab.core.simulation.evaluation import KAPPA_COLUMNS, Recorder, as_rows, repeat_data
 from activelab.core.simulation.summary import METRICS, TARGET_FRACTION, per_repeat
 
@@ -95,6 +97,18 @@ def _label_steps(initial: int, batch: int, budget: int) -> list[int]:
     return steps
 
 
+def _checked_steps(steps: Sequence[int], initial: int, budget: int) -> list[int]:
+    """``steps`` as given when they rise strictly from ``initial`` to ``budget`` (the budget
+    capped at the pool: sizes beyond it dropped), else DataError."""
+    out = [int(n) for n in steps if int(n) <= budget]
+    if out and out[-1] != budget:
+        out.append(budget)
+    if not out or out[0] != initial or any(b <= a for a, b in zip(out, out[1:])):
+        raise DataError(f"The label steps must rise from --initial ({initial}) to --budget "
+                        f"({budget}); got {list(steps)[:6]}...")
+    return out
+
+
 def _strategy_rng(seed: int, repeat: int, name: str) -> np.random.Generator:
     """A generator per (seed, repeat, strategy): a strategy's picks do not depend on which
     other strategies run alongside it."""
@@ -148,10 +162,11 @@ def simulate(
     stop_set_size: int = STOP_SET_SIZE,
     stop_kappa: float = KAPPA_THRESHOLD,
     stop_window: int = WINDOW,
-    stop_aggregate: str = "each",
+    stop_aggregate: str = AGGREGATE,
     pretrained_dense: bool = False,
     audit_rate: float = AUDIT_RATE,
     bootstrap_stand_in: bool = False,
+    steps: Sequence[int] | None = None,
 ) -> SimulationResult:
     """Run every strategy for every repeat and return curves, full-data scores and summary.
 
@@ -170,7 +185,9 @@ def simulate(
     strategy that learns from audit picks (``auto``) picked uniformly at random, at least
     one, their predictions recorded before the label as in the app. ``bootstrap_stand_in``:
     BALD / variation ratios on a model without posterior samples use a bootstrap committee
-    (off: they fall back to margin; on only to measure it).
+    (off: they fall back to margin; on only to measure it). ``steps``: the labeled-set sizes
+    a model is fitted at, increasing from ``initial`` to ``budget`` (e.g. +20 per round, then
+    +50); default every ``batch`` labels.
     """
     from activelab.core.simulation.summary import strategy_table
 
@@ -229,7 +246,8 @@ def simulate(
         notes.append(f"The budget was capped at the training pool size ({n_train}).")
         budget = n_train
     initial = min(initial, budget)
-    steps = _label_steps(initial, batch, budget)
+    steps = _label_steps(initial, batch, budget) if steps is None else \
+        _checked_steps(steps, initial, budget)
     total = repeats * (1 + len(names) * len(steps))
     done = 0
 
@@ -273,7 +291,7 @@ def simulate(
         "model": model, "model_params": params, "initial": initial, "batch": batch,
         "budget": budget, "repeats": repeats, "test_size": None if held_out else test_size,
         "seed": seed, "n_samples": len(y_arr) + (n_test if held_out else 0),
-        "n_train": n_train, "n_test": n_test, "classes": list(classes),
+        "n_train": n_train, "n_test": n_test, "classes": list(classes), "steps": list(steps),
         "test_data": held_out is not None, "target_metric": target_metric, "target": target,
         "stop_set_size": min(stop_set_size, n_train), "stop_kappa": stop_kappa,
         "stop_window": stop_window, "stop_aggregate": stop_aggregate,

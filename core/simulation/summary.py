@@ -4,10 +4,11 @@ Per repeat (``per_repeat``, written as summary.csv): the full-data model's and t
 majority-class model's scores, the area under the learning curve (AULC, the trapezoid area over
 the label range: a mean score over the run, 0..1), labels to reach the target (the first label
 count from which the score stays at or above ``target`` x the full-data model's score until the
-end of the run; censored when it never does), the plateau (the smallest label count from which
-the score stays within 0.01 of the run's final score, the mean of its last 3 points), where the
-stopping rule fires (from the successive stop-set kappas, kappas.csv), and the forecast made at
-a third of the budget of the labels to the plateau level (final score - 0.01).
+end of the run; censored when it never does), the true plateau (``plateau_labels``: where the
+smoothed curve comes within 0.01 of the run's final level for good; censored when the run does
+not show it flat), where the stopping rule fires (from the successive stop-set kappas,
+kappas.csv), and the forecast made at a third of the budget of the labels to reach a level X
+the run did reach (the target, or its final level - 0.01), with the labels where it did.
 
 Per strategy (``strategy_table``, the printed table), recomputable from those rows alone:
 
@@ -22,10 +23,11 @@ Per strategy (``strategy_table``, the printed table), recomputable from those ro
   where neither reached it tell nothing and are left out (their number is kept). The figure
   is the geometric mean of the per-repeat ratios with a 95% paired t interval (scipy's
   ``ttest_1samp`` on the log ratios, back-transformed).
-* when to stop: the median plateau, the median label count where the stopping rule fired
-  (over the repeats where it did, counted), how many repeats it fired within +-15% of their
-  plateau, and the forecasts' median relative error |forecast - plateau| / plateau over the
-  repeats whose curve flattened after the forecast was made.
+* when to stop: the median plateau (censored when fewer than half the repeats flattened), the
+  median label count where the stopping rule fired (over the repeats where it did, counted),
+  how many of the repeats with a plateau it fired within +-15% of theirs, and the forecasts'
+  median relative error |forecast - actual| / actual (``forecast_errors``) with how many
+  repeats could be evaluated.
 """
 from __future__ import annotations
 
@@ -35,14 +37,18 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from activelab.core.loop.forecast import MIN_POINTS, forecast
-from activelab.core.loop.stopping import KAPPA_THRESHOLD, WINDOW, first_stop_from_kappas
+from activelab.core.loop.forecast import MIN_POINTS, default_target, forecast
+from activelab.core.loop.stopping import (
+    AGGREGATE, KAPPA_THRESHOLD, WINDOW, first_stop_from_kappas,
+)
 
 REFERENCE = "random"
 TARGET_FRACTION = 0.95
 METRICS = ("accuracy", "macro_f1")
-PLATEAU_TOLERANCE = 0.01     # "flat": within one point of the final score
-PLATEAU_FINAL_POINTS = 3     # the final score is the mean of the last points (less noise)
+PLATEAU_TOLERANCE = 0.01     # "flat": within one point of the final level
+PLATEAU_FINAL_POINTS = 5     # the final level is the mean of the last points (less noise)
+PLATEAU_SMOOTH = 3           # centred moving average over this many curve points
+PLATEAU_FLAT_SHARE = 0.25    # flat for at least the last quarter of the run, else censored
 STOP_GOAL = 0.15             # the stopping rule should fire within +-15% of the plateau
 CONFIDENCE = 0.95
 
@@ -50,8 +56,9 @@ REPEAT_COLUMNS = [
     "strategy", "repeat", "seed", "budget", "target_metric", "target_fraction",
     "full_accuracy", "full_macro_f1", "majority_accuracy", "majority_macro_f1", "target_value",
     "aulc_accuracy", "aulc_macro_f1", "final_accuracy", "final_macro_f1",
-    "labels_to_target", "reached_target", "stop_labels", "plateau_labels",
+    "labels_to_target", "reached_target", "stop_labels", "plateau_labels", "plateau_bound",
     "forecast_from", "forecast_target", "forecast_labels", "forecast_low", "forecast_high",
+    "forecast_actual", "level_target", "level_labels", "level_actual",
 ]
 
 SUMMARY_COLUMNS = [
@@ -60,8 +67,9 @@ SUMMARY_COLUMNS = [
     "final_accuracy", "final_macro_f1", "labels_to_target", "labels_to_target_censored",
     "reached_target", "labels_vs_random_ratio", "labels_vs_random_low",
     "labels_vs_random_high", "labels_vs_random_pairs", "labels_vs_random_bounds",
-    "stop_labels", "stop_fired", "plateau_labels", "stop_within_goal", "stop_evaluated",
-    "forecast_labels", "forecast_error", "forecast_evaluated",
+    "stop_labels", "stop_fired", "plateau_labels", "plateau_flat", "stop_within_goal",
+    "stop_evaluated", "forecast_labels", "forecast_error", "forecast_evaluated",
+    "forecast_covered", "level_error", "level_evaluated",
 ]
 
 
@@ -99,43 +107,108 @@ def labels_to_reach(n_labels: np.ndarray, accuracy: np.ndarray, target: float,
     return float(x[hit[0]]) if hit.size else math.nan
 
 
+def smoothed(values: np.ndarray, points: int = PLATEAU_SMOOTH) -> np.ndarray:
+    """Centred moving average over ``points`` successive curve points (fewer at the ends), so
+    one noisy test-split score does not decide where a curve flattened. Shape kept."""
+    v = np.asarray(values, dtype=np.float64)
+    h = max(int(points), 1) // 2
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    lo = np.maximum(np.arange(len(v)) - h, 0)
+    hi = np.minimum(np.arange(len(v)) + h + 1, len(v))
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def final_level(n_labels: np.ndarray, values: np.ndarray,
+                final_points: int = PLATEAU_FINAL_POINTS) -> float:
+    """The level a run ends at: the mean of its last ``final_points`` scores."""
+    order = np.argsort(n_labels)
+    return float(np.asarray(values, dtype=np.float64)[order][-final_points:].mean())
+
+
+def sustained_reach(n_labels: np.ndarray, values: np.ndarray, level: float) -> float:
+    """The first label count from which the smoothed curve (``smoothed``) stays at or above
+    ``level`` until the end of the run; NaN when its last point is below it."""
+    order = np.argsort(n_labels)
+    x = np.asarray(n_labels, dtype=np.float64)[order]
+    s = smoothed(np.asarray(values, dtype=np.float64)[order])
+    ok = s >= level
+    if not ok.size or not ok[-1]:
+        return math.nan
+    below = np.flatnonzero(~ok)
+    return float(x[below[-1] + 1] if below.size else x[0])
+
+
 def plateau_labels(n_labels: np.ndarray, values: np.ndarray,
                    tolerance: float = PLATEAU_TOLERANCE,
-                   final_points: int = PLATEAU_FINAL_POINTS) -> float:
-    """Where the curve flattens: the smallest label count from which every later point stays
-    within ``tolerance`` (absolute, 0.01 = one point) of the final score, the final score being
-    the mean of the last ``final_points`` points (one test split's noise would otherwise move
-    it). Shapes (k,); returns a label count of the curve."""
+                   final_points: int = PLATEAU_FINAL_POINTS,
+                   flat_share: float = PLATEAU_FLAT_SHARE) -> float:
+    """The true plateau of one learning curve: the first label count from which the smoothed
+    curve (centred 3-point moving average) comes within ``tolerance`` (absolute; 0.01 = one
+    point) of the run's final level (the mean of its last ``final_points`` scores) and stays
+    at or above that until the end: later labels added less than ``tolerance``.
+
+    Censored (NaN, shown as "> budget") when the curve has not flattened within the run: the
+    plateau so found lies in the last ``flat_share`` of the run's label range, so the run
+    cannot show that the curve stays flat (a curve still rising ends there by construction).
+    Shapes (k,); returns a label count of the curve or NaN."""
     order = np.argsort(n_labels)
     x = np.asarray(n_labels, dtype=np.float64)[order]
     v = np.asarray(values, dtype=np.float64)[order]
-    final = float(v[-final_points:].mean())
-    off = np.abs(v - final) > tolerance
-    if not off.any():
-        return float(x[0])
-    last_off = int(np.flatnonzero(off)[-1])
-    return float(x[min(last_off + 1, len(x) - 1)])
+    if len(x) < 2:
+        return math.nan
+    at = sustained_reach(x, v, final_level(x, v, final_points) - tolerance)
+    if math.isnan(at) or at > x[-1] - flat_share * (x[-1] - x[0]):
+        return math.nan
+    return at
+
+
+def _plateau_bound(x: np.ndarray, v: np.ndarray) -> float:
+    """Where the run came within the tolerance of its final level for good (the last label
+    count when its last points dip below it): no plateau can lie before it."""
+    at = sustained_reach(x, v, final_level(x, v) - PLATEAU_TOLERANCE)
+    return float(np.max(x)) if math.isnan(at) else at
 
 
 def forecast_at_third(n_labels: np.ndarray, values: np.ndarray, budget: int, seed: int = 0,
-                      tolerance: float = PLATEAU_TOLERANCE,
+                      target: float | None = None, tolerance: float = PLATEAU_TOLERANCE,
                       final_points: int = PLATEAU_FINAL_POINTS, n_boot: int = 100
-                      ) -> tuple[float, float, float, float, float]:
-    """(labels at the forecast, target, forecast labels, low, high): the forecast made from
-    the points up to a third of the budget of the labels needed to come within ``tolerance``
-    of the score the run ended at (the mean of its last ``final_points`` points), the level
-    ``plateau_labels`` measures against. NaNs when there are fewer than ``MIN_POINTS``."""
+                      ) -> dict[str, float]:
+    """The forecasts made from the points up to a third of the budget
+    (``activelab.core.loop.forecast.forecast``), against what happened. Two levels X:
+
+    * ``forecast_*``: the app's own forecast (``default_target``: two points above where the
+      curve is at that moment, what ``status`` and the curve panel show);
+    * ``level_*``: ``target`` (the simulation's, e.g. 95% of the full-data model's score) or,
+      when the run ends below it or none is given, the level the run did reach: its final
+      level minus ``tolerance``.
+
+    Keys: forecast_from (labels at the forecast), forecast_target / level_target (X),
+    forecast_labels / level_labels (forecast labels to X), forecast_low / forecast_high (its
+    80% interval), forecast_actual / level_actual (labels where the smoothed curve reached X
+    for good, ``sustained_reach``; NaN when it did not within the run). NaNs where there are
+    fewer than ``MIN_POINTS`` points before the third or the fit fails."""
     x = np.asarray(n_labels, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
     early = x <= budget / 3.0
-    target = float(v[np.argsort(x)][-final_points:].mean()) - tolerance
+    reached_level = final_level(x, v, final_points) - tolerance
+    level = reached_level if target is None else min(float(target), reached_level)
+    out = dict.fromkeys(("forecast_from", "forecast_target", "forecast_labels", "forecast_low",
+                         "forecast_high", "forecast_actual", "level_labels"), math.nan)
+    out.update(level_target=level, level_actual=sustained_reach(x, v, level))
     if len(np.unique(x[early])) < MIN_POINTS:
-        return (math.nan,) * 5
+        return out
+    out["forecast_from"] = float(x[early].max())
+    app_target = default_target(x[early], v[early])
     try:
-        f = forecast(x[early], v[early], target, seed=seed, n_boot=n_boot)
+        if app_target is not None:
+            f = forecast(x[early], v[early], app_target, seed=seed, n_boot=n_boot)
+            out.update(forecast_target=app_target, forecast_labels=f.labels,
+                       forecast_low=f.low, forecast_high=f.high,
+                       forecast_actual=sustained_reach(x, v, app_target))
+        out["level_labels"] = forecast(x[early], v[early], level, n_boot=0).labels
     except ValueError:
-        return (float(x[early].max()), target, math.nan, math.nan, math.nan)
-    return float(f.current_labels), target, f.labels, f.low, f.high
+        pass
+    return out
 
 
 # ----------------------------------------------------------------------------- per repeat
@@ -145,7 +218,7 @@ def per_repeat(curves: pd.DataFrame, full: dict[int, tuple[float, float]],
                majority: dict[int, tuple[float, float]], kappas: pd.DataFrame | None = None,
                *, seed: int = 0, budget: int | None = None, target_metric: str = "accuracy",
                target: float = TARGET_FRACTION, kappa: float = KAPPA_THRESHOLD,
-               window: int = WINDOW, aggregate: str = "each") -> pd.DataFrame:
+               window: int = WINDOW, aggregate: str = AGGREGATE) -> pd.DataFrame:
     """One row per (strategy, repeat): REPEAT_COLUMNS. ``full`` / ``majority``: repeat ->
     (accuracy, macro_f1). ``kappas``: successive stop-set kappas, one row per (strategy,
     repeat, n_labels) (``evaluation.KAPPA_COLUMNS``; None: the rule is not evaluated); the rule
@@ -169,7 +242,7 @@ def per_repeat(curves: pd.DataFrame, full: dict[int, tuple[float, float]],
                                        window=window, aggregate=aggregate)
             stop_at = float(kr["n_labels"].iloc[i]) if i is not None else math.nan
         b = int(budget if budget is not None else x.max())
-        f_from, f_target, f_lab, f_low, f_high = forecast_at_third(x, score, b, seed=r)
+        fc = forecast_at_third(x, score, b, seed=r, target=target_value)
         reached = labels_to_reach(x, score, target_value)
         rows.append({
             "strategy": name, "repeat": r, "seed": seed, "budget": b,
@@ -183,8 +256,8 @@ def per_repeat(curves: pd.DataFrame, full: dict[int, tuple[float, float]],
             "final_macro_f1": float(g["macro_f1"].iloc[-1]),
             "labels_to_target": reached, "reached_target": not math.isnan(reached),
             "stop_labels": stop_at, "plateau_labels": plateau_labels(x, score),
-            "forecast_from": f_from, "forecast_target": f_target, "forecast_labels": f_lab,
-            "forecast_low": f_low, "forecast_high": f_high,
+            "plateau_bound": _plateau_bound(x, score),
+            **fc,
         })
     return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
 
@@ -286,30 +359,86 @@ def strategy_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stop_and_forecast(g: pd.DataFrame) -> dict[str, Any]:
-    """Stopping rule against the plateau and forecast error, over one strategy's repeats."""
+    """Stopping rule against the plateau and forecast error, over one strategy's repeats.
+
+    Evaluated for the rule (``stop_evaluated``): the repeats whose curve flattened within the
+    run (plateau not censored; a rule that never fired there is a miss), and the censored ones
+    where the rule fired more than ``STOP_GOAL`` before even the lower bound of their plateau
+    (``plateau_bound``: where the run came within the tolerance of its final level; a curve
+    still rising flattens later still), a certain miss."""
     fired = g["stop_labels"].notna()
+    flat = g["plateau_labels"].notna()
+    bound = g["plateau_bound"] if "plateau_bound" in g else pd.Series(np.nan, index=g.index)
+    early = fired & ~flat & (g["stop_labels"] < bound / (1.0 + STOP_GOAL))
     within = (np.abs(g["stop_labels"] - g["plateau_labels"]) <= STOP_GOAL * g["plateau_labels"])
+    med_plateau, censored = censored_median(g["plateau_labels"].fillna(0.0), flat)
     err = forecast_errors(g)
+    lev = forecast_errors(g, "level")
     return {
         "stop_labels": float(g.loc[fired, "stop_labels"].median()) if fired.any() else math.nan,
         "stop_fired": int(fired.sum()),
-        "plateau_labels": float(g["plateau_labels"].median()),
-        "stop_within_goal": int((within & fired).sum()),
-        "stop_evaluated": int(len(g)),
+        "plateau_labels": math.nan if censored else med_plateau,
+        "plateau_flat": int(flat.sum()),
+        "stop_within_goal": int((within & fired & flat).sum()),
+        "stop_evaluated": int((flat | early).sum()),
         "forecast_labels": float(g["forecast_labels"].median()),
         "forecast_error": float(np.median(err)) if err.size else math.nan,
         "forecast_evaluated": int(err.size),
+        "forecast_covered": interval_hits(g)[0],
+        "level_error": float(np.median(lev)) if lev.size else math.nan,
+        "level_evaluated": int(lev.size),
     }
 
 
-def forecast_errors(g: pd.DataFrame) -> np.ndarray:
+def forecast_errors(g: pd.DataFrame, which: str = "forecast") -> np.ndarray:
     """Relative errors |forecast - actual| / actual of the forecasts made at a third of the
-    budget of the labels to the plateau (``forecast_at_third``), for the repeats whose curve
-    flattened after the forecast was made (a forecast that never gets there counts as an
-    infinite error)."""
-    ok = g["forecast_from"].notna() & (g["plateau_labels"] > g["forecast_from"])
+    budget (``forecast_at_third``; ``which`` "forecast": the app's, "level": to the target or
+    the run's final level): forecast labels to reach level X against the labels at which the
+    run's smoothed curve actually reached X for good, over the repeats where X was reached
+    after the forecast was made (not reached within the run, or already before: not
+    evaluable). A forecast that never gets there (or whose fit failed) counts as an infinite
+    error."""
+    if f"{which}_actual" not in g:
+        return np.zeros(0)
+    ok = g["forecast_from"].notna() & (g[f"{which}_actual"] > g["forecast_from"])
     sub = g[ok]
-    pred = sub["forecast_labels"].to_numpy(dtype=np.float64)
-    actual = sub["plateau_labels"].to_numpy(dtype=np.float64)
+    pred = sub[f"{which}_labels"].to_numpy(dtype=np.float64)
+    actual = sub[f"{which}_actual"].to_numpy(dtype=np.float64)
     err = np.abs(pred - actual) / actual
     return np.where(np.isnan(pred), np.inf, err)
+
+
+def interval_hits(g: pd.DataFrame) -> tuple[int, int]:
+    """(repeats whose actual labels fell inside the app forecast's 80% interval, repeats
+    evaluated as in ``forecast_errors``)."""
+    if "forecast_actual" not in g:
+        return 0, 0
+    ok = g["forecast_from"].notna() & (g["forecast_actual"] > g["forecast_from"])
+    sub = g[ok]
+    hit = (sub["forecast_low"] <= sub["forecast_actual"]) & \
+        (sub["forecast_actual"] <= sub["forecast_high"])
+    return int(hit.sum()), int(len(sub))
+
+
+def legend() -> list[str]:
+    """What the stopping and forecast columns mean (for printed tables)."""
+    return [
+        f"plateau: the first labels from which the smoothed curve ({PLATEAU_SMOOTH}-point moving "
+        f"average) is within {PLATEAU_TOLERANCE:g} of the run's final level (mean of its last "
+        f"{PLATEAU_FINAL_POINTS} scores) and stays there; '> budget' (censored, not a number) "
+        f"when that lies in the last {PLATEAU_FLAT_SHARE:.0%} of the run (not shown to be "
+        "flat). (flat/n): repeats whose curve flattened.",
+        f"rule fires: median labels where the stopping rule fired (repeats fired). in "
+        f"{STOP_GOAL:.0%}: repeats firing within +-{STOP_GOAL:.0%} of their plateau / repeats "
+        "judged: those with a plateau (not firing there is a miss) and the censored ones where "
+        f"the rule fired more than {STOP_GOAL:.0%} before the run even came within "
+        f"{PLATEAU_TOLERANCE:g} of its final level (a certain miss).",
+        "forecast err: the forecast made at a third of the budget, median |forecast labels to "
+        "reach X - labels where the smoothed curve reached X for good| / the latter; X = the "
+        "app's own target (two points above the curve at that moment, what status and the "
+        "curve panel show); n = repeats where X was reached after the forecast (a forecast of "
+        "'never' counts as an infinite error); in 80%: repeats whose actual labels fell in "
+        "the forecast's 80% interval. level err: the same with X = the target (95% of the "
+        f"full-data model) or, if the run ends below it, its final level - {PLATEAU_TOLERANCE:g} "
+        "(near a flat curve's top a small error in level is a large one in labels).",
+    ]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from activelab.core.cli.main import main
-from activelab.core.loop.stopping import STOP_SET_KEY
+from activelab.core.loop.stopping import STOP_SET_KEY, WINDOW
 from tests.core.helpers import noisy_truth, write_text_csv
 
 
@@ -26,16 +26,16 @@ def test_status_reports_the_stopping_rule_and_the_forecast(tmp_path, capsys):
          "--task", "topic=topic")
     out = _run(capsys, "status", path)
     assert "stopping rule" not in out and "forecast" not in out     # nothing to judge yet
-    for _ in range(12):          # 12 rounds of 5 labels, a retrain after each
-        for it in json.loads(_run(capsys, "query", path, "-n", "5", "--json")):
+    for _ in range(7):           # 7 rounds of 20 labels (the rule's span), a retrain after each
+        for it in json.loads(_run(capsys, "query", path, "-n", "20", "--json")):
             _run(capsys, "label", path, it["id"], truth[it["id"]])
         _run(capsys, "retrain", path)
     status = json.loads(_run(capsys, "status", path, "--json"))
     # The stop-set predictions are stored per model version, not shown.
     assert STOP_SET_KEY not in status["latest_curve_point"]["per_task"]["topic"]
     stop = status["stopping"]
-    assert stop is not None and len(stop["kappas"]) == 3 and stop["window"] == 3
-    # Three well separated topics: the models stop changing well before 60 labels.
+    assert stop is not None and len(stop["kappas"]) == WINDOW and stop["window"] == WINDOW
+    # Three well separated topics: the models stop changing well before 140 labels.
     assert stop["stop"], stop
     # Separable topics reach a cross-validated accuracy of 1.0: nothing to forecast, said so.
     assert status["forecast"] is None and status["forecast_wait"] == (
@@ -43,7 +43,7 @@ def test_status_reports_the_stopping_rule_and_the_forecast(tmp_path, capsys):
     assert "  forecast: the cross-validated accuracy is already 1.000" in _run(capsys, "status", path)
     out = _run(capsys, "status", path)
     assert "  stopping rule: the model has stopped improving (kappa 1.000, 1.000, 1.000 over " \
-           "the last 3 retrains" in out
+           "the last 3 checks" in out
     out = _run(capsys, "status", path, "--target", "0.999")
     assert "0.999" in out.split("forecast (CV accuracy):")[1]
 

@@ -11,8 +11,8 @@ from activelab.core.loop.forecast import (
     HORIZON, fit_learning_curve, forecast, forecast_from_curve,
 )
 from activelab.core.loop.stopping import (
-    STOP_SET_KEY, agreement, decision_from_curve, decode_stop_set, first_stop,
-    stabilizing_predictions, stop_set, stop_set_record,
+    SPAN, STOP_SET_KEY, WINDOW, agreement, decision_from_curve, decode_stop_set, first_stop,
+    span_kappa, stabilizing_predictions, stop_set, stop_set_record, thinned,
 )
 from activelab.core.simulation.summary import plateau_labels
 
@@ -99,15 +99,16 @@ def _versions(n_versions: int, stable_from: int, n: int = 500, seed: int = 0) ->
 
 
 def test_rule_fires_after_window_stable_retrains_from_the_start_of_the_plateau():
-    preds = _versions(12, stable_from=5)
+    preds = _versions(14, stable_from=5)
     # Versions 5, 6, 7, 8 are identical: kappas of 6/5, 7/6 and 8/7 are all 1.
-    assert first_stop(preds) == 8
-    assert not stabilizing_predictions(preds[:8]).stop
-    d = stabilizing_predictions(preds[:9])
+    assert first_stop(preds, window=3) == 8
+    assert not stabilizing_predictions(preds[:8], window=3).stop
+    d = stabilizing_predictions(preds[:9], window=3)
     assert d.stop and d.kappas == (1.0, 1.0, 1.0)
     assert d.reason.startswith("the model has stopped improving (kappa 1.000, 1.000, 1.000 "
-                               "over the last 3 retrains")
+                               "over the last 3 checks")
     assert first_stop(preds, window=1) == 6
+    assert first_stop(preds) == 5 + WINDOW          # the defaults: WINDOW checks in a row
 
 
 def test_rule_does_not_fire_while_models_change_or_predict_one_class():
@@ -139,8 +140,8 @@ def test_audit_estimate_that_moved_holds_the_rule_back():
     preds = _versions(9, stable_from=4)                 # stable kappas at versions 5..8
     steady = [None, None, None, None, None, (40, 50), (44, 55), (48, 60), (52, 65)]
     moved = [None, None, None, None, None, (20, 50), (30, 55), (40, 60), (58, 65)]
-    assert stabilizing_predictions(preds, audit=steady).stop
-    d = stabilizing_predictions(preds, audit=moved)
+    assert stabilizing_predictions(preds, audit=steady, window=3).stop
+    d = stabilizing_predictions(preds, audit=moved, window=3)
     assert not d.stop and "audit accuracy moved" in d.reason and d.audit[3] == 65
 
 
@@ -157,26 +158,67 @@ def test_stop_set_is_fixed_per_seed_and_stored_compactly():
     assert decode_stop_set({"data": "broken"}) is None
 
 
+def _points(preds: list[np.ndarray], step: int) -> list[dict]:
+    return [{"n_labels": step * (i + 1), "audit_accuracy": None, "audit_n": 0,
+             "per_task": {"topic": {"cv_accuracy": 0.8,
+                                    STOP_SET_KEY: stop_set_record(p, ("x", "y", "z"), 0, 500)}}}
+            for i, p in enumerate(preds)]
+
+
 def test_decision_from_curve_reads_stored_points():
     preds = _versions(8, stable_from=3)
-    points = [{"n_labels": 10 * (i + 1), "audit_accuracy": None, "audit_n": 0,
-               "per_task": {"topic": {"cv_accuracy": 0.8,
-                                      STOP_SET_KEY: stop_set_record(p, ("x", "y", "z"), 0, 500)}}}
-              for i, p in enumerate(preds)]
+    points = _points(preds, SPAN)
     # Versions 3..7 predict the same: the kappas of 4/3, 5/4 and 6/5 are 1.
-    assert decision_from_curve(points[:7]).stop
-    assert not decision_from_curve(points[:6]).stop
+    assert decision_from_curve(points[:7], window=3).stop
+    assert not decision_from_curve(points[:6], window=3).stop
     # A point predicted on another stop set (the seed changed) does not compare with the last.
     other = dict(points[6], per_task={"topic": {STOP_SET_KEY: stop_set_record(
         preds[6], ("x", "y", "z"), 1, 500)}})
-    assert not decision_from_curve(points[:6] + [other]).stop
+    assert not decision_from_curve(points[:6] + [other], window=3).stop
     assert decision_from_curve([{"n_labels": 5, "per_task": {"t": {}}}]) is None
 
 
-def test_plateau_is_where_the_curve_stays_within_a_point_of_its_end():
-    n = np.arange(10, 210, 10)
+def test_retrains_closer_than_the_span_are_compared_span_labels_apart():
+    """The app retrains every few labels: a model is compared with the one SPAN labels before,
+    so a model that changes a little at every retrain is not taken as stable."""
+    rng = np.random.default_rng(0)
+    cur, preds = rng.integers(0, 3, 2000), []
+    for _ in range(40):                       # 40 retrains, 5 labels apart
+        cur = cur.copy()
+        flip = rng.random(len(cur)) < 0.004   # 0.4% of predictions change per retrain
+        cur[flip] = (cur[flip] + 1) % 3
+        preds.append(cur)
+    # Successive kappas are about 0.994: the paper's rule would fire on 5-label retrains.
+    assert first_stop(preds, threshold=0.99, window=3) is not None
+    # 20 labels apart (4 retrains) about 1.6% change, kappa about 0.976 < 0.99: it does not.
+    d = decision_from_curve(_points(preds, 5), threshold=0.99, window=3)
+    assert not d.stop and len(d.kappas) == 3 and all(0.96 < k < 0.985 for k in d.kappas)
+    assert thinned([5, 10, 20, 25, 40, 45, 60]) == [0, 3, 5]     # 5, 25, 45
+    # A kappa over 40 labels is scaled to 20: half the disagreement.
+    assert span_kappa(0.96, 40) == pytest.approx(0.98)
+    assert span_kappa(0.96, 20) == 0.96 and math.isnan(span_kappa(math.nan, 40))
+
+
+def test_plateau_is_where_the_smoothed_curve_stays_within_a_point_of_its_end():
+    n = np.arange(10, 410, 10)
     curve = np.minimum(0.5 + 0.004 * n, 0.9)          # rises, flat at 0.9 from 100 labels
-    assert plateau_labels(n, curve) == 100            # 0.896 at 99 would be within 0.01...
+    # Smoothed over 3 points, the curve is within 0.01 of 0.9 from 110 labels on (at 100:
+    # (0.86 + 0.9 + 0.9) / 3 = 0.887).
+    assert plateau_labels(n, curve) == 110
     assert plateau_labels(n, np.full(len(n), 0.7)) == 10
-    noisy = curve + np.where(n == 150, -0.02, 0.0)    # a dip after the plateau pushes it later
-    assert plateau_labels(n, noisy) == 160
+    one_dip = curve + np.where(n == 250, -0.02, 0.0)  # one bad test score: smoothed away
+    assert plateau_labels(n, one_dip) == 110
+    dip = curve + np.where((n >= 240) & (n <= 260), -0.03, 0.0)   # a real dip counts
+    assert plateau_labels(n, dip) == 280
+    # Above the final level is not "off the plateau": only falling short of it is.
+    overshoot = curve + np.where((n >= 150) & (n <= 200), 0.03, 0.0)
+    assert plateau_labels(n, overshoot) == 110
+
+
+def test_a_curve_still_rising_at_the_end_of_the_run_is_censored():
+    n = np.arange(10, 410, 10)
+    assert math.isnan(plateau_labels(n, 0.5 + 0.001 * n))              # rising throughout
+    late = np.minimum(0.5 + 0.0013 * n, 0.9)                          # flat from ~310 labels
+    assert math.isnan(plateau_labels(n, late))                        # in the last quarter
+    early = np.minimum(0.5 + 0.0015 * n, 0.9)                         # flat from ~270 labels
+    assert plateau_labels(n, early) == pytest.approx(270, abs=10)
