@@ -3,7 +3,7 @@ sets, with curves long enough to flatten.
 
     ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/stopping_forecast.py \
         [--sets sms_spam,ag_news,trec,adult_census,fashion_mnist,products] [--pool 2000] \
-        [--test 1000] [--initial 20] [--batch 20] [--budget 1000] [--repeats 3] \
+        [--test 1000] [--initial 20] [--batch 20] [--budget 1000] [--repeats 5] \
         [--strategies margin] [--evaluate-only]
 
 Two phases. *Run*: per task, ``simulate`` (the project's engine, random always included) on a
@@ -74,8 +74,9 @@ def run_task(task, args: argparse.Namespace) -> None:
     print(f"  {task.name}: {time.time() - t0:.0f} s", file=sys.stderr)
 
 
-def evaluate_task(folder: Path, budget: int) -> pd.DataFrame:
-    """Per-repeat rows (``summary.REPEAT_COLUMNS``) recomputed from a run's files."""
+def evaluate_task(folder: Path, budget: int, **rule: object) -> pd.DataFrame:
+    """Per-repeat rows (``summary.REPEAT_COLUMNS``) recomputed from a run's files; ``rule``:
+    the stopping rule's settings (kappa, window, aggregate; default the project's)."""
     from activelab.core.simulation.summary import per_repeat
 
     curves = pd.read_csv(folder / "curves.csv")
@@ -83,15 +84,19 @@ def evaluate_task(folder: Path, budget: int) -> pd.DataFrame:
     refs = json.loads((folder / "references.json").read_text())["refs"]
     full = {int(k): tuple(v["full"]) for k, v in refs.items()}
     majority = {int(k): tuple(v["majority"]) for k, v in refs.items()}
-    return per_repeat(curves, full, majority, kappas, budget=budget, target_metric="macro_f1")
+    return per_repeat(curves, full, majority, kappas, budget=budget, target_metric="macro_f1",
+                      **rule)
 
 
 def _fmt(x: float, spec: str = ".0f") -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
-def table(rows_by_task: dict[str, pd.DataFrame], budget: int) -> list[str]:
-    """The printed table: one line per task x strategy, then totals over dev and held-out."""
+def table(rows_by_task: dict[str, pd.DataFrame], budget: int,
+          paper: dict[str, pd.DataFrame] | None = None) -> list[str]:
+    """The printed table: one line per task x strategy, then totals over dev and held-out;
+    ``paper``: the same rows under the paper's rule setting (kappa 0.99, mean of 3), the
+    peer the tuned setting is compared with."""
     from activelab.core.simulation.summary import (
         STOP_GOAL, forecast_errors, interval_hits, strategy_table,
     )
@@ -132,6 +137,17 @@ def table(rows_by_task: dict[str, pd.DataFrame], budget: int) -> list[str]:
             f"repeats ({_pct(np.mean(err <= 0.2) if err.size else math.nan)} of them within "
             f"20%; actual in the 80% interval {sum(acc['hit'])}/{sum(acc['n80'])}); level "
             f"forecast median error {_pct(_median(lev))} over {lev.size}.")
+    if paper:
+        for dev in tot:
+            within = judged = 0
+            for name, rows in paper.items():
+                if ("dev" if any(name.startswith(d) for d in DEV_SETS) else "held") != dev:
+                    continue
+                t = strategy_table(rows)
+                within += int(t["stop_within_goal"].sum())
+                judged += int(t["stop_evaluated"].sum())
+            lines.append(f"  the paper's setting (mean of 3 kappas >= 0.99) on the "
+                         f"{'dev' if dev == 'dev' else 'held-out'} sets: {within}/{judged}.")
     return lines
 
 
@@ -155,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--initial", type=int, default=20)
     p.add_argument("--batch", type=int, default=20)
     p.add_argument("--budget", type=int, default=1000)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--product-tasks", default="products_masterCategory")
     p.add_argument("--out", default=str(RESULTS / "stopping_forecast_runs"))
@@ -177,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             run_task(task, args)
             names.append(task.name)
     rows = {n: evaluate_task(Path(args.out) / n, args.budget) for n in names}
+    paper = {n: evaluate_task(Path(args.out) / n, args.budget, kappa=0.99, window=3,
+                              aggregate="mean") for n in names}
     from activelab.core.simulation.summary import legend
 
     text = [f"Stopping rule and forecast against what happened: pool <= {args.pool:,} rows, "
@@ -184,10 +202,15 @@ def main(argv: list[str] | None = None) -> int:
             f"to {args.budget}, {args.repeats} repeats, strategies {args.strategies} + random, "
             f"text features {args.features}, model logistic regression, metric macro-F1. "
             f"Settings tuned on the dev sets only ({', '.join(DEV_SETS)}).",
+            "Repeats per task: " + ", ".join(
+                f"{n} {int(r['repeat'].nunique())}" for n, r in rows.items()) + ".",
             "Command: ACTIVELAB_SHARED_DATA=/work/shared/data .venv/bin/python "
             "benchmarks/stopping_forecast.py " + " ".join(argv if argv is not None
                                                           else sys.argv[1:]),
-            "", *legend(), "", *table(rows, args.budget)]
+            "(runs made per slice with --sets sms_spam,ag_news,trec / adult_census,fashion_mnist"
+            " / products (--repeats 3: 5 would take about 40 min here); --evaluate-only "
+            "recomputes this table from the kept curves and kappas under --out)",
+            "", *legend(), "", *table(rows, args.budget, paper)]
     print("\n".join(text))
     if not args.evaluate_only or args.results:
         Path(args.results).write_text("\n".join(text) + "\n")

@@ -86,7 +86,7 @@ def test_a_fired_stopping_rule_and_a_forecast_read_as_sentences(qtbot):
     qtbot.addWidget(view)
     view.show()
     view.set_points([_Point(i, 10 * i, 0.6 + 0.05 * i, 0.5) for i in range(1, 6)])
-    stop = "the model has stopped improving (kappa 0.995, 0.998, 1.000 over the last 3 retrains)"
+    stop = "the model has stopped improving (kappa 0.995, 0.998, 1.000 over the last 3 checks)"
     view.set_outlook({
         "stopping": {"stop": True, "message": stop},
         "forecast": {"message": "about 120 more labels to reach 0.870 (80% interval 60–300)"},
