@@ -56,6 +56,8 @@ def event_line(e: LabelEvent, marks: EventMarks) -> str:
     head = f"{e.seq:>6}  {when}  {e.kind:<5}  {e.sample_id}"
     if e.kind == "label":
         head += f"  {e.task}={_value(e.value)}  picked by {provenance_text(e)}"
+        if e.input:   # how the class was entered (LabelEvent.input)
+            head += "  (suggestion accepted)" if e.input == "accepted" else f"  ({e.input})"
     elif e.kind in ("undo", "redo"):
         head += f"  (action {e.target_seq})"
     elif e.kind == "flag" and e.value:

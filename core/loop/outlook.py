@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from activelab.core.learning.cv_readiness import plural
 from activelab.core.loop.savings import MIN_AUDIT, SAVINGS_KEY, savings_lines
 from activelab.core.loop.stopping import STOP_SET_KEY
 from activelab.core.progress import NULL_PROGRESS, Progress
@@ -90,7 +91,8 @@ def outlook(curve: Sequence[Any], target: float | None = None,
         out["forecast_wait"] = (f"the forecast needs {MIN_FORECAST_POINTS} retrains with a "
                                 f"cross-validated accuracy ({with_cv} so far)")
     if points and points[-1].get("cv_accuracy") is None:
-        out["cv"] = (f"no cross-validated accuracy yet on {points[-1].get('n_labels', 0)} labels: "
+        n_labels = int(points[-1].get('n_labels', 0) or 0)
+        out["cv"] = (f"no cross-validated accuracy yet on {plural(n_labels, 'label')}: "
                      "it needs at least 4 labels and two examples of most classes, so that each "
                      "held-out fold is tested on classes its model has seen")
     out["savings"] = _savings(points, audit_rate)

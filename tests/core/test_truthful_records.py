@@ -128,3 +128,16 @@ def test_cv_readiness_per_task_and_plurals():
     assert len(out) == 1 and out[0].startswith("tags: 1 label,") and "two different label sets" in out[0]
     assert [plural(0, "pick"), plural(1, "pick"), plural(2, "pick"), plural(1200, "label")] == \
         ["0 picks", "1 pick", "2 picks", "1,200 labels"]
+
+
+def test_history_in_the_cli_says_how_each_label_was_entered(project, capsys):
+    """An accepted suggestion and a typed class read differently in `activelab history`."""
+    a = project.ids[0]
+    project.label_sample(a, {"topic": "sport", "tags": ["sport"]},
+                         inputs={"topic": "accepted", "tags": "typed"})
+    path = str(project.path)
+    project.close()
+    assert main(["history", path]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if f" {a} " in f" {ln} "]
+    assert any("topic=sport" in ln and "(suggestion accepted)" in ln for ln in lines), lines
+    assert any("tags=sport" in ln and "(typed)" in ln for ln in lines), lines
