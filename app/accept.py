@@ -46,7 +46,7 @@ def shown_suggestions(cur: Any, has_model: bool) -> tuple[dict[str, Prediction],
     if item is not None and item.audit:
         return {}, AUDIT_HINT
     # a sample opened from the map or the history: the model in memory's guess, if any
-    preds = dict(item.predictions) if item is not None else dict(getattr(cur, "suggestion", None) or {})
+    preds = dict(item.predictions) if item is not None else dict(cur.suggestion or {})
     if preds:
         return preds, ""
     if not has_model:
