@@ -13,6 +13,9 @@ Papadopoulos et al. 2002, "inductive conformal prediction"): each side's log hal
 ``|log(actual / point)| / max(half-width, LOG_FLOOR)``. The factor holds for the 80% interval
 only; other interval shares are widened by the same factor, without that calibration.
 
+benchmarks/forecast_calibration.py recomputes the factor and the coverage it gives on the
+held-out sets (benchmarks/results/forecast_calibration.txt).
+
 A forecast is withheld (``withhold_reason``) when the dev curves showed it to be unreliable:
 the point lies more than ``MAX_EXTRAPOLATION`` x the current labels ahead (or never), or the
 bootstrap's upper end is unbounded or more than ``MAX_SPREAD`` x the point (the curve does not
