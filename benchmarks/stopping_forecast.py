@@ -100,33 +100,39 @@ def table(rows_by_task: dict[str, pd.DataFrame], budget: int,
     from activelab.core.simulation.summary import (
         STOP_GOAL, forecast_errors, interval_hits, strategy_table,
     )
+    from activelab.core.simulation.plateau import withheld_count
 
     lines = [f"{'task':<24s}{'set':<6s}{'strategy':<9s}{'plateau (flat/n)':<18s}"
-             f"{'rule fires (n)':<15s}{'in 15%':>7s}  {'forecast err (n)':<17s}{'in 80%':>7s}"
+             f"{'rule fires (n)':<15s}{'in 15%':>7s}  {'forecast err (n)':<17s}{'shown err (n)':<15s}"
+             f"{'in 80%':>7s}"
              f"  {'level err (n)':<15s}"]
     tot: dict[str, dict[str, list]] = {}
     for name, rows in rows_by_task.items():
         dev = "dev" if any(name.startswith(d) for d in DEV_SETS) else "held"
         acc = tot.setdefault(dev, {"within": [], "judged": [], "err": [], "lev": [],
-                                   "hit": [], "n80": []})
+                                   "hit": [], "n80": [], "shown": [], "held": []})
         for r in strategy_table(rows).itertuples():
             g = rows[rows["strategy"] == r.strategy]
             plateau = f"> {budget}" if math.isnan(r.plateau_labels) else _fmt(r.plateau_labels)
             fires = f"{_fmt(r.stop_labels)} ({int(r.stop_fired)}/{int(r.repeats)})"
             err, lev = forecast_errors(g), forecast_errors(g, "level")
             hit, n80 = interval_hits(g)
+            shown, (held, _) = forecast_errors(g, shown=True), withheld_count(g)
             fc = f"{_pct(r.forecast_error)} (n={int(r.forecast_evaluated)})"
             lv = f"{_pct(r.level_error)} (n={int(r.level_evaluated)})"
             lines.append(f"{name:<24s}{dev:<6s}{r.strategy:<9s}"
                          f"{plateau + f' ({int(r.plateau_flat)}/{int(r.repeats)})':<18s}"
                          f"{fires:<15s}{f'{int(r.stop_within_goal)}/{int(r.stop_evaluated)}':>7s}"
-                         f"  {fc:<17s}{f'{hit}/{n80}':>7s}  {lv:<15s}")
+                         f"  {fc:<17s}{f'{_pct(_median(shown))} (n={shown.size})':<15s}"
+                         f"{f'{hit}/{n80}':>7s}  {lv:<15s}")
             acc["within"].append(int(r.stop_within_goal))
             acc["judged"].append(int(r.stop_evaluated))
             acc["err"].extend(err.tolist())
             acc["lev"].extend(lev.tolist())
             acc["hit"].append(hit)
             acc["n80"].append(n80)
+            acc["shown"].extend(shown.tolist())
+            acc["held"].append(held)
     lines.append("")
     for dev, acc in tot.items():
         err, lev = np.asarray(acc["err"]), np.asarray(acc["lev"])
@@ -135,7 +141,10 @@ def table(rows_by_task: dict[str, pd.DataFrame], budget: int,
             f"+-{STOP_GOAL:.0%} of the plateau in {sum(acc['within'])}/{sum(acc['judged'])} "
             f"judged repeats; forecast median error {_pct(_median(err))} over {err.size} "
             f"repeats ({_pct(np.mean(err <= 0.2) if err.size else math.nan)} of them within "
-            f"20%; actual in the 80% interval {sum(acc['hit'])}/{sum(acc['n80'])}); level "
+            f"20%); withheld ('not enough of the curve yet') {sum(acc['held'])}/{err.size}, "
+            f"shown forecasts' median error {_pct(_median(np.asarray(acc['shown'])))} over "
+            f"{len(acc['shown'])}, actual in their 80% interval {sum(acc['hit'])}/"
+            f"{sum(acc['n80'])}; level "
             f"forecast median error {_pct(_median(lev))} over {lev.size}.")
     if paper:
         for dev in tot:

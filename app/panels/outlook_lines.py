@@ -123,7 +123,8 @@ class OutlookLines(QWidget):
             msg = msg[len("the forecast "):]
         if msg:
             plain.append(f"Forecast: {msg}")
-            tip = "of the cross-validated accuracy (inverse power law, bootstrap interval)"
+            tip = ("of the cross-validated accuracy (inverse power law; bootstrap interval "
+                   "widened to the coverage measured on development curves)")
             self._set(self.forecast, f"<b>Forecast:</b> {escape(msg)}", f"Forecast {tip}: {msg}")
         else:
             self._set(self.forecast, "")

@@ -78,6 +78,8 @@ class Forecast:
     more:           labels - current_labels (0 when the fitted curve is already there).
     level, level_low, level_high: the level the curve tends to (a) and its interval.
     reach_share:    share of bootstrap fits that reach the target at all.
+    withheld:       why the forecast is not reliable enough to show as a number
+                    (``forecast_trust.withhold_reason``), or None.
     """
 
     target: float
@@ -91,6 +93,7 @@ class Forecast:
     level_high: float
     reach_share: float
     fit: CurveFit
+    withheld: str | None = None
 
     @property
     def more(self) -> float:
@@ -99,6 +102,8 @@ class Forecast:
     def message(self) -> str:
         """One sentence: "about N more labels to reach X (80% interval a–b)"."""
         pct = f"{self.interval:.0%}"
+        if self.withheld:
+            return self.withheld
         if math.isinf(self.labels):
             return (f"the curve levels off near {self.level:.3f} ({pct} interval "
                     f"{self.level_low:.3f}–{self.level_high:.3f}): {self.target:.3f} is not "
@@ -269,7 +274,7 @@ def fit_learning_curve(n: Sequence[float], score: Sequence[float], *,
 def forecast(n: Sequence[float], score: Sequence[float], target: float, *,
              interval: float = INTERVAL, n_boot: int = N_BOOT, seed: int = 0,
              skip_share: float = SKIP_SHARE, weight_power: float = WEIGHT_POWER,
-             bootstrap: str = BOOTSTRAP) -> Forecast:
+             bootstrap: str = BOOTSTRAP, calibrated: bool = True) -> Forecast:
     """Fit the curve to (labels, score) points and say how many labels reach ``target``.
 
     ``n``: label counts (shape (k,)); ``score``: accuracy or macro-F1 at each (0..1); the fit
@@ -278,7 +283,10 @@ def forecast(n: Sequence[float], score: Sequence[float], target: float, *,
     refit draws the points with replacement (at least ``MIN_POINTS`` distinct ones; the
     largest label count always kept, as the forecast starts from it). Fits that never reach
     the target count as infinitely many labels, so the upper end is inf when more than
-    (1 - interval) / 2 of them do not. Raises ValueError as ``fit_learning_curve`` does, or
+    (1 - interval) / 2 of them do not. ``calibrated``: widen that spread by the factor learned
+    on the dev curves (``forecast_trust.calibrated_interval``; the raw bootstrap interval held
+    the actual count only ~40% of the time) and set ``withheld`` where the forecast is not
+    reliable (``forecast_trust.withhold_reason``). Raises ValueError as ``fit_learning_curve`` does, or
     for an interval outside (0, 1).
     """
     if not 0.0 < interval < 1.0:
@@ -322,9 +330,16 @@ def forecast(n: Sequence[float], score: Sequence[float], target: float, *,
         low = high = point
         lev_low = lev_high = fit.a
         share = float(math.isfinite(low))
+    withheld = None
+    if calibrated:
+        from activelab.core.loop.forecast_trust import calibrated_interval, withhold_reason
+
+        withheld = withhold_reason(point, float(x[-1]), high)
+        low, high = calibrated_interval(point, low, high)
     return Forecast(target=float(target), current_labels=int(x[-1]), labels=point, low=low,
                     high=high, interval=interval, level=fit.a, level_low=lev_low,
-                    level_high=lev_high, reach_share=share, fit=fit)
+                    level_high=lev_high, reach_share=share, fit=fit,
+                    withheld=withheld)
 
 
 def default_target(n: Sequence[float], score: Sequence[float], step: float = 0.02

@@ -57,7 +57,8 @@ def outlook(curve: Sequence[Any], target: float | None = None,
     for a project's curve points (oldest first).
 
     stopping: stop (bool), kappas, threshold, window, audit, message.
-    forecast (of cross-validated accuracy): target, labels, more, low, high, level, message;
+    forecast (of cross-validated accuracy): target, labels, more, low, high, level, withheld
+    (why no number is shown, or None), message;
     ``target`` defaults to two points above the latest accuracy.
     savings: tasks (task -> the record of ``activelab.core.loop.savings.estimate``) and
     messages (its lines; ``audit_rate`` 0 adds that audit picks are off).
@@ -86,7 +87,8 @@ def outlook(curve: Sequence[Any], target: float | None = None,
         if f is not None:
             out["forecast"] = {"target": f.target, "labels": f.labels, "more": f.more,
                                "low": f.low, "high": f.high, "interval": f.interval,
-                               "level": f.level, "message": f.message()}
+                               "level": f.level, "withheld": f.withheld,
+                               "message": f.message()}
     elif points:
         out["forecast_wait"] = (f"the forecast needs {MIN_FORECAST_POINTS} retrains with a "
                                 f"cross-validated accuracy ({with_cv} so far)")

@@ -96,7 +96,8 @@ def forecast_at_third(n_labels: np.ndarray, values: np.ndarray, budget: int, see
 
     Keys: forecast_from (labels at the forecast), forecast_target / level_target (X),
     forecast_labels / level_labels (forecast labels to X), forecast_low / forecast_high (its
-    80% interval), forecast_actual / level_actual (labels where the smoothed curve reached X
+    80% interval, calibrated), forecast_withheld (1.0 when the app would say "not enough of
+    the curve yet" instead of a number, else 0.0), forecast_actual / level_actual (labels where the smoothed curve reached X
     for good, ``sustained_reach``; NaN when it did not within the run). NaNs where there are
     fewer than ``MIN_POINTS`` points before the third or the fit fails."""
     x = np.asarray(n_labels, dtype=np.float64)
@@ -116,6 +117,7 @@ def forecast_at_third(n_labels: np.ndarray, values: np.ndarray, budget: int, see
             f = forecast(x[early], v[early], app_target, seed=seed, n_boot=n_boot)
             out.update(forecast_target=app_target, forecast_labels=f.labels,
                        forecast_low=f.low, forecast_high=f.high,
+                       forecast_withheld=float(f.withheld is not None),
                        forecast_actual=sustained_reach(x, v, app_target))
         out["level_labels"] = forecast(x[early], v[early], level, n_boot=0).labels
     except ValueError:
@@ -123,17 +125,20 @@ def forecast_at_third(n_labels: np.ndarray, values: np.ndarray, budget: int, see
     return out
 
 
-def forecast_errors(g: pd.DataFrame, which: str = "forecast") -> np.ndarray:
+def forecast_errors(g: pd.DataFrame, which: str = "forecast", shown: bool = False
+                    ) -> np.ndarray:
     """Relative errors |forecast - actual| / actual of the forecasts made at a third of the
     budget (``forecast_at_third``; ``which`` "forecast": the app's, "level": to the target or
     the run's final level): forecast labels to reach level X against the labels at which the
     run's smoothed curve actually reached X for good, over the repeats where X was reached
     after the forecast was made (not reached within the run, or already before: not
     evaluable). A forecast that never gets there (or whose fit failed) counts as an infinite
-    error."""
+    error. ``shown``: only the app's forecasts shown as a number (not withheld)."""
     if f"{which}_actual" not in g:
         return np.zeros(0)
     ok = g["forecast_from"].notna() & (g[f"{which}_actual"] > g["forecast_from"])
+    if shown:
+        ok &= _shown(g)
     sub = g[ok]
     pred = sub[f"{which}_labels"].to_numpy(dtype=np.float64)
     actual = sub[f"{which}_actual"].to_numpy(dtype=np.float64)
@@ -141,12 +146,27 @@ def forecast_errors(g: pd.DataFrame, which: str = "forecast") -> np.ndarray:
     return np.where(np.isnan(pred), np.inf, err)
 
 
-def interval_hits(g: pd.DataFrame) -> tuple[int, int]:
-    """(repeats whose actual labels fell inside the app forecast's 80% interval, repeats
-    evaluated as in ``forecast_errors``)."""
+def _shown(g: pd.DataFrame) -> pd.Series:
+    if "forecast_withheld" not in g:
+        return pd.Series(True, index=g.index)
+    return g["forecast_withheld"].fillna(0.0) < 0.5
+
+
+def withheld_count(g: pd.DataFrame) -> tuple[int, int]:
+    """(repeats evaluated as in ``forecast_errors`` whose app forecast was withheld, all
+    repeats so evaluated)."""
     if "forecast_actual" not in g:
         return 0, 0
     ok = g["forecast_from"].notna() & (g["forecast_actual"] > g["forecast_from"])
+    return int((ok & ~_shown(g)).sum()), int(ok.sum())
+
+
+def interval_hits(g: pd.DataFrame) -> tuple[int, int]:
+    """(repeats whose actual labels fell inside the app forecast's 80% interval, repeats
+    evaluated as in ``forecast_errors`` whose forecast was shown, not withheld)."""
+    if "forecast_actual" not in g:
+        return 0, 0
+    ok = g["forecast_from"].notna() & (g["forecast_actual"] > g["forecast_from"]) & _shown(g)
     sub = g[ok]
     hit = (sub["forecast_low"] <= sub["forecast_actual"]) & \
         (sub["forecast_actual"] <= sub["forecast_high"])
@@ -170,8 +190,10 @@ def legend() -> list[str]:
         "reach X - labels where the smoothed curve reached X for good| / the latter; X = the "
         "app's own target (two points above the curve at that moment, what status and the "
         "curve panel show); n = repeats where X was reached after the forecast (a forecast of "
-        "'never' counts as an infinite error); in 80%: repeats whose actual labels fell in "
-        "the forecast's 80% interval. level err: the same with X = the target (95% of the "
+        "'never' counts as an infinite error); shown err: the same over the forecasts shown as "
+        "a number (the others say 'not enough of the curve yet': beyond 3x the current labels "
+        "or refits disagreeing ten-fold); in 80%: shown forecasts whose actual labels fell "
+        "in their 80% interval (calibrated on the dev curves). level err: the same with X = the target (95% of the "
         f"full-data model) or, if the run ends below it, its final level - {PLATEAU_TOLERANCE:g} "
         "(near a flat curve's top a small error in level is a large one in labels).",
     ]

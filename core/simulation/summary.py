@@ -57,7 +57,7 @@ REPEAT_COLUMNS = [
     "aulc_accuracy", "aulc_macro_f1", "final_accuracy", "final_macro_f1",
     "labels_to_target", "reached_target", "stop_labels", "plateau_labels", "plateau_bound",
     "forecast_from", "forecast_target", "forecast_labels", "forecast_low", "forecast_high",
-    "forecast_actual", "level_target", "level_labels", "level_actual",
+    "forecast_actual", "forecast_withheld", "level_target", "level_labels", "level_actual",
 ]
 
 SUMMARY_COLUMNS = [
