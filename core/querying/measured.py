@@ -61,7 +61,8 @@ def default_text_features() -> str:
 
 def record_text(name: str, text_features: str | None = None) -> str | None:
     """One line for strategy ``name``, e.g. "measured: above random on 5/8 tasks, never below
-    (AULC 1.04x random's; worst 0.99x)", or None when it was not measured."""
+    beyond noise (AULC 1.04x random's; worst 0.99x)" (below = the task's 95% interval of the
+    paired AULC ratio lies under 1; a worst ratio under 1 inside the noise is not "below"), or None when it was not measured."""
     data = load_records()
     entry = data.get("strategies", {}).get(name)
     if not entry:
@@ -69,7 +70,7 @@ def record_text(name: str, text_features: str | None = None) -> str | None:
     feats = text_features or measured_text_features()
     rec = entry.get(feats) or next(iter(entry.values()))
     below = (f"below on {rec['below']} ({', '.join(rec.get('below_tasks', []))})"
-             if rec["below"] else "never below")
+             if rec["below"] else "never below beyond noise")
     return (f"measured: above random on {rec['above']}/{rec['tasks']} tasks, {below} "
             f"(AULC {rec['aulc_ratio_gmean']:.3f}x random's; worst "
             f"{rec['aulc_ratio_worst']:.3f}x)")
