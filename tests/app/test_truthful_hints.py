@@ -83,3 +83,26 @@ def test_a_hint_leaves_with_its_sample(qtbot, project):
     assert win.status_line.text() != NO_MODEL_HINT
     assert win.status_line.text() == before                  # what the line said before the hint
     win.close()
+
+
+def test_status_says_what_the_first_model_waits_for(qtbot, project):
+    """No queue yet: the first retrain has too few labels for a model; then, with three classes
+    of a task labeled, the line counts down to the next retrain (every 5 labels)."""
+    project.update_settings(retrain_every=5)
+    project.save_position(None, None, [])
+    win = open_window(qtbot, project)
+    c = win.controller
+    idle = lambda: c.ready and not c.runner.is_running("retrain") and len(c.queue()) > 2  # noqa: E731
+    qtbot.waitUntil(idle, timeout=30000)
+    assert project.model_version == 0
+    assert "not enough classes" not in win.status_line.text().lower()
+    assert win.status_line.text().startswith("No model yet · 0 labeled · a model needs two classes")
+    for cls in TASKS["masterCategory"]:                      # three classes of one task
+        win.label_panel.rows[0].set_selected([cls])
+        for row in win.label_panel.rows[1:]:
+            row.set_selected([row.task.classes[0]])
+        qtbot.keyClick(win, Qt.Key.Key_Return)
+    qtbot.waitUntil(idle, timeout=30000)
+    assert project.labeled_count() == 3 and project.model_version == 0
+    assert win.status_line.text() == "No model yet · 3 labeled · first model after 2 more labels"
+    win.close()
