@@ -36,7 +36,8 @@ def fit_to_screen(window: QWidget, width: int, height: int) -> tuple[int, int]:
     """Resize ``window`` to ``width`` x ``height`` (logical pixels), or smaller so that the
     window with its frame (title bar, borders) fits the screen's available area; return the
     client size given. Without a screen, the size as asked. Once shown, the real frame is
-    measured and the window shrunk again if it still sticks out (never enlarged).
+    measured and the window shrunk again if it still sticks out (never enlarged), unless it
+    was resized meanwhile.
 
     A main window whose docks, stacked, need more height than the screen has (960x540 logical
     pixels: a 1920x1080 display at scale 2) gets each dock area's docks as tabs once its docks
@@ -46,7 +47,8 @@ def fit_to_screen(window: QWidget, width: int, height: int) -> tuple[int, int]:
         area = screen.availableGeometry()
         width, height = fitted_size(width, height, area.width(), area.height(), frame_margins(window))
     window.resize(width, height)
-    QTimer.singleShot(0, window, lambda: keep_on_screen(window))
+    given = window.size()   # a size set since (by the user or the caller) is left alone
+    QTimer.singleShot(0, window, lambda: window.size() == given and keep_on_screen(window))
     if isinstance(window, QMainWindow):
         QTimer.singleShot(0, window, lambda: compact_docks(window))
     return width, height
