@@ -19,12 +19,15 @@ from PySide6.QtWidgets import QPushButton
 from activelab.app.keys import binding
 from activelab.core.records import Prediction
 
-__all__ = ["AcceptMixin", "shown_suggestions", "AUDIT_HINT", "BLIND_HINT", "NO_MODEL_HINT"]
+__all__ = ["AcceptMixin", "shown_suggestions", "AUDIT_HINT", "BLIND_HINT", "NO_MODEL_HINT",
+           "QUEUED_BEFORE_MODEL_HINT"]
 
 AUDIT_HINT = ("Audit pick: label it yourself (its suggestion is hidden so the audit measures the "
               "model without anchoring).")
 BLIND_HINT = "No suggestion: blind mode is on — label it yourself (Ctrl+B shows suggestions)."
 NO_MODEL_HINT = "No model yet: label it yourself; suggestions come after the first retrain."
+QUEUED_BEFORE_MODEL_HINT = ("No suggestion: this sample was queued before the current model; "
+                            "label it yourself — the next ones have suggestions.")
 _SOURCE_HINT = {
     "history": "No suggestion for a sample opened from the history: label it yourself.",
     "map": "No suggestion for a sample opened from the map: label it yourself.",
@@ -35,12 +38,15 @@ ACCEPT_STYLE = ("QPushButton#acceptButton { padding: 4px 10px; border: 2px dashe
                 "border-radius: 4px; color: #6b4800; font-weight: 600; }")
 
 
-def shown_suggestions(cur: Any, has_model: bool) -> tuple[dict[str, Prediction], str]:
+def shown_suggestions(cur: Any, model_version: int) -> tuple[dict[str, Prediction], str]:
     """What the label panel may show for the sample ``cur`` (an ``activelab.app.
-    labeling_controller.Current``): (task -> Prediction, why there is none).
+    labeling_controller.Current``) while the project's model is ``model_version`` (0: none):
+    (task -> Prediction, why there is none).
 
     An audit pick never shows its suggestion (it would anchor the answer the audit
-    measures); otherwise the queue item's predictions. The reason is "" when there are some.
+    measures); otherwise the queue item's predictions. The reason is "" when there are some,
+    and true of this sample: "no model" only while there is none; a queue item made by an
+    older model (or before the first) says it was queued before the current model.
     """
     item = cur.item
     if item is not None and item.audit:
@@ -49,8 +55,10 @@ def shown_suggestions(cur: Any, has_model: bool) -> tuple[dict[str, Prediction],
     preds = dict(item.predictions) if item is not None else dict(cur.suggestion or {})
     if preds:
         return preds, ""
-    if not has_model:
+    if int(model_version) <= 0:
         return {}, NO_MODEL_HINT
+    if item is not None and item.model_version < int(model_version):
+        return {}, QUEUED_BEFORE_MODEL_HINT
     return {}, _SOURCE_HINT.get(cur.source, _OTHER_HINT)
 
 
@@ -144,6 +152,11 @@ class AcceptMixin:
         """A new sample: its existing labels count as ``kept``; nothing else is touched."""
         self._inputs = {t: "kept" for t in existing if any(r.task.name == t for r in self.rows)}
         self._no_suggestion = no_suggestion
+
+    def set_no_suggestion_reason(self, reason: str) -> None:
+        """Why the shown sample has no suggestion, said again after a model is installed
+        while it is on screen (the sample and its suggestions stay)."""
+        self._no_suggestion = reason
 
     def _refresh_accept(self) -> None:
         """Show the accept button when it would accept something, saying what it takes."""

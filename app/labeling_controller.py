@@ -147,6 +147,8 @@ class LabelingController(QObject, RetrainControl):
             self.request_retrain(supersede=False)
         elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
             self.request_retrain(supersede=False)
+        elif self.project.model_version == 0 and not self.runner.is_running(RETRAIN):
+            self.status_changed.emit(self._model_line())   # what the first model waits for
         return list(events)
 
     def skip(self) -> None:

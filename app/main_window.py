@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QVBo
 from activelab.app.banner import ErrorBanner, ReadOnlyBar
 from activelab.app.history_view import HistoryView
 from activelab.app.accept import shown_suggestions
+from activelab.app.status_hint import StatusHint
 from activelab.app.blind_mode import BlindMode
 from activelab.app.hotkeys import install_help_menu
 from activelab.app.label_panel import LabelPanel
@@ -185,7 +186,9 @@ class MainWindow(QMainWindow):
         p.undo_requested.connect(lambda: self.guard.run("undo", c.undo))
         p.redo_requested.connect(lambda: self.guard.run("redo", c.redo))
         p.blocked.connect(self.guard.point_to_read_only)
-        p.hint_changed.connect(self.status_line.setText)
+        self.status_hint = StatusHint(self.status_line)   # a sample's hint goes with the sample
+        p.hint_changed.connect(self.status_hint.show)
+        c.current_changed.connect(self.status_hint.clear)
         c.current_changed.connect(self._on_controller_current_changed)
         c.labels_changed.connect(lambda: _throttle(self._refresh_timer))
         c.status_changed.connect(self.status_line.setText)
@@ -196,6 +199,8 @@ class MainWindow(QMainWindow):
         c.queue_changed.connect(self._on_controller_queue_changed)
         c.model_updated.connect(self._on_controller_model_updated)
         c.model_installed.connect(lambda: self._guard(self._show_predictions))
+        c.model_installed.connect(lambda: c.current and p.set_no_suggestion_reason(
+            shown_suggestions(c.current, self.project.model_version)[1]))
         self.history_view.sample_id_requested.connect(self._on_history_sample_id_requested)
         self.settings_panel.settings_changed.connect(self._on_settings_panel_settings_changed)
         self.settings_panel.retrain_requested.connect(lambda: c.request_retrain())
@@ -264,7 +269,7 @@ class MainWindow(QMainWindow):
                 f"{t}={', '.join(v) if isinstance(v, list) else v}" for t, v in cur.existing.items())
         self.sample_view.set_sample(cur.sample, image, caption, image_error=image_error)
         # An audit pick checks the model: its suggestion would anchor the answer, so it is hidden.
-        preds, no_suggestion = shown_suggestions(cur, self.project.model_version > 0)
+        preds, no_suggestion = shown_suggestions(cur, self.project.model_version)
         why = why_text(cur.item, cur.source, self.blind.why_context())
         if self.read_only and cur.source == "fallback":
             why = "A random unlabeled sample (read-only: no new queue is prepared)."

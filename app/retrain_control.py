@@ -128,8 +128,22 @@ class RetrainControl:
         v = self.project.model_version
         n = self.project.labeled_count()
         if v == 0:
-            return f"No model yet · {n} labeled"
+            return f"No model yet · {n} labeled · " + self._first_model_wait()
         return f"Model v{v} · {n} labeled"
+
+    def _first_model_wait(self) -> str:
+        """What the first model waits for, by the retrain rule: a retrain every
+        ``settings.retrain_every`` labels (or when the queue runs low), and a model only once
+        some task has two classes labeled."""
+        if self.runner.is_running(RETRAIN) or self._pending_retrain:
+            return "the first model is being trained"
+        every = max(1, int(self.project.settings.retrain_every))
+        more = max(1, every - self._since_retrain)
+        when = f"after {plural(more, 'more label')}"
+        counts = self.project.class_counts()
+        if not any(sum(1 for c in per.values() if c > 0) >= 2 for per in counts.values()):
+            return f"a model needs two classes of a task labeled (next retrain {when})"
+        return f"first model {when}"
 
     @Slot()
     def _on_ticker_timeout(self) -> None:
@@ -187,7 +201,8 @@ class RetrainControl:
                 self._current = dataclasses.replace(self._current, item=fresh)
                 self.current_changed.emit(self._current)
         message = result.message or "model updated"
-        line = self._point_line(point) if point is not None else message[:1].upper() + message[1:]
+        line = (self._point_line(point) if point is not None else self._model_line()
+                if self.project.model_version == 0 else message[:1].upper() + message[1:])
         self.status_changed.emit(line + self._process_note())
 
     def _use_queue(self, queue: Any) -> list[QueueItem]:

@@ -2,13 +2,42 @@
 bottom, the docks at the right) starts outside the screen at 1024x768 or a display scale of 2."""
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
+from PySide6.QtCore import QMargins, QTimer
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QStyle, QWidget
+
+
+def fitted_size(width: int, height: int, area_width: int, area_height: int,
+                frame: QMargins) -> tuple[int, int]:
+    """The client size (logical pixels) of a window that wants ``width`` x ``height`` when its
+    frame (title bar and borders: ``frame``, the margins around the client area) must fit in an
+    available area of ``area_width`` x ``area_height``; an area of 0 means no limit."""
+    if area_width > 0:
+        width = min(width, area_width - frame.left() - frame.right())
+    if area_height > 0:
+        height = min(height, area_height - frame.top() - frame.bottom())
+    return max(1, width), max(1, height)
+
+
+def frame_margins(window: QWidget) -> QMargins:
+    """The window's decorations around its client area: measured once it is shown with them,
+    else estimated from the style (a title bar and a border on each side)."""
+    outer, inner = window.frameGeometry(), window.geometry()
+    margins = QMargins(inner.left() - outer.left(), inner.top() - outer.top(),
+                       outer.right() - inner.right(), outer.bottom() - inner.bottom())
+    if window.isVisible() and not margins.isNull():
+        return margins
+    style = window.style()
+    border = max(1, style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth))
+    title = max(20, style.pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight))
+    return QMargins(border, title + border, border, border)
 
 
 def fit_to_screen(window: QWidget, width: int, height: int) -> tuple[int, int]:
-    """Resize ``window`` to ``width`` x ``height`` (logical pixels), or to the screen's available
-    area when that is smaller; return the size given. Without a screen (tests), the size as asked.
+    """Resize ``window`` to ``width`` x ``height`` (logical pixels), or smaller so that the
+    window with its frame (title bar, borders) fits the screen's available area; return the
+    client size given. Without a screen, the size as asked. Once shown, the real frame is
+    measured and the window shrunk again if it still sticks out (never enlarged), unless it
+    was resized meanwhile.
 
     A main window whose docks, stacked, need more height than the screen has (960x540 logical
     pixels: a 1920x1080 display at scale 2) gets each dock area's docks as tabs once its docks
@@ -16,12 +45,34 @@ def fit_to_screen(window: QWidget, width: int, height: int) -> tuple[int, int]:
     screen = window.screen()
     if screen is not None:
         area = screen.availableGeometry()
-        if area.width() > 0 and area.height() > 0:
-            width, height = min(width, area.width()), min(height, area.height())
+        width, height = fitted_size(width, height, area.width(), area.height(), frame_margins(window))
     window.resize(width, height)
+    given = window.size()   # a size set since (by the user or the caller) is left alone
+    QTimer.singleShot(0, window, lambda: window.size() == given and keep_on_screen(window))
     if isinstance(window, QMainWindow):
         QTimer.singleShot(0, window, lambda: compact_docks(window))
     return width, height
+
+
+def keep_on_screen(window: QWidget) -> bool:
+    """Shrink a shown window whose frame is larger than its screen's available area, and move
+    it so its frame starts inside that area; return whether it changed anything."""
+    screen = window.screen()
+    if screen is None or not window.isVisible():
+        return False
+    area = screen.availableGeometry()
+    w, h = fitted_size(window.width(), window.height(), area.width(), area.height(),
+                       frame_margins(window))
+    changed = (w, h) != (window.width(), window.height())
+    if changed:
+        window.resize(w, h)
+    frame = window.frameGeometry()
+    x = max(area.left(), min(frame.left(), area.right() + 1 - frame.width()))
+    y = max(area.top(), min(frame.top(), area.bottom() + 1 - frame.height()))
+    if (x, y) != (frame.left(), frame.top()):
+        window.move(x, y)
+        changed = True
+    return changed
 
 
 def compact_docks(window: QMainWindow) -> bool:
@@ -52,5 +103,6 @@ def compact_docks(window: QMainWindow) -> bool:
             dock.setWidget(scroll)
             scroll.setWidget(content)   # the panel itself is unchanged, only framed
     area = screen.availableGeometry()
-    window.resize(min(window.width(), area.width()), min(window.height(), area.height()))
+    window.resize(*fitted_size(window.width(), window.height(), area.width(), area.height(),
+                               frame_margins(window)))
     return True

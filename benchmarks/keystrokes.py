@@ -156,7 +156,7 @@ def run(labels: int, rows: int | None, retrain_every: int) -> str:
         item = queue.pop(0)
         truth = {t: str(truth_frame.loc[item.id, t]) for t in TASKS}
         cur = SimpleNamespace(item=item, source="queue")
-        preds, reason = shown_suggestions(cur, proj.model_version > 0)
+        preds, reason = shown_suggestions(cur, proj.model_version)
         # the peer: typing only, on the same sample (its submission is not saved)
         panel.set_sample({}, preds, "", reason)
         expert.keys, expert.got[:] = 0, []
