@@ -124,7 +124,7 @@ def cmd_query(a: argparse.Namespace) -> int:
     if items[0].reason.startswith(("cold start", "fallback")):
         print(f"({items[0].reason})")
     if hidden:
-        print(f"({BLIND_NOTE})")
+        print(f"note: {BLIND_NOTE}")
     for it in items:
         s = proj.sample(it.idx)
         preview = " | ".join(v for v in s.texts.values())[:70] or (s.image_ref or "")
