@@ -100,8 +100,12 @@ def cmd_new(a: argparse.Namespace) -> int:
 
 def cmd_query(a: argparse.Namespace) -> int:
     proj = _project(a.project)
-    items = proj.query(a.n, strategy=a.strategy)
+    from activelab.core.cli.show import BLIND_NOTE, without_suggestions
+
+    items, hidden = without_suggestions(proj, proj.query(a.n, strategy=a.strategy))
     if a.json:
+        if hidden and items:
+            print(f"note: {BLIND_NOTE}", file=sys.stderr)
         out = []
         for it in items:
             d = it.to_dict()
@@ -119,11 +123,13 @@ def cmd_query(a: argparse.Namespace) -> int:
         return 0
     if items[0].reason.startswith(("cold start", "fallback")):
         print(f"({items[0].reason})")
+    if hidden:
+        print(f"note: {BLIND_NOTE}")
     for it in items:
         s = proj.sample(it.idx)
         preview = " | ".join(v for v in s.texts.values())[:70] or (s.image_ref or "")
         preds = ", ".join(f"{t}={p.label if not isinstance(p.label, list) else '|'.join(p.label)}"
-                          f" ({p.confidence:.2f})" for t, p in it.predictions.items()) or "no model yet"
+                          f" ({p.confidence:.2f})" for t, p in it.predictions.items()) or ("hidden" if hidden else "no model yet")
         score = "-" if math.isnan(it.score) else f"{it.score:.4f}"
         tag = " [audit]" if it.audit else ""
         print(f"{it.id}\t{it.strategy}{tag}\tscore {score}\trank {it.rank}\t{preds}\t{preview}")

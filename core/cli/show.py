@@ -163,3 +163,17 @@ def add_parser(sub: Any) -> None:
     sp.add_argument("project")
     sp.add_argument("sample_id", help="the sample's id, as imported (as 'activelab query' prints it)")
     sp.set_defaults(func=cmd_show)
+
+
+BLIND_NOTE = "the model's suggestions are hidden (blind mode is on)"
+
+
+def without_suggestions(proj: Any, items: list) -> tuple[list, bool]:
+    """``items`` (QueueItems) as a command may print them: in blind mode (project setting
+    ``blind_mode``) each without its predictions, so neither text nor JSON output shows the
+    model's guess. Returns (items, hidden): ``hidden`` is True when predictions were removed."""
+    if not proj.settings.blind_mode:
+        return items, False
+    from dataclasses import replace
+
+    return [replace(it, predictions={}) for it in items], True

@@ -9,32 +9,14 @@ from pathlib import Path
 from typing import Collection
 
 from activelab.core.errors import DataError
+from activelab.core.data.ids import check_ids
 from activelab.core.data.images import ImageFileError, array_row, image_file_problem, is_array_ref, resolve_image
 from activelab.core.data.roles import check_columns
-from activelab.core.data.values import id_str, label_str, multilabel_cell
+from activelab.core.data.values import label_str, multilabel_cell
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.data.spec import DatasetSpec, ImportedTable
 
 _LIST_AT_MOST = 5
-
-
-def sample_ids(table: ImportedTable, spec: DatasetSpec) -> list[str]:
-    """One id string per row: the id column's values exactly as written (``0020`` stays
-    ``0020``; never stripped or parsed), or row numbers "0", "1", ... ("" for an empty id)."""
-    n = table.frame.shape[0]
-    if spec.id_column is None:
-        return [str(i) for i in range(n)]
-    import pandas as pd
-
-    col = table.frame[spec.id_column]
-    values = col.tolist()
-    if isinstance(col.dtype, pd.StringDtype):
-        every_str = not col.isna().any()
-    else:
-        every_str = col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "string"
-    if every_str:
-        return values   # text ids (the usual case) are kept as they are (checked in C)
-    return [id_str(v) or "" for v in values]
 
 
 def validate_table(table: ImportedTable, spec: DatasetSpec, progress: Progress | None = None) -> None:
@@ -49,7 +31,7 @@ def validate_table(table: ImportedTable, spec: DatasetSpec, progress: Progress |
     check_columns(table, [spec.image_column] if spec.image_column else [], "Image")
     check_columns(table, list(spec.feature_columns), "Feature")
     check_columns(table, [t.column for t in spec.tasks if t.column], "Task")
-    _check_ids(table, spec)
+    check_ids(table, spec.id_column)
     for c in spec.text_columns:
         if frame[c].map(label_str).isna().all():
             raise DataError(
@@ -58,34 +40,6 @@ def validate_table(table: ImportedTable, spec: DatasetSpec, progress: Progress |
             )
     if spec.image_column:
         _check_images(table, spec.image_column, progress)
-
-
-def _check_ids(table: ImportedTable, spec: DatasetSpec) -> None:
-    if spec.id_column is None:
-        return
-    ids = sample_ids(table, spec)
-    distinct = set(ids)
-    if len(distinct) == len(ids) and "" not in distinct:
-        return   # the usual case, said without building a list of rows per id
-    del distinct
-    empty = [i + 1 for i, v in enumerate(ids) if not v]
-    if empty:
-        raise DataError(
-            f"Id column '{spec.id_column}' of {table.source} is empty in row(s) "
-            f"{_rows(empty)}. Fill in an id for every row, or leave out --id-column to use row numbers."
-        )
-    seen: dict[str, list[int]] = {}
-    for i, v in enumerate(ids):
-        seen.setdefault(v, []).append(i + 1)
-    dups = {v: rows for v, rows in seen.items() if len(rows) > 1}
-    if dups:
-        value, rows = next(iter(dups.items()))
-        more = f" ({len(dups)} ids are repeated in all)" if len(dups) > 1 else ""
-        raise DataError(
-            f"Id '{value}' appears {len(rows)} times in column '{spec.id_column}' of "
-            f"{table.source} (rows {_rows(rows)}){more}. Ids must be unique: remove the duplicate "
-            "rows, or choose another --id-column (or none, to use row numbers)."
-        )
 
 
 def _check_images(table: ImportedTable, column: str, progress: Progress) -> None:
@@ -172,8 +126,3 @@ def imported_labels(table: ImportedTable, spec: DatasetSpec,
                     )
             out.append((i, task.name, list(dict.fromkeys(labels)) if task.multilabel else labels[0]))
     return out
-
-
-def _rows(rows: list[int]) -> str:
-    shown = ", ".join(map(str, rows[:_LIST_AT_MOST]))
-    return shown + (f", ... ({len(rows)} rows)" if len(rows) > _LIST_AT_MOST else "")

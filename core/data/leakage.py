@@ -93,13 +93,23 @@ def _lookup_accuracy(codes: np.ndarray, y: np.ndarray, n_classes: int,
     return int((pred[codes[test]] == y[test]).sum())
 
 
+def _without_rare_classes(rows: np.ndarray, labels: list[str | None]) -> np.ndarray:
+    """``rows`` without those whose class has fewer than 2 of them (they cannot be split
+    between training and test folds)."""
+    _, inverse, counts = np.unique(np.array([labels[i] for i in rows], dtype=object),
+                                   return_inverse=True, return_counts=True)
+    return rows[counts[inverse] >= 2]
+
+
 def find_leaks(frame: pd.DataFrame, feature_columns: Sequence[str], tasks: Sequence[TaskSpec],
                decimal: str = ".", *, threshold: float = THRESHOLD, max_rows: int = MAX_ROWS,
                seed: int = 0) -> list[Leak]:
     """Each (feature column, task) pair where the column alone predicts the task's labels.
 
-    Only rows with a label in the task's column count; tasks with fewer than ``MIN_ROWS``
-    labeled rows or fewer than 2 rows per class are not checked. At most ``max_rows`` rows
+    Only rows with a label in the task's column count. Classes with a single row cannot be
+    cross-validated, so their rows are left out of the check (the other classes are still
+    checked); a task with fewer than ``MIN_ROWS`` rows or fewer than 2 classes left is not
+    checked. At most ``max_rows`` rows
     (a seeded random subset) are used, so the check stays fast on large tables.
     """
     from sklearn.model_selection import StratifiedKFold
@@ -116,6 +126,7 @@ def find_leaks(frame: pd.DataFrame, feature_columns: Sequence[str], tasks: Seque
         rows = np.array([i for i, v in enumerate(labels) if v is not None], dtype=np.int64)
         if len(rows) > max_rows:
             rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
+        rows = _without_rare_classes(rows, labels)
         if len(rows) < MIN_ROWS:
             continue
         classes, y = np.unique(np.array([labels[i] for i in rows], dtype=object), return_inverse=True)

@@ -269,7 +269,8 @@ def _read_npz(p: Path) -> ImportedTable:
 
 
 # The rest of the import API lives in smaller modules; callers import it all from here.
-from activelab.core.data.checks import imported_labels, sample_ids, validate_table  # noqa: E402
+from activelab.core.data.checks import imported_labels, validate_table  # noqa: E402
+from activelab.core.data.ids import sample_ids  # noqa: E402
 from activelab.core.data.roles import infer_spec  # noqa: E402
 
 __all__ = [

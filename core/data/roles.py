@@ -20,6 +20,7 @@ from activelab.core.data.export_columns import ID_COLUMN
 from activelab.core.data.columns import (
     MAX_CATEGORIES, describe_features, guess_features, is_text, row_index_columns,
 )
+from activelab.core.data.ids import check_ids
 from activelab.core.data.leakage import find_leaks
 from activelab.core.data.own_export import (
     activelab_columns, describe_export, export_label_columns, export_task_of, holds_label_lists,
@@ -88,6 +89,7 @@ def infer_spec(
         raise DataError(f"{table.source} has no rows to label. Import a table with at least one sample.")
     if id_column is not None:
         check_columns(table, [id_column], "Id")
+        check_ids(table, id_column)   # a repeated id is named as itself, before any later symptom
     check_columns(table, list(text_columns), "Text")
     if image_column is not None:
         check_columns(table, [image_column], "Image")

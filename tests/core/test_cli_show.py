@@ -124,6 +124,31 @@ def test_blind_mode_shows_no_suggestion(text_proj, capsys):
     assert "suggestion: hidden (blind mode is on)" in out and "suggestion: topic" not in out
 
 
+def test_blind_mode_hides_the_guess_in_query_text_and_json(text_proj, capsys):
+    """``query`` without ``--show`` (text and ``--json``) shows no prediction in blind mode,
+    says once that suggestions are hidden, and shows them again when blind mode is off."""
+    for i in range(8):
+        run(capsys, "label", text_proj, f"s{i}", "sport" if i % 2 else "politics")
+    code, out, _ = run(capsys, "query", text_proj, "-n", "3")
+    assert code == 0 and "topic=" in out                  # the model's guess, blind mode off
+    run(capsys, "set", text_proj, "blind_mode=true")
+    code, out, err = run(capsys, "query", text_proj, "-n", "3")
+    assert code == 0
+    assert "topic=" not in out and "sport (" not in out and "politics (" not in out
+    assert out.count("suggestions are hidden (blind mode is on)") == 1
+    assert len([line for line in out.splitlines() if line.startswith("s")]) == 3
+    code, out, err = run(capsys, "query", text_proj, "-n", "3", "--json")
+    items = json.loads(out)
+    assert code == 0 and len(items) == 3
+    for it in items:
+        assert not any(k.endswith(("_prediction", "_confidence")) for k in it)
+        assert not it.get("predictions")
+    assert err.count("suggestions are hidden (blind mode is on)") == 1
+    run(capsys, "set", text_proj, "blind_mode=false")
+    code, out, _ = run(capsys, "query", text_proj, "-n", "3", "--json")
+    assert all("topic_prediction" in it for it in json.loads(out))
+
+
 def test_unknown_id_and_missing_project_are_one_paragraph(text_proj, tmp_path, capsys):
     code, out, err = run(capsys, "show", text_proj, "nope")
     assert code == 1 and out == ""

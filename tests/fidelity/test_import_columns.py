@@ -228,3 +228,19 @@ def test_cli_new_prints_the_leak_warning(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "  - warning: feature column 'label_code' nearly determines the labels of task 'kind'" in out
+
+
+def test_a_class_with_a_single_row_does_not_turn_the_guard_off(tmp_path, capsys):
+    """A 'subCategory' that gives the 'masterCategory' away, in a table where one class
+    ('Free Items') has a single row: the guard checks the other classes and warns."""
+    from activelab.core.cli.main import main
+
+    frame = _leak_table({"sub": lambda y, r: [{"spam": "s1", "ham": "h1", "eggs": "e1"}[v] for v in y]})
+    frame.loc[len(frame)] = ["s_free", "spam 1", "0.10", "Free Items", "f1"]
+    assert (frame["label"] == "Free Items").sum() == 1
+    frame.to_csv(tmp_path / "leak.csv", index=False)
+    code = main(["new", str(tmp_path / "p"), "--data", str(tmp_path / "leak.csv"), "--task",
+                 "kind=label", "--text-column", "text", "--import-labels"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "  - warning: feature column 'sub' nearly determines the labels of task 'kind'" in out

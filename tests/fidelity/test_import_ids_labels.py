@@ -226,6 +226,41 @@ def test_repeated_ids_are_refused_not_merged(tmp_path):
         create(tmp_path, text_table("id,text,label\nx,y,b\n" + rows), id_column="id")
 
 
+def _cli(tmp_path, *args):
+    """The installed ``activelab`` command run as a user would: (exit code, stdout, stderr)."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "activelab.app.launcher", *map(str, args)],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    return r.returncode, r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("more", [[], ["--text-column", "text"]], ids=["nothing_else", "with_text"])
+def test_a_repeated_id_is_named_before_anything_else(tmp_path, more):
+    """``id;kind`` with id 1 twice: the message names the id, the column, the file and its
+    rows (not a later symptom such as "no column is left to learn from")."""
+    head, rows = ("id;kind;text", "1;a;x y\n1;b;y z\n") if more else ("id;kind", "1;a\n1;b\n")
+    (tmp_path / "dup.csv").write_text(f"{head}\n{rows}")
+    code, out, err = _cli(tmp_path, "new", "p", "--data", "dup.csv", "--task", "kind=kind",
+                          "--id-column", "id", *more)
+    assert code == 1
+    assert "Traceback" not in out + err
+    assert err.strip().count("\n") == 0, err    # one paragraph
+    assert "Id '1' appears 2 times in column 'id' of dup.csv (rows 1, 2)" in err
+    assert "Ids must be unique" in err
+    assert not (tmp_path / "p").exists()
+
+
+def test_only_an_id_and_a_task_column_says_nothing_is_left_to_learn(tmp_path):
+    (tmp_path / "ok.csv").write_text("id;kind\n1;a\n2;b\n")
+    code, out, err = _cli(tmp_path, "new", "p", "--data", "ok.csv", "--task", "kind=kind",
+                          "--id-column", "id")
+    assert code == 1
+    assert "Traceback" not in out + err
+    assert "no column is left to learn from" in err and "appears" not in err
+
+
 def test_label_not_a_class_is_refused(tmp_path):
     proj = create(tmp_path, case_table("classes_none.csv"), tasks=["t=label"])
     with pytest.raises(LabelError, match="'none' is not a class"):
