@@ -22,9 +22,7 @@ os.environ.setdefault("ACTIVELAB_TEXT_FEATURES", "tfidf")
 
 # No test (nor a process a test starts: the real app, the CLI) may write into the user's own
 # activelab settings (the recent-projects list in ~/.config/activelab): the whole session,
-# child processes included, keeps its configuration in a temporary folder, and a check after
-# every test fails when the real folder changed.
-REAL_CONFIG = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "activelab"
+# child processes included, keeps its configuration in a temporary folder.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="activelab-tests-config-")
 atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], ignore_errors=True)
 
@@ -38,23 +36,6 @@ def shared_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"shared data not found at {p} (set ACTIVELAB_SHARED_DATA)")
     return p
-
-
-def _config_state(folder: Path) -> dict[str, tuple[int, int]]:
-    """(modification time in ns, size in bytes) of each file in ``folder`` (empty if absent)."""
-    if not folder.is_dir():
-        return {}
-    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
-
-
-@pytest.fixture(autouse=True)
-def _user_config_untouched():
-    """Fails the test that wrote into the user's real activelab configuration folder."""
-    before = _config_state(REAL_CONFIG)
-    yield
-    assert _config_state(REAL_CONFIG) == before, (
-        f"the test wrote into the user's own settings in {REAL_CONFIG}; "
-        "tests must keep settings in the temporary XDG_CONFIG_HOME")
 
 
 @pytest.fixture
