@@ -12,10 +12,10 @@ from activelab.app.accept import AUDIT_HINT, BLIND_HINT, NO_MODEL_HINT
 from activelab.app.history_view import action_text, group_actions
 from activelab.app.keys import PANEL_KEYS
 from activelab.app.label_panel import LabelPanel
-from activelab.app.main_window import MainWindow
 from activelab.core.data.spec import TaskSpec
 from activelab.core.project.project import Project
 from activelab.core.records import Prediction, QueueItem
+from tests.app.windows import open_window
 
 TASKS = {"masterCategory": ("Accessories", "Apparel", "Footwear"),
          "gender": ("Boys", "Men", "Unisex", "Women"),
@@ -44,16 +44,6 @@ def project(tmp_path):
     proj = Project.open(tmp_path / "proj")
     yield proj
     proj.close()
-
-
-def open_window(qtbot, project):
-    win = MainWindow(project)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    win.start()
-    return win
 
 
 def labels_of(project, sid):

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from activelab.app.demo import open_or_create_demo
-from activelab.app.main_window import MainWindow
 from activelab.core.project.project import Project
+from tests.app.windows import open_window
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +25,6 @@ def project(demo_template, tmp_path):
     p = Project.open(target)
     yield p
     p.close()
-
-
-def open_window(qtbot, project):
-    win = MainWindow(project)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    win.start()
-    return win
 
 
 def truth_key(win):

@@ -8,17 +8,12 @@ from activelab.app.main_window import MainWindow
 from activelab.app.worker import TaskRunner
 from activelab.core.data.spec import TaskSpec
 from tests.app.fake_engine import FakeProject, fake_retrain
+from tests.app.windows import open_window as shown_window
 
 
 def open_window(qtbot, project):
     # The fake retrains in a thread (its retrain_function); no training process is started.
-    win = MainWindow(project, runner=TaskRunner(use_processes=False))
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    win.start()
-    return win
+    return shown_window(qtbot, project, runner=TaskRunner(use_processes=False))
 
 
 @pytest.fixture

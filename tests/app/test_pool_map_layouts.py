@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt
 
 from activelab.app import map_layouts
-from activelab.app.main_window import MainWindow
 from activelab.core.features import umap_map
 from activelab.core.project.project import Project
 from tests.core.helpers import write_text_csv
+from tests.app.windows import open_window as shown_window
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +40,7 @@ def project(template, tmp_path):
 
 
 def open_window(qtbot, project):
-    win = MainWindow(project)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    win.start()
+    win = shown_window(qtbot, project)
     qtbot.waitUntil(lambda: len(win.pool_map._xy) == project.n_samples, timeout=30000)
     return win
 

@@ -17,11 +17,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from activelab.app.demo import open_or_create_demo
-from activelab.app.main_window import MainWindow
 from activelab.core.loop.training_process import ProcessCall
 from activelab.core.project.project import Project
 from tests import training_jobs
 from tests.processes import alive, descendants, require_proc, wait_gone
+from tests.app.windows import open_window as shown_window
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,12 +57,7 @@ def ours():
 
 
 def open_window(qtbot, project):
-    win = MainWindow(project)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    win.start()
+    win = shown_window(qtbot, project)
     qtbot.waitUntil(lambda: win.controller.ready and not win.runner.is_running("retrain"),
                     timeout=30000)   # features loaded, cold-start queue prepared
     return win

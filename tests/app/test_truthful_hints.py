@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from activelab.app.accept import NO_MODEL_HINT, QUEUED_BEFORE_MODEL_HINT
-from activelab.app.main_window import MainWindow
 from activelab.core.project.project import Project
 from activelab.core.records import QueueItem
+from tests.app.windows import open_window
 
 TASKS = {"masterCategory": ("Accessories", "Apparel", "Footwear"),
          "gender": ("Boys", "Men", "Unisex", "Women"),
@@ -37,16 +37,6 @@ def project(tmp_path):
     proj = Project.open(tmp_path / "proj")
     yield proj
     proj.close()
-
-
-def open_window(qtbot, project):
-    win = MainWindow(project)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    win.start()
-    return win
 
 
 def test_sample_queued_before_the_model_does_not_claim_there_is_no_model(qtbot, project, monkeypatch):
