@@ -69,13 +69,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="Target as a fraction of the full-data model's score (default 0.95).")
     p.add_argument("--stop-kappa", type=fraction("--stop-kappa"), default=None, metavar="K",
                    help="Stopping rule: kappa between the stop-set predictions of models "
-                        "20 labels apart (default 0.985; the paper's 0.99).")
+                        "20 labels apart (default 0.982; the paper's 0.99).")
     p.add_argument("--stop-window", type=positive_int("--stop-window"), default=None,
                    metavar="N", help="Stopping rule: successive kappas it looks at "
                                      "(default 3).")
-    p.add_argument("--stop-aggregate", choices=("each", "mean"), default=None,
-                   help="Stopping rule: each of the window's kappas must reach K, or their "
-                        "mean (the paper's averaging); default each.")
+    p.add_argument("--stop-aggregate", choices=("trend", "each", "mean"), default=None,
+                   help="Stopping rule: the kappas' fitted trend must reach K at each of the "
+                        "window's checks (default), each raw kappa, or their mean (the "
+                        "paper's averaging).")
     p.add_argument("--model", default="logistic_regression",
                    help="Model name (see 'activelab models'; default logistic_regression).")
     p.add_argument("--model-param", action="append", default=[], dest="model_params",

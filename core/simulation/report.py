@@ -163,7 +163,9 @@ def _stop_lines(result: "SimulationResult") -> list[str]:
                      f"{int(row.stop_within_goal)}/{int(row.stop_evaluated)}",
                      _fmt(row.forecast_labels, ".0f"), err])
     window = s.get("stop_window", WINDOW)
-    how = ("each of" if s.get("stop_aggregate", AGGREGATE) == "each" else "the mean of")
+    how = {"each": "each of", "mean": "the mean of",
+           "trend": "the fitted trend of the kappas at each of"}[
+        s.get("stop_aggregate", AGGREGATE)]
     intro = (f"When to stop: the stopping rule (Bloodgood & Vijay-Shanker 2009; {how} {window} "
              f"successive kappas >= {s.get('stop_kappa', KAPPA_THRESHOLD):g} between models "
              f"{SPAN} labels apart, on {s.get('stop_set_size', 0):,} pool samples) against the "

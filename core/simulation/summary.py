@@ -134,7 +134,8 @@ def per_repeat(curves: pd.DataFrame, full: dict[int, tuple[float, float]],
         if (name, r) in by_run:
             kr = by_run[(name, r)]
             i = first_stop_from_kappas(kr["kappa"].to_numpy(dtype=np.float64), threshold=kappa,
-                                       window=window, aggregate=aggregate)
+                                       window=window, aggregate=aggregate,
+                                       n_labels=kr["n_labels"].to_numpy(dtype=np.float64))
             stop_at = float(kr["n_labels"].iloc[i]) if i is not None else math.nan
         b = int(budget if budget is not None else x.max())
         fc = forecast_at_third(x, score, b, seed=r, target=target_value)

@@ -13,12 +13,13 @@ import scipy.sparse as sp
 from scipy import stats
 from sklearn.datasets import make_classification
 
+from activelab.core.loop.stop_trend import first_stable_trend
 from activelab.core.loop.stopping import KAPPA_THRESHOLD, WINDOW
 from activelab.core.cli.simulate import add_parser, run
 from activelab.core.simulation.report import format_summary, write_outputs
 from activelab.core.simulation.simulate import simulate
 from activelab.core.simulation.summary import (
-    REPEAT_COLUMNS, SUMMARY_COLUMNS, censored_median, strategy_table,
+    REPEAT_COLUMNS, SUMMARY_COLUMNS, censored_median, per_repeat, strategy_table,
 )
 
 
@@ -198,13 +199,23 @@ def test_stopping_and_forecast_columns_are_filled(four_repeats):
     text = format_summary(four_repeats)
     assert "the stopping rule (Bloodgood & Vijay-Shanker 2009" in text
     assert "forecast error" in text
-    # The rule's firing point is recomputed from kappas.csv: each of WINDOW successive kappas
-    # >= KAPPA_THRESHOLD, between models at least SPAN labels apart (batches of 6: every 4th
-    # round, 24 labels apart, is compared).
+    # The rule's firing point is recomputed from kappas.csv: the kappas' fitted trend
+    # >= KAPPA_THRESHOLD at WINDOW checks in a row, between models at least SPAN labels apart
+    # (batches of 6: every 4th round, 24 labels apart, is compared); the raw kappas under
+    # "each" (each of WINDOW successive kappas >= KAPPA_THRESHOLD).
     k = four_repeats.kappas
     assert list(k.columns) == ["strategy", "repeat", "n_labels", "kappa"]
     assert sorted(set(k["n_labels"])) == [6, 30, 54]
     for row in rows.itertuples():
+        g = k[(k.strategy == row.strategy) & (k.repeat == row.repeat)].sort_values("n_labels")
+        i = first_stable_trend(g["n_labels"], g["kappa"], KAPPA_THRESHOLD, WINDOW)
+        expected = g["n_labels"].iloc[i] if i is not None else math.nan
+        assert (row.stop_labels == expected) or (math.isnan(expected) and math.isnan(row.stop_labels))
+    first = rows.drop_duplicates("repeat")
+    refs = [{int(r.repeat): (getattr(r, f"{w}_accuracy"), getattr(r, f"{w}_macro_f1"))
+             for r in first.itertuples()} for w in ("full", "majority")]
+    each = per_repeat(four_repeats.curves, *refs, k, aggregate="each")
+    for row in each.itertuples():
         g = k[(k.strategy == row.strategy) & (k.repeat == row.repeat)].sort_values("n_labels")
         ok = (g["kappa"] >= KAPPA_THRESHOLD).to_numpy()
         runs = [i for i in range(WINDOW, len(ok)) if ok[i - WINDOW + 1:i + 1].all()]
