@@ -125,6 +125,9 @@ def _row_text(r: Any) -> str:
     stop = f"{_f(r['stop_labels'], '.0f')} ({int(r['stop_fired'])}/{n}) vs {plateau}"
     judged = int(r["stop_evaluated"]) if _has(r, "stop_evaluated") else n
     fc = f"{_f(r['forecast_error'], '.0%')} (n={int(r['forecast_evaluated'])})"
+    if _has(r, "forecast_shown"):     # calibrated code: the shown forecasts and their interval
+        fc += (f"; shown {_f(r['forecast_shown_error'], '.0%')} (n={int(r['forecast_shown'])}, "
+               f"in 80% {int(r['forecast_covered'])}/{int(r['forecast_shown'])})")
     if _has(r, "level_error"):
         fc += f"; level {_f(r['level_error'], '.0%')} (n={int(r['level_evaluated'])})"
     return (f"{r['strategy']:<26s}{mark} {_ratio(r['aulc_vs_random_ratio'], r['aulc_vs_random_low'], r['aulc_vs_random_high']):<20s}"

@@ -27,7 +27,9 @@ Per strategy (``strategy_table``, the printed table), recomputable from those ro
   median label count where the stopping rule fired (over the repeats where it did, counted),
   how many of the repeats with a plateau it fired within +-15% of theirs, and the forecasts'
   median relative error |forecast - actual| / actual (``forecast_errors``) with how many
-  repeats could be evaluated.
+  repeats could be evaluated; the same over the forecasts shown as a number, not withheld
+  (``forecast_shown``, ``forecast_shown_error``), and how many of those held the actual count
+  in their calibrated 80% interval (``forecast_covered``).
 """
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ SUMMARY_COLUMNS = [
     "labels_vs_random_high", "labels_vs_random_pairs", "labels_vs_random_bounds",
     "stop_labels", "stop_fired", "plateau_labels", "plateau_flat", "stop_within_goal",
     "stop_evaluated", "forecast_labels", "forecast_error", "forecast_evaluated",
-    "forecast_covered", "level_error", "level_evaluated",
+    "forecast_covered", "forecast_shown", "forecast_shown_error", "level_error",
+    "level_evaluated",
 ]
 
 
@@ -270,6 +273,7 @@ def _stop_and_forecast(g: pd.DataFrame) -> dict[str, Any]:
     med_plateau, censored = censored_median(g["plateau_labels"].fillna(0.0), flat)
     err = forecast_errors(g)
     lev = forecast_errors(g, "level")
+    shown = forecast_errors(g, shown=True)
     return {
         "stop_labels": float(g.loc[fired, "stop_labels"].median()) if fired.any() else math.nan,
         "stop_fired": int(fired.sum()),
@@ -281,6 +285,8 @@ def _stop_and_forecast(g: pd.DataFrame) -> dict[str, Any]:
         "forecast_error": float(np.median(err)) if err.size else math.nan,
         "forecast_evaluated": int(err.size),
         "forecast_covered": interval_hits(g)[0],
+        "forecast_shown": int(shown.size),
+        "forecast_shown_error": float(np.median(shown)) if shown.size else math.nan,
         "level_error": float(np.median(lev)) if lev.size else math.nan,
         "level_evaluated": int(lev.size),
     }
