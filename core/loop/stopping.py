@@ -219,7 +219,7 @@ def _decide(kappas: np.ndarray, threshold: float, window: int,
     stop = stable and audit_ok
     shown = f"kappa {_fmt_kappas(last)} over the last {len(last)} checks" if last else ""
     if fitted and shown:
-        shown += f"; their trend {_fmt_kappas(fitted)}"
+        shown += f", fitted trend {_fmt_kappas(fitted)}"
     audit_text = ""
     if audit_now is not None:
         audit_text = (f"; audit accuracy {audit_now[0]:.3f}, 95% interval "
@@ -230,10 +230,9 @@ def _decide(kappas: np.ndarray, threshold: float, window: int,
         reason = (f"too early to tell: the rule needs {window} successive checks of the models' "
                   f"agreement on the stop set ({len(last)} so far)")
     elif not stable:
-        how = {"each": "each is", "mean": "their mean is",
-               "trend": "the trend is at each"}[aggregate]
-        reason = (f"the model is still changing ({shown}; stops when {how} >= "
-                  f"{threshold:g}{audit_text})")
+        how = {"each": f"each is >= {threshold:g}", "mean": f"their mean is >= {threshold:g}",
+               "trend": f"the trend is >= {threshold:g} at {window} checks in a row"}[aggregate]
+        reason = f"the model is still changing ({shown}; stops when {how}{audit_text})"
     else:
         reason = (f"predictions are stable ({shown}) but the audit accuracy moved beyond its "
                   f"95% interval{audit_text}")

@@ -69,7 +69,8 @@ def test_status_sentence_shows_the_trend_when_the_rule_fires():
         rec = stop_set_record(pred, ["a", "b", "c"], seed=1, n_pool=400, size=400)
         points.append({"n_labels": n_labels, "per_task": {"t": {"stop_set": rec}}})
     d = decision_from_curve(points)
-    assert d.stop and "their trend" in d.reason
+    assert d.stop and "fitted trend 1.000, 1.000, 1.000" in d.reason
     assert d.reason.startswith("the model has stopped improving")
     early = decision_from_curve(points[:8])
-    assert not early.stop
+    assert not early.stop and early.reason.startswith("the model is still changing (kappa ")
+    assert "stops when the trend is >= 0.982 at 3 checks in a row" in early.reason
