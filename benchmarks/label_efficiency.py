@@ -213,8 +213,9 @@ def evaluation_code() -> str:
     import importlib
 
     h = hashlib.sha1()
-    for name in ("loop.stopping", "loop.forecast", "simulation.summary",
-                 "simulation.evaluation", "simulation.simulate"):
+    for name in ("loop.stopping", "loop.stop_trend", "loop.forecast", "loop.forecast_trust",
+                 "simulation.summary", "simulation.plateau", "simulation.evaluation",
+                 "simulation.simulate"):
         h.update(Path(importlib.import_module(f"activelab.core.{name}").__file__).read_bytes())
     return h.hexdigest()[:12]
 
@@ -335,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
             + "".join(f" ({k}: to {v})" for k, v in budgets.items()))
         header += (f"\nStop / forecast columns from the evaluation code {evaluation_code()} "
                    "(fingerprint of the stopping rule, forecast and summary modules; runs made "
-                   "by other code are not reused).")
+                   "by other code are not reused; benchmarks/label_efficiency_recompute.py "
+                   "brings kept runs to the current code from their curves and kappas).")
     if args.assemble:
         header += ("\nAssembled (--assemble) from runs of the same sizes made in parallel "
                    "processes, each a --sets/--tasks/--strategies/--text-features slice of "
