@@ -22,7 +22,8 @@ from typing import Sequence
 import numpy as np
 
 TREND_SHARE = 1.0 / 3.0
-"""The fit covers the checks made at or after this share of the current labels."""
+"""The fit covers the checks made at or after this share of the current labels (the wording
+of ``stopping``'s sentences says "a third")."""
 TREND_MIN_CHECKS = 4
 """Fewer defined kappas than this in that range: no fitted value (NaN)."""
 DISAGREEMENT_FLOOR = 1e-4

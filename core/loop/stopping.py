@@ -41,7 +41,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from activelab.core.loop.stop_trend import first_stable_trend, fitted_disagreement
+from activelab.core.loop.stop_trend import (
+    TREND_MIN_CHECKS, first_stable_trend, fitted_disagreement,
+)
 
 STOP_SET_SIZE = 2000
 KAPPA_THRESHOLD = 0.982
@@ -229,6 +231,9 @@ def _decide(kappas: np.ndarray, threshold: float, window: int,
     elif len(last) < window:
         reason = (f"too early to tell: the rule needs {window} successive checks of the models' "
                   f"agreement on the stop set ({len(last)} so far)")
+    elif any(math.isnan(k) for k in fitted) and not any(math.isnan(k) for k in last):
+        reason = (f"too early to tell: the trend needs {TREND_MIN_CHECKS} checks made since a "
+                  f"third of the current labels ({shown})")
     elif not stable:
         how = {"each": f"each is >= {threshold:g}", "mean": f"their mean is >= {threshold:g}",
                "trend": f"the trend is >= {threshold:g} at {window} checks in a row"}[aggregate]

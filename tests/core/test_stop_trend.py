@@ -71,6 +71,8 @@ def test_status_sentence_shows_the_trend_when_the_rule_fires():
     d = decision_from_curve(points)
     assert d.stop and "fitted trend 1.000, 1.000, 1.000" in d.reason
     assert d.reason.startswith("the model has stopped improving")
+    first = decision_from_curve(points[:5])     # the trend exists from the 4th check on only
+    assert not first.stop and first.reason.startswith("too early to tell: the trend needs 4 ")
     early = decision_from_curve(points[:8])
     assert not early.stop and early.reason.startswith("the model is still changing (kappa ")
     assert "stops when the trend is >= 0.982 at 3 checks in a row" in early.reason
