@@ -11,7 +11,7 @@ as a power of the labels over the checks since share x the current labels, fitte
 >= K at w checks in a row; the project's default). A repeat is judged as in ``simulate``
 (``summary._stop_and_forecast``): its curve flattened (the rule must fire within +-15% of the
 plateau), or it did not and the rule fired more than 15% before the run even came within 0.01
-of its final level. Written to benchmarks/results/stopping_candidates.txt (about a minute).
+of its final level. Written to benchmarks/results/stopping_candidates.txt (a few minutes on a busy machine).
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def load_runs(folder: Path) -> list[dict]:
             gap = float(full[str(int(repeat))]["full"][1]) - final_level(x, v)
             runs.append({"task": task.name, "dev": task.name.startswith(DEV_SETS),
                          "below_full": gap > PLATEAU_TOLERANCE,
+                         "acc": g["accuracy"].to_numpy(float),
                          "strategy": strategy, "x": x, "v": v,
                          "kx": k["n_labels"].to_numpy(float), "k": k["kappa"].to_numpy(float),
                          "plateau": plateau_labels(x, v), "bound": plateau_bound(x, v)})
@@ -64,6 +65,36 @@ def fires(run: dict, aggregate: str, kappa: float, window: int, share: float) ->
         i = first_stop_from_kappas(run["k"], threshold=kappa, window=window,
                                    aggregate=aggregate)
     return float(run["kx"][i]) if i is not None else math.nan
+
+
+def with_audit(run: dict, kappa: float, window: int, share: float, rate: float,
+               rng: np.random.Generator) -> float:
+    """Where the default rule fires when combined with the audit check as in the app
+    (``stopping._decide``: the audit accuracy of ``window`` checks ago inside the current 95%
+    Wilson interval), the audit simulated: ``rate`` x labels uniformly random audit picks,
+    each correct with the run's test accuracy at that label count (the runs kept no audit
+    picks of their own). NaN: never."""
+    from activelab.core.loop.stop_trend import fitted_disagreement
+    from activelab.core.loop.stopping import audit_interval
+
+    kx, k = run["kx"], run["k"]
+    fitted = fitted_disagreement(kx, k, share=share)
+    acc = np.interp(kx, run["x"], run["acc"])
+    n = np.floor(rate * kx).astype(int)
+    correct = np.cumsum(rng.binomial(np.diff(n, prepend=0), acc))
+    streak = 0
+    for i in range(len(kx)):
+        good = math.isfinite(k[i]) and math.isfinite(fitted[i]) and 1.0 - fitted[i] >= kappa
+        streak = streak + 1 if good else 0
+        if streak < window:
+            continue
+        ok = True
+        if n[i] > 0 and i >= window and n[i - window] > 0:
+            _, low, high = audit_interval(int(correct[i]), int(n[i]))
+            ok = low <= correct[i - window] / n[i - window] <= high
+        if ok:
+            return float(kx[i])
+    return math.nan
 
 
 def judged(runs: list[dict], stops: list[float], plateau: str = "plateau",
@@ -157,6 +188,25 @@ def main(argv: list[str] | None = None) -> int:
         cells = [f"{score(('trend', k, w, s), dev)} | {score(('trend', k, w, s), held)}"
                  for k in ks]
         lines.append(f"share {s:.2f} w {w}" + "".join(f"{c:>14s}" for c in cells))
+    # The audit check the app adds (simulated audit picks: the runs kept none).
+    lines += ["", "With the app's audit check (the accuracy of 3 checks ago inside the current "
+              "95% interval; audit picks simulated at the default audit_rate 0.1, each correct "
+              "with the run's test accuracy), 20 draws:"]
+    for name, subset in (("dev", dev), ("held-out", held)):
+        got = []
+        later = 0
+        for seed in range(20):
+            rng = np.random.default_rng(seed)
+            stops = [with_audit(r, KAPPA_THRESHOLD, WINDOW, TREND_SHARE, 0.1, rng) for r in subset]
+            got.append(judged(subset, stops))
+            plain = [fires(r, *default) for r in subset]
+            later += sum(1 for a, b in zip(stops, plain)
+                         if not (math.isnan(a) and math.isnan(b)) and a != b)
+        w = np.array([g[0] for g in got])
+        t = np.array([g[1] for g in got])
+        lines.append(f"  {name}: within {w.mean():.1f} of {t.mean():.1f} judged on average "
+                     f"(range {w.min()}-{w.max()}); the check moved the firing point in "
+                     f"{later / 20:.1f} of {len(subset)} runs per draw.")
     # How sound is the target?
     for r in runs:
         r["plateau_iso"], r["bound_iso"] = isotonic_plateau(r["x"], r["v"])
