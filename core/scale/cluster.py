@@ -3,7 +3,8 @@
 A project of the Dask engine records ``{"name": "dask", "scheduler": ADDRESS or None}`` in its
 store (setting ``engine``). ``client_for`` connects to that scheduler, or, with no address,
 starts a ``distributed.LocalCluster`` on this machine with one single-threaded worker per core
-(kept for the life of the process, so one session starts it once). ``processes=False`` (or
+(kept for the life of the process, so one session starts it once; its dashboard on a free
+port, ``client.dashboard_link``). ``processes=False`` (or
 ``ACTIVELAB_DASK_PROCESSES=0``) runs the workers as threads of this process, as CI needs.
 
 A scheduler that cannot be reached is a ``SchedulerGoneError``: one paragraph naming the
@@ -53,7 +54,7 @@ def _processes_default() -> bool:
 
 def local_client(processes: bool | None = None, n_workers: int | None = None) -> Any:
     """A client of this process's LocalCluster (started on first use: one single-threaded
-    worker per core, no dashboard server). ``processes=False``: workers are threads."""
+    worker per core; the dashboard on a free port). ``processes=False``: workers are threads."""
     from distributed import Client, LocalCluster
 
     processes = _processes_default() if processes is None else bool(processes)
@@ -64,7 +65,8 @@ def local_client(processes: bool | None = None, n_workers: int | None = None) ->
         if client is not None and client.status == "running":
             return client
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", worker_dashboard_address=":0",
+                               silence_logs=40)
         client = Client(cluster, set_as_default=False)
         if not _LOCAL:
             atexit.register(close_local_clusters)

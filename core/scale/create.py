@@ -19,7 +19,7 @@ from activelab.core.data.spec import FeatureConfig, ImportedTable
 from activelab.core.errors import DataError, ProjectError
 from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
 from activelab.core.progress import NULL_PROGRESS, Progress
-from activelab.core.scale.featurize import fit_featurizer, sample_rows
+from activelab.core.scale.featurize import PoolMoments, fit_featurizer, sample_rows
 from activelab.core.store.partitioned_pool import open_part
 from activelab.core.store.samples import add_sample_ids
 from activelab.core.store.store import STORE_NAME, LabelStore
@@ -93,13 +93,17 @@ def create_dask_project(
         store = LabelStore(tmp / STORE_NAME, create=True)
         wanted = {t.name for t in spec.tasks if t.column and import_labels}
         read_cols = list(dict.fromkeys(
-            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted]) if c]))
+            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted],
+                         *feat.numeric) if c]))
+        moments = PoolMoments(feat)
         n_labels = 0
         for p, path in enumerate(layout.paths):
             progress.check()
             start = layout.starts[p]
             size = layout.starts[p + 1] - start
             part = (open_part(path).read(columns=read_cols).to_pandas() if read_cols else None)
+            if part is not None:
+                moments.add(part)
             if spec.id_column:
                 ids = sample_ids(ImportedTable(frame=part, source=path, format="parquet"),
                                  spec.id_column)
@@ -122,6 +126,11 @@ def create_dask_project(
             progress.update(0.3 + 0.7 * (p + 1) / len(layout.paths), f"ids of part {p + 1}")
         if wanted:
             decisions.append(f"{n_labels:,} labels imported from the task columns")
+        feat = moments.fitted()
+        if feat.numeric:
+            decisions.append(f"{len(feat.numeric)} numeric columns standardised with the mean "
+                             "and deviation of the whole pool (missing values: the sample's "
+                             "median)")
         engine = {"name": "dask", "scheduler": scheduler or None}
         store.set_setting("spec", spec.to_dict())
         store.set_setting("feature_config", FeatureConfig().to_dict())

@@ -29,6 +29,7 @@ class Featurizer:
     kept values, text columns (hashed)."""
 
     numeric: tuple[str, ...] = ()
+    fills: tuple[float, ...] = ()
     means: tuple[float, ...] = ()
     stds: tuple[float, ...] = ()
     categorical: tuple[str, ...] = ()
@@ -52,7 +53,8 @@ class Featurizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Featurizer":
         return cls(
-            numeric=tuple(d.get("numeric", ())), means=tuple(d.get("means", ())),
+            numeric=tuple(d.get("numeric", ())), fills=tuple(d.get("fills", ())),
+            means=tuple(d.get("means", ())),
             stds=tuple(d.get("stds", ())), categorical=tuple(d.get("categorical", ())),
             categories=tuple(tuple(c) for c in d.get("categories", ())),
             text=tuple(d.get("text", ())), hash_features=int(d.get("hash_features", HASH_FEATURES)),
@@ -61,13 +63,16 @@ class Featurizer:
 
     def transform(self, frame: Any) -> Any:
         """Features of ``frame``'s rows: float32 (rows, dense_width) without text columns, else
-        a CSR matrix (rows, dense_width + hash_features). Missing numbers read as the mean
-        (0 after scaling); an unseen category as all zeros."""
+        a CSR matrix (rows, dense_width + hash_features). A missing number reads as its
+        column's fill (the median), then is standardised, as the embedded engine does
+        (``activelab.core.features.numeric``); an unseen category as all zeros."""
         n = len(frame)
         dense = np.zeros((n, self.dense_width), dtype=np.float32)
-        for j, (c, m, s) in enumerate(zip(self.numeric, self.means, self.stds)):
+        for j, (c, f, m, s) in enumerate(zip(self.numeric, self.fills, self.means, self.stds)):
             x = np.asarray(frame[c], dtype=np.float64)
-            x = np.where(np.isfinite(x), (x - m) / s, 0.0)
+            x = np.where(np.isnan(x), f, x)
+            x -= m
+            x /= s
             dense[:, j] = x
         j0 = len(self.numeric)
         for c, kept in zip(self.categorical, self.categories):
@@ -99,17 +104,17 @@ def fit_featurizer(sample: Any, feature_columns: Sequence[str],
     """Fit the transform on ``sample`` (a DataFrame of pool rows): numeric feature columns get
     their mean and standard deviation (1 when constant), other feature columns their
     ``MAX_CATEGORIES`` most frequent values; ``text_columns`` are hashed."""
-    numeric, means, stds, categorical, categories, notes = [], [], [], [], [], []
+    numeric, fills, means, stds, categorical, categories, notes = [], [], [], [], [], [], []
     for c in feature_columns:
         col = sample[c]
         if _is_numeric(col) or str(col.dtype) in ("bool", "boolean"):
-            x = np.asarray(col, dtype=np.float64)
-            finite = x[np.isfinite(x)]
-            m = float(finite.mean()) if finite.size else 0.0
-            s = float(finite.std()) if finite.size else 1.0
+            from activelab.core.features.numeric import column_scaling
+
+            f, m, s = column_scaling(np.asarray(col, dtype=np.float64))
             numeric.append(str(c))
+            fills.append(f)
             means.append(m)
-            stds.append(s if s > 0 else 1.0)
+            stds.append(s)
         else:
             counts = col.dropna().astype(str).value_counts()
             kept = tuple(str(v) for v in counts.index[:MAX_CATEGORIES])
@@ -118,7 +123,7 @@ def fit_featurizer(sample: Any, feature_columns: Sequence[str],
             if len(counts) > MAX_CATEGORIES:
                 notes.append(f"column '{c}': {len(counts)} values in the sample; the "
                              f"{MAX_CATEGORIES} most frequent are one-hot encoded")
-    return Featurizer(tuple(numeric), tuple(means), tuple(stds), tuple(categorical),
+    return Featurizer(tuple(numeric), tuple(fills), tuple(means), tuple(stds), tuple(categorical),
                       tuple(categories), tuple(str(c) for c in text_columns), HASH_FEATURES,
                       tuple(notes))
 
@@ -134,3 +139,45 @@ def sample_rows(sizes: Sequence[int], n: int = SAMPLE_ROWS, seed: int = 0) -> li
         out.append(np.sort(rng.choice(size, size=k, replace=False)) if k < size
                    else np.arange(size))
     return out
+
+
+class PoolMoments:
+    """Mean and variance of the numeric columns over the whole pool, merged part by part
+    (Chan, Golub & LeVeque 1979, the pairwise update), each missing value counted as the
+    column's fill: the scaling the embedded engine computes on the whole column, without
+    holding more than one part."""
+
+    def __init__(self, featurizer: Featurizer) -> None:
+        self.feat = featurizer
+        k = len(featurizer.numeric)
+        self.n = 0
+        self.mean = np.zeros(k)
+        self.m2 = np.zeros(k)
+
+    def add(self, frame: Any) -> None:
+        """Fold one part's rows (a DataFrame with the numeric columns) in."""
+        if not self.feat.numeric or len(frame) == 0:
+            return
+        x = np.column_stack([np.asarray(frame[c], dtype=np.float64) for c in self.feat.numeric])
+        x = np.where(np.isnan(x), np.asarray(self.feat.fills), x)
+        nb, mb = len(x), x.mean(axis=0)
+        m2b = ((x - mb) ** 2).sum(axis=0)
+        n = self.n + nb
+        delta = mb - self.mean
+        self.mean = self.mean + delta * nb / n
+        self.m2 = self.m2 + m2b + delta ** 2 * self.n * nb / n
+        self.n = n
+
+    def fitted(self) -> Featurizer:
+        """The featuriser with the pool's means and scales (a constant column: scale 1)."""
+        from dataclasses import replace
+
+        if not self.feat.numeric or self.n == 0:
+            return self.feat
+        eps = np.finfo(np.float64).eps
+        var = self.m2 / self.n
+        scales = []
+        for m, v in zip(self.mean, var):
+            constant = v <= self.n * eps * v + (self.n * m * eps) ** 2
+            scales.append(1.0 if constant or v == 0.0 else float(np.sqrt(v)))
+        return replace(self.feat, means=tuple(float(m) for m in self.mean), stds=tuple(scales))
