@@ -28,19 +28,27 @@ from activelab.core.store.temp_folders import (
 )
 
 
-def _read_sample(layout: Any, progress: Progress) -> Any:
-    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``), read part by part."""
+def _read_sample(layout: Any, progress: Progress) -> tuple[Any, PoolMoments]:
+    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``) and the moments of its
+    numeric columns over every row, read part by part (one part in memory at a time)."""
     import pandas as pd
     import pyarrow as pa
 
     picks = sample_rows(layout.sizes())
     frames = []
+    moments = PoolMoments()
     for p, (path, rows) in enumerate(zip(layout.paths, picks)):
         progress.check()
         table = open_part(path).read()
+        numeric = [f.name for f in table.schema
+                   if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+                   or pa.types.is_boolean(f.type)]
+        if numeric:
+            moments.add(table.select(numeric).to_pandas(split_blocks=True), numeric)
         frames.append(table.take(pa.array(rows)).to_pandas(split_blocks=True))
-        progress.update(0.3 * (p + 1) / len(layout.paths), f"sampling part {p + 1}")
-    return pd.concat(frames, ignore_index=True)
+        del table
+        progress.update(0.5 * (p + 1) / len(layout.paths), f"sampling part {p + 1}")
+    return pd.concat(frames, ignore_index=True), moments
 
 
 def create_dask_project(
@@ -74,7 +82,7 @@ def create_dask_project(
     layout = find_parts(data)
     decisions = [f"{data}: {len(layout.paths)} Parquet parts, {layout.rows:,} rows, read in "
                  "place by the Dask engine (nothing copied)"]
-    sample = _read_sample(layout, progress)
+    sample, moments = _read_sample(layout, progress)
     table = ImportedTable(frame=sample, source=str(data), format="parquet",
                           rows_read=len(sample))
     spec, found = infer_spec(table, id_column=id_column, text_columns=text_columns,
@@ -93,17 +101,14 @@ def create_dask_project(
         store = LabelStore(tmp / STORE_NAME, create=True)
         wanted = {t.name for t in spec.tasks if t.column and import_labels}
         read_cols = list(dict.fromkeys(
-            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted],
-                         *feat.numeric) if c]))
-        moments = PoolMoments(feat)
+            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted])
+             if c]))
         n_labels = 0
         for p, path in enumerate(layout.paths):
             progress.check()
             start = layout.starts[p]
             size = layout.starts[p + 1] - start
             part = (open_part(path).read(columns=read_cols).to_pandas() if read_cols else None)
-            if part is not None:
-                moments.add(part)
             if spec.id_column:
                 ids = sample_ids(ImportedTable(frame=part, source=path, format="parquet"),
                                  spec.id_column)
@@ -123,10 +128,10 @@ def create_dask_project(
                 if events:
                     store.append_group(events)
                     n_labels += len(events)
-            progress.update(0.3 + 0.7 * (p + 1) / len(layout.paths), f"ids of part {p + 1}")
+            progress.update(0.5 + 0.5 * (p + 1) / len(layout.paths), f"ids of part {p + 1}")
         if wanted:
             decisions.append(f"{n_labels:,} labels imported from the task columns")
-        feat = moments.fitted()
+        feat = moments.fitted(feat)
         if feat.numeric:
             decisions.append(f"{len(feat.numeric)} numeric columns standardised with the mean "
                              "and deviation of the whole pool (missing values: the sample's "

@@ -142,42 +142,56 @@ def sample_rows(sizes: Sequence[int], n: int = SAMPLE_ROWS, seed: int = 0) -> li
 
 
 class PoolMoments:
-    """Mean and variance of the numeric columns over the whole pool, merged part by part
-    (Chan, Golub & LeVeque 1979, the pairwise update), each missing value counted as the
-    column's fill: the scaling the embedded engine computes on the whole column, without
-    holding more than one part."""
+    """Mean and variance of numeric columns over the whole pool, merged part by part (Chan,
+    Golub & LeVeque 1979, the pairwise update) on the present values, with the missing ones
+    folded in at the end as the column's fill: the scaling the embedded engine computes on
+    the whole filled column, without holding more than one part."""
 
-    def __init__(self, featurizer: Featurizer) -> None:
-        self.feat = featurizer
-        k = len(featurizer.numeric)
-        self.n = 0
-        self.mean = np.zeros(k)
-        self.m2 = np.zeros(k)
+    def __init__(self) -> None:
+        self.n: dict[str, int] = {}
+        self.missing: dict[str, int] = {}
+        self.mean: dict[str, float] = {}
+        self.m2: dict[str, float] = {}
 
-    def add(self, frame: Any) -> None:
-        """Fold one part's rows (a DataFrame with the numeric columns) in."""
-        if not self.feat.numeric or len(frame) == 0:
-            return
-        x = np.column_stack([np.asarray(frame[c], dtype=np.float64) for c in self.feat.numeric])
-        x = np.where(np.isnan(x), np.asarray(self.feat.fills), x)
-        nb, mb = len(x), x.mean(axis=0)
-        m2b = ((x - mb) ** 2).sum(axis=0)
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean = self.mean + delta * nb / n
-        self.m2 = self.m2 + m2b + delta ** 2 * self.n * nb / n
-        self.n = n
+    def add(self, frame: Any, columns: Sequence[str]) -> None:
+        """Fold one part's ``columns`` (numeric columns of a DataFrame) in."""
+        for c in columns:
+            x = np.asarray(frame[c], dtype=np.float64)
+            present = x[~np.isnan(x)]
+            self.missing[c] = self.missing.get(c, 0) + len(x) - len(present)
+            nb = len(present)
+            if nb == 0:
+                continue
+            mb = float(present.mean())
+            m2b = float(((present - mb) ** 2).sum())
+            na, ma = self.n.get(c, 0), self.mean.get(c, 0.0)
+            self._merge(c, na, ma, self.m2.get(c, 0.0), nb, mb, m2b)
 
-    def fitted(self) -> Featurizer:
-        """The featuriser with the pool's means and scales (a constant column: scale 1)."""
+    def _merge(self, c: str, na: int, ma: float, m2a: float, nb: int, mb: float, m2b: float) -> None:
+        n = na + nb
+        delta = mb - ma
+        self.n[c] = n
+        self.mean[c] = ma + delta * nb / n
+        self.m2[c] = m2a + m2b + delta * delta * na * nb / n
+
+    def fitted(self, feat: Featurizer) -> Featurizer:
+        """``feat`` with the pool's means and scales of its numeric columns (missing values
+        counted as the column's fill; a constant column: scale 1)."""
         from dataclasses import replace
 
-        if not self.feat.numeric or self.n == 0:
-            return self.feat
+        if not feat.numeric:
+            return feat
         eps = np.finfo(np.float64).eps
-        var = self.m2 / self.n
-        scales = []
-        for m, v in zip(self.mean, var):
-            constant = v <= self.n * eps * v + (self.n * m * eps) ** 2
+        means, scales = [], []
+        for c, fill in zip(feat.numeric, feat.fills):
+            k = self.missing.get(c, 0)
+            if k:
+                self._merge(c, self.n.get(c, 0), self.mean.get(c, 0.0), self.m2.get(c, 0.0),
+                            k, float(fill), 0.0)
+                self.missing[c] = 0
+            n, m = self.n.get(c, 0), self.mean.get(c, 0.0)
+            v = self.m2.get(c, 0.0) / n if n else 0.0
+            constant = v <= n * eps * v + (n * m * eps) ** 2
+            means.append(float(m))
             scales.append(1.0 if constant or v == 0.0 else float(np.sqrt(v)))
-        return replace(self.feat, means=tuple(float(m) for m in self.mean), stds=tuple(scales))
+        return replace(feat, means=tuple(means), stds=tuple(scales))

@@ -138,6 +138,22 @@ def test_batch_strategy_on_a_candidate_sample_stays_within_the_stated_tolerance(
     assert max(ratios) <= 1.10, ratios
 
 
+def test_numeric_scaling_is_the_whole_pools_with_missing_values(tmp_path):
+    """Moments merged part by part equal the embedded engine's scaling of the whole column
+    (missing values filled with the median of the sample: here the sample is the pool)."""
+    from activelab.core.features.numeric import column_scaling
+    from activelab.core.scale.create import create_dask_project
+    from activelab.core.scale.featurize import Featurizer
+
+    frame = _pool(tmp_path / "pool", n=12_000, parts=5, missing=True)
+    path, _ = create_dask_project(tmp_path / "p", data=tmp_path / "pool", id_column="id",
+                                  tasks=["label=label"])
+    feat = Featurizer.from_dict(Project.open(path).store.get_setting("scale_featurizer"))
+    for c, f, m, s in zip(feat.numeric, feat.fills, feat.means, feat.stds):
+        want = column_scaling(frame[c].to_numpy(dtype=np.float64))
+        assert (f, m, s) == pytest.approx(want, rel=1e-12)
+
+
 def test_merge_keeps_the_global_top_k_with_ties_by_position():
     from activelab.core.scale.scoring import local_top_k, merge_top_k
 
