@@ -22,13 +22,15 @@ previous queue back, its reason saying why (or a SchedulerGoneError when there i
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from activelab.core.errors import ModelError
 from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
-from activelab.core.records import Prediction, QueueItem
+from activelab.core.records import CurvePoint, Prediction, QueueItem
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
 from activelab.core.scale.featurize import Featurizer
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part
@@ -56,8 +58,26 @@ def _labelled(proj: Any, state: Any) -> tuple[dict[str, tuple[np.ndarray, list]]
     return per_task, all_rows
 
 
-def fit_models(proj: Any, featurizer: Featurizer, per_task: dict) -> dict[str, Any]:
-    """The project's model fitted per single-label task with at least two labelled classes."""
+def _cross_validated(model: Any, x: Any, y: np.ndarray, seed: int) -> dict[str, float | None]:
+    """Stratified k-fold accuracy and macro-F1 of a fresh copy of ``model`` on the labelled
+    rows (k = min(5, the rarest class's count); None when a class has a single example)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+
+    _, counts = np.unique(y, return_counts=True)
+    k = int(min(5, counts.min()))
+    if k < 2:
+        return {"cv_accuracy": None, "cv_macro_f1": None}
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    got = cross_validate(clone(model), x, y, cv=folds, scoring=("accuracy", "f1_macro"))
+    return {"cv_accuracy": float(np.mean(got["test_accuracy"])),
+            "cv_macro_f1": float(np.mean(got["test_f1_macro"]))}
+
+
+def fit_models(proj: Any, featurizer: Featurizer, per_task: dict,
+               scores: dict[str, dict] | None = None) -> dict[str, Any]:
+    """The project's model fitted per single-label task with at least two labelled classes;
+    ``scores`` (a dict) receives each task's cross-validated accuracy and macro-F1."""
     from activelab.core.learning.models import make_model
 
     s = proj.settings
@@ -73,7 +93,10 @@ def fit_models(proj: Any, featurizer: Featurizer, per_task: dict) -> dict[str, A
             continue
         x = featurizer.transform(proj.pool.frame(columns=featurizer.columns, rows=rows))
         model = make_model(s.model, s.model_params)
-        model.fit(x, np.asarray(values, dtype=object))
+        y = np.asarray([str(v) for v in values], dtype=object)
+        if scores is not None:
+            scores[t.name] = _cross_validated(model, x, y, s.seed)
+        model.fit(x, y)
         models[t.name] = model
     return models
 
@@ -145,10 +168,36 @@ def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int
     return [results[p] for p in range(len(futures))]
 
 
+@dataclass(frozen=True)
+class DaskRequest:
+    """What the app's retrain job of a Dask project is given (taken on the GUI thread): the
+    queue length and the label event the queue will answer to."""
+
+    n: int
+    event_seq: int
+
+
+def retrain_on_dask(proj: Any, request: DaskRequest, progress: Progress) -> Any:
+    """The app's retrain job for a Dask project (a worker thread): a new queue scored on the
+    cluster, returned as a ``RetrainResult`` without a model in memory or a curve point (the
+    queue is saved when the GUI thread installs it)."""
+    from activelab.core.loop.cycle import RetrainResult
+
+    out: dict[str, Any] = {}
+    queue = dask_query(proj, request.n, None, progress=progress, save=False, reuse=False,
+                       made=out)
+    return RetrainResult(state=None, curve_point=out.get("point"), queue=queue,
+                         event_seq=request.event_seq)
+
+
 def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progress | None = None,
-               client: Any = None) -> list[QueueItem]:
+               client: Any = None, save: bool = True, reuse: bool = True,
+               made: dict[str, Any] | None = None) -> list[QueueItem]:
     """The next ``n`` samples of a Dask-engine project (see the module docstring); the queue is
-    saved in the store like the embedded engine's, so the app and ``activelab query`` read it."""
+    saved in the store (``save``) like the embedded engine's, so the app and ``activelab
+    query`` read it. ``reuse``: the stored queue is returned when no label changed since.
+    ``made`` (a dict) receives the learning-curve point of the models fitted (``point``, with
+    their cross-validated scores on the labelled rows; saved with the queue when ``save``)."""
     from activelab.core.querying.registry import get_strategy
     from activelab.core.querying.runner import run_strategy
     from activelab.core.querying.strategy_api import QueryContext, TaskOutput
@@ -158,7 +207,7 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
     state = store.state()
     items, seq = store.load_queue()
     last = store.last_seq()
-    if strategy is None and seq == last and len(items) >= n:
+    if reuse and strategy is None and seq == last and len(items) >= n:
         fresh = _fresh(proj, state, items)
         if fresh:
             return fresh[:n]
@@ -167,10 +216,14 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
     params = strat.resolve_params(s.strategy_params if name == s.strategy else {})
     featurizer = Featurizer.from_dict(store.get_setting("scale_featurizer"))
     per_task, excluded = _labelled(proj, state)
-    models = fit_models(proj, featurizer, per_task)
+    began = time.time()
+    per_task_scores: dict[str, dict] = {}
+    models = fit_models(proj, featurizer, per_task, per_task_scores)
+    fit_seconds = time.time() - began
     if not models:
         queue = _cold_start(proj, excluded, n, s.seed)
-        store.save_queue([it.to_dict() for it in queue], last)
+        if save:
+            store.save_queue([it.to_dict() for it in queue], last)
         return queue
     engine = engine_of(store.get_setting("engine"))
     try:
@@ -198,7 +251,18 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         if not is_gone(exc):
             raise
         return _fall_back(proj, state, gone_message(engine.get("scheduler"), exc))
-    version = store.model_version()
+    accs = [v["cv_accuracy"] for v in per_task_scores.values() if v["cv_accuracy"] is not None]
+    f1s = [v["cv_macro_f1"] for v in per_task_scores.values() if v["cv_macro_f1"] is not None]
+    point = CurvePoint(version=store.model_version() + 1, n_labels=state.labeled_count,
+                       time=time.time(), cv_accuracy=float(np.mean(accs)) if accs else None,
+                       cv_macro_f1=float(np.mean(f1s)) if f1s else None,
+                       audit_accuracy=None, audit_n=0, train_seconds=fit_seconds,
+                       per_task=per_task_scores, model=s.model)
+    if made is not None:
+        made["point"] = point
+    version = point.version
+    if save:
+        version = store.add_curve_point(point.to_dict(), event_seq=last) or store.model_version()
     queue = []
     for r, (pos, score) in enumerate(zip(merged["positions"], merged["scores"])):
         preds = {}
@@ -209,7 +273,8 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         queue.append(QueueItem(int(pos), proj.ids[int(pos)], name, float(score), r + 1, None,
                                False, preds, version,
                                f"chosen by {name} (Dask engine, {len(sizes)} partitions)"))
-    store.save_queue([it.to_dict() for it in queue], last)
+    if save:
+        store.save_queue([it.to_dict() for it in queue], last)
     return queue
 
 
