@@ -209,3 +209,32 @@ def test_cli_new_and_query_with_the_dask_engine_then_scheduler_gone(tmp_path, mo
     out, err = capsys.readouterr()
     assert err.startswith("error: The Dask scheduler at tcp://127.0.0.1:9 cannot be reached")
     assert "Traceback" not in err and "no previous queue" in err
+
+
+def test_a_project_with_a_scheduler_address_scores_on_that_cluster(tmp_path, client):
+    """``--scheduler ADDRESS``: the project connects to that scheduler (here the test's
+    cluster); a text column is hashed per partition on its workers."""
+    from activelab.core.scale.create import create_dask_project
+
+    rng = np.random.default_rng(7)
+    words = np.array(["good", "great", "fine", "bad", "awful", "poor", "movie", "plot"])
+    texts = [" ".join(rng.choice(words, 6)) for _ in range(2_000)]
+    y = np.array(["pos" if sum(w in t for w in ("good", "great", "fine")) >= 2 else "neg"
+                  for t in texts], dtype=object)
+    y[30:] = None
+    frame = pd.DataFrame({"text": texts, "label": y})
+    (tmp_path / "pool").mkdir()
+    for p in range(2):
+        frame.iloc[p * 1000:(p + 1) * 1000].to_parquet(tmp_path / "pool" / f"{p}.parquet")
+    address = client.scheduler.address
+    path, _ = create_dask_project(tmp_path / "p", data=tmp_path / "pool", scheduler=address,
+                                  text_columns=["text"], tasks=["label=label"],
+                                  import_labels=True, strategy="margin")
+    proj = Project.open(path)
+    assert proj.store.get_setting("engine") == {"name": "dask", "scheduler": address}
+    before = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.task_groups))
+    items = proj.query(5)
+    after = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.task_groups))
+    assert after > before                                  # the parts were scored there
+    assert len(items) == 5 and "Dask engine, 2 partitions" in items[0].reason
+    assert all(not proj.store.state().is_labeled(it.id) for it in items)
