@@ -79,10 +79,19 @@ def connect(address: str) -> Any:
     within ``CONNECT_TIMEOUT_S`` seconds."""
     from distributed import Client
 
+    with _LOCK:
+        client = _LOCAL.get(address)
+        if client is not None and client.status == "running":
+            return client
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise SchedulerGoneError(gone_message(address, exc)) from exc
+    with _LOCK:
+        if not _LOCAL:
+            atexit.register(close_local_clusters)
+        _LOCAL[address] = client   # kept for the session, closed at exit like a LocalCluster
+    return client
 
 
 def client_for(engine: Mapping[str, Any]) -> Any:
@@ -94,14 +103,15 @@ def client_for(engine: Mapping[str, Any]) -> Any:
 
 
 def close_local_clusters() -> None:
-    """Close the LocalClusters this process started (at exit, and between tests)."""
+    """Close the LocalClusters this process started and its clients of schedulers at an
+    address (at exit, and between tests)."""
     with _LOCK:
         clients = list(_LOCAL.values())
         _LOCAL.clear()
     if clients:   # the scheduler logs the futures it drops on the way down: expected here
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
     for client in clients:
-        cluster = client.cluster
+        cluster = client.cluster     # None for a client of a scheduler at an address
         client.close()
         if cluster is not None:
             cluster.close()

@@ -28,18 +28,54 @@ from activelab.core.store.temp_folders import (
 )
 
 
-def _read_sample(layout: Any, progress: Progress) -> tuple[Any, PoolMoments]:
-    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``) and the moments of its
-    numeric columns over every row, read part by part (one part in memory at a time)."""
+def _task_columns(tasks: Sequence[str]) -> list[str]:
+    """The columns named by ``NAME=COLUMN`` task options (``NAME:a,b`` names none)."""
+    out = []
+    for t in tasks:
+        name, sep, column = str(t).partition("=")
+        if sep and ":" not in name:
+            out.append(column.strip())
+    return out
+
+
+def _first_rows_of_new_values(table: Any, columns: Sequence[str], seen: dict[str, set]) -> list[int]:
+    """Rows of ``table`` holding a value of a task column not seen in earlier parts (its first
+    row), so the sample shows every class even when labels are rare."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    rows: list[int] = []
+    for c in columns:
+        if c not in table.column_names:
+            continue
+        col = table.column(c)
+        for v in pc.unique(col).to_pylist():
+            if v is None or v in seen.setdefault(c, set()):
+                continue
+            seen[c].add(v)
+            rows.append(int(np.flatnonzero(pc.equal(col, v).to_numpy(zero_copy_only=False))[0]))
+    return rows
+
+
+def _read_sample(layout: Any, progress: Progress,
+                 task_columns: Sequence[str] = ()) -> tuple[Any, PoolMoments]:
+    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``, plus the first row of each
+    task column value: every class is seen) and the moments of its numeric columns over every
+    row, read part by part (one part in memory at a time)."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     picks = sample_rows(layout.sizes())
     frames = []
     moments = PoolMoments()
+    seen: dict[str, set] = {}
     for p, (path, rows) in enumerate(zip(layout.paths, picks)):
         progress.check()
         table = open_part(path).read()
+        extra = _first_rows_of_new_values(table, task_columns, seen)
+        if extra:
+            rows = np.union1d(rows, extra)
         numeric = [f.name for f in table.schema
                    if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
                    or pa.types.is_boolean(f.type)]
@@ -82,12 +118,13 @@ def create_dask_project(
     layout = find_parts(data)
     decisions = [f"{data}: {len(layout.paths)} Parquet parts, {layout.rows:,} rows, read in "
                  "place by the Dask engine (nothing copied)"]
-    sample, moments = _read_sample(layout, progress)
+    sample, moments = _read_sample(layout, progress, _task_columns(tasks))
     table = ImportedTable(frame=sample, source=str(data), format="parquet",
                           rows_read=len(sample))
     spec, found = infer_spec(table, id_column=id_column, text_columns=text_columns,
                              feature_columns=feature_columns, tasks=tasks, multilabel=multilabel)
-    decisions += [f"(on a sample of {len(sample):,} rows) {d}" for d in found]
+    decisions += [f"(on a sample of {len(sample):,} rows, every task column value included) {d}"
+                  for d in found]
     if spec.image_column:
         raise DataError(f"{data}: image column '{spec.image_column}' found; the Dask engine "
                         "featurises tabular and text columns only. Use the embedded engine "

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
 from activelab.core.records import CurvePoint, Prediction, QueueItem
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
 from activelab.core.scale.featurize import Featurizer
-from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part
+from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
 
 BATCH_CANDIDATES = 20_000
 RETRIES = 2
@@ -56,6 +57,27 @@ def _labelled(proj: Any, state: Any) -> tuple[dict[str, tuple[np.ndarray, list]]
         excluded.append(np.asarray(skipped, dtype=np.int64))
     all_rows = np.unique(np.concatenate(excluded)) if excluded else np.empty(0, dtype=np.int64)
     return per_task, all_rows
+
+
+_ROWS: dict[tuple[str, tuple[str, ...]], Any] = {}   # (project, columns) -> rows read so far
+
+
+def rows_frame(proj: Any, columns: list[str], rows: np.ndarray) -> Any:
+    """The pool's ``rows`` (labelled rows: few) as a DataFrame, in the order given; rows read
+    before in this process are kept, so a retrain reads only the newly labelled ones (each
+    read costs a row group of its part)."""
+    import pandas as pd
+
+    key = (str(proj.path), tuple(columns))
+    kept = _ROWS.get(key)
+    rows = np.asarray(rows, dtype=np.int64)
+    new = rows if kept is None else np.setdiff1d(rows, kept.index.to_numpy())
+    if len(new):
+        got = proj.pool.frame(columns=list(columns), rows=new)
+        got.index = new
+        kept = got if kept is None else pd.concat([kept, got])
+        _ROWS[key] = kept
+    return kept.loc[rows].reset_index(drop=True)
 
 
 def _cross_validated(model: Any, x: Any, y: np.ndarray, seed: int) -> dict[str, float | None]:
@@ -91,7 +113,7 @@ def fit_models(proj: Any, featurizer: Featurizer, per_task: dict,
         rows, values = per_task[t.name]
         if len(set(values)) < 2:
             continue
-        x = featurizer.transform(proj.pool.frame(columns=featurizer.columns, rows=rows))
+        x = featurizer.transform(rows_frame(proj, featurizer.columns, rows))
         model = make_model(s.model, s.model_params)
         y = np.asarray([str(v) for v in values], dtype=object)
         if scores is not None:
@@ -137,7 +159,9 @@ def _scattered_models(client: Any, proj: Any, seq: int, models: dict) -> Any:
     if fut is None:
         for old in [k for k in _SCATTERED if k[:2] == key[:2]]:
             _SCATTERED.pop(old).release()     # the superseded version leaves the workers
-        fut = client.scatter(models, broadcast=True, hash=False)
+        # One future for the dict (scattering the dict itself would key each model by its
+        # task name, shared by every project on the cluster).
+        fut = client.scatter([models], broadcast=True, hash=False)[0]
         _SCATTERED[key] = fut
     return fut
 
@@ -165,6 +189,12 @@ def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int
     except Cancelled:
         client.cancel(futures)
         raise
+    except (CancelledError, OSError, TimeoutError) as exc:
+        # Futures cancelled by no one here, or a lost connection: the scheduler went away.
+        if client.status == "running" and not isinstance(exc, (CancelledError, OSError)):
+            raise
+        raise SchedulerGoneError(gone_message(
+            getattr(client.scheduler, "address", None), exc)) from exc
     return [results[p] for p in range(len(futures))]
 
 
@@ -216,6 +246,15 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
     params = strat.resolve_params(s.strategy_params if name == s.strategy else {})
     featurizer = Featurizer.from_dict(store.get_setting("scale_featurizer"))
     per_task, excluded = _labelled(proj, state)
+    engine = engine_of(store.get_setting("engine"))
+    warm: list = []
+    if any(len({str(v) for v in values}) >= 2 for _, values in per_task.values()):
+        try:   # the workers import what scoring needs while the driver fits
+            client = client or client_for(engine)
+            warm = [client.submit(warm_up, name, workers=[w], allow_other_workers=False,
+                                  pure=False) for w in client.scheduler_info()["workers"]]
+        except SchedulerGoneError as exc:
+            return _fall_back(proj, state, str(exc))
     began = time.time()
     per_task_scores: dict[str, dict] = {}
     models = fit_models(proj, featurizer, per_task, per_task_scores)
@@ -225,7 +264,6 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         if save:
             store.save_queue([it.to_dict() for it in queue], last)
         return queue
-    engine = engine_of(store.get_setting("engine"))
     try:
         client = client or client_for(engine)
         scattered = _scattered_models(client, proj, last, models)
@@ -251,6 +289,7 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         if not is_gone(exc):
             raise
         return _fall_back(proj, state, gone_message(engine.get("scheduler"), exc))
+    del warm   # the warm-up futures were kept until the parts were scored
     accs = [v["cv_accuracy"] for v in per_task_scores.values() if v["cv_accuracy"] is not None]
     f1s = [v["cv_macro_f1"] for v in per_task_scores.values() if v["cv_macro_f1"] is not None]
     point = CurvePoint(version=store.model_version() + 1, n_labels=state.labeled_count,
@@ -293,7 +332,7 @@ def _batch_step(proj, featurizer, models, parts, per_task, strat, params, n, s,
     cand_pos = np.concatenate([p["positions"] for p in parts])
     cand_x = np.concatenate([p["features"] for p in parts])
     lab_rows = np.unique(np.concatenate([r for r, _ in per_task.values()]))
-    frame = proj.pool.frame(columns=featurizer.columns, rows=lab_rows)
+    frame = rows_frame(proj, featurizer.columns, lab_rows)
     lab_x_raw = featurizer.transform(frame)
     lab_x = np.asarray(lab_x_raw.toarray() if hasattr(lab_x_raw, "toarray") else lab_x_raw,
                        dtype=np.float32)

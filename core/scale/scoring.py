@@ -104,3 +104,14 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     out = {"positions": cand[pick] + start, "scores": scores[pick]}
     out.update({f"proba:{t}": p[pick] for t, p in probas.items()})
     return out
+
+
+def warm_up(strategy: str) -> None:
+    """Import what ``score_part`` needs on a fresh worker (scikit-learn, the strategy
+    registry), so the first query's tasks do not each wait for it."""
+    import importlib
+
+    from activelab.core.querying.registry import get_strategy
+
+    importlib.import_module("sklearn.linear_model")
+    get_strategy(strategy)

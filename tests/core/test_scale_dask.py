@@ -214,6 +214,7 @@ def test_cli_new_and_query_with_the_dask_engine_then_scheduler_gone(tmp_path, mo
 def test_a_project_with_a_scheduler_address_scores_on_that_cluster(tmp_path, client):
     """``--scheduler ADDRESS``: the project connects to that scheduler (here the test's
     cluster); a text column is hashed per partition on its workers."""
+    from activelab.core.scale import cluster
     from activelab.core.scale.create import create_dask_project
 
     rng = np.random.default_rng(7)
@@ -232,9 +233,12 @@ def test_a_project_with_a_scheduler_address_scores_on_that_cluster(tmp_path, cli
                                   import_labels=True, strategy="margin")
     proj = Project.open(path)
     assert proj.store.get_setting("engine") == {"name": "dask", "scheduler": address}
-    before = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.task_groups))
-    items = proj.query(5)
-    after = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.task_groups))
+    before = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+    try:
+        items = proj.query(5)
+    finally:
+        cluster.close_local_clusters()      # its client of the test's scheduler
+    after = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
     assert after > before                                  # the parts were scored there
     assert len(items) == 5 and "Dask engine, 2 partitions" in items[0].reason
     assert all(not proj.store.state().is_labeled(it.id) for it in items)
