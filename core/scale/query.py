@@ -8,7 +8,8 @@ merges:
 
 * score strategies (least confidence, margin, entropy, ...): each part's top ``n``, merged to
   the global top ``n``: exactly the picks of scoring the whole pool in one process.
-* batch strategies (core-set, cluster, BADGE, density, ...): a pre-filter draws a uniform
+* batch strategies (core-set, cluster, BADGE, ...) and scores that read the pool's geometry
+  (density-weighted): a pre-filter draws a uniform
   sample of ``BATCH_CANDIDATES`` candidates (each part in proportion to its candidates), then
   the strategy's exact batch step runs on that sample with the labelled rows. When the pool
   has no more candidates than that, the picks equal the one-process run; above it they are the
@@ -272,7 +273,9 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         common = dict(featurizer_dict=featurizer.to_dict(), models=scattered, classes=classes,
                       strategy=name, params=params, aggregate=s.aggregate)
         sizes = np.diff(layout["starts"])
-        if strat.kind == "score":
+        # A score that reads only each row's own model outputs merges exactly; one that
+        # reads the pool's geometry (density, distances) goes through the pre-filter.
+        if strat.kind == "score" and not (set(strat.requires) & {"features", "embeddings"}):
             parts = run_parts(client, layout, {**common, "mode": TOP_K}, [n] * len(sizes),
                               excluded, progress)
             merged = merge_top_k(parts, n)
