@@ -314,8 +314,9 @@ class LabelingController(QObject, RetrainControl):
         never waits); None when every sample is."""
         labels = list(self.project.labels().values())
 
-        def done(i: int) -> bool:
-            return i in self._handled or any(i in per for per in labels)
+        def done(i: int) -> bool:   # (or handed to another annotator)
+            return i in self._handled or any(i in per for per in labels) or not (
+                self.read_only or self.project.claim(self.project.ids[i]))
 
         n = self.project.n_samples
         if self.project.labeled_count() + len(self._handled) < n:
