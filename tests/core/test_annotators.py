@@ -216,3 +216,19 @@ def test_overlap_share_is_honoured_and_labels_stay_blind(tmp_path, monkeypatch, 
         a.labels_by_annotator("topic", both[0]) == {"bob": truth[both[0]],
                                                     "alice": truth[both[0]]}
     a.close(), b.close()
+
+
+def test_a_schema_3_store_gains_claims_when_opened(folder):
+    import sqlite3
+
+    con = sqlite3.connect(folder / "project.sqlite")
+    con.execute("DROP TABLE claims")
+    con.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    a, b = _as(folder, "alice"), _as(folder, "bob")
+    assert a.claim(a.ids[0]) and not b.claim(a.ids[0])
+    a.close(), b.close()
+    con = sqlite3.connect(folder / "project.sqlite")
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"
+    con.close()
