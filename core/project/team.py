@@ -15,6 +15,7 @@ single-annotator API; this is what changes when several people label at once):
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from activelab.core.errors import StoreWriteError
@@ -68,8 +69,10 @@ def annotator_queue(proj: "Project", base: list[QueueItem]) -> list[QueueItem]:
             labelers = st.labelers(sid)
             if me not in labelers and _needs_more(proj, sid, labelers) and free(sid, labelers, True):
                 idx = proj.index_of(sid)
-                due.append(original_pick_item(st.original_pick(sid), idx, sid)
-                           or chosen_item(idx, sid, proj.model_version))
+                item = (original_pick_item(st.original_pick(sid), idx, sid)
+                        or chosen_item(idx, sid, proj.model_version))
+                due.append(replace(item, reason=(
+                    f"overlap sample: {k} annotators label it, each blind to the others")))
     rest = [q for q in base if free(q.id, set(), overlap_sample(proj, q.id))]
     return due + rest
 
@@ -115,13 +118,16 @@ def held_by_others(proj: "Project") -> int:
 
 def claim_items(proj: "Project", items: list[QueueItem], n: int) -> list[QueueItem]:
     """The first ``n`` of ``items`` that could be claimed for ``proj.annotator`` (each one
-    claimed, in order)."""
+    claimed, in order). The annotator's other claims end: these are their next samples now."""
     out: list[QueueItem] = []
     for it in items:
         if len(out) >= n:
             break
         if claim_sample(proj, it.id):
             out.append(it)
+    if not proj.read_only:
+        mine = [sid for sid, who in _live_claims(proj).items() if proj.annotator in who]
+        release(proj, [sid for sid in mine if sid not in {it.id for it in out}])
     return out
 
 

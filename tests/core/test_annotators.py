@@ -232,3 +232,26 @@ def test_a_schema_3_store_gains_claims_when_opened(folder):
     con = sqlite3.connect(folder / "project.sqlite")
     assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"
     con.close()
+
+
+def test_query_hands_each_annotator_their_own_samples(folder, monkeypatch, capsys):
+    import json
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    got = {}
+    for name in ("alice", "bob", "alice"):         # alice asks again while bob holds his
+        capsys.readouterr()
+        assert main(["query", str(folder), "-n", "4", "--json", "--annotator", name]) == 0
+        got.setdefault(name, []).append([d["id"] for d in json.loads(capsys.readouterr().out)])
+    assert len(got["alice"][0]) == len(got["bob"][0]) == 4
+    assert not set(got["alice"][0]) & set(got["bob"][0])
+    assert len(got["alice"][1]) == 4 and not set(got["alice"][1]) & set(got["bob"][0])
+    p = _as(folder, "carol")                      # alice's earlier samples not handed again
+    dropped = set(got["alice"][0]) - set(got["alice"][1])   # are free for others
+    assert all(p.claim(sid) for sid in dropped)
+    assert not any(p.claim(sid) for sid in got["alice"][1] + got["bob"][0])
+    p.close()
+    monkeypatch.setenv(ENV_VAR, "bob")             # the environment names the annotator
+    capsys.readouterr()
+    assert main(["query", str(folder), "-n", "4", "--json"]) == 0
+    assert [d["id"] for d in json.loads(capsys.readouterr().out)] == got["bob"][0]
