@@ -321,9 +321,13 @@ class Project:
         return self.store.state().labeled_count
 
     def class_counts(self) -> dict[str, dict[str, int]]:
-        """Per task: labels per class (every class of the task, 0 when unused)."""
+        """Per task: labels per class (every class of the task, 0 when unused), without the
+        labels hidden from ``annotator`` on overlap samples they have not labeled yet."""
+        from activelab.core.project import team
+
         st = self.store.state()
-        return {t.name: {c: 0 for c in t.classes} | st.class_counts(t.name) for t in self.spec.tasks}
+        return team.blind_class_counts(self, {t.name: {c: 0 for c in t.classes} | st.class_counts(t.name)
+                                              for t in self.spec.tasks})
 
     def history(self, limit: int = 50) -> list[LabelEvent]:
         """The latest ``limit`` events, newest first (reads only those rows), without other

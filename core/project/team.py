@@ -142,6 +142,39 @@ def release(proj: "Project", sample_ids: list[str] | None = None, who: str | Non
         pass
 
 
+_OVERLAP_IDS: dict[tuple[int, float, int], frozenset[str]] = {}
+
+
+def overlap_ids(proj: "Project") -> frozenset[str]:
+    """The project's overlap samples (hashed once per pool, seed and share)."""
+    s = proj.settings
+    key = (id(proj.ids), s.overlap, s.seed)
+    if key not in _OVERLAP_IDS:
+        if len(_OVERLAP_IDS) > 8:
+            _OVERLAP_IDS.clear()
+        _OVERLAP_IDS[key] = frozenset(sid for sid in proj.ids if is_overlap(sid, s.overlap, s.seed))
+    return _OVERLAP_IDS[key]
+
+
+def blind_class_counts(proj: "Project", counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """``counts`` (task -> class -> labels) without the labels hidden from ``proj.annotator``
+    (on overlap samples they have not labeled), so a count cannot give them away either.
+    O(overlap samples) when overlap is on; ``counts`` itself otherwise."""
+    if proj.settings.overlap <= 0:
+        return counts
+    st, me = proj.store.state(), proj.annotator
+    for sid in overlap_ids(proj):
+        labelers = st.labelers(sid) if st.is_labeled(sid) else ()
+        if not labelers or me in labelers:
+            continue
+        for task, per in counts.items():
+            value = st.labels.get(task, {}).get(sid)
+            for c in (value if isinstance(value, list) else [] if value is None else [value]):
+                if per.get(c):
+                    per[c] -= 1
+    return counts
+
+
 def hidden(proj: "Project", sample_id: str) -> bool:
     """Whether other annotators' labels of ``sample_id`` are hidden from ``proj.annotator``."""
     return (proj.settings.overlap > 0 and overlap_sample(proj, sample_id)

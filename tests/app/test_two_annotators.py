@@ -106,7 +106,10 @@ def test_second_annotator_is_blind_to_the_first_label(qtbot, folder):
     assert all(first not in b.history_view.list.item(i).text()
                for i in range(b.history_view.list.count()))
     assert b_proj.shown_labels(b.controller.current.idx) == {}
+    assert sum(b.progress_panel.bar_heights().values()) == 0, "nor do the class counts tell"
+    assert sum(a.progress_panel.bar_heights().values()) == 1
     _press(qtbot, b, Qt.Key.Key_1)
     assert b_proj.labels_by_annotator("topic", first).keys() == {"alice", "bob"}
     assert b_proj.shown_labels(b_proj.index_of(first)) != {}, "visible once bob labeled it"
+    qtbot.waitUntil(lambda: sum(b.progress_panel.bar_heights().values()) == 1)
     _close((a_proj, a), (b_proj, b))
