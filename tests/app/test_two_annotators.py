@@ -112,4 +112,7 @@ def test_second_annotator_is_blind_to_the_first_label(qtbot, folder):
     assert b_proj.labels_by_annotator("topic", first).keys() == {"alice", "bob"}
     assert b_proj.shown_labels(b_proj.index_of(first)) != {}, "visible once bob labeled it"
     qtbot.waitUntil(lambda: sum(b.progress_panel.bar_heights().values()) == 1)
+    qtbot.waitUntil(lambda: b.history_view.list.count() == 2)   # now alice's shows too,
+    assert all("replaced" not in b.history_view.list.item(i).text()   # as a second opinion
+               for i in range(2))
     _close((a_proj, a), (b_proj, b))
