@@ -262,3 +262,33 @@ def test_query_hands_each_annotator_their_own_samples(folder, monkeypatch, capsy
     held = live_claims(p.store)
     assert all(held[sid] == {"bob"} for sid in as_env)
     p.close()
+
+
+def test_per_annotator_stacks_match_a_fresh_fold(folder, monkeypatch):
+    """The stacks kept event by event equal those of a fold of the whole log (a reopened
+    project undoes the same action as the one that stayed open)."""
+    from activelab.core.store.label_state import LabelState
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    a, b = _as(folder, "alice"), _as(folder, "bob")
+    ids = a.ids
+    steps = [(a, "label", 0), (b, "label", 1), (a, "label", 2), (a, "undo", None),
+             (b, "skip", 3), (b, "undo", None), (a, "label", 4), (b, "redo", None),
+             (a, "undo", None), (a, "undo", None), (a, "redo", None), (b, "label", 5)]
+    for p, kind, i in steps:
+        if kind == "label":
+            p.label(ids[i], "tech")
+        elif kind == "skip":
+            p.skip(ids[i])
+        else:
+            getattr(p, kind)()
+    kept = a.label_state()
+    fresh = LabelState().apply(a.store.events())
+    for who in ("alice", "bob", "carol"):
+        assert kept.undo_target(who) == fresh.undo_target(who)
+        assert kept.redo_target(who) == fresh.redo_target(who)
+    assert kept.group_events(kept.redo_target("alice"))[0].sample_id == ids[4]
+    assert kept.redo_target("bob") is None, "bob redid his skip: nothing left to redo"
+    assert kept.group_events(kept.undo_target("bob"))[0].sample_id == ids[5]
+    assert set(kept.labels["topic"]) == {ids[0], ids[1], ids[5]} and ids[3] in kept.skipped
+    a.close(), b.close()
