@@ -175,12 +175,14 @@ class SettingsPanel(QWidget):
         f3.addRow("Combine scores", self.aggregate_combo)
         f3.addRow(self.weights_box)
         label_box = QGroupBox("Labeling")
-        QVBoxLayout(label_box).addWidget(self.blind_check)
+        label_lay = QVBoxLayout(label_box)
+        label_lay.addWidget(self.blind_check)
+        self.team_box = TeamSettingsBox(self._emit)   # overlap and leases (several annotators)
+        label_lay.addWidget(self.team_box)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
-        self.team_box = TeamSettingsBox(self._emit)   # overlap and leases (several annotators)
-        for box in (strat_box, model_box, label_box, self.team_box, self.multi_box):
+        for box in (strat_box, model_box, label_box, self.multi_box):
             lay.addWidget(box)
         lay.addStretch(1)
         self.multi_box.setVisible(False)

@@ -116,3 +116,19 @@ def test_second_annotator_is_blind_to_the_first_label(qtbot, folder):
     assert all("replaced" not in b.history_view.list.item(i).text()   # as a second opinion
                for i in range(2))
     _close((a_proj, a), (b_proj, b))
+
+
+def test_settings_panel_sets_the_overlap(qtbot):
+    from activelab.app.panels.settings_panel import SettingsPanel
+    from activelab.core.loop.settings import Settings
+
+    panel = SettingsPanel(models=["logistic_regression"])
+    qtbot.addWidget(panel)
+    emitted = []
+    panel.settings_changed.connect(emitted.append)
+    panel.set_settings(Settings(overlap=0.1, overlap_annotators=3))
+    assert emitted == [] and panel.team_box.overlap_spin.value() == 10
+    panel.team_box.overlap_spin.setValue(25)
+    panel.team_box.annotators_spin.setValue(2)
+    assert emitted == [{"overlap": 0.25}, {"overlap_annotators": 2}]
+    assert Settings().updated(**emitted[0], **emitted[1]).overlap == 0.25
