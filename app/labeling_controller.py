@@ -89,13 +89,22 @@ class LabelingController(QObject, RetrainControl):
         self._parked: list[Current] = []  # samples to return to after a revisit (undo, resume)
         self._features_problem: str | None = None   # why the features could not be loaded
         self.read_only = project.read_only
-        self.annotator: str | None = None   # who labels (the app's per-machine name); None: the project's
         self._rng = random.Random(project.settings.seed)
         self._ticker = QTimer(self)
         self._ticker.setInterval(200)
         self._ticker.timeout.connect(self._on_ticker_timeout)
 
     # ----- state -------------------------------------------------------------------------
+    @property
+    def annotator(self) -> str:
+        """Who labels here ($ACTIVELAB_ANNOTATOR, else the app's per-machine name, else the
+        project's setting): every event, undo/redo, claim and blind view is this annotator's."""
+        return self.project.annotator
+
+    @annotator.setter
+    def annotator(self, app_name: str | None) -> None:
+        self.project.set_annotator(app_name, source="app")
+
     @property
     def current(self) -> Current | None:
         return self._current
@@ -222,6 +231,7 @@ class LabelingController(QObject, RetrainControl):
         ``StoreWriteError`` (or a raw sqlite3/OS error) when the write fails."""
         if self.read_only:
             return
+        self.project.release_claims()   # the samples handed to this window go to others
         cur = self._current
         self.project.save_position(None if cur is None else cur.sample.id,
                                    None if cur is None else cur.item,
@@ -278,7 +288,9 @@ class LabelingController(QObject, RetrainControl):
                 return
         while self._queue:
             item = self._queue.pop(0)
-            if item.idx not in self._handled and (after is None or item.idx != after.idx):
+            # claimed for this annotator (passed over: labeled or held by another annotator)
+            if item.idx not in self._handled and (after is None or item.idx != after.idx) \
+                    and (self.read_only or self.project.claim(item.id)):
                 self._show(item.idx, item, "queue")
                 self.queue_changed.emit(self.queue())
                 return
@@ -302,8 +314,9 @@ class LabelingController(QObject, RetrainControl):
         never waits); None when every sample is."""
         labels = list(self.project.labels().values())
 
-        def done(i: int) -> bool:
-            return i in self._handled or any(i in per for per in labels)
+        def done(i: int) -> bool:   # (or handed to another annotator)
+            return i in self._handled or any(i in per for per in labels) or not (
+                self.read_only or self.project.claim(self.project.ids[i]))
 
         n = self.project.n_samples
         if self.project.labeled_count() + len(self._handled) < n:
@@ -315,8 +328,8 @@ class LabelingController(QObject, RetrainControl):
 
     def _show(self, idx: int, item: QueueItem | None, source: str) -> None:
         # Queue items and fallback picks are unlabeled by construction; revisits look labels up.
-        existing = {} if item is not None or source == "fallback" else {
-            task: per[idx] for task, per in self.project.labels().items() if idx in per}
+        existing = {} if item is not None or source == "fallback" else \
+            self.project.shown_labels(idx)   # blind: {} on an overlap sample not labeled here
         suggestion = self.project.suggestion(idx) if item is None and source == "map" else {}
         self._current = Current(idx, self.project.sample(idx), item, existing, source, suggestion)
         self._shown_at = time.perf_counter()

@@ -22,6 +22,7 @@ background jobs stopped, the store checkpointed and closed).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox
 
 from activelab.app.start_screen import recent_projects, remove_recent_project
+from activelab.core.project.annotators import ENV_VAR
 from activelab.core.store.store import STORE_NAME
 
 __all__ = ["ProjectMenu", "annotator_name", "choose_project_folder", "set_annotator_name"]
@@ -189,8 +191,10 @@ class ProjectMenu(QObject):
         """Give the controller this machine's name and show who labels in the status bar."""
         name = annotator_name(self._qs)
         self.window.controller.annotator = name
-        shown = name or self.window.project.settings.annotator
-        self.annotator_label.setText(f"Annotator: {shown}" + ("" if name else " (login name)"))
+        shown = self.window.controller.annotator   # $ACTIVELAB_ANNOTATOR first, then this name
+        how = (" (ACTIVELAB_ANNOTATOR)" if shown != name and os.environ.get(ENV_VAR, "").strip()
+               else "" if name else " (login name)")
+        self.annotator_label.setText(f"Annotator: {shown}{how}")
 
     def _on_annotator_triggered(self) -> None:
         current = annotator_name(self._qs) or ""
@@ -210,7 +214,7 @@ class ProjectMenu(QObject):
                 continue
             break
         self.apply_annotator()
-        self.window.status_line.setText(f"New labels are recorded as {self.window.controller.annotator or self.window.project.settings.annotator}.")
+        self.window.status_line.setText(f"New labels are recorded as {self.window.controller.annotator}.")
 
     # ----- layout ---------------------------------------------------------------------------
     def restore_layout(self) -> bool:

@@ -1,5 +1,5 @@
 """Settings panel: strategy and its parameters, model, batch size, retrain cadence, audit rate,
-blind mode and multi-task aggregation.
+blind mode, several annotators (overlap, leases: ``team_settings``) and multi-task aggregation.
 
 Public API:
 
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from activelab.app.panels.team_settings import TeamSettingsBox
 from activelab.core.querying.measured import described_with_record
 from activelab.core.querying.strategy_api import Param
 
@@ -174,7 +175,10 @@ class SettingsPanel(QWidget):
         f3.addRow("Combine scores", self.aggregate_combo)
         f3.addRow(self.weights_box)
         label_box = QGroupBox("Labeling")
-        QVBoxLayout(label_box).addWidget(self.blind_check)
+        label_lay = QVBoxLayout(label_box)
+        label_lay.addWidget(self.blind_check)
+        self.team_box = TeamSettingsBox(self._emit)   # overlap and leases (several annotators)
+        label_lay.addWidget(self.team_box)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
@@ -216,6 +220,7 @@ class SettingsPanel(QWidget):
             self.aggregate_combo.setCurrentIndex(max(0, self.aggregate_combo.findData(settings.aggregate)))
             self._rebuild_weights(list(tasks), dict(settings.task_weights or {}))
             self.multi_box.setVisible(len(tasks) > 1)
+            self.team_box.set_settings(settings)
         finally:
             self._updating = False
 
@@ -231,6 +236,7 @@ class SettingsPanel(QWidget):
             "blind_mode": self.blind_check.isChecked(),
             "aggregate": self.aggregate_combo.currentData(),
             "task_weights": {t: w.value() for t, w in self._weight_editors.items()},
+            **self.team_box.values(),
         }
 
     def param_editor(self, name: str) -> QWidget:

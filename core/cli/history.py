@@ -25,6 +25,10 @@ def add_parser(subparsers: Any) -> None:
                     "which sample, why the sample was picked (strategy, rank, score, audit), "
                     "by whom, and whether the label was later undone or replaced.")
     h.add_argument("project")
+    from activelab.core.cli.main import add_annotator_argument
+
+    add_annotator_argument(h, "whose view (blind to others' labels on overlap samples "
+                              "they have not labeled)")
     h.add_argument("--limit", type=positive_int("--limit"), default=20,
                    help="how many events to print (default 20)")
     h.add_argument("--json", action="store_true",

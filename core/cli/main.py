@@ -9,7 +9,9 @@ import sqlite3
 import sys
 from typing import Any, Callable, Sequence
 
-from activelab.core.cli.support import nonnegative_float, positive_int, progress_bar, stdout_closed
+from activelab.core.cli.support import (
+    fraction_or_zero, nonnegative_float, positive_int, progress_bar, stdout_closed,
+)
 from activelab.core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
@@ -17,12 +19,14 @@ COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "
             "backup", "check", "show", "history")
 
 _OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
+_ANNOTATOR: list[str | None] = [None]   # this command's --annotator (None: not given)
 
 
 def _project(path: str):
     from activelab.core.project.project import Project
 
     proj = Project.open(path)
+    proj.set_annotator(_ANNOTATOR[0])   # --annotator > $ACTIVELAB_ANNOTATOR > project setting
     _OPENED.append(proj)   # damaged rows (settings included) are warned about at the end
     return proj
 
@@ -44,6 +48,13 @@ def read_options(a: argparse.Namespace) -> dict[str, Any]:
     if getattr(a, "header", None) is not None:
         out["header"] = a.header
     return out
+
+
+def add_annotator_argument(p: argparse.ArgumentParser, what: str = "who labels") -> None:
+    """``--annotator NAME``: overrides $ACTIVELAB_ANNOTATOR, then the project's setting."""
+    p.add_argument("--annotator", metavar="NAME",
+                   help=f"{what}; default: $ACTIVELAB_ANNOTATOR, else the project's "
+                        "'annotator' setting (the login name)")
 
 
 def add_read_arguments(p: argparse.ArgumentParser) -> None:
@@ -74,6 +85,10 @@ def cmd_new(a: argparse.Namespace) -> int:
     fc = (FeatureConfig(**{"image": "auto", "text": default_text_features(), **chosen})
           if chosen else None)
     settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
+    team = {k: v for k, v in (("overlap", a.overlap), ("overlap_annotators", a.overlap_annotators),
+                              ("lease_minutes", a.lease_minutes)) if v is not None}
+    if team:
+        settings = {**(settings or {}), **team}
     if a.engine == "dask" or a.scheduler:   # a pool read in place, scored on Dask (issue 13)
         from activelab.core.scale.create import create_dask_project
 
@@ -178,35 +193,38 @@ def cmd_label(a: argparse.Namespace) -> int:
     proj = _project(a.project)
     task = None if a.task is None else a.task.strip()
     ev = proj.label(_typed_id(proj, a.sample_id), _typed_label(proj, task, a.label), task=task,
-                    annotator=None if a.annotator is None else a.annotator.strip(),
-                    seconds=a.seconds, input="cli")
+                    annotator=proj.annotator, seconds=a.seconds, input="cli")
     print(f"Saved: {ev.sample_id} -> {ev.task} = {ev.value} (event {ev.seq}).")
     return 0
 
 
 def cmd_skip(a: argparse.Namespace) -> int:
     proj = _project(a.project)
-    ev = proj.skip(_typed_id(proj, a.sample_id), annotator=a.annotator)
+    ev = proj.skip(_typed_id(proj, a.sample_id), annotator=proj.annotator)
     print(f"Skipped {ev.sample_id} (event {ev.seq}).")
     return 0
 
 
 def cmd_flag(a: argparse.Namespace) -> int:
     proj = _project(a.project)
-    ev = proj.flag(_typed_id(proj, a.sample_id), annotator=a.annotator, note=a.note)
+    ev = proj.flag(_typed_id(proj, a.sample_id), annotator=proj.annotator, note=a.note)
     print(f"Flagged {ev.sample_id} (event {ev.seq}).")
     return 0
 
 
 def cmd_undo(a: argparse.Namespace) -> int:
-    ev = _project(a.project).undo()
-    print("Nothing to undo." if ev is None else f"Undid {ev.kind} of {ev.sample_id} (event {ev.seq}).")
+    proj = _project(a.project)
+    ev = proj.undo()
+    print(f"Nothing of {proj.annotator}'s to undo." if ev is None
+          else f"Undid {proj.annotator}'s {ev.kind} of {ev.sample_id} (event {ev.seq}).")
     return 0
 
 
 def cmd_redo(a: argparse.Namespace) -> int:
-    ev = _project(a.project).redo()
-    print("Nothing to redo." if ev is None else f"Redid {ev.kind} of {ev.sample_id} (event {ev.seq}).")
+    proj = _project(a.project)
+    ev = proj.redo()
+    print(f"Nothing of {proj.annotator}'s to redo." if ev is None
+          else f"Redid {proj.annotator}'s {ev.kind} of {ev.sample_id} (event {ev.seq}).")
     return 0
 
 
@@ -218,6 +236,7 @@ def cmd_status(a: argparse.Namespace) -> int:
     s.update(outlook(proj.curve(), getattr(a, "target", None),   # stopping, forecast, savings
                      audit_rate=proj.settings.audit_rate))
     s["latest_curve_point"] = without_stop_sets(s["latest_curve_point"])
+    s["annotator"], s["annotators"] = proj.annotator, proj.annotator_counts()
     if a.json:
         print(json.dumps(s, indent=2))
         return 0
@@ -228,6 +247,8 @@ def cmd_status(a: argparse.Namespace) -> int:
         print(f"  task {name} ({'multi' if t['multilabel'] else 'single'}-label), "
               f"{t['labeled']} labeled — {counts}")
     print(f"  model {s['model']} v{s['model_version']}, strategy {s['strategy']}")
+    who = ", ".join(f"{n}: {c}" for n, c in s["annotators"].items()) or "none yet"
+    print(f"  annotators (samples labeled): {who}; you are {s['annotator']}")
     p = s["latest_curve_point"]
     if p:
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
@@ -386,6 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: the Dask "
                    "scheduler to use, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster on "
                    "this machine, one worker per core)")
+    n.add_argument("--overlap", type=fraction_or_zero("--overlap"), metavar="SHARE",
+                   help="share of samples labeled by several annotators, blind to each "
+                        "other (0 to 1; default 0)")
+    n.add_argument("--overlap-annotators", type=positive_int("--overlap-annotators"),
+                   metavar="K", help="how many annotators label each overlap sample (default 2)")
+    n.add_argument("--lease-minutes", type=nonnegative_float("--lease-minutes"), metavar="MIN",
+                   help="a sample handed to an annotator is kept from others this long "
+                        "unless labeled or skipped (default 15)")
     n.set_defaults(func=cmd_new)
 
     q = sub.add_parser("query", help="print the next samples to label")
@@ -396,6 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true")
     q.add_argument("--show", action="store_true", help="print each sample as 'activelab show' "
                    "does (texts, image path and size, values, suggestion)")
+    add_annotator_argument(q, "who the samples are handed to (claimed for the project's "
+                           "lease_minutes, so no other annotator gets them)")
     q.set_defaults(func=cmd_query)
 
     lab = sub.add_parser(
@@ -410,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(or a JSON array), and [] for the empty set (no class "
                                    "applies); surrounding whitespace and \\r are stripped")
     lab.add_argument("--task")
-    lab.add_argument("--annotator")
+    add_annotator_argument(lab)
     lab.add_argument("--seconds", type=nonnegative_float("--seconds"),
                      help="time spent on the sample (>= 0)")
     lab.set_defaults(func=cmd_label)
@@ -419,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=hlp)
         sp.add_argument("project")
         sp.add_argument("sample_id")
-        sp.add_argument("--annotator")
+        add_annotator_argument(sp)
         if name == "flag":
             sp.add_argument("--note")
         sp.set_defaults(func=fn)
@@ -429,6 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
                           ("retrain", cmd_retrain, "retrain the model now")):
         sp = sub.add_parser(name, help=hlp)
         sp.add_argument("project")
+        if name != "retrain":
+            add_annotator_argument(sp, "whose own last action (default: as for 'label')")
         sp.set_defaults(func=fn)
 
     st = sub.add_parser("status", help="labels per task and class, model, learning curve")
@@ -437,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--target", type=float, default=None, metavar="SCORE",
                     help="accuracy the forecast counts the labels to (default: 0.02 above the "
                          "latest cross-validated accuracy, or half-way to 1 if closer)")
+    add_annotator_argument(st, "who 'you' are in the per-annotator counts")
     st.set_defaults(func=cmd_status)
 
     ex = sub.add_parser(
@@ -513,6 +547,7 @@ def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None =
     except BrokenPipeError:
         return stdout_closed()
     args.run_gui = run_gui
+    _ANNOTATOR[0] = getattr(args, "annotator", None)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

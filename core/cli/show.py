@@ -105,6 +105,10 @@ def sample_lines(proj: Any, idx: int, item: Any = None, width: int | None = None
 def _label_lines(proj: Any, sample_id: str, width: int) -> list[str]:
     state = proj.label_state()
     out = []
+    if not proj.shown_labels(proj.index_of(sample_id)) and state.is_labeled(sample_id):
+        # an overlap sample this annotator has not labeled: the others' labels stay hidden
+        return [f"  labels hidden: an overlap sample ({proj.settings.overlap_annotators} "
+                f"annotators label it blind); label it first, as {proj.annotator}"]
     for t in proj.spec.tasks:
         if sample_id in state.labels.get(t.name, {}):
             ev = state.provenance.get((t.name, sample_id))
@@ -161,6 +165,10 @@ def add_parser(sub: Any) -> None:
                     "the image's path with its size and mode, tabular values as name/value "
                     "lines, then its labels and the model's suggestion (if it is queued).")
     sp.add_argument("project")
+    from activelab.core.cli.main import add_annotator_argument
+
+    add_annotator_argument(sp, "whose view (blind to others' labels on overlap samples "
+                               "they have not labeled)")
     sp.add_argument("sample_id", help="the sample's id, as imported (as 'activelab query' prints it)")
     sp.set_defaults(func=cmd_show)
 

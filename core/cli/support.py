@@ -53,6 +53,11 @@ def open_fraction(name: str) -> Callable[[str], float]:
     return _checked(float, name, "a number between 0 and 1 (exclusive)", lambda v: 0.0 < v < 1.0)
 
 
+def fraction_or_zero(name: str) -> Callable[[str], float]:
+    """An argparse ``type`` for a share in [0, 1] (e.g. the overlap share)."""
+    return _checked(float, name, "a number from 0 to 1", lambda v: 0.0 <= v <= 1.0)
+
+
 def fraction(name: str, meaning: str = "") -> Callable[[str], float]:
     """An argparse ``type`` for a number in (0, 1] (e.g. a target share, a kappa threshold);
     ``meaning`` is added to the message in parentheses."""

@@ -83,6 +83,9 @@ SETTING_RULES: dict[str, _Rule] = {
     "seed": _Rule("int", 0, 2**32 - 1),
     "zero_shot": _Rule("bool"),
     "class_descriptions": _Rule("dict"),
+    "overlap": _Rule("float", 0.0, 1.0),
+    "overlap_annotators": _Rule("int", 2, 100),
+    "lease_minutes": _Rule("float", 0.01, 7 * 24 * 60.0),
 }
 
 
@@ -136,6 +139,9 @@ class Settings:
     class_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
     """task -> {class: one-line description}, embedded with the class name for zero-shot
     suggestions (``activelab.core.learning.zero_shot``)."""
+    overlap: float = 0.0          # share of samples labeled by several annotators (blind)
+    overlap_annotators: int = 2   # how many annotators label each overlap sample
+    lease_minutes: float = 15.0   # a sample handed to an annotator is theirs this long
 
     QUEUE_SETTINGS = ("model", "model_params", "strategy", "strategy_params", "aggregate",
                       "task_weights", "audit_rate", "batch_size", "seed", "zero_shot",

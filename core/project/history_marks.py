@@ -16,7 +16,8 @@ __all__ = ["EventMarks", "event_marks"]
 @dataclass(frozen=True)
 class EventMarks:
     """``undone``: groups (user actions) undone and not redone; ``replaced``: seq of label
-    events superseded by a later label of the same (task, sample) that still counts."""
+    events superseded by a later label of the same (task, sample) by the same annotator that
+    still counts (another annotator's label of it is a second opinion, not a replacement)."""
 
     undone: frozenset[int]
     replaced: frozenset[int]
@@ -40,11 +41,11 @@ def event_marks(events: Sequence[LabelEvent]) -> EventMarks:
         elif e.kind == "redo":
             undone.discard(int(e.target_seq))
     replaced: set[int] = set()
-    latest: dict[tuple[str | None, str | None], int] = {}
+    latest: dict[tuple[str | None, str | None, str | None], int] = {}
     for e in ordered:
         if e.kind != "label" or (e.group or e.seq) in undone:
             continue
-        key = (e.task, e.sample_id)
+        key = (e.task, e.sample_id, e.annotator)
         if key in latest:
             replaced.add(latest[key])
         latest[key] = e.seq

@@ -73,6 +73,7 @@ class Project:
         self._model = ModelSide(store, path / CACHE_DIR)
         self._pool: Pool | None = None
         self.decisions: list[str] = list(store.get_setting("decisions", [], expect=list))
+        self._annotator: dict[str, str | None] = {"flag": None, "app": None}
 
     # ---------------------------------------------------------------- creation and opening
     @classmethod
@@ -117,6 +118,53 @@ class Project:
                 f"{exc}). Restore it from a backup; 'activelab check {p}' lists what else is "
                 "damaged."
             ) from exc
+
+    # ---------------------------------------------------------------- who labels (core/project/team.py)
+    @property
+    def annotator(self) -> str:
+        """Who this process labels as: --annotator > $ACTIVELAB_ANNOTATOR > the app's name >
+        the project's ``annotator`` setting (``activelab.core.project.annotators``)."""
+        from activelab.core.project.annotators import resolve_annotator
+
+        return resolve_annotator(self._annotator["flag"], self._annotator["app"],
+                                 self._settings.annotator)
+
+    def set_annotator(self, name: str | None, *, source: str = "flag") -> str:
+        """Set the name given by a command's --annotator (``source="flag"``) or the app's
+        per-machine name (``"app"``); None clears it. Returns ``annotator`` as resolved."""
+        from activelab.core.project.annotators import clean_name
+
+        where = "--annotator" if source == "flag" else "the app's annotator name"
+        self._annotator[source] = clean_name(name, where)
+        return self.annotator
+
+    def claim(self, sample_id: str) -> bool:
+        """Hand ``sample_id`` to ``annotator`` (a lease of ``lease_minutes``); False when
+        another annotator labeled or holds it (``activelab.core.project.team.claim_sample``)."""
+        from activelab.core.project import team
+
+        return team.claim_sample(self, str(sample_id))
+
+    def release_claims(self) -> None:
+        """Give back every sample handed to ``annotator`` (closing a window, ending a loop)."""
+        from activelab.core.project import team
+
+        team.release(self)
+
+    def shown_labels(self, idx: int) -> dict[str, Any]:
+        """{task: label} of pool sample ``idx`` as ``annotator`` may see it ({} on an overlap
+        sample they have not labeled yet: blind to the others' labels)."""
+        from activelab.core.project import team
+
+        return team.visible_labels(self, int(idx))
+
+    def labels_by_annotator(self, task: str, sample_id: str) -> dict[str, Any]:
+        """{annotator: label} of one task of one sample (each annotator's latest active label)."""
+        return self.store.state().labels_by_annotator(self._task(task).name, str(sample_id))
+
+    def annotator_counts(self) -> dict[str, int]:
+        """Samples each annotator has a label for, most first."""
+        return self.store.state().annotator_counts()
 
     def close(self) -> None:
         """Checkpoint the store (``project.sqlite`` alone then holds every label) and close it."""
@@ -273,13 +321,20 @@ class Project:
         return self.store.state().labeled_count
 
     def class_counts(self) -> dict[str, dict[str, int]]:
-        """Per task: labels per class (every class of the task, 0 when unused)."""
+        """Per task: labels per class (every class of the task, 0 when unused), without the
+        labels hidden from ``annotator`` on overlap samples they have not labeled yet."""
+        from activelab.core.project import team
+
         st = self.store.state()
-        return {t.name: {c: 0 for c in t.classes} | st.class_counts(t.name) for t in self.spec.tasks}
+        return team.blind_class_counts(self, {t.name: {c: 0 for c in t.classes} | st.class_counts(t.name)
+                                              for t in self.spec.tasks})
 
     def history(self, limit: int = 50) -> list[LabelEvent]:
-        """The latest ``limit`` events, newest first (reads only those rows)."""
-        return self.store.recent_events(limit)
+        """The latest ``limit`` events, newest first (reads only those rows), without other
+        annotators' events on an overlap sample ``annotator`` has not labeled yet (blind)."""
+        from activelab.core.project import team
+
+        return team.visible_history(self, self.store.recent_events(limit))
 
     def curve(self) -> list[CurvePoint]:
         return [CurvePoint.from_dict(d) for d in self.store.curve()]
@@ -348,8 +403,15 @@ class Project:
                    for task, value in ((self._task(t), v) for t, v in values.items())]
         if not checked:
             raise LabelError("No label given.")
-        return self.store.append_group(label_rows(sample_id, checked, item, annotator or
-                                                  self._settings.annotator, seconds, inputs))
+        events = self.store.append_group(label_rows(sample_id, checked, item, annotator or
+                                                    self.annotator, seconds, inputs))
+        self._released(sample_id, annotator)
+        return events
+
+    def _released(self, sample_id: str, annotator: str | None) -> None:
+        from activelab.core.project import team
+
+        team.release(self, [sample_id], who=annotator or self.annotator)
 
     def label(self, sample_id: str, value: Any, *, task: str | None = None,
               annotator: str | None = None, seconds: float | None = None,
@@ -361,29 +423,33 @@ class Project:
 
     def skip(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent:
         self.index_of(sample_id)
-        return self.store.append_group([{"kind": "skip", "sample_id": str(sample_id),
-                                         "annotator": annotator or self._settings.annotator}])[0]
+        ev = self.store.append_group([{"kind": "skip", "sample_id": str(sample_id),
+                                       "annotator": annotator or self.annotator}])[0]
+        self._released(str(sample_id), annotator)
+        return ev
 
     def flag(self, sample_id: str, *, annotator: str | None = None, note: str | None = None) -> LabelEvent:
         self.index_of(sample_id)
         return self.store.append_group([{"kind": "flag", "sample_id": str(sample_id), "value": note,
-                                         "annotator": annotator or self._settings.annotator}])[0]
+                                         "annotator": annotator or self.annotator}])[0]
 
     def undo(self) -> LabelEvent | None:
-        """Undo the latest label/skip/flag action (an event; nothing is deleted). Returns the
-        first event of the action undone, or None when there is nothing to undo."""
-        return self._undo_redo("undo", self.store.state().undo_target())
+        """Undo ``annotator``'s own latest label/skip/flag action (an event; nothing is
+        deleted; other annotators' actions are never touched). Returns the first event of the
+        action undone, or None when there is nothing to undo."""
+        return self._undo_redo("undo", self.store.state().undo_target(self.annotator))
 
     def redo(self) -> LabelEvent | None:
-        """Redo the latest undone action; returns its first event (None: nothing to redo)."""
-        return self._undo_redo("redo", self.store.state().redo_target())
+        """Redo ``annotator``'s latest undone action; returns its first event (None: nothing
+        to redo)."""
+        return self._undo_redo("redo", self.store.state().redo_target(self.annotator))
 
     def _undo_redo(self, kind: str, group: int | None) -> LabelEvent | None:
         if group is None:
             return None
         target = self.store.state().group_events(group)[0]
         self.store.append_group([{"kind": kind, "target_seq": group, "sample_id": target.sample_id,
-                                  "annotator": self._settings.annotator}])
+                                  "annotator": self.annotator}])
         return target
 
     def add_class(self, task: str, name: str) -> TaskSpec:
@@ -487,21 +553,33 @@ class Project:
         return self.install(retrain_and_query(self.training_snapshot(), progress or NULL_PROGRESS)).point
 
     def queue(self) -> list[QueueItem]:
-        """The prepared queue, minus samples labeled or skipped since it was made."""
-        return self._model.queue(self.store.state(), self._index)
+        """The prepared queue as ``annotator`` gets it: overlap samples still needing their
+        label first, then the prepared queue minus samples labeled or skipped since it was
+        made and samples other annotators hold (``activelab.core.project.team``)."""
+        from activelab.core.project import team
+
+        return team.annotator_queue(self, self._model.queue(self.store.state(), self._index))
 
     def query(self, n: int | None = None, strategy: str | None = None) -> list[QueueItem]:
-        """The next samples to label (synchronous; retrains first when labels changed)."""
+        """The next samples to label (synchronous; retrains first when labels changed),
+        handed to ``annotator``: each is claimed for ``lease_minutes`` (never a sample another
+        annotator holds or labeled, unless overlap asks for it: ``activelab.core.project.team``)."""
+        from activelab.core.project import team
+
         n = self._settings.batch_size if n is None else int(n)
         if strategy is not None:
             from activelab.core.querying.registry import get_strategy
 
             get_strategy(strategy)
-        if self.reads_in_place:   # issue 13
+        extra = team.held_by_others(self)
+        if self.reads_in_place:   # issue 13: scored on Dask
             from activelab.core.scale.query import dask_query
 
-            return dask_query(self, n, strategy)
-        return self._model.query(self.training_snapshot, self.store.state, self._index, n, strategy)
+            items = dask_query(self, n + extra, strategy)
+        else:
+            items = self._model.query(self.training_snapshot, self.store.state, self._index,
+                                      n + extra, strategy)
+        return team.claim_items(self, team.annotator_queue(self, items), n)
 
     def model_state(self) -> ModelState | None:
         return self._model.state

@@ -10,6 +10,9 @@ What the fold means (the rules ``apply`` keeps, event by event):
   event). A new group is active, goes on the undo stack and empties the redo stack.
 * an undo of a known group makes it inactive and moves it to the redo stack; a redo makes it
   active again and moves it back (undo and redo of any group, not only the latest).
+* each annotator also has their own pair of stacks (a group belongs to the annotator of its
+  first event): a new group empties only its annotator's redo stack, so one annotator's
+  undo/redo (``undo_target(annotator)``) never touches another's actions.
 * of the active events, taken in group order (then seq order): a label sets the value of
   (task, sample) and un-skips the sample; a skip skips it; a flag flags it.
 
@@ -91,6 +94,9 @@ class LabelState:
         self._index = index
         self._undo = _Stack()
         self._redo = _Stack()
+        self._undo_by: dict[str, _Stack] = {}            # annotator -> their own stacks
+        self._redo_by: dict[str, _Stack] = {}
+        self._owner: dict[int, str] = {}                 # group -> its annotator ("" unknown)
         self._groups: dict[int, list[LabelEvent]] = {}
         self._order: dict[int, int] = {}                 # group -> its place in group order
         self._active: dict[int, bool] = {}
@@ -112,13 +118,48 @@ class LabelState:
         """Undone groups, newest last (a copy: O(groups); ``redo_target`` is O(1))."""
         return self._redo.items()
 
-    def undo_target(self) -> int | None:
-        """The group an undo acts on (the newest on the undo stack), or None."""
-        return self._undo.last()
+    def undo_target(self, annotator: str | None = None) -> int | None:
+        """The group an undo acts on, or None: the newest on the undo stack, or with
+        ``annotator`` the newest of that annotator's own actions still active."""
+        if annotator is None:
+            return self._undo.last()
+        stack = self._undo_by.get(annotator)
+        return None if stack is None else stack.last()
 
-    def redo_target(self) -> int | None:
-        """The group a redo acts on (the newest on the redo stack), or None."""
-        return self._redo.last()
+    def redo_target(self, annotator: str | None = None) -> int | None:
+        """The group a redo acts on, or None: the newest on the redo stack, or with
+        ``annotator`` the newest of that annotator's own undone actions."""
+        if annotator is None:
+            return self._redo.last()
+        stack = self._redo_by.get(annotator)
+        return None if stack is None else stack.last()
+
+    def owner(self, group: int) -> str | None:
+        """The annotator of ``group`` (of its first event; "" when it named none)."""
+        return self._owner.get(group)
+
+    def labels_by_annotator(self, task: str, sample_id: str) -> dict[str, Any]:
+        """{annotator: value} of the active labels of (``task``, ``sample_id``): each
+        annotator's latest active label ("" for events that name no annotator), in the order
+        of their first label. O(label events of that sample and task)."""
+        out: dict[str, Any] = {}
+        for e in self._label_events.get((task, sample_id), ()):
+            if self._active[e.group]:
+                out[e.annotator or ""] = e.value
+        return out
+
+    def labelers(self, sample_id: str) -> set[str]:
+        """The annotators with an active label of ``sample_id`` for some task."""
+        return {e.annotator or "" for e in self._sample_events.get(sample_id, ())
+                if e.kind == "label" and self._active[e.group]}
+
+    def annotator_counts(self) -> dict[str, int]:
+        """Samples each annotator has an active label for (any task), most first."""
+        counts: Counter[str] = Counter()
+        for sid in self._tasks_of:
+            for who in self.labelers(sid):
+                counts[who] += 1
+        return dict(counts.most_common())
 
     @property
     def labeled_count(self) -> int:
@@ -165,6 +206,12 @@ class LabelState:
                 if g in stack:
                     stack.remove(g)
                 other.append(g)
+                who = self._owner[g]
+                mine, theirs = ((self._undo_by, self._redo_by) if undo
+                                else (self._redo_by, self._undo_by))
+                if g in mine.setdefault(who, _Stack()):
+                    mine[who].remove(g)
+                theirs.setdefault(who, _Stack()).append(g)
                 self._active[g] = not undo
                 touched[g] = None
         if not touched:
@@ -194,6 +241,9 @@ class LabelState:
             self._active[g] = True
             self._undo.append(g)
             self._redo.clear()
+            who = self._owner[g] = e.annotator or ""
+            self._undo_by.setdefault(who, _Stack()).append(g)
+            self._redo_by.setdefault(who, _Stack()).clear()
         self._groups[g].append(e)
         self._insert(self._sample_events.setdefault(e.sample_id, []), e)
         if e.kind == "label":

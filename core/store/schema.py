@@ -1,6 +1,10 @@
 """The tables of ``project.sqlite``, its schema version and the in-place migrations.
 
-Schema 3 (this version) adds ``events.input``: how a label's class was entered (accepted from
+Schema 4 (this version) adds ``claims``: which annotator a sample was handed to, until when
+(``activelab.core.store.claims``; several slots per sample for overlap samples). A store opened
+read-only keeps its older layout and hands out no claims.
+
+Schema 3 adds ``events.input``: how a label's class was entered (accepted from
 the model's suggestion, typed, clicked …; ``activelab.core.records.LABEL_INPUTS``). Events of
 an older store keep NULL there (not known). A store opened read-only keeps its older layout;
 ``events.event_columns`` reads it with NULL in that column.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 CURVE_COLUMNS = ("version", "time", "n_labels", "cv_accuracy", "cv_macro_f1", "audit_accuracy",
                  "audit_n", "train_seconds", "per_task", "model")
@@ -40,6 +44,12 @@ _QUARANTINE = """
 CREATE TABLE IF NOT EXISTS quarantine(
     id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, source TEXT NOT NULL,
     key TEXT NOT NULL, reason TEXT NOT NULL, row TEXT NOT NULL)
+"""
+
+_CLAIMS = """
+CREATE TABLE IF NOT EXISTS claims(
+    sample_id TEXT NOT NULL, slot INTEGER NOT NULL, annotator TEXT NOT NULL,
+    time REAL NOT NULL, expires REAL NOT NULL, PRIMARY KEY (sample_id, slot))
 """
 
 SCHEMA = """
@@ -72,7 +82,7 @@ CREATE TABLE IF NOT EXISTS queue(
     position INTEGER PRIMARY KEY, sample_id TEXT NOT NULL, strategy TEXT, score REAL,
     rank INTEGER, percentile REAL, audit INTEGER NOT NULL DEFAULT 0, predictions TEXT,
     model_version INTEGER, reason TEXT, created REAL NOT NULL, event_seq INTEGER);
-""" + _QUARANTINE + ";"
+""" + _QUARANTINE + ";" + _CLAIMS + ";"
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -99,7 +109,11 @@ def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE events ADD COLUMN input TEXT")
 
 
-_MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    conn.execute(_CLAIMS)
+
+
+_MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -62,6 +62,7 @@ class FakeProject:
         self.ids = [f"s{i}" for i in range(n)]
         self.decisions: list[str] = []
         self._settings = Settings(annotator="tester")
+        self._app_name: str | None = None
         self._retrain = retrain
         self._n = n
         self._version = 0
@@ -177,6 +178,24 @@ class FakeProject:
 
     def flag(self, sample_id: str, *, annotator: str | None = None) -> LabelEvent:
         return self._append([self._ev("flag", sample_id, None, None, annotator=annotator)])[0]
+
+    # several annotators: one annotator, nothing hidden, every claim granted
+    @property
+    def annotator(self) -> str:
+        return self._app_name or self._settings.annotator
+
+    def set_annotator(self, name: str | None, *, source: str = "flag") -> str:
+        self._app_name = name
+        return self.annotator
+
+    def claim(self, sample_id: str) -> bool:
+        return True
+
+    def release_claims(self) -> None:
+        pass
+
+    def shown_labels(self, idx: int) -> dict[str, Any]:
+        return {task: per[idx] for task, per in self.labels().items() if idx in per}
 
     def undo(self) -> LabelEvent | None:
         if not self._groups:

@@ -78,5 +78,5 @@ def test_schema_2_project_opens_unchanged_and_is_migrated(tmp_path):
     assert [e.input for e in proj.history(limit=2)] == ["clicked", "accepted"]
     proj.close()
     con = sqlite3.connect(store)
-    assert schema_version(con) == SCHEMA_VERSION == 3
+    assert schema_version(con) == SCHEMA_VERSION == 4   # (4: claims, for several annotators)
     con.close()

@@ -1,0 +1,71 @@
+"""Who is labeling, which samples go to several annotators, and what each one may see.
+
+* Identity: every event names its annotator. The name is chosen, highest first, from the
+  ``--annotator`` flag of a command, the ``ACTIVELAB_ANNOTATOR`` environment variable, the
+  app's per-machine name (File > Annotator name…), then the project's ``annotator`` setting
+  (the login name by default): ``resolve_annotator``.
+* Overlap: with the project setting ``overlap`` (a fraction in [0, 1]) that share of the
+  samples is labeled by ``overlap_annotators`` different annotators. Whether a sample is one
+  of them is a pure function of the project's seed and the sample id (``is_overlap``), so
+  every process on every machine agrees without asking the store.
+* Blindness: on an overlap sample an annotator does not see another annotator's label until
+  they have given their own (``hidden_from``), so the labels stay independent.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Iterable
+
+from activelab.core.errors import LabelError
+
+__all__ = ["ENV_VAR", "clean_name", "hidden_from", "is_overlap", "resolve_annotator"]
+
+ENV_VAR = "ACTIVELAB_ANNOTATOR"
+
+
+def clean_name(name: str | None, where: str) -> str | None:
+    """``name`` stripped of surrounding whitespace (None when None or blank).
+
+    Raises LabelError naming ``where`` it came from when it contains a line break or a
+    control character (it could not be shown or exported on one line)."""
+    if name is None or not name.strip():
+        return None
+    name = name.strip()
+    if not name.isprintable():
+        raise LabelError(f"The annotator name {name!r} from {where} contains a line break or a "
+                         "control character; give a name on one line, e.g. 'alice'.")
+    return name
+
+
+def resolve_annotator(flag: str | None = None, app: str | None = None,
+                      project: str = "user") -> str:
+    """The annotator a process acts as: ``flag`` (a command's --annotator) > the
+    ``ACTIVELAB_ANNOTATOR`` environment variable > ``app`` (the app's per-machine name) >
+    ``project`` (the project's setting, by default the login name). Blank values are passed
+    over; LabelError for a name with a control character."""
+    for value, where in ((flag, "--annotator"), (os.environ.get(ENV_VAR), ENV_VAR),
+                         (app, "the app's annotator name")):
+        name = clean_name(value, where)
+        if name is not None:
+            return name
+    return project
+
+
+def is_overlap(sample_id: str, fraction: float, seed: int = 0) -> bool:
+    """Whether ``sample_id`` is one of the ``fraction`` of samples labeled by several
+    annotators: a uniform hash of (seed, id) below ``fraction`` (the same in every process;
+    over n samples the share is ``fraction`` ± about sqrt(fraction(1-fraction)/n))."""
+    if fraction <= 0:
+        return False
+    if fraction >= 1:
+        return True
+    digest = hashlib.blake2b(f"{seed}\x1f{sample_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64 < fraction
+
+
+def hidden_from(viewer: str, sample_id: str, labelers: Iterable[str], fraction: float,
+                seed: int = 0) -> bool:
+    """Whether other annotators' labels of ``sample_id`` are hidden from ``viewer``: it is an
+    overlap sample and ``viewer`` is not among its ``labelers`` yet."""
+    return is_overlap(sample_id, fraction, seed) and viewer not in set(labelers)
