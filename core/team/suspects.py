@@ -8,7 +8,8 @@ model that saw its own label. cleanlab's ``find_label_issues`` (confident learni
 Jiang & Chuang, "Confident Learning: Estimating Uncertainty in Dataset Labels", JAIR 70, 2021)
 then picks the samples whose given label is likely wrong, ranked by self-confidence (the
 out-of-fold probability of the given label, lowest first). Multi-label tasks use cleanlab's
-``multi_label=True`` mode (each class judged as its own yes/no label).
+multi-label mode (``cleanlab.multilabel_classification``: each class judged as its own
+yes/no label), ranked by its label quality score.
 
 A class with a single label cannot be predicted out-of-fold (the fold that holds it out never
 saw the class): its samples are left out and the note says how many more labels it needs.
@@ -158,11 +159,10 @@ def rank_label_issues(given: Sequence[Any], proba: np.ndarray, classes: Sequence
     self-confidence), and ``quality`` the (n,) label quality score of every label.
     ``proba``: (n, C) out-of-fold probabilities over ``classes``. Only classes that occur in
     the labels take part (cleanlab needs each column's class to be labeled)."""
-    from cleanlab.filter import find_label_issues
-
     classes = [str(c) for c in classes]
     if multilabel:
         from cleanlab.multilabel_classification import get_label_quality_scores
+        from cleanlab.multilabel_classification.filter import find_label_issues as ml_issues
 
         Y = label_matrix(given, classes)
         cols = np.flatnonzero((Y.sum(0) > 0) & (Y.sum(0) < len(Y)))
@@ -170,9 +170,9 @@ def rank_label_issues(given: Sequence[Any], proba: np.ndarray, classes: Sequence
             return np.empty(0, np.int64), np.ones(len(given))
         lab = [[int(j) for j in np.flatnonzero(row)] for row in Y[:, cols]]
         p = np.clip(proba[:, cols], 0.0, 1.0)
-        issues = find_label_issues(lab, p, multi_label=True, n_jobs=1,
-                                   return_indices_ranked_by="self_confidence")
+        issues = ml_issues(lab, p, n_jobs=1, return_indices_ranked_by="self_confidence")
         return np.asarray(issues, np.int64), get_label_quality_scores(lab, p)
+    from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
     ys = [str(v) for v in given]
