@@ -217,6 +217,11 @@ def find_suspects(fitter: Fitter, X: Any, labeled: Labeled, tasks: Sequence[Any]
         step = progress.sub(k / len(chosen), (k + 1) / len(chosen))
         rows, values = labeled.get(task.name, (np.empty(0, np.int64), []))
         values = list(values)
+        if not values:
+            out[task.name] = TaskSuspects(task.name, (), 0, (
+                f"{task.name}: no labels yet; finding suspects needs at least {MIN_PER_CLASS} "
+                f"labels in each of two classes."))
+            continue
         if task.multilabel:
             why = cv_missing(task.name, True, _set_counts(values), len(values))
             keep = np.arange(len(values)) if why is None else np.empty(0, np.int64)
@@ -224,8 +229,7 @@ def find_suspects(fitter: Fitter, X: Any, labeled: Labeled, tasks: Sequence[Any]
         else:
             keep, note = _single_label_checkable(task.name, values)
         if len(keep) == 0:
-            out[task.name] = TaskSuspects(task.name, (), 0, note or
-                                          f"{task.name}: no labels to check yet.")
+            out[task.name] = TaskSuspects(task.name, (), 0, note)
             continue
         sub = {**labeled, task.name: (np.asarray(rows)[keep], [values[i] for i in keep])}
         pos, proba = out_of_fold_proba(fitter, X, sub, task, tasks, seed, step)

@@ -67,6 +67,8 @@ def test_too_few_labels_say_how_many_more_are_needed(tmp_path):
     proj = Project.create(tmp_path / "p", data=path, id_column="id", text_columns=["text"],
                           tasks=["topic"], import_labels=False)
     try:
+        r = snapshot_suspects(proj.training_snapshot())["topic"]
+        assert r.suspects == () and "no labels yet" in r.note
         for sid, c in [("s000", "sport"), ("s003", "sport"), ("s006", "sport"), ("s001", "tech")]:
             proj.label(sid, c)
         r = snapshot_suspects(proj.training_snapshot())["topic"]
