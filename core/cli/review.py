@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any, Callable
 
 from activelab.core.cli.support import positive_int, progress_bar
@@ -102,10 +103,12 @@ def review_suspects(a: argparse.Namespace) -> int:
         snap = proj.training_snapshot()
         found = snapshot_suspects(snap, only=task, progress=prog)
     saved = save_suspects(cache, found, snap.event_seq) if not proj.read_only else None
-    if a.json:
+    if a.json:   # one object per suspect on stdout; what could not be checked on stderr
         for r in found.values():
             for s in r.suspects[: a.top]:
                 print(json.dumps(s.to_dict(), ensure_ascii=False))
+            if r.note:
+                print(f"note: {r.note}", file=sys.stderr)
         return 0
     for line in suspects_table(found, a.top):
         print(line)
