@@ -127,9 +127,10 @@ class SuspectReview(QObject):
     """Runs the suspect search in the background and opens suspects for review."""
 
     def __init__(self, panel: SuspectsPanel, controller: Any, runner: Any, project: Any,
-                 dock: QDockWidget | None = None) -> None:
+                 dock: QDockWidget | None = None, label_panel: Any = None) -> None:
         super().__init__(panel)
         self.panel, self.controller, self.runner, self.project = panel, controller, runner, project
+        self.label_panel = label_panel
         self._waiting = False
         panel.find_requested.connect(self.find)
         panel.suspect_opened.connect(self.open)
@@ -158,6 +159,10 @@ class SuspectReview(QObject):
     def open(self, suspect: Any) -> None:
         """Show the suspect's sample in the label panel (its label given: ``review:suspect``)."""
         self.controller.show_review(suspect.queue_item(self.project.model_version))
+        rows = getattr(self.label_panel, "rows", [])
+        at = next((i for i, r in enumerate(rows) if r.task.name == suspect.task), None)
+        if at is not None:   # the keys act on the suspect's task first
+            self.label_panel.set_active(at)
 
     def _on_controller_labels_changed(self) -> None:
         latest = self.project.history(limit=len(self.project.spec.tasks) + 1)
@@ -187,4 +192,5 @@ def install_suspects(window: Any) -> SuspectReview:
         if action.menu() is not None and action.text().replace("&", "") == "View":
             action.menu().addAction(dock.toggleViewAction())
     window.suspects_dock = dock
-    return SuspectReview(panel, window.controller, window.runner, window.project, dock)
+    return SuspectReview(panel, window.controller, window.runner, window.project, dock,
+                         window.label_panel)
