@@ -36,7 +36,7 @@ def project(tmp_path):
 
 def test_suspects_are_found_in_the_background_opened_and_relabeled(qtbot, project):
     win = open_window(qtbot, project)
-    review, panel = win.suspect_review, win.suspect_review.panel
+    panel = win.suspect_review.panel
     qtbot.waitUntil(lambda: win.controller.ready, timeout=60000)
     before = win.controller.current.sample.id
     win.suspects_dock.show()
