@@ -50,7 +50,7 @@ class Current:
     sample: Sample
     item: QueueItem | None         # None when not shown from the queue
     existing: dict[str, Any] = field(default_factory=dict)  # labels it already has, per task
-    source: str = "queue"          # queue | history | undo | map | fallback
+    source: str = "queue"          # queue | history | undo | map | fallback | review
     # The model in memory's prediction when not shown from the queue (a sample opened from the
     # pool map): task -> Prediction; {} otherwise, or without a model.
     suggestion: dict[str, Prediction] = field(default_factory=dict)
@@ -214,6 +214,14 @@ class LabelingController(QObject, RetrainControl):
         self._park_current(except_idx=idx)
         self._show(idx, None, source)
 
+    def show_review(self, item: QueueItem) -> None:
+        """Show a labeled sample from a review queue (the suspect labels) with its labels; the
+        label given on it records ``item``'s provenance (e.g. ``review:suspect``)."""
+        if self._current is not None and self._current.idx == item.idx:
+            return
+        self._park_current(except_idx=item.idx)
+        self._show(item.idx, item, "review")
+
     def apply_settings(self, changes: dict[str, Any]) -> None:
         """Persist changed settings; a change that makes the queue stale (the project empties
         it: ``Settings.invalidates_queue``) asks for a fresh one at once."""
@@ -272,7 +280,7 @@ class LabelingController(QObject, RetrainControl):
         parked and shown again first."""
         cur = self._current
         if cur is not None and cur.idx != except_idx:
-            if cur.item is not None:
+            if cur.item is not None and cur.source != "review":   # a review item: not the loop's
                 self._queue.insert(0, cur.item)
             elif cur.source in ("undo", "resume", "fallback") and not cur.existing:
                 self._parked.append(cur)
@@ -328,8 +336,12 @@ class LabelingController(QObject, RetrainControl):
 
     def _show(self, idx: int, item: QueueItem | None, source: str) -> None:
         # Queue items and fallback picks are unlabeled by construction; revisits look labels up.
-        existing = {} if item is not None or source == "fallback" else \
-            self.project.shown_labels(idx)   # blind: {} on an overlap sample not labeled here
+        if (item is not None and source != "review") or source == "fallback":
+            existing = {}
+        elif source == "review":   # a reviewer sees the labels under review
+            existing = {task: per[idx] for task, per in self.project.labels().items() if idx in per}
+        else:   # a revisit; blind: {} on an overlap sample not labeled here
+            existing = self.project.shown_labels(idx)
         suggestion = self.project.suggestion(idx) if item is None and source == "map" else {}
         self._current = Current(idx, self.project.sample(idx), item, existing, source, suggestion)
         self._shown_at = time.perf_counter()

@@ -33,6 +33,7 @@ from activelab.app.panels.learning_curve_view import LearningCurveView
 from activelab.app.panels.pool_map_view import PoolMapView
 from activelab.app.panels.progress_panel import ProgressPanel
 from activelab.app.panels.settings_panel import SettingsPanel
+from activelab.app.panels.suspects_panel import install_suspects
 from activelab.app.sample_view import SampleView
 from activelab.app.screen_fit import fit_to_screen
 from activelab.app.worker import TaskRunner
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.blind = BlindMode(self)   # hides every model hint while on; a status-bar badge says so
         self.map_layouts = MapLayouts(self.pool_map, self.controller, self.runner, project)  # PCA | UMAP
+        self.suspect_review = install_suspects(self)   # the "Suspect labels" dock
         if self.read_only:
             self._enter_read_only()
 

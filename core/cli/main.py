@@ -16,7 +16,7 @@ from activelab.core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
             "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain",
-            "backup", "check", "show", "history")
+            "backup", "check", "show", "history", "review")
 
 _OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
 _ANNOTATOR: list[str | None] = [None]   # this command's --annotator (None: not given)
@@ -505,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     from activelab.core.cli import history as cli_history
 
     cli_history.add_parser(sub)
+    from activelab.core.cli import review as cli_review
+
+    cli_review.add_parser(sub)
 
     sub.add_parser("strategies", help="list the query strategies").set_defaults(func=cmd_strategies)
     sub.add_parser("models", help="list the models").set_defaults(func=cmd_models)

@@ -19,13 +19,15 @@ from typing import Sequence
 
 from activelab.core.records import LabelEvent, Prediction, QueueItem
 
-__all__ = ["ANNOTATOR_CHOSEN", "FALLBACK_RANDOM", "NOT_QUEUED", "chosen_item", "fallback_item",
-           "original_pick_item"]
+__all__ = ["ANNOTATOR_CHOSEN", "FALLBACK_RANDOM", "NOT_QUEUED", "REVIEW_SUSPECT", "chosen_item",
+           "fallback_item", "original_pick_item"]
 
 FALLBACK_RANDOM = "fallback:random"
 ANNOTATOR_CHOSEN = "annotator:chosen"
+#: a reviewer's decision on a suspect label (``activelab.core.team.suspects``)
+REVIEW_SUSPECT = "review:suspect"
 #: labels not given on one of the loop's picks (``auto`` and error sampling learn nothing from them)
-NOT_QUEUED = frozenset({FALLBACK_RANDOM, ANNOTATOR_CHOSEN})
+NOT_QUEUED = frozenset({FALLBACK_RANDOM, ANNOTATOR_CHOSEN, REVIEW_SUSPECT})
 
 
 def fallback_item(idx: int, sample_id: str, model_version: int) -> QueueItem:
