@@ -52,7 +52,15 @@ def read_table(
     ``rows_read`` is the number of data rows (records) read. Raises DataError naming the file
     and line or column for anything that cannot be read faithfully.
     """
+    from activelab.core.data.parts import is_parquet_folder, is_partitioned_source, read_parts
+
     p = Path(path).expanduser()
+    if (format in (None, "parquet") and not p.is_file() and is_partitioned_source(path)
+            and (not p.is_dir() or is_parquet_folder(p))):
+        decisions_parts: list[str] = []
+        frame = read_parts(path, tuple(str(v) for v in na_values if str(v)), decisions_parts)
+        return ImportedTable(frame=frame, source=str(path), format="parquet",
+                             decisions=decisions_parts, rows_read=len(frame))
     if not p.exists():
         where = p.parent if str(p.parent) else Path(".")
         raise DataError(

@@ -1,0 +1,184 @@
+"""Partitioned Parquet pools: a folder of Parquet parts, a glob, or an fsspec URL.
+
+``find_parts`` turns what the user gave (``pool/``, ``'pool/*.parquet'``,
+``s3://bucket/pool/*.parquet``) into a ``PartLayout``: the part files in a stable order (sorted
+by path, so Dask's ``read_parquet`` and the embedded engine see the same row order) with their
+row counts read from each part's footer (no data is read). Row ``i`` of the pool is row
+``i - starts[p]`` of part ``p``; that locator is all a project keeps per row besides its id.
+
+``read_parts`` is the embedded engine's reader: the parts one after the other, each read with
+the same rules as a single Parquet file (``activelab.core.data.typed.read_parquet``).
+"""
+from __future__ import annotations
+
+import bisect
+import glob as _glob
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from activelab.core.errors import DataError
+
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_GLOB_CHARS = "*?["
+
+
+def is_url(source: str) -> bool:
+    """Whether ``source`` names an fsspec URL (``s3://...``, ``file://...``, ``memory://...``)."""
+    return "://" in str(source)
+
+
+def is_glob(source: str) -> bool:
+    return any(ch in str(source) for ch in _GLOB_CHARS)
+
+
+def is_parquet_folder(path: Path) -> bool:
+    """A local folder holding Parquet parts (directly or in hive-style sub-folders)."""
+    if not path.is_dir():
+        return False
+    return any(_parquet_name(p.name) for p in path.rglob("*") if p.is_file())
+
+
+def is_partitioned_source(source: str | Path) -> bool:
+    """Whether ``source`` is a partitioned Parquet pool (a folder of parts, a glob or a URL)."""
+    s = str(source)
+    if is_url(s):
+        return True
+    if is_glob(s):
+        return True
+    return is_parquet_folder(Path(s).expanduser())
+
+
+def _parquet_name(name: str) -> bool:
+    return name.lower().endswith(PARQUET_SUFFIXES) and not name.startswith((".", "_"))
+
+
+@dataclass(frozen=True)
+class PartLayout:
+    """The part files of a pool in row order and where each starts (``starts[-1]`` = rows)."""
+
+    source: str
+    paths: tuple[str, ...]
+    starts: tuple[int, ...]
+
+    @property
+    def rows(self) -> int:
+        return self.starts[-1]
+
+    def sizes(self) -> list[int]:
+        return [b - a for a, b in zip(self.starts, self.starts[1:])]
+
+    def locate(self, idx: int) -> tuple[int, int]:
+        """(part, row within the part) of pool row ``idx``."""
+        p = bisect.bisect_right(self.starts, int(idx)) - 1
+        return p, int(idx) - self.starts[p]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "paths": list(self.paths), "starts": list(self.starts)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PartLayout":
+        return cls(str(d["source"]), tuple(d["paths"]), tuple(int(s) for s in d["starts"]))
+
+
+def _filesystem(source: str) -> tuple[Any, str]:
+    import fsspec
+
+    fs, _, paths = fsspec.get_fs_token_paths(source)
+    return fs, (paths[0] if paths else source)
+
+
+def list_part_paths(source: str | Path) -> list[str]:
+    """The Parquet part files of ``source``, sorted; DataError when there are none."""
+    s = str(source)
+    if is_url(s):
+        try:
+            fs, root = _filesystem(s)
+            if is_glob(s):
+                found = fs.glob(root)
+            elif fs.isdir(root):
+                found = fs.find(root)
+            else:
+                found = [root]
+        except (OSError, ValueError, ImportError) as exc:
+            raise DataError(f"{s} cannot be listed ({type(exc).__name__}: {exc}). Check the URL "
+                            "and that the filesystem's package is installed, then import again.") from exc
+        protocol = s.split("://", 1)[0]
+        paths = sorted(p if "://" in p else f"{protocol}://{p}" for p in found
+                       if _parquet_name(p.rsplit("/", 1)[-1]))
+    elif is_glob(s):
+        paths = sorted(p for p in _glob.glob(str(Path(s).expanduser()), recursive=True)
+                       if Path(p).is_file() and _parquet_name(Path(p).name))
+    else:
+        root = Path(s).expanduser()
+        paths = sorted(str(p) for p in root.rglob("*") if p.is_file() and _parquet_name(p.name))
+    if not paths:
+        raise DataError(
+            f"{s} holds no Parquet files (*.parquet, *.pq). Give a folder of Parquet parts, a "
+            "glob such as 'pool/*.parquet', or a single data file, and import again."
+        )
+    return paths
+
+
+def _open(path: str) -> Any:
+    import pyarrow.parquet as pq
+
+    if is_url(path):
+        fs, root = _filesystem(path)
+        return pq.ParquetFile(fs.open(root, "rb"))
+    return pq.ParquetFile(path)
+
+
+def find_parts(source: str | Path) -> PartLayout:
+    """The parts of ``source`` with their row counts (footers only); DataError names a part
+    that cannot be read or whose columns differ from the first part's."""
+    paths = list_part_paths(source)
+    starts = [0]
+    first_names: list[str] | None = None
+    for path in paths:
+        try:
+            f = _open(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+            raise DataError(f"Part {path} cannot be read as Parquet ({type(exc).__name__}: "
+                            f"{exc}). Remove or rewrite that part and import again.") from exc
+        names = list(f.schema_arrow.names)
+        if first_names is None:
+            first_names = names
+        elif names != first_names:
+            raise DataError(
+                f"Part {path} has columns {', '.join(names)}, but {paths[0]} has "
+                f"{', '.join(first_names)}. Every part of a pool needs the same columns; "
+                "rewrite the odd part and import again."
+            )
+        starts.append(starts[-1] + f.metadata.num_rows)
+    if starts[-1] == 0:
+        raise DataError(f"{source}: the Parquet parts hold no rows. Import parts with data.")
+    return PartLayout(str(source), tuple(paths), tuple(starts))
+
+
+def read_part(path: str, columns: Sequence[str] | None = None) -> Any:
+    """One part as a pyarrow Table (the given columns, in that order)."""
+    return _open(path).read(columns=list(columns) if columns is not None else None)
+
+
+def read_parts(source: str | Path, na_values: Sequence[str] = (),
+               decisions: list[str] | None = None) -> "Any":
+    """The embedded engine's read of a partitioned pool: every part, in order, as one
+    DataFrame with the Arrow types kept. Parts are read one at a time (each freed once its
+    columns are appended); DataError for a part that cannot be read."""
+    import pandas as pd
+
+    from activelab.core.data.typed import read_parquet
+
+    layout = find_parts(source)
+    notes: list[str] = [] if decisions is None else decisions
+    frames = []
+    for path in layout.paths:
+        if is_url(path):
+            frames.append(read_part(path).to_pandas(split_blocks=True))
+        else:
+            frames.append(read_parquet(Path(path), na_values, []))
+    frame = pd.concat(frames, ignore_index=True, copy=False) if len(frames) > 1 else frames[0]
+    notes.append(f"{Path(str(source)).name or source}: {len(layout.paths)} Parquet parts, "
+                 f"{layout.rows} rows, read in path order")
+    return frame
