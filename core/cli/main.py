@@ -74,15 +74,28 @@ def cmd_new(a: argparse.Namespace) -> int:
     fc = (FeatureConfig(**{"image": "auto", "text": default_text_features(), **chosen})
           if chosen else None)
     settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
-    with _progress_bar("creating project") as prog:
-        proj = Project.create(
-            a.project, data=a.data, format=a.format, encoding=a.encoding, id_column=a.id_column,
-            text_columns=a.text_column or (), image_column=a.image_column,
-            feature_columns=_csv_list(a.feature_columns), tasks=a.task or (),
-            multilabel=a.multilabel or (), import_labels=a.import_labels,
-            model=a.model, model_params=parse_key_values(a.model_params), strategy=a.strategy,
-            feature_config=fc, settings=settings, progress=prog, read_options=read_options(a),
-        )
+    if a.engine == "dask" or a.scheduler:   # a pool read in place, scored on Dask (issue 13)
+        from activelab.core.scale.create import create_dask_project
+
+        with _progress_bar("creating project") as prog:
+            final, decisions = create_dask_project(
+                a.project, data=a.data, scheduler=a.scheduler, id_column=a.id_column,
+                text_columns=a.text_column or (), feature_columns=_csv_list(a.feature_columns),
+                tasks=a.task or (), multilabel=a.multilabel or (), import_labels=a.import_labels,
+                model=a.model, model_params=parse_key_values(a.model_params),
+                strategy=a.strategy, settings=settings, progress=prog)
+        proj = _project(str(final))
+        proj.decisions = decisions
+    else:
+        with _progress_bar("creating project") as prog:
+            proj = Project.create(
+                a.project, data=a.data, format=a.format, encoding=a.encoding, id_column=a.id_column,
+                text_columns=a.text_column or (), image_column=a.image_column,
+                feature_columns=_csv_list(a.feature_columns), tasks=a.task or (),
+                multilabel=a.multilabel or (), import_labels=a.import_labels,
+                model=a.model, model_params=parse_key_values(a.model_params), strategy=a.strategy,
+                feature_config=fc, settings=settings, progress=prog, read_options=read_options(a),
+            )
     for d in proj.decisions:
         print(f"  - {d}")
     n_lab = proj.labeled_count()
@@ -366,6 +379,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image features: resized pixels, or pretrained EfficientNet-Lite0 "
                         "features; default: EfficientNet when the neural extra is installed "
                         "(pixels for a model that reads pixels: cnn, multimodal), else pixels")
+    n.add_argument("--engine", choices=["embedded", "dask"], default="embedded",
+                   help="embedded (default: everything in this process) or dask: the pool "
+                        "(a folder of Parquet parts, a glob or an fsspec URL) is read in place "
+                        "and scored as Dask tasks")
+    n.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: the Dask "
+                   "scheduler to use, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster on "
+                   "this machine, one worker per core)")
     n.set_defaults(func=cmd_new)
 
     q = sub.add_parser("query", help="print the next samples to label")

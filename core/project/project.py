@@ -479,6 +479,10 @@ class Project:
             from activelab.core.querying.registry import get_strategy
 
             get_strategy(strategy)
+        if (self.store.get_setting("engine") or {}).get("name") == "dask":   # issue 13
+            from activelab.core.scale.query import dask_query
+
+            return dask_query(self, n, strategy)
         return self._model.query(self.training_snapshot, self.store.state, self._index, n, strategy)
 
     def model_state(self) -> ModelState | None:

@@ -83,6 +83,11 @@ class Pool:
             from activelab.core.store.store import STORE_NAME, LabelStore
 
             store = LabelStore(folder / STORE_NAME)
+        layout = store.get_setting("pool")
+        if isinstance(layout, dict) and layout.get("paths"):   # read in place (Dask engine)
+            from activelab.core.store.partitioned_pool import PartitionedPool
+
+            return PartitionedPool(layout)
         if store.get_setting("pool") is not None:
             raise ProjectError(
                 f"The project's samples file {path} is missing (the project was made with it). "

@@ -22,8 +22,8 @@ _LOAD_ALL_AFTER = 20_000      # single look-ups after which reading every id onc
 _SMALL_POOL = 20_000          # pools this small are read at once on first use (a few ms)
 
 
-def add_sample_ids(store: Any, ids: Iterable[str]) -> int:
-    """Insert the ids (positions 0, 1, ...) in one transaction; return how many.
+def add_sample_ids(store: Any, ids: Iterable[str], start: int = 0) -> int:
+    """Insert the ids (positions start, start + 1, ...) in one transaction; return how many.
 
     The row data is ``'{}'`` (the samples are in ``pool.parquet``; projects made before it
     kept each row as JSON there). The ids go to SQLite as one JSON array expanded by
@@ -37,10 +37,10 @@ def add_sample_ids(store: Any, ids: Iterable[str]) -> int:
     with store.writing("import") as conn:
         if "\\u0000" in blob:   # SQLite's JSON text would end at a NUL
             conn.executemany("INSERT INTO samples(idx, sample_id, data) VALUES (?, ?, ?)",
-                             zip(range(len(ids)), ids, repeat("{}")))
+                             zip(range(start, start + len(ids)), ids, repeat("{}")))
         else:
             conn.execute("INSERT INTO samples(idx, sample_id, data) "
-                         "SELECT key, value, '{}' FROM json_each(?)", (blob,))
+                         "SELECT key + ?, value, '{}' FROM json_each(?)", (int(start), blob))
     return len(ids)
 
 

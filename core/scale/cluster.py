@@ -1,0 +1,114 @@
+"""The Dask cluster a project's work runs on: a scheduler at an address, or a LocalCluster.
+
+A project of the Dask engine records ``{"name": "dask", "scheduler": ADDRESS or None}`` in its
+store (setting ``engine``). ``client_for`` connects to that scheduler, or, with no address,
+starts a ``distributed.LocalCluster`` on this machine with one single-threaded worker per core
+(kept for the life of the process, so one session starts it once). ``processes=False`` (or
+``ACTIVELAB_DASK_PROCESSES=0``) runs the workers as threads of this process, as CI needs.
+
+A scheduler that cannot be reached is a ``SchedulerGoneError``: one paragraph naming the
+address and what to do; the caller keeps the previous queue usable.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from typing import Any, Mapping
+
+from activelab.core.errors import ActiveLabError
+
+ENGINES = ("embedded", "dask")
+CONNECT_TIMEOUT_S = 10.0
+
+_LOCAL: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+class SchedulerGoneError(ActiveLabError):
+    """The Dask scheduler a project uses cannot be reached (or went away mid-query)."""
+
+
+def engine_of(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The engine a project records (``{"name": "embedded"}`` when none is recorded)."""
+    if not isinstance(settings, Mapping) or settings.get("name") not in ENGINES:
+        return {"name": "embedded"}
+    return dict(settings)
+
+
+def gone_message(address: str | None, exc: BaseException, queue_kept: bool = True) -> str:
+    """The one paragraph a user sees when the scheduler cannot be reached."""
+    where = f"at {address}" if address else "of the local cluster"
+    kept = (" The previous queue stays usable: label from it, and query again once the "
+            "scheduler is back." if queue_kept else "")
+    return (f"The Dask scheduler {where} cannot be reached ({type(exc).__name__}: {exc}). "
+            "Start it again (dask scheduler, then dask worker ADDRESS on each machine), or "
+            "check the address and the network." + kept)
+
+
+def _processes_default() -> bool:
+    return os.environ.get("ACTIVELAB_DASK_PROCESSES", "1").strip() not in ("0", "false", "no")
+
+
+def local_client(processes: bool | None = None, n_workers: int | None = None) -> Any:
+    """A client of this process's LocalCluster (started on first use: one single-threaded
+    worker per core, no dashboard server). ``processes=False``: workers are threads."""
+    from distributed import Client, LocalCluster
+
+    processes = _processes_default() if processes is None else bool(processes)
+    n = int(n_workers or os.cpu_count() or 1)
+    key = f"{processes}:{n}"
+    with _LOCK:
+        client = _LOCAL.get(key)
+        if client is not None and client.status == "running":
+            return client
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster, set_as_default=False)
+        if not _LOCAL:
+            atexit.register(close_local_clusters)
+        _LOCAL[key] = client
+        return client
+
+
+def connect(address: str) -> Any:
+    """A client of the scheduler at ``address``; SchedulerGoneError when it cannot be reached
+    within ``CONNECT_TIMEOUT_S`` seconds."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerGoneError(gone_message(address, exc)) from exc
+
+
+def client_for(engine: Mapping[str, Any]) -> Any:
+    """The client of a project's recorded engine (its scheduler, or the LocalCluster)."""
+    address = engine.get("scheduler")
+    if address:
+        return connect(str(address))
+    return local_client(engine.get("processes"))
+
+
+def close_local_clusters() -> None:
+    """Close the LocalClusters this process started (at exit, and between tests)."""
+    with _LOCK:
+        clients = list(_LOCAL.values())
+        _LOCAL.clear()
+    if clients:   # the scheduler logs the futures it drops on the way down: expected here
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    for client in clients:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def is_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` says the scheduler went away (connection lost, closed client)."""
+    from distributed.comm.core import CommClosedError
+
+    text = str(exc).lower()
+    return isinstance(exc, (CommClosedError, OSError, TimeoutError)) or (
+        "not running" in text or "closed" in text or "connection" in text)

@@ -1,0 +1,145 @@
+"""``activelab new --engine dask``: a project that reads its partitioned pool in place.
+
+Nothing of the pool is copied: the project folder holds ``project.sqlite`` with the sample ids
+(one short row per sample: position and id), the part files and their row counts (the locator
+of every row), the featuriser fitted on a sample (plain JSON) and the engine
+(``{"name": "dask", "scheduler": ADDRESS or None}``). The parts are read one at a time, so the
+memory used is bounded by the largest part, not by the pool.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from activelab.core.data.parts import find_parts
+from activelab.core.data.spec import FeatureConfig, ImportedTable
+from activelab.core.errors import DataError, ProjectError
+from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
+from activelab.core.progress import NULL_PROGRESS, Progress
+from activelab.core.scale.featurize import fit_featurizer, sample_rows
+from activelab.core.store.partitioned_pool import open_part
+from activelab.core.store.samples import add_sample_ids
+from activelab.core.store.store import STORE_NAME, LabelStore
+from activelab.core.store.temp_folders import (
+    make_temp_sibling, raise_if_interrupted, remove_stale_temp_siblings,
+)
+
+
+def _read_sample(layout: Any, progress: Progress) -> Any:
+    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``), read part by part."""
+    import pandas as pd
+    import pyarrow as pa
+
+    picks = sample_rows(layout.sizes())
+    frames = []
+    for p, (path, rows) in enumerate(zip(layout.paths, picks)):
+        progress.check()
+        table = open_part(path).read()
+        frames.append(table.take(pa.array(rows)).to_pandas(split_blocks=True))
+        progress.update(0.3 * (p + 1) / len(layout.paths), f"sampling part {p + 1}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def create_dask_project(
+    path: str | Path, *, data: str | Path, scheduler: str | None = None,
+    id_column: str | None = None, text_columns: Sequence[str] = (),
+    feature_columns: Sequence[str] | None = None, tasks: Sequence[str] = (),
+    multilabel: Sequence[str] = (), import_labels: bool = False,
+    model: str = "logistic_regression", model_params: Mapping[str, Any] | None = None,
+    strategy: str = DEFAULT_STRATEGY, settings: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[Path, list[str]]:
+    """Make a Dask-engine project of the partitioned Parquet pool ``data`` (a folder of parts,
+    a glob or an fsspec URL); return the folder and the import decisions.
+
+    The spec (tasks, feature and text columns) is inferred on a uniform sample of about
+    20,000 rows; the ids (``id_column``'s values, or row numbers) and, with
+    ``import_labels``, each task column's filled cells are read part by part. Atomic: on any
+    error no half-made project is left. DataError for unreadable parts, parts with different
+    columns, a repeated id, or a label outside the task's classes.
+    """
+    from activelab.core.data.read import infer_spec, imported_labels, sample_ids
+
+    progress = progress or NULL_PROGRESS
+    final = Path(path).expanduser().resolve()
+    if final.exists() and (not final.is_dir() or any(final.iterdir())):
+        raise ProjectError(f"{final} already exists and is not empty. Choose a new folder for "
+                           "the project, or open the existing one with 'activelab status'.")
+    s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
+    s = s.updated(**dict(settings or {})).check_choices()
+    progress.update(0.0, f"listing the parts of {data}")
+    layout = find_parts(data)
+    decisions = [f"{data}: {len(layout.paths)} Parquet parts, {layout.rows:,} rows, read in "
+                 "place by the Dask engine (nothing copied)"]
+    sample = _read_sample(layout, progress)
+    table = ImportedTable(frame=sample, source=str(data), format="parquet",
+                          rows_read=len(sample))
+    spec, found = infer_spec(table, id_column=id_column, text_columns=text_columns,
+                             feature_columns=feature_columns, tasks=tasks, multilabel=multilabel)
+    decisions += [f"(on a sample of {len(sample):,} rows) {d}" for d in found]
+    if spec.image_column:
+        raise DataError(f"{data}: image column '{spec.image_column}' found; the Dask engine "
+                        "featurises tabular and text columns only. Use the embedded engine "
+                        "(leave out --engine dask) for images.")
+    feat = fit_featurizer(sample, spec.feature_columns, spec.text_columns)
+    decisions += list(feat.notes)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_siblings(final.parent)
+    tmp = make_temp_sibling(final, "creating")
+    try:
+        store = LabelStore(tmp / STORE_NAME, create=True)
+        wanted = {t.name for t in spec.tasks if t.column and import_labels}
+        read_cols = list(dict.fromkeys(
+            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted]) if c]))
+        n_labels = 0
+        for p, path in enumerate(layout.paths):
+            progress.check()
+            start = layout.starts[p]
+            size = layout.starts[p + 1] - start
+            part = (open_part(path).read(columns=read_cols).to_pandas() if read_cols else None)
+            if spec.id_column:
+                ids = sample_ids(ImportedTable(frame=part, source=path, format="parquet"),
+                                 spec.id_column)
+            else:
+                ids = [str(i) for i in range(start, start + size)]
+            try:
+                add_sample_ids(store, ids, start=start)
+            except sqlite3.IntegrityError as exc:
+                raise DataError(f"{path}: an id of column '{spec.id_column}' appears more "
+                                "than once in the pool (every sample needs its own id). Fix "
+                                "the parts and import again.") from exc
+            if wanted:
+                part_table = ImportedTable(frame=part, source=path, format="parquet")
+                events = [{"kind": "label", "sample_id": ids[row], "task": task, "value": v,
+                           "annotator": "import"}
+                          for row, task, v in imported_labels(part_table, spec, tasks=wanted)]
+                if events:
+                    store.append_group(events)
+                    n_labels += len(events)
+            progress.update(0.3 + 0.7 * (p + 1) / len(layout.paths), f"ids of part {p + 1}")
+        if wanted:
+            decisions.append(f"{n_labels:,} labels imported from the task columns")
+        engine = {"name": "dask", "scheduler": scheduler or None}
+        store.set_setting("spec", spec.to_dict())
+        store.set_setting("feature_config", FeatureConfig().to_dict())
+        store.set_setting("settings", s.to_dict())
+        store.set_setting("source", {"data": str(data), "format": "parquet", "image_root": None,
+                                     "image_root_rel": None, "rows_read": layout.rows,
+                                     "decimal": "."})
+        store.set_setting("pool", {**layout.to_dict(), "rows": layout.rows,
+                                   "columns": [str(c) for c in sample.columns]})
+        store.set_setting("engine", engine)
+        store.set_setting("scale_featurizer", feat.to_dict())
+        store.set_setting("decisions", decisions)
+        store.close()
+        raise_if_interrupted()
+        if final.exists():
+            final.rmdir()
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final, decisions

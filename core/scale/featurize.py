@@ -1,0 +1,136 @@
+"""Features of a partitioned pool, fitted on a sample and applied per partition.
+
+A pool that is read in place is never featurised whole. ``fit_featurizer`` fits the few
+numbers a transform needs on a sample of rows (tabular columns: mean and standard deviation;
+categorical columns: their most frequent values, one-hot; text: nothing, hashed); the result
+is plain JSON (kept in the store, never pickled) and ``transform`` applies it to any frame of
+rows: one partition on a worker, or the labelled rows on the driver. The same rows always give
+the same features, wherever they are computed.
+
+Text uses scikit-learn's ``HashingVectorizer`` (word uni- and bigrams, 2**18 columns, l2 norm;
+Weinberger et al. 2009, "Feature hashing for large scale multitask learning"): stateless, so
+workers need no vocabulary.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+MAX_CATEGORIES = 30
+HASH_FEATURES = 2 ** 18
+SAMPLE_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class Featurizer:
+    """The fitted transform: numeric columns with (mean, std), categorical columns with their
+    kept values, text columns (hashed)."""
+
+    numeric: tuple[str, ...] = ()
+    means: tuple[float, ...] = ()
+    stds: tuple[float, ...] = ()
+    categorical: tuple[str, ...] = ()
+    categories: tuple[tuple[str, ...], ...] = ()
+    text: tuple[str, ...] = ()
+    hash_features: int = HASH_FEATURES
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def columns(self) -> list[str]:
+        """The pool columns the transform reads."""
+        return list(dict.fromkeys((*self.numeric, *self.categorical, *self.text)))
+
+    @property
+    def dense_width(self) -> int:
+        return len(self.numeric) + sum(len(c) for c in self.categories)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Featurizer":
+        return cls(
+            numeric=tuple(d.get("numeric", ())), means=tuple(d.get("means", ())),
+            stds=tuple(d.get("stds", ())), categorical=tuple(d.get("categorical", ())),
+            categories=tuple(tuple(c) for c in d.get("categories", ())),
+            text=tuple(d.get("text", ())), hash_features=int(d.get("hash_features", HASH_FEATURES)),
+            notes=tuple(d.get("notes", ())),
+        )
+
+    def transform(self, frame: Any) -> Any:
+        """Features of ``frame``'s rows: float32 (rows, dense_width) without text columns, else
+        a CSR matrix (rows, dense_width + hash_features). Missing numbers read as the mean
+        (0 after scaling); an unseen category as all zeros."""
+        n = len(frame)
+        dense = np.zeros((n, self.dense_width), dtype=np.float32)
+        for j, (c, m, s) in enumerate(zip(self.numeric, self.means, self.stds)):
+            x = np.asarray(frame[c], dtype=np.float64)
+            x = np.where(np.isfinite(x), (x - m) / s, 0.0)
+            dense[:, j] = x
+        j0 = len(self.numeric)
+        for c, kept in zip(self.categorical, self.categories):
+            values = np.asarray(frame[c].astype(object).where(frame[c].notna(), None).map(
+                lambda v: None if v is None else str(v)), dtype=object)
+            for k, v in enumerate(kept):
+                dense[:, j0 + k] = values == v
+            j0 += len(kept)
+        if not self.text:
+            return dense
+        from scipy import sparse
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        vec = HashingVectorizer(n_features=self.hash_features, alternate_sign=False,
+                                ngram_range=(1, 2), norm="l2")
+        joined = [" ".join(str(v) for v in row if v is not None and v == v)
+                  for row in zip(*(frame[c].tolist() for c in self.text))]
+        return sparse.hstack([sparse.csr_matrix(dense), vec.transform(joined)], format="csr")
+
+
+def _is_numeric(series: Any) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def fit_featurizer(sample: Any, feature_columns: Sequence[str],
+                   text_columns: Sequence[str] = ()) -> Featurizer:
+    """Fit the transform on ``sample`` (a DataFrame of pool rows): numeric feature columns get
+    their mean and standard deviation (1 when constant), other feature columns their
+    ``MAX_CATEGORIES`` most frequent values; ``text_columns`` are hashed."""
+    numeric, means, stds, categorical, categories, notes = [], [], [], [], [], []
+    for c in feature_columns:
+        col = sample[c]
+        if _is_numeric(col) or str(col.dtype) in ("bool", "boolean"):
+            x = np.asarray(col, dtype=np.float64)
+            finite = x[np.isfinite(x)]
+            m = float(finite.mean()) if finite.size else 0.0
+            s = float(finite.std()) if finite.size else 1.0
+            numeric.append(str(c))
+            means.append(m)
+            stds.append(s if s > 0 else 1.0)
+        else:
+            counts = col.dropna().astype(str).value_counts()
+            kept = tuple(str(v) for v in counts.index[:MAX_CATEGORIES])
+            categorical.append(str(c))
+            categories.append(kept)
+            if len(counts) > MAX_CATEGORIES:
+                notes.append(f"column '{c}': {len(counts)} values in the sample; the "
+                             f"{MAX_CATEGORIES} most frequent are one-hot encoded")
+    return Featurizer(tuple(numeric), tuple(means), tuple(stds), tuple(categorical),
+                      tuple(categories), tuple(str(c) for c in text_columns), HASH_FEATURES,
+                      tuple(notes))
+
+
+def sample_rows(sizes: Sequence[int], n: int = SAMPLE_ROWS, seed: int = 0) -> list[np.ndarray]:
+    """Row positions within each part for a uniform sample of about ``n`` pool rows, in
+    proportion to each part's size (sorted; a part's share rounded up)."""
+    total = int(sum(sizes))
+    rng = np.random.default_rng(seed)
+    out = []
+    for size in sizes:
+        k = size if total <= n else min(size, int(np.ceil(n * size / total)))
+        out.append(np.sort(rng.choice(size, size=k, replace=False)) if k < size
+                   else np.arange(size))
+    return out

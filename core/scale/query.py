@@ -1,0 +1,250 @@
+"""A query on a Dask-engine project: train on the labelled rows, score the pool as Dask tasks.
+
+The labelled rows are few: they are read row by row from their parts, featurised and fitted on
+the driver (the project's model, one per task). The fitted models are scattered to the
+workers once per model version (kept per client in this process, never written to the
+project); then one task per part scores it (``activelab.core.scale.scoring``) and the driver
+merges:
+
+* score strategies (least confidence, margin, entropy, ...): each part's top ``n``, merged to
+  the global top ``n``: exactly the picks of scoring the whole pool in one process.
+* batch strategies (core-set, cluster, BADGE, density, ...): a pre-filter draws a uniform
+  sample of ``BATCH_CANDIDATES`` candidates (each part in proportion to its candidates), then
+  the strategy's exact batch step runs on that sample with the labelled rows. When the pool
+  has no more candidates than that, the picks equal the one-process run; above it they are the
+  batch strategy's picks among a uniform candidate sample (tolerance: what a uniform
+  subsample of that size loses, e.g. a core-set radius within the sample's covering radius).
+
+Progress is the share of part tasks finished; a cancelled progress cancels the futures. Each
+task is retried twice by Dask when its worker is lost; a scheduler that is gone gives the
+previous queue back, its reason saying why (or a SchedulerGoneError when there is none).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from activelab.core.errors import ModelError
+from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
+from activelab.core.records import Prediction, QueueItem
+from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
+from activelab.core.scale.featurize import Featurizer
+from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part
+
+BATCH_CANDIDATES = 20_000
+RETRIES = 2
+_SCATTERED: dict[tuple[int, str, int], Any] = {}   # (client, project, label seq) -> future
+
+
+def _labelled(proj: Any, state: Any) -> tuple[dict[str, tuple[np.ndarray, list]], np.ndarray]:
+    """Per task (rows, values) of the labelled rows, and every excluded row (labelled or
+    skipped), sorted."""
+    per_task, excluded = {}, []
+    for t in proj.spec.tasks:
+        got = state.by_index.get(t.name) or {}
+        if got:
+            rows = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
+            per_task[t.name] = (rows, list(got.values()))
+            excluded.append(rows)
+    index = proj.ids.index
+    skipped = [index[s] for s in state.skipped if s in index]
+    if skipped:
+        excluded.append(np.asarray(skipped, dtype=np.int64))
+    all_rows = np.unique(np.concatenate(excluded)) if excluded else np.empty(0, dtype=np.int64)
+    return per_task, all_rows
+
+
+def fit_models(proj: Any, featurizer: Featurizer, per_task: dict) -> dict[str, Any]:
+    """The project's model fitted per single-label task with at least two labelled classes."""
+    from activelab.core.learning.models import make_model
+
+    s = proj.settings
+    models = {}
+    for t in proj.spec.tasks:
+        if t.name not in per_task:
+            continue
+        if t.multilabel:
+            raise ModelError(f"Task '{t.name}' is multi-label; the Dask engine trains single-"
+                             "label tasks only. Use the embedded engine for this project.")
+        rows, values = per_task[t.name]
+        if len(set(values)) < 2:
+            continue
+        x = featurizer.transform(proj.pool.frame(columns=featurizer.columns, rows=rows))
+        model = make_model(s.model, s.model_params)
+        model.fit(x, np.asarray(values, dtype=object))
+        models[t.name] = model
+    return models
+
+
+def _fresh(proj: Any, state: Any, items: list[dict]) -> list[QueueItem]:
+    """The stored queue's items minus samples labelled or skipped since."""
+    index = proj.ids.index
+    return [QueueItem.from_dict(d, idx=index[d["id"]]) for d in items
+            if d["id"] in index and not state.is_labeled(d["id"]) and d["id"] not in state.skipped]
+
+
+def _previous_queue(proj: Any, state: Any, why: str) -> list[QueueItem]:
+    items, _seq = proj.store.load_queue()
+    return [QueueItem(it.idx, it.id, it.strategy, it.score, it.rank, it.percentile, it.audit,
+                      it.predictions, it.model_version,
+                      f"fallback: {why} This is the previous queue ({it.reason}).")
+            for it in _fresh(proj, state, items)]
+
+
+def _cold_start(proj: Any, excluded: np.ndarray, n: int, seed: int) -> list[QueueItem]:
+    """Uniformly random picks among the candidates (before two classes are labelled)."""
+    total = len(proj.pool)
+    rng = np.random.default_rng(seed)
+    picks: list[int] = []
+    want = min(n, total - len(excluded))
+    while len(picks) < want:
+        draw = rng.integers(0, total, size=2 * want + 8)
+        draw = draw[~np.isin(draw, excluded)]
+        picks = list(dict.fromkeys([*picks, *draw.tolist()]))[:want]
+    return [QueueItem(int(i), proj.ids[int(i)], "random", math.nan, r + 1, None, False, {}, 0,
+                      "cold start: random pick (the Dask engine trains once two classes of a "
+                      "task are labelled)") for r, i in enumerate(picks)]
+
+
+def _scattered_models(client: Any, proj: Any, seq: int, models: dict) -> Any:
+    key = (id(client), str(proj.path), seq)
+    fut = _SCATTERED.get(key)
+    if fut is None:
+        for old in [k for k in _SCATTERED if k[:2] == key[:2]]:
+            _SCATTERED.pop(old).release()     # the superseded version leaves the workers
+        fut = client.scatter(models, broadcast=True, hash=False)
+        _SCATTERED[key] = fut
+    return fut
+
+
+def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int],
+              excluded: np.ndarray, progress: Progress) -> list[dict]:
+    """Submit one ``score_part`` task per part and gather them, reporting the share done;
+    cancelling ``progress`` cancels the futures (Cancelled is raised)."""
+    from distributed import as_completed
+
+    starts = layout["starts"]
+    futures = []
+    for p, path in enumerate(layout["paths"]):
+        lo, hi = np.searchsorted(excluded, [starts[p], starts[p + 1]])
+        futures.append(client.submit(
+            score_part, path, starts[p], k=k_per_part[p], excluded=excluded[lo:hi] - starts[p],
+            seed=p, retries=RETRIES, pure=False, **submit_args))
+    results: dict[int, dict] = {}
+    order = {f.key: p for p, f in enumerate(futures)}
+    try:
+        for done, fut in enumerate(as_completed(futures, loop=client.loop), 1):
+            progress.check()
+            results[order[fut.key]] = fut.result()
+            progress.update(done / len(futures), f"scored {done} of {len(futures)} partitions")
+    except Cancelled:
+        client.cancel(futures)
+        raise
+    return [results[p] for p in range(len(futures))]
+
+
+def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progress | None = None,
+               client: Any = None) -> list[QueueItem]:
+    """The next ``n`` samples of a Dask-engine project (see the module docstring); the queue is
+    saved in the store like the embedded engine's, so the app and ``activelab query`` read it."""
+    from activelab.core.querying.registry import get_strategy
+    from activelab.core.querying.runner import run_strategy
+    from activelab.core.querying.strategy_api import QueryContext, TaskOutput
+
+    progress = progress or NULL_PROGRESS
+    store, s = proj.store, proj.settings
+    state = store.state()
+    items, seq = store.load_queue()
+    last = store.last_seq()
+    if strategy is None and seq == last and len(items) >= n:
+        fresh = _fresh(proj, state, items)
+        if fresh:
+            return fresh[:n]
+    name = strategy or s.strategy
+    strat = get_strategy(name)
+    params = strat.resolve_params(s.strategy_params if name == s.strategy else {})
+    featurizer = Featurizer.from_dict(store.get_setting("scale_featurizer"))
+    per_task, excluded = _labelled(proj, state)
+    models = fit_models(proj, featurizer, per_task)
+    if not models:
+        queue = _cold_start(proj, excluded, n, s.seed)
+        store.save_queue([it.to_dict() for it in queue], last)
+        return queue
+    engine = engine_of(store.get_setting("engine"))
+    try:
+        client = client or client_for(engine)
+        scattered = _scattered_models(client, proj, last, models)
+        layout = store.get_setting("pool")
+        classes = {t: [str(c) for c in m.classes_] for t, m in models.items()}
+        common = dict(featurizer_dict=featurizer.to_dict(), models=scattered, classes=classes,
+                      strategy=name, params=params, aggregate=s.aggregate)
+        sizes = np.diff(layout["starts"])
+        if strat.kind == "score":
+            parts = run_parts(client, layout, {**common, "mode": TOP_K}, [n] * len(sizes),
+                              excluded, progress)
+            merged = merge_top_k(parts, n)
+        else:
+            free = sizes - np.diff(np.searchsorted(excluded, layout["starts"]))
+            budget = min(BATCH_CANDIDATES, int(free.sum()))
+            share = [int(min(f, math.ceil(budget * f / max(1, free.sum())))) for f in free]
+            parts = run_parts(client, layout, {**common, "mode": SAMPLE}, share, excluded, progress)
+            merged = _batch_step(proj, featurizer, models, parts, per_task, strat, params, n,
+                                 s, QueryContext, TaskOutput, run_strategy)
+    except SchedulerGoneError as exc:
+        return _fall_back(proj, state, str(exc))
+    except (OSError, TimeoutError) as exc:
+        if not is_gone(exc):
+            raise
+        return _fall_back(proj, state, gone_message(engine.get("scheduler"), exc))
+    version = store.model_version()
+    queue = []
+    for r, (pos, score) in enumerate(zip(merged["positions"], merged["scores"])):
+        preds = {}
+        for t in models:
+            row = merged[f"proba:{t}"][r]
+            j = int(np.argmax(row))
+            preds[t] = Prediction(classes[t][j], float(row[j]))
+        queue.append(QueueItem(int(pos), proj.ids[int(pos)], name, float(score), r + 1, None,
+                               False, preds, version,
+                               f"chosen by {name} (Dask engine, {len(sizes)} partitions)"))
+    store.save_queue([it.to_dict() for it in queue], last)
+    return queue
+
+
+def _fall_back(proj: Any, state: Any, message: str) -> list[QueueItem]:
+    previous = _previous_queue(proj, state, message)
+    if not previous:
+        raise SchedulerGoneError(message.replace(
+            " The previous queue stays usable: label from it, and query again once the "
+            "scheduler is back.", " There is no previous queue yet."))
+    return previous
+
+
+def _batch_step(proj, featurizer, models, parts, per_task, strat, params, n, s,
+                QueryContext, TaskOutput, run_strategy) -> dict[str, np.ndarray]:
+    """The exact batch step on the candidates sampled by the parts plus the labelled rows."""
+    cand_pos = np.concatenate([p["positions"] for p in parts])
+    cand_x = np.concatenate([p["features"] for p in parts])
+    lab_rows = np.unique(np.concatenate([r for r, _ in per_task.values()]))
+    frame = proj.pool.frame(columns=featurizer.columns, rows=lab_rows)
+    lab_x_raw = featurizer.transform(frame)
+    lab_x = np.asarray(lab_x_raw.toarray() if hasattr(lab_x_raw, "toarray") else lab_x_raw,
+                       dtype=np.float32)
+    tasks = {}
+    for t, m in models.items():
+        proba = np.concatenate([np.concatenate([p[f"proba:{t}"] for p in parts]),
+                                m.predict_proba(lab_x_raw)])
+        tasks[t] = TaskOutput(proba=proba, classes=tuple(str(c) for c in m.classes_))
+    nc = len(cand_pos)
+    ctx = QueryContext(n_pool=nc + len(lab_rows), candidates=np.arange(nc, dtype=np.int64),
+                       labeled=np.arange(nc, nc + len(lab_rows), dtype=np.int64),
+                       rng=np.random.default_rng(s.seed), features=np.vstack([cand_x, lab_x]),
+                       tasks=tasks, aggregate=s.aggregate)
+    result = run_strategy(strat, ctx, n, params)
+    idx = np.asarray(result.indices, dtype=np.int64)
+    out = {"positions": cand_pos[idx], "scores": np.asarray(result.scores, dtype=np.float64)}
+    for t, task in tasks.items():
+        out[f"proba:{t}"] = task.proba[idx]
+    return out

@@ -1,0 +1,103 @@
+"""Scoring a partitioned pool as Dask tasks: one task per part, merged on the driver.
+
+``score_part`` runs on a worker: it reads one part's feature columns, featurises them with the
+project's fitted ``Featurizer``, asks the (scattered) models for class probabilities and
+returns either its local top ``k`` candidates with their scores (score strategies) or a
+uniform sample of its candidates with their features and probabilities (batch strategies).
+``merge_top_k`` merges the parts' lists into the global top ``k``.
+
+Why the merge is exact: a pool row's score depends on that row alone (the model and the
+strategy are the same everywhere), so every row of the global top ``k`` is in its own part's
+top ``k``. Ties are broken by pool position (lower first) in both places.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+TOP_K = "top_k"
+SAMPLE = "sample"
+
+
+def local_top_k(scores: np.ndarray, positions: np.ndarray, k: int) -> np.ndarray:
+    """Indices into ``scores`` of the ``k`` highest, best first; ties by lower position, NaN
+    last. O(n) selection, then a sort of the ``k`` kept."""
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    m = len(scores)
+    k = min(int(k), m)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if k < m:
+        part = np.argpartition(-scores, k - 1)[:k]
+        kth = scores[part].min()
+        # every row tied with the k-th score competes on position
+        keep = np.flatnonzero(scores >= kth)
+    else:
+        keep = np.arange(m)
+    order = np.lexsort((positions[keep], -scores[keep]))
+    return keep[order][:k].astype(np.int64)
+
+
+def merge_top_k(parts: Sequence[Mapping[str, np.ndarray]], k: int) -> dict[str, np.ndarray]:
+    """The global top ``k`` of the parts' local lists (each with ``positions``, ``scores`` and
+    per-task ``proba:<task>`` rows): the same keys, best first."""
+    keys = [key for key in parts[0] if key not in ("positions", "scores")] if parts else []
+    positions = np.concatenate([p["positions"] for p in parts]) if parts else np.empty(0, np.int64)
+    scores = np.concatenate([p["scores"] for p in parts]) if parts else np.empty(0)
+    pick = local_top_k(scores, positions, k)
+    out = {"positions": positions[pick], "scores": scores[pick]}
+    for key in keys:
+        out[key] = np.concatenate([p[key] for p in parts])[pick]
+    return out
+
+
+def part_outputs(frame: Any, featurizer: Any, models: Mapping[str, Any]) -> tuple[Any, dict]:
+    """(features, {task: (N, C) probabilities}) of a frame of pool rows."""
+    x = featurizer.transform(frame)
+    return x, {task: np.asarray(m.predict_proba(x), dtype=np.float64) for task, m in models.items()}
+
+
+def _dense(x: Any) -> np.ndarray:
+    return np.asarray(x.toarray() if hasattr(x, "toarray") else x, dtype=np.float32)
+
+
+def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
+               models: Mapping[str, Any], classes: Mapping[str, Sequence[str]], strategy: str,
+               params: Mapping[str, Any], k: int, excluded: np.ndarray, mode: str = TOP_K,
+               seed: int = 0, aggregate: str = "mean") -> dict[str, np.ndarray]:
+    """One part's contribution to a query (runs on a worker; see the module docstring).
+
+    ``excluded``: rows of this part (0-based within it) that are labelled or skipped.
+    ``mode`` TOP_K: its ``k`` best candidates by the score strategy ``strategy``; SAMPLE: a
+    uniform sample of ``k`` candidates (seeded by ``seed``) with their dense features under
+    ``features``. Positions returned are pool positions (``start`` + row in the part).
+    """
+    from activelab.core.querying.registry import get_strategy
+    from activelab.core.querying.runner import score_candidates
+    from activelab.core.querying.strategy_api import QueryContext, TaskOutput
+    from activelab.core.scale.featurize import Featurizer
+    from activelab.core.store.partitioned_pool import open_part
+
+    feat = Featurizer.from_dict(dict(featurizer_dict))
+    frame = open_part(path).read(columns=feat.columns).to_pandas(split_blocks=True)
+    n = len(frame)
+    mask = np.ones(n, dtype=bool)
+    mask[np.asarray(excluded, dtype=np.int64)] = False
+    cand = np.flatnonzero(mask).astype(np.int64)
+    if mode == SAMPLE:
+        rng = np.random.default_rng(seed)
+        cand = np.sort(rng.choice(cand, size=min(int(k), len(cand)), replace=False))
+        x, probas = part_outputs(frame.iloc[cand], feat, models)
+        out = {"positions": cand + start, "scores": np.zeros(len(cand)), "features": _dense(x)}
+        out.update({f"proba:{t}": p for t, p in probas.items()})
+        return out
+    x, probas = part_outputs(frame.iloc[cand], feat, models)
+    tasks = {t: TaskOutput(proba=p, classes=tuple(classes[t])) for t, p in probas.items()}
+    ctx = QueryContext(n_pool=len(cand), candidates=np.arange(len(cand), dtype=np.int64),
+                       rng=np.random.default_rng(seed), tasks=tasks, aggregate=aggregate)
+    scores = score_candidates(get_strategy(strategy), ctx, params)
+    pick = local_top_k(scores, cand, k)
+    out = {"positions": cand[pick] + start, "scores": scores[pick]}
+    out.update({f"proba:{t}": p[pick] for t, p in probas.items()})
+    return out
