@@ -15,8 +15,8 @@ repo). Per engine, each step is its own ``activelab`` process, as a user would r
   score the pool, pick).
 
 The Dask steps run against one ``distributed.LocalCluster`` (``--workers`` single-threaded
-worker processes) that this harness starts before the Dask steps (its start-up time is
-printed apart) and closes at the end. Time: wall time of the step's process. Memory: peak
+worker processes) that this harness starts before the Dask steps (its start-up and the
+workers' first imports are printed apart) and closes at the end. Time: wall time of the step's process. Memory: peak
 resident set of the driver (the step's process: ``ru_maxrss`` from ``wait4``) and of each
 worker process and of the largest process the step starts itself, e.g. a training process
 (psutil sampling every 0.1 s). Ratios are dask / embedded in the same run. Picks: least-confidence ids
@@ -151,6 +151,7 @@ def run_engine(engine: str, data: Path, work: Path, n: int, labels: list[tuple[s
         row[key] = step(activelab("query", str(folder), "-n", str(N_QUERY), "--strategy",
                                   strategy, "--json", *extra_q), workers, timeout)
         row[key]["picks"] = _picks(row[key])
+        (work / f"{engine}-{n}-{key}.json").write_text(row[key]["stdout"], encoding="utf-8")
     return row
 
 
@@ -170,6 +171,15 @@ def compare(rows: dict, data: Path, labeled: list[int]) -> dict:
     return out
 
 
+def _warm() -> None:
+    """Import what scoring tasks need on a worker (once per cluster, not per step)."""
+    import importlib
+
+    for name in ("activelab.core.scale.scoring", "activelab.core.scale.query",
+                 "sklearn.linear_model"):
+        importlib.import_module(name)
+
+
 def _start_cluster(n_workers: int):
     from distributed import Client, LocalCluster
 
@@ -177,6 +187,7 @@ def _start_cluster(n_workers: int):
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     client = Client(cluster)
+    client.run(_warm)
     pids = list(client.run(os.getpid).values())
     return cluster, client, pids, time.perf_counter() - t0
 
