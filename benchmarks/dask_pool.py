@@ -130,6 +130,15 @@ def _picks(res: dict) -> list[tuple[str, bool]]:
     return [(r["id"], bool(r.get("audit"))) for r in json.loads(res["stdout"])]
 
 
+def lc_scores(stdout: str) -> dict:
+    """Of a least-confidence query's JSON: its strategy picks' scores (1 - max probability),
+    best first, how many audit picks it holds and the model version it was scored with."""
+    rows = json.loads(stdout)
+    return {"scores": [r["score"] for r in rows if not r.get("audit")],
+            "audit": sum(bool(r.get("audit")) for r in rows),
+            "version": max((r.get("model_version") or 0) for r in rows) if rows else None}
+
+
 def run_engine(engine: str, data: Path, work: Path, n: int, labels: list[tuple[str, str]],
                workers: list[int], scheduler: str | None, timeout: float) -> dict:
     project = work / f"{engine}-{n}"
@@ -160,7 +169,8 @@ def compare(rows: dict, data: Path, labeled: list[int]) -> dict:
     emb, dsk = rows.get("embedded"), rows.get("dask")
     if not emb or not dsk or "lc" not in emb or "lc" not in dsk:
         return {}
-    out = {"lc_equal": emb["lc"]["picks"] == dsk["lc"]["picks"] and bool(emb["lc"]["picks"])}
+    out = {"lc_equal": emb["lc"]["picks"] == dsk["lc"]["picks"] and bool(emb["lc"]["picks"]),
+           "lc_scores": (lc_scores(emb["lc"]["stdout"]), lc_scores(dsk["lc"]["stdout"]))}
     a = [i for i, audit in emb["cs"]["picks"] if not audit]
     b = [i for i, audit in dsk["cs"]["picks"] if not audit]
     if a and b:

@@ -33,6 +33,15 @@ def _fit(points: list[tuple[int, float]]) -> tuple[float, float] | None:
     return my - b * mx, b
 
 
+def score_note(e: dict, d: dict) -> str:
+    """The least-confidence picks' scores of both engines, side by side."""
+    def span(x: dict) -> str:
+        s = x["scores"]
+        return (f"{len(s)} picks scored {min(s):.6f}..{max(s):.6f}, {x['audit']} audit, "
+                f"model version {x['version']}") if s else "no picks"
+    return f"embedded {span(e)}; dask {span(d)}"
+
+
 def report(results: dict, checks: dict, sizes: list[int], engines: list[str], a: Any,
            cluster_s: float, load_before: tuple, load_after: tuple, command: str) -> str:
     out = [f"dask_pool: {', '.join(f'{n:,}' for n in sizes)} rows x (id + 32 float32 + truth) "
@@ -78,6 +87,9 @@ def report(results: dict, checks: dict, sizes: list[int], engines: list[str], a:
             continue
         line = (f"{n:>11,} rows: least_confidence "
                 f"{'EQUAL (ids, order, audit picks)' if c['lc_equal'] else 'DIFFERENT'}")
+        if "lc_scores" in c:
+            e, d = c["lc_scores"]
+            line += f" ({score_note(e, d)})"
         if "cs_overlap" in c:
             k, m = c["cs_overlap"]
             ra, rb = c["cs_radius"]
