@@ -221,6 +221,19 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     cluster = client = None
     results, checks, cluster_s, pids = {}, {}, 0.0, []
+    command = "nice -n 10 python benchmarks/dask_pool.py " + " ".join(argv or sys.argv[1:])
+
+    def save(results: dict, checks: dict, final: bool = False) -> str:
+        """The table so far, written to the results file after every engine of every size
+        (an interrupted run leaves what it measured, the rest marked as not run)."""
+        text = report(results, checks, sizes, engines, a, cluster_s, load_before,
+                      os.getloadavg(), command)
+        if not final:
+            text = "(partial: the run was still going when this was written)\n" + text
+        if not a.no_save:
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(text, encoding="utf-8")
+        return text
     try:
         if "dask" in engines:
             cluster, client, pids, cluster_s = _start_cluster(a.workers)
@@ -237,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
                     engine, data, work, n, labels, pids if engine == "dask" else [],
                     cluster.scheduler_address if engine == "dask" else None, a.timeout)
                 print(f"  {n:,} rows, {engine} done", file=sys.stderr, flush=True)
+                save(results, checks)
             checks[n] = compare(results[n], data, [int(r) for r in rows])
+            save(results, checks)
             for engine in engines:   # the projects of this size are no longer needed
                 for suffix in ("", "-cs"):
                     shutil.rmtree(work / f"{engine}-{n}{suffix}", ignore_errors=True)
@@ -249,13 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster.close()
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
-    command = "nice -n 10 python benchmarks/dask_pool.py " + " ".join(argv or sys.argv[1:])
-    text = report(results, checks, sizes, engines, a, cluster_s, load_before,
-                  os.getloadavg(), command)
-    print(text)
-    if not a.no_save:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(text, encoding="utf-8")
+    print(save(results, checks, final=True))
     return 0
 
 

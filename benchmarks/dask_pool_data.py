@@ -4,7 +4,8 @@
 ...), columns ``id`` ("s00000000", the row's position), ``f0..f31`` float32 N(0, 1) seeded per
 part, and ``truth`` ("a" or "b": the sign of a fixed random projection of the features, so a
 linear model learns it and ``simulate --label-column truth`` can use it). Written by a child
-process, part by part: the harness never holds the pool.
+process, part by part (each written under a temporary name, then renamed; parts already
+complete in the folder are kept): the harness never holds the pool.
 
 ``covering_radius``: the core-set criterion (Sener & Savarese 2018, "Active Learning for
 Convolutional Neural Networks: A Core-Set Approach"): max over the pool of the distance to the
@@ -26,14 +27,22 @@ _WRITER = """
 import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
 out, n, part_rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 w = np.random.default_rng(123).standard_normal(32).astype(np.float32)
+import os
 for p, start in enumerate(range(0, n, part_rows)):
     m = min(part_rows, n - start)
+    final = f"{out}/part-{p:05d}.parquet"
+    try:
+        if pq.ParquetFile(final).metadata.num_rows == m:
+            continue   # written by an earlier, interrupted run: the same seeded rows
+    except Exception:
+        pass
     F = np.random.default_rng([0, p]).standard_normal((m, 32), dtype=np.float32)
     cols = {"id": pa.array([f"s{i:08d}" for i in range(start, start + m)])}
     for j in range(32):
         cols[f"f{j}"] = pa.array(F[:, j])
     cols["truth"] = pa.array(np.where(F @ w > 0, "a", "b"))
-    pq.write_table(pa.table(cols), f"{out}/part-{p:05d}.parquet")
+    pq.write_table(pa.table(cols), final + ".tmp")
+    os.replace(final + ".tmp", final)
 """
 
 

@@ -14,7 +14,7 @@ def _peak(res: dict) -> float:
 
 def _line(n: int, parts: int, engine: str, label: str, res: dict | None) -> str:
     if res is None:
-        return f"{n:>11,} {parts:>5} {engine:<8} {label:<23} {'(not run: new failed)':>10}"
+        return f"{n:>11,} {parts:>5} {engine:<8} {label:<23} (not run)"
     workers = "/".join(f"{w:.0f}" for w in res["workers_mb"]) or "-"
     child = f"{res['children_mb']:.0f}" if res.get("children_mb") else "-"
     state = "ok" if res["ok"] else f"FAILED {res['error'][:150]}"
