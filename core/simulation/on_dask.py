@@ -8,9 +8,11 @@ per unit running the same ``run_unit`` the embedded engine runs, reports progres
 finish, and returns their results in the plan's order, so ``gather`` builds exactly the
 result of the embedded simulation for the same seeds.
 
-With no scheduler address a ``distributed.LocalCluster`` (``workers`` single-threaded worker
-processes, no dashboard) is started for the run and closed after it; with an address
-(``tcp://host:8786``) that cluster is used and left running.
+With no scheduler address this process's ``distributed.LocalCluster`` (``workers``
+single-threaded worker processes, no dashboard; ``activelab.core.scale.cluster``, closed at
+exit) runs them; with an address (``tcp://host:8786``) that cluster is used and left running.
+A scheduler that cannot be reached, or goes away mid-run, is a ``SchedulerGoneError`` (one
+paragraph naming the address); nothing is written then.
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ from activelab.core.simulation.picking import UnitResult, run_unit
 from activelab.core.simulation.simulate import SimulationPlan
 
 DEFAULT_WORKERS = 2
-CONNECT_TIMEOUT = "10s"
 
 
 def _dask_missing() -> ActiveLabError:
@@ -35,14 +36,15 @@ class DaskRunner:
     """Runs a ``SimulationPlan``'s units as Dask tasks (a ``simulate(runner=...)`` runner).
 
     scheduler: address of a running Dask scheduler, or None for a LocalCluster of ``workers``
-               worker processes (``processes=False``: threads of this process, for tests).
+               worker processes (``processes=False``, or ACTIVELAB_DASK_PROCESSES=0 when
+               None: threads of this process, as CI needs).
     Raises ActiveLabError (one paragraph, no traceback) when the scheduler cannot be reached
     or the cluster cannot start; an error raised inside a unit (DataError, StrategyError, ...)
     reaches the caller as it would from the embedded engine.
     """
 
     def __init__(self, scheduler: str | None = None, workers: int = DEFAULT_WORKERS,
-                 processes: bool = True) -> None:
+                 processes: bool | None = None) -> None:
         if workers < 1:
             raise ActiveLabError(f"--workers must be at least 1; got {workers}.")
         self.scheduler = scheduler
@@ -50,38 +52,36 @@ class DaskRunner:
         self.processes = processes
         self.described = ""
 
-    def _connect(self) -> tuple[Any, Any]:
-        """(client, cluster or None): the given scheduler, or a fresh LocalCluster."""
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise _dask_missing() from None
+    def _connect(self) -> Any:
+        """A client of the given scheduler, or of this process's LocalCluster
+        (``activelab.core.scale.cluster``: started once, closed at exit)."""
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise _dask_missing()
+        from activelab.core.scale.cluster import connect, local_client
+
         if self.scheduler:
-            try:
-                client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise ActiveLabError(
-                    f"The Dask scheduler at '{self.scheduler}' could not be reached ({exc}). "
-                    "Check that it is running and that the address (e.g. tcp://host:8786) is "
-                    "right, or leave out --scheduler to run on a local cluster.") from None
+            client = connect(self.scheduler)    # SchedulerGoneError when unreachable
             n = len(client.scheduler_info().get("workers", {}))
             self.described = f"scheduler {self.scheduler} ({n} workers)"
-            return client, None
+            return client
         try:
-            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                   processes=self.processes, dashboard_address=None)
+            client = local_client(self.processes, self.workers)
         except (OSError, RuntimeError) as exc:
             raise ActiveLabError(
                 f"A local Dask cluster of {self.workers} workers could not start ({exc}). "
                 "Run without --engine dask, or start a scheduler and pass --scheduler.") from None
         self.described = f"local cluster ({self.workers} workers)"
-        return Client(cluster), cluster
+        return client
 
     def __call__(self, plan: SimulationPlan, progress: Progress) -> list[UnitResult]:
         """Run every unit of ``plan`` on the cluster; their results in ``plan.units`` order."""
         from distributed import as_completed
 
-        client, cluster = self._connect()
+        from activelab.core.scale.cluster import SchedulerGoneError, gone_message, is_gone
+
+        client = self._connect()
         futures: list[Any] = []
         try:
             units = plan.units
@@ -92,7 +92,7 @@ class DaskRunner:
             index = {f.key: i for i, f in enumerate(futures)}
             results: list[UnitResult | None] = [None] * len(units)
             done = 0
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=client.loop):
                 i = index[fut.key]
                 results[i] = fut.result()   # re-raises a unit's own error
                 done += plan.weight(units[i])
@@ -101,11 +101,19 @@ class DaskRunner:
                                               f"{plan.repeats} done on the {self.described}")
                 progress.check()
             return [r for r in results if r is not None]
-        except BaseException:
-            if futures:
+        except ActiveLabError:
+            raise
+        except Exception as exc:
+            if futures and client.status == "running":
+                client.cancel(futures)
+            if is_gone(exc):
+                raise SchedulerGoneError(gone_message(self.scheduler, exc, queue_kept=False)
+                                         ) from None
+            raise
+        except BaseException:    # cancelled (a superseded run) or interrupted
+            if futures and client.status == "running":
                 client.cancel(futures)
             raise
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            if self.scheduler:
+                client.close()

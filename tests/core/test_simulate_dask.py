@@ -94,7 +94,7 @@ def test_cli_unreachable_scheduler_is_one_clear_message(table, tmp_path, capsys)
                  "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "tcp://127.0.0.1:9" in err and "could not be reached" in err
+    assert "tcp://127.0.0.1:9" in err and "cannot be reached" in err
     assert "Traceback" not in err
     assert not (tmp_path / "x" / "summary.csv").exists()
 
