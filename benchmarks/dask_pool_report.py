@@ -101,9 +101,14 @@ def report(results: dict, checks: dict, sizes: list[int], engines: list[str], a:
         pts = [(results[n]["parts"], results[n]["dask"][key]["seconds"]) for n in sizes
                if results.get(n, {}).get("dask", {}).get(key, {}).get("ok")]
         f = _fit(pts)
-        if f:
+        if f and f[1] > 0:
             fits.append(f"{label}: {f[0]:.1f} s fixed + {f[1]:.3f} s per part "
                         f"({a.part_rows:,} rows) on {a.workers} workers")
+        elif f:   # no growth above the noise: bound a part by the largest pool's whole time
+            p, t = max(pts)
+            fits.append(f"{label}: no growth with the parts above the noise ({', '.join(f'{s:.0f} s at {q} parts' for q, s in pts)}); "
+                        f"a part costs at most {t / (p / a.workers):.2f} s per worker "
+                        f"(all of the {p}-part time taken as part work)")
     if fits:
         out += ["", "dask cost per partition (line through the sizes above):", *fits]
     return "\n".join(out) + "\n"
