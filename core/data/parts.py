@@ -178,7 +178,7 @@ def read_parts(source: str | Path, na_values: Sequence[str] = (),
             frames.append(read_part(path).to_pandas(split_blocks=True))
         else:
             frames.append(read_parquet(Path(path), na_values, []))
-    frame = pd.concat(frames, ignore_index=True, copy=False) if len(frames) > 1 else frames[0]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     notes.append(f"{Path(str(source)).name or source}: {len(layout.paths)} Parquet parts, "
                  f"{layout.rows} rows, read in path order")
     return frame

@@ -27,6 +27,8 @@ def warm_up_pool(project: Any, progress: Progress) -> np.ndarray | None:
     unexpected error the runner reports as "Type: message")."""
     from activelab.core.features.projection import project_2d
 
+    if getattr(project, "reads_in_place", False):   # a Dask project: scored on its cluster
+        return None                                  # (no whole-pool features, no map)
     progress.update(0.0, "loading features")
     features = project.features
     if project.spec.image_column:

@@ -433,14 +433,30 @@ class Project:
         return new
 
     # ---------------------------------------------------------------- the model and the queue
+    @property
+    def reads_in_place(self) -> bool:
+        """True for a Dask-engine project (issue 13): the pool is read in place from its
+        Parquet parts and scored on the cluster; no whole-pool features are built."""
+        return (self.store.get_setting("engine") or {}).get("name") == "dask"
+
     def training_snapshot(self) -> Snapshot:
         """What a retrain needs (see ``ModelSide.snapshot``); taken on the caller's thread."""
+        if self.reads_in_place:
+            from activelab.core.scale.query import DaskRequest
+
+            return DaskRequest(self._settings.batch_size, self.store.last_seq())  # type: ignore[return-value]
         return self._model.snapshot(spec=self.spec, settings=self._settings, features=self.features,
                                     ids=self.ids, index=self._index, labels=self.store.state(),
                                     pretrained_dense=pretrained_dense(self.spec, self.feature_config))
 
     def retrain_function(self) -> Callable[[Snapshot, Progress], RetrainResult]:
         """The worker job that retrains a ``training_snapshot`` (in a thread)."""
+        if self.reads_in_place:
+            from functools import partial
+
+            from activelab.core.scale.query import retrain_on_dask
+
+            return partial(retrain_on_dask, self)
         from activelab.core.loop.cycle import retrain_and_query   # the learning room: on demand
 
         return retrain_and_query
@@ -448,6 +464,8 @@ class Project:
     def retrain_request(self, snapshot: Snapshot) -> Any | None:
         """``snapshot`` as a request for the training process
         (``activelab.core.loop.retrain_process``), or None: retrain it in a thread."""
+        if self.reads_in_place:
+            return None
         from activelab.core.loop import retrain_process
 
         return retrain_process.retrain_request(snapshot, self.path / CACHE_DIR)
@@ -479,7 +497,7 @@ class Project:
             from activelab.core.querying.registry import get_strategy
 
             get_strategy(strategy)
-        if (self.store.get_setting("engine") or {}).get("name") == "dask":   # issue 13
+        if self.reads_in_place:   # issue 13
             from activelab.core.scale.query import dask_query
 
             return dask_query(self, n, strategy)

@@ -3,7 +3,8 @@
 A project of the Dask engine records ``{"name": "dask", "scheduler": ADDRESS or None}`` in its
 store (setting ``engine``). ``client_for`` connects to that scheduler, or, with no address,
 starts a ``distributed.LocalCluster`` on this machine with one single-threaded worker per core
-(kept for the life of the process, so one session starts it once). ``processes=False`` (or
+(kept for the life of the process, so one session starts it once; its dashboard on a free
+port, ``client.dashboard_link``). ``processes=False`` (or
 ``ACTIVELAB_DASK_PROCESSES=0``) runs the workers as threads of this process, as CI needs.
 
 A scheduler that cannot be reached is a ``SchedulerGoneError``: one paragraph naming the
@@ -53,7 +54,7 @@ def _processes_default() -> bool:
 
 def local_client(processes: bool | None = None, n_workers: int | None = None) -> Any:
     """A client of this process's LocalCluster (started on first use: one single-threaded
-    worker per core, no dashboard server). ``processes=False``: workers are threads."""
+    worker per core; the dashboard on a free port). ``processes=False``: workers are threads."""
     from distributed import Client, LocalCluster
 
     processes = _processes_default() if processes is None else bool(processes)
@@ -64,7 +65,8 @@ def local_client(processes: bool | None = None, n_workers: int | None = None) ->
         if client is not None and client.status == "running":
             return client
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", worker_dashboard_address=":0",
+                               silence_logs=40)
         client = Client(cluster, set_as_default=False)
         if not _LOCAL:
             atexit.register(close_local_clusters)
@@ -77,10 +79,19 @@ def connect(address: str) -> Any:
     within ``CONNECT_TIMEOUT_S`` seconds."""
     from distributed import Client
 
+    with _LOCK:
+        client = _LOCAL.get(address)
+        if client is not None and client.status == "running":
+            return client
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise SchedulerGoneError(gone_message(address, exc)) from exc
+    with _LOCK:
+        if not _LOCAL:
+            atexit.register(close_local_clusters)
+        _LOCAL[address] = client   # kept for the session, closed at exit like a LocalCluster
+    return client
 
 
 def client_for(engine: Mapping[str, Any]) -> Any:
@@ -92,14 +103,15 @@ def client_for(engine: Mapping[str, Any]) -> Any:
 
 
 def close_local_clusters() -> None:
-    """Close the LocalClusters this process started (at exit, and between tests)."""
+    """Close the LocalClusters this process started and its clients of schedulers at an
+    address (at exit, and between tests)."""
     with _LOCK:
         clients = list(_LOCAL.values())
         _LOCAL.clear()
     if clients:   # the scheduler logs the futures it drops on the way down: expected here
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
     for client in clients:
-        cluster = client.cluster
+        cluster = client.cluster     # None for a client of a scheduler at an address
         client.close()
         if cluster is not None:
             cluster.close()

@@ -19,7 +19,7 @@ from activelab.core.data.spec import FeatureConfig, ImportedTable
 from activelab.core.errors import DataError, ProjectError
 from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
 from activelab.core.progress import NULL_PROGRESS, Progress
-from activelab.core.scale.featurize import fit_featurizer, sample_rows
+from activelab.core.scale.featurize import PoolMoments, fit_featurizer, sample_rows
 from activelab.core.store.partitioned_pool import open_part
 from activelab.core.store.samples import add_sample_ids
 from activelab.core.store.store import STORE_NAME, LabelStore
@@ -28,19 +28,63 @@ from activelab.core.store.temp_folders import (
 )
 
 
-def _read_sample(layout: Any, progress: Progress) -> Any:
-    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``), read part by part."""
+def _task_columns(tasks: Sequence[str]) -> list[str]:
+    """The columns named by ``NAME=COLUMN`` task options (``NAME:a,b`` names none)."""
+    out = []
+    for t in tasks:
+        name, sep, column = str(t).partition("=")
+        if sep and ":" not in name:
+            out.append(column.strip())
+    return out
+
+
+def _first_rows_of_new_values(table: Any, columns: Sequence[str], seen: dict[str, set]) -> list[int]:
+    """Rows of ``table`` holding a value of a task column not seen in earlier parts (its first
+    row), so the sample shows every class even when labels are rare."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    rows: list[int] = []
+    for c in columns:
+        if c not in table.column_names:
+            continue
+        col = table.column(c)
+        for v in pc.unique(col).to_pylist():
+            if v is None or v in seen.setdefault(c, set()):
+                continue
+            seen[c].add(v)
+            rows.append(int(np.flatnonzero(pc.equal(col, v).to_numpy(zero_copy_only=False))[0]))
+    return rows
+
+
+def _read_sample(layout: Any, progress: Progress,
+                 task_columns: Sequence[str] = ()) -> tuple[Any, PoolMoments]:
+    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``, plus the first row of each
+    task column value: every class is seen) and the moments of its numeric columns over every
+    row, read part by part (one part in memory at a time)."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     picks = sample_rows(layout.sizes())
     frames = []
+    moments = PoolMoments()
+    seen: dict[str, set] = {}
     for p, (path, rows) in enumerate(zip(layout.paths, picks)):
         progress.check()
         table = open_part(path).read()
+        extra = _first_rows_of_new_values(table, task_columns, seen)
+        if extra:
+            rows = np.union1d(rows, extra)
+        numeric = [f.name for f in table.schema
+                   if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+                   or pa.types.is_boolean(f.type)]
+        if numeric:
+            moments.add(table.select(numeric).to_pandas(split_blocks=True), numeric)
         frames.append(table.take(pa.array(rows)).to_pandas(split_blocks=True))
-        progress.update(0.3 * (p + 1) / len(layout.paths), f"sampling part {p + 1}")
-    return pd.concat(frames, ignore_index=True)
+        del table
+        progress.update(0.5 * (p + 1) / len(layout.paths), f"sampling part {p + 1}")
+    return pd.concat(frames, ignore_index=True), moments
 
 
 def create_dask_project(
@@ -74,12 +118,13 @@ def create_dask_project(
     layout = find_parts(data)
     decisions = [f"{data}: {len(layout.paths)} Parquet parts, {layout.rows:,} rows, read in "
                  "place by the Dask engine (nothing copied)"]
-    sample = _read_sample(layout, progress)
+    sample, moments = _read_sample(layout, progress, _task_columns(tasks))
     table = ImportedTable(frame=sample, source=str(data), format="parquet",
                           rows_read=len(sample))
     spec, found = infer_spec(table, id_column=id_column, text_columns=text_columns,
                              feature_columns=feature_columns, tasks=tasks, multilabel=multilabel)
-    decisions += [f"(on a sample of {len(sample):,} rows) {d}" for d in found]
+    decisions += [f"(on a sample of {len(sample):,} rows, every task column value included) {d}"
+                  for d in found]
     if spec.image_column:
         raise DataError(f"{data}: image column '{spec.image_column}' found; the Dask engine "
                         "featurises tabular and text columns only. Use the embedded engine "
@@ -93,7 +138,8 @@ def create_dask_project(
         store = LabelStore(tmp / STORE_NAME, create=True)
         wanted = {t.name for t in spec.tasks if t.column and import_labels}
         read_cols = list(dict.fromkeys(
-            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted]) if c]))
+            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted])
+             if c]))
         n_labels = 0
         for p, path in enumerate(layout.paths):
             progress.check()
@@ -119,9 +165,14 @@ def create_dask_project(
                 if events:
                     store.append_group(events)
                     n_labels += len(events)
-            progress.update(0.3 + 0.7 * (p + 1) / len(layout.paths), f"ids of part {p + 1}")
+            progress.update(0.5 + 0.5 * (p + 1) / len(layout.paths), f"ids of part {p + 1}")
         if wanted:
             decisions.append(f"{n_labels:,} labels imported from the task columns")
+        feat = moments.fitted(feat)
+        if feat.numeric:
+            decisions.append(f"{len(feat.numeric)} numeric columns standardised with the mean "
+                             "and deviation of the whole pool (missing values: the sample's "
+                             "median)")
         engine = {"name": "dask", "scheduler": scheduler or None}
         store.set_setting("spec", spec.to_dict())
         store.set_setting("feature_config", FeatureConfig().to_dict())

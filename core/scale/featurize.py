@@ -29,6 +29,7 @@ class Featurizer:
     kept values, text columns (hashed)."""
 
     numeric: tuple[str, ...] = ()
+    fills: tuple[float, ...] = ()
     means: tuple[float, ...] = ()
     stds: tuple[float, ...] = ()
     categorical: tuple[str, ...] = ()
@@ -52,7 +53,8 @@ class Featurizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Featurizer":
         return cls(
-            numeric=tuple(d.get("numeric", ())), means=tuple(d.get("means", ())),
+            numeric=tuple(d.get("numeric", ())), fills=tuple(d.get("fills", ())),
+            means=tuple(d.get("means", ())),
             stds=tuple(d.get("stds", ())), categorical=tuple(d.get("categorical", ())),
             categories=tuple(tuple(c) for c in d.get("categories", ())),
             text=tuple(d.get("text", ())), hash_features=int(d.get("hash_features", HASH_FEATURES)),
@@ -61,13 +63,16 @@ class Featurizer:
 
     def transform(self, frame: Any) -> Any:
         """Features of ``frame``'s rows: float32 (rows, dense_width) without text columns, else
-        a CSR matrix (rows, dense_width + hash_features). Missing numbers read as the mean
-        (0 after scaling); an unseen category as all zeros."""
+        a CSR matrix (rows, dense_width + hash_features). A missing number reads as its
+        column's fill (the median), then is standardised, as the embedded engine does
+        (``activelab.core.features.numeric``); an unseen category as all zeros."""
         n = len(frame)
         dense = np.zeros((n, self.dense_width), dtype=np.float32)
-        for j, (c, m, s) in enumerate(zip(self.numeric, self.means, self.stds)):
+        for j, (c, f, m, s) in enumerate(zip(self.numeric, self.fills, self.means, self.stds)):
             x = np.asarray(frame[c], dtype=np.float64)
-            x = np.where(np.isfinite(x), (x - m) / s, 0.0)
+            x = np.where(np.isnan(x), f, x)
+            x -= m
+            x /= s
             dense[:, j] = x
         j0 = len(self.numeric)
         for c, kept in zip(self.categorical, self.categories):
@@ -99,17 +104,17 @@ def fit_featurizer(sample: Any, feature_columns: Sequence[str],
     """Fit the transform on ``sample`` (a DataFrame of pool rows): numeric feature columns get
     their mean and standard deviation (1 when constant), other feature columns their
     ``MAX_CATEGORIES`` most frequent values; ``text_columns`` are hashed."""
-    numeric, means, stds, categorical, categories, notes = [], [], [], [], [], []
+    numeric, fills, means, stds, categorical, categories, notes = [], [], [], [], [], [], []
     for c in feature_columns:
         col = sample[c]
         if _is_numeric(col) or str(col.dtype) in ("bool", "boolean"):
-            x = np.asarray(col, dtype=np.float64)
-            finite = x[np.isfinite(x)]
-            m = float(finite.mean()) if finite.size else 0.0
-            s = float(finite.std()) if finite.size else 1.0
+            from activelab.core.features.numeric import column_scaling
+
+            f, m, s = column_scaling(np.asarray(col, dtype=np.float64))
             numeric.append(str(c))
+            fills.append(f)
             means.append(m)
-            stds.append(s if s > 0 else 1.0)
+            stds.append(s)
         else:
             counts = col.dropna().astype(str).value_counts()
             kept = tuple(str(v) for v in counts.index[:MAX_CATEGORIES])
@@ -118,7 +123,7 @@ def fit_featurizer(sample: Any, feature_columns: Sequence[str],
             if len(counts) > MAX_CATEGORIES:
                 notes.append(f"column '{c}': {len(counts)} values in the sample; the "
                              f"{MAX_CATEGORIES} most frequent are one-hot encoded")
-    return Featurizer(tuple(numeric), tuple(means), tuple(stds), tuple(categorical),
+    return Featurizer(tuple(numeric), tuple(fills), tuple(means), tuple(stds), tuple(categorical),
                       tuple(categories), tuple(str(c) for c in text_columns), HASH_FEATURES,
                       tuple(notes))
 
@@ -134,3 +139,59 @@ def sample_rows(sizes: Sequence[int], n: int = SAMPLE_ROWS, seed: int = 0) -> li
         out.append(np.sort(rng.choice(size, size=k, replace=False)) if k < size
                    else np.arange(size))
     return out
+
+
+class PoolMoments:
+    """Mean and variance of numeric columns over the whole pool, merged part by part (Chan,
+    Golub & LeVeque 1979, the pairwise update) on the present values, with the missing ones
+    folded in at the end as the column's fill: the scaling the embedded engine computes on
+    the whole filled column, without holding more than one part."""
+
+    def __init__(self) -> None:
+        self.n: dict[str, int] = {}
+        self.missing: dict[str, int] = {}
+        self.mean: dict[str, float] = {}
+        self.m2: dict[str, float] = {}
+
+    def add(self, frame: Any, columns: Sequence[str]) -> None:
+        """Fold one part's ``columns`` (numeric columns of a DataFrame) in."""
+        for c in columns:
+            x = np.asarray(frame[c], dtype=np.float64)
+            present = x[~np.isnan(x)]
+            self.missing[c] = self.missing.get(c, 0) + len(x) - len(present)
+            nb = len(present)
+            if nb == 0:
+                continue
+            mb = float(present.mean())
+            m2b = float(((present - mb) ** 2).sum())
+            na, ma = self.n.get(c, 0), self.mean.get(c, 0.0)
+            self._merge(c, na, ma, self.m2.get(c, 0.0), nb, mb, m2b)
+
+    def _merge(self, c: str, na: int, ma: float, m2a: float, nb: int, mb: float, m2b: float) -> None:
+        n = na + nb
+        delta = mb - ma
+        self.n[c] = n
+        self.mean[c] = ma + delta * nb / n
+        self.m2[c] = m2a + m2b + delta * delta * na * nb / n
+
+    def fitted(self, feat: Featurizer) -> Featurizer:
+        """``feat`` with the pool's means and scales of its numeric columns (missing values
+        counted as the column's fill; a constant column: scale 1)."""
+        from dataclasses import replace
+
+        if not feat.numeric:
+            return feat
+        eps = np.finfo(np.float64).eps
+        means, scales = [], []
+        for c, fill in zip(feat.numeric, feat.fills):
+            k = self.missing.get(c, 0)
+            if k:
+                self._merge(c, self.n.get(c, 0), self.mean.get(c, 0.0), self.m2.get(c, 0.0),
+                            k, float(fill), 0.0)
+                self.missing[c] = 0
+            n, m = self.n.get(c, 0), self.mean.get(c, 0.0)
+            v = self.m2.get(c, 0.0) / n if n else 0.0
+            constant = v <= n * eps * v + (n * m * eps) ** 2
+            means.append(float(m))
+            scales.append(1.0 if constant or v == 0.0 else float(np.sqrt(v)))
+        return replace(feat, means=tuple(means), stds=tuple(scales))

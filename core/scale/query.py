@@ -8,7 +8,8 @@ merges:
 
 * score strategies (least confidence, margin, entropy, ...): each part's top ``n``, merged to
   the global top ``n``: exactly the picks of scoring the whole pool in one process.
-* batch strategies (core-set, cluster, BADGE, density, ...): a pre-filter draws a uniform
+* batch strategies (core-set, cluster, BADGE, ...) and scores that read the pool's geometry
+  (density-weighted): a pre-filter draws a uniform
   sample of ``BATCH_CANDIDATES`` candidates (each part in proportion to its candidates), then
   the strategy's exact batch step runs on that sample with the labelled rows. When the pool
   has no more candidates than that, the picks equal the one-process run; above it they are the
@@ -22,16 +23,19 @@ previous queue back, its reason saying why (or a SchedulerGoneError when there i
 from __future__ import annotations
 
 import math
+import time
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from activelab.core.errors import ModelError
 from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
-from activelab.core.records import Prediction, QueueItem
+from activelab.core.records import CurvePoint, Prediction, QueueItem
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
 from activelab.core.scale.featurize import Featurizer
-from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part
+from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
 
 BATCH_CANDIDATES = 20_000
 RETRIES = 2
@@ -56,8 +60,47 @@ def _labelled(proj: Any, state: Any) -> tuple[dict[str, tuple[np.ndarray, list]]
     return per_task, all_rows
 
 
-def fit_models(proj: Any, featurizer: Featurizer, per_task: dict) -> dict[str, Any]:
-    """The project's model fitted per single-label task with at least two labelled classes."""
+_ROWS: dict[tuple[str, tuple[str, ...]], Any] = {}   # (project, columns) -> rows read so far
+
+
+def rows_frame(proj: Any, columns: list[str], rows: np.ndarray) -> Any:
+    """The pool's ``rows`` (labelled rows: few) as a DataFrame, in the order given; rows read
+    before in this process are kept, so a retrain reads only the newly labelled ones (each
+    read costs a row group of its part)."""
+    import pandas as pd
+
+    key = (str(proj.path), tuple(columns))
+    kept = _ROWS.get(key)
+    rows = np.asarray(rows, dtype=np.int64)
+    new = rows if kept is None else np.setdiff1d(rows, kept.index.to_numpy())
+    if len(new):
+        got = proj.pool.frame(columns=list(columns), rows=new)
+        got.index = new
+        kept = got if kept is None else pd.concat([kept, got])
+        _ROWS[key] = kept
+    return kept.loc[rows].reset_index(drop=True)
+
+
+def _cross_validated(model: Any, x: Any, y: np.ndarray, seed: int) -> dict[str, float | None]:
+    """Stratified k-fold accuracy and macro-F1 of a fresh copy of ``model`` on the labelled
+    rows (k = min(5, the rarest class's count); None when a class has a single example)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+
+    _, counts = np.unique(y, return_counts=True)
+    k = int(min(5, counts.min()))
+    if k < 2:
+        return {"cv_accuracy": None, "cv_macro_f1": None}
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    got = cross_validate(clone(model), x, y, cv=folds, scoring=("accuracy", "f1_macro"))
+    return {"cv_accuracy": float(np.mean(got["test_accuracy"])),
+            "cv_macro_f1": float(np.mean(got["test_f1_macro"]))}
+
+
+def fit_models(proj: Any, featurizer: Featurizer, per_task: dict,
+               scores: dict[str, dict] | None = None) -> dict[str, Any]:
+    """The project's model fitted per single-label task with at least two labelled classes;
+    ``scores`` (a dict) receives each task's cross-validated accuracy and macro-F1."""
     from activelab.core.learning.models import make_model
 
     s = proj.settings
@@ -71,9 +114,12 @@ def fit_models(proj: Any, featurizer: Featurizer, per_task: dict) -> dict[str, A
         rows, values = per_task[t.name]
         if len(set(values)) < 2:
             continue
-        x = featurizer.transform(proj.pool.frame(columns=featurizer.columns, rows=rows))
+        x = featurizer.transform(rows_frame(proj, featurizer.columns, rows))
         model = make_model(s.model, s.model_params)
-        model.fit(x, np.asarray(values, dtype=object))
+        y = np.asarray([str(v) for v in values], dtype=object)
+        if scores is not None:
+            scores[t.name] = _cross_validated(model, x, y, s.seed)
+        model.fit(x, y)
         models[t.name] = model
     return models
 
@@ -114,7 +160,9 @@ def _scattered_models(client: Any, proj: Any, seq: int, models: dict) -> Any:
     if fut is None:
         for old in [k for k in _SCATTERED if k[:2] == key[:2]]:
             _SCATTERED.pop(old).release()     # the superseded version leaves the workers
-        fut = client.scatter(models, broadcast=True, hash=False)
+        # One future for the dict (scattering the dict itself would key each model by its
+        # task name, shared by every project on the cluster).
+        fut = client.scatter([models], broadcast=True, hash=False)[0]
         _SCATTERED[key] = fut
     return fut
 
@@ -142,13 +190,45 @@ def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int
     except Cancelled:
         client.cancel(futures)
         raise
+    except (CancelledError, OSError, TimeoutError) as exc:
+        # Futures cancelled by no one here, or a lost connection: the scheduler went away.
+        if client.status == "running" and not isinstance(exc, (CancelledError, OSError)):
+            raise
+        raise SchedulerGoneError(gone_message(
+            getattr(client.scheduler, "address", None), exc)) from exc
     return [results[p] for p in range(len(futures))]
 
 
+@dataclass(frozen=True)
+class DaskRequest:
+    """What the app's retrain job of a Dask project is given (taken on the GUI thread): the
+    queue length and the label event the queue will answer to."""
+
+    n: int
+    event_seq: int
+
+
+def retrain_on_dask(proj: Any, request: DaskRequest, progress: Progress) -> Any:
+    """The app's retrain job for a Dask project (a worker thread): a new queue scored on the
+    cluster, returned as a ``RetrainResult`` without a model in memory or a curve point (the
+    queue is saved when the GUI thread installs it)."""
+    from activelab.core.loop.cycle import RetrainResult
+
+    out: dict[str, Any] = {}
+    queue = dask_query(proj, request.n, None, progress=progress, save=False, reuse=False,
+                       made=out)
+    return RetrainResult(state=None, curve_point=out.get("point"), queue=queue,
+                         event_seq=request.event_seq)
+
+
 def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progress | None = None,
-               client: Any = None) -> list[QueueItem]:
+               client: Any = None, save: bool = True, reuse: bool = True,
+               made: dict[str, Any] | None = None) -> list[QueueItem]:
     """The next ``n`` samples of a Dask-engine project (see the module docstring); the queue is
-    saved in the store like the embedded engine's, so the app and ``activelab query`` read it."""
+    saved in the store (``save``) like the embedded engine's, so the app and ``activelab
+    query`` read it. ``reuse``: the stored queue is returned when no label changed since.
+    ``made`` (a dict) receives the learning-curve point of the models fitted (``point``, with
+    their cross-validated scores on the labelled rows; saved with the queue when ``save``)."""
     from activelab.core.querying.registry import get_strategy
     from activelab.core.querying.runner import run_strategy
     from activelab.core.querying.strategy_api import QueryContext, TaskOutput
@@ -158,7 +238,7 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
     state = store.state()
     items, seq = store.load_queue()
     last = store.last_seq()
-    if strategy is None and seq == last and len(items) >= n:
+    if reuse and strategy is None and seq == last and len(items) >= n:
         fresh = _fresh(proj, state, items)
         if fresh:
             return fresh[:n]
@@ -167,12 +247,24 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
     params = strat.resolve_params(s.strategy_params if name == s.strategy else {})
     featurizer = Featurizer.from_dict(store.get_setting("scale_featurizer"))
     per_task, excluded = _labelled(proj, state)
-    models = fit_models(proj, featurizer, per_task)
+    engine = engine_of(store.get_setting("engine"))
+    warm: list = []
+    if any(len({str(v) for v in values}) >= 2 for _, values in per_task.values()):
+        try:   # the workers import what scoring needs while the driver fits
+            client = client or client_for(engine)
+            warm = [client.submit(warm_up, name, workers=[w], allow_other_workers=False,
+                                  pure=False) for w in client.scheduler_info()["workers"]]
+        except SchedulerGoneError as exc:
+            return _fall_back(proj, state, str(exc))
+    began = time.time()
+    per_task_scores: dict[str, dict] = {}
+    models = fit_models(proj, featurizer, per_task, per_task_scores)
+    fit_seconds = time.time() - began
     if not models:
         queue = _cold_start(proj, excluded, n, s.seed)
-        store.save_queue([it.to_dict() for it in queue], last)
+        if save:
+            store.save_queue([it.to_dict() for it in queue], last)
         return queue
-    engine = engine_of(store.get_setting("engine"))
     try:
         client = client or client_for(engine)
         scattered = _scattered_models(client, proj, last, models)
@@ -181,7 +273,9 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         common = dict(featurizer_dict=featurizer.to_dict(), models=scattered, classes=classes,
                       strategy=name, params=params, aggregate=s.aggregate)
         sizes = np.diff(layout["starts"])
-        if strat.kind == "score":
+        # A score that reads only each row's own model outputs merges exactly; one that
+        # reads the pool's geometry (density, distances) goes through the pre-filter.
+        if strat.kind == "score" and not (set(strat.requires) & {"features", "embeddings"}):
             parts = run_parts(client, layout, {**common, "mode": TOP_K}, [n] * len(sizes),
                               excluded, progress)
             merged = merge_top_k(parts, n)
@@ -198,7 +292,19 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         if not is_gone(exc):
             raise
         return _fall_back(proj, state, gone_message(engine.get("scheduler"), exc))
-    version = store.model_version()
+    del warm   # the warm-up futures were kept until the parts were scored
+    accs = [v["cv_accuracy"] for v in per_task_scores.values() if v["cv_accuracy"] is not None]
+    f1s = [v["cv_macro_f1"] for v in per_task_scores.values() if v["cv_macro_f1"] is not None]
+    point = CurvePoint(version=store.model_version() + 1, n_labels=state.labeled_count,
+                       time=time.time(), cv_accuracy=float(np.mean(accs)) if accs else None,
+                       cv_macro_f1=float(np.mean(f1s)) if f1s else None,
+                       audit_accuracy=None, audit_n=0, train_seconds=fit_seconds,
+                       per_task=per_task_scores, model=s.model)
+    if made is not None:
+        made["point"] = point
+    version = point.version
+    if save:
+        version = store.add_curve_point(point.to_dict(), event_seq=last) or store.model_version()
     queue = []
     for r, (pos, score) in enumerate(zip(merged["positions"], merged["scores"])):
         preds = {}
@@ -209,7 +315,8 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         queue.append(QueueItem(int(pos), proj.ids[int(pos)], name, float(score), r + 1, None,
                                False, preds, version,
                                f"chosen by {name} (Dask engine, {len(sizes)} partitions)"))
-    store.save_queue([it.to_dict() for it in queue], last)
+    if save:
+        store.save_queue([it.to_dict() for it in queue], last)
     return queue
 
 
@@ -228,7 +335,7 @@ def _batch_step(proj, featurizer, models, parts, per_task, strat, params, n, s,
     cand_pos = np.concatenate([p["positions"] for p in parts])
     cand_x = np.concatenate([p["features"] for p in parts])
     lab_rows = np.unique(np.concatenate([r for r, _ in per_task.values()]))
-    frame = proj.pool.frame(columns=featurizer.columns, rows=lab_rows)
+    frame = rows_frame(proj, featurizer.columns, lab_rows)
     lab_x_raw = featurizer.transform(frame)
     lab_x = np.asarray(lab_x_raw.toarray() if hasattr(lab_x_raw, "toarray") else lab_x_raw,
                        dtype=np.float32)

@@ -8,7 +8,9 @@ uniform sample of its candidates with their features and probabilities (batch st
 
 Why the merge is exact: a pool row's score depends on that row alone (the model and the
 strategy are the same everywhere), so every row of the global top ``k`` is in its own part's
-top ``k``. Ties are broken by pool position (lower first) in both places.
+top ``k``. Ties are broken by pool position (lower first) in both places; the embedded
+engine breaks exact ties (float32 scores) with a seeded random draw instead, so rows tied
+with the last pick may differ between the engines.
 """
 from __future__ import annotations
 
@@ -53,9 +55,10 @@ def merge_top_k(parts: Sequence[Mapping[str, np.ndarray]], k: int) -> dict[str, 
 
 
 def part_outputs(frame: Any, featurizer: Any, models: Mapping[str, Any]) -> tuple[Any, dict]:
-    """(features, {task: (N, C) probabilities}) of a frame of pool rows."""
+    """(features, {task: (N, C) float32 probabilities}) of a frame of pool rows (float32, as
+    the embedded engine keeps them, so both score the same numbers)."""
     x = featurizer.transform(frame)
-    return x, {task: np.asarray(m.predict_proba(x), dtype=np.float64) for task, m in models.items()}
+    return x, {task: np.asarray(m.predict_proba(x), dtype=np.float32) for task, m in models.items()}
 
 
 def _dense(x: Any) -> np.ndarray:
@@ -101,3 +104,14 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     out = {"positions": cand[pick] + start, "scores": scores[pick]}
     out.update({f"proba:{t}": p[pick] for t, p in probas.items()})
     return out
+
+
+def warm_up(strategy: str) -> None:
+    """Import what ``score_part`` needs on a fresh worker (scikit-learn, the strategy
+    registry), so the first query's tasks do not each wait for it."""
+    import importlib
+
+    from activelab.core.querying.registry import get_strategy
+
+    importlib.import_module("sklearn.linear_model")
+    get_strategy(strategy)
