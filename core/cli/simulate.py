@@ -97,6 +97,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=nonnegative_int("--seed"), default=0)
     p.add_argument("--out", default=None,
                    help="Output folder (default ./simulation-<data name>).")
+    p.add_argument("--engine", choices=("embedded", "dask"), default="embedded",
+                   help="embedded (default): every run in this process; dask: the repeats x "
+                        "strategies as parallel Dask tasks (same results for the same seed).")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="With --engine dask: a running Dask scheduler (e.g. tcp://host:8786); "
+                        "default a local cluster of --workers processes.")
+    p.add_argument("--workers", type=positive_int("--workers"), default=2,
+                   help="With --engine dask and no --scheduler: local worker processes "
+                        "(default 2).")
     p.add_argument("--no-progress", action="store_true", help="No progress bar.")
     p.set_defaults(func=run)
     return p
@@ -324,6 +333,13 @@ def run(args: argparse.Namespace) -> int:
         show = not getattr(args, "no_progress", False)
         strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
         _check_choices(args.model, parse_key_values(args.model_params), strategies)
+        runner = None
+        if getattr(args, "engine", "embedded") == "dask":
+            from activelab.core.simulation.on_dask import DaskRunner
+
+            runner = DaskRunner(args.scheduler, args.workers)
+        elif getattr(args, "scheduler", None):
+            raise DataError("--scheduler is used by --engine dask only; add --engine dask.")
         progress, close = _tqdm_progress("features", show)
         test = None
         try:
@@ -346,7 +362,8 @@ def run(args: argparse.Namespace) -> int:
                 repeats=args.repeats, test_size=args.test_size, seed=args.seed,
                 progress=progress, name=name, test=test,
                 target_metric=args.target_metric, target=args.target,
-                pretrained_dense=_pretrained_dense(args), **stop_options(args),
+                pretrained_dense=_pretrained_dense(args), runner=runner,
+                **stop_options(args),
             )
         except BaseException:
             close(failed=True)

@@ -14,35 +14,37 @@ computes the figures, ``activelab.core.simulation.report`` writes the CSVs, the 
 """
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from activelab.core.errors import DataError, StrategyError
-from activelab.core.learning.fitting import Fitter, FittedTask
+from activelab.core.learning.fitting import Fitter
 from activelab.core.learning.models import resolve_model
-from activelab.core.learning.strategy_inputs import (
-    fallback_strategy, input_norms, representation_note, task_outputs,
-)
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.querying.registry import get_strategy
-from activelab.core.querying.runner import run_strategy, wanted_inputs
-from activelab.core.querying.strategy_api import PickRecord, QueryContext, Strategy
+from activelab.core.querying.strategy_api import Strategy
 from activelab.core.loop.stopping import (
     AGGREGATE, AGGREGATES, KAPPA_THRESHOLD, STOP_SET_SIZE, WINDOW,
 )
-from activelab.core.simulation.evaluation import KAPPA_COLUMNS, Recorder, as_rows, repeat_data
+from activelab.core.simulation.evaluation import (
+    KAPPA_COLUMNS, Recorder, as_rows,
+)
+from activelab.core.simulation.picking import (
+    AUDIT_RATE, _n_rows, _query, _Run, _strategy_rng, UnitResult, initial_labeled, run_in_process,
+    run_unit,
+)
 from activelab.core.simulation.summary import METRICS, TARGET_FRACTION, per_repeat
 
 CURVE_COLUMNS = ["strategy", "repeat", "n_labels", "accuracy", "macro_f1"]
 REFERENCE = "random"
-#: Share of a batch of a strategy that learns from audit picks (auto) that is audit picks.
-AUDIT_RATE = 0.1
+#: What other modules import from here (some of it now lives in ``picking``).
+__all__ = ["CURVE_COLUMNS", "REFERENCE", "AUDIT_RATE", "SimulationResult", "SimulationPlan",
+           "UnitResult", "UnitRunner", "simulate", "gather", "initial_labeled", "run_unit",
+           "run_in_process", "_Run", "_query", "_strategy_rng"]
 
 
 @dataclass
@@ -71,25 +73,6 @@ class SimulationResult:
     kappas: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _n_rows(X: Any) -> int:
-    return int(X.shape[0])
-
-
-def initial_labeled(y_train: np.ndarray, initial: int, rng: np.random.Generator) -> np.ndarray:
-    """A random start set of ``initial`` pool positions holding at least two classes if possible.
-
-    Random so that it reflects a real cold start; when it happens to hold one class only, the
-    last pick is swapped for a random sample of another class (a model needs two classes).
-    """
-    perm = rng.permutation(len(y_train))
-    start = perm[:initial].copy()
-    if initial >= 2 and len(np.unique(y_train[start])) < 2:
-        other = perm[initial:][y_train[perm[initial:]] != y_train[start[0]]]
-        if other.size:
-            start[-1] = other[0]
-    return start.astype(np.int64)
-
-
 def _label_steps(initial: int, batch: int, budget: int) -> list[int]:
     steps = list(range(initial, budget, batch))
     if not steps or steps[-1] != budget:
@@ -107,12 +90,6 @@ def _checked_steps(steps: Sequence[int], initial: int, budget: int) -> list[int]
         raise DataError(f"The label steps must rise from --initial ({initial}) to --budget "
                         f"({budget}); got {list(steps)[:6]}...")
     return out
-
-
-def _strategy_rng(seed: int, repeat: int, name: str) -> np.random.Generator:
-    """A generator per (seed, repeat, strategy): a strategy's picks do not depend on which
-    other strategies run alongside it."""
-    return np.random.default_rng([seed, repeat, zlib.crc32(name.encode("utf-8"))])
 
 
 def _validate(y: np.ndarray, n: int, initial: int, batch: int, budget: int, repeats: int,
@@ -137,6 +114,51 @@ def _validate(y: np.ndarray, n: int, initial: int, batch: int, budget: int, repe
         raise DataError(f"--budget ({budget}) must be at least --initial ({initial}).")
     if not 0.0 < test_size < 1.0:
         raise DataError(f"--test-size must lie strictly between 0 and 1; got {test_size}.")
+
+
+@dataclass
+class SimulationPlan:
+    """Everything a simulation's runs read, checked and resolved before any model is fitted.
+
+    ``units`` lists the independent pieces of work in the order the embedded engine runs them:
+    per repeat ``(r, None)`` (the full-pool model and the majority baseline), then ``(r, name)``
+    per strategy (one strategy's whole run of that repeat). Each unit's result depends only on
+    the plan and the unit (seeded per repeat and strategy), so units can run in any order or
+    in parallel (``activelab.core.simulation.on_dask``) and give the same result.
+    """
+
+    X: Any
+    y: np.ndarray
+    X_dense: np.ndarray | None
+    held_out: tuple[Any, np.ndarray] | None
+    classes: tuple[str, ...]
+    fitter: Fitter
+    names: list[str]
+    resolved: dict[str, Strategy]
+    strategy_params: dict[str, Any]
+    steps: list[int]
+    budget: int
+    seed: int
+    test_size: float
+    stop_set_size: int
+    pretrained_dense: bool
+    audit_rate: float
+    bootstrap_stand_in: bool
+    repeats: int
+    notes: list[str]
+    result_args: dict[str, Any]
+
+    @property
+    def units(self) -> list[tuple[int, str | None]]:
+        return [(r, n) for r in range(self.repeats) for n in [None, *self.names]]
+
+    def weight(self, unit: tuple[int, str | None]) -> int:
+        """Models a unit fits (its share of the progress)."""
+        return 1 if unit[1] is None else len(self.steps)
+
+
+#: Runs a plan's units; returns one UnitResult per unit of ``plan.units``, in that order.
+UnitRunner = Callable[[SimulationPlan, Progress], list[UnitResult]]
 
 
 def simulate(
@@ -167,6 +189,7 @@ def simulate(
     audit_rate: float = AUDIT_RATE,
     bootstrap_stand_in: bool = False,
     steps: Sequence[int] | None = None,
+    runner: UnitRunner | None = None,
 ) -> SimulationResult:
     """Run every strategy for every repeat and return curves, full-data scores and summary.
 
@@ -187,10 +210,11 @@ def simulate(
     BALD / variation ratios on a model without posterior samples use a bootstrap committee
     (off: they fall back to margin; on only to measure it). ``steps``: the labeled-set sizes
     a model is fitted at, increasing from ``initial`` to ``budget`` (e.g. +20 per round, then
-    +50); default every ``batch`` labels.
+    +50); default every ``batch`` labels. ``runner``: what runs the plan's units (default
+    one after the other in this process; ``activelab.core.simulation.on_dask.DaskRunner``
+    runs them as parallel Dask tasks with the same result).
+    Raises DataError / StrategyError on bad input, before any model is fitted.
     """
-    from activelab.core.simulation.summary import strategy_table
-
     progress = progress or NULL_PROGRESS
     X = as_rows(X_model)
     y_arr = _label_array(y)
@@ -248,45 +272,6 @@ def simulate(
     initial = min(initial, budget)
     steps = _label_steps(initial, batch, budget) if steps is None else \
         _checked_steps(steps, initial, budget)
-    total = repeats * (1 + len(names) * len(steps))
-    done = 0
-
-    rec = Recorder(classes)
-    # Many small fits: BLAS/OpenMP threads only add overhead (and oversubscribe a shared CPU).
-    with threadpool_limits(limits=1):
-        for r in range(repeats):
-            data = repeat_data(X, y_arr, X_dense, r, seed, test_size, notes, held_out,
-                               stop_set_size)
-            X_train, y_train, dense_train = data.X_train, data.y_train, data.dense_train
-            progress.update(done / total, f"repeat {r + 1}/{repeats}: full training split")
-            full = fitter.fit_task(X_train, y_train, classes)
-            rec.full_model(r, full, data)
-            done += 1
-            start = initial_labeled(y_train, initial, np.random.default_rng([seed, r]))
-            for name_ in names:
-                strat = resolved[name_]
-                rng = _strategy_rng(seed, r, name_)
-                labeled = start.copy()
-                run = _Run(name_, strategy_params.get(name_), notes, pretrained_dense,
-                           audit_rate, bootstrap_stand_in)
-                for i, n_labels in enumerate(steps):
-                    progress.update(done / total, f"{name_} · repeat {r + 1}/{repeats} · "
-                                                  f"{n_labels}/{budget} labels")
-                    fitted = fitter.fit_task(X_train[labeled], y_train[labeled], classes)
-                    rec.round(name_, r, len(labeled), fitted, data)
-                    done += 1
-                    if i + 1 == len(steps):
-                        break
-                    picked = run.query(strat, fitted, labeled, X_train, y_train, dense_train,
-                                       steps[i + 1] - len(labeled), rng, i)
-                    labeled = np.concatenate([labeled, picked])
-    progress.update(1.0, "simulation finished")
-    curves = pd.DataFrame(rec.curve_rows, columns=CURVE_COLUMNS)
-    kappas = pd.DataFrame(rec.kappa_rows, columns=KAPPA_COLUMNS)
-    rows = per_repeat(curves, rec.full, rec.majority, kappas, seed=seed, budget=budget,
-                      target_metric=target_metric, target=target, kappa=stop_kappa,
-                      window=stop_window, aggregate=stop_aggregate)
-    summary = strategy_table(rows)
     settings = {
         "model": model, "model_params": params, "initial": initial, "batch": batch,
         "budget": budget, "repeats": repeats, "test_size": None if held_out else test_size,
@@ -296,8 +281,51 @@ def simulate(
         "stop_set_size": min(stop_set_size, n_train), "stop_kappa": stop_kappa,
         "stop_window": stop_window, "stop_aggregate": stop_aggregate,
     }
-    return SimulationResult(curves, rec.full_accuracy, summary, tuple(names), reference_added,
-                            name, settings, notes, rows, kappas)
+    plan = SimulationPlan(
+        X, y_arr, X_dense, held_out, classes, fitter, names, resolved, strategy_params,
+        list(steps), budget, seed, test_size, stop_set_size, pretrained_dense, audit_rate,
+        bootstrap_stand_in, repeats, notes,
+        {"reference_added": reference_added, "name": name, "settings": settings,
+         "target_metric": target_metric, "target": target, "kappa": stop_kappa,
+         "window": stop_window, "aggregate": stop_aggregate})
+    parts = (runner or run_in_process)(plan, progress)
+    progress.update(1.0, "simulation finished")
+    return gather(plan, parts)
+
+
+def _note_key(note: str) -> str:
+    """What makes two notes the same statement (the checks inside the runs say a fallback
+    once per strategy and the unstratified split once)."""
+    if note.startswith("fallback to "):
+        return note.partition(" needs ")[0]
+    return "unstratified" if "unstratified" in note else note
+
+
+def gather(plan: SimulationPlan, parts: Sequence[UnitResult]) -> SimulationResult:
+    """The SimulationResult of a plan from its units' results (in ``plan.units`` order);
+    notes in order of first appearance, each statement once."""
+    from activelab.core.simulation.summary import strategy_table
+
+    rec = Recorder(plan.classes)
+    notes, seen = [], set()
+    for part in parts:
+        rec.curve_rows.extend(part.curve_rows)
+        rec.kappa_rows.extend(part.kappa_rows)
+        if part.full is not None:
+            rec.full[part.unit[0]] = part.full
+            rec.majority[part.unit[0]] = part.majority
+        for note in part.notes:
+            if _note_key(note) not in seen:
+                seen.add(_note_key(note))
+                notes.append(note)
+    a = plan.result_args
+    curves = pd.DataFrame(rec.curve_rows, columns=CURVE_COLUMNS)
+    kappas = pd.DataFrame(rec.kappa_rows, columns=KAPPA_COLUMNS)
+    rows = per_repeat(curves, rec.full, rec.majority, kappas, seed=plan.seed, budget=plan.budget,
+                      target_metric=a["target_metric"], target=a["target"], kappa=a["kappa"],
+                      window=a["window"], aggregate=a["aggregate"])
+    return SimulationResult(curves, rec.full_accuracy, strategy_table(rows), tuple(plan.names),
+                            a["reference_added"], a["name"], a["settings"], notes, rows, kappas)
 
 
 def _label_array(y: Sequence[Any]) -> np.ndarray:
@@ -322,95 +350,3 @@ def _test_set(test: tuple[Any, Sequence[Any]], X_pool: Any) -> tuple[Any, np.nda
     return X_test, y_test
 
 
-@dataclass
-class _Run:
-    """One strategy's run in one repeat: its settings and the picks' provenance so far
-    (``PickRecord``s, for a strategy that learns from them)."""
-
-    name: str
-    given: Mapping[str, Any] | None
-    notes: list[str]
-    pretrained_dense: bool = False
-    audit_rate: float = AUDIT_RATE
-    bootstrap_stand_in: bool = False
-    history: list[PickRecord] = field(default_factory=list)
-
-    def query(self, strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: Any,
-              y_train: np.ndarray, dense_train: np.ndarray | None, n: int,
-              rng: np.random.Generator, version: int) -> np.ndarray:
-        """n more pool positions; a strategy that reads the history first sets aside audit
-        picks (uniform, their prediction by ``fitted`` recorded) as the app does."""
-        audit = np.empty(0, dtype=np.int64)
-        wants_history = "history" in strat.requires | strat.optional
-        if wants_history and n >= 2:
-            mask = np.ones(_n_rows(X_train), dtype=bool)
-            mask[labeled] = False
-            cand = np.flatnonzero(mask)
-            k = min(max(1, int(round(self.audit_rate * n))), n - 1, len(cand))
-            audit = np.sort(rng.choice(cand, size=k, replace=False)).astype(np.int64)
-            pred = np.asarray(fitted.classes, dtype=object)[
-                fitted.predict_proba(X_train[audit]).argmax(axis=1)]
-            for hit in pred == y_train[audit]:
-                self.history.append(PickRecord(version, "audit:random", True, bool(hit)))
-        picked, detail = _query(strat, fitted, labeled, X_train,
-                                y_train, dense_train, n - len(audit), rng, self.given,
-                                self.notes, exclude=audit, pretrained_dense=self.pretrained_dense,
-                                history=tuple(self.history),
-                                bootstrap_stand_in=self.bootstrap_stand_in)
-        if wants_history:
-            used = f"{self.name}:{detail}" if detail else self.name
-            self.history.extend(PickRecord(version, used) for _ in picked)
-        return np.concatenate([audit, picked])
-
-
-def _query(strat: Strategy, fitted: FittedTask, labeled: np.ndarray, X_train: Any,
-           y_train: np.ndarray, dense_train: np.ndarray | None, n: int, rng: np.random.Generator,
-           given: Mapping[str, Any] | None, notes: list[str] | None = None, *,
-           exclude: np.ndarray | None = None, pretrained_dense: bool = False,
-           history: tuple[PickRecord, ...] = (),
-           bootstrap_stand_in: bool = False) -> tuple[np.ndarray, str]:
-    """Ask ``strat`` for n more pool positions among those not labeled yet, and what chose
-    them inside the strategy (``QueryResult.detail``). A committee or Bayesian strategy whose
-    inputs cannot be fitted falls back (said once in ``notes``); a distance strategy on raw
-    features is flagged there. ``exclude``: positions picked already this round (audit picks), unlabeled yet."""
-    n_pool = _n_rows(X_train)
-    mask = np.ones(n_pool, dtype=bool)
-    mask[labeled] = False
-    if exclude is not None:
-        mask[exclude] = False
-    candidates = np.flatnonzero(mask).astype(np.int64)
-    outputs: dict[str, Any] = {}
-    # Fill what the strategy needs, plus what it can use when cheap (probabilities); optional
-    # committees / MC samples cost extra fits, so only those its parameters ask for.
-    wanted = wanted_inputs(strat, given)
-    if wanted & {"proba", "committee", "mc_samples", "errors"}:
-        outputs = task_outputs(
-            {"label": fitted}, X_train, wanted, labeled={"label": (labeled, y_train[labeled])},
-            rng=rng, committee=strat.committee(given), bootstrap_stand_in=bootstrap_stand_in)
-    reads_rows = bool(wanted & {"features", "embeddings", "input_norms"})
-    learned = fitted.embed(X_train) if fitted.model.has_embeddings and reads_rows else None
-    embeddings = learned if learned is not None else (dense_train if pretrained_dense else None)
-    ctx = QueryContext(n_pool=n_pool, candidates=candidates, rng=rng,
-                       labeled=np.asarray(labeled, dtype=np.int64), features=dense_train,
-                       embeddings=embeddings, tasks=outputs, history=history,
-                       input_norms=input_norms(X_train, learned) if "input_norms" in wanted
-                       else None)
-    fallback = fallback_strategy(strat, outputs, wanted=wanted)
-    if fallback is not None:   # no committee could be fitted on this round's labels
-        said = f"fallback to {fallback[0]}: {strat.name} "
-        if notes is not None and not any(n.startswith(said) for n in notes):
-            notes.append(f"{fallback[1]}; first at {len(labeled)} labels.")
-        strat, given = get_strategy(fallback[0]), None
-        if not outputs:        # the fallback reads probabilities the strategy did not need
-            outputs = task_outputs({"label": fitted}, X_train, {"proba"})
-            ctx = replace(ctx, tasks=outputs)
-    note = representation_note(strat, embeddings is not None)
-    if note and notes is not None and note not in notes:
-        notes.append(note)
-    result = run_strategy(strat, ctx, n, given)
-    picked = result.indices
-    if len(picked) != min(n, len(candidates)):
-        raise StrategyError(
-            f"Strategy '{strat.name}' returned {len(picked)} samples when {n} were asked for."
-        )
-    return picked.astype(np.int64), result.detail
