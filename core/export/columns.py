@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import ChainMap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -158,9 +159,14 @@ def _provenance_array(field: str, values: list[Any]) -> pa.Array:
 
 def task_columns(cols: Columns, task: Any, st: Any, row_ids: Sequence[str],
                  rows: Sequence[int], preds: Mapping[str, Any] | None,
-                 audit_nullable: bool | None = None) -> None:
-    """The label, provenance (and with ``preds``, prediction) columns of one task."""
+                 audit_nullable: bool | None = None,
+                 resolved: Mapping[str, Any] | None = None) -> None:
+    """The label, provenance (and with ``preds``, prediction) columns of one task;
+    ``resolved`` (sample id -> value) replaces the latest label where a team's labels were
+    resolved (``activelab.core.export.team_columns``)."""
     per = st.labels.get(task.name, {})
+    if resolved:
+        per = ChainMap(dict(resolved), per)
     label_type = pa.list_(pa.string()) if task.multilabel else pa.string()
     labels = [_label_value(per.get(sid), task.multilabel, task.separator) for sid in row_ids]
     cols.add(task_column(task.name, "label"), pa.array(labels, label_type))

@@ -22,6 +22,7 @@ from activelab.core.project.pick_provenance import NOT_QUEUED
 from activelab.core.records import Installed, Prediction, QueueItem
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import LabelStore
+from activelab.core.team.training import training_labels
 
 # The loop (and with it scikit-learn's room) is imported when a model is touched, not when a
 # project is opened to label or to read its status.
@@ -70,6 +71,7 @@ class ModelSide:
                 mask[rows] = False
         if labels.skipped:
             mask[[index[s] for s in labels.skipped]] = False
+        labeled = training_labels(self._store, [t.name for t in spec.tasks], index, labeled)
         audits = tuple((task, ev.predicted, ev.value) for (task, _sid), ev in labels.audits.items())
         history, audit_rows = pick_history(labels, index)
         from activelab.core.loop.cycle import Snapshot
