@@ -6,13 +6,14 @@ panel (which runs it in its worker: Dawid-Skene and the statistics are not UI-th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 from activelab.core.team.agreement import TaskAgreement, agreement_lines, project_agreement
-from activelab.core.team.annotations import team_labels
+from activelab.core.records import LabelEvent
+from activelab.core.team.annotations import TeamLabels, team_labels
 from activelab.core.team.review import ReviewItem, review_queue
 
-__all__ = ["TeamReport", "team_report"]
+__all__ = ["TeamReport", "team_report", "team_report_from_events", "team_report_task"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,28 @@ def team_report(project: Any) -> TeamReport:
     tasks = project.spec.tasks
     return TeamReport(tuple(project_agreement(team, tasks)),
                       tuple(review_queue(team, [t.name for t in tasks])), team.last_seq)
+
+
+
+ALL_EVENTS = 2 ** 62
+"""``history(limit=ALL_EVENTS)``: every event."""
+
+
+def team_report_from_events(events: Iterable[LabelEvent], tasks: Sequence[Any]) -> TeamReport:
+    """The ``TeamReport`` of the event log ``events`` (in log order) for ``tasks``
+    (``TaskSpec``s). O(events)."""
+    team = TeamLabels().apply(sorted(events, key=lambda e: e.seq))
+    return TeamReport(tuple(project_agreement(team, tasks)),
+                      tuple(review_queue(team, [t.name for t in tasks])), team.last_seq)
+
+
+def team_report_task(project: Any, progress: Any = None) -> TeamReport:
+    """``team_report`` as a worker job, through the ``LabelingEngine`` protocol only: the
+    whole event log read with ``project.history`` (in the worker: O(events)), folded, and
+    measured. ``progress`` follows the worker's calling convention (cancellable)."""
+    if progress is not None:
+        progress.check()
+    events = project.history(limit=ALL_EVENTS)
+    if progress is not None:
+        progress.check()
+    return team_report_from_events(events, project.spec.tasks)

@@ -18,6 +18,7 @@ for the majority and are Dawid-Skene's categories.
 """
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -51,7 +52,9 @@ def dawid_skene(answers: Mapping[str, Mapping[str, str]], n_iter: int = 100
     if not rows:
         return {}
     df = pd.DataFrame(rows, columns=["task", "worker", "label"])
-    proba = DawidSkene(n_iter=n_iter).fit_predict_proba(df)
+    with warnings.catch_warnings():     # crowd-kit's own pandas deprecation warnings
+        warnings.filterwarnings("ignore", module="crowdkit")
+        proba = DawidSkene(n_iter=n_iter).fit_predict_proba(df)
     cols = [str(c) for c in proba.columns]
     return {str(sid): dict(zip(cols, map(float, row)))
             for sid, row in zip(proba.index, proba.to_numpy())}
