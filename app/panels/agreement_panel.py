@@ -51,7 +51,7 @@ class AgreementPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("agreement_panel")
-        self.summary = QLabel("Agreement is measured once two annotators label the same samples.")
+        self.summary = QLabel("Measuring the agreement between annotators…")
         self.summary.setObjectName("agreement_summary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -59,6 +59,8 @@ class AgreementPanel(QWidget):
         self.queue_title.setObjectName("panel_title")
         self.queue = QListWidget()
         self.queue.setObjectName("review_queue")
+        self.queue.setWordWrap(True)      # every annotator's label readable in a narrow dock
+        self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.queue.itemActivated.connect(self._on_item_activated)
         self.queue.itemDoubleClicked.connect(self._on_item_activated)
         self.review_button = QPushButton("Review selected")
@@ -97,6 +99,7 @@ class AgreementPanel(QWidget):
         self.queue.clear()
         for it in report.queue:
             w = QListWidgetItem(f"{it.sample_id}  ·  {it.task}  —  {labels_text(it.labels)}")
+            w.setToolTip("Double-click or Enter: open it to decide")
             w.setData(Qt.ItemDataRole.UserRole, (it.sample_id, it.task, dict(it.labels)))
             self.queue.addItem(w)
             if (it.sample_id, it.task) == selected:
@@ -138,7 +141,7 @@ class AgreementDock:
         window.tabifyDockWidget(window.history_dock, self.dock)
         window.progress_dock.raise_()
         window.view_menu.addAction(self.dock.toggleViewAction())
-        self._reviewing: tuple[str, str, dict] | None = None
+        self._reviewing: tuple[str, dict[str, dict]] | None = None   # sample, task -> labels
         self._timer = QTimer(window)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -170,20 +173,27 @@ class AgreementDock:
         except (ActiveLabError, ValueError, KeyError) as exc:
             w.banner.show_message(f"Sample {sample_id} is not in this project ({exc}).")
             return
-        self._reviewing = (sample_id, task, dict(labels))
+        disputed = {it.task: dict(it.labels) for it in (self.panel.report.queue
+                                                        if self.panel.report else ())
+                    if it.sample_id == sample_id}
+        disputed.setdefault(task, dict(labels))
+        self._reviewing = (sample_id, disputed)
         w.controller.show_sample(idx, "review", item=review_item(idx, sample_id,
                                                                  w.project.model_version))
 
     def _on_current_changed(self, cur: Any) -> None:
-        """After the window showed the sample: on a review, the annotators' labels in the
-        "why" line; the other tasks keep their current label preselected."""
+        """After the window showed the sample: on a review, the annotators' labels of each
+        disputed task in the "why" line; disputed tasks start unselected, the others keep
+        their current label preselected."""
         r = self._reviewing
         if cur is None or cur.source != "review" or r is None or r[0] != cur.sample.id:
             self._reviewing = None if cur is None or cur.source != "review" else r
             return
-        sid, task, labels = r
+        _sid, disputed = r
         current = {t: per[cur.idx] for t, per in self.window.project.labels().items()
-                   if cur.idx in per and t != task}
-        why = (f"<b>Review</b> of {escape(task)}: {escape(labels_text(labels))} — your choice "
-               "is recorded as the reviewer's decision (review:disagreement).")
+                   if cur.idx in per and t not in disputed}
+        lines = "; ".join(f"<b>{escape(t)}</b>: {escape(labels_text(labels))}"
+                          for t, labels in disputed.items())
+        why = (f"<b>Review</b> — {lines}. Your choice is recorded as the reviewer's decision "
+               "(review:disagreement).")
         self.window.label_panel.set_sample(current, {}, why)
