@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 
 from activelab.core.team.annotations import KeyLabels, TeamLabels, value_key
 
-__all__ = ["Resolved", "METHODS", "resolve_task", "resolved_labels", "dawid_skene"]
+__all__ = ["Resolved", "METHODS", "resolve_task", "dawid_skene"]
 
 METHODS = ("review", "single", "majority", "dawid_skene")
 
@@ -99,14 +99,3 @@ def resolve_task(team: TeamLabels, task: str, sample_ids: Sequence[str] | None =
             out[sid] = Resolved(given[key], "dawid_skene", est[sid].get(key, 0.0))
     return out
 
-
-def resolved_labels(team: TeamLabels, tasks: Sequence[str]) -> dict[str, dict[str, Resolved]]:
-    """Per task, the resolved labels of the samples two or more annotators labeled or a
-    reviewer decided (the ones where the resolution can differ from the latest label)."""
-    out = {}
-    for task in tasks:
-        per = team.keys.get(task, {})
-        several = [sid for sid, k in per.items() if len(k.by_annotator) > 1 or k.review is not None]
-        if several:
-            out[task] = resolve_task(team, task, several)
-    return out

@@ -226,3 +226,20 @@ def test_report_from_the_history_equals_the_store_fold(team_project):
     events = team_project.history(limit=10 ** 9)
     a, b = team_report_from_events(events, team_project.spec.tasks), team_report(team_project)
     assert a.to_dict() == b.to_dict()
+
+
+def test_ties_are_decided_by_dawid_skene_in_the_worker_not_in_the_snapshot(team_project):
+    from activelab.core.team.training import resolve_ties
+
+    snap = team_project.training_snapshot()          # UI-thread part: no Dawid-Skene
+    ties = snap.label_ties["topic"]
+    res = resolve_task(team_labels(team_project.store), "topic")
+    want = {team_project.index_of(sid): r.value for sid, r in res.items()
+            if r.method == "dawid_skene"}
+    assert set(ties.rows) == set(want) and want
+    rows, values = resolve_ties(snap).labeled["topic"]
+    got = dict(zip(rows.tolist(), values))
+    assert {r: got[r] for r in want} == want
+    assert resolve_ties(snap).label_ties == {}
+    point = team_project.retrain()                    # the worker job resolves, then trains
+    assert point is not None and point.n_labels == N
