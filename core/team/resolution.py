@@ -60,7 +60,7 @@ def dawid_skene(answers: Mapping[str, Mapping[str, str]], n_iter: int = 100
             for sid, row in zip(proba.index, proba.to_numpy())}
 
 
-def _vote(k: KeyLabels) -> tuple[str, Any, float] | None:
+def majority_vote(k: KeyLabels) -> tuple[str, Any, float] | None:
     """(value key, value, share) of a strict majority of the annotators, else None."""
     values = list(k.by_annotator.values())
     counts = Counter(value_key(e.value) for e in values)
@@ -84,7 +84,7 @@ def resolve_task(team: TeamLabels, task: str, sample_ids: Sequence[str] | None =
         elif len(k.by_annotator) == 1:
             out[sid] = Resolved(next(iter(k.by_annotator.values())).value, "single", None)
         else:
-            vote = _vote(k)
+            vote = majority_vote(k)
             if vote is None:
                 ties.append(sid)
             else:

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from activelab.core.team.annotations import team_labels, value_key
-from activelab.core.team.resolution import _vote, dawid_skene
+from activelab.core.team.resolution import majority_vote, dawid_skene
 
 __all__ = ["LabelTies", "training_labels", "resolve_ties"]
 
@@ -65,7 +65,7 @@ def training_labels(store: Any, tasks: Sequence[str], index: Mapping[str, int],
             if k.review is not None:
                 by_row[row] = k.review.value
                 continue
-            vote = _vote(k)
+            vote = majority_vote(k)
             if vote is None:
                 tie_rows.append(row)
             else:
