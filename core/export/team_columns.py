@@ -13,8 +13,9 @@ Per such task, after its ``activelab__<task>__*`` columns:
   posterior (missing for a review decision or a lone label). (``__confidence`` is already the
   model's confidence for unlabeled rows, hence the longer name.)
 
-and ``activelab__<task>__label`` holds the resolved label (the provenance columns still
-describe the latest label event). These columns are in activelab's namespace, so importing
+and ``activelab__<task>__label`` holds the resolved label, its provenance columns those of
+the event it comes from: the reviewer's decision, the lone label, or the latest label of an
+annotator who gave the winning answer (so ``__annotator`` names someone who said it). These columns are in activelab's namespace, so importing
 the export (``activelab.core.data.own_export``) never takes them as features or as tasks.
 """
 from __future__ import annotations
@@ -25,7 +26,8 @@ import pyarrow as pa
 
 from activelab.core.data.export_columns import PREFIX
 from activelab.core.team.agreement import agreement_lines, project_agreement
-from activelab.core.team.annotations import TeamLabels, team_labels
+from activelab.core.records import LabelEvent
+from activelab.core.team.annotations import TeamLabels, team_labels, value_key
 from activelab.core.team.resolution import Resolved, resolve_task
 
 __all__ = ["TeamColumns", "by_column", "resolution_columns", "UNNAMED"]
@@ -70,9 +72,21 @@ class TeamColumns:
             out += [by_column(task, a) for a in people] + list(resolution_columns(task))
         return out
 
-    def labels(self, task: str) -> dict[str, Any]:
-        """sample id -> resolved value for ``task`` ({} for a one-annotator task)."""
-        return {sid: r.value for sid, r in self.resolved.get(task, {}).items()}
+    def labels(self, task: str) -> dict[str, LabelEvent]:
+        """sample id -> the label event of the resolved label of ``task`` ({} for a
+        one-annotator task): the review decision, the lone label, else the latest label of
+        an annotator who gave the resolved answer."""
+        keys = self.team.keys.get(task, {})
+        out = {}
+        for sid, r in self.resolved.get(task, {}).items():
+            k = keys[sid]
+            if r.method == "review" and k.review is not None:
+                out[sid] = k.review
+                continue
+            given = [e for e in k.by_annotator.values() if value_key(e.value) == value_key(r.value)]
+            if given:
+                out[sid] = max(given, key=lambda e: e.seq)
+        return out
 
     def summary_lines(self) -> list[str]:
         """The agreement lines for the export's summary ([] for a one-annotator project)."""

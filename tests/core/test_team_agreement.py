@@ -176,6 +176,8 @@ def test_export_carries_each_annotator_and_the_resolution_and_imports_again(team
         assert row["activelab__topic__by__carol"] == (carol[i] if i < 20 else "")
         assert row["activelab__topic__label"] == res[sid].value
         assert row["activelab__topic__resolution"] == res[sid].method
+        who = row["activelab__topic__annotator"]     # the provenance is of someone who said it
+        assert row[f"activelab__topic__by__{who}"] == res[sid].value
     assert set(df["activelab__topic__resolution"]) <= {"majority", "dawid_skene"}
     assert json.loads(df.loc["s000", "activelab__tags__by__bob"]) == [bob[0], "long"]
     assert json.loads(df.loc["s001", "activelab__tags__by__alice"]) == [alice[1]]
