@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable
 
 from activelab.core.records import LabelEvent
@@ -63,10 +65,29 @@ class KeyLabels:
         """annotator -> their label value."""
         return {a: e.value for a, e in self.by_annotator.items()}
 
+    @cached_property
+    def answers(self) -> dict[str, str]:
+        """annotator -> ``value_key`` of their label (computed once: the fold makes a new
+        ``KeyLabels`` whenever the labels of the (task, sample) change)."""
+        return {a: value_key(e.value) for a, e in self.by_annotator.items()}
+
     @property
     def disagree(self) -> bool:
         """Two or more annotators whose latest labels differ."""
-        return len({value_key(e.value) for e in self.by_annotator.values()}) > 1
+        return len(set(self.answers.values())) > 1
+
+    @cached_property
+    def majority(self) -> tuple[str, Any, float] | None:
+        """(answer text, value, share) of a strict majority of the annotators, else None
+        (computed once)."""
+        if not self.by_annotator:
+            return None
+        counts = Counter(self.answers.values())
+        best, n = counts.most_common(1)[0]
+        if n * 2 <= len(self.by_annotator):
+            return None
+        value = next(e.value for e in self.by_annotator.values() if value_key(e.value) == best)
+        return best, value, n / len(self.by_annotator)
 
 
 class TeamLabels:

@@ -19,7 +19,6 @@ for the majority and are Dawid-Skene's categories.
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -61,13 +60,8 @@ def dawid_skene(answers: Mapping[str, Mapping[str, str]], n_iter: int = 100
 
 
 def majority_vote(k: KeyLabels) -> tuple[str, Any, float] | None:
-    """(value key, value, share) of a strict majority of the annotators, else None."""
-    values = list(k.by_annotator.values())
-    counts = Counter(value_key(e.value) for e in values)
-    best, n = counts.most_common(1)[0]
-    if n * 2 <= len(values):
-        return None
-    return best, next(e.value for e in values if value_key(e.value) == best), n / len(values)
+    """(answer text, value, share) of a strict majority of ``k``'s annotators, else None."""
+    return k.majority
 
 
 def resolve_task(team: TeamLabels, task: str, sample_ids: Sequence[str] | None = None
@@ -90,8 +84,7 @@ def resolve_task(team: TeamLabels, task: str, sample_ids: Sequence[str] | None =
             else:
                 out[sid] = Resolved(vote[1], "majority", vote[2])
     if ties:
-        crowd = {sid: {a: value_key(e.value) for a, e in k.by_annotator.items()}
-                 for sid, k in per.items() if len(k.by_annotator) > 1}
+        crowd = {sid: k.answers for sid, k in per.items() if len(k.by_annotator) > 1}
         est = dawid_skene(crowd)
         for sid in ties:   # the most probable of the answers given (ties: sorted first)
             given = {value_key(e.value): e.value for e in per[sid].by_annotator.values()}

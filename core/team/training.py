@@ -60,8 +60,9 @@ def training_labels(store: Any, tasks: Sequence[str], index: Mapping[str, int],
                 continue
             row = index[sid]
             if len(k.by_annotator) > 1:
-                crowd[row] = {a: value_key(e.value) for a, e in k.by_annotator.items()}
-                values.update((value_key(e.value), e.value) for e in k.by_annotator.values())
+                crowd[row] = k.answers
+                if k.majority is None:
+                    values.update((value_key(e.value), e.value) for e in k.by_annotator.values())
             if k.review is not None:
                 by_row[row] = k.review.value
                 continue
