@@ -207,12 +207,14 @@ class LabelingController(QObject, RetrainControl):
         self.labels_changed.emit()
         return event
 
-    def show_sample(self, idx: int, source: str = "history") -> None:
-        """Show any sample (from the history or the pool map); labeling it is a new event."""
-        if self._current is not None and self._current.idx == idx:
+    def show_sample(self, idx: int, source: str = "history", item: QueueItem | None = None) -> None:
+        """Show any sample (from the history or the pool map); labeling it is a new event.
+        ``item``: the provenance its label is recorded with (a review decision's, source
+        "review"); None: looked up as for any revisit."""
+        if self._current is not None and self._current.idx == idx and item is None:
             return
         self._park_current(except_idx=idx)
-        self._show(idx, None, source)
+        self._show(idx, item, source)
 
     def show_review(self, item: QueueItem) -> None:
         """Show a labeled sample from a review queue (the suspect labels) with its labels; the

@@ -28,6 +28,7 @@ from activelab.app.hotkeys import install_help_menu
 from activelab.app.label_panel import LabelPanel
 from activelab.app.labeling_controller import Current, LabelingController
 from activelab.app.map_layouts import MapLayouts
+from activelab.app.panels.agreement_panel import AgreementDock
 from activelab.app.panels.confidence_histogram import ConfidenceHistogram
 from activelab.app.panels.learning_curve_view import LearningCurveView
 from activelab.app.panels.pool_map_view import PoolMapView
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.blind = BlindMode(self)   # hides every model hint while on; a status-bar badge says so
         self.map_layouts = MapLayouts(self.pool_map, self.controller, self.runner, project)  # PCA | UMAP
         self.suspect_review = install_suspects(self)   # the "Suspect labels" dock
+        self.agreement = AgreementDock(self)   # kappa/alpha, the review queue, review decisions
         if self.read_only:
             self._enter_read_only()
 

@@ -6,7 +6,7 @@ in rank order recover the clean model sooner than relabelling in random order?
 
 Per data set (the label-efficiency benchmark's seeded pool/test split, its cached features of
 the project's default text representation) and repeat: 5% of the pool's imported labels are
-flipped to another class at random (seeded); ``activelab.core.team.suspects.find_suspects`` (the
+flipped to another class at random (seeded); ``activelab.core.quality.suspects.find_suspects`` (the
 project's model, out-of-fold by the project's fold rule, then cleanlab's confident learning)
 ranks the suspects. Reported:
 
@@ -40,7 +40,7 @@ from label_efficiency_data import LOADERS  # noqa: E402
 from activelab.core.data.spec import TaskSpec  # noqa: E402
 from activelab.core.learning.fitting import Fitter  # noqa: E402
 from activelab.core.learning.models import resolve_model  # noqa: E402
-from activelab.core.team.suspects import find_suspects  # noqa: E402
+from activelab.core.quality.suspects import find_suspects  # noqa: E402
 
 TITLES = {"sms_spam": "SMS spam (ham/spam)", "ag_news": "AG News (4 topics)",
           "trec": "TREC coarse (6)", "adult_census": "Adult census income"}

@@ -3,7 +3,7 @@
 ``SuspectsPanel`` is the view: a "Find suspects" button, a status line and one row per
 suspect (rank, sample, task, its label, the model's alternative and confidence), most suspect
 first. ``SuspectReview`` wires it: the search is the core job
-``activelab.core.team.suspects.snapshot_suspects`` run by the window's ``TaskRunner`` (kind
+``activelab.core.quality.suspects.snapshot_suspects`` run by the window's ``TaskRunner`` (kind
 ``"suspects"``: never on the UI thread; only the training snapshot, O(labeled), is taken
 here). Opening a row (double-click or Enter) shows the sample with its labels in the label
 panel (``LabelingController.show_review``); the label given there records the provenance
@@ -146,7 +146,7 @@ class SuspectReview(QObject):
             self._waiting = True
             self.panel.set_running("Waiting for the features to load…")
             return
-        from activelab.core.team.suspects import snapshot_suspects
+        from activelab.core.quality.suspects import snapshot_suspects
 
         self._waiting, self._searched = False, True
         self.panel.set_running("Checking the labels out-of-fold…")

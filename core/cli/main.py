@@ -16,7 +16,7 @@ from activelab.core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
             "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain",
-            "backup", "check", "show", "history", "review")
+            "backup", "check", "show", "history", "review", "agreement")
 
 _OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
 _ANNOTATOR: list[str | None] = [None]   # this command's --annotator (None: not given)
@@ -192,6 +192,16 @@ def _typed_label(proj, task: str | None, raw: str) -> str:
 def cmd_label(a: argparse.Namespace) -> int:
     proj = _project(a.project)
     task = None if a.task is None else a.task.strip()
+    if a.review:   # a reviewer's decision (strategy review:disagreement), activelab.core.team
+        from activelab.core.team.review import record_review
+
+        name = proj._task(task).name
+        ev = record_review(proj, _typed_id(proj, a.sample_id),
+                           {name: _typed_label(proj, name, a.label)},
+                           reviewer=proj.annotator,
+                           seconds=a.seconds, inputs={name: "cli"})[0]
+        print(f"Saved review decision: {ev.sample_id} -> {ev.task} = {ev.value} (event {ev.seq}).")
+        return 0
     ev = proj.label(_typed_id(proj, a.sample_id), _typed_label(proj, task, a.label), task=task,
                     annotator=proj.annotator, seconds=a.seconds, input="cli")
     print(f"Saved: {ev.sample_id} -> {ev.task} = {ev.value} (event {ev.seq}).")
@@ -237,6 +247,10 @@ def cmd_status(a: argparse.Namespace) -> int:
                      audit_rate=proj.settings.audit_rate))
     s["latest_curve_point"] = without_stop_sets(s["latest_curve_point"])
     s["annotator"], s["annotators"] = proj.annotator, proj.annotator_counts()
+    from activelab.core.team.report import team_report
+
+    team = team_report(proj)
+    s["agreement"] = [t.to_dict() for t in team.agreement]
     if a.json:
         print(json.dumps(s, indent=2))
         return 0
@@ -259,6 +273,8 @@ def cmd_status(a: argparse.Namespace) -> int:
         print("  no model trained yet")
     for line in outlook_lines(s):
         print(line)
+    for line in team.lines():
+        print(line)
     return 0
 
 
@@ -270,6 +286,8 @@ def cmd_export(a: argparse.Namespace) -> int:
         s = write_export(a.project, a.out, format=a.format,
                          include_unlabeled=a.include_unlabeled, progress=prog)
     print(f"Exported {s.rows} rows ({s.labeled} labeled) to {s.path} ({s.format}).")
+    for line in s.agreement:   # a team project: per-annotator labels and resolutions went out
+        print(f"  {line}")
     return 0
 
 
@@ -444,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_annotator_argument(lab)
     lab.add_argument("--seconds", type=nonnegative_float("--seconds"),
                      help="time spent on the sample (>= 0)")
+    lab.add_argument("--review", action="store_true", help="record a reviewer's decision on "
+                     "a disagreement (strategy review:disagreement; see 'activelab agreement')")
     lab.set_defaults(func=cmd_label)
 
     for name, fn, hlp in (("skip", cmd_skip, "skip a sample"), ("flag", cmd_flag, "flag a sample")):
@@ -508,6 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     from activelab.core.cli import review as cli_review
 
     cli_review.add_parser(sub)
+    from activelab.core.cli import agreement as cli_agreement
+
+    cli_agreement.add_parser(sub)
 
     sub.add_parser("strategies", help="list the query strategies").set_defaults(func=cmd_strategies)
     sub.add_parser("models", help="list the models").set_defaults(func=cmd_models)

@@ -1,7 +1,7 @@
 """``activelab review``: queues of labels to look at again, and a reviewer's decisions on them.
 
 A mode flag says which queue: ``--suspects`` (labels the model, trained out-of-fold,
-confidently contradicts; ``activelab.core.team.suspects``). ``MODES`` maps each mode flag to
+confidently contradicts; ``activelab.core.quality.suspects``). ``MODES`` maps each mode flag to
 its command, so another queue is one more flag and one more entry. In a queue, ``--relabel ID
 LABEL`` or ``--keep ID`` records the decision as a label event with the queue's provenance.
 """
@@ -75,7 +75,7 @@ def suspects_table(found: dict, top: int) -> list[str]:
 def review_suspects(a: argparse.Namespace) -> int:
     from activelab.core.cli.main import _project, _typed_id, _typed_label
     from activelab.core.project.create import CACHE_DIR
-    from activelab.core.team.suspect_queue import (load_suspects, record_decision,
+    from activelab.core.quality.suspect_queue import (load_suspects, record_decision,
                                                    save_suspects, suspect_for)
 
     proj = _project(a.project)
@@ -97,7 +97,7 @@ def review_suspects(a: argparse.Namespace) -> int:
         print(f"Saved: {ev.sample_id} -> {ev.task} = {_text(ev.value)} ({what}; event {ev.seq}, "
               f"provenance {ev.strategy} #{ev.rank}).")
         return 0
-    from activelab.core.team.suspects import snapshot_suspects
+    from activelab.core.quality.suspects import snapshot_suspects
 
     with progress_bar("checking labels out-of-fold") as prog:
         snap = proj.training_snapshot()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import ChainMap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -158,13 +159,20 @@ def _provenance_array(field: str, values: list[Any]) -> pa.Array:
 
 def task_columns(cols: Columns, task: Any, st: Any, row_ids: Sequence[str],
                  rows: Sequence[int], preds: Mapping[str, Any] | None,
-                 audit_nullable: bool | None = None) -> None:
-    """The label, provenance (and with ``preds``, prediction) columns of one task."""
+                 audit_nullable: bool | None = None,
+                 resolved: Mapping[str, Any] | None = None) -> None:
+    """The label, provenance (and with ``preds``, prediction) columns of one task;
+    ``resolved`` (sample id -> the label event a team's labels resolve to) replaces the
+    latest label and its provenance (``activelab.core.export.team_columns``)."""
     per = st.labels.get(task.name, {})
+    provenance = st.provenance
+    if resolved:
+        per = ChainMap({sid: e.value for sid, e in resolved.items()}, per)
+        provenance = ChainMap({(task.name, sid): e for sid, e in resolved.items()}, provenance)
     label_type = pa.list_(pa.string()) if task.multilabel else pa.string()
     labels = [_label_value(per.get(sid), task.multilabel, task.separator) for sid in row_ids]
     cols.add(task_column(task.name, "label"), pa.array(labels, label_type))
-    events = [st.provenance.get((task.name, sid)) if sid in per else None for sid in row_ids]
+    events = [provenance.get((task.name, sid)) if sid in per else None for sid in row_ids]
     for field in PROVENANCE:
         values = [None if e is None else _provenance_value(field, e) for e in events]
         arr = _provenance_array(field, values)

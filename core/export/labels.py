@@ -46,6 +46,7 @@ from activelab.core.data.export_columns import FLAGGED_COLUMN, SKIPPED_COLUMN
 from activelab.core.export.files import (
     EXTENSIONS, FORMATS, ExportError, check_destination, format_for_path, write_atomically,
 )
+from activelab.core.export.team_columns import TeamColumns
 from activelab.core.export.writers import WRITERS
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.store.store import STORE_NAME
@@ -60,13 +61,15 @@ BATCH_ROWS = 50_000
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What ``write_export`` wrote: the file, its format, rows and columns."""
+    """What ``write_export`` wrote: the file, its format, rows and columns, and (a team
+    project) the agreement lines (``activelab.core.team.agreement.agreement_lines``)."""
 
     path: Path
     format: str
     rows: int
     labeled: int
     columns: tuple[str, ...]
+    agreement: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- which rows
@@ -162,10 +165,13 @@ class _Export:
             ours.append(IMAGE_PATH_COLUMN)
         fields = ("label", *PROVENANCE) + (("predicted", "confidence") if include_unlabeled else ())
         ours += [task_column(t.name, f) for t in self.spec.tasks for f in fields]
+        self.team = TeamColumns(project)
+        ours += self.team.names()
         self.ours = set(ours)
         self.nullable, self.audit_nullable = self._nullable()
         self.labeled_out = 0
         self.schema: pa.Schema | None = None
+        self.team_labels = {t.name: self.team.labels(t.name) for t in self.spec.tasks}
 
     def _nullable(self) -> tuple[dict[str, bool] | None, dict[str, bool]]:
         """Whether each column has a missing value anywhere in the export, where batches
@@ -204,7 +210,8 @@ class _Export:
         for task in self.spec.tasks:
             self.progress.check()
             task_columns(cols, task, self.st, row_ids, rows, self.preds,
-                         self.audit_nullable.get(task.name))
+                         self.audit_nullable.get(task.name), self.team_labels[task.name])
+            self.team.add(cols, task, row_ids)
         flag_columns(cols, self.st, row_ids)
         self.labeled_out += sum(1 for sid in row_ids if sid in self.labeled)
         if self.schema is None:
@@ -227,6 +234,10 @@ class _Export:
             fields.append(pa.field(name, t))
         typed = [pa.nulls(0, f.type) for f in fields]
         meta = pandas_metadata(cols.names, typed, cols.dtypes)
+        lines = self.team.summary_lines()
+        if lines:    # the agreement travels with a Parquet file, in its schema metadata
+            meta = dict(meta or {})
+            meta[b"activelab.agreement"] = "\n".join(lines).encode("utf-8")
         return pa.schema(fields, metadata=meta)
 
 
@@ -326,7 +337,8 @@ def write_export(project: Any, out_path: str | Path, format: str | None = None,
         if opened:
             proj.close()
     progress.update(1.0, f"exported {rows[0]:,} rows to {out}")
-    return ExportSummary(out, fmt, rows[0], export.labeled_out, tuple(export.schema.names))
+    return ExportSummary(out, fmt, rows[0], export.labeled_out, tuple(export.schema.names),
+                         tuple(export.team.summary_lines()))
 
 
 def export_labels(project: Any, out_path: str | Path, format: str | None = None,

@@ -71,6 +71,8 @@ class Snapshot:
     audit_rows: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     #: The dense view comes from pretrained encoders (MiniLM, EfficientNet), not raw features.
     pretrained_dense: bool = False
+    #: task -> ties between annotators, decided in the worker (``activelab.core.team.training``).
+    label_ties: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n_pool(self) -> int:
@@ -296,6 +298,10 @@ def _zero_shot(snapshot: Snapshot, state: ModelState | None, cand: np.ndarray, n
 
 def retrain_and_query(snapshot: Snapshot, progress: Progress = NULL_PROGRESS) -> RetrainResult:
     """Worker job: retrain on the snapshot's labels, then prepare the next queue."""
+    if snapshot.label_ties:   # annotators' ties: Dawid-Skene here, off the UI thread
+        from activelab.core.team.training import resolve_ties
+
+        snapshot = resolve_ties(snapshot)
     try:
         state, point = train(snapshot, progress.sub(0.0, 0.85))
     except ModelError:

@@ -22,6 +22,7 @@ from activelab.core.project.pick_provenance import NOT_QUEUED
 from activelab.core.records import Installed, Prediction, QueueItem
 from activelab.core.store.label_state import LabelState
 from activelab.core.store.store import LabelStore
+from activelab.core.team.training import training_labels
 
 # The loop (and with it scikit-learn's room) is imported when a model is touched, not when a
 # project is opened to label or to read its status.
@@ -70,6 +71,7 @@ class ModelSide:
                 mask[rows] = False
         if labels.skipped:
             mask[[index[s] for s in labels.skipped]] = False
+        labeled, ties = training_labels(self._store, [t.name for t in spec.tasks], index, labeled)
         audits = tuple((task, ev.predicted, ev.value) for (task, _sid), ev in labels.audits.items())
         history, audit_rows = pick_history(labels, index)
         from activelab.core.loop.cycle import Snapshot
@@ -79,7 +81,7 @@ class ModelSide:
             candidates=np.flatnonzero(mask).astype(np.int64), audit_records=audits,
             event_seq=labels.last_seq, version=self.next_version(labels.last_seq),
             n_labels=labels.labeled_count, previous=self.state, history=history,
-            audit_rows=audit_rows, pretrained_dense=pretrained_dense,
+            audit_rows=audit_rows, pretrained_dense=pretrained_dense, label_ties=ties,
         )
 
     def install(self, result: RetrainResult, *, save_queue: bool = True) -> Installed:

@@ -24,7 +24,7 @@ __all__ = ["ANNOTATOR_CHOSEN", "FALLBACK_RANDOM", "NOT_QUEUED", "REVIEW_SUSPECT"
 
 FALLBACK_RANDOM = "fallback:random"
 ANNOTATOR_CHOSEN = "annotator:chosen"
-#: a reviewer's decision on a suspect label (``activelab.core.team.suspects``)
+#: a reviewer's decision on a suspect label (``activelab.core.quality.suspects``)
 REVIEW_SUSPECT = "review:suspect"
 #: labels not given on one of the loop's picks (``auto`` and error sampling learn nothing from them)
 NOT_QUEUED = frozenset({FALLBACK_RANDOM, ANNOTATOR_CHOSEN, REVIEW_SUSPECT})

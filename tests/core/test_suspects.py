@@ -11,7 +11,7 @@ import pytest
 
 from activelab.core.cli.main import main
 from activelab.core.project.project import Project
-from activelab.core.team.suspects import snapshot_suspects
+from activelab.core.quality.suspects import snapshot_suspects
 from tests.core.helpers import write_text_csv
 
 FLIPS = {5: "tech", 17: "food", 40: "sport", 77: "tech", 101: "food", 110: "sport"}

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from activelab.core.errors import LabelError
 from activelab.core.records import LabelEvent
-from activelab.core.team.suspects import Suspect, TaskSuspects
+from activelab.core.quality.suspects import Suspect, TaskSuspects
 
 __all__ = ["QUEUE_FILE", "load_suspects", "record_decision", "save_suspects", "suspect_for"]
 
