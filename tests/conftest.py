@@ -49,8 +49,15 @@ def wheel(tmp_path_factory) -> Path:
     import subprocess
     import sys
 
+    import shutil
+
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy without build/: setuptools reuses build/lib, so a module moved or
+    # deleted since the last build would otherwise still be in the wheel.
+    src = tmp_path_factory.mktemp("wheel-src") / "activelab"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                        "-q", "-w", str(out), str(ROOT)], capture_output=True, text=True)
+                        "-q", "-w", str(out), str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     return next(out.glob("activelab-*.whl"))
