@@ -71,7 +71,13 @@ class LabelStore(CurveQueueMixin):
 
     Raises ``ProjectError`` when the store cannot be opened (naming the cause; "corrupted" only
     when SQLite's integrity check says so) or is from a newer activelab (left unchanged).
+    The PostgreSQL backend is ``activelab.core.store.pg_store.PgLabelStore``; ``open_store``
+    (``activelab.core.store.backends``) picks the one a project folder uses.
     """
+
+    dialect = "sqlite"
+    curve_key = "rowid"
+    """The column that orders curve points of one version (SQLite's rowid; ``point`` on PG)."""
 
     def __init__(self, path: str | Path, *, create: bool = False,
                  busy_timeout: float | None = None,
@@ -139,9 +145,11 @@ class LabelStore(CurveQueueMixin):
         if create:
             conn.executescript(SCHEMA)
             with self.writing("import") as c:
-                c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                c.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                           (str(SCHEMA_VERSION),))
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),))
+                c.execute("INSERT INTO meta(key, value) VALUES ('created', ?) "
+                          "ON CONFLICT(key) DO NOTHING", (str(time.time()),))
         self._check()
         if self._ro is None:
             migrate(conn)
@@ -299,7 +307,9 @@ class LabelStore(CurveQueueMixin):
     # -- settings and samples -------------------------------------------------------------
     def set_setting(self, key: str, value: Any) -> None:
         with self.writing("setting") as conn:
-            conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
+            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                         (key, json.dumps(value)))
 
     def get_setting(self, key: str, default: Any = None, expect: type | tuple[type, ...] | None = None) -> Any:
         """The setting ``key``, or ``default`` when absent; a value that is not JSON (or not of
