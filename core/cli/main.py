@@ -14,7 +14,7 @@ from activelab.core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
             "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain",
-            "backup", "check", "show", "history")
+            "backup", "check", "show", "history", "attach")
 
 _OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
 
@@ -82,6 +82,7 @@ def cmd_new(a: argparse.Namespace) -> int:
             multilabel=a.multilabel or (), import_labels=a.import_labels,
             model=a.model, model_params=parse_key_values(a.model_params), strategy=a.strategy,
             feature_config=fc, settings=settings, progress=prog, read_options=read_options(a),
+            store_url=a.store,
         )
     for d in proj.decisions:
         print(f"  - {d}")
@@ -366,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image features: resized pixels, or pretrained EfficientNet-Lite0 "
                         "features; default: EfficientNet when the neural extra is installed "
                         "(pixels for a model that reads pixels: cnn, multimodal), else pixels")
+    n.add_argument("--store", metavar="URL", help="keep the labels, queue and settings in a "
+                   "PostgreSQL database (postgresql://USER@HOST:PORT/DB), for a team; default: "
+                   "project.sqlite in the folder")
     n.set_defaults(func=cmd_new)
 
     q = sub.add_parser("query", help="print the next samples to label")
@@ -445,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     from activelab.core.cli import store as cli_store
 
     cli_store.add_parser(sub)
+    from activelab.core.cli import team as cli_team
+
+    cli_team.add_parser(sub)
     from activelab.core.cli import show as cli_show
 
     cli_show.add_parser(sub)

@@ -35,7 +35,8 @@ from activelab.core.store.store import LabelStore
 __all__ = ["POINTER_NAME", "PgLabelStore", "is_store_url", "read_pointer", "schema_for",
            "write_pointer"]
 
-POINTER_NAME = "store.json"
+from activelab.core.store.backends import POINTER_NAME
+
 CONNECT_TIMEOUT = 5
 """Seconds to wait for the server when (re)connecting."""
 LOCK_TIMEOUT = "30s"
@@ -208,6 +209,11 @@ class PgLabelStore(LabelStore):
                 "changed.")
         if version < 1:
             raise ProjectError(f"The project store '{self.schema}' has no schema version.")
+
+    @property
+    def display_url(self) -> str:
+        """The server's URL without a password (for messages and commands to type)."""
+        return safe_url(self.url)
 
     def _writable_again(self) -> bool:
         return False
