@@ -70,6 +70,18 @@ def pg_server():
 
 
 @pytest.fixture
+def pg_own_server():
+    """A server of the test's own, to stop and start again (a server that goes away)."""
+    from tests.pg_server import start_server
+
+    server, why = start_server()
+    if server is None:
+        pytest.skip(why)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def pg_url(pg_server, request):
     """A fresh database on the session's server for one test: its URL."""
     import re

@@ -94,23 +94,11 @@ def test_three_processes_labelling_at_once_lose_nothing(tmp_path, pg_url):
     p.close()
 
 
-@pytest.fixture
-def own_server():
-    """A server of this test's own, to stop and start again."""
-    from tests.pg_server import start_server
-
-    server, why = start_server()
-    if server is None:
-        pytest.skip(why)
-    yield server
-    server.stop()
-
-
-def test_server_stopped_mid_session_says_not_saved_and_resumes(tmp_path, own_server, capsys):
-    folder = _new(tmp_path, own_server.url)
+def test_server_stopped_mid_session_says_not_saved_and_resumes(tmp_path, pg_own_server, capsys):
+    folder = _new(tmp_path, pg_own_server.url)
     p = Project.open(folder)
     p.label("s001", "tech", task="topic")
-    own_server.stop_server()
+    pg_own_server.stop_server()
     with pytest.raises((StoreWriteError, StoreUnreachable), match="(?i)store unreachable") as err:
         p.label("s002", "food", task="topic")
     # What the app's banner says for it (app/write_failures.py).
@@ -122,7 +110,7 @@ def test_server_stopped_mid_session_says_not_saved_and_resumes(tmp_path, own_ser
     assert main(["label", str(folder), "s002", "food", "--task", "topic"]) == 1
     msg = capsys.readouterr().err
     assert "unreachable" in msg and "Traceback" not in msg
-    own_server.start()
+    pg_own_server.start()
     p.label("s002", "food", task="topic")                      # the same session resumes
     assert p.store.state().labels["topic"] == {"s001": "tech", "s002": "food"}
     p.close()
