@@ -33,7 +33,12 @@ __all__ = ["PgConnection", "StoreUnreachable", "translate", "translate_ddl"]
 
 
 class StoreUnreachable(sqlite3.OperationalError):
-    """The PostgreSQL server holding a project's store cannot be reached."""
+    """The PostgreSQL server holding a project's store cannot be reached. ``where``: the
+    server (URL without password); ``detail``: the first line of the driver's error."""
+
+    def __init__(self, message: str, where: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.where, self.detail = where, detail
 
 
 _DDL_TYPES = (
@@ -140,8 +145,9 @@ class PgConnection:
 
     def _unreachable(self, exc: BaseException) -> StoreUnreachable:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = first.removeprefix("connection failed: ")
         return StoreUnreachable(f"store unreachable: the PostgreSQL server {self.where} does "
-                                f"not answer ({first})")
+                                f"not answer ({first})", self.where, first)
 
     @property
     def raw(self) -> psycopg.Connection:

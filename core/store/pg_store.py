@@ -90,9 +90,10 @@ def write_pointer(folder: Path, url: str, schema: str) -> None:
 def unreachable_error(exc: BaseException, url: str, what: str) -> StoreWriteError:
     """The write error for a server that does not answer (cause ``unreachable``)."""
     retry = _RETRY.get(what, "try again")
+    detail = getattr(exc, "detail", "") or str(exc)
     return StoreWriteError(
         f"Store unreachable — {what} NOT saved. The PostgreSQL server {safe_url(url)} holding "
-        f"this project does not answer ({exc}). Check the network and that the server is "
+        f"this project does not answer ({detail}). Check the network and that the server is "
         f"running, then {retry}; everything saved before is kept on the server.",
         cause="unreachable")
 
@@ -137,9 +138,10 @@ class PgLabelStore(LabelStore):
             self._open_pg(create)
         except StoreUnreachable as exc:
             raise ProjectError(
-                f"The project store of {self.project_dir} cannot be opened: {exc}. Check the "
-                "network and that the server is running (and the URL in "
-                f"{self.path}), then open it again.") from exc
+                f"The team project {self.project_dir} cannot be opened: its PostgreSQL server "
+                f"{exc.where} does not answer ({exc.detail}). Check the network and that the "
+                f"server is running (and the URL in {self.path}), then open it again; "
+                "everything saved before is kept on the server.") from exc
 
     # -- connections -----------------------------------------------------------------------
     def _raw_connect(self):
