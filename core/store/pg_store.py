@@ -139,7 +139,7 @@ class PgLabelStore(LabelStore):
         except StoreUnreachable as exc:
             raise ProjectError(
                 f"The team project {self.project_dir} cannot be opened: its PostgreSQL server "
-                f"{exc.where} does not answer ({exc.detail}). Check the network and that the "
+                f"{exc.where} is unreachable ({exc.detail}). Check the network and that the "
                 f"server is running (and the URL in {self.path}), then open it again; "
                 "everything saved before is kept on the server.") from exc
 
