@@ -113,6 +113,10 @@ class PgCursor:
         return iter(self.fetchall())
 
     @property
+    def description(self) -> Any:
+        return self._cur.description
+
+    @property
     def rowcount(self) -> int:
         return self._cur.rowcount
 

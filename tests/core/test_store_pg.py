@@ -58,6 +58,10 @@ def test_new_with_store_url_keeps_labels_on_the_server_and_attach_rebuilds(tmp_p
                  "--text-column", "text", "--task", "topic=topic", "--store", pg_url]) == 1
     assert "already holds a project" in capsys.readouterr().err
     assert Project.open(folder).labeled_count() == 2
+    # 'check' reads every row of the team project; 'backup' points to the server's tools.
+    assert main(["check", str(folder)]) == 0
+    assert main(["backup", str(folder), str(tmp_path / "bk")]) == 1
+    assert "pg_dump" in capsys.readouterr().err
 
 
 WRITER = r"""
@@ -114,3 +118,23 @@ def test_server_stopped_mid_session_says_not_saved_and_resumes(tmp_path, pg_own_
     p.label("s002", "food", task="topic")                      # the same session resumes
     assert p.store.state().labels["topic"] == {"s001": "tech", "s002": "food"}
     p.close()
+
+
+def test_check_and_repair_a_team_project(tmp_path, pg_url):
+    """A damaged row on the server is listed by 'check' and moved to quarantine by '--repair',
+    as in project.sqlite."""
+    from activelab.core.project.check import check_project, quarantined, repair_project
+
+    folder = _new(tmp_path, pg_url)
+    p = Project.open(folder)
+    p.label("s001", "tech", task="topic")
+    with p.store.writing("label") as conn:   # a row no activelab writes: value is not JSON
+        conn.execute("INSERT INTO events(grp, time, kind, sample_id, task, value) "
+                     "VALUES (0, 1.0, 'label', 's002', 'topic', 'not json %s ?') RETURNING seq")
+    p.close()
+    report = check_project(folder)
+    assert report.integrity == "ok" and [d.table for d in report.problems] == ["events"]
+    fixed = repair_project(folder)
+    assert len(fixed.repaired) == 1 and fixed.clean
+    assert [q["row"]["value"] for q in quarantined(folder)] == ["not json %s ?"]
+    assert Project.open(folder).labeled_count() == 1
