@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from activelab.app.icons import icon
 from activelab.core.store.backends import has_store
-from activelab.core.store.store import STORE_NAME
 
 MAX_RECENT = 12
 RECENT_KEY = "recent_projects"

@@ -103,9 +103,9 @@ def start_server(fsync: bool = False) -> tuple[PgServer | None, str]:
     if bindir is None or not (bindir / "initdb").exists():
         return None, ("no PostgreSQL server binaries (initdb) found; install the 'postgresql' "
                       "package or set ACTIVELAB_PG_BIN")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is None:
         return None, "psycopg is not installed (pip install 'activelab[team]')"
     try:
         return PgServer(bindir, fsync=fsync), ""
