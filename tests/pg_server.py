@@ -9,6 +9,7 @@ can be started here; the tests then skip with that reason.
 """
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -90,6 +91,9 @@ class PgServer:
                    "stop"])
 
     def stop(self) -> None:
+        """Stop the server and remove its folder (again: nothing happens)."""
+        if not self.tmp.exists():
+            return
         try:
             self.stop_server()
         except (RuntimeError, subprocess.SubprocessError):
@@ -108,7 +112,9 @@ def start_server(fsync: bool = False) -> tuple[PgServer | None, str]:
     if importlib.util.find_spec("psycopg") is None:
         return None, "psycopg is not installed (pip install 'activelab[team]')"
     try:
-        return PgServer(bindir, fsync=fsync), ""
+        server = PgServer(bindir, fsync=fsync)
+        atexit.register(server.stop)   # also when a run ends without its fixtures' teardown
+        return server, ""
     except KeyError:
         return None, "running as root and there is no 'postgres' user to run the server as"
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:

@@ -95,7 +95,14 @@ def test_three_processes_labelling_at_once_lose_nothing(tmp_path, pg_url):
                                              for k in range(n)}
     seqs = [e.seq for e in p.store.events()]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    labeled = p.labeled_count()
     p.close()
+    # The export has one row per labeled sample, as the project counts them.
+    import pandas as pd
+
+    out = tmp_path / "labels.csv"
+    assert main(["export", str(folder), "--out", str(out)]) == 0
+    assert len(pd.read_csv(out)) == labeled > 0
 
 
 def test_server_stopped_mid_session_says_not_saved_and_resumes(tmp_path, pg_own_server, capsys):
