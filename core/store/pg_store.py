@@ -117,21 +117,7 @@ class PgLabelStore(LabelStore):
         self.url, self.schema = url, schema
         self.project_dir = Path(project_dir)
         self.path = self.project_dir / POINTER_NAME
-        self.busy_timeout = 30.0 if busy_timeout is None else float(busy_timeout)
-        self._event_filter = None
-        self._index = None
-        self._state = None
-        self._state_read_to = 0
-        self._state_lock = threading.RLock()
-        self.read_only_reason = None
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._damaged = {}
-        self._ro = None
-        self._blocked = None
-        self._gen = 0
-        self._checkpoint_delay = None
-        self._checkpointer = None
+        self._init_state(busy_timeout, None)   # no checkpoints: the server is durable
         self._all: list[PgConnection] = []
         self._all_lock = threading.Lock()
         try:

@@ -91,21 +91,8 @@ class LabelStore(CurveQueueMixin):
             )
         if not create and not self.path.is_file():
             raise ProjectError(f"{self.path} is not a file; it should be the project's store.")
-        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else float(busy_timeout)
-        self._event_filter: Callable[[LabelEvent], str | None] | None = None
-        self._index: Mapping[str, int] | None = None
-        self._state: LabelState | None = None
-        self._state_read_to = 0             # the last event row the state has seen
-        self._state_lock = threading.RLock()
-        self.read_only_reason: str | None = None if create else read_only_reason(self.path)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._damaged: dict[tuple[str, str], DamagedRow] = {}
-        self._ro: ReadOnlyOpener | None = None
-        self._blocked: str | None = None    # "read_only" or "disk_full" while opened read-only
-        self._gen = 0                       # bumped when the store becomes writable again
-        self._checkpoint_delay = checkpoint_delay
-        self._checkpointer: Checkpointer | None = None
+        self._init_state(busy_timeout, checkpoint_delay)
+        self.read_only_reason = None if create else read_only_reason(self.path)
         try:
             self._open(create)
         except ProjectError:
@@ -116,6 +103,25 @@ class LabelStore(CurveQueueMixin):
             raise open_error(exc, self.path) from exc
         self._start_checkpointer()
         _OPEN_STORES.add(self)
+
+    def _init_state(self, busy_timeout: float | None, checkpoint_delay: float | None) -> None:
+        """The in-memory state every backend keeps (``PgLabelStore`` calls it too: add new
+        per-store attributes here so both backends have them)."""
+        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else float(busy_timeout)
+        self._event_filter: Callable[[LabelEvent], str | None] | None = None
+        self._index: Mapping[str, int] | None = None
+        self._state: LabelState | None = None
+        self._state_read_to = 0             # the last event row the state has seen
+        self._state_lock = threading.RLock()
+        self.read_only_reason: str | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._damaged: dict[tuple[str, str], DamagedRow] = {}
+        self._ro: ReadOnlyOpener | None = None
+        self._blocked: str | None = None    # "read_only" or "disk_full" while opened read-only
+        self._gen = 0                       # bumped when the store becomes writable again
+        self._checkpoint_delay = checkpoint_delay
+        self._checkpointer: Checkpointer | None = None
 
     def _start_checkpointer(self) -> None:
         if self._ro is None and self._checkpoint_delay is not None and self._checkpointer is None:
