@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QLineEdit, QMai
 
 from activelab.app.start_screen import recent_projects, remove_recent_project
 from activelab.core.project.annotators import ENV_VAR
+from activelab.core.store.backends import POINTER_NAME, has_store
 from activelab.core.store.store import STORE_NAME
 
 __all__ = ["ProjectMenu", "annotator_name", "choose_project_folder", "set_annotator_name"]
@@ -88,7 +89,7 @@ def choose_project_folder(parent: Any) -> str | None:
 
 
 def _is_project(folder: Path) -> bool:
-    return (folder / STORE_NAME).is_file()
+    return has_store(folder)      # project.sqlite, or store.json of a team project
 
 
 class ProjectMenu(QObject):
@@ -170,7 +171,7 @@ class ProjectMenu(QObject):
             return False
         if not _is_project(folder):
             QMessageBox.warning(self.window, "activelab", (
-                f"{folder} is not an activelab project folder (it has no {STORE_NAME}). Choose "
+                f"{folder} is not an activelab project folder (it has no {STORE_NAME} nor {POINTER_NAME}). Choose "
                 "the folder made by New project or 'activelab new', or create one with "
                 "File > New project."))
             return False

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from activelab.app.icons import icon
-from activelab.core.store.store import STORE_NAME
+from activelab.core.store.backends import has_store
 
 MAX_RECENT = 12
 RECENT_KEY = "recent_projects"
@@ -148,7 +148,7 @@ class StartScreen(QWidget):
         self.recent_list.clear()
         for path in recent_projects(self._settings):
             p = Path(path)
-            ok = (p / STORE_NAME).is_file()
+            ok = has_store(p)   # project.sqlite, or a team project's store.json
             item = QListWidgetItem(icon("project"), f"{p.name}\n{p.parent}" if ok
                                    else f"{p.name} (missing)\n{p.parent}")
             item.setData(Qt.ItemDataRole.UserRole, path)

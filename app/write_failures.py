@@ -57,6 +57,11 @@ def describe_write_failure(exc: BaseException, project_path: str | Path | None,
         return WriteFailure(exc.cause or "io", str(exc))
     if isinstance(exc, ActiveLabError):
         return WriteFailure("refused", str(exc))
+    if str(exc).startswith("store unreachable"):   # a team project's PostgreSQL server
+        return WriteFailure("unreachable", (
+            f"Store unreachable — {what} NOT saved. {str(exc)[len('store unreachable: '):]}. "
+            "Check the network and that the server is running, then press the key again or "
+            "Retry; everything saved before is kept on the server."))
     cause, evidence = _raw_cause(exc, project_path)
     where = f" ({project_path})" if project_path else ""
     detail = evidence or f"{type(exc).__name__}: {exc}"

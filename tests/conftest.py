@@ -61,3 +61,77 @@ def wheel(tmp_path_factory) -> Path:
                         "-q", "-w", str(out), str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     return next(out.glob("activelab-*.whl"))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server for the session (tests/pg_server.py); skips with the reason
+    when none can be started on this machine."""
+    from tests.pg_server import start_server
+
+    server, why = start_server()
+    if server is None:
+        pytest.skip(why)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_own_server():
+    """A server of the test's own, to stop and start again (a server that goes away)."""
+    from tests.pg_server import start_server
+
+    server, why = start_server()
+    if server is None:
+        pytest.skip(why)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server, request):
+    """A fresh database on the session's server for one test: its URL."""
+    import re
+    import uuid
+
+    import psycopg
+
+    name = "t_" + re.sub(r"\W+", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
+    with psycopg.connect(pg_server.url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_server.url.rsplit("/", 1)[0] + "/" + name
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Each store test runs on both backends: "sqlite" and "postgresql" (a real server)."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_server")   # skips with the reason when there is none
+    return request.param
+
+
+@pytest.fixture
+def make_store(backend, tmp_path, request):
+    """make_store(create=True) -> a new (or reopened) LabelStore on this test's backend;
+    the SQLite one is ``tmp_path/project.sqlite``, the PostgreSQL one a schema of a fresh
+    database (the same one on each call)."""
+    from activelab.core.store.store import LabelStore
+
+    made = []
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+
+    def make(create: bool = True, **kw):
+        if backend == "sqlite":
+            s = LabelStore(tmp_path / "project.sqlite", create=create, **kw)
+        else:
+            from activelab.core.store.pg_store import PgLabelStore
+
+            s = PgLabelStore(url, "activelab_test", tmp_path, create=create, **kw)
+        made.append(s)
+        return s
+    yield make
+    for s in made:
+        s.close()

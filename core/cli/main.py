@@ -16,7 +16,7 @@ from activelab.core.errors import ActiveLabError
 
 COMMANDS = ("new", "query", "label", "skip", "flag", "undo", "redo", "status", "export",
             "simulate", "strategies", "models", "add-class", "set", "demo", "gui", "retrain",
-            "backup", "check", "show", "history", "review", "agreement")
+            "backup", "check", "show", "history", "review", "agreement", "attach")
 
 _OPENED: list[Any] = []   # projects opened by this command: closed (checkpointed) at the end
 _ANNOTATOR: list[str | None] = [None]   # this command's --annotator (None: not given)
@@ -89,6 +89,11 @@ def cmd_new(a: argparse.Namespace) -> int:
                               ("lease_minutes", a.lease_minutes)) if v is not None}
     if team:
         settings = {**(settings or {}), **team}
+    if (a.engine == "dask" or a.scheduler) and a.store:
+        raise ActiveLabError(
+            "A Dask-engine project (--engine dask) keeps its labels in the project folder's own "
+            "store for now; --store (PostgreSQL) works with the embedded engine. Drop one of the "
+            "two options.")
     if a.engine == "dask" or a.scheduler:   # a pool read in place, scored on Dask (issue 13)
         from activelab.core.scale.create import create_dask_project
 
@@ -110,6 +115,7 @@ def cmd_new(a: argparse.Namespace) -> int:
                 multilabel=a.multilabel or (), import_labels=a.import_labels,
                 model=a.model, model_params=parse_key_values(a.model_params), strategy=a.strategy,
                 feature_config=fc, settings=settings, progress=prog, read_options=read_options(a),
+                store_url=a.store,
             )
     for d in proj.decisions:
         print(f"  - {d}")
@@ -433,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--lease-minutes", type=nonnegative_float("--lease-minutes"), metavar="MIN",
                    help="a sample handed to an annotator is kept from others this long "
                         "unless labeled or skipped (default 15)")
+    n.add_argument("--store", metavar="URL", help="keep the labels, queue and settings in a "
+                   "PostgreSQL database (postgresql://USER@HOST:PORT/DB), for a team; default: "
+                   "project.sqlite in the folder")
     n.set_defaults(func=cmd_new)
 
     q = sub.add_parser("query", help="print the next samples to label")
@@ -519,6 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     from activelab.core.cli import store as cli_store
 
     cli_store.add_parser(sub)
+    from activelab.core.cli import team as cli_team
+
+    cli_team.add_parser(sub)
     from activelab.core.cli import show as cli_show
 
     cli_show.add_parser(sub)

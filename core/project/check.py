@@ -20,6 +20,7 @@ from pathlib import Path
 
 from activelab.core.errors import ProjectError
 from activelab.core.records import DamagedRow
+from activelab.core.store.backends import POINTER_NAME, open_store
 from activelab.core.store.store import STORE_NAME, LabelStore
 
 _WHERE = {
@@ -50,6 +51,16 @@ class CheckReport:
 def _store_path(project: str | Path) -> Path:
     p = Path(project).expanduser().resolve()
     return p if p.is_file() else p / STORE_NAME
+
+
+def _open(project: str | Path) -> LabelStore:
+    """The store of ``project`` (a folder, its project.sqlite, or a team project's store.json)."""
+    p = Path(project).expanduser().resolve()
+    if p.name == POINTER_NAME and p.is_file():
+        p = p.parent
+    if p.is_dir() and (p / POINTER_NAME).is_file():
+        return open_store(p, checkpoint_delay=None)     # a team project on PostgreSQL
+    return LabelStore(_store_path(p), checkpoint_delay=None)
 
 
 def _scan(store: LabelStore) -> list[DamagedRow]:
@@ -115,8 +126,8 @@ def check_project(project: str | Path) -> CheckReport:
     Raises ``ProjectError`` when the store cannot be opened at all (the message names why,
     "corrupted" only when SQLite's integrity check says so).
     """
-    path = _store_path(project)
-    store = LabelStore(path, checkpoint_delay=None)
+    store = _open(project)
+    path = store.path
     try:
         integrity = store.integrity_check()
         return CheckReport(path.parent, integrity, _scan(store), read_only=store.read_only)
@@ -140,8 +151,8 @@ def repair_project(project: str | Path) -> CheckReport:
     report of a new check, with ``repaired`` listing what was moved. Raises
     ``StoreWriteError`` when the store cannot be written (read-only, disk full...).
     """
-    path = _store_path(project)
-    store = LabelStore(path, checkpoint_delay=None)
+    store = _open(project)
+    path = store.path
     try:
         found = _scan(store)
         movable = [(row, _locate(row)) for row in found]
@@ -150,6 +161,8 @@ def repair_project(project: str | Path) -> CheckReport:
             now = time.time()
             with store.writing("repair") as conn:
                 for row, (column, value) in movable:
+                    if column == "rowid" and store.dialect != "sqlite":
+                        column = "point"        # no rowid on PostgreSQL; the same number
                     cur = conn.execute(f"SELECT * FROM {row.table} WHERE {column}=?", (value,))
                     names = [d[0] for d in cur.description]
                     for values in cur.fetchall():
@@ -168,10 +181,11 @@ def repair_project(project: str | Path) -> CheckReport:
 
 def quarantined(project: str | Path) -> list[dict]:
     """The rows in the quarantine table (oldest first): source, key, reason, row (a dict)."""
-    store = LabelStore(_store_path(project), checkpoint_delay=None)
+    store = _open(project)
     try:
         conn = store._conn()
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name='quarantine'").fetchone() is None:
+        if store.dialect == "sqlite" and conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name='quarantine'").fetchone() is None:
             return []          # a read-only store of schema 1
         rows = conn.execute(
             "SELECT time, source, key, reason, row FROM quarantine ORDER BY id").fetchall()

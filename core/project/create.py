@@ -18,7 +18,7 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
 from activelab.core.querying.measured import default_text_features
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, ImportedTable
-from activelab.core.store.store import STORE_NAME, LabelStore
+from activelab.core.store.backends import new_store
 from activelab.core.store.temp_folders import (
     make_temp_sibling, raise_if_interrupted, remove_stale_temp_siblings,
 )
@@ -54,7 +54,8 @@ def create_project(
     progress.update(0.0, f"reading {data}")
     table = read_table(data, format=format, encoding=encoding,
                        image_column=options.get("image_column"), **dict(read_options or {}))
-    return create_from_table(path, table, progress=progress, **options)
+    again = {"encoding": encoding, **dict(read_options or {})}
+    return create_from_table(path, table, progress=progress, read_again=again, **options)
 
 
 def _check_free(path: str | Path) -> Path:
@@ -92,6 +93,8 @@ def create_from_table(
     feature_config: FeatureConfig | None = None,
     settings: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    store_url: str | None = None,
+    read_again: Mapping[str, Any] | None = None,
 ) -> tuple[Path, list[str]]:
     """Make a project folder from an imported table; return it with the import decisions.
 
@@ -135,13 +138,14 @@ def create_from_table(
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_siblings(final.parent)   # left by a create or backup that was killed
     tmp = make_temp_sibling(final, "creating")  # named for this process (see activelab.core.store.temp_folders)
+    store = None
     try:
         ours = set(activelab_columns(frame.columns))
         kept = frame[[c for c in frame.columns if c not in ours]] if ours else frame
         stored, pool_decisions = pool_table(kept)
         write_pool_table(stored, tmp)
         decisions += pool_decisions
-        store = LabelStore(tmp / STORE_NAME, create=True)
+        store = new_store(tmp, final.name, store_url)   # project.sqlite, or PostgreSQL
         add_sample_ids(store, ids)
         if table.image_array is not None:
             np.save(tmp / IMAGES_NPY, np.ascontiguousarray(table.image_array), allow_pickle=False)
@@ -154,6 +158,7 @@ def create_from_table(
             "image_root": image_root,
             "image_root_rel": os.path.relpath(image_root, final) if image_root else None,
             "rows_read": rows_read, "decimal": decimal,
+            "read_again": dict(read_again or {}),   # how 'activelab attach' reads it again
         })
         store.set_setting("pool", {"file": POOL_FILE, "rows": len(ids),
                                    "columns": [str(c) for c in kept.columns]})
@@ -178,6 +183,11 @@ def create_from_table(
             final.rmdir()
         os.replace(tmp, final)
     except BaseException:
+        if store is not None and hasattr(store, "drop"):
+            try:
+                store.drop()     # a half-made team project leaves nothing on the server
+            except Exception:    # the server is gone too: nothing more can be done here
+                pass
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final, decisions

@@ -27,6 +27,7 @@ from activelab.core.store.samples import SampleIds
 from activelab.core.loop.settings import Settings
 from activelab.core.data.spec import DatasetSpec, FeatureConfig, TaskSpec, pretrained_dense
 from activelab.core.store.label_state import LabelState
+from activelab.core.store.backends import open_store
 from activelab.core.store.store import STORE_NAME, LabelStore
 from activelab.core.store.events import event_problem
 
@@ -109,7 +110,7 @@ class Project:
                 "left behind when it was killed); it is removed by the next 'activelab new' or "
                 "'activelab backup' into its folder. Open the finished project instead."
             )
-        store = LabelStore(p / STORE_NAME)
+        store = open_store(p)    # project.sqlite, or a team project's PostgreSQL store
         try:
             return cls(p, store)
         except (KeyError, TypeError, ValueError) as exc:

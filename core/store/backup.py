@@ -93,6 +93,11 @@ def _copy_store(src: Path, dest_file: Path, report: BackupReport) -> None:
 
 
 def _check_paths(src: Path, dest: Path) -> None:
+    if not (src / STORE_NAME).is_file() and (src / "store.json").is_file():
+        raise ProjectError(
+            f"{src} is a team project: its store is on a PostgreSQL server (see store.json), "
+            "which keeps it durable. Back it up with the server's tools (pg_dump -n SCHEMA, "
+            "the schema named in store.json); the folder itself is rebuilt by 'activelab attach'.")
     if not (src / STORE_NAME).is_file():
         raise ProjectError(f"{src} is not an activelab project folder (no {STORE_NAME} in it).")
     if dest == src or src in dest.parents:

@@ -42,7 +42,8 @@ class CurveQueueMixin:
             )
             if event_seq is not None:
                 conn.execute("UPDATE curve SET event_seq=? WHERE version=?", (event_seq, version))
-                conn.execute("INSERT OR REPLACE INTO settings VALUES ('curve_event_seq', ?)",
+                conn.execute("INSERT INTO settings(key, value) VALUES ('curve_event_seq', ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                              (json.dumps(event_seq),))
         return version
 
@@ -52,8 +53,9 @@ class CurveQueueMixin:
         return int(row[0] or 0)
 
     def curve(self) -> list[dict[str, Any]]:
+        key = getattr(self, "curve_key", "rowid")
         rows = self._conn().execute(
-            f"SELECT {', '.join(CURVE_COLUMNS)}, rowid FROM curve ORDER BY version, rowid"
+            f"SELECT {', '.join(CURVE_COLUMNS)}, {key} FROM curve ORDER BY version, {key}"
         ).fetchall()
         out = []
         for r in rows:

@@ -63,13 +63,13 @@ def insert_group(conn: sqlite3.Connection, events: Sequence[dict[str, Any]],
         last = conn.execute(
             "INSERT INTO events(grp, time, kind, sample_id, task, value, annotator, seconds, "
             "strategy, score, rank, model_version, audit, predicted, confidence, target_seq, "
-            "input) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "input) VALUES (0,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
             (now if e.get("time") is None else float(e["time"]), e["kind"], e.get("sample_id"),
              e.get("task"), dumps(e.get("value")), e.get("annotator"), e.get("seconds"),
              e.get("strategy"), e.get("score"), e.get("rank"), e.get("model_version"),
              int(bool(e.get("audit"))), dumps(e.get("predicted")), e.get("confidence"),
              e.get("target_seq"), e.get("input")),
-        ).lastrowid
+        ).fetchone()[0]
         first = first or last
     conn.execute("UPDATE events SET grp=? WHERE seq BETWEEN ? AND ?", (first, first, last))
     return first, last

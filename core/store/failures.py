@@ -214,6 +214,10 @@ def describe_error(exc: BaseException) -> str:
                     "the command again.")
         return (f"Cannot use {where}: {exc.strerror or exc}. Check the path and the disk, and "
                 "run the command again.")
+    if str(exc).startswith("store unreachable"):   # activelab.core.store.pg_sql.StoreUnreachable
+        return (f"The project's PostgreSQL store is unreachable ({exc}): what this command was "
+                "writing was NOT saved. Check the network and that the server is running, and "
+                "run the command again; everything saved before is kept on the server.")
     cause = cause_of(exc) if is_storage_error(exc) else "io"
     if cause == "disk_full":
         return (f"Disk full ({exc}): what this command was writing was NOT saved. Free some "

@@ -80,14 +80,19 @@ class Pool:
         if path.exists():
             return ParquetPool(path)
         if store is None:
-            from activelab.core.store.store import STORE_NAME, LabelStore
+            from activelab.core.store.backends import open_store
 
-            store = LabelStore(folder / STORE_NAME)
+            store = open_store(folder)
         layout = store.get_setting("pool")
         if isinstance(layout, dict) and layout.get("paths"):   # read in place (Dask engine)
             from activelab.core.store.partitioned_pool import PartitionedPool
 
             return PartitionedPool(layout)
+        if layout is not None and getattr(store, "dialect", "") == "postgresql":
+            raise ProjectError(
+                f"This machine has no copy of the team project's samples file {path} (the "
+                "labels are safe on the PostgreSQL server). Rebuild it from the source data "
+                f"with: activelab attach {getattr(store, 'display_url', 'URL')} {folder}")
         if store.get_setting("pool") is not None:
             raise ProjectError(
                 f"The project's samples file {path} is missing (the project was made with it). "

@@ -35,7 +35,12 @@ def add_sample_ids(store: Any, ids: Iterable[str], start: int = 0) -> int:
     ids = list(ids)
     blob = json.dumps(ids)   # ASCII with escapes: every character comes back as written
     with store.writing("import") as conn:
-        if "\\u0000" in blob:   # SQLite's JSON text would end at a NUL
+        if getattr(store, "dialect", "sqlite") == "postgresql":
+            # PostgreSQL text cannot hold NUL (the importer names such ids); one statement.
+            conn.execute("INSERT INTO samples(idx, sample_id, data) SELECT t.ord - 1, t.value, "
+                         "'{}' FROM json_array_elements_text(CAST(? AS json)) "
+                         "WITH ORDINALITY AS t(value, ord)", (blob,))
+        elif "\\u0000" in blob:   # SQLite's JSON text would end at a NUL
             conn.executemany("INSERT INTO samples(idx, sample_id, data) VALUES (?, ?, ?)",
                              zip(range(start, start + len(ids)), ids, repeat("{}")))
         else:

@@ -71,7 +71,13 @@ class LabelStore(CurveQueueMixin):
 
     Raises ``ProjectError`` when the store cannot be opened (naming the cause; "corrupted" only
     when SQLite's integrity check says so) or is from a newer activelab (left unchanged).
+    The PostgreSQL backend is ``activelab.core.store.pg_store.PgLabelStore``; ``open_store``
+    (``activelab.core.store.backends``) picks the one a project folder uses.
     """
+
+    dialect = "sqlite"
+    curve_key = "rowid"
+    """The column that orders curve points of one version (SQLite's rowid; ``point`` on PG)."""
 
     def __init__(self, path: str | Path, *, create: bool = False,
                  busy_timeout: float | None = None,
@@ -85,21 +91,8 @@ class LabelStore(CurveQueueMixin):
             )
         if not create and not self.path.is_file():
             raise ProjectError(f"{self.path} is not a file; it should be the project's store.")
-        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else float(busy_timeout)
-        self._event_filter: Callable[[LabelEvent], str | None] | None = None
-        self._index: Mapping[str, int] | None = None
-        self._state: LabelState | None = None
-        self._state_read_to = 0             # the last event row the state has seen
-        self._state_lock = threading.RLock()
-        self.read_only_reason: str | None = None if create else read_only_reason(self.path)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._damaged: dict[tuple[str, str], DamagedRow] = {}
-        self._ro: ReadOnlyOpener | None = None
-        self._blocked: str | None = None    # "read_only" or "disk_full" while opened read-only
-        self._gen = 0                       # bumped when the store becomes writable again
-        self._checkpoint_delay = checkpoint_delay
-        self._checkpointer: Checkpointer | None = None
+        self._init_state(busy_timeout, checkpoint_delay)
+        self.read_only_reason = None if create else read_only_reason(self.path)
         try:
             self._open(create)
         except ProjectError:
@@ -110,6 +103,25 @@ class LabelStore(CurveQueueMixin):
             raise open_error(exc, self.path) from exc
         self._start_checkpointer()
         _OPEN_STORES.add(self)
+
+    def _init_state(self, busy_timeout: float | None, checkpoint_delay: float | None) -> None:
+        """The in-memory state every backend keeps (``PgLabelStore`` calls it too: add new
+        per-store attributes here so both backends have them)."""
+        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else float(busy_timeout)
+        self._event_filter: Callable[[LabelEvent], str | None] | None = None
+        self._index: Mapping[str, int] | None = None
+        self._state: LabelState | None = None
+        self._state_read_to = 0             # the last event row the state has seen
+        self._state_lock = threading.RLock()
+        self.read_only_reason: str | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._damaged: dict[tuple[str, str], DamagedRow] = {}
+        self._ro: ReadOnlyOpener | None = None
+        self._blocked: str | None = None    # "read_only" or "disk_full" while opened read-only
+        self._gen = 0                       # bumped when the store becomes writable again
+        self._checkpoint_delay = checkpoint_delay
+        self._checkpointer: Checkpointer | None = None
 
     def _start_checkpointer(self) -> None:
         if self._ro is None and self._checkpoint_delay is not None and self._checkpointer is None:
@@ -139,9 +151,11 @@ class LabelStore(CurveQueueMixin):
         if create:
             conn.executescript(SCHEMA)
             with self.writing("import") as c:
-                c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                c.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                           (str(SCHEMA_VERSION),))
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),))
+                c.execute("INSERT INTO meta(key, value) VALUES ('created', ?) "
+                          "ON CONFLICT(key) DO NOTHING", (str(time.time()),))
         self._check()
         if self._ro is None:
             migrate(conn)
@@ -299,7 +313,9 @@ class LabelStore(CurveQueueMixin):
     # -- settings and samples -------------------------------------------------------------
     def set_setting(self, key: str, value: Any) -> None:
         with self.writing("setting") as conn:
-            conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
+            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                         (key, json.dumps(value)))
 
     def get_setting(self, key: str, default: Any = None, expect: type | tuple[type, ...] | None = None) -> Any:
         """The setting ``key``, or ``default`` when absent; a value that is not JSON (or not of

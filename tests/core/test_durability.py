@@ -31,9 +31,12 @@ for k in range(start, start + 100000):
 
 
 @pytest.mark.slow
-def test_sigkill_never_loses_a_reported_label(tmp_path):
+def test_sigkill_never_loses_a_reported_label(tmp_path, backend, request):
+    """On both backends: project.sqlite, and a team project on a real PostgreSQL server."""
     data = write_text_csv(tmp_path / "d.csv", n=200)
-    proj = Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"])
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    proj = Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
+                          store_url=url)
     proj.close()
     rng = np.random.default_rng(7)
     reported: list[tuple[str, str]] = []

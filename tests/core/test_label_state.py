@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -184,8 +185,16 @@ def test_kept_state_equals_a_full_replay(steps):
             second.close()
 
 
-def test_undo_and_redo_of_an_older_action_keep_the_order_a_replay_gives(tmp_path):
-    store = open_store(tmp_path / "project.sqlite", create=True)
+@pytest.fixture
+def new_store(make_store):
+    """An empty store on each backend (SQLite, PostgreSQL), reading the log like a project."""
+    store = make_store(create=True, checkpoint_delay=None)
+    store.configure_events(lambda e: event_problem(e, TASKS, INDEX), INDEX)
+    return store
+
+
+def test_undo_and_redo_of_an_older_action_keep_the_order_a_replay_gives(new_store):
+    store = new_store
     for sid, v in (("s0", "a"), ("s1", "b"), ("s2", "c")):
         store.append_group([{"kind": "label", "sample_id": sid, "task": "t", "value": v}])
     first = store.state().undo_stack[0]
@@ -196,9 +205,9 @@ def test_undo_and_redo_of_an_older_action_keep_the_order_a_replay_gives(tmp_path
     assert_same(store)
 
 
-def test_a_class_added_later_makes_its_labels_count(tmp_path):
+def test_a_class_added_later_makes_its_labels_count(new_store):
     """A label refused as damaged (unknown class) counts once the class exists."""
-    store = open_store(tmp_path / "project.sqlite", create=True)
+    store = new_store
     store.append_group([{"kind": "label", "sample_id": "s0", "task": "t", "value": "new"}])
     assert "s0" not in store.state().labels.get("t", {})
     tasks = {"t": (False, frozenset({"a", "b", "c", "new"})), "m": TASKS["m"]}
@@ -206,13 +215,16 @@ def test_a_class_added_later_makes_its_labels_count(tmp_path):
     assert store.state().labels["t"]["s0"] == "new"
 
 
-def test_labels_written_by_another_process_are_read(tmp_path):
-    """The CLI labels and undoes in its own process while a project is open here."""
+def test_labels_written_by_another_process_are_read(tmp_path, backend, request):
+    """The CLI labels and undoes in its own process while a project is open here (on both
+    backends: what the app's refresh shows when others label)."""
     from activelab.core.project.project import Project
     from tests.core.helpers import write_text_csv
 
     data = write_text_csv(tmp_path / "d.csv", n=12)
-    project = Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"])
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    project = Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
+                             store_url=url)
     project.label("s000", "sport")
     assert project.labeled_count() == 1
 

@@ -9,8 +9,9 @@ from activelab.core.store.store import SCHEMA_VERSION, LabelStore
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = LabelStore(tmp_path / "project.sqlite", create=True)
+def store(make_store):
+    """A store with five samples, on each backend (SQLite and PostgreSQL)."""
+    s = make_store(create=True)
     s.add_samples([(i, f"s{i}", {"x": i}) for i in range(5)])
     return s
 
@@ -62,17 +63,44 @@ def test_not_a_database_is_a_clear_error(tmp_path):
         LabelStore(p)
 
 
-def test_newer_schema_is_refused_and_left_unchanged(tmp_path, store):
-    path = store.path
+def test_newer_schema_is_refused_and_left_unchanged(store, make_store, backend):
+    with store.writing("setting") as con:
+        con.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
     store.close()
-    con = sqlite3.connect(path)
-    con.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
-    con.commit()
-    con.close()
-    before = path.read_bytes()
+    before = store.path.read_bytes() if backend == "sqlite" else None
     with pytest.raises(ProjectError, match="newer activelab"):
-        LabelStore(path)
-    assert path.read_bytes() == before
+        make_store(create=False)
+    if backend == "sqlite":
+        assert store.path.read_bytes() == before
+    else:
+        with store.writing("setting") as con:   # reconnects; the version is as it was
+            assert con.execute("SELECT value FROM meta WHERE key='schema_version'"
+                               ).fetchone()[0] == str(SCHEMA_VERSION + 1)
+
+
+def test_settings_curve_queue_and_reopen(store, make_store):
+    """Settings (replaced in place), curve points (versions assigned by the store), the
+    prepared queue and the sample ids come back the same after the store is reopened."""
+    store.set_setting("k", {"a": 1})
+    store.set_setting("k", {"a": 2, "pct": "50%"})
+    v1 = store.add_curve_point({"time": 1.5, "n_labels": 3, "train_seconds": 0.25,
+                                "per_task": {"t": {"acc": 0.5}}}, event_seq=3)
+    assert store.add_curve_point({"time": 2.0, "n_labels": 3, "train_seconds": 0.1},
+                                 event_seq=3) is None       # same labels, same model
+    v2 = store.add_curve_point({"time": 2.0, "n_labels": 4, "train_seconds": 0.1}, event_seq=4)
+    store.save_queue([{"id": "s2", "score": 0.9, "predictions": {"t": "a"}},
+                      {"id": "s4", "audit": True}], event_seq=4)
+    store.close()
+    again = make_store(create=False)
+    assert again.get_setting("k") == {"a": 2, "pct": "50%"}
+    assert (v1, v2) == (1, 2) and again.model_version() == 2
+    assert [p["n_labels"] for p in again.curve()] == [3, 4]
+    assert again.curve()[0]["per_task"] == {"t": {"acc": 0.5}}
+    items, seq = again.load_queue()
+    assert [i["id"] for i in items] == ["s2", "s4"] and seq == 4 and items[1]["audit"]
+    assert again.queue_entry("s2")["predictions"] == {"t": "a"}
+    assert again.sample_ids() == [f"s{i}" for i in range(5)]
+    assert again.sample_data(3) == {"x": 3}
 
 
 def test_missing_tables_is_a_clear_error(tmp_path):

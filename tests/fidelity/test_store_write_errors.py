@@ -225,7 +225,7 @@ def test_locked_by_another_program_waits_then_says_so(tmp_path, monkeypatch):
 
 def test_setting_write_failure_names_the_setting(tmp_path, monkeypatch):
     proj = make_project(tmp_path)
-    plan = {"exc": _sqlite_error("database or disk is full", 13), "on": "INSERT OR REPLACE",
+    plan = {"exc": _sqlite_error("database or disk is full", 13), "on": "INSERT INTO SETTINGS",
             "rollback": True}
     real = proj.store._conn()
     proj.store._local.conn = _FailingConnection(real, plan)

@@ -1,0 +1,259 @@
+"""The project store on PostgreSQL: the same ``LabelStore`` interface, tables and schema
+versions as ``project.sqlite``, kept in one PostgreSQL *schema per project*.
+
+A team project is a local folder (the pool file, the feature cache, the model) holding
+``store.json``, a small pointer: ``{"url": "postgresql://user@host:port/db", "schema":
+"activelab_NAME"}``. Its events, queue, settings, curve and sample ids live in that schema of
+that database, so several projects share one database without colliding (each has its own
+tables, found through ``search_path``). Writes are serialised per project by a transaction
+advisory lock (see ``activelab.core.store.pg_sql``), so seqs commit in order and processes on
+several machines label one project at once without losing or double-counting an event.
+
+SQLite-only concerns (WAL checkpoints, read-only files, a full local disk, quarantine of
+damaged pages) do not apply; the server is the durable copy and its backups are the server's.
+A server that cannot be reached raises ``StoreWriteError`` with cause ``unreachable`` on a
+write ("store unreachable -- label NOT saved"), and the next call reconnects.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+from activelab.core.errors import ProjectError, StoreWriteError
+from activelab.core.store.events import event_columns
+from activelab.core.store.failures import _RETRY
+from activelab.core.store.pg_sql import PgConnection, StoreUnreachable
+from activelab.core.store.schema import NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
+from activelab.core.store.store import LabelStore
+
+__all__ = ["POINTER_NAME", "PgLabelStore", "is_store_url", "read_pointer", "schema_for",
+           "write_pointer"]
+
+from activelab.core.store.backends import POINTER_NAME
+
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for the server when (re)connecting."""
+LOCK_TIMEOUT = "30s"
+"""How long a write waits for another writer of the same project (as SQLite's busy timeout)."""
+
+
+def is_store_url(text: str | None) -> bool:
+    """True for a PostgreSQL connection URL (``postgresql://`` or ``postgres://``)."""
+    return bool(text) and str(text).split("://", 1)[0].lower() in ("postgresql", "postgres")
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its password (for messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def schema_for(name: str) -> str:
+    """The PostgreSQL schema of a project named ``name``: ``activelab_`` + its name in lower
+    case letters, digits and underscores (at most 63 characters, PostgreSQL's limit)."""
+    slug = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or "project"
+    return ("activelab_" + slug)[:63]
+
+
+def read_pointer(folder: Path) -> dict[str, str] | None:
+    """The ``store.json`` pointer of a team project folder (None when there is none).
+    ProjectError when it exists but cannot be read."""
+    path = Path(folder) / POINTER_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        url, schema = str(data["url"]), str(data["schema"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ProjectError(
+            f"{path} (the pointer to this team project's PostgreSQL store) cannot be read "
+            f"({exc}). Attach the folder again: 'activelab attach URL {Path(folder)}'.") from exc
+    return {"url": url, "schema": schema}
+
+
+def write_pointer(folder: Path, url: str, schema: str) -> None:
+    """Write ``store.json`` (the store's URL and schema) into ``folder``."""
+    (Path(folder) / POINTER_NAME).write_text(
+        json.dumps({"url": url, "schema": schema}, indent=1) + "\n", encoding="utf-8")
+
+
+def unreachable_error(exc: BaseException, url: str, what: str) -> StoreWriteError:
+    """The write error for a server that does not answer (cause ``unreachable``)."""
+    retry = _RETRY.get(what, "try again")
+    detail = getattr(exc, "detail", "") or str(exc)
+    return StoreWriteError(
+        f"Store unreachable — {what} NOT saved. The PostgreSQL server {safe_url(url)} holding "
+        f"this project does not answer ({detail}). Check the network and that the server is "
+        f"running, then {retry}; everything saved before is kept on the server.",
+        cause="unreachable")
+
+
+class PgLabelStore(LabelStore):
+    """``LabelStore`` on PostgreSQL (see the module doc). ``url``: a ``postgresql://`` URL;
+    ``schema``: the project's schema (``schema_for(name)``); ``project_dir``: the local
+    folder (messages and the pool file). ``create``: make the schema and tables; ProjectError
+    when the schema already holds a project.
+
+    Raises ProjectError when the server cannot be reached at open, the schema holds no
+    project, or the project was written by a newer activelab.
+    """
+
+    dialect = "postgresql"
+    curve_key = "point"
+
+    def __init__(self, url: str, schema: str, project_dir: str | Path, *,
+                 create: bool = False, busy_timeout: float | None = None,
+                 checkpoint_delay: float | None = None) -> None:
+        self.url, self.schema = url, schema
+        self.project_dir = Path(project_dir)
+        self.path = self.project_dir / POINTER_NAME
+        self._init_state(busy_timeout, None)   # no checkpoints: the server is durable
+        self._all: list[PgConnection] = []
+        self._all_lock = threading.Lock()
+        try:
+            self._open_pg(create)
+        except StoreUnreachable as exc:
+            raise ProjectError(
+                f"The team project {self.project_dir} cannot be opened: its PostgreSQL server "
+                f"{exc.where} is unreachable ({exc.detail}). Check the network and that the "
+                f"server is running (and the URL in {self.path}), then open it again; "
+                "everything saved before is kept on the server.") from exc
+
+    # -- connections -----------------------------------------------------------------------
+    def _raw_connect(self):
+        import psycopg
+
+        raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        raw.execute("SELECT set_config('search_path', %s, false), "
+                    "set_config('lock_timeout', %s, false)",
+                    (f'"{self.schema}"', f"{int(self.busy_timeout * 1000)}ms"))
+        return raw
+
+    def _conn(self) -> PgConnection:   # type: ignore[override]
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = PgConnection(self._raw_connect, safe_url(self.url))
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def _open_pg(self, create: bool) -> None:
+        conn = self._conn()
+        exists = conn.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name=?",
+                              (self.schema,)).fetchone() is not None
+        if create:
+            if exists and self._tables(conn):
+                raise ProjectError(
+                    f"The database {safe_url(self.url)} already holds a project in schema "
+                    f"'{self.schema}'. Give the new project another folder name, or attach to "
+                    f"that one: 'activelab attach {safe_url(self.url)} FOLDER --project "
+                    f"{self.schema.removeprefix('activelab_')}'.")
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            conn.executescript(SCHEMA)
+            with self.writing("import") as c:
+                c.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                          (str(SCHEMA_VERSION),))
+                c.execute("INSERT INTO meta(key, value) VALUES ('created', ?) "
+                          "ON CONFLICT(key) DO NOTHING", (str(time.time()),))
+        elif not exists:
+            raise ProjectError(
+                f"The database {safe_url(self.url)} has no activelab project '{self.schema}' "
+                f"(the store of {self.project_dir}). Check the URL and the project name; "
+                "'activelab new FOLDER --data FILE --store URL' creates one.")
+        self._check()
+        migrate(conn)
+        self._event_cols = event_columns(conn)
+
+    def _tables(self, conn: PgConnection) -> set[str]:
+        return {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema=?",
+            (self.schema,))}
+
+    def _check(self) -> None:
+        conn = self._conn()
+        tables = self._tables(conn)
+        if not NEEDED_TABLES <= tables:
+            raise ProjectError(
+                f"The schema '{self.schema}' of {safe_url(self.url)} is not an activelab "
+                f"project store (missing tables: {sorted(NEEDED_TABLES - tables)}).")
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            raise ProjectError(
+                f"The project store '{self.schema}' on {safe_url(self.url)} was written by a "
+                f"newer activelab (store schema {version}; this version reads up to "
+                f"{SCHEMA_VERSION}). Upgrade activelab to open it; the project has not been "
+                "changed.")
+        if version < 1:
+            raise ProjectError(f"The project store '{self.schema}' has no schema version.")
+
+    @property
+    def display_url(self) -> str:
+        """The server's URL without a password (for messages and commands to type)."""
+        return safe_url(self.url)
+
+    def _writable_again(self) -> bool:
+        return False
+
+    def integrity_check(self) -> str:
+        """The server keeps its own pages consistent: "ok" when the tables answer."""
+        self._check()
+        return "ok"
+
+    def checkpoint(self, mode: str = "TRUNCATE") -> bool:
+        """Nothing to copy: every commit is on the server when it returns."""
+        return True
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:   # closing a broken connection: nothing left to keep
+                pass
+        self._local = threading.local()
+
+    def drop(self) -> None:
+        """Remove the project's schema and every row in it (a failed create cleans up)."""
+        self._conn().execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, what: str) -> Iterator[PgConnection]:   # type: ignore[override]
+        """One write transaction, serialised with every other writer of this project
+        (advisory lock). A lost server raises ``StoreWriteError`` (cause ``unreachable``)
+        naming ``what`` was not saved; the next write reconnects."""
+        from activelab.core.store.connection import rollback_quietly
+        from activelab.core.store.failures import is_storage_error, write_error
+
+        with self._lock:
+            try:
+                conn = self._conn()
+                conn.execute("BEGIN IMMEDIATE")
+            except StoreUnreachable as exc:
+                raise unreachable_error(exc, self.url, what) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                rollback_quietly(conn)
+                if isinstance(exc, StoreUnreachable):
+                    raise unreachable_error(exc, self.url, what) from exc
+                if is_storage_error(exc):
+                    raise write_error(exc, self.project_dir, what,
+                                      busy_timeout=self.busy_timeout) from exc
+                raise
