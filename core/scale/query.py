@@ -168,9 +168,11 @@ def _scattered_models(client: Any, proj: Any, seq: int, models: dict) -> Any:
 
 
 def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int],
-              excluded: np.ndarray, progress: Progress) -> list[dict]:
+              excluded: np.ndarray, progress: Progress,
+              per_part: list[dict] | None = None) -> list[dict]:
     """Submit one ``score_part`` task per part and gather them, reporting the share done;
-    cancelling ``progress`` cancels the futures (Cancelled is raised)."""
+    ``per_part``: extra arguments of each part's task. Cancelling ``progress`` cancels the
+    futures (Cancelled is raised)."""
     from distributed import as_completed
 
     starts = layout["starts"]
@@ -179,7 +181,7 @@ def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int
         lo, hi = np.searchsorted(excluded, [starts[p], starts[p + 1]])
         futures.append(client.submit(
             score_part, path, starts[p], k=k_per_part[p], excluded=excluded[lo:hi] - starts[p],
-            seed=p, retries=RETRIES, pure=False, **submit_args))
+            seed=p, retries=RETRIES, pure=False, **submit_args, **(per_part[p] if per_part else {})))
     results: dict[int, dict] = {}
     order = {f.key: p for p, f in enumerate(futures)}
     try:
@@ -273,18 +275,34 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         common = dict(featurizer_dict=featurizer.to_dict(), models=scattered, classes=classes,
                       strategy=name, params=params, aggregate=s.aggregate)
         sizes = np.diff(layout["starts"])
+        # The embedded engine's draws: the audit picks' count, then one tie-breaking draw per
+        # candidate (score strategies), then the audit picks themselves (see audit_picks).
+        rng = np.random.default_rng([s.seed, last])
+        n_cand = len(proj.pool) - len(excluded)
+        n = min(n, n_cand)
+        n_audit = int(rng.binomial(n, s.audit_rate)) if s.audit_rate > 0 else 0
+        n_main = n - n_audit
         # A score that reads only each row's own model outputs merges exactly; one that
         # reads the pool's geometry (density, distances) goes through the pre-filter.
-        if strat.kind == "score" and not (set(strat.requires) & {"features", "embeddings"}):
-            parts = run_parts(client, layout, {**common, "mode": TOP_K}, [n] * len(sizes),
-                              excluded, progress)
-            merged = merge_top_k(parts, n)
+        if n_main <= 0:
+            merged = {"positions": np.empty(0, np.int64), "scores": np.empty(0)}
+            merged.update({f"proba:{t}": np.empty((0, len(c)), np.float32)
+                           for t, c in classes.items()})
+        elif strat.kind == "score" and not (set(strat.requires) & {"features", "embeddings"}):
+            state0 = rng.bit_generator.state
+            before = np.asarray(layout["starts"][:-1]) - np.searchsorted(
+                excluded, layout["starts"][:-1])
+            ties = [{"ties": {"state": state0, "offset": int(o)}} for o in before]
+            parts = run_parts(client, layout, {**common, "mode": TOP_K},
+                              [n_main] * len(sizes), excluded, progress, ties)
+            merged = merge_top_k(parts, n_main)
+            rng.bit_generator.advance(n_cand)     # past the draws the parts made
         else:
             free = sizes - np.diff(np.searchsorted(excluded, layout["starts"]))
             budget = min(BATCH_CANDIDATES, int(free.sum()))
             share = [int(min(f, math.ceil(budget * f / max(1, free.sum())))) for f in free]
             parts = run_parts(client, layout, {**common, "mode": SAMPLE}, share, excluded, progress)
-            merged = _batch_step(proj, featurizer, models, parts, per_task, strat, params, n,
+            merged = _batch_step(proj, featurizer, models, parts, per_task, strat, params, n_main,
                                  s, QueryContext, TaskOutput, run_strategy)
     except SchedulerGoneError as exc:
         return _fall_back(proj, state, str(exc))
@@ -315,9 +333,52 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         queue.append(QueueItem(int(pos), proj.ids[int(pos)], name, float(score), r + 1, None,
                                False, preds, version,
                                f"chosen by {name} (Dask engine, {len(sizes)} partitions)"))
+    for slot, item in audit_picks(proj, featurizer, models, classes, excluded, merged["positions"],
+                                  n, n_audit, rng, version):
+        queue.insert(slot, item)
     if save:
         store.save_queue([it.to_dict() for it in queue], last)
     return queue
+
+
+def nth_free(taken: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The ``idx``-th (0-based) non-negative integers not in the sorted unique ``taken``: the
+    rows of ``np.setdiff1d(np.arange(N), taken)[idx]`` without building that array."""
+    taken = np.asarray(taken, dtype=np.int64)
+    free_below = taken - np.arange(len(taken))        # free rows before each taken one
+    idx = np.asarray(idx, dtype=np.int64)
+    return idx + np.searchsorted(free_below, idx, side="right")
+
+
+def audit_picks(proj: Any, featurizer: Featurizer, models: dict, classes: dict,
+                excluded: np.ndarray, chosen: np.ndarray, n: int, n_audit: int,
+                rng: np.random.Generator, version: int) -> list[tuple[int, QueueItem]]:
+    """(queue slot, item) of ``n_audit`` uniformly random audit picks among the candidates not
+    chosen, by the embedded engine's rule and draws (``activelab.core.loop.cycle.make_queue``):
+    ``rng.choice`` over the remaining candidates in pool order, then their slots among the
+    ``n`` items; the model's predictions are computed for the few rows picked."""
+    if n_audit <= 0:
+        return []
+    taken = np.union1d(excluded, np.asarray(chosen, dtype=np.int64))
+    rest = len(proj.pool) - len(taken)
+    idx = rng.choice(rest, size=min(n_audit, rest), replace=False)
+    picks = nth_free(taken, idx)
+    slots = sorted(rng.choice(n, size=len(picks), replace=False))
+    frame = proj.pool.frame(columns=list(featurizer.columns), rows=np.sort(picks))
+    x = featurizer.transform(frame)
+    order = {int(r): j for j, r in enumerate(np.sort(picks))}
+    probas = {t: np.asarray(m.predict_proba(x), dtype=np.float32) for t, m in models.items()}
+    out = []
+    for slot, i in zip(slots, picks):
+        preds = {}
+        for t, p in probas.items():
+            row = p[order[int(i)]]
+            j = int(np.argmax(row))
+            preds[t] = Prediction(classes[t][j], float(row[j]))
+        out.append((int(slot), QueueItem(
+            int(i), proj.ids[int(i)], "audit:random", math.nan, 0, None, True, preds, version,
+            "audit: uniformly random pick (unbiased accuracy estimate)")))
+    return out
 
 
 def _fall_back(proj: Any, state: Any, message: str) -> list[QueueItem]:

@@ -8,9 +8,10 @@ uniform sample of its candidates with their features and probabilities (batch st
 
 Why the merge is exact: a pool row's score depends on that row alone (the model and the
 strategy are the same everywhere), so every row of the global top ``k`` is in its own part's
-top ``k``. Ties are broken by pool position (lower first) in both places; the embedded
-engine breaks exact ties (float32 scores) with a seeded random draw instead, so rows tied
-with the last pick may differ between the engines.
+top ``k``. Ties are broken like the embedded engine's ``top_k``: each candidate has a seeded
+uniform draw, the ``j``-th value of the query generator's stream for the ``j``-th candidate of
+the whole pool (a part advances the generator by the candidates before it, so it draws its own
+values without the others); the higher draw goes first. Without draws, lower position first.
 """
 from __future__ import annotations
 
@@ -22,9 +23,21 @@ TOP_K = "top_k"
 SAMPLE = "sample"
 
 
-def local_top_k(scores: np.ndarray, positions: np.ndarray, k: int) -> np.ndarray:
-    """Indices into ``scores`` of the ``k`` highest, best first; ties by lower position, NaN
-    last. O(n) selection, then a sort of the ``k`` kept."""
+def tie_draws(state: Mapping[str, Any], offset: int, n: int) -> np.ndarray:
+    """The ``n`` uniform draws (float64) at ``offset`` of the stream of a PCG64 generator in
+    ``state`` (``bit_generator.state``): what ``Generator.random(offset + n)[offset:]`` gives,
+    without drawing the first ``offset``. The embedded engine's tie-breaking draws."""
+    bits = np.random.PCG64()
+    bits.state = dict(state)
+    bits.advance(int(offset))          # one 64-bit output per float64 draw
+    return np.random.Generator(bits).random(int(n))
+
+
+def local_top_k(scores: np.ndarray, positions: np.ndarray, k: int,
+                tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """Indices into ``scores`` of the ``k`` highest, best first, NaN last; ties by the higher
+    ``tiebreak`` draw (as the embedded engine's ``top_k``), else by lower position. O(n)
+    selection, then a sort of the rows tied with or above the ``k``-th."""
     scores = np.where(np.isnan(scores), -np.inf, scores)
     m = len(scores)
     k = min(int(k), m)
@@ -37,17 +50,21 @@ def local_top_k(scores: np.ndarray, positions: np.ndarray, k: int) -> np.ndarray
         keep = np.flatnonzero(scores >= kth)
     else:
         keep = np.arange(m)
-    order = np.lexsort((positions[keep], -scores[keep]))
+    second = positions[keep] if tiebreak is None else -np.asarray(tiebreak)[keep]
+    order = np.lexsort((second, -scores[keep]))
     return keep[order][:k].astype(np.int64)
 
 
 def merge_top_k(parts: Sequence[Mapping[str, np.ndarray]], k: int) -> dict[str, np.ndarray]:
     """The global top ``k`` of the parts' local lists (each with ``positions``, ``scores`` and
-    per-task ``proba:<task>`` rows): the same keys, best first."""
+    per-task ``proba:<task>`` rows, and ``tiebreak`` draws when the parts used them): the same
+    keys, best first."""
     keys = [key for key in parts[0] if key not in ("positions", "scores")] if parts else []
     positions = np.concatenate([p["positions"] for p in parts]) if parts else np.empty(0, np.int64)
     scores = np.concatenate([p["scores"] for p in parts]) if parts else np.empty(0)
-    pick = local_top_k(scores, positions, k)
+    tiebreak = np.concatenate([p["tiebreak"] for p in parts]) if keys and "tiebreak" in keys \
+        else None
+    pick = local_top_k(scores, positions, k, tiebreak)
     out = {"positions": positions[pick], "scores": scores[pick]}
     for key in keys:
         out[key] = np.concatenate([p[key] for p in parts])[pick]
@@ -68,13 +85,16 @@ def _dense(x: Any) -> np.ndarray:
 def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
                models: Mapping[str, Any], classes: Mapping[str, Sequence[str]], strategy: str,
                params: Mapping[str, Any], k: int, excluded: np.ndarray, mode: str = TOP_K,
-               seed: int = 0, aggregate: str = "mean") -> dict[str, np.ndarray]:
+               seed: int = 0, aggregate: str = "mean",
+               ties: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
     """One part's contribution to a query (runs on a worker; see the module docstring).
 
     ``excluded``: rows of this part (0-based within it) that are labelled or skipped.
     ``mode`` TOP_K: its ``k`` best candidates by the score strategy ``strategy``; SAMPLE: a
     uniform sample of ``k`` candidates (seeded by ``seed``) with their dense features under
     ``features``. Positions returned are pool positions (``start`` + row in the part).
+    ``ties`` (TOP_K): ``{"state": generator state, "offset": candidates before this part}``:
+    ties are broken by the draws ``tie_draws`` gives, returned under ``tiebreak``.
     """
     from activelab.core.querying.registry import get_strategy
     from activelab.core.querying.runner import score_candidates
@@ -100,8 +120,11 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     ctx = QueryContext(n_pool=len(cand), candidates=np.arange(len(cand), dtype=np.int64),
                        rng=np.random.default_rng(seed), tasks=tasks, aggregate=aggregate)
     scores = score_candidates(get_strategy(strategy), ctx, params)
-    pick = local_top_k(scores, cand, k)
+    draws = None if ties is None else tie_draws(ties["state"], ties["offset"], len(cand))
+    pick = local_top_k(scores, cand, k, draws)
     out = {"positions": cand[pick] + start, "scores": scores[pick]}
+    if draws is not None:
+        out["tiebreak"] = draws[pick]
     out.update({f"proba:{t}": p[pick] for t, p in probas.items()})
     return out
 

@@ -61,7 +61,9 @@ def pools(tmp_path_factory):
     from activelab.core.scale.create import create_dask_project
 
     path, _ = create_dask_project(root / "dask", data=str(root / "pool" / "*.parquet"), **opts)
-    yield root, frame, embedded, Project.open(path)
+    dask_proj = Project.open(path)
+    dask_proj.update_settings(audit_rate=0.0)
+    yield root, frame, embedded, dask_proj
 
 
 def test_folder_of_parquet_parts_is_read_as_one_table(pools):
