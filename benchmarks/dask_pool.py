@@ -195,7 +195,7 @@ def _start_cluster(n_workers: int):
 
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address=":0", worker_dashboard_address=":0")
     client = Client(cluster)
     client.run(_warm)
     pids = list(client.run(os.getpid).values())
