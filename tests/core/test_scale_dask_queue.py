@@ -89,3 +89,39 @@ def test_nth_free_row_skips_the_taken_ones():
     free = np.setdiff1d(np.arange(20), taken)
     idx = np.array([0, 1, 2, 5, 15])
     assert nth_free(taken, idx).tolist() == free[idx].tolist()
+
+
+def test_a_worker_lost_mid_query_is_retried_and_the_queue_stays_equal(pair):
+    """A worker closed while it scores a part: Dask runs the part again on the other worker
+    and the queue is still the embedded engine's."""
+    from distributed import Client, LocalCluster
+
+    from activelab.core.progress import Progress
+    from activelab.core.scale.query import dask_query
+
+    embedded, dask_proj = pair
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                           dashboard_address=":0", worker_dashboard_address=":0")
+    c = Client(cluster, set_as_default=False)
+    lost: list[str] = []
+
+    def kill_a_busy_worker(fraction, _message):
+        if lost or not fraction:
+            return
+        busy = [w for w, keys in c.processing().items()
+                if any(str(k).startswith("score_part") for k in keys)]
+        if busy:
+            name = next(n for n, w in cluster.workers.items() if w.address == busy[0])
+            c.sync(cluster.workers[name].close)
+            lost.append(busy[0])
+
+    try:
+        want = embedded.query(20, strategy="entropy")
+        got = dask_query(dask_proj, 20, "entropy", client=c, save=False,
+                         progress=Progress(kill_a_busy_worker))
+        assert lost, "no worker was scoring a part when the first part finished"
+        assert lost[0] not in c.scheduler_info()["workers"]      # it is gone
+        assert _rows(got) == _rows(want)
+    finally:
+        c.close()
+        cluster.close()
