@@ -16,6 +16,12 @@ merges:
   batch strategy's picks among a uniform candidate sample (tolerance: what a uniform
   subsample of that size loses, e.g. a core-set radius within the sample's covering radius).
 
+Audit picks: as in the embedded engine, a uniformly random share of the queue (the project's
+``audit_rate``) for the unbiased accuracy estimate, drawn from the same generator
+(``default_rng([seed, last label event])``) in the same order: their count, the tie-breaking
+draws of the score strategies, the picks, their slots (``activelab.core.scale.audit``). For score
+strategies the whole queue equals the embedded engine's on the same pool, labels and seed.
+
 Progress is the share of part tasks finished; a cancelled progress cancels the futures. Each
 task is retried twice by Dask when its worker is lost; a scheduler that is gone gives the
 previous queue back, its reason saying why (or a SchedulerGoneError when there is none).
@@ -33,6 +39,7 @@ import numpy as np
 from activelab.core.errors import ModelError
 from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
 from activelab.core.records import CurvePoint, Prediction, QueueItem
+from activelab.core.scale.audit import audit_picks
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
 from activelab.core.scale.featurize import Featurizer
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
@@ -339,46 +346,6 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
     if save:
         store.save_queue([it.to_dict() for it in queue], last)
     return queue
-
-
-def nth_free(taken: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """The ``idx``-th (0-based) non-negative integers not in the sorted unique ``taken``: the
-    rows of ``np.setdiff1d(np.arange(N), taken)[idx]`` without building that array."""
-    taken = np.asarray(taken, dtype=np.int64)
-    free_below = taken - np.arange(len(taken))        # free rows before each taken one
-    idx = np.asarray(idx, dtype=np.int64)
-    return idx + np.searchsorted(free_below, idx, side="right")
-
-
-def audit_picks(proj: Any, featurizer: Featurizer, models: dict, classes: dict,
-                excluded: np.ndarray, chosen: np.ndarray, n: int, n_audit: int,
-                rng: np.random.Generator, version: int) -> list[tuple[int, QueueItem]]:
-    """(queue slot, item) of ``n_audit`` uniformly random audit picks among the candidates not
-    chosen, by the embedded engine's rule and draws (``activelab.core.loop.cycle.make_queue``):
-    ``rng.choice`` over the remaining candidates in pool order, then their slots among the
-    ``n`` items; the model's predictions are computed for the few rows picked."""
-    if n_audit <= 0:
-        return []
-    taken = np.union1d(excluded, np.asarray(chosen, dtype=np.int64))
-    rest = len(proj.pool) - len(taken)
-    idx = rng.choice(rest, size=min(n_audit, rest), replace=False)
-    picks = nth_free(taken, idx)
-    slots = sorted(rng.choice(n, size=len(picks), replace=False))
-    frame = proj.pool.frame(columns=list(featurizer.columns), rows=np.sort(picks))
-    x = featurizer.transform(frame)
-    order = {int(r): j for j, r in enumerate(np.sort(picks))}
-    probas = {t: np.asarray(m.predict_proba(x), dtype=np.float32) for t, m in models.items()}
-    out = []
-    for slot, i in zip(slots, picks):
-        preds = {}
-        for t, p in probas.items():
-            row = p[order[int(i)]]
-            j = int(np.argmax(row))
-            preds[t] = Prediction(classes[t][j], float(row[j]))
-        out.append((int(slot), QueueItem(
-            int(i), proj.ids[int(i)], "audit:random", math.nan, 0, None, True, preds, version,
-            "audit: uniformly random pick (unbiased accuracy estimate)")))
-    return out
 
 
 def _fall_back(proj: Any, state: Any, message: str) -> list[QueueItem]:

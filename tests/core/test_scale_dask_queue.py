@@ -83,7 +83,7 @@ def test_equal_scores_are_ordered_by_the_embedded_engines_draws():
 
 
 def test_nth_free_row_skips_the_taken_ones():
-    from activelab.core.scale.query import nth_free
+    from activelab.core.scale.audit import nth_free
 
     taken = np.array([0, 3, 4, 9])
     free = np.setdiff1d(np.arange(20), taken)
