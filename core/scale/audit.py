@@ -26,6 +26,20 @@ def nth_free(taken: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return idx + np.searchsorted(free_below, idx, side="right")
 
 
+BLOCK_ROWS = 64
+
+
+def _proba(model: Any, x: Any) -> np.ndarray:
+    """(rows, C) float32 probabilities of a few rows, computed in a block of at least
+    ``BLOCK_ROWS`` rows (the rows repeated): BLAS then takes its matrix-product path, as for a
+    part of the pool; one or two rows go through a vector product whose rounding can differ in
+    the last bit of the confidence shown."""
+    n = x.shape[0]
+    reps = -(-BLOCK_ROWS // max(1, n))
+    block = x[np.tile(np.arange(n), reps)] if n else x
+    return np.asarray(model.predict_proba(block), dtype=np.float32)[:n]
+
+
 def audit_picks(proj: Any, featurizer: Featurizer, models: dict, classes: dict,
                 excluded: np.ndarray, chosen: np.ndarray, n: int, n_audit: int,
                 rng: np.random.Generator, version: int) -> list[tuple[int, QueueItem]]:
@@ -43,7 +57,7 @@ def audit_picks(proj: Any, featurizer: Featurizer, models: dict, classes: dict,
     frame = proj.pool.frame(columns=list(featurizer.columns), rows=np.sort(picks))
     x = featurizer.transform(frame)
     order = {int(r): j for j, r in enumerate(np.sort(picks))}
-    probas = {t: np.asarray(m.predict_proba(x), dtype=np.float32) for t, m in models.items()}
+    probas = {t: _proba(m, x) for t, m in models.items()}
     out = []
     for slot, i in zip(slots, picks):
         preds = {}

@@ -49,7 +49,7 @@ def pair(tmp_path_factory):
 
 def _rows(queue):
     return [(it.id, it.audit, it.strategy, None if math.isnan(it.score) else it.score,
-             it.predictions["label"].label) for it in queue]
+             it.predictions["label"].label, it.predictions["label"].confidence) for it in queue]
 
 
 @pytest.mark.parametrize("strategy", ["least_confidence", "margin", "entropy"])
