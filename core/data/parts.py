@@ -173,7 +173,11 @@ def read_parts(source: str | Path, na_values: Sequence[str] = (),
     layout = find_parts(source)
     notes: list[str] = [] if decisions is None else decisions
     frames = []
+    empty = [path for p, path in enumerate(layout.paths)
+             if layout.starts[p + 1] == layout.starts[p]]
     for path in layout.paths:
+        if path in empty:   # a part with no rows (as Spark and Dask writers leave) adds none
+            continue
         if is_url(path):
             frames.append(read_part(path).to_pandas(split_blocks=True))
         else:
@@ -181,4 +185,8 @@ def read_parts(source: str | Path, na_values: Sequence[str] = (),
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     notes.append(f"{Path(str(source)).name or source}: {len(layout.paths)} Parquet parts, "
                  f"{layout.rows} rows, read in path order")
+    if empty:
+        notes.append(f"{len(empty)} part(s) without rows skipped: "
+                     + ", ".join(Path(str(p)).name for p in empty[:5])
+                     + (" ..." if len(empty) > 5 else ""))
     return frame

@@ -30,12 +30,13 @@ def attach_project(url: str, folder: str | Path, *, project: str | None = None,
     data is not on this machine (the message names the file and how to give it).
     """
     from activelab.core.store.pg_store import PgLabelStore, is_store_url, safe_url, schema_for
-    from activelab.core.store.pg_store import write_pointer
+    from activelab.core.store.pg_store import check_url, write_pointer
     from activelab.core.store.pool import POOL_FILE
 
     folder = Path(folder).expanduser().resolve()
     if not is_store_url(url):
         raise ProjectError(f"{url!r} is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DB).")
+    check_url(url, "attach")
     if (folder / STORE_NAME).exists():
         raise ProjectError(f"{folder} holds a local project ({STORE_NAME}); attach a team "
                            "project to another folder.")

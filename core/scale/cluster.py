@@ -74,6 +74,18 @@ def local_client(processes: bool | None = None, n_workers: int | None = None) ->
         return client
 
 
+def _check_address(address: str) -> None:
+    """ValueError when ``address`` is not one Dask can connect to (an unknown scheme, or a
+    network address without a port)."""
+    from distributed.comm import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    scheme, _ = parse_address(address)
+    get_backend(scheme)
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        get_address_host_port(address)
+
+
 def connect(address: str) -> Any:
     """A client of the scheduler at ``address``; SchedulerGoneError when it cannot be reached
     within ``CONNECT_TIMEOUT_S`` seconds."""
@@ -84,9 +96,14 @@ def connect(address: str) -> Any:
         if client is not None and client.status == "running":
             return client
     try:
+        _check_address(address)   # before Client(): a half-made one hangs 20 s when deleted
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except ValueError as exc:   # no port, an unknown scheme: not an address Dask can use
+        raise SchedulerGoneError(
+            f"{address!r} is not a Dask scheduler address ({exc}). Give one like "
+            "tcp://HOST:8786 (what 'dask scheduler' prints as 'Scheduler at:').") from None
     except (OSError, TimeoutError) as exc:
-        raise SchedulerGoneError(gone_message(address, exc)) from exc
+        raise SchedulerGoneError(gone_message(address, exc)) from None
     with _LOCK:
         if not _LOCAL:
             atexit.register(close_local_clusters)

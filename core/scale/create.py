@@ -114,6 +114,17 @@ def create_dask_project(
                            "the project, or open the existing one with 'activelab status'.")
     s = Settings(model=model, model_params=dict(model_params or {}), strategy=strategy)
     s = s.updated(**dict(settings or {})).check_choices()
+    if scheduler:   # a scheduler that does not answer now would fail every query later
+        from activelab.core.scale.cluster import SchedulerGoneError, connect
+
+        progress.update(0.0, f"connecting to the Dask scheduler {scheduler}")
+        try:
+            connect(scheduler)
+        except SchedulerGoneError as exc:
+            raise SchedulerGoneError(
+                str(exc).split(" The previous queue", 1)[0] + f" The project {final.name} was "
+                "not created; run 'activelab new' again with a scheduler that answers, or leave "
+                "out --scheduler to use a local cluster.") from None
     progress.update(0.0, f"listing the parts of {data}")
     layout = find_parts(data)
     decisions = [f"{data}: {len(layout.paths)} Parquet parts, {layout.rows:,} rows, read in "

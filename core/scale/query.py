@@ -177,15 +177,18 @@ def _scattered_models(client: Any, proj: Any, seq: int, models: dict) -> Any:
 def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int],
               excluded: np.ndarray, progress: Progress,
               per_part: list[dict] | None = None) -> list[dict]:
-    """Submit one ``score_part`` task per part and gather them, reporting the share done;
-    ``per_part``: extra arguments of each part's task. Cancelling ``progress`` cancels the
-    futures (Cancelled is raised)."""
+    """Submit one ``score_part`` task per part that has candidates (rows neither labelled
+    nor skipped; ``k_per_part[p]`` > 0) and gather them in part order, reporting the share
+    done; ``per_part``: extra arguments of each part's task (indexed by part). Cancelling
+    ``progress`` cancels the futures (Cancelled is raised)."""
     from distributed import as_completed
 
     starts = layout["starts"]
     futures = []
     for p, path in enumerate(layout["paths"]):
         lo, hi = np.searchsorted(excluded, [starts[p], starts[p + 1]])
+        if starts[p + 1] - starts[p] - (hi - lo) <= 0 or k_per_part[p] <= 0:
+            continue   # an empty part, or every row labelled or skipped: no candidate there
         futures.append(client.submit(
             score_part, path, starts[p], k=k_per_part[p], excluded=excluded[lo:hi] - starts[p],
             seed=p, retries=RETRIES, pure=False, **submit_args, **(per_part[p] if per_part else {})))

@@ -54,7 +54,8 @@ def new_store(folder: Path, name: str, url: str | None) -> LabelStore:
         raise ProjectError(
             f"--store {url!r} is not a PostgreSQL URL. Give one like "
             "postgresql://USER@HOST:5432/DATABASE, or leave --store out for a local project.")
+    pg.check_url(url)
     schema = pg.schema_for(name)
-    store = pg.PgLabelStore(url, schema, folder, create=True)
+    store = pg.PgLabelStore(url, schema, folder, create=True, name=name)
     pg.write_pointer(folder, url, schema)
     return store

@@ -53,9 +53,54 @@ def safe_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    host_port = parts.netloc.rsplit("@", 1)[-1]   # not .port: it raises on a bad port
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@{host_port}"))
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a PostgreSQL ``url`` before connecting (None when it looks usable):
+    not ``postgresql://``, a port that is not a number from 1 to 65535, no
+    database."""
+    if not is_store_url(url):
+        return "it is not a PostgreSQL URL"
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        host_port = parts.netloc.rsplit("@", 1)[-1]
+        return f"its port ({host_port.rsplit(':', 1)[-1]!r}) is not a number from 1 to 65535"
+    if not parts.path.strip("/"):
+        return "it names no database (the part after the last '/')"
+    return None
+
+
+def check_url(url: str, flag: str = "--store") -> None:
+    """ProjectError (one paragraph) when ``url`` is not a usable PostgreSQL URL."""
+    problem = url_problem(url)
+    if problem:
+        raise ProjectError(
+            f"{flag} {safe_url(url)!r} cannot be used: {problem}. Give one like "
+            "postgresql://USER@HOST:5432/DATABASE (a password as USER:PASSWORD@, or in "
+            "~/.pgpass); nothing was created.")
+
+
+def open_failure(detail: str, where: str, what: str, pointer: Path | None) -> str:
+    """The paragraph for a store that could not be opened: the login refused, the database
+    missing, or the server not answering (``detail``: the driver's first line)."""
+    low = detail.lower()
+    see = f" (and the URL in {pointer})" if pointer else ""
+    if ("password authentication failed" in low or "no password supplied" in low
+            or ("role" in low and "does not exist" in low)):
+        return (f"{what}: the PostgreSQL server {where} refuses the login ({detail}). Check "
+                f"the user name and password in the URL{see} or in ~/.pgpass.")
+    if "database" in low and "does not exist" in low:
+        return (f"{what}: the PostgreSQL server {where} answers but has no such database "
+                f"({detail}). Check the database name in the URL{see}, or ask its "
+                "administrator to create it (createdb NAME).")
+    return (f"{what}: its PostgreSQL server {where} is unreachable ({detail}). Check the "
+            f"network, the host and port, and that the server is running{see}.")
 
 
 def schema_for(name: str) -> str:
@@ -113,7 +158,7 @@ class PgLabelStore(LabelStore):
 
     def __init__(self, url: str, schema: str, project_dir: str | Path, *,
                  create: bool = False, busy_timeout: float | None = None,
-                 checkpoint_delay: float | None = None) -> None:
+                 checkpoint_delay: float | None = None, name: str | None = None) -> None:
         self.url, self.schema = url, schema
         self.project_dir = Path(project_dir)
         self.path = self.project_dir / POINTER_NAME
@@ -123,11 +168,14 @@ class PgLabelStore(LabelStore):
         try:
             self._open_pg(create)
         except StoreUnreachable as exc:
-            raise ProjectError(
-                f"The team project {self.project_dir} cannot be opened: its PostgreSQL server "
-                f"{exc.where} is unreachable ({exc.detail}). Check the network and that the "
-                f"server is running (and the URL in {self.path}), then open it again; "
-                "everything saved before is kept on the server.") from exc
+            if create:
+                raise ProjectError(open_failure(
+                    exc.detail, exc.where, f"The team project {name or self.project_dir.name} "
+                    "was not created (nothing was written)", None)) from exc
+            raise ProjectError(open_failure(
+                exc.detail, exc.where, f"The team project {self.project_dir} cannot be opened",
+                self.path) + " Then open it again; everything saved before is kept on the "
+                "server.") from exc
 
     # -- connections -----------------------------------------------------------------------
     def _raw_connect(self):

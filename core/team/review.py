@@ -58,7 +58,22 @@ def record_review(project: Any, sample_id: str, values: Mapping[str, Any],
     """Record a reviewer's decision: label ``sample_id`` with ``values`` (task -> class or
     list of classes) as one durable action with strategy ``review:disagreement``.
     ``project``: a ``Project``. Raises LabelError (unknown sample, task or class) and
-    StoreWriteError (not saved) as ``Project.label_sample`` does."""
+    StoreWriteError (not saved) as ``Project.label_sample`` does, and LabelError when a task
+    of ``values`` has no disagreement on this sample to decide (fewer than two annotators'
+    labels, or all the same, and no earlier decision to revise): nothing is saved then."""
+    from activelab.core.errors import LabelError
+    from activelab.core.team.annotations import team_labels
+
+    team = team_labels(project.store)
+    for task in values:
+        k = team.keys.get(task, {}).get(str(sample_id))
+        if k is not None and (k.disagree or k.review is not None):
+            continue
+        who = ", ".join(f"{a}: {v}" for a, v in (k.values if k else {}).items()) or "nobody"
+        raise LabelError(
+            f"Sample {sample_id} has no disagreement on task '{task}' to review (labeled by "
+            f"{who}). Nothing was saved. Label it without --review to add your own label, or "
+            "see 'activelab agreement PROJECT' for the samples in disagreement.")
     idx = project.index_of(sample_id)
     item = review_item(idx, str(sample_id), project.model_version)
     return project.label_sample(str(sample_id), values, annotator=reviewer, seconds=seconds,
