@@ -34,6 +34,7 @@ from activelab.core.errors import ModelError
 from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
 from activelab.core.records import CurvePoint, Prediction, QueueItem
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
+from activelab.core.scale.embed import EMBED_DIR
 from activelab.core.scale.featurize import Featurizer
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
 
@@ -271,7 +272,8 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         layout = store.get_setting("pool")
         classes = {t: [str(c) for c in m.classes_] for t, m in models.items()}
         common = dict(featurizer_dict=featurizer.to_dict(), models=scattered, classes=classes,
-                      strategy=name, params=params, aggregate=s.aggregate)
+                      strategy=name, params=params, aggregate=s.aggregate,
+                      embed_cache=str(proj.path / EMBED_DIR))
         sizes = np.diff(layout["starts"])
         # A score that reads only each row's own model outputs merges exactly; one that
         # reads the pool's geometry (density, distances) goes through the pre-filter.
