@@ -158,3 +158,21 @@ def test_without_the_embeddings_extra_new_falls_back_to_hashing_and_says_so(tmp_
         create_dask_project(tmp_path / "q", data=str(tmp_path / "pool"), id_column="id",
                             text_columns=["text"], tasks=["label=label"], text_features="minilm")
     assert not (tmp_path / "q").exists()
+
+
+def test_embed_pool_reports_progress_by_finished_tasks_and_fills_the_cache(projects, client,
+                                                                           tmp_path):
+    from activelab.core.progress import Progress
+    from activelab.core.scale.embed import embed_pool
+
+    _, _, _, dask_proj, _ = projects
+    seen: list[tuple[float, str]] = []
+    layout = dask_proj.store.get_setting("pool")
+    got = embed_pool(client, layout, ["text"], str(tmp_path / "cache"),
+                     Progress(lambda f, m: seen.append((f, m))))
+    assert [g["rows"] for g in got] == list(np.diff(layout["starts"]))
+    assert not any(g["cached"] for g in got)
+    assert [m for _, m in seen] == [f"embedded {k} of 3 partitions" for k in (1, 2, 3)]
+    assert seen[-1][0] == 1.0
+    again = embed_pool(client, layout, ["text"], str(tmp_path / "cache"))
+    assert all(g["cached"] and g["seconds"] == 0.0 for g in again)
