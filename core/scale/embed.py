@@ -163,3 +163,28 @@ def text_block_of_part(feat: Any, path: str, frame: Any, cache_dir: str | None) 
         return None
     emb, _ = part_embeddings(path, feat.text, cache_dir, frame=frame)
     return emb
+
+
+def cached_rows(feat: Any, project_path: Any, layout: dict, rows: Any) -> Any:
+    """The cached MiniLM embeddings of pool positions ``rows`` ((len(rows), 384) float32, read
+    memory-mapped from the parts' cache files), or None when ``feat`` hashes or a part holding
+    one of the rows has no (current) cache yet; the caller then embeds those rows itself."""
+    if getattr(feat, "text_features", HASH) != MINILM or not feat.text:
+        return None
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = np.asarray(layout["starts"], dtype=np.int64)
+    part_of = np.searchsorted(starts, rows, side="right") - 1
+    out = np.empty((len(rows), 384), dtype=np.float32)
+    folder = Path(project_path) / EMBED_DIR
+    for p in np.unique(part_of):
+        try:
+            target = folder / cache_key(layout["paths"][p], feat.text)
+            emb = np.load(target, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        mine = part_of == p
+        local = rows[mine] - starts[p]
+        if emb.ndim != 2 or emb.shape[0] <= int(local.max()):
+            return None
+        out[mine] = emb[local]
+    return out

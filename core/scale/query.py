@@ -34,7 +34,7 @@ from activelab.core.errors import ModelError
 from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
 from activelab.core.records import CurvePoint, Prediction, QueueItem
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
-from activelab.core.scale.embed import EMBED_DIR
+from activelab.core.scale.embed import EMBED_DIR, cached_rows
 from activelab.core.scale.featurize import Featurizer
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
 
@@ -115,7 +115,8 @@ def fit_models(proj: Any, featurizer: Featurizer, per_task: dict,
         rows, values = per_task[t.name]
         if len(set(values)) < 2:
             continue
-        x = featurizer.transform(rows_frame(proj, featurizer.columns, rows))
+        x = featurizer.transform(rows_frame(proj, featurizer.columns, rows), cached_rows(
+            featurizer, proj.path, proj.store.get_setting("pool"), rows))
         model = make_model(s.model, s.model_params)
         y = np.asarray([str(v) for v in values], dtype=object)
         if scores is not None:
@@ -338,7 +339,8 @@ def _batch_step(proj, featurizer, models, parts, per_task, strat, params, n, s,
     cand_x = np.concatenate([p["features"] for p in parts])
     lab_rows = np.unique(np.concatenate([r for r, _ in per_task.values()]))
     frame = rows_frame(proj, featurizer.columns, lab_rows)
-    lab_x_raw = featurizer.transform(frame)
+    lab_x_raw = featurizer.transform(frame, cached_rows(
+        featurizer, proj.path, proj.store.get_setting("pool"), lab_rows))
     lab_x = np.asarray(lab_x_raw.toarray() if hasattr(lab_x_raw, "toarray") else lab_x_raw,
                        dtype=np.float32)
     tasks = {}
