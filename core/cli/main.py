@@ -103,7 +103,8 @@ def cmd_new(a: argparse.Namespace) -> int:
                 text_columns=a.text_column or (), feature_columns=_csv_list(a.feature_columns),
                 tasks=a.task or (), multilabel=a.multilabel or (), import_labels=a.import_labels,
                 model=a.model, model_params=parse_key_values(a.model_params),
-                strategy=a.strategy, settings=settings, progress=prog)
+                strategy=a.strategy, settings=settings, progress=prog,
+                text_features=a.text_features)
         proj = _project(str(final))
         proj.decisions = decisions
     else:

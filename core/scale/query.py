@@ -41,6 +41,7 @@ from activelab.core.progress import NULL_PROGRESS, Cancelled, Progress
 from activelab.core.records import CurvePoint, Prediction, QueueItem
 from activelab.core.scale.audit import audit_picks
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
+from activelab.core.scale.embed import EMBED_DIR, cached_rows
 from activelab.core.scale.featurize import Featurizer
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
 
@@ -121,7 +122,8 @@ def fit_models(proj: Any, featurizer: Featurizer, per_task: dict,
         rows, values = per_task[t.name]
         if len(set(values)) < 2:
             continue
-        x = featurizer.transform(rows_frame(proj, featurizer.columns, rows))
+        x = featurizer.transform(rows_frame(proj, featurizer.columns, rows), cached_rows(
+            featurizer, proj.path, proj.store.get_setting("pool"), rows))
         model = make_model(s.model, s.model_params)
         y = np.asarray([str(v) for v in values], dtype=object)
         if scores is not None:
@@ -283,7 +285,8 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         layout = store.get_setting("pool")
         classes = {t: [str(c) for c in m.classes_] for t, m in models.items()}
         common = dict(featurizer_dict=featurizer.to_dict(), models=scattered, classes=classes,
-                      strategy=name, params=params, aggregate=s.aggregate)
+                      strategy=name, params=params, aggregate=s.aggregate,
+                      embed_cache=str(proj.path / EMBED_DIR))
         sizes = np.diff(layout["starts"])
         # The embedded engine's draws: the audit picks' count, then one tie-breaking draw per
         # candidate (score strategies), then the audit picks themselves (see audit_picks).
@@ -367,7 +370,8 @@ def _batch_step(proj, featurizer, models, parts, per_task, strat, params, n, s,
     cand_x = np.concatenate([p["features"] for p in parts])
     lab_rows = np.unique(np.concatenate([r for r, _ in per_task.values()]))
     frame = rows_frame(proj, featurizer.columns, lab_rows)
-    lab_x_raw = featurizer.transform(frame)
+    lab_x_raw = featurizer.transform(frame, cached_rows(
+        featurizer, proj.path, proj.store.get_setting("pool"), lab_rows))
     lab_x = np.asarray(lab_x_raw.toarray() if hasattr(lab_x_raw, "toarray") else lab_x_raw,
                        dtype=np.float32)
     tasks = {}
