@@ -13,6 +13,7 @@ from activelab.core.cli.main import main
 from activelab.core.errors import DataError
 from activelab.core.progress import Cancelled, Progress
 from activelab.core.project.project import Project
+from tests.core.scale_helpers import in_process_client, twin_projects, write_parts
 
 pytest.importorskip("distributed")
 
@@ -30,23 +31,13 @@ def _pool(folder, n=24_000, parts=6, labelled=60, seed=0, missing=False):
     frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(5)])
     frame["label"] = y
     frame["id"] = [f"r{i:06d}" for i in range(n)]
-    folder.mkdir()
-    size = n // parts
-    for p in range(parts):
-        frame.iloc[p * size:(p + 1) * size].to_parquet(folder / f"part-{p:02d}.parquet", index=False)
+    write_parts(frame, folder, parts)
     return frame
 
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                           dashboard_address=":0", worker_dashboard_address=":0")
-    c = Client(cluster, set_as_default=False)
-    yield c
-    c.close()
-    cluster.close()
+    yield from in_process_client()
 
 
 @pytest.fixture(scope="module")
@@ -54,15 +45,9 @@ def pools(tmp_path_factory):
     """The same pool as an embedded project (audit picks off) and as a Dask project."""
     root = tmp_path_factory.mktemp("scale")
     frame = _pool(root / "pool")
-    opts = dict(id_column="id", tasks=["label=label"], import_labels=True,
-                strategy="least_confidence")
-    embedded = Project.create(root / "embedded", data=root / "pool", **opts)
-    embedded.update_settings(audit_rate=0.0)
-    from activelab.core.scale.create import create_dask_project
-
-    path, _ = create_dask_project(root / "dask", data=str(root / "pool" / "*.parquet"), **opts)
-    dask_proj = Project.open(path)
-    dask_proj.update_settings(audit_rate=0.0)
+    embedded, dask_proj, _ = twin_projects(
+        root, root / "pool", settings={"audit_rate": 0.0}, id_column="id", tasks=["label=label"],
+        import_labels=True, strategy="least_confidence")
     yield root, frame, embedded, dask_proj
 
 

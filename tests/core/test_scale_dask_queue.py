@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from activelab.core.project.project import Project
+from tests.core.scale_helpers import in_process_client, twin_projects
 from tests.core.test_scale_dask import _pool
 
 pytest.importorskip("distributed")
@@ -20,30 +20,17 @@ pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                           dashboard_address=":0", worker_dashboard_address=":0")
-    c = Client(cluster, set_as_default=False)
-    yield c
-    c.close()
-    cluster.close()
+    yield from in_process_client()
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     """The same 20k-row pool in 5 parts as an embedded and a Dask project, audit picks on."""
-    from activelab.core.scale.create import create_dask_project
-
     root = tmp_path_factory.mktemp("queue")
     _pool(root / "pool", n=20_000, parts=5, labelled=80, seed=4)
-    opts = dict(id_column="id", tasks=["label=label"], import_labels=True,
-                strategy="least_confidence")
-    embedded = Project.create(root / "embedded", data=root / "pool", **opts)
-    path, _ = create_dask_project(root / "dask", data=str(root / "pool" / "*.parquet"), **opts)
-    dask_proj = Project.open(path)
-    for proj in (embedded, dask_proj):
-        proj.update_settings(audit_rate=0.3, seed=11)
+    embedded, dask_proj, _ = twin_projects(
+        root, root / "pool", settings={"audit_rate": 0.3, "seed": 11}, id_column="id",
+        tasks=["label=label"], import_labels=True, strategy="least_confidence")
     return embedded, dask_proj
 
 

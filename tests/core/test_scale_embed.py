@@ -15,6 +15,7 @@ import pytest
 from activelab.core.data.spec import FeatureConfig
 from activelab.core.errors import ModelError
 from activelab.core.project.project import Project
+from tests.core.scale_helpers import in_process_client, twin_projects, write_parts
 
 pytest.importorskip("distributed")
 pytest.importorskip("sentence_transformers")
@@ -41,40 +42,25 @@ def _text_pool(folder, n=150, parts=3, labelled=16, seed=3):
     keep[rng.choice(n, labelled, replace=False)] = True
     label[~keep] = None
     frame = pd.DataFrame({"id": [f"t{i:04d}" for i in range(n)], "text": texts, "label": label})
-    folder.mkdir()
-    size = n // parts
-    for p in range(parts):
-        frame.iloc[p * size:(p + 1) * size].to_parquet(folder / f"part-{p}.parquet", index=False)
+    write_parts(frame, folder, parts, name="part-{}.parquet")
     return frame
 
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                           dashboard_address=":0", worker_dashboard_address=":0")
-    c = Client(cluster, set_as_default=False)
-    yield c
-    c.close()
-    cluster.close()
+    yield from in_process_client()
 
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory):
-    from activelab.core.scale.create import create_dask_project
-
     root = tmp_path_factory.mktemp("embed")
     frame = _text_pool(root / "pool")
-    opts = dict(id_column="id", text_columns=["text"], tasks=["label=label"],
-                import_labels=True, strategy="least_confidence")
-    embedded = Project.create(root / "embedded", data=root / "pool",
-                              feature_config=FeatureConfig(text="minilm"), **opts)
-    embedded.update_settings(audit_rate=0.0)
-    path, decisions = create_dask_project(root / "dask", data=str(root / "pool" / "*.parquet"),
-                                          text_features="minilm", **opts)
-    dask_proj = Project.open(path)
-    dask_proj.update_settings(audit_rate=0.0)   # audit picks off on both sides (scores compared)
+    # audit picks off on both sides (scores compared)
+    embedded, dask_proj, decisions = twin_projects(
+        root, root / "pool", settings={"audit_rate": 0.0},
+        embedded_options={"feature_config": FeatureConfig(text="minilm")},
+        dask_options={"text_features": "minilm"}, id_column="id", text_columns=["text"],
+        tasks=["label=label"], import_labels=True, strategy="least_confidence")
     return root, frame, embedded, dask_proj, decisions
 
 
