@@ -22,6 +22,7 @@ write: the actions raise ``StoreWriteError(cause="read_only")`` and no retrain i
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from activelab.app.retrain_control import RETRAIN, RetrainControl
 from activelab.app.worker import TaskRunner
-from activelab.app.write_failures import project_read_only_reason
+from activelab.app.write_failures import SavedButStalled, project_read_only_reason
 from activelab.core.errors import ActiveLabError, StoreWriteError
 from activelab.core.loop.settings import Settings
 from activelab.core.project.engine import LabelingEngine
@@ -150,14 +151,7 @@ class LabelingController(QObject, RetrainControl):
                                            inputs=inputs, annotator=self.annotator)
         self._since_retrain += 1
         self._handled.add(cur.idx)
-        self._advance(after=cur)   # the next sample first, the panels after
-        self.labels_changed.emit()
-        if self._since_retrain >= max(1, int(self.project.settings.retrain_every)):
-            self.request_retrain(supersede=False)
-        elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
-            self.request_retrain(supersede=False)
-        elif self.project.model_version == 0 and not self.runner.is_running(RETRAIN):
-            self.status_changed.emit(self._model_line())   # what the first model waits for
+        self._advance_after_write(cur, self._after_label)
         return list(events)
 
     def skip(self) -> None:
@@ -167,8 +161,7 @@ class LabelingController(QObject, RetrainControl):
         self._check_writable("skip")
         self.project.skip(cur.sample.id, annotator=self.annotator)
         self._handled.add(cur.idx)
-        self._advance(after=cur)
-        self.labels_changed.emit()
+        self._advance_after_write(cur, self._after_skip)
 
     def flag(self) -> None:
         cur = self._current
@@ -288,6 +281,37 @@ class LabelingController(QObject, RetrainControl):
                 self._parked.append(cur)
         self._queue = [q for q in self._queue if q.idx != except_idx]
         self._parked = [c for c in self._parked if c.idx != except_idx]
+
+    def _after_label(self, cur: Current) -> None:
+        self._advance(after=cur)   # the next sample first, the panels after
+        self.labels_changed.emit()
+        if self._since_retrain >= max(1, int(self.project.settings.retrain_every)):
+            self.request_retrain(supersede=False)
+        elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
+            self.request_retrain(supersede=False)
+        elif self.project.model_version == 0 and not self.runner.is_running(RETRAIN):
+            self.status_changed.emit(self._model_line())   # what the first model waits for
+
+    def _after_skip(self, cur: Current) -> None:
+        self._advance(after=cur)
+        self.labels_changed.emit()
+
+    def _advance_after_write(self, cur: Current, then: Any) -> None:
+        """``then(cur)``: the next sample (and the panels) once ``cur`` was saved. When the
+        store cannot be read for it (a team project's server went away right after the
+        write) the saved sample leaves the
+        screen -- a second key press must not label it again -- and ``SavedButStalled`` tells
+        the window it was saved; its ``resume`` loads the next sample."""
+        try:
+            then(cur)
+        except (StoreWriteError, sqlite3.Error) as exc:
+            self._current = None
+            self.current_changed.emit(None)
+            raise SavedButStalled(exc, self._resume_after_stall) from exc
+
+    def _resume_after_stall(self) -> None:
+        self._advance()
+        self.labels_changed.emit()
 
     def _advance(self, after: Current | None = None) -> None:
         while self._parked:
