@@ -60,6 +60,8 @@ class Current:
 class LabelingController(QObject, RetrainControl):
     """Owns the current sample and the local copy of the prepared queue."""
 
+    _stalled = False   # a saved action's next sample could not be loaded (see _retry_stalled)
+
     current_changed = Signal(object)      # Current | None (None: everything is labeled)
     queue_changed = Signal(list)          # list[QueueItem]
     labels_changed = Signal()             # a label/skip/flag/undo/redo was committed
@@ -142,6 +144,7 @@ class LabelingController(QObject, RetrainControl):
         ``inputs``: task -> how its class was entered (accepted, typed, clicked, kept)."""
         cur = self._current
         if cur is None:
+            self._retry_stalled()
             return []
         self._check_writable("label")
         seconds = time.perf_counter() - self._shown_at
@@ -157,6 +160,7 @@ class LabelingController(QObject, RetrainControl):
     def skip(self) -> None:
         cur = self._current
         if cur is None:
+            self._retry_stalled()
             return
         self._check_writable("skip")
         self.project.skip(cur.sample.id, annotator=self.annotator)
@@ -307,11 +311,22 @@ class LabelingController(QObject, RetrainControl):
         except (StoreWriteError, sqlite3.Error) as exc:
             self._current = None
             self.current_changed.emit(None)
+            self._stalled = True
             raise SavedButStalled(exc, self._resume_after_stall) from exc
 
     def _resume_after_stall(self) -> None:
         self._advance()
+        self._stalled = False
         self.labels_changed.emit()
+
+    def _retry_stalled(self) -> None:
+        """A key press while no sample is shown because loading the next one failed: try
+        again (the press itself labels nothing); still failing, the banner stays."""
+        if self._stalled:
+            try:
+                self._resume_after_stall()
+            except (StoreWriteError, sqlite3.Error) as exc:
+                raise SavedButStalled(exc, self._resume_after_stall) from exc
 
     def _advance(self, after: Current | None = None) -> None:
         while self._parked:

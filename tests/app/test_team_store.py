@@ -102,6 +102,8 @@ def test_two_annotators_with_claims_survive_a_server_outage(qtbot, tmp_path, pg_
     assert a.banner.isVisible() and "label WAS saved" in text and "NOT saved" not in text, text
     assert a.controller.current is None, "the saved sample left the screen (no second label)"
     _press(qtbot, a, Qt.Key.Key_3)                       # a key press now labels nothing
+    assert a.banner.isVisible() and "label WAS saved" in a.banner.text.text()
+    assert a.controller.current is None
     pg_own_server.start()
     assert a_proj.label_state().provenance[("topic", x2)].annotator == "alice"   # saved
     qtbot.mouseClick(a.banner.retry_button, Qt.MouseButton.LeftButton)   # Retry: next sample
