@@ -22,6 +22,7 @@ write: the actions raise ``StoreWriteError(cause="read_only")`` and no retrain i
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from activelab.app.retrain_control import RETRAIN, RetrainControl
 from activelab.app.worker import TaskRunner
-from activelab.app.write_failures import project_read_only_reason
+from activelab.app.write_failures import SavedButStalled, project_read_only_reason
 from activelab.core.errors import ActiveLabError, StoreWriteError
 from activelab.core.loop.settings import Settings
 from activelab.core.project.engine import LabelingEngine
@@ -58,6 +59,8 @@ class Current:
 
 class LabelingController(QObject, RetrainControl):
     """Owns the current sample and the local copy of the prepared queue."""
+
+    _stalled = False   # a saved action's next sample could not be loaded (see _retry_stalled)
 
     current_changed = Signal(object)      # Current | None (None: everything is labeled)
     queue_changed = Signal(list)          # list[QueueItem]
@@ -141,6 +144,7 @@ class LabelingController(QObject, RetrainControl):
         ``inputs``: task -> how its class was entered (accepted, typed, clicked, kept)."""
         cur = self._current
         if cur is None:
+            self._retry_stalled()
             return []
         self._check_writable("label")
         seconds = time.perf_counter() - self._shown_at
@@ -150,25 +154,18 @@ class LabelingController(QObject, RetrainControl):
                                            inputs=inputs, annotator=self.annotator)
         self._since_retrain += 1
         self._handled.add(cur.idx)
-        self._advance(after=cur)   # the next sample first, the panels after
-        self.labels_changed.emit()
-        if self._since_retrain >= max(1, int(self.project.settings.retrain_every)):
-            self.request_retrain(supersede=False)
-        elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
-            self.request_retrain(supersede=False)
-        elif self.project.model_version == 0 and not self.runner.is_running(RETRAIN):
-            self.status_changed.emit(self._model_line())   # what the first model waits for
+        self._advance_after_write(cur, self._after_label)
         return list(events)
 
     def skip(self) -> None:
         cur = self._current
         if cur is None:
+            self._retry_stalled()
             return
         self._check_writable("skip")
         self.project.skip(cur.sample.id, annotator=self.annotator)
         self._handled.add(cur.idx)
-        self._advance(after=cur)
-        self.labels_changed.emit()
+        self._advance_after_write(cur, self._after_skip)
 
     def flag(self) -> None:
         cur = self._current
@@ -288,6 +285,48 @@ class LabelingController(QObject, RetrainControl):
                 self._parked.append(cur)
         self._queue = [q for q in self._queue if q.idx != except_idx]
         self._parked = [c for c in self._parked if c.idx != except_idx]
+
+    def _after_label(self, cur: Current) -> None:
+        self._advance(after=cur)   # the next sample first, the panels after
+        self.labels_changed.emit()
+        if self._since_retrain >= max(1, int(self.project.settings.retrain_every)):
+            self.request_retrain(supersede=False)
+        elif len(self._queue) <= LOW_QUEUE and not self.runner.is_running(RETRAIN):
+            self.request_retrain(supersede=False)
+        elif self.project.model_version == 0 and not self.runner.is_running(RETRAIN):
+            self.status_changed.emit(self._model_line())   # what the first model waits for
+
+    def _after_skip(self, cur: Current) -> None:
+        self._advance(after=cur)
+        self.labels_changed.emit()
+
+    def _advance_after_write(self, cur: Current, then: Any) -> None:
+        """``then(cur)``: the next sample (and the panels) once ``cur`` was saved. When the
+        store cannot be read for it (a team project's server went away right after the
+        write) the saved sample leaves the
+        screen -- a second key press must not label it again -- and ``SavedButStalled`` tells
+        the window it was saved; its ``resume`` loads the next sample."""
+        try:
+            then(cur)
+        except (StoreWriteError, sqlite3.Error) as exc:
+            self._current = None
+            self.current_changed.emit(None)
+            self._stalled = True
+            raise SavedButStalled(exc, self._resume_after_stall) from exc
+
+    def _resume_after_stall(self) -> None:
+        self._advance()
+        self._stalled = False
+        self.labels_changed.emit()
+
+    def _retry_stalled(self) -> None:
+        """A key press while no sample is shown because loading the next one failed: try
+        again (the press itself labels nothing); still failing, the banner stays."""
+        if self._stalled:
+            try:
+                self._resume_after_stall()
+            except (StoreWriteError, sqlite3.Error) as exc:
+                raise SavedButStalled(exc, self._resume_after_stall) from exc
 
     def _advance(self, after: Current | None = None) -> None:
         while self._parked:

@@ -63,7 +63,12 @@ class RetrainControl:
             self._pending_retrain = False
             self.request_retrain(rebuild=self._rebuild_only)
         elif ready and not self.runner.is_running(RETRAIN):
-            self.status_changed.emit(self._model_line())   # the loading line is over
+            try:
+                line = self._model_line()   # the loading line is over
+            except (StoreWriteError, sqlite3.Error) as exc:   # a team server gone meanwhile
+                line = "Model status not read: " + describe_write_failure(
+                    exc, None, "status").message
+            self.status_changed.emit(line)
 
     def request_retrain(self, supersede: bool = True, rebuild: bool = False) -> None:
         """Retrain on a snapshot in the worker.

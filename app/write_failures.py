@@ -15,14 +15,17 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
 from activelab.core.errors import ActiveLabError, StoreWriteError
 from activelab.core.project.engine import LabelingEngine
 
-__all__ = ["WRITE_ERRORS", "WriteFailure", "describe_write_failure", "project_read_only_reason",
-           "read_only_reason"]
+__all__ = ["WRITE_ERRORS", "SavedButStalled", "WriteFailure", "describe_write_failure",
+           "project_read_only_reason", "read_only_reason"]
 
 # What a store write may raise: our own errors first, the raw ones as the last resort.
 WRITE_ERRORS: tuple[type[BaseException], ...] = (ActiveLabError, sqlite3.Error, OSError)
+# (SavedButStalled, defined below, is added to them there.)
 LOW_SPACE_BYTES = 256 * 1024   # below this, an unexplained write error is taken as "disk full"
 
 # SQLite primary result codes that name the cause (SQLITE_IOERR and SQLITE_CANTOPEN do not).
@@ -47,12 +50,34 @@ class WriteFailure:
         return self.cause != "refused"
 
 
+class SavedButStalled(Exception):
+    """The action was saved, but reading what comes next failed (a team project's server went
+    away between the two). ``cause``: that error; ``resume()``: load the next sample again."""
+
+    def __init__(self, cause: BaseException, resume: Any) -> None:
+        super().__init__(str(cause))
+        self.cause, self.resume = cause, resume
+
+
+WRITE_ERRORS = (SavedButStalled, *WRITE_ERRORS)
+
+
 def describe_write_failure(exc: BaseException, project_path: str | Path | None,
                            what: str = "label") -> WriteFailure:
     """One paragraph for ``exc`` raised while saving ``what`` ("label", "skip", "setting"…).
 
     A ``StoreWriteError`` keeps its own message and cause; another ``ActiveLabError`` is shown
-    as it is (``refused``); a raw ``sqlite3.Error``/``OSError`` is named here."""
+    as it is (``refused``); a raw ``sqlite3.Error``/``OSError`` is named here;
+    ``SavedButStalled``: the action WAS saved, the next sample could not be loaded."""
+    if isinstance(exc, SavedButStalled):
+        inner = describe_write_failure(exc.cause, project_path, what)
+        detail = inner.message.split(" NOT saved", 1)[-1].lstrip(". ")
+        detail = detail.split(" Check the network", 1)[0] + (
+            " Check the network and that the server is running." if "Check the network"
+            in detail else "")
+        return WriteFailure(inner.cause, (
+            f"The {what} WAS saved, but the next sample could not be loaded: {detail} "
+            "Press Retry to load it once the store answers."))
     if isinstance(exc, StoreWriteError):
         return WriteFailure(exc.cause or "io", str(exc))
     if isinstance(exc, ActiveLabError):

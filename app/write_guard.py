@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel
 
 from activelab.app.banner import ErrorBanner, ReadOnlyBar
-from activelab.app.write_failures import WRITE_ERRORS, describe_write_failure
+from activelab.app.write_failures import WRITE_ERRORS, SavedButStalled, describe_write_failure
 
 log = logging.getLogger(__name__)
 NOT_SAVED = object()   # what ``run`` returns when the write did not land (or was not attempted)
@@ -50,6 +50,8 @@ class WriteGuard(QObject):
             result = action(*args)
         except WRITE_ERRORS as exc:
             failure = describe_write_failure(exc, self.project_path, what)
+            if isinstance(exc, SavedButStalled):   # saved: Retry loads the next sample
+                retry = lambda resume=exc.resume: self.run("next sample", resume)  # noqa: E731
             if failure.retryable:
                 log.warning("%s not saved: %s", what, failure.message)
                 self.status_line.setText(f"{what[:1].upper()}{what[1:]} NOT saved — see the banner above.")

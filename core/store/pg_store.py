@@ -163,7 +163,7 @@ class PgLabelStore(LabelStore):
         self.project_dir = Path(project_dir)
         self.path = self.project_dir / POINTER_NAME
         self._init_state(busy_timeout, None)   # no checkpoints: the server is durable
-        self._all: list[PgConnection] = []
+        self._all: list[tuple[threading.Thread, PgConnection]] = []   # (owner thread, conn)
         self._all_lock = threading.Lock()
         try:
             self._open_pg(create)
@@ -188,12 +188,22 @@ class PgLabelStore(LabelStore):
         return raw
 
     def _conn(self) -> PgConnection:   # type: ignore[override]
+        """This thread's connection. One per thread; those of threads that ended (the app's
+        worker threads come and go) are closed here, so a long session does not pile up
+        server connections until the server refuses new clients."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = PgConnection(self._raw_connect, safe_url(self.url))
             self._local.conn = conn
             with self._all_lock:
-                self._all.append(conn)
+                ended = [c for t, c in self._all if not t.is_alive()]
+                self._all = [(t, c) for t, c in self._all if t.is_alive()]
+                self._all.append((threading.current_thread(), conn))
+            for old in ended:
+                try:
+                    old.close()
+                except Exception:   # closing a broken connection: nothing left to keep
+                    pass
         return conn
 
     def _open_pg(self, create: bool) -> None:
@@ -266,7 +276,7 @@ class PgLabelStore(LabelStore):
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._all_lock:
-            conns, self._all = self._all, []
+            conns, self._all = [c for _, c in self._all], []
         for conn in conns:
             try:
                 conn.close()

@@ -39,9 +39,16 @@ def _next(proj: Project, shown: set[str] | None = None) -> QueueItem | None:
 
 
 @pytest.fixture
-def folder(tmp_path):
+def store_url(backend, request):
+    """None (project.sqlite) or a fresh PostgreSQL database: every test here runs on both."""
+    return request.getfixturevalue("pg_url") if backend == "postgresql" else None
+
+
+@pytest.fixture
+def folder(tmp_path, store_url):
     data = write_text_csv(tmp_path / "d.csv", n=90)
-    Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"]).close()
+    Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
+                   store_url=store_url).close()
     return tmp_path / "p"
 
 
@@ -170,11 +177,13 @@ def test_processes_at_once_never_label_the_same_sample(folder):
     p.close()
 
 
-def test_overlap_share_is_honoured_and_labels_stay_blind(tmp_path, monkeypatch, capsys):
+def test_overlap_share_is_honoured_and_labels_stay_blind(tmp_path, monkeypatch, capsys,
+                                                        store_url):
     monkeypatch.delenv(ENV_VAR, raising=False)
     data = write_text_csv(tmp_path / "d.csv", n=400)
     assert main(["new", str(tmp_path / "p"), "--data", str(data), "--text-column", "text",
-                 "--task", "topic=topic", "--overlap", "0.2", "--overlap-annotators", "2"]) == 0
+                 "--task", "topic=topic", "--overlap", "0.2", "--overlap-annotators", "2"]
+                + (["--store", store_url] if store_url else [])) == 0
     folder = tmp_path / "p"
     a, b = _as(folder, "alice"), _as(folder, "bob")
     assert a.settings.overlap == 0.2 and a.settings.overlap_annotators == 2
@@ -219,19 +228,18 @@ def test_overlap_share_is_honoured_and_labels_stay_blind(tmp_path, monkeypatch, 
 
 
 def test_a_schema_3_store_gains_claims_when_opened(folder):
-    import sqlite3
-
-    con = sqlite3.connect(folder / "project.sqlite")
-    con.execute("DROP TABLE claims")
-    con.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
-    con.commit()
-    con.close()
+    p = Project.open(folder)
+    with p.store.writing("downgrade") as conn:      # what a schema-3 project holds
+        conn.execute("DROP TABLE claims")
+        conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    p.close()
     a, b = _as(folder, "alice"), _as(folder, "bob")
     assert a.claim(a.ids[0]) and not b.claim(a.ids[0])
     a.close(), b.close()
-    con = sqlite3.connect(folder / "project.sqlite")
-    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"
-    con.close()
+    p = Project.open(folder)
+    assert p.store._conn().execute(
+        "SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"
+    p.close()
 
 
 def test_query_hands_each_annotator_their_own_samples(folder, monkeypatch, capsys):

@@ -145,3 +145,24 @@ def test_check_and_repair_a_team_project(tmp_path, pg_url):
     assert len(fixed.repaired) == 1 and fixed.clean
     assert [q["row"]["value"] for q in quarantined(folder)] == ["not json %s ?"]
     assert Project.open(folder).labeled_count() == 1
+
+
+def test_threads_that_end_give_their_server_connections_back(tmp_path, pg_url):
+    """The app's worker threads come and go all session; each reads the store on its own
+    connection. Ended threads' connections are closed, so the server never refuses clients
+    ("too many clients already") however long the session runs."""
+    import threading
+
+    import psycopg
+
+    folder = _new(tmp_path, pg_url, n=20)
+    p = Project.open(folder)
+    for _ in range(40):
+        t = threading.Thread(target=p.store.last_seq)
+        t.start()
+        t.join()
+    with psycopg.connect(pg_url) as conn:
+        n = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                         "current_database()").fetchone()[0]
+    assert n <= 4, f"{n} server connections held by one project after 40 short threads"
+    p.close()

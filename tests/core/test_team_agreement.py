@@ -38,10 +38,13 @@ def _known_labels(seed: int = 3) -> tuple[list[str], list[str], list[str]]:
 
 
 @pytest.fixture
-def team_project(tmp_path):
+def team_project(tmp_path, backend, request):
+    """The three annotators' project, on SQLite and on PostgreSQL (a real server)."""
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
     data = write_text_csv(tmp_path / "news.csv", n=120)
     p = Project.create(tmp_path / "proj", data=data, text_columns=["text"],
-                       tasks=["topic=topic", "tags=tags"], multilabel=["tags"], id_column="id")
+                       tasks=["topic=topic", "tags=tags"], multilabel=["tags"], id_column="id",
+                       store_url=url)
     alice, bob, carol = _known_labels()
     for i in range(N):
         sid = f"s{i:03d}"

@@ -1,0 +1,20 @@
+"""Issue 12, reliability: two real app processes (offscreen, class keys pressed) and a
+command-line loop label one PostgreSQL project at once, with overlap on and exports on the
+way; afterwards every label given is in the store exactly once, no sample went to two
+annotators unless it is an overlap sample, and the exports count what the store counts.
+(The 2 x 500 run is benchmarks/team_reliability.py; this is the size CI can afford.)"""
+from __future__ import annotations
+
+from tests.team_reliability import run
+
+
+def test_two_apps_and_a_cli_loop_on_postgresql_lose_nothing(tmp_path, pg_url):
+    r = run(tmp_path, pg_url, app_labels=30, cli_labels=8, overlap=0.2, timeout=600)
+    assert r["errors"] == []
+    assert r["given"] == {"alice": 30, "bob": 30, "cli": 8}
+    assert r["refused"] == 0
+    assert r["stored_total"] == r["given_total"] == 68
+    assert r["lost"] == r["doubled"] == r["strange"] == r["wrong_value"] == 0
+    assert r["over_assigned"] == 0, "a sample handed to two annotators without overlap"
+    assert r["labeled_samples"] == r["state_samples"]
+    assert r["export_rows"] == {"csv": r["labeled_samples"], "jsonl": r["labeled_samples"]}
