@@ -28,6 +28,10 @@ from typing import Any, Iterable
 
 from activelab.core.records import LabelEvent
 
+IMPORTED = "import"
+"""The annotator of labels imported with the data: a later label of the same (task, sample)
+by anyone supersedes it (a correction, not a second opinion)."""
+
 __all__ = ["REVIEW_PREFIX", "REVIEW_DISAGREEMENT", "KeyLabels", "TeamLabels", "team_labels",
            "is_review", "value_key"]
 
@@ -144,6 +148,8 @@ class TeamLabels:
             if is_review(e):
                 review = e
             else:
+                if e.annotator != IMPORTED:
+                    by.pop(IMPORTED, None)   # a later label supersedes the imported one
                 by[e.annotator or ""] = e
         if review is not None and by and review.seq < max(e.seq for e in by.values()):
             review = None                 # an annotator labeled after the decision
