@@ -67,6 +67,12 @@ def wheel(tmp_path_factory) -> Path:
 def pg_server():
     """A real PostgreSQL server for the session (tests/pg_server.py); skips with the reason
     when none can be started on this machine."""
+    yield from _started_pg_server()
+
+
+def _started_pg_server():
+    """A PostgreSQL server started for a fixture (tests/pg_server.py), stopped after the yield;
+    skips with the reason when none can be started on this machine."""
     from tests.pg_server import start_server
 
     server, why = start_server()
@@ -79,13 +85,7 @@ def pg_server():
 @pytest.fixture
 def pg_own_server():
     """A server of the test's own, to stop and start again (a server that goes away)."""
-    from tests.pg_server import start_server
-
-    server, why = start_server()
-    if server is None:
-        pytest.skip(why)
-    yield server
-    server.stop()
+    yield from _started_pg_server()
 
 
 @pytest.fixture

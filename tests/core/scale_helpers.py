@@ -18,11 +18,11 @@ def write_parts(frame: pd.DataFrame, folder: Path, parts: int,
         frame.iloc[p * size:(p + 1) * size].to_parquet(folder / name.format(p), index=False)
 
 
-def in_process_client() -> Iterator[Any]:
-    """A distributed Client on a 2-worker LocalCluster of threads; closed after the yield."""
+def in_process_client(workers: int = 2) -> Iterator[Any]:
+    """A distributed Client on a LocalCluster of ``workers`` threads; closed after the yield."""
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
                            dashboard_address=":0", worker_dashboard_address=":0")
     c = Client(cluster, set_as_default=False)
     yield c

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from activelab.core.project.project import Project
+from tests.core.scale_helpers import in_process_client
 
 pytest.importorskip("distributed")
 
@@ -27,14 +28,7 @@ def _pool(folder, rows=(60, 0, 60, 8)):
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                           dashboard_address=":0", worker_dashboard_address=":0")
-    c = Client(cluster, set_as_default=False)
-    yield c
-    c.close()
-    cluster.close()
+    yield from in_process_client(workers=1)
 
 
 def test_embedded_engine_skips_an_empty_part(tmp_path):
