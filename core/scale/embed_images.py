@@ -43,15 +43,20 @@ def part_root(path: str) -> str | None:
     return None if "://" in str(path) else str(Path(path).resolve().parent)
 
 
-def row_roots(layout: dict, rows: Any) -> list[str | None]:
-    """``part_root`` of the part holding each pool position of ``rows``."""
+def row_roots(layout: dict, rows: Any) -> tuple[list[str | None], list[str]]:
+    """(``part_root`` of the part holding each pool position of ``rows``, each row named as
+    "part NAME, row R" (R counted from 1 within the part))."""
     starts = np.asarray(layout["starts"], dtype=np.int64)
-    part_of = np.searchsorted(starts, np.asarray(rows, dtype=np.int64), side="right") - 1
+    rows = np.asarray(rows, dtype=np.int64)
+    part_of = np.searchsorted(starts, rows, side="right") - 1
     roots = [part_root(p) for p in layout["paths"]]
-    return [roots[p] for p in part_of]
+    names = [f"part {Path(str(layout['paths'][p])).name}, row {r - starts[p] + 1}"
+             for p, r in zip(part_of, rows)]
+    return [roots[p] for p in part_of], names
 
 
-def _resolved(refs: Sequence[Any], roots: Any, where: str) -> list[str]:
+def _resolved(refs: Sequence[Any], roots: Any, where: str,
+              names: Sequence[str] | None = None) -> list[str]:
     """Each reference as a path: absolute as given, relative under its row's root."""
     from activelab.core.data.images import resolve_image
     from activelab.core.data.values import label_str
@@ -61,44 +66,47 @@ def _resolved(refs: Sequence[Any], roots: Any, where: str) -> list[str]:
     for i, raw in enumerate(refs):
         ref = label_str(raw)
         root = roots[i] if per_row else roots
+        row = names[i] if names else f"{where}row {i + 1}"
         if ref is None:
-            raise DataError(f"{where}row {i + 1} has no image path in its image column. Fill it "
+            raise DataError(f"{row} has no image path in its image column. Fill it "
                             "in, or remove the row from the part.")
         path = Path(ref).expanduser()
         if not path.is_absolute() and root is None:
-            raise DataError(f"{where}row {i + 1}: image path '{ref}' is relative, but its part is "
+            raise DataError(f"{row}: image path '{ref}' is relative, but its part is "
                             "read from a URL. Write absolute paths of files the Dask workers can "
                             "open.")
         out.append(str(resolve_image(ref, root)))
     return out
 
 
-def encode_frame(frame: Any, column: str, roots: Any, where: str = "") -> np.ndarray:
+def encode_frame(frame: Any, column: str, roots: Any, where: str = "",
+                 names: Sequence[str] | None = None) -> np.ndarray:
     """(rows, 1280) float32 EfficientNet-Lite0 features of ``frame[column]``'s images;
     ``roots``: one folder for every relative path, or one per row (``row_roots``). ``where``
-    prefixes the messages (e.g. "part-3.parquet, "). DataError naming the part, row and file
+    prefixes the messages (e.g. "part part-3.parquet, "); ``names``: each row's name in them
+    instead ("part P, row R"). DataError naming the part, row and file
     of an image that is missing or cannot be decoded; ModelError with the install command
     when torch or the weights are not installed."""
     from activelab.core.features.image_encoder import encode_images
 
     refs = list(frame[column])
-    paths = _resolved(refs, roots, where)
+    paths = _resolved(refs, roots, where, names)
     if not paths:
         return np.empty((0, WIDTH), dtype=np.float32)
     try:
         return encode_images(paths, None, max_threads=WORKER_THREADS)
     except DataError as exc:
-        raise DataError(f"{where}{_failing_row(paths)}{exc}") from None
+        raise DataError(f"{_failing_row(paths, where, names)}{exc}") from None
 
 
-def _failing_row(paths: list[str]) -> str:
-    """"row R: " of the first path that does not decode (found after a batch failed)."""
+def _failing_row(paths: list[str], where: str, names: Sequence[str] | None) -> str:
+    """"PART, row R: " of the first path that does not decode (found after a batch failed)."""
     from activelab.core.data.images import image_file_problem
 
     for i, p in enumerate(paths):
         if image_file_problem(Path(p)) is not None:
-            return f"row {i + 1}: "
-    return ""
+            return f"{names[i] if names else f'{where}row {i + 1}'}: "
+    return where
 
 
 def model_key() -> dict[str, Any]:
@@ -150,7 +158,8 @@ def image_rows(feat: Any, project_path: Any, layout: dict, rows: Any, frame: Any
                            Path(project_path) / EMBED_DIR, layout, rows)
     if got is not None:
         return got
-    return encode_frame(frame, feat.image, row_roots(layout, rows))
+    roots, names = row_roots(layout, rows)
+    return encode_frame(frame, feat.image, roots, names=names)
 
 
 def embed_part_images_task(path: str, column: str, cache_dir: str | None) -> dict[str, Any]:
