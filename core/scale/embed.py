@@ -145,16 +145,18 @@ def embed_part_task(path: str, columns: Sequence[str], cache_dir: str | None) ->
 
 
 def embed_pool(client: Any, layout: dict, columns: Sequence[str], cache_dir: str,
-               progress: Any = None) -> list[dict[str, Any]]:
+               progress: Any = None, task: Any = None) -> list[dict[str, Any]]:
     """Embed every part of the pool ``layout`` (``paths``) as Dask tasks, caching each part,
     with progress from the count of finished tasks; cancelling ``progress`` cancels the
-    futures (Cancelled is raised). Returns each part's ``embed_part_task`` result in order."""
+    futures (Cancelled is raised). ``task``: the per-part task, ``embed_part_task`` (text
+    ``columns``) by default, or ``activelab.core.scale.embed_images.embed_part_images_task``
+    (``columns``: the image column). Returns each part's task result in order."""
     from distributed import as_completed
 
     from activelab.core.progress import NULL_PROGRESS, Cancelled
 
     progress = progress or NULL_PROGRESS
-    futures = [client.submit(embed_part_task, path, list(columns), cache_dir, pure=False,
+    futures = [client.submit(task or embed_part_task, path, list(columns), cache_dir, pure=False,
                              retries=2) for path in layout["paths"]]
     order = {f.key: p for p, f in enumerate(futures)}
     results: dict[int, dict] = {}

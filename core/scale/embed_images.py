@@ -162,12 +162,14 @@ def image_rows(feat: Any, project_path: Any, layout: dict, rows: Any, frame: Any
     return encode_frame(frame, feat.image, roots, names=names)
 
 
-def embed_part_images_task(path: str, column: str, cache_dir: str | None) -> dict[str, Any]:
-    """One Dask task: make sure part ``path`` has cached image features; its row count,
+def embed_part_images_task(path: str, columns: Sequence[str],
+                           cache_dir: str | None) -> dict[str, Any]:
+    """One Dask task (``activelab.core.scale.embed.embed_pool``'s ``task``): make sure part
+    ``path`` has cached image features of ``columns`` (one image column); its row count,
     whether they were cached already and the seconds spent (0 when cached)."""
     import time
 
     began = time.perf_counter()
-    emb, cached = part_image_embeddings(path, column, cache_dir)
+    emb, cached = part_image_embeddings(path, list(columns)[0], cache_dir)
     return {"rows": int(emb.shape[0]), "cached": cached,
             "seconds": 0.0 if cached else time.perf_counter() - began}
