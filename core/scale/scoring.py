@@ -72,11 +72,11 @@ def merge_top_k(parts: Sequence[Mapping[str, np.ndarray]], k: int) -> dict[str, 
 
 
 def part_outputs(frame: Any, featurizer: Any, models: Mapping[str, Any],
-                 text_block: Any = None) -> tuple[Any, dict]:
+                 text_block: Any = None, image_block: Any = None) -> tuple[Any, dict]:
     """(features, {task: (N, C) float32 probabilities}) of a frame of pool rows (float32, as
-    the embedded engine keeps them, so both score the same numbers); ``text_block``: the
-    rows' precomputed text embeddings, if any."""
-    x = featurizer.transform(frame, text_block)
+    the embedded engine keeps them, so both score the same numbers); ``text_block`` /
+    ``image_block``: the rows' precomputed text / image embeddings, if any."""
+    x = featurizer.transform(frame, text_block, image_block)
     return x, {task: np.asarray(m.predict_proba(x), dtype=np.float32) for task, m in models.items()}
 
 
@@ -98,18 +98,20 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     ``features``. Positions returned are pool positions (``start`` + row in the part).
     ``ties`` (TOP_K): ``{"state": generator state, "offset": candidates before this part}``:
     ties are broken by the draws ``tie_draws`` gives, returned under ``tiebreak``.
-    ``embed_cache``: the folder of the part's cached text embeddings (MiniLM projects).
+    ``embed_cache``: the folder of the part's cached text (MiniLM) and image embeddings.
     """
     from activelab.core.querying.registry import get_strategy
     from activelab.core.querying.runner import score_candidates
     from activelab.core.querying.strategy_api import QueryContext, TaskOutput
     from activelab.core.scale.embed import text_block_of_part
+    from activelab.core.scale.embed_images import image_block_of_part
     from activelab.core.scale.featurize import Featurizer
     from activelab.core.store.partitioned_pool import open_part
 
     feat = Featurizer.from_dict(dict(featurizer_dict))
     frame = open_part(path).read(columns=feat.columns).to_pandas(split_blocks=True)
     emb = text_block_of_part(feat, path, frame, embed_cache)
+    img = image_block_of_part(feat, path, frame, embed_cache)
     n = len(frame)
     mask = np.ones(n, dtype=bool)
     mask[np.asarray(excluded, dtype=np.int64)] = False
@@ -117,11 +119,13 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     if mode == SAMPLE:
         rng = np.random.default_rng(seed)
         cand = np.sort(rng.choice(cand, size=min(int(k), len(cand)), replace=False))
-        x, probas = part_outputs(frame.iloc[cand], feat, models, None if emb is None else emb[cand])
+        x, probas = part_outputs(frame.iloc[cand], feat, models, None if emb is None else emb[cand],
+                                 None if img is None else img[cand])
         out = {"positions": cand + start, "scores": np.zeros(len(cand)), "features": _dense(x)}
         out.update({f"proba:{t}": p for t, p in probas.items()})
         return out
-    x, probas = part_outputs(frame.iloc[cand], feat, models, None if emb is None else emb[cand])
+    x, probas = part_outputs(frame.iloc[cand], feat, models, None if emb is None else emb[cand],
+                             None if img is None else img[cand])
     tasks = {t: TaskOutput(proba=p, classes=tuple(classes[t])) for t, p in probas.items()}
     ctx = QueryContext(n_pool=len(cand), candidates=np.arange(len(cand), dtype=np.int64),
                        rng=np.random.default_rng(seed), tasks=tasks, aggregate=aggregate)
