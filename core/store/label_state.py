@@ -241,7 +241,8 @@ class LabelState:
             self._active[g] = True
             self._undo.append(g)
             self._redo.clear()
-            who = self._owner[g] = e.annotator or ""
+            # a team export's labels, re-imported at creation, are nobody's action to undo
+            who = self._owner[g] = "import" if e.input == "imported" else (e.annotator or "")
             self._undo_by.setdefault(who, _Stack()).append(g)
             self._redo_by.setdefault(who, _Stack()).clear()
         self._groups[g].append(e)
