@@ -134,6 +134,11 @@ class LabelState:
         stack = self._redo_by.get(annotator)
         return None if stack is None else stack.last()
 
+    def actors(self) -> set[str]:
+        """Every name that owns an action in the log ("" for events naming none, ``import``
+        for labels imported with the data). O(annotators)."""
+        return set(self._undo_by)
+
     def owner(self, group: int) -> str | None:
         """The annotator of ``group`` (of its first event; "" when it named none)."""
         return self._owner.get(group)
