@@ -6,19 +6,28 @@ label of an overlap sample this window's annotator has not labeled yet is still 
 (blind), and it appears, with its name, once they have given their own."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
-from activelab.core.project.annotators import is_overlap
+from activelab.app.project_menu import set_annotator_name
+from activelab.core.project.annotators import ENV_VAR, is_overlap
 from activelab.core.project.project import Project
 from activelab.core.records import QueueItem
-from tests.app.test_two_annotators import _close, _press, _window, folder  # noqa: F401
+from tests.app.test_two_annotators import _close, _press, _project_folder, _window
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    yield _project_folder(tmp_path)
+    set_annotator_name(None)            # the machine's name is not left to other tests
 
 
 def _lines(win) -> list[str]:
     return [win.history_view.list.item(i).text() for i in range(win.history_view.list.count())]
 
 
-def test_history_names_annotators_only_in_a_team_and_stays_blind(qtbot, folder):  # noqa: F811
+def test_history_names_annotators_only_in_a_team_and_stays_blind(qtbot, folder):
     setup = Project.open(folder)
     setup.update_settings(overlap=0.5, overlap_annotators=2)
     s = setup.settings
