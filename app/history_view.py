@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from activelab.core.project.history_marks import event_marks
 from activelab.core.records import LabelEvent
-from activelab.core.team.annotations import IMPORTED
+from activelab.core.project.engine import LabelingEngine
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -72,13 +72,10 @@ def group_actions(events: Sequence[LabelEvent]) -> list[Action]:
     return out
 
 
-def several_annotators(project: Any) -> bool:
-    """Whether ``project`` (a LabelingEngine) has more than one annotator, not counting
-    labels imported with the data or events that name nobody (O(annotators))."""
-    state = getattr(project, "label_state", None)
-    if state is None:
-        return False
-    return len(state().actors() - {"", IMPORTED}) > 1
+def several_annotators(project: LabelingEngine) -> bool:
+    """Whether ``project`` has more than one annotator, not counting labels imported with
+    the data or events that name nobody (O(annotators))."""
+    return len(project.annotator_names()) > 1
 
 
 def action_text(a: Action, show_task: bool = True, show_annotator: bool = False) -> str:

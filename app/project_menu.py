@@ -199,8 +199,7 @@ class ProjectMenu(QObject):
 
     def _computer_name(self) -> str:
         """The name recorded when none is set here (``Project.default_annotator``)."""
-        default = getattr(self.window.project, "default_annotator", None)
-        return default() if callable(default) else self.window.project.settings.annotator
+        return self.window.project.default_annotator()
 
     def _on_annotator_triggered(self) -> None:
         current = annotator_name(self._qs) or ""

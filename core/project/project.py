@@ -140,6 +140,11 @@ class Project:
             self._annotator["default"] = default_annotator(self)
         return str(self._annotator["default"])
 
+    def annotator_names(self) -> set[str]:
+        """Every name that owns an action in the log, without ``import`` (labels imported
+        with the data) and "" (events naming nobody). O(annotators)."""
+        return self.store.state().actors() - {"", "import"}
+
     def set_annotator(self, name: str | None, *, source: str = "flag") -> str:
         """Set the name given by a command's --annotator (``source="flag"``) or the app's
         per-machine name (``"app"``); None clears it. Returns ``annotator`` as resolved."""
