@@ -15,8 +15,8 @@ Public API:
 
 Everything here is per machine, in QSettings("activelab", "activelab") (the recent list beside
 it is activelab.app.start_screen's). The annotator's name is given with each label, skip and
-flag (``LabelingEngine.label_sample(annotator=...)``); without one the project's ``annotator``
-setting (the login name) is recorded, as before. Switching projects is ``AppShell.open_project``
+flag (``LabelingEngine.label_sample(annotator=...)``); without one this computer's name,
+``login@host`` (``activelab.core.project.identity``), is recorded. Switching projects is ``AppShell.open_project``
 (activelab.app.main): the new window opens, then the old one closes as on quit (position saved,
 background jobs stopped, the store checkpointed and closed).
 """
@@ -194,8 +194,12 @@ class ProjectMenu(QObject):
         self.window.controller.annotator = name
         shown = self.window.controller.annotator   # $ACTIVELAB_ANNOTATOR first, then this name
         how = (" (ACTIVELAB_ANNOTATOR)" if shown != name and os.environ.get(ENV_VAR, "").strip()
-               else "" if name else " (login name)")
+               else "" if name else " (this computer)")
         self.annotator_label.setText(f"Annotator: {shown}{how}")
+
+    def _computer_name(self) -> str:
+        """The name recorded when none is set here (``Project.default_annotator``)."""
+        return self.window.project.default_annotator()
 
     def _on_annotator_triggered(self) -> None:
         current = annotator_name(self._qs) or ""
@@ -203,7 +207,8 @@ class ProjectMenu(QObject):
             name, ok = QInputDialog.getText(
                 self.window, "Annotator name",
                 "Your name, as new labels record it (remembered on this computer;\n"
-                "empty: the login name " f"'{self.window.project.settings.annotator}'):",
+                "empty: this computer's name "
+                f"'{self._computer_name()}'):",
                 QLineEdit.EchoMode.Normal, current)
             if not ok:
                 return

@@ -47,10 +47,10 @@ def read_options(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def add_annotator_argument(p: argparse.ArgumentParser, what: str = "who labels") -> None:
-    """``--annotator NAME``: overrides $ACTIVELAB_ANNOTATOR, then the project's setting."""
+    """``--annotator NAME``: overrides $ACTIVELAB_ANNOTATOR, then this machine's name."""
     p.add_argument("--annotator", metavar="NAME",
-                   help=f"{what}; default: $ACTIVELAB_ANNOTATOR, else the project's "
-                        "'annotator' setting (the login name)")
+                   help=f"{what}; default: $ACTIVELAB_ANNOTATOR, else this computer's "
+                        "name, login@host")
 
 
 def add_read_arguments(p: argparse.ArgumentParser) -> None:

@@ -2,8 +2,9 @@
 
 * Identity: every event names its annotator. The name is chosen, highest first, from the
   ``--annotator`` flag of a command, the ``ACTIVELAB_ANNOTATOR`` environment variable, the
-  app's per-machine name (File > Annotator name…), then the project's ``annotator`` setting
-  (the login name by default): ``resolve_annotator``.
+  app's per-machine name (File > Annotator name…), then this machine's ``login@host``
+  (``activelab.core.project.identity``: two people with the same login on two machines stay
+  two annotators): ``resolve_annotator``.
 * Overlap: with the project setting ``overlap`` (a fraction in [0, 1]) that share of the
   samples is labeled by ``overlap_annotators`` different annotators. Whether a sample is one
   of them is a pure function of the project's seed and the sample id (``is_overlap``), so
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Iterable
+from typing import Callable, Iterable
 
 from activelab.core.errors import LabelError
 
@@ -39,17 +40,18 @@ def clean_name(name: str | None, where: str) -> str | None:
 
 
 def resolve_annotator(flag: str | None = None, app: str | None = None,
-                      project: str = "user") -> str:
+                      project: str | Callable[[], str] = "user") -> str:
     """The annotator a process acts as: ``flag`` (a command's --annotator) > the
     ``ACTIVELAB_ANNOTATOR`` environment variable > ``app`` (the app's per-machine name) >
-    ``project`` (the project's setting, by default the login name). Blank values are passed
-    over; LabelError for a name with a control character."""
+    ``project`` (the default: this machine's ``login@host``, ``identity.default_annotator``;
+    a callable is called only when needed). Blank values are passed over; LabelError for a
+    name with a control character."""
     for value, where in ((flag, "--annotator"), (os.environ.get(ENV_VAR), ENV_VAR),
                          (app, "the app's annotator name")):
         name = clean_name(value, where)
         if name is not None:
             return name
-    return project
+    return project() if callable(project) else project
 
 
 def is_overlap(sample_id: str, fraction: float, seed: int = 0) -> bool:

@@ -134,6 +134,11 @@ class LabelState:
         stack = self._redo_by.get(annotator)
         return None if stack is None else stack.last()
 
+    def actors(self) -> set[str]:
+        """Every name that owns an action in the log ("" for events naming none, ``import``
+        for labels imported with the data). O(annotators)."""
+        return set(self._undo_by)
+
     def owner(self, group: int) -> str | None:
         """The annotator of ``group`` (of its first event; "" when it named none)."""
         return self._owner.get(group)
@@ -241,7 +246,8 @@ class LabelState:
             self._active[g] = True
             self._undo.append(g)
             self._redo.clear()
-            who = self._owner[g] = e.annotator or ""
+            # a team export's labels, re-imported at creation, are nobody's action to undo
+            who = self._owner[g] = "import" if e.input == "imported" else (e.annotator or "")
             self._undo_by.setdefault(who, _Stack()).append(g)
             self._redo_by.setdefault(who, _Stack()).clear()
         self._groups[g].append(e)
