@@ -85,7 +85,13 @@ def cmd_new(a: argparse.Namespace) -> int:
     fc = (FeatureConfig(**{"image": "auto", "text": default_text_features(), **chosen})
           if chosen else None)
     settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
-    team = {k: v for k, v in (("overlap", a.overlap), ("overlap_annotators", a.overlap_annotators),
+    if a.overlap and a.overlap_every:
+        raise ActiveLabError(
+            f"--overlap {a.overlap:g} and --overlap-every {a.overlap_every} were both given: "
+            "overlap is either a share of the samples or every k-th pick, not both. Give one of "
+            "the two; nothing was created.")
+    team = {k: v for k, v in (("overlap", a.overlap), ("overlap_every", a.overlap_every),
+                              ("overlap_annotators", a.overlap_annotators),
                               ("lease_minutes", a.lease_minutes)) if v is not None}
     if team:
         settings = {**(settings or {}), **team}
@@ -254,6 +260,9 @@ def cmd_status(a: argparse.Namespace) -> int:
                      audit_rate=proj.settings.audit_rate))
     s["latest_curve_point"] = without_stop_sets(s["latest_curve_point"])
     s["annotator"], s["annotators"] = proj.annotator, proj.annotator_counts()
+    from activelab.core.project.team import overlap_summary
+
+    s["overlap"] = overlap_summary(proj)
     from activelab.core.team.report import team_report
 
     team = team_report(proj)
@@ -270,6 +279,8 @@ def cmd_status(a: argparse.Namespace) -> int:
     print(f"  model {s['model']} v{s['model_version']}, strategy {s['strategy']}")
     who = ", ".join(f"{n}: {c}" for n, c in s["annotators"].items()) or "none yet"
     print(f"  annotators (samples labeled): {who}; you are {s['annotator']}")
+    if s["overlap"]["rule"] != "off":
+        print(f"  overlap: {s['overlap']['rule']} ({s['overlap']['shared']} shared so far)")
     p = s["latest_curve_point"]
     if p:
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
@@ -435,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--overlap", type=fraction_or_zero("--overlap"), metavar="SHARE",
                    help="share of samples labeled by several annotators, blind to each "
                         "other (0 to 1; default 0)")
+    n.add_argument("--overlap-every", type=positive_int("--overlap-every"), metavar="K",
+                   help="or: every K-th sample labeled project-wide (the K-th, 2K-th, ...) is "
+                        "labeled by several annotators, blind to each other")
     n.add_argument("--overlap-annotators", type=positive_int("--overlap-annotators"),
                    metavar="K", help="how many annotators label each overlap sample (default 2)")
     n.add_argument("--lease-minutes", type=nonnegative_float("--lease-minutes"), metavar="MIN",
