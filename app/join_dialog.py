@@ -57,7 +57,7 @@ class JoinTeamDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("activelab — Join a team project")
-        self.resize(720, 320)
+        self.resize(720, 440)   # room for a two-paragraph message under the fields
         self.runner = runner if runner is not None else TaskRunner(self)
         self.projects_dir = Path(projects_dir or Path.home() / "activelab-projects")
         self.url_edit = QLineEdit()
@@ -145,6 +145,8 @@ class JoinTeamDialog(QDialog):
         if message:
             self.error.setText(f"{message}\n\nCorrect it above and press Join again.")
             self.error.setVisible(True)
+            if self.height() < self.sizeHint().height():   # never squeeze the fields
+                self.resize(self.width(), self.sizeHint().height())
         self._update_buttons()
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
