@@ -143,3 +143,11 @@ def test_share_and_every_kth_exclude_each_other_with_a_clear_message(tmp_path, s
     assert main(["set", str(folder), "overlap=0", "overlap_every=5"]) == 0
     s = Project.open(folder).settings
     assert (s.overlap, s.overlap_every) == (0.0, 5)
+
+
+def test_stored_settings_with_both_rules_keep_the_share_and_say_so():
+    from activelab.core.loop.settings import Settings
+
+    s, problems = Settings.load({"overlap": 0.1, "overlap_every": 3})
+    assert (s.overlap, s.overlap_every) == (0.1, 0)
+    assert len(problems) == 1 and "not both" in problems[0]
