@@ -16,9 +16,10 @@ What the fold means (the rules ``apply`` keeps, event by event):
 * of the active events, taken in group order (then seq order): a label sets the value of
   (task, sample) and un-skips the sample; a skip skips it; a flag flags it.
 
-* picks: the n-th sample ever to get a label (by anyone but the ``import`` of labels given
-  with the data; undone or not) has pick number n (``pick_number``): the log's order, which
-  every process reads alike, so "every k-th pick" needs no other coordination.
+* picks: the n-th sample ever to get a label (undone or not) has pick number n
+  (``pick_number``): the log's order, which every process reads alike, so "every k-th pick"
+  needs no other coordination. A sample whose first label came with the data (annotator
+  ``import``) is no pick: nobody picked it.
 
 So a value is the one of the latest active label of (task, sample), a sample is skipped when
 its latest active label-or-skip is a skip, and flagged while any of its flags is active. The
@@ -75,6 +76,7 @@ class LabelState:
         self._tasks_of: Counter[str] = Counter()         # sample id -> tasks labeled
         self._classes: dict[str, Counter[str]] = {}
         self._picks: dict[str, int] = {}                 # sample id -> its pick number
+        self._ever_labeled: set[str] = set()
 
     # ------------------------------------------------------------------ reads
     @property
@@ -124,8 +126,8 @@ class LabelState:
 
     def pick_number(self, sample_id: str) -> int | None:
         """n when ``sample_id`` was the n-th sample (1, 2, ...) to get its first label in the
-        log (labels imported with the data, annotator ``import``, are not picks; an undone
-        label keeps its number); None when it never had one."""
+        log (an undone label keeps its number); None when it never had one or its first label
+        was imported with the data (annotator ``import``)."""
         return self._picks.get(sample_id)
 
     @property
@@ -228,8 +230,10 @@ class LabelState:
         self._insert(self._sample_events.setdefault(e.sample_id, []), e)
         if e.kind == "label":
             self._insert(self._label_events.setdefault((e.task or "", e.sample_id), []), e)
-            if e.sample_id not in self._picks and e.annotator != _IMPORTED:
-                self._picks[e.sample_id] = len(self._picks) + 1
+            if e.sample_id not in self._ever_labeled:
+                self._ever_labeled.add(e.sample_id)
+                if e.annotator != _IMPORTED:
+                    self._picks[e.sample_id] = len(self._picks) + 1
 
     def _key(self, e: LabelEvent) -> _Key:
         """Where a replay applies ``e``: its group's place, then its seq."""

@@ -56,7 +56,7 @@ def test_a_team_project_is_created_on_the_server_and_bad_urls_say_why(
 
     monkeypatch.setattr(pg_probe, "probe_team_store", probe)
     wiz = _to_create_page(qtbot, tmp_path)
-    page, box = wiz.create_page, wiz.create_page.store_box
+    box = wiz.create_page.store_box
     finish = wiz.button(QWizard.WizardButton.FinishButton)
     assert box.combo.currentData() == LOCAL and not box.url_edit.isVisible()
     assert finish.isEnabled()
@@ -108,4 +108,3 @@ def test_a_team_project_is_created_on_the_server_and_bad_urls_say_why(
     again.create_page.folder_edit.setText(str(tmp_path / "elsewhere" / "news2"))
     qtbot.waitUntil(lambda: again.create_page.store_box.ready(), timeout=20000)
     assert "activelab_news2" in again.create_page.store_box.status.text()
-    assert page is wiz.create_page

@@ -50,6 +50,7 @@ def replay(events: list[LabelEvent]) -> Replayed:
     order: list[int] = []
     active: dict[int, bool] = {}
     st = Replayed()
+    seen: set[str] = set()
     for e in events:
         st.last_seq = e.seq
         if e.kind in ("label", "skip", "flag"):
@@ -60,8 +61,10 @@ def replay(events: list[LabelEvent]) -> Replayed:
                 st.undo_stack.append(e.group)
                 st.redo_stack.clear()
             groups[e.group].append(e)
-            if e.kind == "label" and e.annotator != "import" and e.sample_id not in st.picks:
-                st.picks[e.sample_id] = len(st.picks) + 1   # every k-th pick's count
+            if e.kind == "label" and e.sample_id not in seen:   # every k-th pick's count:
+                seen.add(e.sample_id)                          # first labels, not imported
+                if e.annotator != "import":
+                    st.picks[e.sample_id] = len(st.picks) + 1
         elif e.kind == "undo" and e.target_seq in active:
             active[e.target_seq] = False
             if e.target_seq in st.undo_stack:

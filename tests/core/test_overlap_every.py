@@ -38,9 +38,12 @@ def _picks_from_the_log(proj: Project) -> dict[str, int]:
     """Pick numbers folded independently from the raw log: the n-th sample to get a first
     label (not imported) in seq order has number n."""
     picks: dict[str, int] = {}
+    seen: set[str] = set()
     for e in sorted(proj.store.events(), key=lambda e: e.seq):
-        if e.kind == "label" and e.annotator != "import" and e.sample_id not in picks:
-            picks[e.sample_id] = len(picks) + 1
+        if e.kind == "label" and e.sample_id not in seen:
+            seen.add(e.sample_id)
+            if e.annotator != "import":
+                picks[e.sample_id] = len(picks) + 1
     return picks
 
 
@@ -151,3 +154,27 @@ def test_stored_settings_with_both_rules_keep_the_share_and_say_so():
     s, problems = Settings.load({"overlap": 0.1, "overlap_every": 3})
     assert (s.overlap, s.overlap_every) == (0.1, 0)
     assert len(problems) == 1 and "not both" in problems[0]
+
+
+def test_imported_labels_are_no_picks(tmp_path, store_url, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    data = write_text_csv(tmp_path / "d.csv", n=20)
+    frame = pd.read_csv(data)
+    frame.loc[5:, "topic"] = None                    # s000..s004 come labeled with the data
+    frame.to_csv(data, index=False)
+    assert main(["new", str(tmp_path / "p"), "--data", str(data), "--text-column", "text",
+                 "--task", "topic=topic", "--import-labels", "--overlap-every", "2"]
+                + (["--store", store_url] if store_url else [])) == 0
+    alice, bob = _as(tmp_path / "p", "alice"), _as(tmp_path / "p", "bob")
+    alice.label("s000", "tech")                      # a correction of an imported label
+    for sid in ("s010", "s011", "s012", "s013"):
+        alice.label(sid, "food")
+    st = alice.label_state()
+    assert st.pick_number("s000") is None and st.pick_number("s001") is None
+    assert [st.pick_number(f"s01{i}") for i in range(4)] == [1, 2, 3, 4]
+    _queue_everything(bob)
+    shown: set[str] = set()
+    assert [_next(bob, shown).id, _next(bob, shown).id] == ["s011", "s013"]
+    alice.close(), bob.close()
