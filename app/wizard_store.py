@@ -124,7 +124,15 @@ class StoreChooser(QWidget):
         if asked != self._request() or not self.team():
             return                                # an answer for an older URL or name
         self._ok_for = asked
-        self._show(probe.message, error=False)
+        from urllib.parse import urlsplit
+
+        try:
+            has_password = urlsplit(asked[0]).password is not None
+        except ValueError:
+            has_password = False
+        self._show(probe.message + (
+            " The password in the URL will be saved in the project folder (store.json); "
+            "~/.pgpass keeps it out of the folder." if has_password else ""), error=False)
         self.changed.emit()
 
     def _on_check_failed(self, asked: tuple[str, str], message: str) -> None:

@@ -82,8 +82,14 @@ def test_a_team_project_is_created_on_the_server_and_bad_urls_say_why(
     assert threads and all(t is not threading.main_thread() for t in threads), \
         "the server is asked in a background job"
 
+    # (the test server trusts local logins: any password is accepted)
+    with_password = pg_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    text = _check(qtbot, wiz, with_password)
+    assert "The server answers" in text and "password in the URL will be saved" in text
+    assert "s3cret" not in text
     text = _check(qtbot, wiz, pg_url)
     assert "The server answers (PostgreSQL" in text and "activelab_news" in text
+    assert "password" not in text
     assert box.ready() and finish.isEnabled()
     with qtbot.waitSignal(wiz.project_created, timeout=90000) as sig:
         finish.click()
