@@ -101,7 +101,7 @@ class ProjectMenu(QObject):
         self.window, self.shell, self._qs = window, shell, settings
         self.new_action = self._action("&New project…", "Ctrl+N", shell.show_wizard)
         self.open_action = self._action("&Open project…", "Ctrl+O", self._on_open_triggered)
-        self.join_action = self._action("&Join a team project…", None, shell.show_join)
+        self.join_action = self._action("&Join a team project…", None, lambda: shell.show_join())
         self.annotator_action = self._action("&Annotator name…", None, self._on_annotator_triggered)
         self.recent_menu = window.file_menu.addMenu("Open &recent")   # moved into place below
         self.recent_menu.setObjectName("recent_menu")
