@@ -194,17 +194,23 @@ def blind_class_counts(proj: "Project", counts: dict[str, dict[str, int]]) -> di
     return counts
 
 
-def hidden(proj: "Project", sample_id: str) -> bool:
-    """Whether other annotators' labels of ``sample_id`` are hidden from ``proj.annotator``."""
-    return (overlap_on(proj.settings) and overlap_sample(proj, sample_id)
-            and proj.annotator not in proj.store.state().labelers(sample_id))
+def hidden(proj: "Project", sample_id: str, st: Any = None) -> bool:
+    """Whether other annotators' labels of ``sample_id`` are hidden from ``proj.annotator``
+    (``st``: the ``LabelState`` just read, else it is read)."""
+    if not overlap_on(proj.settings):
+        return False
+    st = proj.store.state() if st is None else st
+    return overlap_sample(proj, sample_id, st) and proj.annotator not in st.labelers(sample_id)
 
 
 def visible_history(proj: "Project", events: list[LabelEvent]) -> list[LabelEvent]:
-    """``events`` without other annotators' events on samples hidden from ``proj.annotator``."""
-    me = proj.annotator
+    """``events`` without other annotators' events on samples hidden from ``proj.annotator``
+    (the store is read once, not once per event)."""
+    if not overlap_on(proj.settings):
+        return list(events)
+    me, st = proj.annotator, proj.store.state()
     return [e for e in events if e.annotator == me or e.sample_id is None
-            or not hidden(proj, e.sample_id)]
+            or not hidden(proj, e.sample_id, st)]
 
 
 def visible_labels(proj: "Project", idx: int) -> dict[str, Any]:
