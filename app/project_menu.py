@@ -5,6 +5,7 @@ Public API:
     ProjectMenu(window, shell, settings=None)   # adds to window.file_menu (before Export):
         New project…  Ctrl+N   -> shell.show_wizard()
         Open project… Ctrl+O   -> a folder picker, then shell.open_project(path)
+        Join a team project…   -> shell.show_join() (activelab.app.join_dialog)
         Open recent  >         -> the machine's recent list (missing folders greyed out), Clear list
         Annotator name…        -> what provenance records for this machine's new labels
       and an "Annotator: NAME" label in the status bar; restores the dock layout (and which dock
@@ -100,12 +101,14 @@ class ProjectMenu(QObject):
         self.window, self.shell, self._qs = window, shell, settings
         self.new_action = self._action("&New project…", "Ctrl+N", shell.show_wizard)
         self.open_action = self._action("&Open project…", "Ctrl+O", self._on_open_triggered)
+        self.join_action = self._action("&Join a team project…", None, lambda: shell.show_join())
         self.annotator_action = self._action("&Annotator name…", None, self._on_annotator_triggered)
         self.recent_menu = window.file_menu.addMenu("Open &recent")   # moved into place below
         self.recent_menu.setObjectName("recent_menu")
         self.recent_menu.aboutToShow.connect(self.refresh_recent)
         menu, before = window.file_menu, window.export_action
-        for action in (self.new_action, self.open_action, self.recent_menu.menuAction()):
+        for action in (self.new_action, self.open_action, self.join_action,
+                       self.recent_menu.menuAction()):
             menu.insertAction(before, action)
         menu.insertSeparator(before)
         menu.insertAction(before, self.annotator_action)

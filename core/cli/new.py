@@ -24,7 +24,13 @@ def cmd_new(a: argparse.Namespace) -> int:
     fc = (FeatureConfig(**{"image": "auto", "text": default_text_features(), **chosen})
           if chosen else None)
     settings = {"strategy_params": parse_key_values(a.strategy_params, "--strategy-param")} if a.strategy_params else None
-    team = {k: v for k, v in (("overlap", a.overlap), ("overlap_annotators", a.overlap_annotators),
+    if a.overlap and a.overlap_every:
+        raise ActiveLabError(
+            f"--overlap {a.overlap:g} and --overlap-every {a.overlap_every} were both given: "
+            "overlap is either a share of the samples or every k-th pick, not both. Give one of "
+            "the two; nothing was created.")
+    team = {k: v for k, v in (("overlap", a.overlap), ("overlap_every", a.overlap_every),
+                              ("overlap_annotators", a.overlap_annotators),
                               ("lease_minutes", a.lease_minutes)) if v is not None}
     if team:
         settings = {**(settings or {}), **team}
@@ -119,6 +125,9 @@ def add_parser(sub) -> None:
     n.add_argument("--overlap", type=fraction_or_zero("--overlap"), metavar="SHARE",
                    help="share of samples labeled by several annotators, blind to each "
                         "other (0 to 1; default 0)")
+    n.add_argument("--overlap-every", type=positive_int("--overlap-every"), metavar="K",
+                   help="or: every K-th sample labeled project-wide (the K-th, 2K-th, ...) is "
+                        "labeled by several annotators, blind to each other")
     n.add_argument("--overlap-annotators", type=positive_int("--overlap-annotators"),
                    metavar="K", help="how many annotators label each overlap sample (default 2)")
     n.add_argument("--lease-minutes", type=nonnegative_float("--lease-minutes"), metavar="MIN",

@@ -17,6 +17,9 @@ def cmd_status(a: argparse.Namespace) -> int:
                      audit_rate=proj.settings.audit_rate))
     s["latest_curve_point"] = without_stop_sets(s["latest_curve_point"])
     s["annotator"], s["annotators"] = proj.annotator, proj.annotator_counts()
+    from activelab.core.project.team import overlap_summary
+
+    s["overlap"] = overlap_summary(proj)
     from activelab.core.team.report import team_report
 
     team = team_report(proj)
@@ -33,6 +36,8 @@ def cmd_status(a: argparse.Namespace) -> int:
     print(f"  model {s['model']} v{s['model_version']}, strategy {s['strategy']}")
     who = ", ".join(f"{n}: {c}" for n, c in s["annotators"].items()) or "none yet"
     print(f"  annotators (samples labeled): {who}; you are {s['annotator']}")
+    if s["overlap"]["rule"] != "off":
+        print(f"  overlap: {s['overlap']['rule']} ({s['overlap']['shared']} shared so far)")
     p = s["latest_curve_point"]
     if p:
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
