@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from activelab.core.data.parts import PartLayout, list_part_paths, part_footer, check_footers
-from activelab.core.errors import DataError
-from activelab.core.progress import Progress
+from activelab.core.errors import ActiveLabError, DataError
+from activelab.core.progress import Cancelled, Progress
 from activelab.core.scale.featurize import PoolMoments, sample_rows
 from activelab.core.store.partitioned_pool import open_part
 
@@ -47,7 +47,10 @@ def in_order(client: Any, fn: Callable, args: Sequence[tuple], window: int,
              progress: Progress | None = None) -> Iterator[tuple[int, Any]]:
     """(i, ``fn(*args[i])``) for every i in order, computed as Dask tasks with at most
     ``window`` submitted and not yet handed back; each result is released once yielded.
-    An exception of a task (e.g. DataError) is raised here; the rest are cancelled."""
+    An exception of a task (e.g. DataError) is raised here; the rest are cancelled. A
+    scheduler that went away is a SchedulerGoneError (one paragraph, nothing was created)."""
+    from activelab.core.scale.cluster import SchedulerGoneError, gone_message, is_gone
+
     futures: dict[int, Any] = {}
 
     def submit(i: int) -> None:
@@ -63,8 +66,17 @@ def in_order(client: Any, fn: Callable, args: Sequence[tuple], window: int,
             if i + window < len(args):
                 submit(i + window)
             yield i, result
+    except (ActiveLabError, Cancelled):
+        raise
+    except Exception as exc:
+        if not is_gone(exc):
+            raise
+        raise SchedulerGoneError(
+            gone_message(getattr(client.scheduler, "address", None), exc, queue_kept=False)
+            + " The project was not created; run 'activelab new' again once the scheduler "
+            "answers.") from None
     finally:
-        if futures:
+        if futures and client.status == "running":
             client.cancel(list(futures.values()))
 
 
@@ -106,6 +118,15 @@ def _first_rows(col: Any) -> list[tuple[Any, int]]:
     return [(v, where[i]) for i, v in enumerate(values) if i in where and v is not None]
 
 
+def _read(path: str, columns: Sequence[str] | None = None) -> Any:
+    """A part as a pyarrow Table (on a worker); DataError naming it when it cannot be read."""
+    try:
+        return open_part(path).read(columns=None if columns is None else list(columns))
+    except Exception as exc:   # pyarrow and fsspec raise many types (OSError, ArrowInvalid)
+        raise DataError(f"Part {path} cannot be read ({type(exc).__name__}: {exc}). Restore or "
+                        "remove that part and import again.") from None
+
+
 def part_sample(path: str, picks: np.ndarray, task_columns: Sequence[str]) -> dict[str, Any]:
     """One part's share of ``new``'s sample (a worker task): ``rows`` (sorted local rows: the
     picks and the first row of each task column value), ``frame`` (those rows as pandas),
@@ -113,7 +134,7 @@ def part_sample(path: str, picks: np.ndarray, task_columns: Sequence[str]) -> di
     n present, mean, sum of squared deviations)}), as ``PoolMoments.add`` computes them."""
     import pyarrow as pa
 
-    table = open_part(path).read()
+    table = _read(path)
     firsts = {c: _first_rows(table.column(c)) for c in task_columns if c in table.column_names}
     rows = np.asarray(picks, dtype=np.int64)
     extra = [r for pairs in firsts.values() for _, r in pairs]
@@ -183,7 +204,7 @@ def part_ids(path: str, start: int, size: int, id_column: str | None, read_cols:
     from activelab.core.data.read import imported_labels, sample_ids
     from activelab.core.data.spec import ImportedTable
 
-    part = open_part(path).read(columns=list(read_cols)).to_pandas() if read_cols else None
+    part = _read(path, read_cols).to_pandas() if read_cols else None
     if id_column:
         ids = sample_ids(ImportedTable(frame=part, source=path, format="parquet"), id_column)
     else:

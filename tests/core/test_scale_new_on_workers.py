@@ -97,3 +97,29 @@ def test_an_id_twice_in_one_part_is_refused_naming_its_rows(tmp_path, client):
     with pytest.raises(DataError, match=rf"rows {a + 1} and {b + 1} of part .*part-01\.parquet"):
         create_dask_project(tmp_path / "p", data=str(tmp_path / "again"), id_column="id",
                             client=client)
+
+
+def test_a_part_that_is_not_parquet_is_named(tmp_path, client):
+    from activelab.core.scale.create import create_dask_project
+
+    _pool(tmp_path / "pool", n=2_000, parts=2)
+    (tmp_path / "pool" / "part-01.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(DataError, match=r"Part .*part-01\.parquet cannot be read"):
+        create_dask_project(tmp_path / "p", data=str(tmp_path / "pool"), id_column="id",
+                            client=client)
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_scheduler_gone_during_new_is_one_paragraph_and_leaves_no_folder(tmp_path):
+    from activelab.core.scale.cluster import SchedulerGoneError
+    from activelab.core.scale.create import create_dask_project
+
+    _pool(tmp_path / "pool", n=2_000, parts=2)
+    helper = in_process_client(workers=1)
+    gone = next(helper)
+    gone.cluster.close()
+    with pytest.raises(SchedulerGoneError, match="cannot be reached.*was not created"):
+        create_dask_project(tmp_path / "p", data=str(tmp_path / "pool"), id_column="id",
+                            client=gone)
+    assert not (tmp_path / "p").exists()
+    helper.close()
