@@ -24,13 +24,22 @@ from activelab.core.data.parts import find_parts, is_url, read_part
 
 @dataclass
 class StreamedPool:
-    """A pool file written part by part: its path, the table read back (memory-mapped), the
-    reader's notes and ``pool_table``'s decisions (each said once)."""
+    """A pool file written part by part: its path, the reader's notes and ``pool_table``'s
+    decisions (each said once); ``table`` reads it back (memory-mapped) on first use."""
 
     path: Path
-    table: Any
     notes: list[str] = field(default_factory=list)
     pool_decisions: list[str] = field(default_factory=list)
+    _table: Any = None
+
+    @property
+    def table(self) -> Any:
+        """The pool file as a pyarrow Table (read once, memory-mapped)."""
+        if self._table is None:
+            import pyarrow.parquet as pq
+
+            self._table = pq.read_table(self.path, memory_map=True)
+        return self._table
 
 
 def _part_frame(path: str, na_values: Sequence[str]) -> Any:
@@ -92,8 +101,7 @@ def stream_parts(source: str | Path, pool_path: Path, na_values: Sequence[str] =
         notes.append(f"{len(empty)} part(s) without rows skipped: "
                      + ", ".join(Path(str(p)).name for p in empty[:5])
                      + (" ..." if len(empty) > 5 else ""))
-    stored = pq.read_table(pool_path, memory_map=True)
-    return StreamedPool(pool_path, stored, notes, decisions)
+    return StreamedPool(pool_path, notes, decisions)
 
 
 def _abandon(writer: Any, pool_path: Path) -> None:
