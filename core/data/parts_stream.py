@@ -6,7 +6,7 @@ Parquet file), turns each into the table the project stores (``pool_table``) and
 into the next part; so the file has the row groups, types and values that joining the parts in
 memory and writing them at once gives (``write_pool_table``), while at most one part and one
 row group are held. The imported table the project is then made from is that file, read back
-memory-mapped (``frame_of``: numeric columns without a copy).
+column by column, each in one piece (``frame_of``: numeric columns without a copy).
 
 Parts whose stored tables differ in type or pandas metadata (a column of nulls only in one
 part, integers with missing values in one part and none in another, ...) are not streamed:
@@ -25,7 +25,7 @@ from activelab.core.data.parts import find_parts, is_url, read_part
 @dataclass
 class StreamedPool:
     """A pool file written part by part: its path, the reader's notes and ``pool_table``'s
-    decisions (each said once); ``table`` reads it back (memory-mapped) on first use."""
+    decisions (each said once); ``table`` reads it back on first use."""
 
     path: Path
     notes: list[str] = field(default_factory=list)
@@ -34,11 +34,17 @@ class StreamedPool:
 
     @property
     def table(self) -> Any:
-        """The pool file as a pyarrow Table (read once, memory-mapped)."""
+        """The pool file as a pyarrow Table (read once), each column in one piece: read column
+        by column and joined, so pandas views of its numeric columns need no copy and at most
+        one column is held twice."""
         if self._table is None:
+            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            self._table = pq.read_table(self.path, memory_map=True)
+            f = pq.ParquetFile(self.path)
+            columns = [f.read(columns=[name]).column(0).combine_chunks()
+                       for name in f.schema_arrow.names]
+            self._table = pa.Table.from_arrays(columns, schema=f.schema_arrow)
         return self._table
 
 
