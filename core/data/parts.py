@@ -129,31 +129,41 @@ def _open(path: str) -> Any:
     return pq.ParquetFile(path)
 
 
-def find_parts(source: str | Path) -> PartLayout:
-    """The parts of ``source`` with their row counts (footers only); DataError names a part
-    that cannot be read or whose columns differ from the first part's."""
-    paths = list_part_paths(source)
+def part_footer(path: str) -> tuple[int, list[str]]:
+    """(rows, column names) of one part, from its footer; DataError when it cannot be read."""
+    try:
+        f = _open(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+        raise DataError(f"Part {path} cannot be read as Parquet ({type(exc).__name__}: "
+                        f"{exc}). Remove or rewrite that part and import again.") from exc
+    return f.metadata.num_rows, list(f.schema_arrow.names)
+
+
+def check_footers(source: str | Path, paths: Sequence[str],
+                  footers: Sequence[tuple[int, list[str]]]) -> PartLayout:
+    """The layout of ``paths`` from their footers (``part_footer``, in the same order);
+    DataError names the first part whose columns differ from the first part's, or says the
+    parts hold no rows."""
     starts = [0]
-    first_names: list[str] | None = None
-    for path in paths:
-        try:
-            f = _open(path)
-        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
-            raise DataError(f"Part {path} cannot be read as Parquet ({type(exc).__name__}: "
-                            f"{exc}). Remove or rewrite that part and import again.") from exc
-        names = list(f.schema_arrow.names)
-        if first_names is None:
-            first_names = names
-        elif names != first_names:
+    first_names = footers[0][1] if footers else []
+    for path, (rows, names) in zip(paths, footers):
+        if names != first_names:
             raise DataError(
                 f"Part {path} has columns {', '.join(names)}, but {paths[0]} has "
                 f"{', '.join(first_names)}. Every part of a pool needs the same columns; "
                 "rewrite the odd part and import again."
             )
-        starts.append(starts[-1] + f.metadata.num_rows)
+        starts.append(starts[-1] + rows)
     if starts[-1] == 0:
         raise DataError(f"{source}: the Parquet parts hold no rows. Import parts with data.")
     return PartLayout(str(source), tuple(paths), tuple(starts))
+
+
+def find_parts(source: str | Path) -> PartLayout:
+    """The parts of ``source`` with their row counts (footers only); DataError names a part
+    that cannot be read or whose columns differ from the first part's."""
+    paths = list_part_paths(source)
+    return check_footers(source, paths, [part_footer(p) for p in paths])
 
 
 def read_part(path: str, columns: Sequence[str] | None = None) -> Any:

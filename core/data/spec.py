@@ -139,3 +139,4 @@ class ImportedTable:
     decimal: str = "."               # decimal mark of numbers written as text ("," for 0,5)
     na_values: tuple[str, ...] = ()  # cells read as missing besides empty ones (--na-values)
     index_columns: tuple[str, ...] = ()  # columns that were the table's saved (pandas) index
+    pool_file: Any = None            # parts_stream.StreamedPool: pool.parquet already written

@@ -52,10 +52,48 @@ def create_project(
     _checked_settings(options.get("model", DEFAULT_MODEL), options.get("model_params"),
                       options.get("strategy", DEFAULT_STRATEGY), options.get("settings"))
     progress.update(0.0, f"reading {data}")
-    table = read_table(data, format=format, encoding=encoding,
-                       image_column=options.get("image_column"), **dict(read_options or {}))
-    again = {"encoding": encoding, **dict(read_options or {})}
-    return create_from_table(path, table, progress=progress, read_again=again, **options)
+    staging = None
+    try:
+        table, staging = _streamed_parts(data, format, path, read_options)
+        if table is None:
+            table = read_table(data, format=format, encoding=encoding,
+                               image_column=options.get("image_column"), **dict(read_options or {}))
+        again = {"encoding": encoding, **dict(read_options or {})}
+        return create_from_table(path, table, progress=progress, read_again=again, **options)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _streamed_parts(data: str | Path, format: str | None, path: str | Path,
+                    read_options: Mapping[str, Any] | None) -> tuple[Any, Path | None]:
+    """(the imported table, its staging folder) of a partitioned Parquet pool written part by
+    part into a pool file beside the project (``activelab.core.data.parts_stream``); (None,
+    None) for any other source, or parts that must be joined in memory."""
+    from activelab.core.data.parts import is_parquet_folder, is_partitioned_source
+    from activelab.core.data.parts_stream import imported_frame, stream_parts
+
+    p = Path(data).expanduser()
+    if (format not in (None, "parquet") or p.is_file() or not is_partitioned_source(data)
+            or (p.is_dir() and not is_parquet_folder(p))):
+        return None, None
+    na = (read_options or {}).get("na_values") or ()
+    na = tuple(str(v) for v in ([na] if isinstance(na, str) else na) if str(v))
+    final = Path(path).expanduser().resolve()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = make_temp_sibling(final, "creating")   # removed as stale if this process dies
+    try:
+        streamed = stream_parts(data, staging / POOL_FILE, na)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if streamed is None:
+        shutil.rmtree(staging, ignore_errors=True)
+        return None, None
+    frame = imported_frame(streamed.table)
+    return ImportedTable(frame=frame, source=str(data), format="parquet",
+                         decisions=list(streamed.notes), rows_read=len(frame),
+                         pool_file=streamed), staging
 
 
 def _check_free(path: str | Path) -> Path:
@@ -142,8 +180,12 @@ def create_from_table(
     try:
         ours = set(activelab_columns(frame.columns))
         kept = frame[[c for c in frame.columns if c not in ours]] if ours else frame
-        stored, pool_decisions = pool_table(kept)
-        write_pool_table(stored, tmp)
+        if table.pool_file is not None and not ours:   # written part by part already
+            os.replace(table.pool_file.path, tmp / POOL_FILE)
+            stored, pool_decisions = table.pool_file.table, list(table.pool_file.pool_decisions)
+        else:
+            stored, pool_decisions = pool_table(kept)
+            write_pool_table(stored, tmp)
         decisions += pool_decisions
         store = new_store(tmp, final.name, store_url)   # project.sqlite, or PostgreSQL
         add_sample_ids(store, ids)

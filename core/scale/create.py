@@ -3,27 +3,26 @@
 Nothing of the pool is copied: the project folder holds ``project.sqlite`` with the sample ids
 (one short row per sample: position and id), the part files and their row counts (the locator
 of every row), the featuriser fitted on a sample (plain JSON) and the engine
-(``{"name": "dask", "scheduler": ADDRESS or None}``). The parts are read one at a time, so the
-memory used is bounded by the largest part, not by the pool.
+(``{"name": "dask", "scheduler": ADDRESS or None}``). The parts are read as Dask tasks on the
+workers (``activelab.core.scale.part_read``): footers, the sample and the pool's moments, then
+the ids, which the driver writes to the store in part order as they arrive; so the memory of
+every process is bounded by a few parts, not by the pool, and the per-part cost is spread.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from activelab.core.data.parts import find_parts
 from activelab.core.data.spec import FeatureConfig, ImportedTable
-from activelab.core.errors import DataError, ModelError, ProjectError
+from activelab.core.errors import ModelError, ProjectError
 from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.scale.embed import EMBED_DIR, HASH, MINILM
-from activelab.core.scale.featurize import PoolMoments, fit_featurizer, sample_rows
+from activelab.core.scale.featurize import fit_featurizer
 from activelab.core.scale.image_pool import common_image_root
-from activelab.core.store.partitioned_pool import open_part
-from activelab.core.store.samples import add_sample_ids
+from activelab.core.scale.part_read import layout_on, sample_on, store_ids_on
 from activelab.core.store.store import STORE_NAME, LabelStore
 from activelab.core.store.temp_folders import (
     make_temp_sibling, raise_if_interrupted, remove_stale_temp_siblings,
@@ -40,54 +39,17 @@ def _task_columns(tasks: Sequence[str]) -> list[str]:
     return out
 
 
-def _first_rows_of_new_values(table: Any, columns: Sequence[str], seen: dict[str, set]) -> list[int]:
-    """Rows of ``table`` holding a value of a task column not seen in earlier parts (its first
-    row), so the sample shows every class even when labels are rare."""
-    import numpy as np
-    import pyarrow.compute as pc
+def _client(engine: Mapping[str, Any]) -> Any:
+    """The client ``new`` reads the parts with: the project's scheduler, or the LocalCluster
+    (a scheduler that is gone: SchedulerGoneError naming the address)."""
+    from activelab.core.scale.cluster import SchedulerGoneError, client_for, gone_message
 
-    rows: list[int] = []
-    for c in columns:
-        if c not in table.column_names:
-            continue
-        col = table.column(c)
-        for v in pc.unique(col).to_pylist():
-            if v is None or v in seen.setdefault(c, set()):
-                continue
-            seen[c].add(v)
-            rows.append(int(np.flatnonzero(pc.equal(col, v).to_numpy(zero_copy_only=False))[0]))
-    return rows
-
-
-def _read_sample(layout: Any, progress: Progress,
-                 task_columns: Sequence[str] = ()) -> tuple[Any, PoolMoments, Any]:
-    """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``, plus the first row of each
-    task column value: every class is seen), the moments of its numeric columns over every
-    row, read part by part (one part in memory at a time), and each sample row's part."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-
-    picks = sample_rows(layout.sizes())
-    frames, part_of = [], []
-    moments = PoolMoments()
-    seen: dict[str, set] = {}
-    for p, (path, rows) in enumerate(zip(layout.paths, picks)):
-        progress.check()
-        table = open_part(path).read()
-        extra = _first_rows_of_new_values(table, task_columns, seen)
-        if extra:
-            rows = np.union1d(rows, extra)
-        numeric = [f.name for f in table.schema
-                   if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
-                   or pa.types.is_boolean(f.type)]
-        if numeric:
-            moments.add(table.select(numeric).to_pandas(split_blocks=True), numeric)
-        frames.append(table.take(pa.array(rows)).to_pandas(split_blocks=True))
-        part_of.append(np.full(len(rows), p, dtype=np.int64))
-        del table
-        progress.update(0.5 * (p + 1) / len(layout.paths), f"sampling part {p + 1}")
-    return pd.concat(frames, ignore_index=True), moments, np.concatenate(part_of)
+    try:
+        return client_for(engine)
+    except SchedulerGoneError:
+        raise
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerGoneError(gone_message(engine.get("scheduler"), exc, queue_kept=False)) from None
 
 
 def text_choice(text_columns: Sequence[str], asked: str | None) -> tuple[str, list[str]]:
@@ -122,7 +84,7 @@ def create_dask_project(
     multilabel: Sequence[str] = (), import_labels: bool = False,
     model: str = "logistic_regression", model_params: Mapping[str, Any] | None = None,
     strategy: str = DEFAULT_STRATEGY, settings: Mapping[str, Any] | None = None,
-    progress: Progress | None = None, text_features: str | None = None,
+    progress: Progress | None = None, text_features: str | None = None, client: Any = None,
 ) -> tuple[Path, list[str]]:
     """Make a Dask-engine project of the partitioned Parquet pool ``data`` (a folder of parts,
     a glob or an fsspec URL); return the folder and the import decisions.
@@ -133,7 +95,7 @@ def create_dask_project(
     error no half-made project is left. DataError for unreadable parts, parts with different
     columns, a repeated id, or a label outside the task's classes.
     """
-    from activelab.core.data.read import infer_spec, imported_labels, sample_ids
+    from activelab.core.data.read import infer_spec
 
     progress = progress or NULL_PROGRESS
     final = Path(path).expanduser().resolve()
@@ -153,11 +115,13 @@ def create_dask_project(
                 str(exc).split(" The previous queue", 1)[0] + f" The project {final.name} was "
                 "not created; run 'activelab new' again with a scheduler that answers, or leave "
                 "out --scheduler to use a local cluster.") from None
+    engine = {"name": "dask", "scheduler": scheduler or None}
     progress.update(0.0, f"listing the parts of {data}")
-    layout = find_parts(data)
+    client = client or _client(engine)
+    layout = layout_on(client, str(data), progress)
     decisions = [f"{data}: {len(layout.paths)} Parquet parts, {layout.rows:,} rows, read in "
                  "place by the Dask engine (nothing copied)"]
-    sample, moments, sample_parts = _read_sample(layout, progress, _task_columns(tasks))
+    sample, moments, sample_parts = sample_on(client, layout, progress, _task_columns(tasks))
     table = ImportedTable(frame=sample, source=str(data), format="parquet",
                           rows_read=len(sample))
     spec, found = infer_spec(table, id_column=id_column, text_columns=text_columns,
@@ -180,35 +144,7 @@ def create_dask_project(
     try:
         store = LabelStore(tmp / STORE_NAME, create=True)
         wanted = {t.name for t in spec.tasks if t.column and import_labels}
-        read_cols = list(dict.fromkeys(
-            [c for c in (spec.id_column, *[t.column for t in spec.tasks if t.name in wanted])
-             if c]))
-        n_labels = 0
-        for p, path in enumerate(layout.paths):
-            progress.check()
-            start = layout.starts[p]
-            size = layout.starts[p + 1] - start
-            part = (open_part(path).read(columns=read_cols).to_pandas() if read_cols else None)
-            if spec.id_column:
-                ids = sample_ids(ImportedTable(frame=part, source=path, format="parquet"),
-                                 spec.id_column)
-            else:
-                ids = [str(i) for i in range(start, start + size)]
-            try:
-                add_sample_ids(store, ids, start=start)
-            except sqlite3.IntegrityError as exc:
-                raise DataError(f"{path}: an id of column '{spec.id_column}' appears more "
-                                "than once in the pool (every sample needs its own id). Fix "
-                                "the parts and import again.") from exc
-            if wanted:
-                part_table = ImportedTable(frame=part, source=path, format="parquet")
-                events = [{"kind": "label", "sample_id": ids[row], "task": task, "value": v,
-                           "annotator": "import"}
-                          for row, task, v in imported_labels(part_table, spec, tasks=wanted)]
-                if events:
-                    store.append_group(events)
-                    n_labels += len(events)
-            progress.update(0.5 + 0.5 * (p + 1) / len(layout.paths), f"ids of part {p + 1}")
+        n_labels = store_ids_on(client, store, layout, spec, wanted, progress)
         if wanted:
             decisions.append(f"{n_labels:,} labels imported from the task columns")
         feat = moments.fitted(feat)
@@ -216,7 +152,6 @@ def create_dask_project(
             decisions.append(f"{len(feat.numeric)} numeric columns standardised with the mean "
                              "and deviation of the whole pool (missing values: the sample's "
                              "median)")
-        engine = {"name": "dask", "scheduler": scheduler or None}
         store.set_setting("spec", spec.to_dict())
         store.set_setting("feature_config", FeatureConfig(
             text="minilm" if text == MINILM else "tfidf",

@@ -32,15 +32,17 @@ def in_process_client(workers: int = 2) -> Iterator[Any]:
 
 def twin_projects(root: Path, pool: Path, *, settings: dict[str, Any] | None = None,
                   embedded_options: dict[str, Any] | None = None,
-                  dask_options: dict[str, Any] | None = None, **opts: Any):
+                  dask_options: dict[str, Any] | None = None, client: Any = None, **opts: Any):
     """The pool folder ``pool`` as an embedded project (``root/embedded``) and a Dask project
-    (``root/dask``) with the same options and ``settings`` (e.g. audit_rate); returns
+    (``root/dask``, its parts read on ``client``) with the same options and ``settings`` (e.g.
+    audit_rate); returns
     (embedded, dask project, the Dask project's creation decisions)."""
     from activelab.core.project.project import Project
     from activelab.core.scale.create import create_dask_project
 
     embedded = Project.create(root / "embedded", data=pool, **opts, **(embedded_options or {}))
-    path, decisions = create_dask_project(root / "dask", data=str(pool / "*.parquet"), **opts,
+    path, decisions = create_dask_project(root / "dask", data=str(pool / "*.parquet"),
+                                          client=client, **opts,
                                           **(dask_options or {}))
     dask_proj = Project.open(path)
     if settings:

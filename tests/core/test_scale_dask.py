@@ -41,13 +41,13 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def pools(tmp_path_factory):
+def pools(tmp_path_factory, client):
     """The same pool as an embedded project (audit picks off) and as a Dask project."""
     root = tmp_path_factory.mktemp("scale")
     frame = _pool(root / "pool")
     embedded, dask_proj, _ = twin_projects(
         root, root / "pool", settings={"audit_rate": 0.0}, id_column="id", tasks=["label=label"],
-        import_labels=True, strategy="least_confidence")
+        import_labels=True, strategy="least_confidence", client=client)
     yield root, frame, embedded, dask_proj
 
 
@@ -122,7 +122,7 @@ def test_batch_strategy_on_a_candidate_sample_stays_within_the_stated_tolerance(
     assert max(ratios) <= 1.10, ratios
 
 
-def test_numeric_scaling_is_the_whole_pools_with_missing_values(tmp_path):
+def test_numeric_scaling_is_the_whole_pools_with_missing_values(tmp_path, client):
     """Moments merged part by part equal the embedded engine's scaling of the whole column
     (missing values filled with the median of the sample: here the sample is the pool)."""
     from activelab.core.features.numeric import column_scaling
@@ -131,7 +131,7 @@ def test_numeric_scaling_is_the_whole_pools_with_missing_values(tmp_path):
 
     frame = _pool(tmp_path / "pool", n=12_000, parts=5, missing=True)
     path, _ = create_dask_project(tmp_path / "p", data=tmp_path / "pool", id_column="id",
-                                  tasks=["label=label"])
+                                  tasks=["label=label"], client=client)
     feat = Featurizer.from_dict(Project.open(path).store.get_setting("scale_featurizer"))
     for c, f, m, s in zip(feat.numeric, feat.fills, feat.means, feat.stds):
         want = column_scaling(frame[c].to_numpy(dtype=np.float64))

@@ -24,13 +24,14 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
+def pair(tmp_path_factory, client):
     """The same 20k-row pool in 5 parts as an embedded and a Dask project, audit picks on."""
     root = tmp_path_factory.mktemp("queue")
     _pool(root / "pool", n=20_000, parts=5, labelled=80, seed=4)
     embedded, dask_proj, _ = twin_projects(
         root, root / "pool", settings={"audit_rate": 0.3, "seed": 11}, id_column="id",
-        tasks=["label=label"], import_labels=True, strategy="least_confidence")
+        tasks=["label=label"], import_labels=True, strategy="least_confidence",
+        client=client)
     return embedded, dask_proj
 
 

@@ -52,7 +52,7 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def projects(tmp_path_factory):
+def projects(tmp_path_factory, client):
     root = tmp_path_factory.mktemp("embed")
     frame = _text_pool(root / "pool")
     # audit picks off on both sides (scores compared)
@@ -60,7 +60,8 @@ def projects(tmp_path_factory):
         root, root / "pool", settings={"audit_rate": 0.0},
         embedded_options={"feature_config": FeatureConfig(text="minilm")},
         dask_options={"text_features": "minilm"}, id_column="id", text_columns=["text"],
-        tasks=["label=label"], import_labels=True, strategy="least_confidence")
+        tasks=["label=label"], import_labels=True, strategy="least_confidence",
+        client=client)
     return root, frame, embedded, dask_proj, decisions
 
 
@@ -130,7 +131,7 @@ def test_a_second_query_reads_the_cache_and_a_rewritten_part_is_embedded_again(p
     np.testing.assert_allclose(emb[:4], real(part.iloc[:4], ["text"]), atol=2e-5)
 
 
-def test_without_the_embeddings_extra_new_falls_back_to_hashing_and_says_so(tmp_path,
+def test_without_the_embeddings_extra_new_falls_back_to_hashing_and_says_so(tmp_path, client,
                                                                            monkeypatch):
     from activelab.core.features import text_embeddings
     from activelab.core.scale.create import create_dask_project
@@ -140,12 +141,13 @@ def test_without_the_embeddings_extra_new_falls_back_to_hashing_and_says_so(tmp_
     monkeypatch.setenv("ACTIVELAB_TEXT_FEATURES", "minilm")
     path, decisions = create_dask_project(tmp_path / "p", data=str(tmp_path / "pool"),
                                           id_column="id", text_columns=["text"],
-                                          tasks=["label=label"])
+                                          tasks=["label=label"], client=client)
     assert any("hashed word" in d and "embeddings extra" in d for d in decisions)
     assert Project.open(path).store.get_setting("scale_featurizer")["text_features"] == "hash"
     with pytest.raises(ModelError, match="activelab\\[embeddings\\]"):
         create_dask_project(tmp_path / "q", data=str(tmp_path / "pool"), id_column="id",
-                            text_columns=["text"], tasks=["label=label"], text_features="minilm")
+                            text_columns=["text"], tasks=["label=label"], text_features="minilm",
+                            client=client)
     assert not (tmp_path / "q").exists()
 
 

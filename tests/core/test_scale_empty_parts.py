@@ -45,7 +45,7 @@ def test_dask_query_with_an_empty_part_and_a_fully_labelled_part(tmp_path, clien
 
     pool = _pool(tmp_path / "pool")
     path, _ = create_dask_project(tmp_path / "d", data=str(pool / "*.parquet"),
-                                  id_column="id", tasks=["y=y"])
+                                  id_column="id", tasks=["y=y"], client=client)
     proj = Project.open(path)
     last = [f"r{i:04d}" for i in range(120, 128)]   # the whole of part 3
     for sid in last + ["r0000", "r0001", "r0002", "r0003"]:
