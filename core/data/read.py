@@ -61,7 +61,7 @@ def read_table(
         frame = read_parts(path, tuple(str(v) for v in na_values if str(v)), decisions_parts)
         table = ImportedTable(frame=frame, source=str(path), format="parquet",
                               decisions=decisions_parts, rows_read=len(frame))
-        _parts_image_root(table, path, image_column)
+        parts_image_root(table, path, image_column)
         return table
     if not p.exists():
         where = p.parent if str(p.parent) else Path(".")
@@ -136,7 +136,7 @@ def read_table(
     return table
 
 
-def _parts_image_root(table: ImportedTable, source: str | Path, image_column: str | None) -> None:
+def parts_image_root(table: ImportedTable, source: str | Path, image_column: str | None) -> None:
     """A partitioned pool with an image column: relative paths are read from the folder of
     the part holding the row (the parts' one folder; several: already made absolute)."""
     from activelab.core.data.parts import find_parts, image_root_of_parts

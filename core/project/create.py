@@ -54,7 +54,8 @@ def create_project(
     progress.update(0.0, f"reading {data}")
     staging = None
     try:
-        table, staging = _streamed_parts(data, format, path, read_options)
+        table, staging = _streamed_parts(data, format, path, read_options,
+                                         options.get("image_column"))
         if table is None:
             table = read_table(data, format=format, encoding=encoding,
                                image_column=options.get("image_column"), **dict(read_options or {}))
@@ -66,11 +67,17 @@ def create_project(
 
 
 def _streamed_parts(data: str | Path, format: str | None, path: str | Path,
-                    read_options: Mapping[str, Any] | None) -> tuple[Any, Path | None]:
+                    read_options: Mapping[str, Any] | None,
+                    image_column: str | None = None) -> tuple[Any, Path | None]:
     """(the imported table, its staging folder) of a partitioned Parquet pool written part by
     part into a pool file beside the project (``activelab.core.data.parts_stream``); (None,
-    None) for any other source, or parts that must be joined in memory."""
-    from activelab.core.data.parts import is_parquet_folder, is_partitioned_source
+    None) for any other source, or parts that must be joined in memory (differing stored
+    types; an image column whose relative paths are read from parts in several folders)."""
+    from activelab.core.data.parts import (
+        find_parts, image_root_of_parts, is_parquet_folder, is_partitioned_source,
+    )
+    from activelab.core.data.read import parts_image_root
+    from activelab.core.data.sniff import detect_image_column
     from activelab.core.data.parts_stream import imported_frame, stream_parts
 
     p = Path(data).expanduser()
@@ -91,9 +98,16 @@ def _streamed_parts(data: str | Path, format: str | None, path: str | Path,
         shutil.rmtree(staging, ignore_errors=True)
         return None, None
     frame = imported_frame(streamed.table)
-    return ImportedTable(frame=frame, source=str(data), format="parquet",
-                         decisions=list(streamed.notes), rows_read=len(frame),
-                         pool_file=streamed), staging
+    column = image_column or detect_image_column(frame)
+    if (column is not None and column in frame.columns
+            and image_root_of_parts(find_parts(data).paths) is None):
+        shutil.rmtree(staging, ignore_errors=True)   # paths anchored per part, in memory
+        return None, None
+    table = ImportedTable(frame=frame, source=str(data), format="parquet",
+                          decisions=list(streamed.notes), rows_read=len(frame),
+                          pool_file=streamed)
+    parts_image_root(table, data, image_column)
+    return table, staging
 
 
 def _check_free(path: str | Path) -> Path:
