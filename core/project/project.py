@@ -579,7 +579,8 @@ class Project:
             items = dask_query(self, n + extra, strategy)
         else:
             items = self._model.query(self.training_snapshot, self.store.state, self._index,
-                                      n + extra, strategy)
+                                      n + extra, strategy, annotator=self.annotator,
+                                      retrain_every=self._settings.retrain_every)
         return team.claim_items(self, team.annotator_queue(self, items), n)
 
     def model_state(self) -> ModelState | None:
