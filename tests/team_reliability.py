@@ -244,6 +244,9 @@ def run(work: Path, store_url: str | None, app_labels: int, cli_labels: int, *,
     taken = Counter((who, d["id"]) for who, rows in given.items() for d in rows if "label" in d)
     value = {(who, d["id"]): d["label"] for who, rows in given.items() for d in rows
              if "label" in d}
+    from activelab.core.store.pg_refusals import set_role
+
+    set_role("harness")         # this process's own check, named apart in pg_stat_activity
     p = Project.open(folder)
     events = [e for e in p.store.events() if e.kind == "label"]
     stored = Counter((e.annotator, e.sample_id) for e in events)
