@@ -50,6 +50,15 @@ def source_tree(name: str, src: Path, work: Path) -> Path:
     return top.parent
 
 
+def database(url: str, name: str) -> str:
+    """The URL of a new database ``name`` on the server of ``url`` (one per source)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "bench_{name}"')
+    return url.rsplit("/", 1)[0] + f"/bench_{name}"
+
+
 def timed(cmd: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
@@ -77,7 +86,8 @@ def main() -> None:
         for name, src in sources.items():
             path = source_tree(name, Path(src).resolve(), work)
             for backend in ("postgresql", "sqlite"):
-                folder = make_project(work / f"{name}-{backend}", server.url
+                (work / f"{name}-{backend}").mkdir()
+                folder = make_project(work / f"{name}-{backend}", database(server.url, name)
                                       if backend == "postgresql" else None, a.samples,
                                       overlap=0.0, retrain_every=50)
                 setups[(name, backend)] = (folder, {**env0, "PYTHONPATH": str(path)})
