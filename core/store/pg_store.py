@@ -338,17 +338,15 @@ class PgLabelStore(LabelStore):
 
         with self._lock:
             self._local.writing = True
+            conn = None
             try:
                 conn = self._shared("main")
                 conn.execute("BEGIN IMMEDIATE")
-            except StoreUnreachable as exc:
-                self._local.writing = False
-                raise unreachable_error(exc, self.url, what, self._who(exc)) from exc
-            try:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
-                rollback_quietly(conn)
+                if conn is not None:
+                    rollback_quietly(conn)   # also a BEGIN whose lock wait timed out
                 if isinstance(exc, StoreUnreachable):
                     raise unreachable_error(exc, self.url, what, self._who(exc)) from exc
                 if is_storage_error(exc):
