@@ -218,7 +218,7 @@ def describe_error(exc: BaseException) -> str:
         from activelab.core.store.pg_refusals import refusal_paragraph
 
         return refusal_paragraph(exc.refusal, exc.detail, exc.where,
-                                 what="what this command was writing")
+                                 what="what this command was writing", who=exc.who)
     if str(exc).startswith("store unreachable"):   # activelab.core.store.pg_sql.StoreUnreachable
         return (f"The project's PostgreSQL store is unreachable ({exc}): what this command was "
                 "writing was NOT saved. Check the network and that the server is running, and "

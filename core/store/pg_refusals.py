@@ -56,6 +56,11 @@ def refusal_of(detail: str) -> str | None:
     return None
 
 
+def server_words(detail: str) -> str:
+    """The server's own words in a driver message: what follows ``FATAL:`` (else all)."""
+    return detail.rsplit("FATAL:", 1)[-1].strip() or detail
+
+
 def connected_summary(conns: Iterable[Any] = (), connect: Callable[[], Any] | None = None
                       ) -> str:
     """Who is connected, from ``pg_stat_activity``: "N of max_connections M slots in use;
@@ -99,26 +104,24 @@ def refusal_paragraph(kind: str, detail: str, where: str, *, what: str = "label"
     it was ``saved``. ``who``: ``connected_summary()`` (may be "")."""
     head = (f"{opening}: " if opening else
             f"Server refused — {what} {'WAS' if saved else 'NOT'} saved. ")
+    said = server_words(detail)
     kept = "everything saved before is kept on the server"
     if kind == "too_many_clients":
-        counted = (f" {who[0].upper()}{who[1:]}." if who else
-                   " (Who is connected could not be read: the server has no slot left to ask; "
-                   "an administrator can run SELECT application_name, count(*) FROM "
-                   "pg_stat_activity GROUP BY 1.)")
+        counted = f" {who[0].upper()}{who[1:]}." if who else ""
         body = (f"the PostgreSQL server {where} is running but has no free connection slot "
-                f"for this program ({detail}).{counted} Close activelab windows and commands "
-                "that are no longer needed (each app uses at most 3 connections, each command "
-                "1-2) and other programs connected to that server, or ask its administrator "
-                f"to raise max_connections; then try again. {kept[0].upper()}{kept[1:]}.")
+                f"for this program ({said}).{counted} Close activelab windows and commands "
+                "you no longer need (a window holds at most 2 connections, a command 1) or "
+                "other programs using that server, or ask its administrator to raise "
+                f"max_connections; then try again. {kept[0].upper()}{kept[1:]}.")
     elif kind == "starting":
         body = (f"the PostgreSQL server {where} is still starting up or recovering and does "
-                f"not take connections yet ({detail}). Wait a moment and try again; {kept}.")
+                f"not take connections yet ({said}). Wait a moment and try again; {kept}.")
     elif kind == "shutting_down":
         body = (f"the PostgreSQL server {where} is shutting down or was stopped by its "
-                f"administrator ({detail}). Try again once it is running again; {kept}.")
+                f"administrator ({said}). Try again once it is running again; {kept}.")
     else:
         body = (f"the PostgreSQL server {where} is running but its database does not accept "
-                f"connections now ({detail}). Ask its administrator (the database may be "
+                f"connections now ({said}). Ask its administrator (the database may be "
                 f"closed for maintenance), then try again; {kept}.")
     if opening:
         return head + body

@@ -45,6 +45,7 @@ class StoreUnreachable(sqlite3.OperationalError):
                  refusal: str | None = None) -> None:
         super().__init__(message)
         self.where, self.detail, self.refusal = where, detail, refusal
+        self.who = ""   # who holds the server's connections, when it could be asked
 
 
 _DDL_TYPES = (

@@ -370,12 +370,17 @@ class _Reads:
 
     def _run(self, method: str, *args):
         store = self._store
-        if store._lock.acquire(blocking=False):
-            try:
-                return getattr(store._shared("main"), method)(*args)
-            finally:
-                store._lock.release()
-        return getattr(store._shared("side"), method)(*args)
+        try:
+            if store._lock.acquire(blocking=False):
+                try:
+                    return getattr(store._shared("main"), method)(*args)
+                finally:
+                    store._lock.release()
+            return getattr(store._shared("side"), method)(*args)
+        except StoreUnreachable as exc:
+            if exc.refusal is not None and not exc.who:
+                exc.who = store._who(exc)   # asked on the connection still open, if any
+            raise
 
     def execute(self, sql: str, params=None):
         return self._run("execute", sql, params)

@@ -60,6 +60,7 @@ def test_a_full_server_is_named_too_many_clients_not_unreachable(tmp_path, tiny_
         err = capsys.readouterr().err
         assert "no free connection slot" in err and "too many clients" in err
         assert "max_connections" in err and "Close activelab windows" in err
+        assert "FATAL" not in err
         assert "unreachable" not in err and "Traceback" not in err
         with pytest.raises(ProjectError, match="no free connection slot"):
             Project.open(folder)
@@ -76,9 +77,18 @@ def test_a_label_refused_by_a_full_server_says_not_saved_and_who_is_connected(
     folder = _new(tmp_path, tiny_server.url)
     p = Project.open(folder)
     p.label("s001", "tech", task="topic")
-    p.store.close()                           # its connection is gone: the next write reconnects
     held = _fill(tiny_server.url)
     try:
+        # A read while this process writes needs a second connection; the server refuses it,
+        # and the connection the store still has says who holds the slots.
+        with p.store._lock:                   # a write of this process is under way
+            with pytest.raises(StoreUnreachable) as refused:
+                p.store.last_seq()
+        assert refused.value.refusal == "too_many_clients"
+        assert f"{SLOTS} of its {SLOTS} connection slots are in use" in refused.value.who
+        assert "other program" in refused.value.who and "activelab" in refused.value.who
+        p.store.close()                       # its connection is gone: the next write reconnects
+        held += _fill(tiny_server.url)        # and its slot is taken by another program
         with pytest.raises((StoreWriteError, StoreUnreachable)) as err:
             p.label("s002", "food", task="topic")
         # What the app's banner says (a write, or the read before it, was refused).
