@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -95,7 +96,9 @@ def main() -> None:
 
         times: dict[tuple[str, str, str], list[float]] = {}
         for rnd in range(a.repeats + 1):          # round 0: warm-up (bytecode compiled)
-            for (name, backend), (folder, env) in setups.items():
+            order = list(setups.items())
+            random.Random(rnd).shuffle(order)     # no source or backend always runs first
+            for (name, backend), (folder, env) in order:
                 p = Project.open(folder)
                 p.set_annotator("alice")
                 sid = p.query(1)[0].id
@@ -111,10 +114,16 @@ def main() -> None:
                     times.setdefault((name, backend, "query"), []).append(ms_q)
                     times.setdefault((name, backend, "label"), []).append(ms_l)
             print(f"round {rnd} done", flush=True)
+            if rnd:
+                table(a, sources, times, rnd)     # so far: a run cut short keeps its rounds
     finally:
         server.stop()
+
+
+def table(a: argparse.Namespace, sources: dict, times: dict, rounds: int) -> None:
+    """Print the medians so far and write them to ``a.out``."""
     lines = [f"one command per process on a team project of {a.samples} text samples; median "
-             f"ms of {a.repeats} rounds (another annotator labels one sample before each); "
+             f"ms of {rounds} rounds (another annotator labels one sample before each); "
              "ratio = PostgreSQL / SQLite (the peer), same source, same run",
              f"{'source':8s} {'command':22s} {'PostgreSQL ms':>14s} {'SQLite ms':>10s} "
              f"{'ratio':>6s}"]
