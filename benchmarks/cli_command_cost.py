@@ -62,7 +62,9 @@ def database(url: str, name: str) -> str:
 
 def timed(cmd: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    # cwd: not a checkout, whose activelab/ folder would shadow the source on PYTHONPATH
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600,
+                       cwd=tempfile.gettempdir())
     ms = (time.perf_counter() - t0) * 1000
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[2:5])} failed: {r.stderr[-800:]}")
