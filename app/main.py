@@ -183,6 +183,9 @@ def make_app(argv: list[str] | None = None) -> Any:
         app = QApplication(list(argv) if argv else ["activelab"])
     app.setApplicationName("activelab")
     app.setOrganizationName("activelab")
+    from activelab.core.store.pg_refusals import set_role
+
+    set_role("app")   # names a team project's server connections (pg_stat_activity)
     try:
         from activelab.app.icons import icon, style_sheet
 

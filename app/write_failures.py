@@ -82,6 +82,11 @@ def describe_write_failure(exc: BaseException, project_path: str | Path | None,
         return WriteFailure(exc.cause or "io", str(exc))
     if isinstance(exc, ActiveLabError):
         return WriteFailure("refused", str(exc))
+    if getattr(exc, "refusal", None):   # a running PostgreSQL server refused the connection
+        from activelab.core.store.pg_refusals import refusal_paragraph
+
+        return WriteFailure("unreachable", refusal_paragraph(exc.refusal, exc.detail, exc.where,
+                                                             what=what, who=exc.who))
     if str(exc).startswith("store unreachable"):   # a team project's PostgreSQL server
         return WriteFailure("unreachable", (
             f"Store unreachable — {what} NOT saved. {str(exc)[len('store unreachable: '):]}. "

@@ -52,6 +52,11 @@ def main() -> None:
             if server is not None:
                 server.stop()
         print(backend, json.dumps(rows[backend]), flush=True)
+        write_table(a, rows)     # after each backend: a later one cut short keeps this one
+
+
+def write_table(a: argparse.Namespace, rows: dict) -> None:
+    """Print the table of ``rows`` (by backend) and write it to ``a.out``."""
     lines = [f"2 app processes x {a.app_labels} labels (offscreen main window, key presses) + "
              f"a CLI loop of {a.cli_labels} labels, overlap 0.1, exports every 10 CLI labels "
              "and at the end",
@@ -68,9 +73,19 @@ def main() -> None:
         for e in r["errors"]:
             lines.append(f"  error: {e}")
     lines.append("ratio: median ms per key press (press to next sample shown) over SQLite's, "
-                 "same run, same machine")
+                 "same run, same machine; cli ms: median ms of one 'activelab label' process")
+    for backend, r in rows.items():
+        c = r.get("connections")
+        if not c:
+            continue
+        lines.append(f"{backend} server connections (pg_stat_activity, sampled every 0.25 s): "
+                     f"server max_connections {c['max_connections']}, peak in use by "
+                     f"activelab {c['peak_total']}, left open after the run {c['left_open']}")
+        for role, v in sorted(c["by_role"].items()):
+            lines.append(f"  {role:10s} processes {v['processes']:>4}  peak connections per "
+                         f"process {v['peak']}")
     text = "\n".join(lines)
-    print(text)
+    print(text, flush=True)
     Path(a.out).write_text(text + "\n")
 
 

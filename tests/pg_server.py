@@ -42,8 +42,9 @@ class PgServer:
     """One running server: ``url`` (database ``postgres``, user ``postgres``), ``stop()``,
     ``restart()`` (same port and data: a server that went away and came back)."""
 
-    def __init__(self, bindir: Path, fsync: bool = False) -> None:
+    def __init__(self, bindir: Path, fsync: bool = False, max_connections: int = 100) -> None:
         self.bindir = bindir
+        self.max_connections = max_connections
         self.user: str | None = None
         if os.geteuid() == 0:
             self.user = "postgres"
@@ -72,7 +73,8 @@ class PgServer:
             raise RuntimeError(f"{' '.join(args[:1])} failed: {out.stderr.strip()[-400:]}")
 
     def start(self) -> None:
-        opts = (f"-h 127.0.0.1 -p {self.port} -k {self.tmp} -c max_connections=100 "
+        opts = (f"-h 127.0.0.1 -p {self.port} -k {self.tmp} -c max_connections={self.max_connections} "
+                f"-c superuser_reserved_connections={min(3, self.max_connections - 1)} "
                 f"-c fsync={'on' if self.fsync else 'off'} -c full_page_writes=off")
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
                    str(self.tmp / "log"), "-o", opts, "-w", "-t", "60", "start"])
@@ -101,8 +103,10 @@ class PgServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def start_server(fsync: bool = False) -> tuple[PgServer | None, str]:
-    """(a running server, "") or (None, why no server could be started here)."""
+def start_server(fsync: bool = False, max_connections: int = 100
+                 ) -> tuple[PgServer | None, str]:
+    """(a running server, "") or (None, why no server could be started here);
+    ``max_connections``: the server's connection slots (PostgreSQL's default is 100)."""
     bindir = _bin_dir()
     if bindir is None or not (bindir / "initdb").exists():
         return None, ("no PostgreSQL server binaries (initdb) found; install the 'postgresql' "
@@ -112,7 +116,7 @@ def start_server(fsync: bool = False) -> tuple[PgServer | None, str]:
     if importlib.util.find_spec("psycopg") is None:
         return None, "psycopg is not installed (pip install 'activelab[team]')"
     try:
-        server = PgServer(bindir, fsync=fsync)
+        server = PgServer(bindir, fsync=fsync, max_connections=max_connections)
         atexit.register(server.stop)   # also when a run ends without its fixtures' teardown
         return server, ""
     except KeyError:

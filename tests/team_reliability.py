@@ -147,6 +147,54 @@ def cli_loop(folder: Path, n: int, out: Path, env: dict, stop: threading.Event,
                     errors.append("export: " + e.stderr[-500:])
 
 
+class ConnectionWatch:
+    """Samples ``pg_stat_activity`` every ``every`` seconds while the run goes on: the peak
+    number of server connections of each activelab process (their ``application_name`` is
+    ``activelab ROLE pid PID``), the peak total and the server's ``max_connections``."""
+
+    SQL = ("SELECT application_name, count(*) FROM pg_stat_activity "
+           "WHERE application_name LIKE 'activelab %' GROUP BY 1")
+
+    def __init__(self, url: str, every: float = 0.25) -> None:
+        import psycopg
+
+        self._conn = psycopg.connect(url, autocommit=True, application_name="reliability watch")
+        self.max_connections = int(self._conn.execute("SHOW max_connections").fetchone()[0])
+        self.peak: dict[str, int] = {}
+        self.peak_total = 0
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def sample(self) -> dict[str, int]:
+        """The activelab connections now, by application_name."""
+        return dict(self._conn.execute(self.SQL).fetchall())
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            now = self.sample()
+            for name, n in now.items():
+                self.peak[name] = max(self.peak.get(name, 0), n)
+            self.peak_total = max(self.peak_total, sum(now.values()))
+
+    def stop(self) -> dict:
+        """Stop sampling; the peaks by role (``app``, ``query``, ``label``, ...): the most
+        connections any one process of that role held, and how many processes there were."""
+        self._stop.set()
+        self._thread.join()
+        roles: dict[str, dict] = {}
+        for name, n in self.peak.items():
+            role = name.split(" pid ")[0].removeprefix("activelab ")
+            r = roles.setdefault(role, {"processes": 0, "peak": 0})
+            r["processes"] += 1
+            r["peak"] = max(r["peak"], n)
+        left = self.sample()
+        self._conn.close()
+        return {"by_role": roles, "peak_total": self.peak_total,
+                "max_connections": self.max_connections, "left_open": sum(left.values())}
+
+
 def _read(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -165,8 +213,10 @@ def run(work: Path, store_url: str | None, app_labels: int, cli_labels: int, *,
 
     n = 2 * app_labels + cli_labels + max(60, app_labels // 2)
     folder = make_project(work, store_url, n, overlap=overlap, retrain_every=retrain_every)
+    watch = ConnectionWatch(store_url) if store_url else None
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     env.pop("ACTIVELAB_ANNOTATOR", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)   # as installed: commands start from .pyc files
     t0 = time.monotonic()
     names = ["alice", "bob"]
     apps = [subprocess.Popen([sys.executable, "-m", "tests.team_reliability", "app", str(folder),
@@ -194,6 +244,9 @@ def run(work: Path, store_url: str | None, app_labels: int, cli_labels: int, *,
     taken = Counter((who, d["id"]) for who, rows in given.items() for d in rows if "label" in d)
     value = {(who, d["id"]): d["label"] for who, rows in given.items() for d in rows
              if "label" in d}
+    from activelab.core.store.pg_refusals import set_role
+
+    set_role("harness")         # this process's own check, named apart in pg_stat_activity
     p = Project.open(folder)
     events = [e for e in p.store.events() if e.kind == "label"]
     stored = Counter((e.annotator, e.sample_id) for e in events)
@@ -215,6 +268,7 @@ def run(work: Path, store_url: str | None, app_labels: int, cli_labels: int, *,
             continue
         exports[fmt] = len(pd.read_csv(work / name)) if fmt == "csv" else \
             len(pd.read_json(work / name, lines=True))
+    connections = watch.stop() if watch is not None else None   # everyone has exited
     ms = [d["ms"] for rows in (given["alice"], given["bob"]) for d in rows if "ms" in d]
     cli_ms = [d["ms"] for d in given["cli"] if "ms" in d]
     return {
@@ -236,6 +290,7 @@ def run(work: Path, store_url: str | None, app_labels: int, cli_labels: int, *,
         "app_ms_median": round(statistics.median(ms), 1) if ms else None,
         "app_ms_p95": round(sorted(ms)[int(0.95 * (len(ms) - 1))], 1) if ms else None,
         "cli_ms_median": round(statistics.median(cli_ms), 1) if cli_ms else None,
+        "connections": connections,
         "errors": errors,
     }
 

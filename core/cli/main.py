@@ -169,8 +169,10 @@ def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None =
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from activelab.core.store.pg_refusals import set_role
     from activelab.core.store.temp_folders import sigterm_as_keyboard_interrupt
 
+    set_role("app" if args.command == "gui" else args.command)   # names its server connections
     try:
         with sigterm_as_keyboard_interrupt():   # a kill cleans up like Ctrl+C does
             code = int(args.func(args) or 0)

@@ -120,14 +120,23 @@ class ModelSide:
         return fresh_queue(items, labels, index)
 
     def query(self, snapshot: Callable[[], Snapshot], labels: Callable[[], LabelState],
-              index: dict[str, int], n: int, strategy: str | None) -> list[QueueItem]:
+              index: dict[str, int], n: int, strategy: str | None, *,
+              annotator: str | None = None, retrain_every: int = 0) -> list[QueueItem]:
         """The next ``n`` samples (with ``strategy``, else the settings'): the stored queue
         when it is up to date, else a new one (retraining first when labels changed since the
-        model, or there is none); saved unless the project is read-only."""
+        model, or there is none); saved unless the project is read-only.
+
+        In a team project, where others' labels land all the time, a process with no model in
+        memory (a command) also serves the stored queue (minus what was labeled or skipped
+        since) while fewer than ``retrain_every`` labels came since it was made and some are
+        by annotators other than ``annotator``: their apps retrain at that pace and save the
+        queue, so a command does not refit the model for every sample it asks for."""
         items, seq = self._store.load_queue()
         last = self._store.last_seq()
         prepared = fresh_queue(items, labels(), index)
-        if strategy is None and seq == last and len(items) >= n and prepared:
+        if strategy is None and len(items) >= n and prepared and (
+                seq == last or (self.state is None and self._others_recent(
+                    seq, annotator, retrain_every))):
             return prepared[:n]
         from activelab.core.loop.cycle import make_queue, retrain_and_query
 
@@ -139,6 +148,14 @@ class ModelSide:
         if not self._store.read_only:
             self._store.save_queue([it.to_dict() for it in queue], snap.event_seq)
         return queue
+
+    def _others_recent(self, seq: int | None, annotator: str | None, retrain_every: int) -> bool:
+        """True when the labels since the stored queue (made at event ``seq``) are fewer than
+        ``retrain_every`` and some are by an annotator other than ``annotator``."""
+        if seq is None or retrain_every <= 1:
+            return False
+        since = [e for e in self._store.events(since=seq) if e.kind == "label"]
+        return 0 < len(since) < retrain_every and any(e.annotator != annotator for e in since)
 
     def predictions(self, spec: DatasetSpec) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Predicted label and confidence per task for every pool sample ({} without a model)."""

@@ -16,7 +16,6 @@ from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.project.create import CACHE_DIR, IMAGES_NPY
 from activelab.core.project import position
 from activelab.core.project.label_values import checked_value, label_rows
-from activelab.core.project.model_side import ModelSide
 from activelab.core.project.pick_provenance import chosen_item, original_pick_item
 from activelab.core.records import (
     CurvePoint, Installed, LabelEvent, Prediction, ProjectStatus, QueueItem, Sample, SavedPosition,
@@ -35,6 +34,7 @@ if TYPE_CHECKING:   # pragma: no cover
     import numpy as np
 
     from activelab.core.loop.cycle import ModelState, RetrainResult, Snapshot
+    from activelab.core.project.model_side import ModelSide
 
 __all__ = [
     "Project", "Settings", "Sample", "QueueItem", "LabelEvent", "CurvePoint", "Prediction",
@@ -71,10 +71,19 @@ class Project:
         store.configure_events(self._event_problem, self._index)
         self._features = None
         self._image_array = None
-        self._model = ModelSide(store, path / CACHE_DIR)
+        self._model_side: ModelSide | None = None   # made on first use (numpy, the model)
         self._pool: Pool | None = None
         self.decisions: list[str] = list(store.get_setting("decisions", [], expect=list))
         self._annotator: dict[str, str | None] = {"flag": None, "app": None}
+
+    @property
+    def _model(self) -> ModelSide:
+        """The model side, made on first use: a command that only labels never imports it."""
+        if self._model_side is None:
+            from activelab.core.project.model_side import ModelSide
+
+            self._model_side = ModelSide(self.store, self.path / CACHE_DIR)
+        return self._model_side
 
     # ---------------------------------------------------------------- creation and opening
     @classmethod
@@ -594,7 +603,8 @@ class Project:
             items = dask_query(self, n + extra, strategy)
         else:
             items = self._model.query(self.training_snapshot, self.store.state, self._index,
-                                      n + extra, strategy)
+                                      n + extra, strategy, annotator=self.annotator,
+                                      retrain_every=self._settings.retrain_every)
         return team.claim_items(self, team.annotator_queue(self, items), n)
 
     def model_state(self) -> ModelState | None:

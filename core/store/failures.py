@@ -214,6 +214,11 @@ def describe_error(exc: BaseException) -> str:
                     "the command again.")
         return (f"Cannot use {where}: {exc.strerror or exc}. Check the path and the disk, and "
                 "run the command again.")
+    if getattr(exc, "refusal", None):   # a running PostgreSQL server refused the connection
+        from activelab.core.store.pg_refusals import refusal_paragraph
+
+        return refusal_paragraph(exc.refusal, exc.detail, exc.where,
+                                 what="what this command was writing", who=exc.who)
     if str(exc).startswith("store unreachable"):   # activelab.core.store.pg_sql.StoreUnreachable
         return (f"The project's PostgreSQL store is unreachable ({exc}): what this command was "
                 "writing was NOT saved. Check the network and that the server is running, and "

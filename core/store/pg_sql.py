@@ -23,22 +23,29 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import psycopg
 from psycopg import pq
 
+from activelab.core.store.pg_refusals import refusal_of
+
 __all__ = ["PgConnection", "StoreUnreachable", "translate", "translate_ddl"]
 
 
 class StoreUnreachable(sqlite3.OperationalError):
-    """The PostgreSQL server holding a project's store cannot be reached. ``where``: the
-    server (URL without password); ``detail``: the first line of the driver's error."""
+    """The PostgreSQL server holding a project's store cannot be reached, or is running but
+    refuses the connection. ``where``: the server (URL without password); ``detail``: the
+    first line of the driver's error; ``refusal``: None when the server does not answer, else
+    the kind of refusal (``pg_refusals.refusal_of``: ``too_many_clients``, ...)."""
 
-    def __init__(self, message: str, where: str = "", detail: str = "") -> None:
+    def __init__(self, message: str, where: str = "", detail: str = "",
+                 refusal: str | None = None) -> None:
         super().__init__(message)
-        self.where, self.detail = where, detail
+        self.where, self.detail, self.refusal = where, detail, refusal
+        self.who = ""   # who holds the server's connections, when it could be asked
 
 
 _DDL_TYPES = (
@@ -139,6 +146,7 @@ class PgConnection:
         self._connect = connect
         self.where = where
         self._raw: psycopg.Connection | None = None
+        self._use = threading.RLock()   # one statement at a time (threads share a connection)
         self._raw = self._open()
 
     def _open(self) -> psycopg.Connection:
@@ -150,6 +158,11 @@ class PgConnection:
     def _unreachable(self, exc: BaseException) -> StoreUnreachable:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         first = first.removeprefix("connection failed: ")
+        refusal = refusal_of(first)
+        if refusal is not None:
+            return StoreUnreachable(f"store refused: the PostgreSQL server {self.where} is "
+                                    f"running but refuses the connection ({first})",
+                                    self.where, first, refusal)
         return StoreUnreachable(f"store unreachable: the PostgreSQL server {self.where} does "
                                 f"not answer ({first})", self.where, first)
 
@@ -170,9 +183,20 @@ class PgConnection:
             return False
         return raw.info.transaction_status != pq.TransactionStatus.IDLE
 
+    @property
+    def is_open(self) -> bool:
+        """True while this holds an open server connection."""
+        raw = self._raw
+        return raw is not None and not raw.closed
+
     def _run(self, do: Callable[[psycopg.Connection], Any]) -> Any:
         """``do(raw)``; a lost connection is reopened and ``do`` retried once when no
-        transaction was open (nothing of the caller's is lost), else StoreUnreachable."""
+        transaction was open (nothing of the caller's is lost), else StoreUnreachable.
+        Threads sharing this connection run one statement at a time."""
+        with self._use:
+            return self._run_locked(do)
+
+    def _run_locked(self, do: Callable[[psycopg.Connection], Any]) -> Any:
         idle = not self.in_transaction
         raw = self.raw
         try:
@@ -221,8 +245,9 @@ class PgConnection:
         self._run(run)
 
     def close(self) -> None:
-        if self._raw is not None:
-            try:
-                self._raw.close()
-            finally:
-                self._raw = None
+        with self._use:
+            if self._raw is not None:
+                try:
+                    self._raw.close()
+                finally:
+                    self._raw = None

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 from activelab.core.errors import ProjectError, StoreWriteError
 from activelab.core.store.events import event_columns
 from activelab.core.store.failures import _RETRY
+from activelab.core.store.pg_refusals import application_name, connected_summary, refusal_paragraph
 from activelab.core.store.pg_sql import PgConnection, StoreUnreachable
 from activelab.core.store.schema import NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
 from activelab.core.store.store import LabelStore
@@ -132,8 +133,13 @@ def write_pointer(folder: Path, url: str, schema: str) -> None:
         json.dumps({"url": url, "schema": schema}, indent=1) + "\n", encoding="utf-8")
 
 
-def unreachable_error(exc: BaseException, url: str, what: str) -> StoreWriteError:
-    """The write error for a server that does not answer (cause ``unreachable``)."""
+def unreachable_error(exc: BaseException, url: str, what: str, who: str = "") -> StoreWriteError:
+    """The write error for a server that does not answer, or that refuses the connection
+    (``exc.refusal``: its own paragraph, with ``who`` is connected), cause ``unreachable``."""
+    refusal = getattr(exc, "refusal", None)
+    if refusal is not None:
+        return StoreWriteError(refusal_paragraph(refusal, exc.detail, safe_url(url), what=what,
+                                                 who=who), cause="unreachable")
     retry = _RETRY.get(what, "try again")
     detail = getattr(exc, "detail", "") or str(exc)
     return StoreWriteError(
@@ -163,11 +169,20 @@ class PgLabelStore(LabelStore):
         self.project_dir = Path(project_dir)
         self.path = self.project_dir / POINTER_NAME
         self._init_state(busy_timeout, None)   # no checkpoints: the server is durable
-        self._all: list[tuple[threading.Thread, PgConnection]] = []   # (owner thread, conn)
-        self._all_lock = threading.Lock()
+        self._conns: dict[str, PgConnection] = {}   # "main" and "side" (see _conn)
+        self._conns_lock = threading.Lock()
+        self._reads = _Reads(self)
         try:
             self._open_pg(create)
         except StoreUnreachable as exc:
+            who = self._who(exc)
+            self.close()
+            if exc.refusal is not None:
+                raise ProjectError(refusal_paragraph(
+                    exc.refusal, exc.detail, exc.where, who=who, opening=(
+                        f"The team project {name or self.project_dir.name} was not created "
+                        "(nothing was written)" if create else
+                        f"The team project {self.project_dir} cannot be opened"))) from exc
             if create:
                 raise ProjectError(open_failure(
                     exc.detail, exc.where, f"The team project {name or self.project_dir.name} "
@@ -178,36 +193,59 @@ class PgLabelStore(LabelStore):
                 "server.") from exc
 
     # -- connections -----------------------------------------------------------------------
+    # At most two server connections per store, whatever the number of threads (the app's
+    # workers, pollers and jobs come and go): the *main* one carries every write transaction
+    # (behind ``self._lock``) and the reads made while no write holds it; the *side* one,
+    # opened only when a thread reads while another writes, serves those reads. A
+    # one-threaded command therefore uses one connection. Both close with ``close()``.
     def _raw_connect(self):
         import psycopg
 
-        raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                              application_name=application_name())
         raw.execute("SELECT set_config('search_path', %s, false), "
                     "set_config('lock_timeout', %s, false)",
                     (f'"{self.schema}"', f"{int(self.busy_timeout * 1000)}ms"))
         return raw
 
-    def _conn(self) -> PgConnection:   # type: ignore[override]
-        """This thread's connection. One per thread; those of threads that ended (the app's
-        worker threads come and go) are closed here, so a long session does not pile up
-        server connections until the server refuses new clients."""
-        conn = getattr(self._local, "conn", None)
+    def _shared(self, which: str) -> PgConnection:
+        """The main or side connection (opened on first use)."""
+        conn = self._conns.get(which)
         if conn is None:
-            conn = PgConnection(self._raw_connect, safe_url(self.url))
-            self._local.conn = conn
-            with self._all_lock:
-                ended = [c for t, c in self._all if not t.is_alive()]
-                self._all = [(t, c) for t, c in self._all if t.is_alive()]
-                self._all.append((threading.current_thread(), conn))
-            for old in ended:
-                try:
-                    old.close()
-                except Exception:   # closing a broken connection: nothing left to keep
-                    pass
+            with self._conns_lock:
+                conn = self._conns.get(which)
+                if conn is None:
+                    conn = PgConnection(self._raw_connect, safe_url(self.url))
+                    self._conns[which] = conn
         return conn
 
+    def _conn(self):   # type: ignore[override]
+        """The connection for this thread's next statements: the main one inside this
+        thread's write transaction, else a reader that runs each statement on the main
+        connection when no write holds it and on the side connection when one does (a read
+        never waits for another process's writer)."""
+        if getattr(self._local, "writing", False):
+            return self._shared("main")
+        return self._reads
+
+    def _who(self, exc: BaseException) -> str:
+        """Who holds the server's connections (for a "too many clients" refusal), else ""."""
+        if getattr(exc, "refusal", None) != "too_many_clients":
+            return ""
+        import psycopg
+
+        return connected_summary(
+            [c for c in list(self._conns.values()) if c.is_open],
+            lambda: psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                                    application_name=application_name()))
+
+    @property
+    def connections_open(self) -> int:
+        """How many server connections this store holds now (0, 1 or 2)."""
+        return sum(1 for c in list(self._conns.values()) if c.is_open)
+
     def _open_pg(self, create: bool) -> None:
-        conn = self._conn()
+        conn = self._shared("main")
         exists = conn.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name=?",
                               (self.schema,)).fetchone() is not None
         if create:
@@ -274,9 +312,9 @@ class PgLabelStore(LabelStore):
         return True
 
     def close(self) -> None:
-        """Close every connection this store opened."""
-        with self._all_lock:
-            conns, self._all = [c for _, c in self._all], []
+        """Close the server connections this store opened (a later call opens them again)."""
+        with self._conns_lock:
+            conns, self._conns = list(self._conns.values()), {}
         for conn in conns:
             try:
                 conn.close()
@@ -299,19 +337,59 @@ class PgLabelStore(LabelStore):
         from activelab.core.store.failures import is_storage_error, write_error
 
         with self._lock:
+            self._local.writing = True
+            conn = None
             try:
-                conn = self._conn()
+                conn = self._shared("main")
                 conn.execute("BEGIN IMMEDIATE")
-            except StoreUnreachable as exc:
-                raise unreachable_error(exc, self.url, what) from exc
-            try:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
-                rollback_quietly(conn)
+                if conn is not None:
+                    rollback_quietly(conn)   # also a BEGIN whose lock wait timed out
                 if isinstance(exc, StoreUnreachable):
-                    raise unreachable_error(exc, self.url, what) from exc
+                    raise unreachable_error(exc, self.url, what, self._who(exc)) from exc
                 if is_storage_error(exc):
                     raise write_error(exc, self.project_dir, what,
                                       busy_timeout=self.busy_timeout) from exc
                 raise
+            finally:
+                self._local.writing = False
+
+
+class _Reads:
+    """What ``PgLabelStore._conn()`` gives a thread outside a write: each statement runs on
+    the main connection when no write transaction holds it (taken without waiting), else on
+    the side connection. Used like a connection: ``execute``, ``executemany``."""
+
+    dialect = "postgresql"
+    in_transaction = False
+
+    def __init__(self, store: PgLabelStore) -> None:
+        self._store = store
+
+    def _run(self, method: str, *args):
+        store = self._store
+        try:
+            if store._lock.acquire(blocking=False):
+                try:
+                    return getattr(store._shared("main"), method)(*args)
+                finally:
+                    store._lock.release()
+            return getattr(store._shared("side"), method)(*args)
+        except StoreUnreachable as exc:
+            if exc.refusal is not None and not exc.who:
+                exc.who = store._who(exc)   # asked on the connection still open, if any
+            raise
+
+    def execute(self, sql: str, params=None):
+        return self._run("execute", sql, params)
+
+    def executemany(self, sql: str, seq):
+        return self._run("executemany", sql, seq)
+
+    def executescript(self, script: str) -> None:
+        self._run("executescript", script)
+
+    def close(self) -> None:
+        """Nothing of its own to close (the store's ``close`` closes its connections)."""

@@ -9,7 +9,8 @@ from tests.team_reliability import run
 
 
 def test_two_apps_and_a_cli_loop_on_postgresql_lose_nothing(tmp_path, pg_url):
-    r = run(tmp_path, pg_url, app_labels=30, cli_labels=8, overlap=0.2, timeout=600)
+    r = run(tmp_path, pg_url, app_labels=30, cli_labels=8, overlap=0.2, retrain_every=10,
+            timeout=600)
     assert r["errors"] == []
     assert r["given"] == {"alice": 30, "bob": 30, "cli": 8}
     assert r["refused"] == 0
@@ -18,3 +19,12 @@ def test_two_apps_and_a_cli_loop_on_postgresql_lose_nothing(tmp_path, pg_url):
     assert r["over_assigned"] == 0, "a sample handed to two annotators without overlap"
     assert r["labeled_samples"] == r["state_samples"]
     assert r["export_rows"] == {"csv": r["labeled_samples"], "jsonl": r["labeled_samples"]}
+    # The connection budget (issue 12): each app (labelling, retraining every 10, polling for
+    # the others' labels) holds at most 3 server connections, each command at most 2, and
+    # none is left open once they have exited.
+    c = r["connections"]
+    assert c["by_role"]["app"]["processes"] == 2, c
+    assert c["by_role"]["app"]["peak"] <= 3, c
+    for role in ("query", "label", "export"):
+        assert 1 <= c["by_role"][role]["peak"] <= 2, c
+    assert c["left_open"] == 0, c
