@@ -62,6 +62,7 @@ class DaskPanels(QObject):
         w.pool_map.set_predictions(dict(m.predictions),
                                    {t.name: list(t.classes) for t in w.project.spec.tasks})
         w.pool_map.set_caption(m.title())
+        w.pool_map.caption.setToolTip(m.details())
         w.pool_map.set_labeled(w._labeled_indices())
         w.map_dock.setWindowTitle("Pool map (sample)" if m.is_sample else "Pool map")
         w._update_map_marks()

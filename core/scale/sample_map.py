@@ -72,11 +72,17 @@ class SampleMap:
         return self.sampled < self.pool_rows
 
     def title(self) -> str:
-        """One line for the map: what its points are."""
-        what = (f"A uniform sample of {self.sampled:,} of {self.pool_rows:,} rows"
-                if self.is_sample else f"All {self.pool_rows:,} rows")
-        return (f"{what} · {self.labelled:,} labelled and {self.queued:,} queued rows marked "
-                "· projection fitted on the sample")
+        """One short line for the map: what its points are."""
+        what = (f"A sample of {self.sampled:,} of {self.pool_rows:,} rows" if self.is_sample
+                else f"All {self.pool_rows:,} rows")
+        return f"{what} (+{self.labelled:,} labelled, {self.queued:,} queued)"
+
+    def details(self) -> str:
+        """How the points were chosen and placed (the map's tooltip)."""
+        return (f"{self.sampled:,} of the pool's {self.pool_rows:,} rows, drawn uniformly at "
+                "random (the same rows at every retrain), plus every labelled row and the "
+                "queue. The 2-D PCA is fitted on the sample; the colours are the latest "
+                "model's predictions, computed on the cluster.")
 
 
 def fit_projection(x: Any, seed: int = 0) -> Any:
