@@ -52,9 +52,10 @@ class DaskPanels(QObject):
         panels = w.project.pool_panels()
         if panels is None:
             return
-        w.histogram.set_summaries(dict(panels.confidence),
-                                  note=f"Counted over the whole pool on the cluster (model "
-                                       f"v{panels.model_version}).")
+        if panels.confidence:   # none before the first model: the map alone, uncoloured
+            w.histogram.set_summaries(dict(panels.confidence),
+                                      note=f"Counted over the whole pool on the cluster (model "
+                                           f"v{panels.model_version}).")
         m = panels.map
         if m is None:
             return

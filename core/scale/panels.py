@@ -128,3 +128,70 @@ def collect(proj: Any, featurizer: Any, models: Mapping[str, Any],
         _queue_block(proj, featurizer, parts, queue, known), classes, len(proj.pool),
         int(proj.settings.seed))
     return PoolPanels(confidence, built, int(version))
+
+
+def map_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
+             panels: Mapping[str, Any], extra_rows: np.ndarray,
+             embed_cache: str | None = None) -> dict[str, Any]:
+    """Before the first model (runs on a worker): one part's share of the map's sample and
+    the features of ``extra_rows`` (the queue's rows in this part, 0-based), no predictions;
+    shaped like ``score_part``'s ``panels`` so ``collect`` takes it."""
+    from activelab.core.scale.embed import text_block_of_part
+    from activelab.core.scale.featurize import Featurizer
+    from activelab.core.store.partitioned_pool import open_part
+
+    feat = Featurizer.from_dict(dict(featurizer_dict))
+    frame = open_part(path).read(columns=feat.columns).to_pandas(split_blocks=True)
+    emb = text_block_of_part(feat, path, frame, embed_cache)
+    rows = sample_map.part_map_rows(len(frame), int(panels["map_rows"]), int(panels["seed"]),
+                                    int(panels["part"]))
+
+    def features(r: np.ndarray) -> Any:
+        return feat.transform(frame.iloc[r], None if emb is None else emb[r])
+
+    extra = np.asarray(extra_rows, dtype=np.int64)
+    return {"panels": {"confidence": {},
+                       "map": {"positions": rows + start, "x": features(rows), "proba": {}},
+                       "picks": {"positions": extra + start, "x": features(extra)}}}
+
+
+def cold_start_panels(proj: Any, featurizer: Any, client: Any, queue: Sequence[Any],
+                      per_task: Mapping[str, tuple[np.ndarray, list]],
+                      progress: Any) -> PoolPanels | None:
+    """The map before any model (its points uncoloured; no confidence counts): the sample
+    drawn and featurised on the cluster, plus the labelled rows (``per_task``: task -> (rows,
+    values)) and the cold-start ``queue``. One pass over the parts, in the retrain job.
+    ``client``: a distributed Client, or the project's engine record to get one from. None
+    when the cluster cannot be reached (the random queue does not need it). Cancelling
+    ``progress`` cancels the tasks."""
+    from distributed import as_completed
+
+    from activelab.core.progress import Cancelled
+    from activelab.core.scale.cluster import SchedulerGoneError, client_for
+    from activelab.core.scale.embed import EMBED_DIR
+
+    layout = proj.store.get_setting("pool")
+    starts = np.asarray(layout["starts"], dtype=np.int64)
+    picks = np.asarray(sorted(it.idx for it in queue), dtype=np.int64)
+    lab = [r for r, _ in per_task.values()]
+    labelled = np.unique(np.concatenate(lab)) if lab else np.empty(0, np.int64)
+    futures: list = []
+    try:
+        client = client_for(client) if isinstance(client, Mapping) else client
+        for p, args in enumerate(part_args(layout, labelled, int(proj.settings.seed))):
+            lo, hi = np.searchsorted(picks, [starts[p], starts[p + 1]])
+            futures.append(client.submit(
+                map_part, layout["paths"][p], int(starts[p]), featurizer.to_dict(), args,
+                picks[lo:hi] - starts[p], str(proj.path / EMBED_DIR), retries=2, pure=False))
+        parts = []
+        for done, fut in enumerate(as_completed(futures, loop=client.loop), 1):
+            progress.check()
+            parts.append(fut.result())
+            progress.update(done / len(futures), f"drew the map's sample from {done} of "
+                                                 f"{len(futures)} partitions")
+    except Cancelled:
+        client.cancel(futures)
+        raise
+    except (SchedulerGoneError, OSError, TimeoutError):
+        return None     # the map waits for the scheduler; the queue did not need it
+    return collect(proj, featurizer, {}, {}, parts, labelled, queue, {}, 0)

@@ -43,7 +43,7 @@ from activelab.core.scale.audit import audit_picks
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
 from activelab.core.scale.embed import EMBED_DIR, cached_rows
 from activelab.core.scale.featurize import Featurizer
-from activelab.core.scale.panels import collect, part_args
+from activelab.core.scale.panels import cold_start_panels, collect, part_args
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
 
 BATCH_CANDIDATES = 20_000
@@ -281,6 +281,9 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         queue = _cold_start(proj, excluded, n, s.seed)
         if save:
             store.save_queue([it.to_dict() for it in queue], last)
+        if panels and made is not None:   # the map of the sample, uncoloured (no model yet)
+            made["panels"] = cold_start_panels(proj, featurizer, client or engine, queue,
+                                               per_task, progress)
         return queue
     try:
         client = client or client_for(engine)

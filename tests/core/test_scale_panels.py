@@ -117,3 +117,27 @@ def test_merged_summary_adds_counts_and_reads_the_median_from_fine_bins():
     assert (merged.n, merged.below, dict(merged.classes)) == (whole.n, whole.below, dict(whole.classes))
     assert abs(merged.median - whole.median) <= 0.0005
     assert fine_median(np.zeros(1000)) is None
+
+
+def test_before_the_first_model_the_map_shows_the_sample_and_the_random_queue(
+        tmp_path, client, monkeypatch):
+    from activelab.core.project.project import Project
+    from activelab.core.scale import sample_map
+    from activelab.core.scale.create import create_dask_project
+    from activelab.core.scale.query import dask_query
+
+    _pool(tmp_path / "pool", n=6_000, parts=3, labelled=0, seed=2)
+    path, _ = create_dask_project(tmp_path / "p", data=str(tmp_path / "pool" / "*.parquet"),
+                                  id_column="id", tasks=["label:a,b"])
+    proj = Project.open(path)
+    monkeypatch.setattr(sample_map, "MAP_SAMPLE", 900)
+    made: dict = {}
+    queue = dask_query(proj, 10, client=client, save=False, made=made, panels=True)
+    panels = made["panels"]
+    assert queue[0].strategy == "random" and panels.confidence == {}
+    m = panels.map
+    assert m.sampled == 900 and "A sample of 900 of 6,000 rows (+0 labelled, 10 queued)" == m.title()
+    assert np.isin([it.idx for it in queue], m.positions).all()
+    assert np.isfinite(m.xy).all() and m.xy[:, 0].std() > 0
+    assert m.predictions == {}                       # no model: nothing to colour by
+    proj.close()
