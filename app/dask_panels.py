@@ -53,9 +53,9 @@ class DaskPanels(QObject):
         if panels is None:
             return
         if panels.confidence:   # none before the first model: the map alone, uncoloured
-            w.histogram.set_summaries(dict(panels.confidence),
-                                      note=f"Counted over the whole pool on the cluster (model "
-                                           f"v{panels.model_version}).")
+            w.histogram.set_summaries(dict(panels.confidence), note=(
+                f"Counted over the whole pool on the cluster for model v{panels.model_version}; "
+                f"the {panels.labelled:,} rows labelled then are left out."))
         m = panels.map
         if m is None:
             return

@@ -58,6 +58,7 @@ class ConfidenceHistogram(QWidget):
                                     brush=pg.mkBrush("#56B4E9"), pen=pg.mkPen("#0072B2"))
         self.plot.addItem(self.bars)
         self.plot.getPlotItem().setXRange(0, 1, padding=0.02)
+        self.plot.getPlotItem().setYRange(0, 1, padding=0)     # no negative counts while empty
         self.summary = QLabel(NO_MODEL)
         self.summary.setObjectName("hint")
         self.summary.setWordWrap(True)

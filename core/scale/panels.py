@@ -28,6 +28,7 @@ class PoolPanels:
     confidence: Mapping[str, ConfidenceSummary]
     map: SampleMap | None
     model_version: int = 0
+    labelled: int = 0     # rows with a label then (left out of the counts)
 
 
 def part_args(layout: Mapping[str, Any], labelled: np.ndarray, seed: int,
@@ -127,7 +128,7 @@ def collect(proj: Any, featurizer: Any, models: Mapping[str, Any],
         sample, _labelled_block(proj, featurizer, models, classes, labelled),
         _queue_block(proj, featurizer, parts, queue, known), classes, len(proj.pool),
         int(proj.settings.seed))
-    return PoolPanels(confidence, built, int(version))
+    return PoolPanels(confidence, built, int(version), len(labelled))
 
 
 def map_part(path: str, start: int, featurizer_dict: Mapping[str, Any],

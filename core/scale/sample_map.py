@@ -75,14 +75,15 @@ class SampleMap:
         """One short line for the map: what its points are."""
         what = (f"A sample of {self.sampled:,} of {self.pool_rows:,} rows" if self.is_sample
                 else f"All {self.pool_rows:,} rows")
-        return f"{what} (+{self.labelled:,} labelled, {self.queued:,} queued)"
+        return f"{what}, plus the labelled rows and the queue"
 
     def details(self) -> str:
         """How the points were chosen and placed (the map's tooltip)."""
         return (f"{self.sampled:,} of the pool's {self.pool_rows:,} rows, drawn uniformly at "
-                "random (the same rows at every retrain), plus every labelled row and the "
-                "queue. The 2-D PCA is fitted on the sample; the colours are the latest "
-                "model's predictions, computed on the cluster.")
+                f"random (the same rows at every retrain), plus the {self.labelled:,} labelled "
+                f"rows and the {self.queued:,} queued ones when the map was made. The 2-D PCA "
+                "is fitted on the sample; the colours are the model's predictions, computed "
+                "on the cluster.")
 
 
 def fit_projection(x: Any, seed: int = 0) -> Any:

@@ -69,7 +69,7 @@ def test_window_shows_the_pools_confidence_counts_and_a_sampled_map(qtbot, dask_
     assert counts.sum() == 3_000 - 40                        # every unlabelled row, once
     summary = win.histogram.summary.text()
     assert "2,960 unlabeled rows" in summary and "predicted: " in summary
-    assert "whole pool on the cluster" in summary
+    assert "whole pool on the cluster" in summary and "the 40 rows labelled then" in summary
     assert counts[-4:].sum() > counts[:10].sum()             # a sure model: bars on the right
 
     view = win.pool_map

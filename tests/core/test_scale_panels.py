@@ -136,7 +136,8 @@ def test_before_the_first_model_the_map_shows_the_sample_and_the_random_queue(
     panels = made["panels"]
     assert queue[0].strategy == "random" and panels.confidence == {}
     m = panels.map
-    assert m.sampled == 900 and "A sample of 900 of 6,000 rows (+0 labelled, 10 queued)" == m.title()
+    assert m.sampled == 900 and m.title().startswith("A sample of 900 of 6,000 rows")
+    assert "the 0 labelled rows and the 10 queued" in m.details()
     assert np.isin([it.idx for it in queue], m.positions).all()
     assert np.isfinite(m.xy).all() and m.xy[:, 0].std() > 0
     assert m.predictions == {}                       # no model: nothing to colour by
