@@ -100,3 +100,15 @@ def test_window_shows_the_pools_confidence_counts_and_a_sampled_map(qtbot, dask_
     assert sig.args == [int(positions[alone])]
     qtbot.waitUntil(lambda: win.controller.current.idx == positions[alone])
     win.close()
+
+
+def test_suspect_labels_dock_says_it_is_not_searched_on_a_dask_project(qtbot, dask_project):
+    """No raw error from the embedded engine's search: one sentence why, the button off."""
+    win = open_window(qtbot, dask_project)
+    review = win.suspect_review
+    review.find()
+    assert "not searched on a Dask-engine project" in review.panel.status.text()
+    assert not review.panel.find_button.isEnabled()
+    assert not win.runner.is_running("suspects")
+    qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=60_000)
+    win.close()
