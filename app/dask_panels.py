@@ -15,10 +15,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-WAITING_MAP = ("The map shows a uniform sample of the pool, drawn on the cluster while it scores "
-               "the pool: it appears after the first retrain.")
-WAITING_HISTOGRAM = ("No model yet: the histogram fills after the first retrain (every row is "
-                     "counted on the cluster while it scores the pool).")
+WAITING_MAP = ("The map shows a uniform sample of the pool, drawn on the cluster while a retrain "
+               "scores the pool: it appears when that is done.")
+WAITING_HISTOGRAM = ("The histogram fills when a retrain has scored the pool on the cluster "
+                     "(every row is counted there).")
 PCA_ONLY = "The Dask engine draws its sample with PCA (UMAP needs the whole pool in memory)."
 
 
@@ -54,7 +54,7 @@ class DaskPanels(QObject):
             return
         if panels.confidence:   # none before the first model: the map alone, uncoloured
             w.histogram.set_summaries(dict(panels.confidence), note=(
-                f"Counted over the whole pool on the cluster for model v{panels.model_version}; "
+                f"Counted over the whole pool on the cluster for model v{w.project.model_version}; "
                 f"the {panels.labelled:,} rows labelled then are left out."))
         m = panels.map
         if m is None:

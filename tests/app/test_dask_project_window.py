@@ -62,7 +62,7 @@ def test_window_shows_the_pools_confidence_counts_and_a_sampled_map(qtbot, dask_
 
     monkeypatch.setattr(sample_map, "MAP_SAMPLE", 600)     # below the 3,000 rows: a sample
     win = open_window(qtbot, dask_project)
-    assert "after the first retrain" in win.pool_map.hint.text()
+    assert "appears when that is done" in win.pool_map.hint.text()
     qtbot.waitUntil(lambda: win.histogram.counts().sum() > 0, timeout=60_000)
     qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=60_000)
     counts = win.histogram.counts()
@@ -70,6 +70,7 @@ def test_window_shows_the_pools_confidence_counts_and_a_sampled_map(qtbot, dask_
     summary = win.histogram.summary.text()
     assert "2,960 unlabeled rows" in summary and "predicted: " in summary
     assert "whole pool on the cluster" in summary and "the 40 rows labelled then" in summary
+    assert f"for model v{dask_project.model_version};" in summary      # as the status line says
     assert counts[-4:].sum() > counts[:10].sum()             # a sure model: bars on the right
 
     view = win.pool_map
