@@ -28,7 +28,7 @@ class DaskPanels(QObject):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.window = window
-        self.active = bool(getattr(window.project, "reads_in_place", False))
+        self.active = bool(window.project.reads_in_place)
         if not self.active:
             return
         window.pool_map.hint.setText(WAITING_MAP)

@@ -148,7 +148,7 @@ class SuspectReview(QObject):
 
     def find(self) -> None:
         """Start the search (features must be loaded: until then it waits for them)."""
-        if getattr(self.project, "reads_in_place", False):   # a Dask project (issue 13)
+        if self.project.reads_in_place:   # a Dask project (issue 13)
             self._searched = True
             self.panel.status.setText(DASK_NOT_YET)
             self.panel.find_button.setEnabled(False)
