@@ -4,7 +4,10 @@ One line per action (an event group): a sample labeled for three tasks at once i
 the three values, the way the expert entered it. Undone actions are greyed and marked, and so
 is a label replaced by a later one of the same sample and task ("replaced"); labels taken from
 the model's suggestion with the accept key say so ("suggestion accepted", or how many of the
-tasks were); the tooltip says why the sample was picked (its query provenance).
+tasks were); the tooltip says why the sample was picked (its query provenance). In a project
+with more than one annotator each line names who acted ("· alice"); the events given are
+already the ones this annotator may see (``Project.history`` hides others' labels of overlap
+samples they have not labeled yet), so naming them gives nothing away.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Any, Sequence
 
 from activelab.core.project.history_marks import event_marks
 from activelab.core.records import LabelEvent
+from activelab.core.project.engine import LabelingEngine
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -34,6 +38,7 @@ class Action:
     replaced: tuple[str, ...] = ()               # tasks whose label a later one replaced
     picked_by: str = ""                          # query provenance (strategy) of the action
     accepted: int = 0                            # tasks whose class was the accepted suggestion
+    annotator: str = ""                          # who acted ("" when the events named nobody)
 
 
 def _value_text(v: Any) -> str:
@@ -56,19 +61,26 @@ def group_actions(events: Sequence[LabelEvent]) -> list[Action]:
                                         ((ev.task, ev.value),) + a.values, a.undone,
                                         tuple(marks.replaced_tasks([ev])) + a.replaced,
                                         a.picked_by or (ev.strategy or ""),
-                                        a.accepted + (ev.input == "accepted"))
+                                        a.accepted + (ev.input == "accepted"), a.annotator)
             continue
         by_group[key] = len(out)
         values = ((ev.task, ev.value),) if ev.kind == "label" else ()
         out.append(Action(key, ev.time, ev.kind, ev.sample_id, values,
                           ev.kind in ("label", "skip", "flag") and key in undone,
                           tuple(marks.replaced_tasks([ev])), ev.strategy or "",
-                          int(ev.kind == "label" and ev.input == "accepted")))
+                          int(ev.kind == "label" and ev.input == "accepted"), ev.annotator or ""))
     return out
 
 
-def action_text(a: Action, show_task: bool = True) -> str:
-    """One history line: when, which sample, what was decided."""
+def several_annotators(project: LabelingEngine) -> bool:
+    """Whether ``project`` has more than one annotator, not counting labels imported with
+    the data or events that name nobody (O(annotators))."""
+    return len(project.annotator_names()) > 1
+
+
+def action_text(a: Action, show_task: bool = True, show_annotator: bool = False) -> str:
+    """One history line: when, which sample, what was decided (and by whom, with
+    ``show_annotator``)."""
     when = time.strftime("%H:%M:%S", time.localtime(a.time))
     if a.kind == "label":
         what = " · ".join(f"{t}: {_value_text(v)}" if (t and show_task) else _value_text(v)
@@ -79,6 +91,8 @@ def action_text(a: Action, show_task: bool = True) -> str:
                      else f"   ({a.accepted} of {len(a.values)} accepted)")
     else:
         line = f"{when}  {a.sample_id}  ({KIND_TEXT.get(a.kind, a.kind)})"
+    if show_annotator:
+        line += f"  · {a.annotator or 'unnamed'}"
     if a.undone:
         return line + "   (undone)"
     if a.replaced:
@@ -113,12 +127,14 @@ class HistoryView(QWidget):
         lay.addWidget(hint)
         self._lines: list[str] = []
 
-    def set_events(self, events: Sequence[LabelEvent], limit: int = 50) -> None:
-        """Show the latest ``limit`` actions of ``events`` (newest first, any number per group)."""
+    def set_events(self, events: Sequence[LabelEvent], limit: int = 50,
+                   show_annotator: bool = False) -> None:
+        """Show the latest ``limit`` actions of ``events`` (newest first, any number per group),
+        naming who acted on each line with ``show_annotator`` (a team project)."""
         actions = group_actions(events)[:limit]
         tasks = {t for a in actions for t, _v in a.values}
         show_task = len(tasks) > 1
-        lines = [action_text(a, show_task) for a in actions]
+        lines = [action_text(a, show_task, show_annotator) for a in actions]
         if lines == self._lines:
             return   # unchanged: keep the selection and scroll position
         self._lines = lines

@@ -25,7 +25,7 @@ import random
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Collection
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -41,6 +41,11 @@ from activelab.core.records import LabelEvent, Prediction, QueueItem, Sample
 __all__ = ["Current", "LabelingController", "RETRAIN"]
 LOW_QUEUE = 2  # ask for a fresh queue when this few prepared items are left
 PROCESS_START_MS = 300  # start the training process once the window is painted
+
+
+def _text(value: Any) -> str:
+    """A label for the status bar (a multi-label value as its classes)."""
+    return (", ".join(map(str, value)) or "(none)") if isinstance(value, list) else str(value)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class LabelingController(QObject, RetrainControl):
         self._pending_retrain = False
         self._rebuild_only = False        # the pending request only rebuilds the model (reopen)
         self._running_rebuild = False
+        self._decides: frozenset[str] | None = None   # a review: the tasks it decides
         self._parked: list[Current] = []  # samples to return to after a revisit (undo, resume)
         self._features_problem: str | None = None   # why the features could not be loaded
         self.read_only = project.read_only
@@ -150,11 +156,25 @@ class LabelingController(QObject, RetrainControl):
         seconds = time.perf_counter() - self._shown_at
         item = cur.item if cur.source != "fallback" else fallback_item(
             cur.idx, cur.sample.id, self.project.model_version)   # provenance: fallback:random
+        decided = self._decides if cur.source == "review" else None
+        if decided is not None:      # a review decision: only the tasks under review
+            values = {t: v for t, v in values.items() if t in decided}
+            inputs = {t: v for t, v in (inputs or {}).items() if t in decided}
+            if not values:
+                self.status_changed.emit(
+                    f"Nothing recorded: choose a class for {', '.join(sorted(decided))} (the "
+                    "task under review) first.")
+                return []
         events = self.project.label_sample(cur.sample.id, values, seconds=seconds, item=item,
                                            inputs=inputs, annotator=self.annotator)
         self._since_retrain += 1
         self._handled.add(cur.idx)
         self._advance_after_write(cur, self._after_label)
+        if decided is not None:
+            what = "; ".join(f"{e.task} = {_text(e.value)}" for e in events)
+            self.status_changed.emit(f"Review decision recorded for {cur.sample.id}: {what} "
+                                     f"({item.strategy if item else 'review'}, by "
+                                     f"{self.annotator}).")
         return list(events)
 
     def skip(self) -> None:
@@ -204,14 +224,18 @@ class LabelingController(QObject, RetrainControl):
         self.labels_changed.emit()
         return event
 
-    def show_sample(self, idx: int, source: str = "history", item: QueueItem | None = None) -> None:
+    def show_sample(self, idx: int, source: str = "history", item: QueueItem | None = None,
+                    decides: Collection[str] | None = None) -> None:
         """Show any sample (from the history or the pool map); labeling it is a new event.
         ``item``: the provenance its label is recorded with (a review decision's, source
-        "review"); None: looked up as for any revisit."""
+        "review"); None: looked up as for any revisit. ``decides``: on a review, the tasks
+        under review: a submit records only those (the other tasks' labels are the
+        annotators', not the reviewer's decision)."""
         if self._current is not None and self._current.idx == idx and item is None:
             return
         self._park_current(except_idx=idx)
         self._show(idx, item, source)
+        self._decides = None if decides is None or source != "review" else frozenset(decides)
 
     def show_review(self, item: QueueItem) -> None:
         """Show a labeled sample from a review queue (the suspect labels) with its labels; the
@@ -385,5 +409,6 @@ class LabelingController(QObject, RetrainControl):
             existing = self.project.shown_labels(idx)
         suggestion = self.project.suggestion(idx) if item is None and source == "map" else {}
         self._current = Current(idx, self.project.sample(idx), item, existing, source, suggestion)
+        self._decides: frozenset[str] | None = None
         self._shown_at = time.perf_counter()
         self.current_changed.emit(self._current)

@@ -42,6 +42,7 @@ class AppShell:
         self.start_screen: Any = None
         self.window: Any = None
         self.wizard: Any = None
+        self.join_dialog: Any = None
         self._busy: Any = None
 
     # ----- screens ------------------------------------------------------------------------
@@ -55,6 +56,7 @@ class AppShell:
             self.start_screen.open_requested.connect(self.open_project)
             self.start_screen.demo_requested.connect(lambda: self.open_demo(None))
             self.start_screen.new_requested.connect(self.show_wizard)
+            self.start_screen.join_requested.connect(self.show_join)
         self.start_screen.refresh()
         self.start_screen.show()
 
@@ -70,6 +72,14 @@ class AppShell:
         if created is not None:
             created.connect(self.open_project)
         self.wizard.show()
+
+    def show_join(self) -> None:
+        """File > Join a team project…: attach a folder to a project on a team server."""
+        from activelab.app.join_dialog import JoinTeamDialog
+
+        self.join_dialog = JoinTeamDialog(parent=self.window or self.start_screen)
+        self.join_dialog.joined.connect(self.open_project)
+        self.join_dialog.show()
 
     def open_project(self, path: str) -> bool:
         """Open the project at ``path`` in a new window; the window open before (if any) is

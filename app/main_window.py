@@ -20,7 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QVBoxLayout, QWidget
 
 from activelab.app.banner import ErrorBanner, ReadOnlyBar
-from activelab.app.history_view import HistoryView
+from activelab.app.history_view import HistoryView, several_annotators
 from activelab.app.accept import shown_suggestions
 from activelab.app.status_hint import StatusHint
 from activelab.app.blind_mode import BlindMode
@@ -296,7 +296,7 @@ class MainWindow(QMainWindow):
         if self.history_dock.isVisible():
             actions = 50   # events of about that many actions (a group per labeled sample)
             self.history_view.set_events(p.history(limit=actions * (len(p.spec.tasks) + 1)),
-                                         limit=actions)
+                                         limit=actions, show_annotator=several_annotators(p))
         self.curve_view.set_cv_readiness(cv_readiness(p.spec.tasks, p.class_counts(), p.labels()))
         if self.progress_dock.isVisible():
             self.progress_panel.set_data(p.n_samples, {t: len(v) for t, v in p.labels().items()},

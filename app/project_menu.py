@@ -5,6 +5,7 @@ Public API:
     ProjectMenu(window, shell, settings=None)   # adds to window.file_menu (before Export):
         New project…  Ctrl+N   -> shell.show_wizard()
         Open project… Ctrl+O   -> a folder picker, then shell.open_project(path)
+        Join a team project…   -> shell.show_join() (activelab.app.join_dialog)
         Open recent  >         -> the machine's recent list (missing folders greyed out), Clear list
         Annotator name…        -> what provenance records for this machine's new labels
       and an "Annotator: NAME" label in the status bar; restores the dock layout (and which dock
@@ -15,8 +16,8 @@ Public API:
 
 Everything here is per machine, in QSettings("activelab", "activelab") (the recent list beside
 it is activelab.app.start_screen's). The annotator's name is given with each label, skip and
-flag (``LabelingEngine.label_sample(annotator=...)``); without one the project's ``annotator``
-setting (the login name) is recorded, as before. Switching projects is ``AppShell.open_project``
+flag (``LabelingEngine.label_sample(annotator=...)``); without one this computer's name,
+``login@host`` (``activelab.core.project.identity``), is recorded. Switching projects is ``AppShell.open_project``
 (activelab.app.main): the new window opens, then the old one closes as on quit (position saved,
 background jobs stopped, the store checkpointed and closed).
 """
@@ -100,12 +101,14 @@ class ProjectMenu(QObject):
         self.window, self.shell, self._qs = window, shell, settings
         self.new_action = self._action("&New project…", "Ctrl+N", shell.show_wizard)
         self.open_action = self._action("&Open project…", "Ctrl+O", self._on_open_triggered)
+        self.join_action = self._action("&Join a team project…", None, lambda: shell.show_join())
         self.annotator_action = self._action("&Annotator name…", None, self._on_annotator_triggered)
         self.recent_menu = window.file_menu.addMenu("Open &recent")   # moved into place below
         self.recent_menu.setObjectName("recent_menu")
         self.recent_menu.aboutToShow.connect(self.refresh_recent)
         menu, before = window.file_menu, window.export_action
-        for action in (self.new_action, self.open_action, self.recent_menu.menuAction()):
+        for action in (self.new_action, self.open_action, self.join_action,
+                       self.recent_menu.menuAction()):
             menu.insertAction(before, action)
         menu.insertSeparator(before)
         menu.insertAction(before, self.annotator_action)
@@ -194,8 +197,12 @@ class ProjectMenu(QObject):
         self.window.controller.annotator = name
         shown = self.window.controller.annotator   # $ACTIVELAB_ANNOTATOR first, then this name
         how = (" (ACTIVELAB_ANNOTATOR)" if shown != name and os.environ.get(ENV_VAR, "").strip()
-               else "" if name else " (login name)")
+               else "" if name else " (this computer)")
         self.annotator_label.setText(f"Annotator: {shown}{how}")
+
+    def _computer_name(self) -> str:
+        """The name recorded when none is set here (``Project.default_annotator``)."""
+        return self.window.project.default_annotator()
 
     def _on_annotator_triggered(self) -> None:
         current = annotator_name(self._qs) or ""
@@ -203,7 +210,8 @@ class ProjectMenu(QObject):
             name, ok = QInputDialog.getText(
                 self.window, "Annotator name",
                 "Your name, as new labels record it (remembered on this computer;\n"
-                "empty: the login name " f"'{self.window.project.settings.annotator}'):",
+                "empty: this computer's name "
+                f"'{self._computer_name()}'):",
                 QLineEdit.EchoMode.Normal, current)
             if not ok:
                 return

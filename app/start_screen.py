@@ -5,6 +5,7 @@ Public API:
     StartScreen(settings: QSettings | None = None)     # QSettings("activelab", "activelab") by default
     signal open_requested(str path)     # a recent project was activated or a folder was chosen
     signal new_requested()              # "New project…" (the caller shows activelab.app.wizard)
+    signal join_requested()             # "Join a team project…" (activelab.app.join_dialog)
     signal demo_requested()             # "Open the demo"
     StartScreen.refresh() -> None       # re-read the recent list
 
@@ -63,6 +64,7 @@ class StartScreen(QWidget):
 
     open_requested = Signal(str)
     new_requested = Signal()
+    join_requested = Signal()
     demo_requested = Signal()
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -89,17 +91,20 @@ class StartScreen(QWidget):
                                               "Import a table, a folder of images or an .npz file")
         self.open_button = self._action_button("open", "Open project…",
                                                "Open an existing project folder")
+        self.join_button = self._action_button("project", "Join a team project…",
+                                               "Label a project on a team server (PostgreSQL)")
         self.demo_button = self._action_button("demo", "Open the demo",
                                                "Hand-written digits, ready to label in seconds")
         self.new_button.setObjectName("start_action")
         self.new_button.clicked.connect(self.new_requested)
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.demo_button.clicked.connect(self.demo_requested)
+        self.join_button.clicked.connect(self.join_requested)
         actions = QVBoxLayout()
         start_label = QLabel("Start")
         start_label.setObjectName("panel_title")
         actions.addWidget(start_label)
-        for b in (self.new_button, self.open_button, self.demo_button):
+        for b in (self.new_button, self.open_button, self.join_button, self.demo_button):
             actions.addWidget(b)
         actions.addStretch(1)
 

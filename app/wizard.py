@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from activelab.app.wizard_data_page import DataPage
+from activelab.app.wizard_store import StoreChooser
 from activelab.app.wizard_pages import (
     ColumnsPage, Preview, _error_label, create_project, load_preview,
 )
@@ -102,7 +103,9 @@ class CreatePage(QWizardPage):
         self.text_features_help.setWordWrap(True)
         self._fill_text_features()
         self.folder_edit = QLineEdit()
-        self.folder_edit.textChanged.connect(lambda _t: self.completeChanged.emit())
+        self.folder_edit.textChanged.connect(self._on_folder_edit_changed)
+        self.store_box = StoreChooser(wizard.runner)   # this computer, or a team server
+        self.store_box.changed.connect(self.completeChanged.emit)
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._on_browse_clicked)
         folder_row = QHBoxLayout()
@@ -115,6 +118,7 @@ class CreatePage(QWizardPage):
         form.addRow("Text features", self.text_features)
         form.addRow("", self.text_features_help)
         form.addRow("Project folder", folder_row)
+        form.addRow("Store", self.store_box)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         form.addRow("Summary", self.summary)
@@ -180,7 +184,12 @@ class CreatePage(QWizardPage):
         return FeatureConfig(text=self.text_features.currentData(), image="auto")
 
     def isComplete(self) -> bool:  # noqa: N802
-        return bool(self.folder_edit.text().strip()) and not self.wiz.runner.is_running("wizard_create")
+        return (bool(self.folder_edit.text().strip()) and self.store_box.ready()
+                and not self.wiz.runner.is_running("wizard_create"))
+
+    def _on_folder_edit_changed(self, text: str) -> None:
+        self.store_box.set_project_name(Path(text.strip()).name)
+        self.completeChanged.emit()
 
     def validatePage(self) -> bool:  # noqa: N802
         """Finish starts the import in the worker; the wizard closes when it succeeds."""
@@ -240,6 +249,8 @@ class NewProjectWizard(QWizard):
             model=self.create_page.model_combo.currentText(),
             strategy=self.create_page.strategy_combo.currentData(),
         )
+        if self.create_page.store_box.store_url():
+            kwargs["store_url"] = self.create_page.store_box.store_url()
         return self.create_page.folder_edit.text().strip(), kwargs
 
     def start_create(self) -> None:

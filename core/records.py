@@ -135,8 +135,10 @@ class CurvePoint:
         return cls(**d)
 
 
-LABEL_INPUTS = ("accepted", "typed", "clicked", "kept", "cli")
-"""How a label's class can be entered (``LabelEvent.input``)."""
+LABEL_INPUTS = ("accepted", "typed", "clicked", "kept", "cli", "imported")
+"""How a label's class can be entered (``LabelEvent.input``); ``imported``: copied from a team
+export when a project was made from it (``activelab.core.data.team_import``), never given
+with a new label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,8 @@ class LabelEvent:
     ``input``: how a label's class was entered (one of ``LABEL_INPUTS``: ``accepted`` from
     the model's suggestion with the accept key, ``typed`` with a class key or the filter,
     ``clicked`` on a class button, ``kept`` an existing label submitted again unchanged,
-    ``cli`` given on the command line); None when not known (older events, imports).
+    ``cli`` given on the command line, ``imported`` re-imported from a team export); None
+    when not known (older events, imports).
     """
 
     seq: int

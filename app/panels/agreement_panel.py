@@ -179,7 +179,8 @@ class AgreementDock:
         disputed.setdefault(task, dict(labels))
         self._reviewing = (sample_id, disputed)
         w.controller.show_sample(idx, "review", item=review_item(idx, sample_id,
-                                                                 w.project.model_version))
+                                                                 w.project.model_version),
+                                 decides=disputed)
 
     def _on_current_changed(self, cur: Any) -> None:
         """After the window showed the sample: on a review, the annotators' labels of each

@@ -35,7 +35,7 @@ def _value(v: Any) -> str:
 
 
 def cmd_agreement(a: argparse.Namespace) -> int:
-    from activelab.core.cli.main import _project
+    from activelab.core.cli.context import open_project as _project
     from activelab.core.team.report import team_report
 
     proj = _project(a.project)

@@ -25,7 +25,7 @@ def add_parser(subparsers: Any) -> None:
                     "which sample, why the sample was picked (strategy, rank, score, audit), "
                     "by whom, and whether the label was later undone or replaced.")
     h.add_argument("project")
-    from activelab.core.cli.main import add_annotator_argument
+    from activelab.core.cli.context import add_annotator_argument
 
     add_annotator_argument(h, "whose view (blind to others' labels on overlap samples "
                               "they have not labeled)")
@@ -76,7 +76,7 @@ def event_line(e: LabelEvent, marks: EventMarks) -> str:
 
 
 def cmd_history(a: argparse.Namespace) -> int:
-    from activelab.core.cli.main import _project
+    from activelab.core.cli.context import open_project as _project
 
     proj = _project(a.project)
     shown = proj.history(limit=a.limit)   # newest first: an undo or relabel of one is in it

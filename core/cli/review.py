@@ -73,7 +73,7 @@ def suspects_table(found: dict, top: int) -> list[str]:
 
 
 def review_suspects(a: argparse.Namespace) -> int:
-    from activelab.core.cli.main import _project, _typed_id, _typed_label
+    from activelab.core.cli.context import open_project as _project, typed_id as _typed_id, typed_label as _typed_label
     from activelab.core.project.create import CACHE_DIR
     from activelab.core.quality.suspect_queue import (load_suspects, record_decision,
                                                    save_suspects, suspect_for)

@@ -150,7 +150,7 @@ def _suggestion_lines(proj: Any, idx: int, item: Any) -> list[str]:
 
 
 def cmd_show(a: argparse.Namespace) -> int:
-    from activelab.core.cli.main import _project, _typed_id
+    from activelab.core.cli.context import open_project as _project, typed_id as _typed_id
 
     proj = _project(a.project)
     idx = proj.index_of(_typed_id(proj, a.sample_id))
@@ -165,7 +165,7 @@ def add_parser(sub: Any) -> None:
                     "the image's path with its size and mode, tabular values as name/value "
                     "lines, then its labels and the model's suggestion (if it is queued).")
     sp.add_argument("project")
-    from activelab.core.cli.main import add_annotator_argument
+    from activelab.core.cli.context import add_annotator_argument
 
     add_annotator_argument(sp, "whose view (blind to others' labels on overlap samples "
                                "they have not labeled)")

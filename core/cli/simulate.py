@@ -41,7 +41,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--label-column", required=True, help="Column holding the known labels.")
     p.add_argument("--format", default=None, help="Input format (default: from the file).")
     p.add_argument("--encoding", default=None, help="Text encoding (default: detected).")
-    from activelab.core.cli.main import add_read_arguments
+    from activelab.core.cli.context import add_read_arguments
 
     add_read_arguments(p)
     p.add_argument("--id-column", default=None)
@@ -168,7 +168,7 @@ def load_labeled(args: argparse.Namespace, cache_dir: Path | None, progress: Any
     from activelab.core.data.roles import infer_spec, label_str
     from activelab.core.data.read import read_table
 
-    from activelab.core.cli.main import read_options
+    from activelab.core.cli.context import read_options
 
     table = read_table(args.data, format=args.format, encoding=getattr(args, "encoding", None),
                        image_column=args.image_column, **read_options(args))
@@ -273,7 +273,7 @@ def load_pool_and_test(args: argparse.Namespace, progress: Any = None
     (``activelab.core.features.held_out``). Unlabeled rows of either are left out (said)."""
     import numpy as np
 
-    from activelab.core.cli.main import read_options
+    from activelab.core.cli.context import read_options
     from activelab.core.data.read import read_table
     from activelab.core.data.roles import infer_spec, label_str
     from activelab.core.features.held_out import build_pool_and_test_features

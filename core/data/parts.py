@@ -165,7 +165,9 @@ def read_parts(source: str | Path, na_values: Sequence[str] = (),
                decisions: list[str] | None = None) -> "Any":
     """The embedded engine's read of a partitioned pool: every part, in order, as one
     DataFrame with the Arrow types kept. Parts are read one at a time (each freed once its
-    columns are appended); DataError for a part that cannot be read."""
+    columns are appended); DataError for a part that cannot be read. Relative image paths are
+    relative to the folder of the part holding the row (as on the Dask engine): when the parts
+    sit in several folders they are made absolute here (one folder: ``image_root_of_parts``)."""
     import pandas as pd
 
     from activelab.core.data.typed import read_parquet
@@ -175,6 +177,7 @@ def read_parts(source: str | Path, na_values: Sequence[str] = (),
     frames = []
     empty = [path for p, path in enumerate(layout.paths)
              if layout.starts[p + 1] == layout.starts[p]]
+    several = image_root_of_parts(layout.paths) is None
     for path in layout.paths:
         if path in empty:   # a part with no rows (as Spark and Dask writers leave) adds none
             continue
@@ -182,6 +185,8 @@ def read_parts(source: str | Path, na_values: Sequence[str] = (),
             frames.append(read_part(path).to_pandas(split_blocks=True))
         else:
             frames.append(read_parquet(Path(path), na_values, []))
+            if several:
+                _anchor_image_paths(frames[-1], Path(path).resolve().parent, notes)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     notes.append(f"{Path(str(source)).name or source}: {len(layout.paths)} Parquet parts, "
                  f"{layout.rows} rows, read in path order")
@@ -190,3 +195,29 @@ def read_parts(source: str | Path, na_values: Sequence[str] = (),
                      + ", ".join(Path(str(p)).name for p in empty[:5])
                      + (" ..." if len(empty) > 5 else ""))
     return frame
+
+
+def image_root_of_parts(paths: Sequence[str]) -> str | None:
+    """The one local folder every part sits in (relative image paths are read from it);
+    None when the parts are URLs or sit in several folders."""
+    folders = {None if is_url(p) else str(Path(p).resolve().parent) for p in paths}
+    return folders.pop() if len(folders) == 1 else None
+
+
+def _anchor_image_paths(frame: Any, folder: Path, notes: list[str]) -> None:
+    """Relative image paths of ``frame`` (one part, in place) made absolute under ``folder``."""
+    from activelab.core.data.sniff import ARRAY_REF_PREFIX, detect_image_column
+
+    column = detect_image_column(frame)
+    if column is None:
+        return
+    def anchored(v: Any) -> Any:
+        if not isinstance(v, str) or not v.strip() or v.startswith(ARRAY_REF_PREFIX):
+            return v
+        p = Path(v.strip()).expanduser()
+        return v if p.is_absolute() else str(folder / p)
+    frame[column] = frame[column].map(anchored)
+    line = (f"image column '{column}': the parts sit in several folders; relative paths are "
+            "read from the folder of the part holding the row")
+    if line not in notes:
+        notes.append(line)

@@ -59,8 +59,10 @@ def read_table(
             and (not p.is_dir() or is_parquet_folder(p))):
         decisions_parts: list[str] = []
         frame = read_parts(path, tuple(str(v) for v in na_values if str(v)), decisions_parts)
-        return ImportedTable(frame=frame, source=str(path), format="parquet",
-                             decisions=decisions_parts, rows_read=len(frame))
+        table = ImportedTable(frame=frame, source=str(path), format="parquet",
+                              decisions=decisions_parts, rows_read=len(frame))
+        _parts_image_root(table, path, image_column)
+        return table
     if not p.exists():
         where = p.parent if str(p.parent) else Path(".")
         raise DataError(
@@ -132,6 +134,20 @@ def read_table(
             f"{p.name}: image column '{column}' ({how}); paths are relative to {table.image_root}"
         )
     return table
+
+
+def _parts_image_root(table: ImportedTable, source: str | Path, image_column: str | None) -> None:
+    """A partitioned pool with an image column: relative paths are read from the folder of
+    the part holding the row (the parts' one folder; several: already made absolute)."""
+    from activelab.core.data.parts import find_parts, image_root_of_parts
+
+    column = image_column or detect_image_column(table.frame)
+    if column is None or column not in table.frame.columns:
+        return
+    table.image_root = image_root_of_parts(find_parts(source).paths)
+    if table.image_root:
+        table.decisions.append(f"image column '{column}': relative paths are read from the "
+                               f"parts' folder {table.image_root}")
 
 
 def _kind(p: Path) -> str:

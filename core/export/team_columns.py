@@ -1,6 +1,6 @@
 """The export's team columns: each annotator's label, the resolved label and how it was
-resolved (only for tasks labeled by two or more annotators; a one-person project's export is
-unchanged).
+resolved (only for tasks labeled by two or more annotators, not counting ``import``, the
+labels imported with the data; a one-person project's export is unchanged).
 
 Per such task, after its ``activelab__<task>__*`` columns:
 
@@ -27,7 +27,7 @@ import pyarrow as pa
 from activelab.core.data.export_columns import PREFIX
 from activelab.core.team.agreement import agreement_lines, project_agreement
 from activelab.core.records import LabelEvent
-from activelab.core.team.annotations import TeamLabels, team_labels, value_key
+from activelab.core.team.annotations import IMPORTED, TeamLabels, team_labels, value_key
 from activelab.core.team.resolution import Resolved, resolve_task
 
 __all__ = ["TeamColumns", "by_column", "resolution_columns", "UNNAMED"]
@@ -60,7 +60,8 @@ class TeamColumns:
         self.team = team
         for name in self.tasks:
             people = team.annotators(name)
-            if len(people) > 1:
+            # labels imported with the data and one person's labels are not a team
+            if len([a for a in people if a != IMPORTED]) > 1:
                 self.annotators[name] = people
                 self.resolved[name] = resolve_task(team, name)
         self.agreement = project_agreement(team, project.spec.tasks) if self.annotators else []

@@ -84,6 +84,7 @@ SETTING_RULES: dict[str, _Rule] = {
     "zero_shot": _Rule("bool"),
     "class_descriptions": _Rule("dict"),
     "overlap": _Rule("float", 0.0, 1.0),
+    "overlap_every": _Rule("int", 0, 1_000_000),
     "overlap_annotators": _Rule("int", 2, 100),
     "lease_minutes": _Rule("float", 0.01, 7 * 24 * 60.0),
 }
@@ -121,6 +122,10 @@ def setting_problem(key: str, value: Any) -> str | None:
     return None
 
 
+_BOTH_OVERLAPS = ("Overlap is either a share of the samples (overlap) or every k-th pick "
+                  "(overlap_every), not both.")
+
+
 @dataclass(frozen=True)
 class Settings:
     model: str = "logistic_regression"
@@ -140,6 +145,7 @@ class Settings:
     """task -> {class: one-line description}, embedded with the class name for zero-shot
     suggestions (``activelab.core.learning.zero_shot``)."""
     overlap: float = 0.0          # share of samples labeled by several annotators (blind)
+    overlap_every: int = 0        # or: every k-th pick project-wide is an overlap sample (0 off)
     overlap_annotators: int = 2   # how many annotators label each overlap sample
     lease_minutes: float = 15.0   # a sample handed to an annotator is theirs this long
 
@@ -177,6 +183,9 @@ class Settings:
                 good[key] = _normalised(key, d[key])
             else:
                 problems.append(f"{why} The default {getattr(defaults, key)!r} is used instead.")
+        if good.get("overlap", 0) > 0 and good.get("overlap_every", 0) > 0:
+            problems.append(f"{_BOTH_OVERLAPS} The stored every-k-th rule is not used.")
+            good["overlap_every"] = 0
         return cls(**good), problems
 
     @classmethod
@@ -202,11 +211,18 @@ class Settings:
         return new
 
     def validate(self) -> None:
-        """Raise ActiveLabError when a setting has the wrong type or is out of range."""
+        """Raise ActiveLabError when a setting has the wrong type or is out of range, or
+        when both overlap rules (a share and every k-th pick) are on."""
         for key in SETTING_RULES:
             why = setting_problem(key, getattr(self, key))
             if why is not None:
                 raise ActiveLabError(why)
+        if self.overlap > 0 and self.overlap_every > 0:
+            raise ActiveLabError(
+                f"{_BOTH_OVERLAPS} Now: overlap {self.overlap:g} and overlap_every "
+                f"{self.overlap_every}. Set the other one to 0 in the same command, e.g. "
+                f"'activelab set PROJECT overlap=0 overlap_every={self.overlap_every}'. "
+                "Nothing was saved.")
 
     def check_choices(self, keys: Iterable[str] | None = None) -> "Settings":
         """Check the model and strategy names and their parameters against their typed

@@ -201,9 +201,15 @@ def _label_events(table: ImportedTable, spec: DatasetSpec, ids: list[str], impor
     )
     from activelab.core.data.read import imported_labels
 
+    from activelab.core.data.team_import import team_label_events, team_tasks
+
     exported = {t.name: export_task_of(t.column) for t in spec.tasks if export_task_of(t.column)}
-    wanted = {t.name for t in spec.tasks if t.column and (import_labels or t.name in exported)}
-    events: list[dict[str, Any]] = []
+    team = team_tasks(table.frame, exported)     # each annotator's label as their event
+    wanted = {t.name for t in spec.tasks if t.column and t.name not in team
+              and (import_labels or t.name in exported)}
+    events, lines = team_label_events(table.frame, spec.tasks, {t: exported[t] for t in team},
+                                      ids, table.source)
+    decisions += lines
     counts: dict[str, int] = {}
     for row, task, value in imported_labels(table, spec, tasks=wanted):
         event = {"kind": "label", "sample_id": ids[row], "task": task, "value": value,

@@ -54,10 +54,11 @@ def checked_inputs(inputs: Mapping[str, str] | None) -> dict[str, str]:
     """``inputs`` (task -> how its class was entered) checked against ``LABEL_INPUTS``.
     Raises LabelError naming an unknown kind."""
     out = dict(inputs or {})
-    bad = sorted({str(v) for v in out.values() if v not in LABEL_INPUTS})
+    given = [k for k in LABEL_INPUTS if k != "imported"]   # only a project's creation imports
+    bad = sorted({str(v) for v in out.values() if v not in given})
     if bad:
         raise LabelError(f"Unknown label input {', '.join(map(repr, bad))}; "
-                         f"known: {', '.join(LABEL_INPUTS)}.")
+                         f"known: {', '.join(given)}.")
     return out
 
 

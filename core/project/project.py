@@ -124,11 +124,26 @@ class Project:
     @property
     def annotator(self) -> str:
         """Who this process labels as: --annotator > $ACTIVELAB_ANNOTATOR > the app's name >
-        the project's ``annotator`` setting (``activelab.core.project.annotators``)."""
+        this machine's name, login@host (``activelab.core.project.annotators``, ``identity``)."""
         from activelab.core.project.annotators import resolve_annotator
 
         return resolve_annotator(self._annotator["flag"], self._annotator["app"],
-                                 self._settings.annotator)
+                                 self.default_annotator)
+
+    def default_annotator(self) -> str:
+        """The name used when none is given (worked out once per process): this machine's
+        ``login@host``, or the bare login of a project labeled before names carried the
+        machine, on the machine that claimed it (``activelab.core.project.identity``)."""
+        if self._annotator.get("default") is None:
+            from activelab.core.project.identity import default_annotator
+
+            self._annotator["default"] = default_annotator(self)
+        return str(self._annotator["default"])
+
+    def annotator_names(self) -> set[str]:
+        """Every name that owns an action in the log, without ``import`` (labels imported
+        with the data) and "" (events naming nobody). O(annotators)."""
+        return self.store.state().actors() - {"", "import"}
 
     def set_annotator(self, name: str | None, *, source: str = "flag") -> str:
         """Set the name given by a command's --annotator (``source="flag"``) or the app's

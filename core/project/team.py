@@ -19,7 +19,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from activelab.core.errors import StoreWriteError
-from activelab.core.project.annotators import is_overlap
+from activelab.core.project.annotators import (
+    is_kth_pick, is_overlap, overlap_description, overlap_on,
+)
 from activelab.core.project.pick_provenance import chosen_item, original_pick_item
 from activelab.core.records import LabelEvent, QueueItem
 from activelab.core.store import claims
@@ -31,8 +33,14 @@ IMPORTED = "import"
 """The annotator of labels imported with the data: never an overlap sample's first opinion."""
 
 
-def overlap_sample(proj: "Project", sample_id: str) -> bool:
+def overlap_sample(proj: "Project", sample_id: str, st: Any = None) -> bool:
+    """Whether ``sample_id`` goes to several annotators: by its hash (a share, ``overlap``)
+    or by its pick number in the log (every k-th pick, ``overlap_every``; ``st``: the
+    ``LabelState`` just read, else it is read)."""
     s = proj.settings
+    if s.overlap_every > 0:
+        st = proj.store.state() if st is None else st
+        return is_kth_pick(st.pick_number(sample_id), s.overlap_every)
     return is_overlap(sample_id, s.overlap, s.seed)
 
 
@@ -44,8 +52,8 @@ def _live_claims(proj: "Project") -> dict[str, set[str]]:
         return {}
 
 
-def _needs_more(proj: "Project", sample_id: str, labelers: set[str]) -> bool:
-    return (bool(labelers) and IMPORTED not in labelers and overlap_sample(proj, sample_id)
+def _needs_more(proj: "Project", sample_id: str, labelers: set[str], st: Any = None) -> bool:
+    return (bool(labelers) and IMPORTED not in labelers and overlap_sample(proj, sample_id, st)
             and len(labelers) < proj.settings.overlap_annotators)
 
 
@@ -60,20 +68,21 @@ def annotator_queue(proj: "Project", base: list[QueueItem]) -> list[QueueItem]:
         return len(others) < ((k - len(labelers)) if overlap else 1)
 
     due: list[QueueItem] = []
-    if proj.settings.overlap > 0:
+    if overlap_on(proj.settings):
         seen: set[str] = set()
         for _task, sid in st.provenance:
             if sid in seen or sid in st.skipped:
                 continue
             seen.add(sid)
             labelers = st.labelers(sid)
-            if me not in labelers and _needs_more(proj, sid, labelers) and free(sid, labelers, True):
+            if (me not in labelers and _needs_more(proj, sid, labelers, st)
+                    and free(sid, labelers, True)):
                 idx = proj.index_of(sid)
                 item = (original_pick_item(st.original_pick(sid), idx, sid)
                         or chosen_item(idx, sid, proj.model_version))
                 due.append(replace(item, reason=(
                     f"overlap sample: {k} annotators label it, each blind to the others")))
-    rest = [q for q in base if free(q.id, set(), overlap_sample(proj, q.id))]
+    rest = [q for q in base if free(q.id, set(), overlap_sample(proj, q.id, st))]
     return due + rest
 
 
@@ -93,9 +102,9 @@ def claim_sample(proj: "Project", sample_id: str) -> bool:
         labelers = st.labelers(sample_id)
         if me in labelers:
             return False
-        if labelers and not _needs_more(proj, sample_id, labelers):
+        if labelers and not _needs_more(proj, sample_id, labelers, st):
             return True
-        return not overlap and sample_id in st.skipped
+        return not overlap_sample(proj, sample_id, st) and sample_id in st.skipped
 
     if me in proj.store.state().labelers(sample_id):
         return True
@@ -142,12 +151,22 @@ def release(proj: "Project", sample_ids: list[str] | None = None, who: str | Non
         pass
 
 
-_OVERLAP_IDS: dict[tuple[int, float, int], frozenset[str]] = {}
+_OVERLAP_IDS: dict[tuple, frozenset[str]] = {}
 
 
 def overlap_ids(proj: "Project") -> frozenset[str]:
-    """The project's overlap samples (hashed once per pool, seed and share)."""
+    """The project's overlap samples (hashed once per pool, seed and share; with every k-th
+    pick, the picks so far whose number k divides, once per pick count)."""
     s = proj.settings
+    if s.overlap_every > 0:
+        picks = proj.store.state().picks
+        key = (id(picks), len(picks), s.overlap_every)
+        if key not in _OVERLAP_IDS:
+            if len(_OVERLAP_IDS) > 8:
+                _OVERLAP_IDS.clear()
+            _OVERLAP_IDS[key] = frozenset(sid for sid, n in picks.items()
+                                          if is_kth_pick(n, s.overlap_every))
+        return _OVERLAP_IDS[key]
     key = (id(proj.ids), s.overlap, s.seed)
     if key not in _OVERLAP_IDS:
         if len(_OVERLAP_IDS) > 8:
@@ -160,7 +179,7 @@ def blind_class_counts(proj: "Project", counts: dict[str, dict[str, int]]) -> di
     """``counts`` (task -> class -> labels) without the labels hidden from ``proj.annotator``
     (on overlap samples they have not labeled), so a count cannot give them away either.
     O(overlap samples) when overlap is on; ``counts`` itself otherwise."""
-    if proj.settings.overlap <= 0:
+    if not overlap_on(proj.settings):
         return counts
     st, me = proj.store.state(), proj.annotator
     for sid in overlap_ids(proj):
@@ -175,17 +194,23 @@ def blind_class_counts(proj: "Project", counts: dict[str, dict[str, int]]) -> di
     return counts
 
 
-def hidden(proj: "Project", sample_id: str) -> bool:
-    """Whether other annotators' labels of ``sample_id`` are hidden from ``proj.annotator``."""
-    return (proj.settings.overlap > 0 and overlap_sample(proj, sample_id)
-            and proj.annotator not in proj.store.state().labelers(sample_id))
+def hidden(proj: "Project", sample_id: str, st: Any = None) -> bool:
+    """Whether other annotators' labels of ``sample_id`` are hidden from ``proj.annotator``
+    (``st``: the ``LabelState`` just read, else it is read)."""
+    if not overlap_on(proj.settings):
+        return False
+    st = proj.store.state() if st is None else st
+    return overlap_sample(proj, sample_id, st) and proj.annotator not in st.labelers(sample_id)
 
 
 def visible_history(proj: "Project", events: list[LabelEvent]) -> list[LabelEvent]:
-    """``events`` without other annotators' events on samples hidden from ``proj.annotator``."""
-    me = proj.annotator
+    """``events`` without other annotators' events on samples hidden from ``proj.annotator``
+    (the store is read once, not once per event)."""
+    if not overlap_on(proj.settings):
+        return list(events)
+    me, st = proj.annotator, proj.store.state()
     return [e for e in events if e.annotator == me or e.sample_id is None
-            or not hidden(proj, e.sample_id)]
+            or not hidden(proj, e.sample_id, st)]
 
 
 def visible_labels(proj: "Project", idx: int) -> dict[str, Any]:
@@ -195,3 +220,15 @@ def visible_labels(proj: "Project", idx: int) -> dict[str, Any]:
     if hidden(proj, sid):
         return {}
     return {task: per[idx] for task, per in proj.labels().items() if idx in per}
+
+
+def overlap_summary(proj: "Project") -> dict[str, Any]:
+    """The overlap rule and how far it has got, for ``status``: {"rule": a phrase ("off" when
+    none), "every": k or 0, "share": the fraction or 0, "annotators": per overlap sample,
+    "shared": overlap samples labeled so far, "picks": samples labeled so far (not imported)}."""
+    s, st = proj.settings, proj.store.state()
+    shared = (len(overlap_ids(proj)) if s.overlap_every > 0 else
+              sum(1 for sid in st.picks if is_overlap(sid, s.overlap, s.seed)) if s.overlap > 0
+              else 0)
+    return {"rule": overlap_description(s), "every": s.overlap_every, "share": s.overlap,
+            "annotators": s.overlap_annotators, "shared": shared, "picks": len(st.picks)}

@@ -57,7 +57,9 @@ def audit_picks(proj: Any, featurizer: Featurizer, models: dict, classes: dict,
     picks = nth_free(taken, idx)
     slots = sorted(rng.choice(n, size=len(picks), replace=False))
     frame = proj.pool.frame(columns=list(featurizer.columns), rows=np.sort(picks))
-    x = featurizer.transform(frame)
+    from activelab.core.scale.query import rows_features
+
+    x = rows_features(proj, featurizer, np.sort(picks), frame)
     order = {int(r): j for j, r in enumerate(np.sort(picks))}
     probas = {t: _proba(m, x) for t, m in models.items()}
     if features_out is not None:

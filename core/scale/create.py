@@ -21,6 +21,7 @@ from activelab.core.loop.settings import DEFAULT_STRATEGY, Settings
 from activelab.core.progress import NULL_PROGRESS, Progress
 from activelab.core.scale.embed import EMBED_DIR, HASH, MINILM
 from activelab.core.scale.featurize import PoolMoments, fit_featurizer, sample_rows
+from activelab.core.scale.image_pool import common_image_root
 from activelab.core.store.partitioned_pool import open_part
 from activelab.core.store.samples import add_sample_ids
 from activelab.core.store.store import STORE_NAME, LabelStore
@@ -59,16 +60,16 @@ def _first_rows_of_new_values(table: Any, columns: Sequence[str], seen: dict[str
 
 
 def _read_sample(layout: Any, progress: Progress,
-                 task_columns: Sequence[str] = ()) -> tuple[Any, PoolMoments]:
+                 task_columns: Sequence[str] = ()) -> tuple[Any, PoolMoments, Any]:
     """A uniform sample of the pool's rows (about ``SAMPLE_ROWS``, plus the first row of each
-    task column value: every class is seen) and the moments of its numeric columns over every
-    row, read part by part (one part in memory at a time)."""
+    task column value: every class is seen), the moments of its numeric columns over every
+    row, read part by part (one part in memory at a time), and each sample row's part."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     picks = sample_rows(layout.sizes())
-    frames = []
+    frames, part_of = [], []
     moments = PoolMoments()
     seen: dict[str, set] = {}
     for p, (path, rows) in enumerate(zip(layout.paths, picks)):
@@ -83,9 +84,10 @@ def _read_sample(layout: Any, progress: Progress,
         if numeric:
             moments.add(table.select(numeric).to_pandas(split_blocks=True), numeric)
         frames.append(table.take(pa.array(rows)).to_pandas(split_blocks=True))
+        part_of.append(np.full(len(rows), p, dtype=np.int64))
         del table
         progress.update(0.5 * (p + 1) / len(layout.paths), f"sampling part {p + 1}")
-    return pd.concat(frames, ignore_index=True), moments
+    return pd.concat(frames, ignore_index=True), moments, np.concatenate(part_of)
 
 
 def text_choice(text_columns: Sequence[str], asked: str | None) -> tuple[str, list[str]]:
@@ -155,7 +157,7 @@ def create_dask_project(
     layout = find_parts(data)
     decisions = [f"{data}: {len(layout.paths)} Parquet parts, {layout.rows:,} rows, read in "
                  "place by the Dask engine (nothing copied)"]
-    sample, moments = _read_sample(layout, progress, _task_columns(tasks))
+    sample, moments, sample_parts = _read_sample(layout, progress, _task_columns(tasks))
     table = ImportedTable(frame=sample, source=str(data), format="parquet",
                           rows_read=len(sample))
     spec, found = infer_spec(table, id_column=id_column, text_columns=text_columns,
@@ -163,12 +165,14 @@ def create_dask_project(
     decisions += [f"(on a sample of {len(sample):,} rows, every task column value included) {d}"
                   for d in found]
     if spec.image_column:
-        raise DataError(f"{data}: image column '{spec.image_column}' found; the Dask engine "
-                        "featurises tabular and text columns only. Use the embedded engine "
-                        "(leave out --engine dask) for images.")
+        from activelab.core.scale.image_pool import check_sample_images
+
+        progress.update(0.5, "checking the sample's image files")
+        decisions += check_sample_images(sample, spec.image_column, layout.paths, sample_parts)
     text, said = text_choice(spec.text_columns, text_features)
     decisions += said
-    feat = fit_featurizer(sample, spec.feature_columns, spec.text_columns, text)
+    feat = fit_featurizer(sample, spec.feature_columns, spec.text_columns, text,
+                          spec.image_column)
     decisions += list(feat.notes)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_siblings(final.parent)
@@ -215,9 +219,11 @@ def create_dask_project(
         engine = {"name": "dask", "scheduler": scheduler or None}
         store.set_setting("spec", spec.to_dict())
         store.set_setting("feature_config", FeatureConfig(
-            text="minilm" if text == MINILM else "tfidf").to_dict())
+            text="minilm" if text == MINILM else "tfidf",
+            **({"image": "efficientnet_lite0"} if spec.image_column else {})).to_dict())
         store.set_setting("settings", s.to_dict())
-        store.set_setting("source", {"data": str(data), "format": "parquet", "image_root": None,
+        root = common_image_root(layout.paths) if spec.image_column else None
+        store.set_setting("source", {"data": str(data), "format": "parquet", "image_root": root,
                                      "image_root_rel": None, "rows_read": layout.rows,
                                      "decimal": "."})
         store.set_setting("pool", {**layout.to_dict(), "rows": layout.rows,

@@ -71,9 +71,10 @@ def part_signature(path: str) -> dict[str, Any]:
     return {"path": path, "size": info.get("size"), **keep}
 
 
-def cache_key(path: str, columns: Sequence[str]) -> str:
-    """The file name (without folder) of part ``path``'s cached embeddings of ``columns``."""
-    sig = {**part_signature(path), "columns": list(columns), "model": "all-MiniLM-L6-v2"}
+def cache_key(path: str, columns: Sequence[str], model: Any = "all-MiniLM-L6-v2") -> str:
+    """The file name (without folder) of part ``path``'s cached embeddings of ``columns`` by
+    ``model`` (a name, or a JSON-able description of the encoder and its weights)."""
+    sig = {**part_signature(path), "columns": list(columns), "model": model}
     digest = hashlib.sha256(json.dumps(sig, sort_keys=True).encode()).hexdigest()[:24]
     return f"{Path(path.rstrip('/')).stem[:40]}-{digest}.npy"
 
@@ -84,16 +85,10 @@ def part_embeddings(path: str, columns: Sequence[str], cache_dir: str | None,
     from the cache). ``frame``: the part's rows already read (must hold ``columns``), else
     they are read here. Without ``cache_dir`` nothing is cached. A cache file that cannot be
     written (read-only folder, full disk) is skipped: the embeddings are still returned."""
-    target = None
-    if cache_dir:
-        target = Path(cache_dir) / cache_key(path, columns)
-        if target.is_file():
-            try:
-                got = np.load(target, mmap_mode=None, allow_pickle=False)
-                if got.dtype == np.float32 and got.ndim == 2:
-                    return got, True
-            except (OSError, ValueError):
-                pass   # a torn or foreign file: embed again and overwrite it
+    target = Path(cache_dir) / cache_key(path, columns) if cache_dir else None
+    got = load_cached(target)
+    if got is not None:
+        return got, True
     if frame is None:
         from activelab.core.store.partitioned_pool import open_part
 
@@ -102,6 +97,24 @@ def part_embeddings(path: str, columns: Sequence[str], cache_dir: str | None,
     if target is not None:
         _save(target, emb)
     return emb, False
+
+
+def load_cached(target: Path | None) -> np.ndarray | None:
+    """The (rows, width) float32 array cached in ``target``; None when there is none (or a
+    torn or foreign file, which the caller then computes again and overwrites)."""
+    if target is None or not target.is_file():
+        return None
+    try:
+        got = np.load(target, mmap_mode=None, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return got if got.dtype == np.float32 and got.ndim == 2 else None
+
+
+def save_cached(target: Path, emb: np.ndarray) -> None:
+    """Write ``emb`` to ``target`` atomically; a failed write (read-only folder, full disk)
+    is skipped: the caller keeps the array it computed."""
+    _save(target, emb)
 
 
 def _save(target: Path, emb: np.ndarray) -> None:
@@ -132,16 +145,18 @@ def embed_part_task(path: str, columns: Sequence[str], cache_dir: str | None) ->
 
 
 def embed_pool(client: Any, layout: dict, columns: Sequence[str], cache_dir: str,
-               progress: Any = None) -> list[dict[str, Any]]:
+               progress: Any = None, task: Any = None) -> list[dict[str, Any]]:
     """Embed every part of the pool ``layout`` (``paths``) as Dask tasks, caching each part,
     with progress from the count of finished tasks; cancelling ``progress`` cancels the
-    futures (Cancelled is raised). Returns each part's ``embed_part_task`` result in order."""
+    futures (Cancelled is raised). ``task``: the per-part task, ``embed_part_task`` (text
+    ``columns``) by default, or ``activelab.core.scale.embed_images.embed_part_images_task``
+    (``columns``: the image column). Returns each part's task result in order."""
     from distributed import as_completed
 
     from activelab.core.progress import NULL_PROGRESS, Cancelled
 
     progress = progress or NULL_PROGRESS
-    futures = [client.submit(embed_part_task, path, list(columns), cache_dir, pure=False,
+    futures = [client.submit(task or embed_part_task, path, list(columns), cache_dir, pure=False,
                              retries=2) for path in layout["paths"]]
     order = {f.key: p for p, f in enumerate(futures)}
     results: dict[int, dict] = {}
@@ -171,20 +186,25 @@ def cached_rows(feat: Any, project_path: Any, layout: dict, rows: Any) -> Any:
     one of the rows has no (current) cache yet; the caller then embeds those rows itself."""
     if getattr(feat, "text_features", HASH) != MINILM or not feat.text:
         return None
+    return cached_part_rows(lambda path: cache_key(path, feat.text), 384,
+                            Path(project_path) / EMBED_DIR, layout, rows)
+
+
+def cached_part_rows(key: Any, width: int, folder: Path, layout: dict, rows: Any) -> Any:
+    """Rows ``rows`` (pool positions) of the parts' cache files in ``folder`` (file names
+    ``key(part path)``), (len(rows), ``width``) float32; None when one is missing or stale."""
     rows = np.asarray(rows, dtype=np.int64)
     starts = np.asarray(layout["starts"], dtype=np.int64)
     part_of = np.searchsorted(starts, rows, side="right") - 1
-    out = np.empty((len(rows), 384), dtype=np.float32)
-    folder = Path(project_path) / EMBED_DIR
+    out = np.empty((len(rows), width), dtype=np.float32)
     for p in np.unique(part_of):
         try:
-            target = folder / cache_key(layout["paths"][p], feat.text)
-            emb = np.load(target, mmap_mode="r", allow_pickle=False)
+            emb = np.load(folder / key(layout["paths"][p]), mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             return None
         mine = part_of == p
         local = rows[mine] - starts[p]
-        if emb.ndim != 2 or emb.shape[0] <= int(local.max()):
+        if emb.ndim != 2 or emb.shape[1] != width or emb.shape[0] <= int(local.max()):
             return None
         out[mine] = emb[local]
     return out

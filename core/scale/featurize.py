@@ -2,7 +2,8 @@
 
 A pool that is read in place is never featurised whole. ``fit_featurizer`` fits the few
 numbers a transform needs on a sample of rows (tabular columns: mean and standard deviation;
-categorical columns: their most frequent values, one-hot; text: nothing, hashed); the result
+categorical columns: their values one-hot, as the embedded engine's encoder does; text: nothing,
+hashed or embedded; images: nothing, embedded); the result
 is plain JSON (kept in the store, never pickled) and ``transform`` applies it to any frame of
 rows: one partition on a worker, or the labelled rows on the driver. The same rows always give
 the same features, wherever they are computed.
@@ -10,7 +11,13 @@ the same features, wherever they are computed.
 Text uses MiniLM sentence embeddings, computed per part and cached (``activelab.core.scale.embed``),
 when the project chose them; otherwise scikit-learn's ``HashingVectorizer`` (word uni- and bigrams, 2**18 columns, l2 norm;
 Weinberger et al. 2009, "Feature hashing for large scale multitask learning"): stateless, so
-workers need no vocabulary.
+workers need no vocabulary. Images use EfficientNet-Lite0 pooled features, computed per part
+and cached (``activelab.core.scale.embed_images``).
+
+With several modalities the blocks are combined exactly as the embedded engine combines them
+(``activelab.core.features.feature_set.scaled_blocks``: image, text, tabular in that order; the
+image rows L2-normalised, the tabular block divided by the square root of its width), so a
+mixed pool's features, and so its picks, are the same in both engines.
 """
 from __future__ import annotations
 
@@ -19,7 +26,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-MAX_CATEGORIES = 30
+MIN_FREQUENCY = 5          # the embedded engine's one-hot encoder (features.blocks)
+MIN_FREQUENCY_ROWS = 100   # ... which groups rare values only from 100 rows on
+MAX_CATEGORIES = 100
 HASH_FEATURES = 2 ** 18
 SAMPLE_ROWS = 20_000
 
@@ -27,7 +36,10 @@ SAMPLE_ROWS = 20_000
 @dataclass(frozen=True)
 class Featurizer:
     """The fitted transform: numeric columns with (mean, std), categorical columns with their
-    kept values, text columns (hashed)."""
+    kept values (``categories``, sorted), the value a missing cell takes (``cat_fills``) and
+    whether the rest share one "infrequent" column (``cat_infrequent``), text columns (hashed
+    or MiniLM), the image column (``image``; EfficientNet-Lite0 features, its relative paths
+    read from the folder of the part holding the row)."""
 
     numeric: tuple[str, ...] = ()
     fills: tuple[float, ...] = ()
@@ -39,15 +51,23 @@ class Featurizer:
     hash_features: int = HASH_FEATURES
     notes: tuple[str, ...] = field(default=())
     text_features: str = "hash"    # "hash" or "minilm" (see activelab.core.scale.embed)
+    cat_fills: tuple[str, ...] = ()
+    cat_infrequent: tuple[bool, ...] = ()
+    image: str = ""                  # the image column, "" when none
 
     @property
     def columns(self) -> list[str]:
         """The pool columns the transform reads."""
-        return list(dict.fromkeys((*self.numeric, *self.categorical, *self.text)))
+        image = (self.image,) if self.image else ()
+        return list(dict.fromkeys((*self.numeric, *self.categorical, *self.text, *image)))
 
     @property
     def dense_width(self) -> int:
-        return len(self.numeric) + sum(len(c) for c in self.categories)
+        return len(self.numeric) + sum(len(c) + int(bool(f)) for c, f in
+                                       zip(self.categories, self._infrequent()))
+
+    def _infrequent(self) -> tuple[bool, ...]:
+        return self.cat_infrequent or (False,) * len(self.categorical)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,15 +81,41 @@ class Featurizer:
             categories=tuple(tuple(c) for c in d.get("categories", ())),
             text=tuple(d.get("text", ())), hash_features=int(d.get("hash_features", HASH_FEATURES)),
             notes=tuple(d.get("notes", ())), text_features=str(d.get("text_features", "hash")),
+            cat_fills=tuple(d.get("cat_fills", ())),
+            cat_infrequent=tuple(bool(b) for b in d.get("cat_infrequent", ())),
+            image=str(d.get("image", "") or ""),
         )
 
-    def transform(self, frame: Any, text_block: Any = None) -> Any:
-        """Features of ``frame``'s rows: float32 (rows, dense_width) without text columns; with
-        them, hashed: a CSR matrix (rows, dense_width + hash_features); MiniLM: float32
-        (rows, dense_width + 384), the embeddings taken from ``text_block`` (rows, 384) when
-        given (a part's cached ones) and computed here otherwise. A missing number reads as its
-        column's fill (the median), then is standardised, as the embedded engine does
-        (``activelab.core.features.numeric``); an unseen category as all zeros."""
+    def transform(self, frame: Any, text_block: Any = None, image_block: Any = None,
+                  image_root: str | None = None) -> Any:
+        """Features of ``frame``'s rows. One modality: float32 (rows, dense_width) for tabular
+        columns alone; text alone: hashed, a CSR matrix (rows, hash_features), MiniLM float32
+        (rows, 384); images alone: float32 (rows, 1280). Several: the blocks combined as the
+        embedded engine combines them (module docstring), CSR when the text is hashed.
+        ``text_block`` (rows, 384) / ``image_block`` (rows, 1280): the rows' precomputed (cached)
+        embeddings; computed here when not given (images: relative paths under
+        ``image_root``). A missing number reads as its column's fill (the median), then is
+        standardised, as the embedded engine does (``activelab.core.features.numeric``); a
+        missing category as its column's fill, a value not kept as the infrequent column (all
+        zeros when there is none). DataError naming the file for an image that cannot be read."""
+        from activelab.core.features.feature_set import combine_blocks, scaled_blocks
+
+        blocks: dict[str, Any] = {}
+        if self.image:
+            if image_block is None:
+                from activelab.core.scale.embed_images import encode_frame
+
+                image_block = encode_frame(frame, self.image, image_root)
+            blocks["image"] = np.asarray(image_block, dtype=np.float32)
+        if self.text:
+            blocks["text"] = self._text(frame, text_block)
+        if self.dense_width or not blocks:
+            blocks["tabular"] = self._tabular(frame)
+        return combine_blocks(scaled_blocks(blocks))
+
+    def _tabular(self, frame: Any) -> np.ndarray:
+        from activelab.core.data.values import id_str, missing_mask
+
         n = len(frame)
         dense = np.zeros((n, self.dense_width), dtype=np.float32)
         for j, (c, f, m, s) in enumerate(zip(self.numeric, self.fills, self.means, self.stds)):
@@ -79,19 +125,28 @@ class Featurizer:
             x /= s
             dense[:, j] = x
         j0 = len(self.numeric)
-        for c, kept in zip(self.categorical, self.categories):
-            values = np.asarray(frame[c].astype(object).where(frame[c].notna(), None).map(
-                lambda v: None if v is None else str(v)), dtype=object)
+        fills = self.cat_fills or (None,) * len(self.categorical)
+        for c, kept, fill, rest in zip(self.categorical, self.categories, fills,
+                                       self._infrequent()):
+            values = np.array([id_str(v) for v in frame[c].tolist()], dtype=object)
+            values[missing_mask(frame[c])] = fill
+            hit = np.zeros(n, dtype=bool)
             for k, v in enumerate(kept):
-                dense[:, j0 + k] = values == v
+                same = values == v
+                dense[:, j0 + k] = same
+                hit |= same
             j0 += len(kept)
-        if not self.text:
-            return dense
+            if rest:
+                dense[:, j0] = ~hit
+                j0 += 1
+        return dense
+
+    def _text(self, frame: Any, text_block: Any) -> Any:
         if self.text_features == "minilm":
             from activelab.core.scale.embed import embed_frame
 
             emb = embed_frame(frame, self.text) if text_block is None else text_block
-            return np.hstack([dense, np.asarray(emb, dtype=np.float32)])
+            return np.asarray(emb, dtype=np.float32)
         from scipy import sparse
         from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -99,25 +154,56 @@ class Featurizer:
                                 ngram_range=(1, 2), norm="l2")
         joined = [" ".join(str(v) for v in row if v is not None and v == v)
                   for row in zip(*(frame[c].tolist() for c in self.text))]
-        return sparse.hstack([sparse.csr_matrix(dense), vec.transform(joined)], format="csr")
+        return sparse.csr_matrix(vec.transform(joined), dtype=np.float32)
 
 
 def _is_numeric(series: Any) -> bool:
+    """Numbers (booleans are categories, as in the embedded engine's ``numeric_column``)."""
     import pandas as pd
 
     return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
+def fit_categories(col: Any, n_rows: int) -> tuple[tuple[str, ...], str | None, bool, int]:
+    """(values kept, sorted; the value a missing cell takes; whether an "infrequent" column
+    gathers the rest; how many distinct values) for one categorical column of ``n_rows``
+    rows: the rule of the embedded engine's encoder (``activelab.core.features.blocks``:
+    scikit-learn's SimpleImputer(most_frequent) then OneHotEncoder(min_frequency=5 from 100
+    rows on, max_categories=100, handle_unknown="infrequent_if_exist")). On the whole pool
+    it gives the embedded engine's columns; on a sample, the sample's counts decide."""
+    import pandas as pd
+
+    from activelab.core.data.values import id_str, missing_mask
+
+    values = pd.Series([id_str(v) for v in col.tolist()], dtype=object)[~missing_mask(col)]
+    counts = values.value_counts()
+    if counts.empty:
+        return (), None, False, 0
+    fill = min(str(v) for v in counts.index[counts.to_numpy() == counts.max()])
+    counts[fill] += len(col) - len(values)      # the imputed cells count for their value
+    counts = counts.sort_index()
+    names = [str(v) for v in counts.index]
+    c = counts.to_numpy()
+    rare = c < MIN_FREQUENCY if n_rows >= MIN_FREQUENCY_ROWS else np.zeros(len(c), dtype=bool)
+    if MAX_CATEGORIES < len(c) - rare.sum() + 1:
+        rare[np.argsort(c, kind="mergesort")[:-(MAX_CATEGORIES - 1)]] = True
+    kept = tuple(v for v, r in zip(names, rare) if not r)
+    return kept, fill, bool(rare.any()), len(names)
+
+
 def fit_featurizer(sample: Any, feature_columns: Sequence[str],
-                   text_columns: Sequence[str] = (), text_features: str = "hash") -> Featurizer:
+                   text_columns: Sequence[str] = (), text_features: str = "hash",
+                   image_column: str | None = None) -> Featurizer:
     """Fit the transform on ``sample`` (a DataFrame of pool rows): numeric feature columns get
-    their mean and standard deviation (1 when constant), other feature columns their
-    ``MAX_CATEGORIES`` most frequent values; ``text_columns`` are hashed, or embedded with
-    MiniLM when ``text_features`` is "minilm"."""
+    their fill, mean and standard deviation (1 when constant), other feature columns their
+    one-hot values (``fit_categories``); ``text_columns`` are hashed, or embedded with
+    MiniLM when ``text_features`` is "minilm"; ``image_column`` is embedded with
+    EfficientNet-Lite0."""
     numeric, fills, means, stds, categorical, categories, notes = [], [], [], [], [], [], []
+    cat_fills, cat_rest = [], []
     for c in feature_columns:
         col = sample[c]
-        if _is_numeric(col) or str(col.dtype) in ("bool", "boolean"):
+        if _is_numeric(col):
             from activelab.core.features.numeric import column_scaling
 
             f, m, s = column_scaling(np.asarray(col, dtype=np.float64))
@@ -126,16 +212,18 @@ def fit_featurizer(sample: Any, feature_columns: Sequence[str],
             means.append(m)
             stds.append(s)
         else:
-            counts = col.dropna().astype(str).value_counts()
-            kept = tuple(str(v) for v in counts.index[:MAX_CATEGORIES])
+            kept, fill, rest, seen = fit_categories(col, len(sample))
             categorical.append(str(c))
             categories.append(kept)
-            if len(counts) > MAX_CATEGORIES:
-                notes.append(f"column '{c}': {len(counts)} values in the sample; the "
-                             f"{MAX_CATEGORIES} most frequent are one-hot encoded")
+            cat_fills.append(fill)
+            cat_rest.append(rest)
+            if rest:
+                notes.append(f"column '{c}': {seen} values in the sample; {len(kept)} are one-hot "
+                             "encoded, the rarer ones share one column")
     return Featurizer(tuple(numeric), tuple(fills), tuple(means), tuple(stds), tuple(categorical),
                       tuple(categories), tuple(str(c) for c in text_columns), HASH_FEATURES,
-                      tuple(notes), text_features)
+                      tuple(notes), text_features, tuple(cat_fills), tuple(cat_rest),
+                      str(image_column or ""))
 
 
 def sample_rows(sizes: Sequence[int], n: int = SAMPLE_ROWS, seed: int = 0) -> list[np.ndarray]:

@@ -60,8 +60,7 @@ def _queue_block(proj: Any, featurizer: Any, parts: Sequence[Mapping[str, Any]],
                  queue: Sequence[Any], known: Mapping[int, Any]) -> MapBlock | None:
     """The queue's rows: features from the parts (their picks, or their sampled candidates),
     then ``known`` (the audit picks'), else read on the driver; predictions from the items."""
-    from activelab.core.scale.embed import cached_rows
-    from activelab.core.scale.query import rows_frame
+    from activelab.core.scale.query import rows_features
 
     if not queue:
         return None
@@ -78,8 +77,7 @@ def _queue_block(proj: Any, featurizer: Any, parts: Sequence[Mapping[str, Any]],
     positions = np.asarray([it.idx for it in queue], dtype=np.int64)
     missing = np.asarray(sorted({int(r) for r in positions} - set(rows)), dtype=np.int64)
     if len(missing):
-        x = featurizer.transform(rows_frame(proj, featurizer.columns, missing), cached_rows(
-            featurizer, proj.path, proj.store.get_setting("pool"), missing))
+        x = rows_features(proj, featurizer, missing)
         rows.update({int(r): x[j:j + 1] for j, r in enumerate(missing)})
     preds = {}
     for t in {t for it in queue for t in it.predictions}:
@@ -95,13 +93,11 @@ def _labelled_block(proj: Any, featurizer: Any, models: Mapping[str, Any],
                     classes: Mapping[str, Sequence[str]], rows: np.ndarray) -> MapBlock | None:
     """The labelled rows with their features (read on the driver, as for training: kept
     from the fit) and the models' predictions."""
-    from activelab.core.scale.embed import cached_rows
-    from activelab.core.scale.query import rows_frame
+    from activelab.core.scale.query import rows_features
 
     if not len(rows):
         return None
-    x = featurizer.transform(rows_frame(proj, featurizer.columns, rows), cached_rows(
-        featurizer, proj.path, proj.store.get_setting("pool"), rows))
+    x = rows_features(proj, featurizer, rows)
     proba = {t: np.asarray(m.predict_proba(x), dtype=np.float32) for t, m in models.items()}
     return block_from_proba(rows, x, proba, classes)
 
@@ -138,17 +134,20 @@ def map_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     the features of ``extra_rows`` (the queue's rows in this part, 0-based), no predictions;
     shaped like ``score_part``'s ``panels`` so ``collect`` takes it."""
     from activelab.core.scale.embed import text_block_of_part
+    from activelab.core.scale.embed_images import image_block_of_part
     from activelab.core.scale.featurize import Featurizer
     from activelab.core.store.partitioned_pool import open_part
 
     feat = Featurizer.from_dict(dict(featurizer_dict))
     frame = open_part(path).read(columns=feat.columns).to_pandas(split_blocks=True)
     emb = text_block_of_part(feat, path, frame, embed_cache)
+    img = image_block_of_part(feat, path, frame, embed_cache)
     rows = sample_map.part_map_rows(len(frame), int(panels["map_rows"]), int(panels["seed"]),
                                     int(panels["part"]))
 
     def features(r: np.ndarray) -> Any:
-        return feat.transform(frame.iloc[r], None if emb is None else emb[r])
+        return feat.transform(frame.iloc[r], None if emb is None else emb[r],
+                              None if img is None else img[r])
 
     extra = np.asarray(extra_rows, dtype=np.int64)
     return {"panels": {"confidence": {},

@@ -42,6 +42,7 @@ from activelab.core.records import CurvePoint, Prediction, QueueItem
 from activelab.core.scale.audit import audit_picks
 from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_of, gone_message, is_gone
 from activelab.core.scale.embed import EMBED_DIR, cached_rows
+from activelab.core.scale.embed_images import image_rows
 from activelab.core.scale.featurize import Featurizer
 from activelab.core.scale.panels import cold_start_panels, collect, part_args
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
@@ -90,6 +91,17 @@ def rows_frame(proj: Any, columns: list[str], rows: np.ndarray) -> Any:
     return kept.loc[rows].reset_index(drop=True)
 
 
+def rows_features(proj: Any, featurizer: Featurizer, rows: np.ndarray, frame: Any = None) -> Any:
+    """Features of pool positions ``rows`` on the driver (``frame``: those rows, else read
+    with ``rows_frame``), with their text and image embeddings from the parts' caches when
+    there (else computed for these rows)."""
+    layout = proj.store.get_setting("pool")
+    if frame is None:
+        frame = rows_frame(proj, featurizer.columns, rows)
+    return featurizer.transform(frame, cached_rows(featurizer, proj.path, layout, rows),
+                                image_rows(featurizer, proj.path, layout, rows, frame))
+
+
 def _cross_validated(model: Any, x: Any, y: np.ndarray, seed: int) -> dict[str, float | None]:
     """Stratified k-fold accuracy and macro-F1 of a fresh copy of ``model`` on the labelled
     rows (k = min(5, the rarest class's count); None when a class has a single example)."""
@@ -123,8 +135,7 @@ def fit_models(proj: Any, featurizer: Featurizer, per_task: dict,
         rows, values = per_task[t.name]
         if len(set(values)) < 2:
             continue
-        x = featurizer.transform(rows_frame(proj, featurizer.columns, rows), cached_rows(
-            featurizer, proj.path, proj.store.get_setting("pool"), rows))
+        x = rows_features(proj, featurizer, rows)
         model = make_model(s.model, s.model_params)
         y = np.asarray([str(v) for v in values], dtype=object)
         if scores is not None:
@@ -383,9 +394,7 @@ def _batch_step(proj, featurizer, models, parts, per_task, strat, params, n, s,
     cand_pos = np.concatenate([p["positions"] for p in parts])
     cand_x = np.concatenate([p["features"] for p in parts])
     lab_rows = np.unique(np.concatenate([r for r, _ in per_task.values()]))
-    frame = rows_frame(proj, featurizer.columns, lab_rows)
-    lab_x_raw = featurizer.transform(frame, cached_rows(
-        featurizer, proj.path, proj.store.get_setting("pool"), lab_rows))
+    lab_x_raw = rows_features(proj, featurizer, lab_rows)
     lab_x = np.asarray(lab_x_raw.toarray() if hasattr(lab_x_raw, "toarray") else lab_x_raw,
                        dtype=np.float32)
     tasks = {}

@@ -72,11 +72,11 @@ def merge_top_k(parts: Sequence[Mapping[str, np.ndarray]], k: int) -> dict[str, 
 
 
 def part_outputs(frame: Any, featurizer: Any, models: Mapping[str, Any],
-                 text_block: Any = None) -> tuple[Any, dict]:
+                 text_block: Any = None, image_block: Any = None) -> tuple[Any, dict]:
     """(features, {task: (N, C) float32 probabilities}) of a frame of pool rows (float32, as
-    the embedded engine keeps them, so both score the same numbers); ``text_block``: the
-    rows' precomputed text embeddings, if any."""
-    x = featurizer.transform(frame, text_block)
+    the embedded engine keeps them, so both score the same numbers); ``text_block`` /
+    ``image_block``: the rows' precomputed text / image embeddings, if any."""
+    x = featurizer.transform(frame, text_block, image_block)
     return x, {task: np.asarray(m.predict_proba(x), dtype=np.float32) for task, m in models.items()}
 
 
@@ -99,7 +99,7 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     ``features``. Positions returned are pool positions (``start`` + row in the part).
     ``ties`` (TOP_K): ``{"state": generator state, "offset": candidates before this part}``:
     ties are broken by the draws ``tie_draws`` gives, returned under ``tiebreak``.
-    ``embed_cache``: the folder of the part's cached text embeddings (MiniLM projects).
+    ``embed_cache``: the folder of the part's cached text (MiniLM) and image embeddings.
     ``panels`` (the app's retrain job): also return, under ``panels``, what ``part_panels``
     gives and (TOP_K) the features of the part's picks; every row of the part is predicted.
     """
@@ -107,12 +107,14 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     from activelab.core.querying.runner import score_candidates
     from activelab.core.querying.strategy_api import QueryContext, TaskOutput
     from activelab.core.scale.embed import text_block_of_part
+    from activelab.core.scale.embed_images import image_block_of_part
     from activelab.core.scale.featurize import Featurizer
     from activelab.core.store.partitioned_pool import open_part
 
     feat = Featurizer.from_dict(dict(featurizer_dict))
     frame = open_part(path).read(columns=feat.columns).to_pandas(split_blocks=True)
     emb = text_block_of_part(feat, path, frame, embed_cache)
+    img = image_block_of_part(feat, path, frame, embed_cache)
     n = len(frame)
     mask = np.ones(n, dtype=bool)
     mask[np.asarray(excluded, dtype=np.int64)] = False
@@ -122,8 +124,8 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
         cand = np.sort(rng.choice(cand, size=min(int(k), len(cand)), replace=False))
     # With the app's panels every row of the part is predicted (their counts and the map's
     # sample); the candidates' rows are then taken from that, the same numbers.
-    whole = None if panels is None else part_outputs(frame, feat, models, emb)
-    x, probas = _outputs_of(frame, feat, models, emb, cand, whole)
+    whole = None if panels is None else part_outputs(frame, feat, models, emb, img)
+    x, probas = _outputs_of(frame, feat, models, emb, img, cand, whole)
     extra = {} if whole is None else {"panels": part_panels(whole, classes, panels, start, n)}
     if mode == SAMPLE:
         out = {"positions": cand + start, "scores": np.zeros(len(cand)), "features": _dense(x)}
@@ -149,14 +151,15 @@ def _rows(x: Any, rows: np.ndarray) -> Any:
     return x[np.asarray(rows, dtype=np.int64)]
 
 
-def _outputs_of(frame: Any, feat: Any, models: Mapping[str, Any], emb: Any, rows: np.ndarray,
-                whole: tuple[Any, dict] | None) -> tuple[Any, dict]:
+def _outputs_of(frame: Any, feat: Any, models: Mapping[str, Any], emb: Any, img: Any,
+                rows: np.ndarray, whole: tuple[Any, dict] | None) -> tuple[Any, dict]:
     """(features, probabilities) of the part's ``rows``: taken from ``whole`` (every row's,
     when computed) or computed for those rows only."""
     if whole is not None:
         x, probas = whole
         return _rows(x, rows), {t: p[rows] for t, p in probas.items()}
-    return part_outputs(frame.iloc[rows], feat, models, None if emb is None else emb[rows])
+    return part_outputs(frame.iloc[rows], feat, models, None if emb is None else emb[rows],
+                        None if img is None else img[rows])
 
 
 def part_panels(whole: tuple[Any, dict], classes: Mapping[str, Sequence[str]],

@@ -16,6 +16,11 @@ What the fold means (the rules ``apply`` keeps, event by event):
 * of the active events, taken in group order (then seq order): a label sets the value of
   (task, sample) and un-skips the sample; a skip skips it; a flag flags it.
 
+* picks: the n-th sample ever to get a label (undone or not) has pick number n
+  (``pick_number``): the log's order, which every process reads alike, so "every k-th pick"
+  needs no other coordination. A sample whose first label came with the data (annotator
+  ``import``) is no pick: nobody picked it.
+
 So a value is the one of the latest active label of (task, sample), a sample is skipped when
 its latest active label-or-skip is a skip, and flagged while any of its flags is active. The
 dictionaries keep the order a full replay gives them (keys in the order of their first active
@@ -28,48 +33,12 @@ from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from activelab.core.records import LabelEvent
+from activelab.core.store.group_stack import GroupStack
 
 __all__ = ["LabelState"]
 
+_IMPORTED = "import"              # the annotator of labels imported with the data
 _Key = tuple[int, int]            # (group order, seq): the order a full replay applies events
-
-
-class _Stack:
-    """A list of group ids with the fold's list semantics (``remove`` takes the first
-    occurrence, ``append`` adds at the end), each operation O(1)."""
-
-    def __init__(self) -> None:
-        self._entries: dict[int, int] = {}          # entry number -> group, in list order
-        self._where: dict[int, list[int]] = {}      # group -> its entry numbers, in order
-        self._next = 0
-
-    def __contains__(self, g: int) -> bool:
-        return g in self._where
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def items(self) -> list[int]:
-        return list(self._entries.values())
-
-    def last(self) -> int | None:
-        return next(reversed(self._entries.values()), None)
-
-    def append(self, g: int) -> None:
-        self._entries[self._next] = g
-        self._where.setdefault(g, []).append(self._next)
-        self._next += 1
-
-    def clear(self) -> None:
-        if self._entries:
-            self._entries.clear()
-            self._where.clear()
-
-    def remove(self, g: int) -> None:
-        where = self._where[g]
-        del self._entries[where.pop(0)]
-        if not where:
-            del self._where[g]
 
 
 class LabelState:
@@ -92,10 +61,10 @@ class LabelState:
         self.by_index: dict[str, dict[int, Any]] = {}
         self.audits: dict[tuple[str, str], LabelEvent] = {}   # labels given on audit picks
         self._index = index
-        self._undo = _Stack()
-        self._redo = _Stack()
-        self._undo_by: dict[str, _Stack] = {}            # annotator -> their own stacks
-        self._redo_by: dict[str, _Stack] = {}
+        self._undo = GroupStack()
+        self._redo = GroupStack()
+        self._undo_by: dict[str, GroupStack] = {}            # annotator -> their own stacks
+        self._redo_by: dict[str, GroupStack] = {}
         self._owner: dict[int, str] = {}                 # group -> its annotator ("" unknown)
         self._groups: dict[int, list[LabelEvent]] = {}
         self._order: dict[int, int] = {}                 # group -> its place in group order
@@ -106,6 +75,8 @@ class LabelState:
         self._first: dict[tuple[str, str], _Key] = {}    # key of the first active label
         self._tasks_of: Counter[str] = Counter()         # sample id -> tasks labeled
         self._classes: dict[str, Counter[str]] = {}
+        self._picks: dict[str, int] = {}                 # sample id -> its pick number
+        self._ever_labeled: set[str] = set()
 
     # ------------------------------------------------------------------ reads
     @property
@@ -134,6 +105,11 @@ class LabelState:
         stack = self._redo_by.get(annotator)
         return None if stack is None else stack.last()
 
+    def actors(self) -> set[str]:
+        """Every name that owns an action in the log ("" for events naming none, ``import``
+        for labels imported with the data). O(annotators)."""
+        return set(self._undo_by)
+
     def owner(self, group: int) -> str | None:
         """The annotator of ``group`` (of its first event; "" when it named none)."""
         return self._owner.get(group)
@@ -152,6 +128,17 @@ class LabelState:
         """The annotators with an active label of ``sample_id`` for some task."""
         return {e.annotator or "" for e in self._sample_events.get(sample_id, ())
                 if e.kind == "label" and self._active[e.group]}
+
+    def pick_number(self, sample_id: str) -> int | None:
+        """n when ``sample_id`` was the n-th sample (1, 2, ...) to get its first label in the
+        log (an undone label keeps its number); None when it never had one or its first label
+        was imported with the data (annotator ``import``)."""
+        return self._picks.get(sample_id)
+
+    @property
+    def picks(self) -> dict[str, int]:
+        """{sample id: pick number} in pick order (read-only; see ``pick_number``)."""
+        return self._picks
 
     def annotator_counts(self) -> dict[str, int]:
         """Samples each annotator has an active label for (any task), most first."""
@@ -209,9 +196,9 @@ class LabelState:
                 who = self._owner[g]
                 mine, theirs = ((self._undo_by, self._redo_by) if undo
                                 else (self._redo_by, self._undo_by))
-                if g in mine.setdefault(who, _Stack()):
+                if g in mine.setdefault(who, GroupStack()):
                     mine[who].remove(g)
-                theirs.setdefault(who, _Stack()).append(g)
+                theirs.setdefault(who, GroupStack()).append(g)
                 self._active[g] = not undo
                 touched[g] = None
         if not touched:
@@ -241,13 +228,18 @@ class LabelState:
             self._active[g] = True
             self._undo.append(g)
             self._redo.clear()
-            who = self._owner[g] = e.annotator or ""
-            self._undo_by.setdefault(who, _Stack()).append(g)
-            self._redo_by.setdefault(who, _Stack()).clear()
+            # a team export's labels, re-imported at creation, are nobody's action to undo
+            who = self._owner[g] = "import" if e.input == "imported" else (e.annotator or "")
+            self._undo_by.setdefault(who, GroupStack()).append(g)
+            self._redo_by.setdefault(who, GroupStack()).clear()
         self._groups[g].append(e)
         self._insert(self._sample_events.setdefault(e.sample_id, []), e)
         if e.kind == "label":
             self._insert(self._label_events.setdefault((e.task or "", e.sample_id), []), e)
+            if e.sample_id not in self._ever_labeled:
+                self._ever_labeled.add(e.sample_id)
+                if e.annotator != _IMPORTED:
+                    self._picks[e.sample_id] = len(self._picks) + 1
 
     def _key(self, e: LabelEvent) -> _Key:
         """Where a replay applies ``e``: its group's place, then its seq."""

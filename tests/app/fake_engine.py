@@ -195,6 +195,12 @@ class FakeProject:
         self._app_name = name
         return self.annotator
 
+    def default_annotator(self) -> str:
+        return self._settings.annotator
+
+    def annotator_names(self) -> set[str]:
+        return {e.annotator for e in self._events if e.annotator} - {"import"}
+
     def claim(self, sample_id: str) -> bool:
         return True
 

@@ -125,8 +125,9 @@ def test_annotator_name_is_set_in_the_app_and_recorded(qtbot, shell, folders, mo
     digits, _ = folders
     shell.open_project(str(digits))
     win = shell.window
-    login = win.project.settings.annotator
-    assert win.project_menu.annotator_label.text() == f"Annotator: {login} (login name)"
+    login = win.project.default_annotator()       # this computer's login@host
+    assert "@" in login
+    assert win.project_menu.annotator_label.text() == f"Annotator: {login} (this computer)"
     monkeypatch.setattr(project_menu.QInputDialog, "getText", lambda *a: ("  Dr. Ada Byron ", True))
     win.project_menu.annotator_action.trigger()
     assert win.project_menu.annotator_label.text() == "Annotator: Dr. Ada Byron"

@@ -63,7 +63,9 @@ def _as(folder: Path, name: str, **settings) -> Project:
 def test_identity_flag_beats_env_beats_app_beats_project(folder, monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
     p = Project.open(folder)
-    assert p.annotator == p.settings.annotator                  # the login name by default
+    from activelab.core.project.identity import machine_identity
+
+    assert p.annotator == machine_identity()                    # login@host by default
     p.set_annotator("carol", source="app")
     assert p.annotator == "carol"
     monkeypatch.setenv(ENV_VAR, "bob")

@@ -2,8 +2,9 @@
 
 Random sequences of label / skip / flag / undo / redo (of the latest action and of older ones),
 imported groups, damaged rows and labels of unknown classes, written through two stores on the
-same file (as two processes would) and by a second real process, are read back after every
-step: the kept state must equal a full fold of the log (``replay`` below is the fold as it was
+same project (as two processes would) and by a second real process, are read back after every
+step, on both backends (a SQLite file; a PostgreSQL schema on a real server): the kept state
+must equal a full fold of the log (``replay`` below is the fold as it was
 written before the state was kept: the reference).
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Replayed:
     undo_stack: list = field(default_factory=list)
     redo_stack: list = field(default_factory=list)
     last_seq: int = 0
+    picks: dict = field(default_factory=dict)
 
 
 def replay(events: list[LabelEvent]) -> Replayed:
@@ -48,6 +50,7 @@ def replay(events: list[LabelEvent]) -> Replayed:
     order: list[int] = []
     active: dict[int, bool] = {}
     st = Replayed()
+    seen: set[str] = set()
     for e in events:
         st.last_seq = e.seq
         if e.kind in ("label", "skip", "flag"):
@@ -58,6 +61,10 @@ def replay(events: list[LabelEvent]) -> Replayed:
                 st.undo_stack.append(e.group)
                 st.redo_stack.clear()
             groups[e.group].append(e)
+            if e.kind == "label" and e.sample_id not in seen:   # every k-th pick's count:
+                seen.add(e.sample_id)                          # first labels, not imported
+                if e.annotator != "import":
+                    st.picks[e.sample_id] = len(st.picks) + 1
         elif e.kind == "undo" and e.target_seq in active:
             active[e.target_seq] = False
             if e.target_seq in st.undo_stack:
@@ -94,6 +101,7 @@ def assert_same(store: LabelStore) -> None:
     assert list(kept.provenance.items()) == list(full.provenance.items())
     assert kept.skipped == full.skipped and kept.flagged == full.flagged
     assert kept.undo_stack == full.undo_stack and kept.redo_stack == full.redo_stack
+    assert list(kept.picks.items()) == list(full.picks.items())
     assert kept.by_index == {t: {INDEX[s]: v for s, v in per.items()} for t, per in full.labels.items()}
     for task, per in full.labels.items():
         assert list(kept.by_index[task]) == [INDEX[s] for s in per]
@@ -153,36 +161,98 @@ def run(store: LabelStore, step: tuple[Any, ...]) -> None:
             store.append_group([{"kind": kind, "target_seq": target}])
     elif kind == "import":           # imported labels: one group of many
         store.append_group([{"kind": "label", "sample_id": sid, "task": "t", "value": v,
-                             "time": 1_700_000_000.0} for sid, v in step[1]])
+                             "time": 1_700_000_000.0, "annotator": "import"}
+                            for sid, v in step[1]])
     elif kind == "damaged":          # a row whose value is not JSON
-        with store.writing("test") as conn:
-            cur = conn.execute("INSERT INTO events(grp, time, kind, sample_id, task, value) "
-                               "VALUES (0, 0, 'label', ?, 't', '{not json')", (step[1],))
-            conn.execute("UPDATE events SET grp=? WHERE seq=?", (cur.lastrowid, cur.lastrowid))
+        with store.writing("test") as conn:   # portable SQL: RETURNING, not lastrowid
+            seq = conn.execute("INSERT INTO events(grp, time, kind, sample_id, task, value) "
+                               "VALUES (0, 0, 'label', ?, 't', '{not json') RETURNING seq",
+                               (step[1],)).fetchone()[0]
+            conn.execute("UPDATE events SET grp=? WHERE seq=?", (seq, seq))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(st.tuples(st.integers(0, 1), st.booleans(), op), min_size=1, max_size=30))
-def test_kept_state_equals_a_full_replay(steps):
-    with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as d:
-        path = Path(d) / "project.sqlite"
-        first = open_store(path, create=True)
-        second = open_store(path)            # another program with the project open
+class _Place:
+    """Where one example's stores live, and how to open them (``open(create=...)``).
+
+    SQLite: a new file per example (in /dev/shm when there is one). PostgreSQL: one schema for
+    the whole test, made once; ``reset()`` empties its tables between examples (creating a
+    schema per example would cost a second each and leave hundreds behind)."""
+
+    def __init__(self, backend: str, url: str | None, folder: Path) -> None:
+        self.backend, self.url, self.folder = backend, url, folder
+        self.opened: list[LabelStore] = []
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        if backend == "postgresql":
+            self.open(create=True).close()
+
+    def open(self, create: bool = False) -> LabelStore:
+        if self.backend == "sqlite":
+            store = open_store(Path(self._tmp.name) / "project.sqlite", create=create)
+        else:
+            from activelab.core.store.pg_store import PgLabelStore
+
+            store = PgLabelStore(self.url, "activelab_replay", self.folder, create=create,
+                                 checkpoint_delay=None)
+            store.configure_events(lambda e: event_problem(e, TASKS, INDEX), INDEX)
+        self.opened.append(store)
+        return store
+
+    def reset(self) -> LabelStore:
+        """An empty store for the next example (its first handle, opened to create it)."""
+        self.close()
+        if self.backend == "sqlite":
+            self._tmp = tempfile.TemporaryDirectory(
+                dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+            return self.open(create=True)
+        first = self.open()
+        with first.writing("test") as conn:   # seqs start at 1 again, as in a new store
+            conn.execute("TRUNCATE events, quarantine RESTART IDENTITY")
+        return first
+
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+        self.opened.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+@pytest.fixture
+def replay_place(backend, tmp_path, request):
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    place = _Place(backend, url, tmp_path)
+    yield place
+    place.close()
+
+
+# The budget: 300 random histories take about 4 s on SQLite; on PostgreSQL every step is a few
+# round trips to the server (60 took 6 s), so it gets 150 -- each kind of step still appears in
+# many orders, and CI stays short. ACTIVELAB_REPLAY_EXAMPLES=N asks for N on both (a deep run).
+_EXAMPLES = {"sqlite": 300, "postgresql": 150}
+
+
+def test_kept_state_equals_a_full_replay(replay_place, backend):
+    budget = int(os.environ.get("ACTIVELAB_REPLAY_EXAMPLES") or _EXAMPLES[backend])
+
+    @settings(max_examples=budget, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(steps=st.lists(st.tuples(st.integers(0, 1), st.booleans(), op), min_size=1, max_size=30))
+    def histories(steps):
+        first = replay_place.reset()
+        second = replay_place.open()           # another program with the project open
         stores = (first, second)
-        try:
-            for who, other_reads, step in steps:
-                run(stores[who], step)
-                assert_same(stores[who])
-                if other_reads:                # it sees the other's writes (several at once)
-                    assert_same(stores[1 - who])
-            assert_same(second)
-            late = open_store(path)            # folded from scratch in one go
-            assert_same(late)
-            assert late.state().labels == first.state().labels
-            late.close()
-        finally:
-            first.close()
-            second.close()
+        for who, other_reads, step in steps:
+            run(stores[who], step)
+            assert_same(stores[who])
+            if other_reads:                    # it sees the other's writes (several at once)
+                assert_same(stores[1 - who])
+        assert_same(second)
+        late = replay_place.open()             # folded from scratch in one go
+        assert_same(late)
+        assert late.state().labels == first.state().labels
+
+    histories()
 
 
 @pytest.fixture

@@ -185,7 +185,7 @@ def test_sigterm_during_a_command_is_an_interrupt_not_a_kill(tmp_path):
     proj = make_project(tmp_path)
     proj.close()
     child = subprocess.Popen(
-        [PY, "-c", "import sys, time\nfrom activelab.core.cli.main import main\nimport activelab.core.cli.main as c\n"
+        [PY, "-c", "import sys, time\nfrom activelab.core.cli.main import main\nimport activelab.core.cli.status as c\n"
                    "c.cmd_status = lambda a: (print('READY', flush=True), time.sleep(30))[0]\n"
                    "sys.exit(main(['status', sys.argv[1]]))", str(proj.path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
