@@ -24,6 +24,7 @@ from activelab.app.history_view import HistoryView, several_annotators
 from activelab.app.accept import shown_suggestions
 from activelab.app.status_hint import StatusHint
 from activelab.app.blind_mode import BlindMode
+from activelab.app.dask_panels import DaskPanels
 from activelab.app.hotkeys import install_help_menu
 from activelab.app.label_panel import LabelPanel
 from activelab.app.labeling_controller import Current, LabelingController
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self.map_layouts = MapLayouts(self.pool_map, self.controller, self.runner, project)  # PCA | UMAP
         self.suspect_review = install_suspects(self)   # the "Suspect labels" dock
         self.agreement = AgreementDock(self)   # kappa/alpha, the review queue, review decisions
+        self.dask_panels = DaskPanels(self)   # a Dask project's map and histogram, from its retrain job
         if self.read_only:
             self._enter_read_only()
 

@@ -6,18 +6,26 @@ Public API (GUI thread, plain numpy data):
                                         labeled: np.ndarray | None = None) -> None
         # project.predictions(): task -> (labels (N,), confidence (N,)); ``labeled`` are pool
         # indices with a label, left out so the histogram shows what is still to label.
+    ConfidenceHistogram.set_summaries(summaries: dict[str, ConfidenceSummary], note: str = "")
+        # counts made elsewhere (a Dask project: merged from the parts of the pool on the
+        # cluster, activelab.core.scale.confidence); the bars are drawn as given.
 
-Bins are 0.05 wide over [0, 1]. With several tasks a selector picks the task.
+Bins are 0.05 wide over [0, 1] (``activelab.core.scale.confidence.EDGES``; one counting function
+for both ways in). With several tasks a selector picks the task.
 """
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from activelab.app.panels._plot_style import make_plot_widget, sync_task_combo
+from activelab.core.scale.confidence import EDGES as BINS
+from activelab.core.scale.confidence import LOW, ConfidenceSummary
 
-BINS = np.linspace(0.0, 1.0, 21)
+NO_MODEL = "No model yet: the histogram fills after the first retrain."
 
 
 class ConfidenceHistogram(QWidget):
@@ -28,6 +36,8 @@ class ConfidenceHistogram(QWidget):
         self.setObjectName("confidence_histogram")
         self._predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._labeled: np.ndarray | None = None
+        self._summaries: dict[str, ConfidenceSummary] | None = None   # counts made elsewhere
+        self._note = ""
         self._counts = np.zeros(len(BINS) - 1, dtype=np.int64)
 
         self.task_combo = QComboBox()
@@ -48,7 +58,8 @@ class ConfidenceHistogram(QWidget):
                                     brush=pg.mkBrush("#56B4E9"), pen=pg.mkPen("#0072B2"))
         self.plot.addItem(self.bars)
         self.plot.getPlotItem().setXRange(0, 1, padding=0.02)
-        self.summary = QLabel("No model yet: the histogram fills after the first retrain.")
+        self.plot.getPlotItem().setYRange(0, 1, padding=0)     # no negative counts while empty
+        self.summary = QLabel(NO_MODEL)
         self.summary.setObjectName("hint")
         self.summary.setWordWrap(True)
 
@@ -65,8 +76,19 @@ class ConfidenceHistogram(QWidget):
         labeled: np.ndarray | None = None,
     ) -> None:
         self._predictions = dict(predictions)
+        self._summaries, self._note = None, ""
         self._labeled = None if labeled is None else np.asarray(labeled, dtype=np.int64)
-        tasks = list(self._predictions)
+        self._sync_tasks(list(self._predictions))
+
+    def set_summaries(self, summaries: dict[str, ConfidenceSummary], note: str = "") -> None:
+        """Draw counts made elsewhere, per task (rows without a label); ``note`` ends the
+        summary line (where the counts come from)."""
+        self._summaries = dict(summaries)
+        self._predictions = {}
+        self._note = note
+        self._sync_tasks(list(self._summaries))
+
+    def _sync_tasks(self, tasks: list[str]) -> None:
         sync_task_combo(self.task_combo, tasks)
         self._task_row.setVisible(len(tasks) > 1)
         self._refresh()
@@ -80,6 +102,10 @@ class ConfidenceHistogram(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
+        if self._summaries is not None:
+            got = self._summaries.get(self.task_combo.currentText())
+            self._draw_summary(got, "unlabeled rows")
+            return
         conf = self._predictions.get(self.task_combo.currentText(), (None, None))[1]
         if conf is None:
             self._draw(np.empty(0))
@@ -93,17 +119,22 @@ class ConfidenceHistogram(QWidget):
         self._draw(conf)
 
     def _draw(self, conf: np.ndarray) -> None:
-        conf = conf[np.isfinite(conf)]
-        self._counts, _ = np.histogram(np.clip(conf, 0.0, 1.0), bins=BINS)
+        what = "unlabeled samples" if self._labeled is not None else "samples"
+        self._draw_summary(ConfidenceSummary.from_confidence(conf), what)
+
+    def _draw_summary(self, got: ConfidenceSummary | None, what: str) -> None:
+        self._counts = np.zeros(len(BINS) - 1, np.int64) if got is None else got.counts.copy()
         self.bars.setOpts(height=self._counts.astype(float))
-        top = float(self._counts.max()) if len(conf) else 1.0
+        top = float(self._counts.max()) if self._counts.sum() else 1.0
         self.plot.getPlotItem().setYRange(0, max(1.0, top * 1.08), padding=0)
-        if len(conf):
-            low = int((conf < 0.6).sum())
-            what = "unlabeled samples" if self._labeled is not None else "samples"
-            self.summary.setText(
-                f"{len(conf):,} {what} · median confidence {np.median(conf):.2f} · "
-                f"{low:,} below 0.6"
-            )
-        else:
-            self.summary.setText("No model yet: the histogram fills after the first retrain.")
+        if got is None or not got.n:
+            self.summary.setText(NO_MODEL)
+            return
+        median = "median confidence " + ("" if got.median_exact else "≈ ") + f"{got.median:.2f}"
+        text = f"{got.n:,} {what} · {median} · {got.below:,} below {LOW:g}"
+        if got.classes:
+            text += "<br>predicted: " + " · ".join(
+                f"{html.escape(str(k))} {v:,} ({v / got.n:.0%})" for k, v in got.classes.items())
+        if self._note:
+            text += f"<br>{html.escape(self._note)}"
+        self.summary.setText(text)

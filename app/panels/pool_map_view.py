@@ -2,7 +2,10 @@
 
 Public API (GUI thread, plain numpy data):
 
-    PoolMapView.set_projection(xy: np.ndarray) -> None            # (N, 2), project.pool_projection()
+    PoolMapView.set_projection(xy: np.ndarray, positions: np.ndarray | None = None) -> None
+        # (N, 2), project.pool_projection(); ``positions``: the pool positions of the points
+        # when they are a sample of the pool (sorted; a Dask project's map), else point i = sample i
+    PoolMapView.set_caption(text: str) -> None                     # a line above the plot, "" hides it
     PoolMapView.set_predictions(predictions: dict[str, tuple[np.ndarray, np.ndarray]],
                                 classes: dict[str, Sequence[str]] | None = None) -> None
                                 # project.predictions(): task -> (labels (N,) object, confidence (N,))
@@ -62,6 +65,7 @@ class PoolMapView(QWidget):
         super().__init__(parent)
         self.setObjectName("pool_map_view")
         self._xy = np.empty((0, 2), dtype=np.float32)
+        self._positions: np.ndarray | None = None          # pool position of each point (a sample)
         self._predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._classes: dict[str, list[str]] = {}
         self._labeled = np.empty(0, dtype=np.int64)
@@ -95,6 +99,10 @@ class PoolMapView(QWidget):
         self.layout_note.setObjectName("hint")
         self.layout_note.setWordWrap(True)
         self.layout_note.setVisible(False)
+        self.caption = QLabel()
+        self.caption.setObjectName("map_caption")
+        self.caption.setWordWrap(True)
+        self.caption.setVisible(False)
 
         self.plot = make_plot_widget()
         item = self.plot.getPlotItem()
@@ -131,17 +139,22 @@ class PoolMapView(QWidget):
         lay.addLayout(layout_row)
         lay.addWidget(self.layout_note)
         lay.addWidget(self._task_row)
+        lay.addWidget(self.caption)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.legend)
         lay.addWidget(self.hint)
 
     # ------------------------------------------------------------------ slots
-    def set_projection(self, xy: np.ndarray) -> None:
-        """The (N, 2) coordinates of the pool; resets predictions that no longer fit."""
+    def set_projection(self, xy: np.ndarray, positions: np.ndarray | None = None) -> None:
+        """The (N, 2) coordinates of the pool (or of a sample of it: ``positions``, the pool
+        position of each point, sorted); resets predictions that no longer fit."""
         xy = np.asarray(xy, dtype=np.float32)
         if xy.ndim != 2 or xy.shape[1] != 2:
             raise ValueError(f"pool projection must have shape (N, 2), got {xy.shape}")
+        if positions is not None and len(positions) != len(xy):
+            raise ValueError(f"{len(positions)} positions for {len(xy)} points")
         self._xy = xy
+        self._positions = None if positions is None else np.asarray(positions, dtype=np.int64)
         self.hint.setText(self.HINT)
         self._recolor()
         self._draw_overlays()
@@ -155,6 +168,16 @@ class PoolMapView(QWidget):
 
     def layout(self) -> str:
         return str(self.layout_combo.currentData())
+
+    def set_caption(self, text: str) -> None:
+        """A line above the plot saying what its points are (a sample); "" hides it."""
+        self.caption.setText(text)
+        self.caption.setVisible(bool(text))
+
+    def point_positions(self) -> np.ndarray:
+        """The pool position of each point drawn."""
+        return (np.arange(len(self._xy), dtype=np.int64) if self._positions is None
+                else self._positions.copy())
 
     def set_layout_note(self, text: str) -> None:
         """A line under the selector (UMAP being computed, or why it cannot be); "" hides it."""
@@ -241,8 +264,14 @@ class PoolMapView(QWidget):
         self.legend.setVisible(bool(entries))
 
     def _valid(self, idx: np.ndarray) -> np.ndarray:
+        """The points of pool positions ``idx`` that are drawn (all, or those in the sample)."""
         n = len(self._xy)
-        return idx[(idx >= 0) & (idx < n)]
+        if self._positions is None:
+            return idx[(idx >= 0) & (idx < n)]
+        at = np.searchsorted(self._positions, idx)
+        hit = at < n
+        hit[hit] = self._positions[at[hit]] == idx[hit]
+        return at[hit].astype(np.int64)
 
     def _draw_overlays(self) -> None:
         lab = self._valid(self._labeled)
@@ -256,8 +285,9 @@ class PoolMapView(QWidget):
             self.labeled_points.setData([], [])
         q = self._valid(self._queue)
         self.queue_points.setData(x=self._xy[q, 0], y=self._xy[q, 1], data=q)
-        if self._current is not None and 0 <= self._current < len(self._xy):
-            c = self._current
+        cur = self._valid(np.asarray([] if self._current is None else [self._current], np.int64))
+        if len(cur):
+            c = int(cur[0])
             self.current_point.setData(x=[self._xy[c, 0]], y=[self._xy[c, 1]], data=[c])
         else:
             self.current_point.setData([], [])
@@ -272,4 +302,4 @@ class PoolMapView(QWidget):
         px_x, px_y = vb.viewPixelSize()
         idx = self.points.nearest(pos.x(), pos.y(), px_x, px_y, radius_px=7.0)
         if idx is not None:
-            self.sample_requested.emit(idx)
+            self.sample_requested.emit(int(idx if self._positions is None else self._positions[idx]))

@@ -123,6 +123,12 @@ class SuspectsPanel(QWidget):
                 self.table.setItem(r, c, it)
 
 
+DASK_NOT_YET = ("Suspect labels are not searched on a Dask-engine project yet: the search "
+                "trains on the pool's features held in this process, and this project's pool is "
+                "read in place and scored on its cluster. Your labels are not affected; export "
+                "them (File > Export) to check them in an embedded project.")
+
+
 class SuspectReview(QObject):
     """Runs the suspect search in the background and opens suspects for review."""
 
@@ -142,6 +148,11 @@ class SuspectReview(QObject):
 
     def find(self) -> None:
         """Start the search (features must be loaded: until then it waits for them)."""
+        if self.project.reads_in_place:   # a Dask project (issue 13)
+            self._searched = True
+            self.panel.status.setText(DASK_NOT_YET)
+            self.panel.find_button.setEnabled(False)
+            return
         if not self.controller.ready:
             self._waiting = True
             self.panel.set_running("Waiting for the features to load…")

@@ -86,6 +86,7 @@ class RetrainResult:
     queue: list[QueueItem]
     event_seq: int
     message: str = ""
+    panels: Any = None   # a Dask project's side panels from its scoring pass (core/scale/panels.py)
 
 
 def snapshot_model(snapshot: Snapshot) -> ModelInfo:

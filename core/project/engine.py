@@ -57,6 +57,9 @@ class LabelingEngine(Protocol):
     @property
     def features(self) -> Any: ...
 
+    @property
+    def reads_in_place(self) -> bool: ...   # a Dask-engine project (issue 13)
+
     # ------------------------------------------------------------------ the pool
     def sample(self, idx: int) -> Sample: ...
 
@@ -130,6 +133,8 @@ class LabelingEngine(Protocol):
     def suggestion(self, idx: int) -> dict[str, Prediction]: ...
 
     def pool_projection(self) -> np.ndarray: ...
+
+    def pool_panels(self) -> Any: ...   # a Dask project's PoolPanels (core/scale/panels.py) or None
 
     # ------------------------------------------------------------------ where the expert left off
     def save_position(self, sample_id: str | None, item: QueueItem | None,

@@ -42,6 +42,7 @@ class ModelSide:
         self._cache_dir = cache_dir
         self.state: ModelState | None = None
         self._projection: np.ndarray | None = None
+        self.panels: Any = None   # a Dask project's side panels (activelab.core.scale.panels)
 
     def forget(self) -> None:
         """Drop the model (another model was chosen: nothing to warm-start from)."""
@@ -95,6 +96,8 @@ class ModelSide:
         if result.state is not None:
             self.state = result.state
             self._projection = None
+        if result.panels is not None:
+            self.panels = result.panels
         point, queue = result.curve_point, list(result.queue)
         if self._store.read_only:       # viewing only: the model and queue live in memory
             return Installed(point, tuple(queue))

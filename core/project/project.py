@@ -621,6 +621,11 @@ class Project:
         item carries; {} while no model is in memory: never trains)."""
         return self._model.suggestion(self.spec, int(idx))
 
+    def pool_panels(self) -> Any:
+        """A Dask project's confidence counts and sampled pool map from its latest retrain
+        (``activelab.core.scale.panels.PoolPanels``), or None (none yet, or the embedded engine)."""
+        return self._model.panels
+
     def pool_projection(self) -> np.ndarray:
         """A 2-D PCA of the pool, (n_samples, 2) (model embeddings when the model has them)."""
         return self._model.projection(self.features, self.n_samples)

@@ -42,11 +42,13 @@ def _proba(model: Any, x: Any) -> np.ndarray:
 
 def audit_picks(proj: Any, featurizer: Featurizer, models: dict, classes: dict,
                 excluded: np.ndarray, chosen: np.ndarray, n: int, n_audit: int,
-                rng: np.random.Generator, version: int) -> list[tuple[int, QueueItem]]:
+                rng: np.random.Generator, version: int,
+                features_out: dict | None = None) -> list[tuple[int, QueueItem]]:
     """(queue slot, item) of ``n_audit`` uniformly random audit picks among the candidates not
     chosen, by the embedded engine's rule and draws (``activelab.core.loop.cycle.make_queue``):
     ``rng.choice`` over the remaining candidates in pool order, then their slots among the
-    ``n`` items; the model's predictions are computed for the few rows picked."""
+    ``n`` items; the model's predictions are computed for the few rows picked.
+    ``features_out`` (a dict) receives each pick's feature row (1, d), by pool position."""
     if n_audit <= 0:
         return []
     taken = np.union1d(excluded, np.asarray(chosen, dtype=np.int64))
@@ -60,6 +62,8 @@ def audit_picks(proj: Any, featurizer: Featurizer, models: dict, classes: dict,
     x = rows_features(proj, featurizer, np.sort(picks), frame)
     order = {int(r): j for j, r in enumerate(np.sort(picks))}
     probas = {t: _proba(m, x) for t, m in models.items()}
+    if features_out is not None:
+        features_out.update({r: x[j:j + 1] for r, j in order.items()})
     out = []
     for slot, i in zip(slots, picks):
         preds = {}

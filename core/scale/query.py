@@ -44,6 +44,7 @@ from activelab.core.scale.cluster import SchedulerGoneError, client_for, engine_
 from activelab.core.scale.embed import EMBED_DIR, cached_rows
 from activelab.core.scale.embed_images import image_rows
 from activelab.core.scale.featurize import Featurizer
+from activelab.core.scale.panels import cold_start_panels, collect, part_args
 from activelab.core.scale.scoring import SAMPLE, TOP_K, merge_top_k, score_part, warm_up
 
 BATCH_CANDIDATES = 20_000
@@ -200,7 +201,8 @@ def run_parts(client: Any, layout: dict, submit_args: dict, k_per_part: list[int
     futures = []
     for p, path in enumerate(layout["paths"]):
         lo, hi = np.searchsorted(excluded, [starts[p], starts[p + 1]])
-        if starts[p + 1] - starts[p] - (hi - lo) <= 0 or k_per_part[p] <= 0:
+        wanted = bool(per_part and per_part[p].get("panels"))   # its counts and map rows
+        if (starts[p + 1] - starts[p] - (hi - lo) <= 0 or k_per_part[p] <= 0) and not wanted:
             continue   # an empty part, or every row labelled or skipped: no candidate there
         futures.append(client.submit(
             score_part, path, starts[p], k=k_per_part[p], excluded=excluded[lo:hi] - starts[p],
@@ -241,19 +243,20 @@ def retrain_on_dask(proj: Any, request: DaskRequest, progress: Progress) -> Any:
 
     out: dict[str, Any] = {}
     queue = dask_query(proj, request.n, None, progress=progress, save=False, reuse=False,
-                       made=out)
+                       made=out, panels=True)
     return RetrainResult(state=None, curve_point=out.get("point"), queue=queue,
-                         event_seq=request.event_seq)
+                         event_seq=request.event_seq, panels=out.get("panels"))
 
 
 def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progress | None = None,
                client: Any = None, save: bool = True, reuse: bool = True,
-               made: dict[str, Any] | None = None) -> list[QueueItem]:
+               made: dict[str, Any] | None = None, panels: bool = False) -> list[QueueItem]:
     """The next ``n`` samples of a Dask-engine project (see the module docstring); the queue is
     saved in the store (``save``) like the embedded engine's, so the app and ``activelab
     query`` read it. ``reuse``: the stored queue is returned when no label changed since.
     ``made`` (a dict) receives the learning-curve point of the models fitted (``point``, with
-    their cross-validated scores on the labelled rows; saved with the queue when ``save``)."""
+    their cross-validated scores on the labelled rows; saved with the queue when ``save``)
+    and, with ``panels``, the app's ``panels`` from the same pass (``activelab.core.scale.panels``)."""
     from activelab.core.querying.registry import get_strategy
     from activelab.core.querying.runner import run_strategy
     from activelab.core.querying.strategy_api import QueryContext, TaskOutput
@@ -289,12 +292,18 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         queue = _cold_start(proj, excluded, n, s.seed)
         if save:
             store.save_queue([it.to_dict() for it in queue], last)
+        if panels and made is not None:   # the map of the sample, uncoloured (no model yet)
+            made["panels"] = cold_start_panels(proj, featurizer, client or engine, queue,
+                                               per_task, progress)
         return queue
     try:
         client = client or client_for(engine)
         scattered = _scattered_models(client, proj, last, models)
         layout = store.get_setting("pool")
         classes = {t: [str(c) for c in m.classes_] for t, m in models.items()}
+        lab_rows = np.unique(np.concatenate([r for r, _ in per_task.values()]))
+        pargs = ([{"panels": a} for a in part_args(layout, lab_rows, s.seed)] if panels
+                 else [{} for _ in layout["paths"]])
         common = dict(featurizer_dict=featurizer.to_dict(), models=scattered, classes=classes,
                       strategy=name, params=params, aggregate=s.aggregate,
                       embed_cache=str(proj.path / EMBED_DIR))
@@ -316,7 +325,7 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
             state0 = rng.bit_generator.state
             before = np.asarray(layout["starts"][:-1]) - np.searchsorted(
                 excluded, layout["starts"][:-1])
-            ties = [{"ties": {"state": state0, "offset": int(o)}} for o in before]
+            ties = [{"ties": {"state": state0, "offset": int(o)}, **a} for o, a in zip(before, pargs)]
             parts = run_parts(client, layout, {**common, "mode": TOP_K},
                               [n_main] * len(sizes), excluded, progress, ties)
             merged = merge_top_k(parts, n_main)
@@ -325,7 +334,8 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
             free = sizes - np.diff(np.searchsorted(excluded, layout["starts"]))
             budget = min(BATCH_CANDIDATES, int(free.sum()))
             share = [int(min(f, math.ceil(budget * f / max(1, free.sum())))) for f in free]
-            parts = run_parts(client, layout, {**common, "mode": SAMPLE}, share, excluded, progress)
+            parts = run_parts(client, layout, {**common, "mode": SAMPLE}, share, excluded, progress,
+                              pargs)
             merged = _batch_step(proj, featurizer, models, parts, per_task, strat, params, n_main,
                                  s, QueryContext, TaskOutput, run_strategy)
     except SchedulerGoneError as exc:
@@ -357,9 +367,13 @@ def dask_query(proj: Any, n: int, strategy: str | None = None, progress: Progres
         queue.append(QueueItem(int(pos), proj.ids[int(pos)], name, float(score), r + 1, None,
                                False, preds, version,
                                f"chosen by {name} (Dask engine, {len(sizes)} partitions)"))
+    known: dict[int, Any] = {}     # the audit picks' features, for the map
     for slot, item in audit_picks(proj, featurizer, models, classes, excluded, merged["positions"],
-                                  n, n_audit, rng, version):
+                                  n, n_audit, rng, version, known):
         queue.insert(slot, item)
+    if panels and made is not None:
+        made["panels"] = collect(proj, featurizer, models, classes, parts if n_main > 0 else [],
+                                 lab_rows, queue, known, version)
     if save:
         store.save_queue([it.to_dict() for it in queue], last)
     return queue

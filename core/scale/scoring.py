@@ -59,7 +59,7 @@ def merge_top_k(parts: Sequence[Mapping[str, np.ndarray]], k: int) -> dict[str, 
     """The global top ``k`` of the parts' local lists (each with ``positions``, ``scores`` and
     per-task ``proba:<task>`` rows, and ``tiebreak`` draws when the parts used them): the same
     keys, best first."""
-    keys = [key for key in parts[0] if key not in ("positions", "scores")] if parts else []
+    keys = [key for key in parts[0] if key not in ("positions", "scores", "panels")] if parts else []
     positions = np.concatenate([p["positions"] for p in parts]) if parts else np.empty(0, np.int64)
     scores = np.concatenate([p["scores"] for p in parts]) if parts else np.empty(0)
     tiebreak = np.concatenate([p["tiebreak"] for p in parts]) if keys and "tiebreak" in keys \
@@ -89,7 +89,8 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
                params: Mapping[str, Any], k: int, excluded: np.ndarray, mode: str = TOP_K,
                seed: int = 0, aggregate: str = "mean",
                ties: Mapping[str, Any] | None = None,
-               embed_cache: str | None = None) -> dict[str, np.ndarray]:
+               embed_cache: str | None = None,
+               panels: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One part's contribution to a query (runs on a worker; see the module docstring).
 
     ``excluded``: rows of this part (0-based within it) that are labelled or skipped.
@@ -99,6 +100,8 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     ``ties`` (TOP_K): ``{"state": generator state, "offset": candidates before this part}``:
     ties are broken by the draws ``tie_draws`` gives, returned under ``tiebreak``.
     ``embed_cache``: the folder of the part's cached text (MiniLM) and image embeddings.
+    ``panels`` (the app's retrain job): also return, under ``panels``, what ``part_panels``
+    gives and (TOP_K) the features of the part's picks; every row of the part is predicted.
     """
     from activelab.core.querying.registry import get_strategy
     from activelab.core.querying.runner import score_candidates
@@ -119,13 +122,15 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     if mode == SAMPLE:
         rng = np.random.default_rng(seed)
         cand = np.sort(rng.choice(cand, size=min(int(k), len(cand)), replace=False))
-        x, probas = part_outputs(frame.iloc[cand], feat, models, None if emb is None else emb[cand],
-                                 None if img is None else img[cand])
+    # With the app's panels every row of the part is predicted (their counts and the map's
+    # sample); the candidates' rows are then taken from that, the same numbers.
+    whole = None if panels is None else part_outputs(frame, feat, models, emb, img)
+    x, probas = _outputs_of(frame, feat, models, emb, img, cand, whole)
+    extra = {} if whole is None else {"panels": part_panels(whole, classes, panels, start, n)}
+    if mode == SAMPLE:
         out = {"positions": cand + start, "scores": np.zeros(len(cand)), "features": _dense(x)}
         out.update({f"proba:{t}": p for t, p in probas.items()})
-        return out
-    x, probas = part_outputs(frame.iloc[cand], feat, models, None if emb is None else emb[cand],
-                             None if img is None else img[cand])
+        return {**out, **extra}
     tasks = {t: TaskOutput(proba=p, classes=tuple(classes[t])) for t, p in probas.items()}
     ctx = QueryContext(n_pool=len(cand), candidates=np.arange(len(cand), dtype=np.int64),
                        rng=np.random.default_rng(seed), tasks=tasks, aggregate=aggregate)
@@ -136,7 +141,44 @@ def score_part(path: str, start: int, featurizer_dict: Mapping[str, Any],
     if draws is not None:
         out["tiebreak"] = draws[pick]
     out.update({f"proba:{t}": p[pick] for t, p in probas.items()})
-    return out
+    if extra:
+        extra["panels"]["picks"] = {"positions": out["positions"], "x": _rows(x, pick)}
+    return {**out, **extra}
+
+
+def _rows(x: Any, rows: np.ndarray) -> Any:
+    """Rows of a dense array or a CSR matrix (kept sparse: hashed text is 2**18 wide)."""
+    return x[np.asarray(rows, dtype=np.int64)]
+
+
+def _outputs_of(frame: Any, feat: Any, models: Mapping[str, Any], emb: Any, img: Any,
+                rows: np.ndarray, whole: tuple[Any, dict] | None) -> tuple[Any, dict]:
+    """(features, probabilities) of the part's ``rows``: taken from ``whole`` (every row's,
+    when computed) or computed for those rows only."""
+    if whole is not None:
+        x, probas = whole
+        return _rows(x, rows), {t: p[rows] for t, p in probas.items()}
+    return part_outputs(frame.iloc[rows], feat, models, None if emb is None else emb[rows],
+                        None if img is None else img[rows])
+
+
+def part_panels(whole: tuple[Any, dict], classes: Mapping[str, Sequence[str]],
+                panels: Mapping[str, Any], start: int, n: int) -> dict[str, Any]:
+    """What the app's panels need from one part (plain data): per task the confidence counts
+    of its rows without a label (``activelab.core.scale.confidence``), and its share of the
+    pool map's uniform sample (``activelab.core.scale.sample_map``: pool positions, features,
+    probabilities). ``panels``: ``labelled`` (rows of the part with a label, 0-based),
+    ``map_rows`` (its share of the sample), ``seed`` and ``part`` (the sample's draw)."""
+    from activelab.core.scale.confidence import part_confidence
+    from activelab.core.scale.sample_map import part_map_rows
+
+    x, probas = whole
+    keep = np.ones(n, dtype=bool)
+    keep[np.asarray(panels["labelled"], dtype=np.int64)] = False
+    rows = part_map_rows(n, int(panels["map_rows"]), int(panels["seed"]), int(panels["part"]))
+    return {"confidence": part_confidence(probas, classes, keep),
+            "map": {"positions": rows + start, "x": _rows(x, rows),
+                    "proba": {t: p[rows] for t, p in probas.items()}}}
 
 
 def warm_up(strategy: str) -> None:

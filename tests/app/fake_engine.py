@@ -98,6 +98,13 @@ class FakeProject:
         return "opened read-only" if self._read_only else None
 
     @property
+    def reads_in_place(self) -> bool:
+        return False
+
+    def pool_panels(self) -> Any:
+        return None
+
+    @property
     def model_version(self) -> int:
         return self._version
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from activelab.core.project.project import Project
 from tests.app.windows import open_window
@@ -50,4 +50,66 @@ def test_window_labels_from_the_queue_the_cluster_scored(qtbot, dask_project):
     qtbot.keyClick(win, Qt.Key.Key_2)
     assert dask_project.labeled_count() == 42
     assert win.controller.current.sample.id != shown
+    win.close()
+
+
+def test_window_shows_the_pools_confidence_counts_and_a_sampled_map(qtbot, dask_project,
+                                                                    monkeypatch):
+    """The retrain job's pass on the cluster fills both panels: bars adding up to every
+    unlabelled row of the pool, and a map of a sample that says so, with the labelled rows
+    and the queue on it; clicking a sampled point opens that pool row."""
+    from activelab.core.scale import sample_map
+
+    monkeypatch.setattr(sample_map, "MAP_SAMPLE", 600)     # below the 3,000 rows: a sample
+    win = open_window(qtbot, dask_project)
+    assert "appears when that is done" in win.pool_map.hint.text()
+    qtbot.waitUntil(lambda: win.histogram.counts().sum() > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=60_000)
+    counts = win.histogram.counts()
+    assert counts.sum() == 3_000 - 40                        # every unlabelled row, once
+    summary = win.histogram.summary.text()
+    assert "2,960 unlabeled rows" in summary and "predicted: " in summary
+    assert "whole pool on the cluster" in summary and "the 40 rows labelled then" in summary
+    assert f"for model v{dask_project.model_version};" in summary      # as the status line says
+    assert counts[-4:].sum() > counts[:10].sum()             # a sure model: bars on the right
+
+    view = win.pool_map
+    assert "sample of 600 of 3,000 rows" in view.caption.text() and view.caption.isVisible()
+    assert win.map_dock.windowTitle() == "Pool map (sample)"
+    positions = view.point_positions()
+    labelled = sorted(dask_project.labels()["answer"])
+    assert np.isin(labelled, positions).all()
+    assert len(view.labeled_points.data) == 40               # every labelled row is drawn
+    queued = [q.idx for q in win.controller.queue()]
+    assert queued and np.isin(queued, positions).all()      # the queue is on the map, ringed
+    qtbot.waitUntil(lambda: len(view.queue_points.data) >= len(queued), timeout=5_000)
+    assert set(np.unique(view.class_of_points())) == {0, 1}   # coloured by "no" and "yes"
+    assert len(positions) < 3_000 and not view.layout_combo.isEnabled()
+
+    # Click a point standing alone: the window opens that pool row (not the point's number).
+    win.map_dock.raise_()
+    qtbot.waitUntil(view.isVisible)
+    vb = view.plot.getPlotItem().getViewBox()
+    px = np.asarray([[vb.mapViewToScene(QPointF(float(a), float(b))).x(),
+                      vb.mapViewToScene(QPointF(float(a), float(b))).y()] for a, b in view._xy])
+    gaps = np.sort(np.linalg.norm(px[:, None] - px[None], axis=2), axis=1)[:, 1]
+    alone = int(np.argmax(np.where(np.isin(positions, labelled), 0, gaps)))
+    assert gaps[alone] > 10 and positions[alone] != alone
+    at = view.plot.mapFromScene(QPointF(*px[alone]))
+    with qtbot.waitSignal(view.sample_requested) as sig:
+        qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert sig.args == [int(positions[alone])]
+    qtbot.waitUntil(lambda: win.controller.current.idx == positions[alone])
+    win.close()
+
+
+def test_suspect_labels_dock_says_it_is_not_searched_on_a_dask_project(qtbot, dask_project):
+    """No raw error from the embedded engine's search: one sentence why, the button off."""
+    win = open_window(qtbot, dask_project)
+    review = win.suspect_review
+    review.find()
+    assert "not searched on a Dask-engine project" in review.panel.status.text()
+    assert not review.panel.find_button.isEnabled()
+    assert not win.runner.is_running("suspects")
+    qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=60_000)
     win.close()

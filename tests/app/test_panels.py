@@ -216,3 +216,25 @@ def test_confidence_histogram_counts_unlabeled_pool(qtbot):
     assert counts.sum() == 4
     assert counts[0] == 1 and counts[2] == 1 and counts[-1] == 2
     assert "4 unlabeled" in view.summary.text()
+
+
+def test_pool_map_of_a_sample_marks_only_the_rows_it_has(qtbot):
+    """A sampled map (a Dask project's): points carry their pool positions; labelled, queued
+    and current rows outside the sample are left out, not drawn at another row's point."""
+    view = PoolMapView()
+    qtbot.addWidget(view)
+    view.set_projection(np.array([[0, 0], [1, 0], [0, 1], [1, 1]], float),
+                        positions=np.array([5, 17, 40, 99]))
+    view.set_caption("A uniform sample of 4 of 100 rows")
+    view.set_labeled(np.array([17, 2, 50]))
+    view.set_queue(np.array([99, 3, 40]))
+    view.set_current(40)
+    assert view.labeled_points.data["x"].tolist() == [1.0]
+    assert sorted(zip(view.queue_points.data["x"], view.queue_points.data["y"])) == [(0, 1), (1, 1)]
+    assert (view.current_point.data["x"][0], view.current_point.data["y"][0]) == (0, 1)
+    view.set_current(3)                                  # not in the sample: no marker
+    assert len(view.current_point.data) == 0
+    assert view.point_positions().tolist() == [5, 17, 40, 99]
+    assert "sample of 4 of 100" in view.caption.text()
+    view.set_projection(np.zeros((3, 2)))                # the whole pool again
+    assert view.point_positions().tolist() == [0, 1, 2]
