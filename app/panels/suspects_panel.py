@@ -123,12 +123,6 @@ class SuspectsPanel(QWidget):
                 self.table.setItem(r, c, it)
 
 
-DASK_NOT_YET = ("Suspect labels are not searched on a Dask-engine project yet: the search "
-                "trains on the pool's features held in this process, and this project's pool is "
-                "read in place and scored on its cluster. Your labels are not affected; export "
-                "them (File > Export) to check them in an embedded project.")
-
-
 class SuspectReview(QObject):
     """Runs the suspect search in the background and opens suspects for review."""
 
@@ -148,11 +142,6 @@ class SuspectReview(QObject):
 
     def find(self) -> None:
         """Start the search (features must be loaded: until then it waits for them)."""
-        if self.project.reads_in_place:   # a Dask project (issue 13)
-            self._searched = True
-            self.panel.status.setText(DASK_NOT_YET)
-            self.panel.find_button.setEnabled(False)
-            return
         if not self.controller.ready:
             self._waiting = True
             self.panel.set_running("Waiting for the features to load…")
@@ -161,7 +150,12 @@ class SuspectReview(QObject):
 
         self._waiting, self._searched = False, True
         self.panel.set_running("Checking the labels out-of-fold…")
-        job = self.runner.submit(SUSPECTS, snapshot_suspects, self.project.training_snapshot())
+        if self.project.reads_in_place:   # a Dask project: its labelled rows, read from the parts
+            from activelab.core.quality.on_dask import dask_suspects
+
+            job = self.runner.submit(SUSPECTS, dask_suspects, self.project)
+        else:
+            job = self.runner.submit(SUSPECTS, snapshot_suspects, self.project.training_snapshot())
         job.finished.connect(self.panel.set_results)
         job.failed.connect(self.panel.set_failed)
         job.progress.connect(lambda f, msg: self.panel.set_running(

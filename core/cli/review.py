@@ -101,7 +101,12 @@ def review_suspects(a: argparse.Namespace) -> int:
 
     with progress_bar("checking labels out-of-fold") as prog:
         snap = proj.training_snapshot()
-        found = snapshot_suspects(snap, only=task, progress=prog)
+        if proj.reads_in_place:   # a Dask-engine project: the labelled rows read from the parts
+            from activelab.core.quality.on_dask import dask_suspects
+
+            found = dask_suspects(proj, only=task, progress=prog)
+        else:
+            found = snapshot_suspects(snap, only=task, progress=prog)
     saved = save_suspects(cache, found, snap.event_seq) if not proj.read_only else None
     if a.json:   # one object per suspect on stdout; what could not be checked on stderr
         for r in found.values():

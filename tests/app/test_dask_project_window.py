@@ -103,13 +103,34 @@ def test_window_shows_the_pools_confidence_counts_and_a_sampled_map(qtbot, dask_
     win.close()
 
 
-def test_suspect_labels_dock_says_it_is_not_searched_on_a_dask_project(qtbot, dask_project):
-    """No raw error from the embedded engine's search: one sentence why, the button off."""
+def test_suspect_labels_are_found_and_opened_on_a_dask_project(qtbot, dask_project):
+    """The "Suspect labels" dock searches a Dask project's labelled rows in the background:
+    two labels made wrong lead the list, and opening one shows that pool row for review."""
+    from activelab.app.panels.suspects_panel import SUSPECTS
+
+    labels = dask_project.labels()["answer"]
+    x = np.random.default_rng(0).normal(size=(3_000, 3))        # the fixture's pool
+    far = sorted(labels, key=lambda i: -abs(x[i, 0]))[:2]      # far from the class boundary
+    wrong = {}
+    for idx in far:
+        sid = dask_project.ids[idx]
+        wrong[sid] = "no" if labels[idx] == "yes" else "yes"
+        dask_project.label(sid, wrong[sid], annotator="mallory")
     win = open_window(qtbot, dask_project)
+    qtbot.waitUntil(lambda: win.controller.ready, timeout=60_000)
     review = win.suspect_review
+    panel = review.panel
     review.find()
-    assert "not searched on a Dask-engine project" in review.panel.status.text()
-    assert not review.panel.find_button.isEnabled()
-    assert not win.runner.is_running("suspects")
+    assert win.runner.is_running(SUSPECTS)                      # not on this thread
+    qtbot.waitUntil(lambda: not win.runner.is_running(SUSPECTS), timeout=120_000)
+    assert panel.table.rowCount() > 0, panel.status.text()
+    listed = [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())]
+    assert set(listed[:2]) == set(wrong), listed
+    assert "among 40 checked" in panel.status.text()
+    panel.open_row(0)
+    cur = win.controller.current
+    assert cur.sample.id == listed[0] and cur.source == "review"
+    assert cur.idx == dask_project.index_of(listed[0])
+    assert "review:suspect" in win.label_panel.why.text()
     qtbot.waitUntil(lambda: not win.runner.is_running("retrain"), timeout=60_000)
     win.close()
