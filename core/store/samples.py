@@ -37,9 +37,9 @@ def add_sample_ids(store: Any, ids: Iterable[str], start: int = 0) -> int:
     with store.writing("import") as conn:
         if getattr(store, "dialect", "sqlite") == "postgresql":
             # PostgreSQL text cannot hold NUL (the importer names such ids); one statement.
-            conn.execute("INSERT INTO samples(idx, sample_id, data) SELECT t.ord - 1, t.value, "
-                         "'{}' FROM json_array_elements_text(CAST(? AS json)) "
-                         "WITH ORDINALITY AS t(value, ord)", (blob,))
+            conn.execute("INSERT INTO samples(idx, sample_id, data) SELECT t.ord - 1 + ?, "
+                         "t.value, '{}' FROM json_array_elements_text(CAST(? AS json)) "
+                         "WITH ORDINALITY AS t(value, ord)", (int(start), blob))
         elif "\\u0000" in blob:   # SQLite's JSON text would end at a NUL
             conn.executemany("INSERT INTO samples(idx, sample_id, data) VALUES (?, ?, ?)",
                              zip(range(start, start + len(ids)), ids, repeat("{}")))

@@ -111,3 +111,15 @@ def test_missing_tables_is_a_clear_error(tmp_path):
     con.close()
     with pytest.raises(ProjectError, match="not an activelab project store"):
         LabelStore(p)
+
+
+def test_ids_written_part_by_part_keep_their_positions(store):
+    """A pool read in parts writes each part's ids at its start: both backends keep every
+    position (a part written at start 2 does not land at 0)."""
+    from activelab.core.store.samples import SampleIds, add_sample_ids
+
+    add_sample_ids(store, ["a", "b"], start=5)     # after the fixture's five samples
+    add_sample_ids(store, ["c", "d"], start=7)
+    ids = SampleIds(store)
+    assert list(ids) == ["s0", "s1", "s2", "s3", "s4", "a", "b", "c", "d"]
+    assert ids.index["c"] == 7
