@@ -39,6 +39,11 @@ def cmd_new(a: argparse.Namespace) -> int:
             "A Dask-engine project (--engine dask) keeps its labels in the project folder's own "
             "store for now; --store (PostgreSQL) works with the embedded engine. Drop one of the "
             "two options.")
+    if (a.engine == "dask" or a.scheduler) and a.image_features == "pixels":
+        raise ActiveLabError(
+            "The Dask engine embeds images with EfficientNet-Lite0 only; --image-features "
+            "pixels works with the embedded engine. Drop --image-features pixels, or leave out "
+            "--engine dask.")
     if a.engine == "dask" or a.scheduler:   # a pool read in place, scored on Dask (issue 13)
         from activelab.core.scale.create import create_dask_project
 
