@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from activelab.core.errors import ProjectError, StoreWriteError
 from activelab.core.store.events import event_columns
-from activelab.core.store.failures import _RETRY
+from activelab.core.store.failures import retry_advice
 from activelab.core.store.pg_refusals import application_name, connected_summary, refusal_paragraph
 from activelab.core.store.pg_sql import PgConnection, StoreUnreachable
 from activelab.core.store.schema import NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
@@ -154,7 +154,7 @@ def unreachable_error(exc: BaseException, url: str, what: str, who: str = "") ->
     if refusal is not None:
         return StoreWriteError(refusal_paragraph(refusal, exc.detail, safe_url(url), what=what,
                                                  who=who), cause="unreachable")
-    retry = _RETRY.get(what, "try again")
+    retry = retry_advice(what)
     detail = getattr(exc, "detail", "") or str(exc)
     return StoreWriteError(
         f"Store unreachable — {what} NOT saved. The PostgreSQL server {safe_url(url)} holding "
