@@ -160,7 +160,7 @@ class Project:
         from activelab.core.project.annotators import clean_name
 
         where = "--annotator" if source == "flag" else "the app's annotator name"
-        self._annotator[source] = clean_name(name, where)
+        self._annotator[source] = clean_name(name, where, refuse_blank=source == "flag")
         return self.annotator
 
     def claim(self, sample_id: str) -> bool:
