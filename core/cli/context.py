@@ -22,7 +22,11 @@ def open_project(path: str):
     from activelab.core.project.project import Project
 
     proj = Project.open(path)
-    proj.set_annotator(_ANNOTATOR[0])   # --annotator > $ACTIVELAB_ANNOTATOR > this machine's login@host
+    try:
+        proj.set_annotator(_ANNOTATOR[0])
+    except BaseException:
+        proj.close()
+        raise   # --annotator > $ACTIVELAB_ANNOTATOR > this machine's login@host
     _OPENED.append(proj)   # damaged rows (settings included) are warned about at the end
     return proj
 

@@ -32,7 +32,9 @@ def cmd_query(a: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
         return 0
     if not items:
-        print("Nothing left to label: every sample is labeled or skipped.")
+        from activelab.core.project.team import nothing_to_label
+
+        print(nothing_to_label(proj))
         return 0
     if items[0].reason.startswith(("cold start", "fallback")):
         print(f"({items[0].reason})")

@@ -169,13 +169,15 @@ def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None =
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from activelab.core.store.failures import command_running
     from activelab.core.store.pg_refusals import set_role
     from activelab.core.store.temp_folders import sigterm_as_keyboard_interrupt
 
     set_role("app" if args.command == "gui" else args.command)   # names its server connections
     try:
-        with sigterm_as_keyboard_interrupt():   # a kill cleans up like Ctrl+C does
-            code = int(args.func(args) or 0)
+        cli_command = "" if args.command == "gui" else args.command   # retry advice
+        with sigterm_as_keyboard_interrupt(), command_running(cli_command):
+            code = int(args.func(args) or 0)    # a kill cleans up like Ctrl+C does
         sys.stdout.flush()          # a closed pipe shows here, not in the exit flush
         return code
     except BrokenPipeError:

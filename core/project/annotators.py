@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from typing import Callable, Iterable
 
 from activelab.core.errors import LabelError
@@ -31,19 +32,33 @@ __all__ = ["ENV_VAR", "clean_name", "hidden_from", "is_kth_pick", "is_overlap",
            "overlap_description", "overlap_on", "resolve_annotator"]
 
 ENV_VAR = "ACTIVELAB_ANNOTATOR"
+MAX_NAME = 64
+"""Longest annotator name, in characters (names become export column names)."""
+_BLANK_ENV_TOLD: list[bool] = [False]   # the blank-variable notice is printed once a process
 
 
-def clean_name(name: str | None, where: str) -> str | None:
-    """``name`` stripped of surrounding whitespace (None when None or blank).
+def clean_name(name: str | None, where: str, *, refuse_blank: bool = False) -> str | None:
+    """``name`` stripped of surrounding whitespace (None when None or blank; with
+    ``refuse_blank``, a blank name raises LabelError: a command's --annotator given empty).
 
     Raises LabelError naming ``where`` it came from when it contains a line break or a
-    control character (it could not be shown or exported on one line)."""
+    control character (it could not be shown or exported on one line), or when it is longer
+    than ``MAX_NAME`` characters (it becomes an export column name)."""
+    if name is not None and not name.strip() and refuse_blank:
+        raise LabelError(f"The annotator name given with {where} is empty ({name!r}); give the "
+                         f"name to label as, e.g. {where} alice, or leave {where} out to label "
+                         f"as {ENV_VAR} or this computer's login@host.")
     if name is None or not name.strip():
         return None
     name = name.strip()
     if not name.isprintable():
         raise LabelError(f"The annotator name {name!r} from {where} contains a line break or a "
                          "control character; give a name on one line, e.g. 'alice'.")
+    if len(name) > MAX_NAME:
+        raise LabelError(f"The annotator name from {where} is {len(name)} characters long "
+                         f"({name[:20]!r}…); names are at most {MAX_NAME} characters because "
+                         "they become column names in the export. Give a shorter one, e.g. "
+                         "'alice'.")
     return name
 
 
@@ -52,8 +67,17 @@ def resolve_annotator(flag: str | None = None, app: str | None = None,
     """The annotator a process acts as: ``flag`` (a command's --annotator) > the
     ``ACTIVELAB_ANNOTATOR`` environment variable > ``app`` (the app's per-machine name) >
     ``project`` (the default: this machine's ``login@host``, ``identity.default_annotator``;
-    a callable is called only when needed). Blank values are passed over; LabelError for a
-    name with a control character."""
+    a callable is called only when needed). LabelError for a ``flag`` that is given but
+    blank, and for a name with a control character or longer than ``MAX_NAME``. A blank
+    ``ACTIVELAB_ANNOTATOR`` counts as unset, said once on stderr; a blank ``app`` is passed
+    over."""
+    flag = clean_name(flag, "--annotator", refuse_blank=True)
+    env = os.environ.get(ENV_VAR)
+    if env is not None and not env.strip() and flag is None and not _BLANK_ENV_TOLD[0]:
+        _BLANK_ENV_TOLD[0] = True
+        print(f"note: {ENV_VAR} is set but blank, so it is ignored; labelling as the next "
+              "name in line (the app's name or this computer's login@host). Unset it or give "
+              "it a name.", file=sys.stderr)
     for value, where in ((flag, "--annotator"), (os.environ.get(ENV_VAR), ENV_VAR),
                          (app, "the app's annotator name")):
         name = clean_name(value, where)

@@ -38,6 +38,7 @@ class ModelSide:
     """
 
     def __init__(self, store: LabelStore, cache_dir: Path) -> None:
+        self.served_stored = False   # whether the last query served the stored queue
         self._store = store
         self._cache_dir = cache_dir
         self.state: ModelState | None = None
@@ -124,7 +125,8 @@ class ModelSide:
 
     def query(self, snapshot: Callable[[], Snapshot], labels: Callable[[], LabelState],
               index: dict[str, int], n: int, strategy: str | None, *,
-              annotator: str | None = None, retrain_every: int = 0) -> list[QueueItem]:
+              annotator: str | None = None, retrain_every: int = 0,
+              fresh: bool = False) -> list[QueueItem]:
         """The next ``n`` samples (with ``strategy``, else the settings'): the stored queue
         when it is up to date, else a new one (retraining first when labels changed since the
         model, or there is none); saved unless the project is read-only.
@@ -133,13 +135,17 @@ class ModelSide:
         memory (a command) also serves the stored queue (minus what was labeled or skipped
         since) while fewer than ``retrain_every`` labels came since it was made and some are
         by annotators other than ``annotator``: their apps retrain at that pace and save the
-        queue, so a command does not refit the model for every sample it asks for."""
+        queue, so a command does not refit the model for every sample it asks for.
+        ``fresh``: never serve the stored queue (its items are all held by others).
+        ``served_stored`` tells afterwards whether the stored queue was served."""
+        self.served_stored = False
         items, seq = self._store.load_queue()
         last = self._store.last_seq()
         prepared = fresh_queue(items, labels(), index)
-        if strategy is None and len(items) >= n and prepared and (
+        if not fresh and strategy is None and len(items) >= n and prepared and (
                 seq == last or (self.state is None and self._others_recent(
                     seq, annotator, retrain_every))):
+            self.served_stored = True
             return prepared[:n]
         from activelab.core.loop.cycle import make_queue, retrain_and_query
 

@@ -160,7 +160,7 @@ class Project:
         from activelab.core.project.annotators import clean_name
 
         where = "--annotator" if source == "flag" else "the app's annotator name"
-        self._annotator[source] = clean_name(name, where)
+        self._annotator[source] = clean_name(name, where, refuse_blank=source == "flag")
         return self.annotator
 
     def claim(self, sample_id: str) -> bool:
@@ -605,7 +605,14 @@ class Project:
             items = self._model.query(self.training_snapshot, self.store.state, self._index,
                                       n + extra, strategy, annotator=self.annotator,
                                       retrain_every=self._settings.retrain_every)
-        return team.claim_items(self, team.annotator_queue(self, items), n)
+        out = team.claim_items(self, team.annotator_queue(self, items), n)
+        if len(out) < n and getattr(self._model, "served_stored", False):
+            # The stored queue's items were held by others: rank the pool anew, past them.
+            items = self._model.query(self.training_snapshot, self.store.state, self._index,
+                                      n + team.held_by_others(self), strategy,
+                                      annotator=self.annotator, fresh=True)
+            out = team.claim_items(self, team.annotator_queue(self, items), n)
+        return out
 
     def model_state(self) -> ModelState | None:
         return self._model.state

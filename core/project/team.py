@@ -232,3 +232,24 @@ def overlap_summary(proj: "Project") -> dict[str, Any]:
               else 0)
     return {"rule": overlap_description(s), "every": s.overlap_every, "share": s.overlap,
             "annotators": s.overlap_annotators, "shared": shared, "picks": len(st.picks)}
+
+
+def nothing_to_label(proj: "Project") -> str:
+    """Why a query handed ``proj.annotator`` nothing, in one paragraph: every sample is
+    labeled or skipped, or the N samples left are held by other annotators' claims (and in
+    how many minutes the first claim runs out)."""
+    st = proj.store.state()
+    left = [sid for sid in proj.ids if not st.is_labeled(sid) and sid not in st.skipped]
+    if not left:
+        return "Nothing left to label: every sample is labeled or skipped."
+    held = _live_claims(proj)
+    taken = sum(1 for sid in left if held.get(sid, set()) - {proj.annotator})
+    try:
+        wait = claims.first_release(proj.store, proj.annotator)
+    except sqlite3.Error:
+        wait = None
+    when = ("in a few minutes" if wait is None else
+            f"in {max(1, int(wait // 60) + (wait % 60 > 0))} minute(s)")
+    return (f"No sample for you right now: {len(left)} sample(s) are still unlabeled, and "
+            f"{taken} of them are claimed by other annotators who are labeling them now. "
+            f"Try again {when} (when the first claim runs out) or as soon as they label.")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable
 
-__all__ = ["claim", "live_claims", "release"]
+__all__ = ["claim", "first_release", "live_claims", "release"]
 
 _UPSERT = (
     "INSERT INTO claims(sample_id, slot, annotator, time, expires) VALUES (?, ?, ?, ?, ?) "
@@ -94,3 +94,13 @@ def live_claims(store, now: float | None = None) -> dict[str, set[str]]:
             "SELECT sample_id, annotator FROM claims WHERE expires >= ?", (now,)):
         out.setdefault(sid, set()).add(who)
     return out
+
+
+def first_release(store, annotator: str, now: float | None = None) -> float | None:
+    """Seconds from ``now`` until the first live claim of an annotator other than
+    ``annotator`` expires (None when others hold none)."""
+    now = time.time() if now is None else float(now)
+    row = store._conn().execute(
+        "SELECT MIN(expires) FROM claims WHERE expires >= ? AND annotator <> ?",
+        (now, annotator)).fetchone()
+    return None if row is None or row[0] is None else max(0.0, float(row[0]) - now)

@@ -14,7 +14,10 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Iterator
 
 from activelab.core.errors import ProjectError, StoreWriteError
 
@@ -31,6 +34,30 @@ _RETRY = {
     "curve point": "retrain again", "queue": "query again", "repair": "run the repair again",
     "migration": "open it again", "backup": "run the backup again",
 }
+
+_COMMAND: ContextVar[str | None] = ContextVar("activelab_command", default=None)
+"""The command-line command running now (None in the app): a failed write then tells
+the user to run that command again, not the app action that ``what`` names."""
+
+
+@contextmanager
+def command_running(name: str) -> Iterator[None]:
+    """Within this block, write failures advise to run ``activelab name`` again (for a
+    command-line command, whose user never chose the step that failed, e.g. a retrain)."""
+    token = _COMMAND.set(name)
+    try:
+        yield
+    finally:
+        _COMMAND.reset(token)
+
+
+def retry_advice(what: str) -> str:
+    """What to do again after ``what`` was not saved: "run 'activelab query' again" while a
+    command-line command runs, else the app action for ``what`` ("retrain again", ...)."""
+    command = _COMMAND.get()
+    if command:
+        return f"run 'activelab {command}' again"
+    return _RETRY.get(what, "try again")
 
 
 def sqlite_code(exc: BaseException) -> int | None:
@@ -125,7 +152,7 @@ def write_error(exc: BaseException, project: Path, what: str, *, busy_timeout: f
     ``place="folder"`` words it for a folder that is not a project (a backup's destination).
     """
     cause = cause_of(exc, project)
-    retry = _RETRY.get(what, "try again")
+    retry = retry_advice(what)
     kept = kept or "everything saved before is kept"
     detail = str(exc) or type(exc).__name__
     if cause == "disk_full":

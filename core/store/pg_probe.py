@@ -40,7 +40,8 @@ def probe_team_store(url: str, name: str, *, join: bool = False, progress=None) 
     before connecting; may be None). Read-only: nothing is created."""
     from activelab.core.store.pg_sql import PgConnection, StoreUnreachable
     from activelab.core.store.pg_store import (
-        CONNECT_TIMEOUT, check_url, is_store_url, open_failure, safe_url, schema_for,
+        CONNECT_TIMEOUT, check_url, is_store_url, open_failure, password_left_out, safe_url,
+        schema_for,
     )
 
     url = (url or "").strip()
@@ -79,7 +80,7 @@ def probe_team_store(url: str, name: str, *, join: bool = False, progress=None) 
         raise ProjectError(
             f"The database {where} already holds a project in schema '{schema}'. Give the new "
             f"project another folder name, or join that one (File > Join a team project…, or "
-            f"'activelab attach {where} FOLDER --project {name}').")
+            f"'activelab attach {where} FOLDER --project {name}').{password_left_out(url)}")
     if join and not exists:
         raise ProjectError(
             f"The database {where} has no activelab project '{schema}'. Check the project "

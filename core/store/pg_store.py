@@ -17,6 +17,7 @@ write ("store unreachable -- label NOT saved"), and the next call reconnects.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from activelab.core.errors import ProjectError, StoreWriteError
 from activelab.core.store.events import event_columns
-from activelab.core.store.failures import _RETRY
+from activelab.core.store.failures import retry_advice
 from activelab.core.store.pg_refusals import application_name, connected_summary, refusal_paragraph
 from activelab.core.store.pg_sql import PgConnection, StoreUnreachable
 from activelab.core.store.schema import NEEDED_TABLES, SCHEMA, SCHEMA_VERSION, migrate, schema_version
@@ -56,6 +57,15 @@ def safe_url(url: str) -> str:
         return url
     host_port = parts.netloc.rsplit("@", 1)[-1]   # not .port: it raises on a bad port
     return urlunsplit(parts._replace(netloc=f"{parts.username}@{host_port}"))
+
+
+def password_left_out(url: str) -> str:
+    """A sentence for a command suggestion printed with ``safe_url(url)``: that the password
+    of ``url`` is left out and where to give it ("" when ``url`` has none)."""
+    if urlsplit(url).password is None:
+        return ""
+    return (" The password is left out of that command on purpose: give it in the URL "
+            "(USER:PASSWORD@HOST), or put it in ~/.pgpass or the PGPASSWORD variable.")
 
 
 def url_problem(url: str) -> str | None:
@@ -128,9 +138,13 @@ def read_pointer(folder: Path) -> dict[str, str] | None:
 
 
 def write_pointer(folder: Path, url: str, schema: str) -> None:
-    """Write ``store.json`` (the store's URL and schema) into ``folder``."""
-    (Path(folder) / POINTER_NAME).write_text(
-        json.dumps({"url": url, "schema": schema}, indent=1) + "\n", encoding="utf-8")
+    """Write ``store.json`` (the store's URL and schema) into ``folder``, readable by its
+    owner only (mode 0600: the URL may hold a password). Raises OSError when it cannot."""
+    path = Path(folder) / POINTER_NAME
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)   # an existing file keeps its old mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"url": url, "schema": schema}, indent=1) + "\n")
 
 
 def unreachable_error(exc: BaseException, url: str, what: str, who: str = "") -> StoreWriteError:
@@ -140,7 +154,7 @@ def unreachable_error(exc: BaseException, url: str, what: str, who: str = "") ->
     if refusal is not None:
         return StoreWriteError(refusal_paragraph(refusal, exc.detail, safe_url(url), what=what,
                                                  who=who), cause="unreachable")
-    retry = _RETRY.get(what, "try again")
+    retry = retry_advice(what)
     detail = getattr(exc, "detail", "") or str(exc)
     return StoreWriteError(
         f"Store unreachable — {what} NOT saved. The PostgreSQL server {safe_url(url)} holding "
@@ -254,7 +268,7 @@ class PgLabelStore(LabelStore):
                     f"The database {safe_url(self.url)} already holds a project in schema "
                     f"'{self.schema}'. Give the new project another folder name, or attach to "
                     f"that one: 'activelab attach {safe_url(self.url)} FOLDER --project "
-                    f"{self.schema.removeprefix('activelab_')}'.")
+                    f"{self.schema.removeprefix('activelab_')}'.{password_left_out(self.url)}")
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             conn.executescript(SCHEMA)
             with self.writing("import") as c:
