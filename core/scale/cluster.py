@@ -48,13 +48,32 @@ def gone_message(address: str | None, exc: BaseException, queue_kept: bool = Tru
             "check the address and the network." + kept)
 
 
+def dask_missing_message(exc: BaseException) -> str:
+    """The one paragraph a user sees when the Dask engine's packages are not installed."""
+    return (f"This uses the Dask engine, and Dask's distributed package is not installed "
+            f"({type(exc).__name__}: {exc}). Install it with: pip install 'activelab[dask]' "
+            "(or use the embedded engine: leave out --engine dask).")
+
+
+def require_distributed() -> Any:
+    """The ``distributed`` module; ActiveLabError (one paragraph: install ``activelab[dask]``)
+    when it (or dask) is not installed. Every Dask entry point goes through here."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ActiveLabError(dask_missing_message(exc)) from None
+    return distributed
+
+
 def _processes_default() -> bool:
     return os.environ.get("ACTIVELAB_DASK_PROCESSES", "1").strip() not in ("0", "false", "no")
 
 
 def local_client(processes: bool | None = None, n_workers: int | None = None) -> Any:
     """A client of this process's LocalCluster (started on first use: one single-threaded
-    worker per core; the dashboard on a free port). ``processes=False``: workers are threads."""
+    worker per core; the dashboard on a free port). ``processes=False``: workers are threads.
+    Raises ActiveLabError when the dask extra is not installed."""
+    require_distributed()
     from distributed import Client, LocalCluster
 
     processes = _processes_default() if processes is None else bool(processes)
@@ -88,7 +107,8 @@ def _check_address(address: str) -> None:
 
 def connect(address: str) -> Any:
     """A client of the scheduler at ``address``; SchedulerGoneError when it cannot be reached
-    within ``CONNECT_TIMEOUT_S`` seconds."""
+    within ``CONNECT_TIMEOUT_S`` seconds (ActiveLabError when the dask extra is missing)."""
+    require_distributed()
     from distributed import Client
 
     with _LOCK:
