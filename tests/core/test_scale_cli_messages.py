@@ -45,3 +45,14 @@ def test_dask_entry_points_without_the_extra_say_install_it(tmp_path, monkeypatc
     assert code != 0
     assert "pip install 'activelab[dask]'" in err
     assert "Traceback" not in err
+
+
+def test_new_dask_on_a_csv_says_parquet_only_and_how_to_convert(tmp_path, capsys):
+    """A CSV given to --engine dask: named, 'Parquet only', and both ways out; no contradiction."""
+    data = _csv(tmp_path)
+    code = main(["new", str(tmp_path / "DC"), "--data", str(data), "--engine", "dask"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert str(data) in err and "Parquet only" in err
+    assert "embedded engine" in err and "to_parquet" in err
+    assert "single data file" not in err and "Traceback" not in err
