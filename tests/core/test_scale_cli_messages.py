@@ -56,3 +56,45 @@ def test_new_dask_on_a_csv_says_parquet_only_and_how_to_convert(tmp_path, capsys
     assert str(data) in err and "Parquet only" in err
     assert "embedded engine" in err and "to_parquet" in err
     assert "single data file" not in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def client():
+    pytest.importorskip("distributed")
+    from tests.core.scale_helpers import in_process_client
+
+    yield from in_process_client()
+
+
+def _dask_project(tmp_path, client):
+    """A Dask-engine project on 2 Parquet parts of 400 numeric rows, 40 of them labelled."""
+    import numpy as np
+
+    from activelab.core.scale.create import create_dask_project
+    from tests.core.scale_helpers import write_parts
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = np.where(x[:, 0] > 0, "a", "b").astype(object)
+    y[40:] = None
+    frame = pd.DataFrame(x, columns=["f0", "f1", "f2"])
+    frame["label"], frame["id"] = y, [f"r{i:04d}" for i in range(400)]
+    write_parts(frame, tmp_path / "pool", 2)
+    path, _ = create_dask_project(tmp_path / "P", data=str(tmp_path / "pool" / "*.parquet"),
+                                  client=client, id_column="id", tasks=["label=label"],
+                                  import_labels=True)
+    return path
+
+
+def test_export_include_unlabeled_on_a_dask_project_is_refused_in_one_paragraph(
+        tmp_path, capsys, client):
+    """--include-unlabeled on a Dask project: why not, and what to do; the labelled export works."""
+    path = _dask_project(tmp_path, client)
+    out = tmp_path / "x.csv"
+    code = main(["export", str(path), "--out", str(out), "--include-unlabeled"])
+    err = capsys.readouterr().err
+    assert code != 0 and not out.exists()
+    assert "Dask-engine project" in err and "activelab query" in err
+    assert "leave out --include-unlabeled" in err and "Traceback" not in err
+    assert main(["export", str(path), "--out", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 40
