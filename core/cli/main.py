@@ -183,6 +183,9 @@ def main(argv: Sequence[str] | None = None, run_gui: Callable[..., int] | None =
     except BrokenPipeError:
         return stdout_closed()
     except ActiveLabError as exc:
+        if "distributed" in sys.modules:   # our Dask clusters closed now, quietly, not at exit
+            from activelab.core.scale.cluster import close_local_clusters
+            close_local_clusters()
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -88,8 +88,20 @@ def _filesystem(source: str) -> tuple[Any, str]:
     return fs, (paths[0] if paths else source)
 
 
+def not_parquet_message(source: str) -> str:
+    """The one paragraph for a single file that is not Parquet given where parts are read in
+    place (``--engine dask``): say Parquet only, and how to convert."""
+    kind = Path(source).suffix.lstrip(".").upper() or "data"
+    return (f"{source} is a {kind} file, and the Dask engine reads Parquet only (*.parquet, "
+            "*.pq: the pool is read in place, part by part). Either open it with the embedded "
+            "engine (leave out --engine dask), or write it as Parquet parts and give their "
+            f"folder, e.g. in Python: pandas.read_csv('{source}').to_parquet("
+            "'pool/part-00.parquet').")
+
+
 def list_part_paths(source: str | Path) -> list[str]:
-    """The Parquet part files of ``source``, sorted; DataError when there are none."""
+    """The Parquet part files of ``source`` (a folder, glob, URL, or one Parquet file), sorted;
+    DataError when there are none or ``source`` is a single file that is not Parquet."""
     s = str(source)
     if is_url(s):
         try:
@@ -111,11 +123,16 @@ def list_part_paths(source: str | Path) -> list[str]:
                        if Path(p).is_file() and _parquet_name(Path(p).name))
     else:
         root = Path(s).expanduser()
+        if root.is_file():
+            if not _parquet_name(root.name):
+                raise DataError(not_parquet_message(s))
+            return [str(root)]
         paths = sorted(str(p) for p in root.rglob("*") if p.is_file() and _parquet_name(p.name))
     if not paths:
         raise DataError(
-            f"{s} holds no Parquet files (*.parquet, *.pq). Give a folder of Parquet parts, a "
-            "glob such as 'pool/*.parquet', or a single data file, and import again."
+            f"{s} holds no Parquet files (*.parquet, *.pq). A pool read in place (the Dask "
+            "engine) is Parquet only: give a folder of Parquet parts, a glob such as "
+            "'pool/*.parquet', or one Parquet file, and import again."
         )
     return paths
 

@@ -133,6 +133,14 @@ def _pool_schema(project: Any) -> Any:
 # ----------------------------------------------------------------------------- batches
 
 
+UNLABELED_ON_DASK = (
+    "This is a Dask-engine project: its pool is read in place from Parquet parts and scored on "
+    "the cluster, so the predictions for every unlabelled row are not written into one file on "
+    "this machine, and the export with unlabelled rows is refused. Export the labelled rows "
+    "(leave out --include-unlabeled), and run 'activelab query' for the most uncertain "
+    "unlabelled samples.")
+
+
 class _Export:
     """One export in the making: the rows, their batches and the columns of each."""
 
@@ -140,6 +148,8 @@ class _Export:
                  batch_rows: int) -> None:
         self.project, self.progress = project, progress
         self.include_unlabeled = include_unlabeled
+        if include_unlabeled and getattr(project, "reads_in_place", False):
+            raise ExportError(UNLABELED_ON_DASK, cause="format")
         progress.update(0.05, "reading labels")
         self.st = project.store.state()
         self.spec = project.spec

@@ -48,14 +48,42 @@ def gone_message(address: str | None, exc: BaseException, queue_kept: bool = Tru
             "check the address and the network." + kept)
 
 
+def dask_missing_message(exc: BaseException) -> str:
+    """The one paragraph a user sees when the Dask engine's packages are not installed."""
+    return (f"This uses the Dask engine, and Dask's distributed package is not installed "
+            f"({type(exc).__name__}: {exc}). Install it with: pip install 'activelab[dask]' "
+            "(or use the embedded engine: leave out --engine dask).")
+
+
+def require_distributed() -> Any:
+    """The ``distributed`` module; ActiveLabError (one paragraph: install ``activelab[dask]``)
+    when it (or dask) is not installed. Every Dask entry point goes through here."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ActiveLabError(dask_missing_message(exc)) from None
+    return distributed
+
+
+def quiet_dask_logs() -> None:
+    """Keep distributed's own log lines (a task's 'Compute Failed ... Traceback', a closed
+    comm at shutdown) off the user's terminal in this process: the error a user needs is
+    raised to the caller and shown as one paragraph."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
 def _processes_default() -> bool:
     return os.environ.get("ACTIVELAB_DASK_PROCESSES", "1").strip() not in ("0", "false", "no")
 
 
 def local_client(processes: bool | None = None, n_workers: int | None = None) -> Any:
     """A client of this process's LocalCluster (started on first use: one single-threaded
-    worker per core; the dashboard on a free port). ``processes=False``: workers are threads."""
+    worker per core; the dashboard on a free port). ``processes=False``: workers are threads.
+    Raises ActiveLabError when the dask extra is not installed."""
+    require_distributed()
     from distributed import Client, LocalCluster
+
+    quiet_dask_logs()
 
     processes = _processes_default() if processes is None else bool(processes)
     n = int(n_workers or os.cpu_count() or 1)
@@ -66,7 +94,7 @@ def local_client(processes: bool | None = None, n_workers: int | None = None) ->
             return client
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
                                dashboard_address=":0", worker_dashboard_address=":0",
-                               silence_logs=40)
+                               silence_logs=logging.CRITICAL)   # worker processes too
         client = Client(cluster, set_as_default=False)
         if not _LOCAL:
             atexit.register(close_local_clusters)
@@ -88,8 +116,11 @@ def _check_address(address: str) -> None:
 
 def connect(address: str) -> Any:
     """A client of the scheduler at ``address``; SchedulerGoneError when it cannot be reached
-    within ``CONNECT_TIMEOUT_S`` seconds."""
+    within ``CONNECT_TIMEOUT_S`` seconds (ActiveLabError when the dask extra is missing)."""
+    require_distributed()
     from distributed import Client
+
+    quiet_dask_logs()
 
     with _LOCK:
         client = _LOCAL.get(address)
@@ -126,7 +157,7 @@ def close_local_clusters() -> None:
         clients = list(_LOCAL.values())
         _LOCAL.clear()
     if clients:   # the scheduler logs the futures it drops on the way down: expected here
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        quiet_dask_logs()
     for client in clients:
         cluster = client.cluster     # None for a client of a scheduler at an address
         client.close()

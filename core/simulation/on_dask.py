@@ -26,12 +26,6 @@ from activelab.core.simulation.simulate import SimulationPlan
 DEFAULT_WORKERS = 2
 
 
-def _dask_missing() -> ActiveLabError:
-    return ActiveLabError(
-        "The Dask engine needs the 'dask' extra (dask[distributed]); install it with "
-        "pip install 'activelab[dask]', or run without --engine dask.")
-
-
 class DaskRunner:
     """Runs a ``SimulationPlan``'s units as Dask tasks (a ``simulate(runner=...)`` runner).
 
@@ -55,11 +49,9 @@ class DaskRunner:
     def _connect(self) -> Any:
         """A client of the given scheduler, or of this process's LocalCluster
         (``activelab.core.scale.cluster``: started once, closed at exit)."""
-        import importlib.util
+        from activelab.core.scale.cluster import connect, local_client, require_distributed
 
-        if importlib.util.find_spec("distributed") is None:
-            raise _dask_missing()
-        from activelab.core.scale.cluster import connect, local_client
+        require_distributed()   # ActiveLabError: install activelab[dask]
 
         if self.scheduler:
             client = connect(self.scheduler)    # SchedulerGoneError when unreachable
@@ -77,11 +69,10 @@ class DaskRunner:
 
     def __call__(self, plan: SimulationPlan, progress: Progress) -> list[UnitResult]:
         """Run every unit of ``plan`` on the cluster; their results in ``plan.units`` order."""
-        from distributed import as_completed
-
         from activelab.core.scale.cluster import SchedulerGoneError, gone_message, is_gone
 
-        client = self._connect()
+        client = self._connect()    # ActiveLabError first when the dask extra is missing
+        from distributed import as_completed
         futures: list[Any] = []
         try:
             units = plan.units
