@@ -19,11 +19,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
-    QWidget,
+    QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
+    QVBoxLayout, QWidget,
 )
 
 from activelab.core.errors import ActiveLabError
+from activelab.core.team.agreement import shared_pairs, unshared_line
 from activelab.core.team.report import TeamReport, team_report_task
 from activelab.core.team.review import review_item
 
@@ -55,6 +56,14 @@ class AgreementPanel(QWidget):
         self.summary.setObjectName("agreement_summary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # the statistics scroll inside the dock: many annotators never make the window taller
+        self.summary_scroll = QScrollArea()
+        self.summary_scroll.setObjectName("agreement_summary_scroll")
+        self.summary_scroll.setWidgetResizable(True)
+        self.summary_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.summary_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.summary_scroll.setWidget(self.summary)
         self.queue_title = QLabel("")
         self.queue_title.setObjectName("panel_title")
         self.queue = QListWidget()
@@ -72,7 +81,7 @@ class AgreementPanel(QWidget):
         row.addWidget(self.review_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        lay.addWidget(self.summary)
+        lay.addWidget(self.summary_scroll, 1)
         lay.addLayout(row)
         lay.addWidget(self.queue, 1)
         self.report: TeamReport | None = None
@@ -90,9 +99,12 @@ class AgreementPanel(QWidget):
                     f"(n={t.n_samples}, {len(t.annotators)} annotators)")
             if t.note:
                 line += f" — {escape(t.note)}"
+            shared, unshared = shared_pairs(t)
             pairs = "".join(f"<br>&nbsp;&nbsp;Cohen's κ {escape(p.a)} / {escape(p.b)}: "
                             f"{_fmt(p.kappa)}, n={p.n}" + (f" ({escape(p.note)})" if p.note else "")
-                            for p in t.pairs)
+                            for p in shared)
+            if unshared:
+                pairs += f"<br>&nbsp;&nbsp;{escape(unshared_line(unshared))}"
             parts.append(line + pairs)
         self.summary.setText("<br>".join(parts) or "No task.")
         selected = self._selected_key()

@@ -17,9 +17,11 @@ def cmd_status(a: argparse.Namespace) -> int:
                      audit_rate=proj.settings.audit_rate))
     s["latest_curve_point"] = without_stop_sets(s["latest_curve_point"])
     s["annotator"], s["annotators"] = proj.annotator, proj.annotator_counts()
-    from activelab.core.project.team import overlap_summary
+    from activelab.core.project.team import blind_hidden_counts, overlap_summary
 
     s["overlap"] = overlap_summary(proj)
+    for name, n_hidden in blind_hidden_counts(proj).items():   # left out of the class counts
+        s["tasks"][name]["hidden_from_you"] = n_hidden
     from activelab.core.team.report import team_report
 
     team = team_report(proj)
@@ -31,8 +33,11 @@ def cmd_status(a: argparse.Namespace) -> int:
           f"({s['skipped']} skipped, {s['flagged']} flagged)")
     for name, t in s["tasks"].items():
         counts = ", ".join(f"{c}: {n}" for c, n in t["classes"].items())
+        k = t.get("hidden_from_you", 0)
+        hid = (f" ({k} labelled by others on shared samples {'is' if k == 1 else 'are'} hidden "
+               "from these counts until you label them)") if k else ""
         print(f"  task {name} ({'multi' if t['multilabel'] else 'single'}-label), "
-              f"{t['labeled']} labeled — {counts}")
+              f"{t['labeled']} labeled — {counts}{hid}")
     print(f"  model {s['model']} v{s['model_version']}, strategy {s['strategy']}")
     who = ", ".join(f"{n}: {c}" for n, c in s["annotators"].items()) or "none yet"
     print(f"  annotators (samples labeled): {who}; you are {s['annotator']}")

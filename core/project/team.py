@@ -175,17 +175,33 @@ def overlap_ids(proj: "Project") -> frozenset[str]:
     return _OVERLAP_IDS[key]
 
 
+def _blind_samples(proj: "Project", st: Any) -> list[str]:
+    """The overlap samples labeled by others and not yet by ``proj.annotator`` (overlap on)."""
+    me = proj.annotator
+    return [sid for sid in overlap_ids(proj)
+            if st.is_labeled(sid) and me not in (st.labelers(sid) or ())]
+
+
+def blind_hidden_counts(proj: "Project") -> dict[str, int]:
+    """Per task, how many labeled samples ``blind_class_counts`` leaves out: overlap samples
+    labeled by others that ``proj.annotator`` has not labeled yet (0 everywhere when overlap
+    is off). O(overlap samples)."""
+    tasks = [t.name for t in proj.spec.tasks]
+    if not overlap_on(proj.settings):
+        return {t: 0 for t in tasks}
+    st = proj.store.state()
+    blind = _blind_samples(proj, st)
+    return {t: sum(1 for sid in blind if st.labels.get(t, {}).get(sid) is not None) for t in tasks}
+
+
 def blind_class_counts(proj: "Project", counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     """``counts`` (task -> class -> labels) without the labels hidden from ``proj.annotator``
     (on overlap samples they have not labeled), so a count cannot give them away either.
     O(overlap samples) when overlap is on; ``counts`` itself otherwise."""
     if not overlap_on(proj.settings):
         return counts
-    st, me = proj.store.state(), proj.annotator
-    for sid in overlap_ids(proj):
-        labelers = st.labelers(sid) if st.is_labeled(sid) else ()
-        if not labelers or me in labelers:
-            continue
+    st = proj.store.state()
+    for sid in _blind_samples(proj, st):
         for task, per in counts.items():
             value = st.labels.get(task, {}).get(sid)
             for c in (value if isinstance(value, list) else [] if value is None else [value]):

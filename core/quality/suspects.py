@@ -266,13 +266,17 @@ def _set_counts(values: Sequence[Any]) -> dict[str, int]:
 def snapshot_suspects(snapshot: Any, only: str | None = None,
                       progress: Progress = NULL_PROGRESS) -> dict[str, TaskSuspects]:
     """``find_suspects`` on a training ``Snapshot`` (``activelab.core.loop.cycle``) with the
-    project's model, features and seed: the app's worker job and the CLI's computation.
+    project's model, features and seed: the app's worker job and the CLI's computation. The
+    labels judged (and shown) are the ones the model is trained on: in a team project the
+    resolved label (ties decided by Dawid-Skene here, so worker-side only).
     Raises ModelError when the model cannot be fitted, LabelError for an unknown task."""
     from activelab.core.loop.cycle import snapshot_model
+    from activelab.core.team.training import resolve_ties
 
     if only is not None and only not in {t.name for t in snapshot.spec.tasks}:
         raise LabelError(f"No task named '{only}'. Tasks: "
                          f"{', '.join(t.name for t in snapshot.spec.tasks)}.")
+    snapshot = resolve_ties(snapshot)   # the labels the model is trained on (Dawid-Skene ties)
     model = snapshot_model(snapshot)
     X = model.input_of(snapshot.features)
     return find_suspects(Fitter(model), X, snapshot.labeled, snapshot.spec.tasks, snapshot.ids,

@@ -54,7 +54,9 @@ _SCATTERED: dict[tuple[int, str, int], Any] = {}   # (client, project, label seq
 
 def _labelled(proj: Any, state: Any) -> tuple[dict[str, tuple[np.ndarray, list]], np.ndarray]:
     """Per task (rows, values) of the labelled rows, and every excluded row (labelled or
-    skipped), sorted."""
+    skipped), sorted. In a team project the values are the resolved labels (review
+    decisions, majorities, Dawid-Skene on ties: ``activelab.core.team.training``), as the
+    embedded engine trains on; the suspects search reads the same."""
     per_task, excluded = {}, []
     for t in proj.spec.tasks:
         got = state.by_index.get(t.name) or {}
@@ -63,6 +65,9 @@ def _labelled(proj: Any, state: Any) -> tuple[dict[str, tuple[np.ndarray, list]]
             per_task[t.name] = (rows, list(got.values()))
             excluded.append(rows)
     index = proj.ids.index
+    if per_task:
+        from activelab.core.team.training import resolved_labels
+        per_task = resolved_labels(proj.store, list(per_task), index, per_task)
     skipped = [index[s] for s in state.skipped if s in index]
     if skipped:
         excluded.append(np.asarray(skipped, dtype=np.int64))

@@ -29,7 +29,8 @@ import numpy as np
 
 from activelab.core.team.annotations import TeamLabels, value_key
 
-__all__ = ["PairKappa", "TaskAgreement", "task_agreement", "project_agreement", "agreement_lines"]
+__all__ = ["PairKappa", "TaskAgreement", "task_agreement", "project_agreement", "agreement_lines",
+           "shared_pairs", "unshared_line"]
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,25 @@ def _fmt(x: float | None) -> str:
     return "undefined" if x is None else f"{x:.3f}"
 
 
+def shared_pairs(t: TaskAgreement) -> tuple[list[PairKappa], int]:
+    """The pairs of ``t`` that labeled at least one sample in common, most shared samples
+    first (then by name), and how many pairs share none (those are not worth a line each:
+    20 annotators make 190 pairs, nearly all with n=0 early on)."""
+    shared = sorted((p for p in t.pairs if p.n > 0), key=lambda p: (-p.n, p.a, p.b))
+    return shared, len(t.pairs) - len(shared)
+
+
+def unshared_line(k: int) -> str:
+    """'K pairs share no samples yet' ('' when K is 0)."""
+    if not k:
+        return ""
+    return f"{k} pair{'' if k == 1 else 's'} share{'s' if k == 1 else ''} no samples yet"
+
+
 def agreement_lines(report: Sequence[TaskAgreement], indent: str = "  ") -> list[str]:
-    """Human-readable lines: per task alpha (or why not), then kappa per pair with n."""
+    """Human-readable lines: per task alpha (or why not), then kappa per pair with n for the
+    pairs that share samples (most shared first), then one line counting the pairs that
+    share none."""
     out = []
     for t in report:
         if len(t.annotators) < 2:
@@ -182,7 +200,10 @@ def agreement_lines(report: Sequence[TaskAgreement], indent: str = "  ") -> list
                 f"{t.n_samples} samples labeled by 2+ of {len(t.annotators)} annotators, "
                 f"{t.n_disagree} in disagreement")
         out.append(head + (f" ({t.note})" if t.note else ""))
-        for p in t.pairs:
+        shared, unshared = shared_pairs(t)
+        for p in shared:
             tail = f" ({p.note})" if p.note else ""
             out.append(f"{indent}  Cohen's kappa {p.a} / {p.b}: {_fmt(p.kappa)}, n={p.n}{tail}")
+        if unshared:
+            out.append(f"{indent}  {unshared_line(unshared)}")
     return out

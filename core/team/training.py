@@ -22,7 +22,7 @@ import numpy as np
 from activelab.core.team.annotations import team_labels, value_key
 from activelab.core.team.resolution import majority_vote, dawid_skene
 
-__all__ = ["LabelTies", "training_labels", "resolve_ties"]
+__all__ = ["LabelTies", "training_labels", "resolve_ties", "resolved_labels"]
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,13 @@ def resolve_ties(snapshot: Any) -> Any:
     ties: Mapping[str, LabelTies] = getattr(snapshot, "label_ties", None) or {}
     if not ties:
         return snapshot
-    labeled = dict(snapshot.labeled)
+    return replace(snapshot, labeled=_decide(snapshot.labeled, ties), label_ties={})
+
+
+def _decide(labeled: Mapping[str, tuple[np.ndarray, list[Any]]],
+            ties: Mapping[str, LabelTies]) -> dict[str, tuple[np.ndarray, list[Any]]]:
+    """``labeled`` with each tie decided by Dawid-Skene (rows and order unchanged)."""
+    labeled = dict(labeled)
     for task, t in ties.items():
         est = dawid_skene({str(r): dict(a) for r, a in t.crowd.items()})
         decided = {}
@@ -98,4 +104,15 @@ def resolve_ties(snapshot: Any) -> Any:
             decided[r] = t.values[max(given, key=lambda v: p.get(v, 0.0))]
         rows, vals = labeled[task]
         labeled[task] = (rows, [decided.get(int(r), v) for r, v in zip(rows, vals)])
-    return replace(snapshot, labeled=labeled, label_ties={})
+    return labeled
+
+
+def resolved_labels(store: Any, tasks: Sequence[str], index: Mapping[str, int],
+                    labeled: dict[str, tuple[np.ndarray, list[Any]]]
+                    ) -> dict[str, tuple[np.ndarray, list[Any]]]:
+    """``training_labels`` and ``resolve_ties`` in one call: ``labeled`` (task -> (pool
+    positions, latest labels)) with every shared or reviewed sample's label replaced by the
+    resolved one, the label a model is trained on. Runs Dawid-Skene when there are ties:
+    worker-side only."""
+    out, ties = training_labels(store, tasks, index, labeled)
+    return _decide(out, ties) if ties else out
