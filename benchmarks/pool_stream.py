@@ -6,7 +6,7 @@ For each size N the pool of ``benchmarks/dask_pool.py`` (id + 32 float32 + truth
 of ``--part-rows`` rows) is written to a temporary folder, then each way of making the
 project's ``pool.parquet`` runs in its own process (so its peak is its own):
 
-* ``streamed``: ``activelab.core.data.parts_stream.stream_parts`` (one part and one row group
+* ``streamed``: ``activelab.core.project.parts_stream.stream_parts`` (one part and one row group
   held at a time; what ``activelab new`` does now; ``new`` then reads the file back
   memory-mapped for its features, not measured here);
 * ``joined``:   ``read_parts`` (every part joined into one DataFrame), ``pool_table``,
@@ -37,7 +37,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "pool_stream.txt"
 _STREAMED = """
 import sys
 from pathlib import Path
-from activelab.core.data.parts_stream import stream_parts
+from activelab.core.project.parts_stream import stream_parts
 assert stream_parts(sys.argv[1], Path(sys.argv[2])) is not None
 """
 _JOINED = """

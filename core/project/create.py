@@ -70,7 +70,7 @@ def _streamed_parts(data: str | Path, format: str | None, path: str | Path,
                     read_options: Mapping[str, Any] | None,
                     image_column: str | None = None) -> tuple[Any, Path | None]:
     """(the imported table, its staging folder) of a partitioned Parquet pool written part by
-    part into a pool file beside the project (``activelab.core.data.parts_stream``); (None,
+    part into a pool file beside the project (``activelab.core.project.parts_stream``); (None,
     None) for any other source, or parts that must be joined in memory (differing stored
     types; an image column whose relative paths are read from parts in several folders)."""
     from activelab.core.data.parts import (
@@ -78,7 +78,7 @@ def _streamed_parts(data: str | Path, format: str | None, path: str | Path,
     )
     from activelab.core.data.read import parts_image_root
     from activelab.core.data.sniff import detect_image_column
-    from activelab.core.data.parts_stream import imported_frame, stream_parts
+    from activelab.core.project.parts_stream import imported_frame, stream_parts
 
     p = Path(data).expanduser()
     if (format not in (None, "parquet") or p.is_file() or not is_partitioned_source(data)

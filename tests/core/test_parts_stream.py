@@ -36,7 +36,8 @@ def _create(path: Path, pool: Path) -> Project:
 
 
 def test_streamed_pool_file_equals_the_parts_joined_in_memory(tmp_path, monkeypatch):
-    from activelab.core.data import parts, parts_stream
+    from activelab.core.data import parts
+    from activelab.core.project import parts_stream
 
     _parts(tmp_path / "pool")
     joined = []
@@ -60,7 +61,7 @@ def test_streamed_pool_file_equals_the_parts_joined_in_memory(tmp_path, monkeypa
 def test_parts_whose_types_differ_are_joined_in_memory_as_before(tmp_path):
     """A column of nulls only in one part: its stored type differs, the parts are joined (pandas
     resolves the type) and the pool still holds every row."""
-    from activelab.core.data.parts_stream import stream_parts
+    from activelab.core.project.parts_stream import stream_parts
 
     frame = _parts(tmp_path / "pool", sizes=(3_000, 3_000))
     part = pd.read_parquet(tmp_path / "pool" / "p1.parquet")
