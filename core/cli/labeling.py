@@ -88,20 +88,21 @@ def cmd_flag(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_undo(a: argparse.Namespace) -> int:
+def _step_back_or_forth(a: argparse.Namespace, which: str, done: str) -> int:
+    """``undo`` or ``redo`` of this command's annotator's own last action."""
     proj = open_project(a.project)
-    ev = proj.undo()
-    print(f"Nothing of {proj.annotator}'s to undo." if ev is None
-          else f"Undid {proj.annotator}'s {ev.kind} of {ev.sample_id} (event {ev.seq}).")
+    ev = getattr(proj, which)()
+    print(f"Nothing of {proj.annotator}'s to {which}." if ev is None
+          else f"{done} {proj.annotator}'s {ev.kind} of {ev.sample_id} (event {ev.seq}).")
     return 0
+
+
+def cmd_undo(a: argparse.Namespace) -> int:
+    return _step_back_or_forth(a, "undo", "Undid")
 
 
 def cmd_redo(a: argparse.Namespace) -> int:
-    proj = open_project(a.project)
-    ev = proj.redo()
-    print(f"Nothing of {proj.annotator}'s to redo." if ev is None
-          else f"Redid {proj.annotator}'s {ev.kind} of {ev.sample_id} (event {ev.seq}).")
-    return 0
+    return _step_back_or_forth(a, "redo", "Redid")
 
 
 def cmd_retrain(a: argparse.Namespace) -> int:

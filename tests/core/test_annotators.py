@@ -60,6 +60,25 @@ def _as(folder: Path, name: str, **settings) -> Project:
     return p
 
 
+
+def label_everything_at_once(folder, names, timeout: float) -> None:
+    """One process per annotator in ``names``, all at once on the project ``folder``: each
+    claims the next queued sample it can and labels it "food", until none is left."""
+    script = textwrap.dedent(f"""
+        import sys
+        from activelab.core.project.project import Project
+        p = Project.open({str(folder)!r})
+        p.set_annotator(sys.argv[1])
+        while True:
+            it = next((q for q in p.queue() if p.claim(q.id)), None)
+            if it is None:
+                break
+            p.label(it.id, "food")
+        p.close()
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, name], cwd=ROOT) for name in names]
+    assert [pr.wait(timeout=timeout) for pr in procs] == [0] * len(names)
+
 def test_identity_flag_beats_env_beats_app_beats_project(folder, monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
     p = Project.open(folder)
@@ -155,21 +174,7 @@ def test_processes_at_once_never_label_the_same_sample(folder):
     p = Project.open(folder)
     _queue_everything(p)
     p.close()
-    script = textwrap.dedent(f"""
-        import sys
-        from activelab.core.project.project import Project
-        p = Project.open({str(folder)!r})
-        p.set_annotator(sys.argv[1])
-        while True:
-            it = next((q for q in p.queue() if p.claim(q.id)), None)
-            if it is None:
-                break
-            p.label(it.id, "food")
-        p.close()
-    """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, name], cwd=ROOT)
-             for name in ("p1", "p2", "p3")]
-    assert [pr.wait(timeout=240) for pr in procs] == [0, 0, 0]
+    label_everything_at_once(folder, ("p1", "p2", "p3"), timeout=240)
     p = Project.open(folder)
     labels = [e for e in p.store.events() if e.kind == "label"]
     assert len(labels) == p.n_samples == len({e.sample_id for e in labels}), \

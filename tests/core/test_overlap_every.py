@@ -4,9 +4,6 @@ every process agrees from the event log alone; it excludes the share rule with a
 message (``new``, ``set``)."""
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,9 +12,8 @@ from activelab.core.cli.main import main
 from activelab.core.project.annotators import ENV_VAR
 from activelab.core.project.project import Project
 from tests.core.helpers import write_text_csv
-from tests.core.test_annotators import _as, _next, _queue_everything
+from tests.core.test_annotators import _as, _next, _queue_everything, label_everything_at_once
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -55,21 +51,7 @@ def test_every_kth_pick_is_shared_across_three_processes(tmp_path, store_url, mo
     assert p.settings.overlap_every == k and p.settings.overlap == 0
     _queue_everything(p)
     p.close()
-    script = textwrap.dedent(f"""
-        import sys
-        from activelab.core.project.project import Project
-        p = Project.open({str(folder)!r})
-        p.set_annotator(sys.argv[1])
-        while True:
-            it = next((q for q in p.queue() if p.claim(q.id)), None)
-            if it is None:
-                break
-            p.label(it.id, "food")
-        p.close()
-    """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, name], cwd=ROOT)
-             for name in ("p1", "p2", "p3")]
-    assert [pr.wait(timeout=300) for pr in procs] == [0, 0, 0]
+    label_everything_at_once(folder, ("p1", "p2", "p3"), timeout=300)
     # The last process to finish may have given the first label of a k-th pick after the
     # others left: they come back for their second opinions (what a team does next morning).
     annotators = [_as(folder, name) for name in ("p1", "p2", "p3")]
