@@ -203,9 +203,12 @@ def _read(path: Path) -> list[dict]:
 
 # ---------------------------------------------------------------- the run and its books
 def run(work: Path, store_url: str | None, app_labels: int, cli_labels: int, *,
-        overlap: float = 0.1, retrain_every: int = 50, timeout: float = 1800) -> dict:
+        overlap: float = 0.1, retrain_every: int = 50, timeout: float = 1800,
+        watch_every: float = 0.25) -> dict:
     """Two app processes x ``app_labels`` + a CLI loop of ``cli_labels`` on one new project
-    in ``work``; returns the counts checked (see the module's docstring) and timings."""
+    in ``work``; returns the counts checked (see the module's docstring) and timings.
+    ``watch_every``: seconds between samples of the server's connections (a short command
+    can run between two samples and not be seen)."""
     import pandas as pd
 
     from activelab.core.project.annotators import is_overlap
@@ -213,7 +216,7 @@ def run(work: Path, store_url: str | None, app_labels: int, cli_labels: int, *,
 
     n = 2 * app_labels + cli_labels + max(60, app_labels // 2)
     folder = make_project(work, store_url, n, overlap=overlap, retrain_every=retrain_every)
-    watch = ConnectionWatch(store_url) if store_url else None
+    watch = ConnectionWatch(store_url, every=watch_every) if store_url else None
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     env.pop("ACTIVELAB_ANNOTATOR", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)   # as installed: commands start from .pyc files
