@@ -59,8 +59,9 @@ def test_disk_full_label_via_cli_exit_1_one_paragraph(tmp_path):
         proj.close()
         before = labels_of(proj.path)
         fill(disk, leave=0)
-        procs = [cli("label", proj.path, proj.ids[k], "food", "--annotator", "y" * 8000)
-                 for k in range(20, 26)]
+        # the longest annotator name there is (64 characters): the labels need new pages
+        procs = [cli("label", proj.path, proj.ids[k], "food", "--annotator", "y" * 64)
+                 for k in (*range(10, 30), *range(31, 40))]
         failed = [p for p in procs if p.returncode != 0]
         assert failed, "no label failed on a full disk"
         assert_clean_error(failed[0], f"Disk full — label NOT saved to {proj.path}.")
