@@ -114,6 +114,12 @@ def backend(request):
 
 
 @pytest.fixture
+def store_url(backend, request):
+    """None (project.sqlite) or a fresh PostgreSQL database: a project test runs on both."""
+    return request.getfixturevalue("pg_url") if backend == "postgresql" else None
+
+
+@pytest.fixture
 def make_store(backend, tmp_path, request):
     """make_store(create=True) -> a new (or reopened) LabelStore on this test's backend;
     the SQLite one is ``tmp_path/project.sqlite``, the PostgreSQL one a schema of a fresh

@@ -38,3 +38,14 @@ def noisy_truth(path: Path, column: str = "topic", share: float = 0.2, seed: int
     flip = rng.random(len(truth)) < share
     other = [rng.choice([c for c in classes if c != v]) for v in truth]
     return truth.where(~flip, pd.Series(other, index=truth.index))
+
+
+def text_project(tmp_path: Path, store_url: str | None, n: int) -> Path:
+    """A closed text project ``tmp_path/p`` of ``n`` samples (``write_text_csv`` as
+    ``tmp_path/d.csv``; task 'topic'), on SQLite or, with ``store_url``, PostgreSQL."""
+    from activelab.core.project.project import Project
+
+    data = write_text_csv(tmp_path / "d.csv", n=n)
+    Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
+                   store_url=store_url).close()
+    return tmp_path / "p"

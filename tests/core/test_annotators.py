@@ -16,7 +16,7 @@ from activelab.core.cli.main import main
 from activelab.core.project.annotators import ENV_VAR, is_overlap
 from activelab.core.project.project import Project
 from activelab.core.records import QueueItem
-from tests.core.helpers import write_text_csv
+from tests.core.helpers import text_project, write_text_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,17 +39,8 @@ def _next(proj: Project, shown: set[str] | None = None) -> QueueItem | None:
 
 
 @pytest.fixture
-def store_url(backend, request):
-    """None (project.sqlite) or a fresh PostgreSQL database: every test here runs on both."""
-    return request.getfixturevalue("pg_url") if backend == "postgresql" else None
-
-
-@pytest.fixture
 def folder(tmp_path, store_url):
-    data = write_text_csv(tmp_path / "d.csv", n=90)
-    Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
-                   store_url=store_url).close()
-    return tmp_path / "p"
+    return text_project(tmp_path, store_url, n=90)
 
 
 def _as(folder: Path, name: str, **settings) -> Project:

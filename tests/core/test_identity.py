@@ -16,7 +16,7 @@ from activelab.core.cli.main import main
 from activelab.core.project import identity
 from activelab.core.project.annotators import ENV_VAR
 from activelab.core.project.project import Project
-from tests.core.helpers import write_text_csv
+from tests.core.helpers import text_project
 
 
 class Machine:
@@ -40,13 +40,9 @@ class Machine:
 
 
 @pytest.fixture
-def folder(tmp_path, monkeypatch, backend, request):
+def folder(tmp_path, monkeypatch, store_url):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
-    data = write_text_csv(tmp_path / "d.csv", n=40)
-    Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
-                   store_url=url).close()
-    return tmp_path / "p"
+    return text_project(tmp_path, store_url, n=40)
 
 
 def test_same_login_on_two_machines_is_two_annotators(folder, tmp_path, monkeypatch):

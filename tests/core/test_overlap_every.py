@@ -6,20 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from activelab.core.cli.main import main
 from activelab.core.project.annotators import ENV_VAR
 from activelab.core.project.project import Project
 from tests.core.helpers import write_text_csv
 from tests.core.test_annotators import _as, _next, _queue_everything, label_everything_at_once
 
-
-
-@pytest.fixture
-def store_url(backend, request):
-    """None (project.sqlite) or a fresh PostgreSQL database: every test here runs on both."""
-    return request.getfixturevalue("pg_url") if backend == "postgresql" else None
 
 
 def _new(tmp_path: Path, store_url: str | None, *flags: str, n: int = 90) -> Path:

@@ -11,22 +11,13 @@ from activelab.core.cli.main import main
 from activelab.core.project.annotators import ENV_VAR
 from activelab.core.project.project import Project
 from activelab.core.records import QueueItem
-from tests.core.helpers import write_text_csv
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request):
-    return request.param
+from tests.core.helpers import text_project
 
 
 @pytest.fixture
-def folder(tmp_path, backend, request, monkeypatch):
+def folder(tmp_path, store_url, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
-    data = write_text_csv(tmp_path / "d.csv", n=40)
-    Project.create(tmp_path / "p", data=data, text_columns=["text"], tasks=["topic=topic"],
-                   store_url=url).close()
-    return tmp_path / "p"
+    return text_project(tmp_path, store_url, n=40)
 
 
 def _as(folder: Path, name: str) -> Project:
